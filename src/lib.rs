@@ -1,0 +1,21 @@
+//! Luka: a till for club kiosks, match doors and small shops.
+//!
+//! A sale goes from a tap to a captured Vipps MobilePay payment through a
+//! crash-safe SQLite outbox. The module map (see `shared/DESIGN.md`):
+//!
+//! | module       | owns                                                                  |
+//! |--------------|-----------------------------------------------------------------------|
+//! | [`domain`]   | money (øre), VAT, catalog, sale/cart, payment state machine; pure      |
+//! | [`store`]    | SQLite: migrations, sales, payments, outbox, journal; the only SQL     |
+//! | [`outbox`]   | the durable work queue: pure retry decision + worker loop              |
+//! | [`vipps`]    | Access Token and ePayment clients; DTOs mirroring the official specs   |
+//! | [`payments`] | the payment-provider trait and its implementations (Vipps, cash)       |
+//! | [`kiosk`]    | the service: commands in, events out; runs sales through it all        |
+//! | [`sim`]      | contract-faithful Vipps simulator for training mode and tests          |
+//! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
+//! | [`cli`]      | the `luka` command line (clap)                                         |
+//!
+//! Nothing below the UI knows a UI exists: every flow runs headless.
+
+pub mod domain;
+pub mod sim;

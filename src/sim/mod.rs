@@ -1,0 +1,1 @@
+//! Contract-faithful Vipps simulator (placeholder; being built).
