@@ -18,4 +18,5 @@
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
 pub mod domain;
+pub mod secret;
 pub mod sim;
