@@ -8,7 +8,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// ISO 4217 currencies the till can handle. Vipps ePayment takes these three.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Currency {
     #[default]
@@ -92,14 +94,20 @@ impl Money {
         if self.currency != other.currency {
             return None;
         }
-        Some(Money::new(self.minor.checked_add(other.minor)?, self.currency))
+        Some(Money::new(
+            self.minor.checked_add(other.minor)?,
+            self.currency,
+        ))
     }
 
     pub fn checked_sub(self, other: Money) -> Option<Money> {
         if self.currency != other.currency {
             return None;
         }
-        Some(Money::new(self.minor.checked_sub(other.minor)?, self.currency))
+        Some(Money::new(
+            self.minor.checked_sub(other.minor)?,
+            self.currency,
+        ))
     }
 
     pub fn checked_mul(self, factor: i64) -> Option<Money> {
@@ -205,18 +213,37 @@ mod tests {
             ("20.", 2_000),
         ];
         for (text, minor) in cases {
-            assert_eq!(Money::parse(text, Currency::NOK), Ok(Money::nok(minor)), "{text}");
+            assert_eq!(
+                Money::parse(text, Currency::NOK),
+                Ok(Money::nok(minor)),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn rejects_what_is_not_an_amount() {
         assert_eq!(Money::parse("", Currency::NOK), Err(AmountError::Empty));
-        assert_eq!(Money::parse("-5", Currency::NOK), Err(AmountError::Negative));
-        assert!(matches!(Money::parse("1,234", Currency::NOK), Err(AmountError::TooManyDecimals(_))));
-        assert!(matches!(Money::parse("12a", Currency::NOK), Err(AmountError::Invalid(_))));
-        assert!(matches!(Money::parse("1.2.3", Currency::NOK), Err(AmountError::Invalid(_))));
-        assert!(matches!(Money::parse(".", Currency::NOK), Err(AmountError::Invalid(_))));
+        assert_eq!(
+            Money::parse("-5", Currency::NOK),
+            Err(AmountError::Negative)
+        );
+        assert!(matches!(
+            Money::parse("1,234", Currency::NOK),
+            Err(AmountError::TooManyDecimals(_))
+        ));
+        assert!(matches!(
+            Money::parse("12a", Currency::NOK),
+            Err(AmountError::Invalid(_))
+        ));
+        assert!(matches!(
+            Money::parse("1.2.3", Currency::NOK),
+            Err(AmountError::Invalid(_))
+        ));
+        assert!(matches!(
+            Money::parse(".", Currency::NOK),
+            Err(AmountError::Invalid(_))
+        ));
         assert!(matches!(
             Money::parse("99999999999999999999", Currency::NOK),
             Err(AmountError::TooLarge(_))
@@ -233,8 +260,14 @@ mod tests {
 
     #[test]
     fn arithmetic_refuses_mixed_currencies_and_overflow() {
-        assert_eq!(Money::nok(1).checked_add(Money::new(1, Currency::DKK)), None);
+        assert_eq!(
+            Money::nok(1).checked_add(Money::new(1, Currency::DKK)),
+            None
+        );
         assert_eq!(Money::nok(i64::MAX).checked_add(Money::nok(1)), None);
-        assert_eq!(Money::nok(300).checked_sub(Money::nok(100)), Some(Money::nok(200)));
+        assert_eq!(
+            Money::nok(300).checked_sub(Money::nok(100)),
+            Some(Money::nok(200))
+        );
     }
 }

@@ -79,7 +79,11 @@ impl VatCode {
         let den = 10_000 + rate;
         let q = num / den;
         let r = num % den;
-        let rounded = if 2 * r.abs() >= den { q + num.signum() } else { q };
+        let rounded = if 2 * r.abs() >= den {
+            q + num.signum()
+        } else {
+            q
+        };
         rounded as i64
     }
 
