@@ -14,9 +14,13 @@
 //! | [`sim`]      | contract-faithful Vipps simulator for training mode and tests          |
 //! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
 //! | [`cli`]      | the `luka` command line (clap)                                         |
+//! | [`clock`]    | time and id sources, passed in so tests are deterministic              |
+//! | [`secret`]   | a string type that never prints its value                              |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
+pub mod clock;
 pub mod domain;
 pub mod secret;
 pub mod sim;
+pub mod store;
