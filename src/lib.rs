@@ -20,3 +20,4 @@
 pub mod domain;
 pub mod secret;
 pub mod sim;
+pub mod vipps;
