@@ -24,3 +24,4 @@ pub mod domain;
 pub mod secret;
 pub mod sim;
 pub mod store;
+pub mod vipps;
