@@ -21,6 +21,7 @@
 
 pub mod clock;
 pub mod domain;
+pub mod outbox;
 pub mod secret;
 pub mod sim;
 pub mod store;
