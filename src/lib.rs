@@ -21,7 +21,9 @@
 
 pub mod clock;
 pub mod domain;
+pub mod kiosk;
 pub mod outbox;
+pub mod payments;
 pub mod secret;
 pub mod sim;
 pub mod store;
