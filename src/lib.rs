@@ -20,6 +20,7 @@
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
 pub mod clock;
+pub mod config;
 pub mod domain;
 pub mod kiosk;
 pub mod outbox;
