@@ -60,6 +60,8 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawTill {
     id: Option<String>,
+    /// VAT code for free amounts typed on the keypad.
+    free_amount_vat: Option<u16>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -107,6 +109,8 @@ fn default_group() -> String {
 pub struct Config {
     pub file: Option<PathBuf>,
     pub till_id: String,
+    /// VAT code for a free amount typed on the keypad (default 3, 25 %).
+    pub free_amount_vat: VatCode,
     pub store_path: PathBuf,
     pub vipps: VippsConfig,
     pub catalog: Catalog,
@@ -189,6 +193,8 @@ impl Config {
                 "set id = \"kiosk-1\" (letters, digits, '-')",
             )
         })?;
+        let free_amount_vat = VatCode::try_from(raw.till.free_amount_vat.unwrap_or(3))
+            .map_err(|m| err(file, "[till] free_amount_vat", m, "use one of 3, 31, 32, 33, 5, 6"))?;
         let vipps = vipps_config(&raw.vipps, file, env)?;
         let default_db = if vipps.environment == Environment::Training {
             "luka-training.db"
@@ -219,6 +225,7 @@ impl Config {
         Ok(Config {
             file: Some(file.to_path_buf()),
             till_id,
+            free_amount_vat,
             store_path,
             vipps,
             catalog,

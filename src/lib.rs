@@ -14,11 +14,14 @@
 //! | [`sim`]      | contract-faithful Vipps simulator for training mode and tests          |
 //! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
 //! | [`cli`]      | the `luka` command line (clap)                                         |
+//! | [`app`]      | wiring: config → store, provider, simulator (training), kiosk          |
 //! | [`clock`]    | time and id sources, passed in so tests are deterministic              |
 //! | [`secret`]   | a string type that never prints its value                              |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
+pub mod app;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
