@@ -43,6 +43,13 @@ pub enum Command {
         #[arg(long)]
         timeout: Option<u64>,
     },
+    /// Measure the money path (loopback simulator, real SQLite, fsync on) and print a table.
+    Bench {
+        #[arg(long, default_value_t = 200)]
+        sales: usize,
+        #[arg(long, default_value_t = 20)]
+        latency_payments: usize,
+    },
     /// Settle every unfinished sale and outbox item from an earlier run, then exit.
     Resume {
         #[arg(long, default_value_t = 900)]
@@ -61,6 +68,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Charge { amount, description, timeout }) => {
             let config = Config::load(cli.config.as_deref())?;
             rt.block_on(charge(config, &amount, &description, timeout))
+        }
+        Some(Command::Bench { sales, latency_payments }) => {
+            let table = rt.block_on(crate::bench::run(crate::bench::BenchOptions { sales, latency_payments }))?;
+            println!("{table}");
+            Ok(0)
         }
         Some(Command::Resume { timeout }) => {
             let config = Config::load(cli.config.as_deref())?;

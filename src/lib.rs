@@ -21,6 +21,7 @@
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod config;
