@@ -42,7 +42,9 @@ impl App {
             let sim_cfg = SimConfig::training();
             let creds = training_credentials(&sim_cfg);
             let listen: SocketAddr = ([127, 0, 0, 1], 0).into();
-            let sim = crate::sim::start(listen, sim_cfg).await.map_err(AppError::Sim)?;
+            let sim = crate::sim::start(listen, sim_cfg)
+                .await
+                .map_err(AppError::Sim)?;
             tracing::info!(url = %sim.base_url(), "training mode: Vipps simulator running in-process");
             (sim.base_url(), creds, Some(sim))
         } else {
@@ -58,7 +60,12 @@ impl App {
                 .ok_or_else(|| AppError::Config("[vipps] credentials are missing".into()))?;
             (base, creds, None)
         };
-        let client = VippsClient::new(&base_url, creds, SystemInfo::default(), config.vipps.request_timeout)?;
+        let client = VippsClient::new(
+            &base_url,
+            creds,
+            SystemInfo::default(),
+            config.vipps.request_timeout,
+        )?;
         let provider = Arc::new(VippsProvider::new(Arc::new(client)));
         let settings = KioskSettings {
             till_id: config.till_id.clone(),

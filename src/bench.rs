@@ -19,11 +19,19 @@ pub struct BenchOptions {
     pub latency_payments: usize,
 }
 
-async fn rig(settings: KioskSettings, dir: &std::path::Path) -> anyhow::Result<(SimHandle, Kiosk, crate::kiosk::Running)> {
+async fn rig(
+    settings: KioskSettings,
+    dir: &std::path::Path,
+) -> anyhow::Result<(SimHandle, Kiosk, crate::kiosk::Running)> {
     let cfg = SimConfig::training();
     let sim = crate::sim::start(([127, 0, 0, 1], 0).into(), cfg.clone()).await?;
     let store = Arc::new(Store::open(&dir.join("bench.db"))?);
-    let client = VippsClient::new(&sim.base_url(), training_credentials(&cfg), SystemInfo::default(), Duration::from_secs(10))?;
+    let client = VippsClient::new(
+        &sim.base_url(),
+        training_credentials(&cfg),
+        SystemInfo::default(),
+        Duration::from_secs(10),
+    )?;
     let (kiosk, running) = Kiosk::start(
         store,
         Arc::new(VippsProvider::new(Arc::new(client))),
@@ -48,7 +56,11 @@ fn ms(d: Duration) -> String {
 
 fn ticket() -> Cart {
     let mut cart = Cart::new();
-    cart.add_product(Catalog::club_default().get("voksen").expect("default catalog has voksen"));
+    cart.add_product(
+        Catalog::club_default()
+            .get("voksen")
+            .expect("default catalog has voksen"),
+    );
     cart
 }
 
@@ -114,14 +126,20 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<String> {
     }
     let mut paid = 0;
     for id in &ids {
-        if kiosk.wait_final(*id, Duration::from_secs(120)).await?.status == SaleStatus::Paid {
+        if kiosk
+            .wait_final(*id, Duration::from_secs(120))
+            .await?
+            .status
+            == SaleStatus::Paid
+        {
             paid += 1;
         }
     }
     let elapsed = t0.elapsed();
     approver.abort();
     let stats = sim.stats();
-    let bytes = (stats.bytes_in + stats.bytes_out).saturating_sub(stats_before.bytes_in + stats_before.bytes_out);
+    let bytes = (stats.bytes_in + stats.bytes_out)
+        .saturating_sub(stats_before.bytes_in + stats_before.bytes_out);
     out.push_str(&format!(
         "| headless sales/s, full path, fsync on ({} sales, {} paid) | {:.1} |\n",
         opts.sales,
@@ -143,12 +161,16 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<String> {
         let sale = kiosk.start_vipps_sale(&ticket(), "")?;
         let (sim, kiosk) = (sim.clone(), kiosk.clone());
         // Customers approve 2–9 s after the QR shows, spread evenly.
-        let after = Duration::from_millis(2000 + (i as u64 * 7000) / opts.latency_payments.max(1) as u64);
+        let after =
+            Duration::from_millis(2000 + (i as u64 * 7000) / opts.latency_payments.max(1) as u64);
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(after).await;
             let t0 = Instant::now();
             sim.approve(&sale.reference).ok()?;
-            let done = kiosk.wait_final(sale.id, Duration::from_secs(60)).await.ok()?;
+            let done = kiosk
+                .wait_final(sale.id, Duration::from_secs(60))
+                .await
+                .ok()?;
             (done.status == SaleStatus::Paid).then(|| t0.elapsed())
         }));
     }
@@ -159,16 +181,14 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<String> {
         }
     }
     lat.sort();
-    let reads: i64 = kiosk
-        .store()
-        .read(|r| {
-            let sales = r.all_sales()?;
-            let mut total = 0;
-            for s in &sales {
-                total += r.payment(s.id)?.reads;
-            }
-            Ok(total)
-        })?;
+    let reads: i64 = kiosk.store().read(|r| {
+        let sales = r.all_sales()?;
+        let mut total = 0;
+        for s in &sales {
+            total += r.payment(s.id)?.reads;
+        }
+        Ok(total)
+    })?;
     out.push_str(&format!(
         "| approve → paid, default polling (p50 / p95, n={}) | {} / {} |\n",
         lat.len(),

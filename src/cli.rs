@@ -14,7 +14,11 @@ use crate::kiosk::KioskEvent;
 use crate::store::SaleRecord;
 
 #[derive(Debug, Parser)]
-#[command(name = "luka", version, about = "Luka: a Vipps MobilePay till for club kiosks, doors and small shops")]
+#[command(
+    name = "luka",
+    version,
+    about = "Luka: a Vipps MobilePay till for club kiosks, doors and small shops"
+)]
 pub struct Cli {
     /// Config file (default: ./luka.toml, then /etc/luka/luka.toml; none = training mode).
     #[arg(long, global = true, env = "LUKA_CONFIG")]
@@ -65,12 +69,22 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         .build()?;
     match cli.command {
         Some(Command::Simulate { port, host }) => rt.block_on(simulate(host, port)),
-        Some(Command::Charge { amount, description, timeout }) => {
+        Some(Command::Charge {
+            amount,
+            description,
+            timeout,
+        }) => {
             let config = Config::load(cli.config.as_deref())?;
             rt.block_on(charge(config, &amount, &description, timeout))
         }
-        Some(Command::Bench { sales, latency_payments }) => {
-            let table = rt.block_on(crate::bench::run(crate::bench::BenchOptions { sales, latency_payments }))?;
+        Some(Command::Bench {
+            sales,
+            latency_payments,
+        }) => {
+            let table = rt.block_on(crate::bench::run(crate::bench::BenchOptions {
+                sales,
+                latency_payments,
+            }))?;
             println!("{table}");
             Ok(0)
         }
@@ -102,7 +116,12 @@ async fn simulate(host: std::net::IpAddr, port: u16) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-async fn charge(config: Config, amount: &str, description: &str, timeout: Option<u64>) -> anyhow::Result<i32> {
+async fn charge(
+    config: Config,
+    amount: &str,
+    description: &str,
+    timeout: Option<u64>,
+) -> anyhow::Result<i32> {
     let money = Money::parse(amount, Currency::NOK)?;
     let vat = config.free_amount_vat;
     let lifetime = config.vipps.payment_lifetime + config.vipps.expiry_margin;
@@ -112,7 +131,9 @@ async fn charge(config: Config, amount: &str, description: &str, timeout: Option
     cart.add_line(SaleLine::free_amount(money, vat, "Beløp"));
     let sale = app.kiosk.start_vipps_sale(&cart, description)?;
     eprintln!("Sale {} for {} started.", sale.reference, sale.total);
-    let wait = timeout.map(Duration::from_secs).unwrap_or(lifetime + Duration::from_secs(120));
+    let wait = timeout
+        .map(Duration::from_secs)
+        .unwrap_or(lifetime + Duration::from_secs(120));
     let deadline = tokio::time::Instant::now() + wait;
     let kiosk = app.kiosk.clone();
     let final_sale = loop {

@@ -193,8 +193,15 @@ impl Config {
                 "set id = \"kiosk-1\" (letters, digits, '-')",
             )
         })?;
-        let free_amount_vat = VatCode::try_from(raw.till.free_amount_vat.unwrap_or(3))
-            .map_err(|m| err(file, "[till] free_amount_vat", m, "use one of 3, 31, 32, 33, 5, 6"))?;
+        let free_amount_vat =
+            VatCode::try_from(raw.till.free_amount_vat.unwrap_or(3)).map_err(|m| {
+                err(
+                    file,
+                    "[till] free_amount_vat",
+                    m,
+                    "use one of 3, 31, 32, 33, 5, 6",
+                )
+            })?;
         let vipps = vipps_config(&raw.vipps, file, env)?;
         let default_db = if vipps.environment == Environment::Training {
             "luka-training.db"

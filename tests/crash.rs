@@ -37,7 +37,9 @@ fn write_config(dir: &Path, sim: &SimHandle) -> PathBuf {
 fn luka(config: &Path, args: &[&str], crash_at: Option<&str>) -> tokio::process::Child {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_luka"));
     cmd.arg("--config").arg(config).args(args);
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     cmd.env_remove("LUKA_TEST_CRASH_AT");
     if let Some(point) = crash_at {
         cmd.env("LUKA_TEST_CRASH_AT", point);
@@ -103,7 +105,11 @@ async fn crash_then_resume(point: &str, approve_before_crash: bool) {
         .expect("resume ends")
         .unwrap();
     let _ = stop_tx.send(true);
-    assert!(out.status.success(), "resume failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "resume failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 1, "one JSON line per settled sale: {lines:?}");
     let line = &lines[0];
@@ -111,7 +117,11 @@ async fn crash_then_resume(point: &str, approve_before_crash: bool) {
     assert_eq!(line["state"], "paid", "{line}");
     assert_eq!(line["captured"], 15_000);
     let v = sim_view(&sim, reference);
-    assert_eq!((v.captured, v.captures), (15_000, 1), "captured exactly once");
+    assert_eq!(
+        (v.captured, v.captures),
+        (15_000, 1),
+        "captured exactly once"
+    );
     assert_eq!(sim.payments().len(), 1, "exactly one payment");
     // A second resume finds nothing to do.
     let again = luka(&cfg, &["resume", "--timeout", "5"], None)
@@ -159,21 +169,39 @@ async fn killed_from_outside_at_random_instants() {
             .wait_with_output()
             .await
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let store = luka::store::Store::open(&dir.path().join("luka.db")).unwrap();
         assert_eq!(store.integrity_check().unwrap(), "ok");
         for sale in store.read(|r| r.all_sales()).unwrap() {
-            assert!(sale.status.is_final(), "sale {} left {}", sale.reference, sale.status);
+            assert!(
+                sale.status.is_final(),
+                "sale {} left {}",
+                sale.reference,
+                sale.status
+            );
             if let Some(p) = sim.payment(&sale.reference) {
                 let v = sim_view(&sim, &sale.reference);
                 assert!(v.captures <= 1, "captured twice");
-                assert_eq!(v.authorized - v.captured - v.cancelled, 0, "reservation left open");
+                assert_eq!(
+                    v.authorized - v.captured - v.cancelled,
+                    0,
+                    "reservation left open"
+                );
                 let paid = sale.status == luka::domain::SaleStatus::Paid;
-                assert_eq!(paid, v.captured == sale.total.minor(), "{} {:?}", sale.reference, p.state);
+                assert_eq!(
+                    paid,
+                    v.captured == sale.total.minor(),
+                    "{} {:?}",
+                    sale.reference,
+                    p.state
+                );
             }
         }
     }
     let _ = stop_tx.send(true);
     sim.shutdown().await;
 }
-

@@ -24,7 +24,10 @@ async fn approve_capture_paid() {
     assert_eq!(done.status, SaleStatus::Paid);
     assert_eq!(done.receipt_no, Some(1));
     let v = sim_view(&rig.sim, &sale.reference);
-    assert_eq!((v.state.as_str(), v.captured, v.captures), ("AUTHORIZED", 35_000, 1));
+    assert_eq!(
+        (v.state.as_str(), v.captured, v.captures),
+        ("AUTHORIZED", 35_000, 1)
+    );
     let p = rig.store.read(|r| r.payment(sale.id)).unwrap();
     assert_eq!((p.phase, p.captured), (PaymentPhase::Captured, 35_000));
     let kinds: Vec<String> = rig
@@ -36,7 +39,12 @@ async fn approve_capture_paid() {
         .collect();
     assert_eq!(
         kinds,
-        ["sale.started", "payment.created", "payment.authorized", "sale.paid"]
+        [
+            "sale.started",
+            "payment.created",
+            "payment.authorized",
+            "sale.paid"
+        ]
     );
     rig.stop().await;
 }
@@ -71,7 +79,11 @@ async fn no_action_expires() {
     assert_eq!(done.status, SaleStatus::Unpaid);
     assert_eq!(done.unpaid_reason, Some(UnpaidReason::Expired));
     let v = sim_view(&rig.sim, &sale.reference);
-    assert_eq!((v.authorized - v.captured - v.cancelled), 0, "nothing reserved");
+    assert_eq!(
+        (v.authorized - v.captured - v.cancelled),
+        0,
+        "nothing reserved"
+    );
     rig.stop().await;
 }
 
@@ -180,7 +192,11 @@ async fn sales_under_faults(faults: Faults, n: usize) {
         rig.sim.approve(&s.reference).unwrap();
     }
     for s in &sales {
-        let done = rig.kiosk.wait_final(s.id, Duration::from_secs(60)).await.unwrap();
+        let done = rig
+            .kiosk
+            .wait_final(s.id, Duration::from_secs(60))
+            .await
+            .unwrap();
         assert_eq!(done.status, SaleStatus::Paid, "{}", s.reference);
     }
     rig.sim.set_faults(Faults::default());
@@ -195,7 +211,11 @@ async fn sales_under_faults(faults: Faults, n: usize) {
         .collect();
     let mut sorted = receipts.clone();
     sorted.sort();
-    assert_eq!(sorted, (1..=n as i64).collect::<Vec<_>>(), "no receipt number reused or skipped");
+    assert_eq!(
+        sorted,
+        (1..=n as i64).collect::<Vec<_>>(),
+        "no receipt number reused or skipped"
+    );
     rig.stop().await;
 }
 

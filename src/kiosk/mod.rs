@@ -461,7 +461,7 @@ impl Kiosk {
             tokio::select! {
                 _ = rx.recv() => {}
                 _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-                _ = tokio::time::sleep_until(deadline) => return Ok(self.sale(sale_id)?),
+                _ = tokio::time::sleep_until(deadline) => return self.sale(sale_id),
             }
         }
     }

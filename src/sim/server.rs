@@ -25,7 +25,11 @@ impl std::fmt::Display for DropConnection {
 }
 impl std::error::Error for DropConnection {}
 
-pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, mut stop: tokio::sync::oneshot::Receiver<()>) {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
     loop {
         let (stream, _) = tokio::select! {
             r = listener.accept() => match r { Ok(s) => s, Err(_) => continue },
@@ -45,7 +49,11 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, mut s
 }
 
 fn json_response(status: u16, body: &Value, problem_json: bool) -> Resp {
-    let ctype = if problem_json && status >= 400 { "application/problem+json" } else { "application/json" };
+    let ctype = if problem_json && status >= 400 {
+        "application/problem+json"
+    } else {
+        "application/json"
+    };
     Response::builder()
         .status(status)
         .header("content-type", ctype)
@@ -65,12 +73,20 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let headers = req.headers().clone();
-    let header_bytes: u64 = headers.iter().map(|(k, v)| (k.as_str().len() + v.len() + 4) as u64).sum();
+    let header_bytes: u64 = headers
+        .iter()
+        .map(|(k, v)| (k.as_str().len() + v.len() + 4) as u64)
+        .sum();
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Err(DropConnection),
     };
-    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let h = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
 
     // The customer's phone page and the admin endpoints: no auth, no faults.
@@ -78,8 +94,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
         (Method::GET, ["phone", token]) => return Ok(super_phone(&shared, token, None)),
         (Method::POST, ["phone", token, action]) => {
             let outcome = match shared.reference_by_token(token) {
-                Some(r) if *action == "approve" => shared.customer(&r, crate::vipps::dto::State::Authorized),
-                Some(r) if *action == "reject" => shared.customer(&r, crate::vipps::dto::State::Aborted),
+                Some(r) if *action == "approve" => {
+                    shared.customer(&r, crate::vipps::dto::State::Authorized)
+                }
+                Some(r) if *action == "reject" => {
+                    shared.customer(&r, crate::vipps::dto::State::Aborted)
+                }
                 _ => Err(super::SimError("unknown payment or action".into())),
             };
             return Ok(super_phone(&shared, token, Some(outcome.map_err(|e| e.0))));
@@ -115,7 +135,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
         _ => {}
     }
 
-    let faults = shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let faults = shared
+        .faults
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
@@ -124,9 +148,17 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
     }
     let request_json: Option<Value> = serde_json::from_slice(&body).ok();
     let (operation, reply, applied) = if shared.roll(faults.error_5xx_rate) {
-        ("fault", problem(503, "Service Unavailable", "simulated outage"), false)
+        (
+            "fault",
+            problem(503, "Service Unavailable", "simulated outage"),
+            false,
+        )
     } else if shared.roll(faults.rate_429) {
-        ("fault", problem(429, "Too Many Requests", "simulated rate limit"), false)
+        (
+            "fault",
+            problem(429, "Too Many Requests", "simulated rate limit"),
+            false,
+        )
     } else {
         let (op, reply) = route(&shared, &method, &segs, &h, request_json.as_ref());
         (op, reply, true)
@@ -155,28 +187,64 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
     Ok(resp)
 }
 
-fn route(shared: &Shared, method: &Method, segs: &[&str], h: &dyn Fn(&str) -> Option<String>, body: Option<&Value>) -> (&'static str, Reply) {
+fn route(
+    shared: &Shared,
+    method: &Method,
+    segs: &[&str],
+    h: &dyn Fn(&str) -> Option<String>,
+    body: Option<&Value>,
+) -> (&'static str, Reply) {
     if let (&Method::POST, ["accesstoken", "get"]) = (method, segs) {
         let g = |n| h(n).unwrap_or_default();
         return (
             "fetchAuthorizationTokenUsingPost",
-            shared.issue_token(&g("client_id"), &g("client_secret"), &g("ocp-apim-subscription-key"), &g("merchant-serial-number")),
+            shared.issue_token(
+                &g("client_id"),
+                &g("client_secret"),
+                &g("ocp-apim-subscription-key"),
+                &g("merchant-serial-number"),
+            ),
         );
     }
     let bearer = h("authorization").and_then(|a| a.strip_prefix("Bearer ").map(str::to_string));
     if !shared.token_ok(bearer.as_deref()) {
-        return ("unauthorized", problem(401, "Unauthorized", "missing, unknown or expired access token"));
+        return (
+            "unauthorized",
+            problem(
+                401,
+                "Unauthorized",
+                "missing, unknown or expired access token",
+            ),
+        );
     }
     if h("ocp-apim-subscription-key").as_deref() != Some(shared.cfg.subscription_key.as_str())
-        || h("merchant-serial-number").as_deref() != Some(shared.cfg.merchant_serial_number.as_str())
+        || h("merchant-serial-number").as_deref()
+            != Some(shared.cfg.merchant_serial_number.as_str())
     {
-        return ("forbidden", problem(403, "Forbidden", "subscription key or Merchant-Serial-Number does not match"));
+        return (
+            "forbidden",
+            problem(
+                403,
+                "Forbidden",
+                "subscription key or Merchant-Serial-Number does not match",
+            ),
+        );
     }
     let key = h("idempotency-key");
     let needs_key = |op: &'static str| -> Option<(&'static str, Reply)> {
         match &key {
-            None => Some((op, problem(400, "Bad Request", "the Idempotency-Key header is required"))),
-            Some(k) if k.len() > 50 => Some((op, problem(400, "Bad Request", "Idempotency-Key is longer than 50 characters"))),
+            None => Some((
+                op,
+                problem(400, "Bad Request", "the Idempotency-Key header is required"),
+            )),
+            Some(k) if k.len() > 50 => Some((
+                op,
+                problem(
+                    400,
+                    "Bad Request",
+                    "Idempotency-Key is longer than 50 characters",
+                ),
+            )),
             _ => None,
         }
     };
@@ -190,21 +258,47 @@ fn route(shared: &Shared, method: &Method, segs: &[&str], h: &dyn Fn(&str) -> Op
             }
             let reference = body["reference"].as_str().unwrap_or_default().to_string();
             let k = key.unwrap_or_default();
-            ("createPayment", shared.idempotent("create", &reference, &k, body, |s| s.create(body)))
+            (
+                "createPayment",
+                shared.idempotent("create", &reference, &k, body, |s| s.create(body)),
+            )
         }
         (&Method::GET, ["epayment", "v1", "payments", r]) => {
             if shared.rate_limited(r, false) {
-                return ("getPayment", problem(429, "Too Many Requests", "more than the allowed reads per minute"));
+                return (
+                    "getPayment",
+                    problem(
+                        429,
+                        "Too Many Requests",
+                        "more than the allowed reads per minute",
+                    ),
+                );
             }
             ("getPayment", shared.get(r))
         }
         (&Method::GET, ["epayment", "v1", "payments", r, "events"]) => {
             if shared.rate_limited(r, false) {
-                return ("getPaymentEventLog", problem(429, "Too Many Requests", "more than the allowed reads per minute"));
+                return (
+                    "getPaymentEventLog",
+                    problem(
+                        429,
+                        "Too Many Requests",
+                        "more than the allowed reads per minute",
+                    ),
+                );
             }
             ("getPaymentEventLog", shared.events(r))
         }
-        (&Method::POST, ["epayment", "v1", "payments", r, op @ ("capture" | "cancel" | "refund")]) => {
+        (
+            &Method::POST,
+            [
+                "epayment",
+                "v1",
+                "payments",
+                r,
+                op @ ("capture" | "cancel" | "refund"),
+            ],
+        ) => {
             let name = match *op {
                 "capture" => "capturePayment",
                 "cancel" => "cancelPayment",
@@ -217,7 +311,11 @@ fn route(shared: &Shared, method: &Method, segs: &[&str], h: &dyn Fn(&str) -> Op
             // A replay is not a new modification; only count fresh ones.
             let reply = shared.idempotent(op, r, &k, body, |s| {
                 if s.rate_limited(r, true) {
-                    return problem(429, "Too Many Requests", "more than the allowed modifications per minute");
+                    return problem(
+                        429,
+                        "Too Many Requests",
+                        "more than the allowed modifications per minute",
+                    );
                 }
                 match *op {
                     "capture" => s.capture(r, amount, &k),
@@ -233,16 +331,25 @@ fn route(shared: &Shared, method: &Method, segs: &[&str], h: &dyn Fn(&str) -> Op
                 Err(e) => ("forceApprove", problem(400, "Bad Request", &e.0)),
             }
         }
-        _ => ("unknown", problem(404, "Not Found", "no such endpoint in the ePayment API")),
+        _ => (
+            "unknown",
+            problem(404, "Not Found", "no such endpoint in the ePayment API"),
+        ),
     }
 }
 
 fn super_phone(shared: &Shared, token: &str, outcome: Option<Result<(), String>>) -> Resp {
     let Some(reference) = shared.reference_by_token(token) else {
-        return html(404, page("Ukjent betaling", "<p>Denne betalingen finnes ikke.</p>"));
+        return html(
+            404,
+            page("Ukjent betaling", "<p>Denne betalingen finnes ikke.</p>"),
+        );
     };
     let Some(p) = shared.payment(&reference) else {
-        return html(404, page("Ukjent betaling", "<p>Denne betalingen finnes ikke.</p>"));
+        return html(
+            404,
+            page("Ukjent betaling", "<p>Denne betalingen finnes ikke.</p>"),
+        );
     };
     let amount = crate::domain::Money::new(p.amount.value, p.amount.currency);
     let desc = p.description.clone().unwrap_or_default();
@@ -259,7 +366,10 @@ fn super_phone(shared: &Shared, token: &str, outcome: Option<Result<(), String>>
             escape(&desc)
         )
     } else {
-        format!("<p class=amount>{amount}</p>{note}<p>Status: <b>{:?}</b></p>", p.state)
+        format!(
+            "<p class=amount>{amount}</p>{note}<p>Status: <b>{:?}</b></p>",
+            p.state
+        )
     };
     html(200, page("Betal", &body))
 }
@@ -276,6 +386,8 @@ fn page(title: &str, body: &str) -> String {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
-

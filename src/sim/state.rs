@@ -140,13 +140,23 @@ impl Shared {
 
     pub fn issue_token(&self, client_id: &str, secret: &str, sub: &str, msn: &str) -> Reply {
         let c = &self.cfg;
-        if client_id != c.client_id || secret != c.client_secret || sub != c.subscription_key || msn != c.merchant_serial_number {
-            return problem(401, "Unauthorized", "client_id, client_secret, subscription key or MSN is wrong");
+        if client_id != c.client_id
+            || secret != c.client_secret
+            || sub != c.subscription_key
+            || msn != c.merchant_serial_number
+        {
+            return problem(
+                401,
+                "Unauthorized",
+                "client_id, client_secret, subscription key or MSN is wrong",
+            );
         }
         let token = format!("sim-{}", uuid::Uuid::new_v4().simple());
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let life = c.token_lifetime.as_secs() as i64;
-        self.lock().tokens.insert(token.clone(), Instant::now() + c.token_lifetime);
+        self.lock()
+            .tokens
+            .insert(token.clone(), Instant::now() + c.token_lifetime);
         (
             200,
             json!({
@@ -163,7 +173,10 @@ impl Shared {
 
     pub fn token_ok(&self, bearer: Option<&str>) -> bool {
         let Some(t) = bearer else { return false };
-        self.lock().tokens.get(t).is_some_and(|exp| Instant::now() < *exp)
+        self.lock()
+            .tokens
+            .get(t)
+            .is_some_and(|exp| Instant::now() < *exp)
     }
 
     fn expire(&self, p: &mut SimPayment) {
@@ -177,7 +190,10 @@ impl Shared {
     /// Sliding one-minute window; true when over the limit.
     fn limited(window: &mut VecDeque<Instant>, limit: u32) -> bool {
         let now = Instant::now();
-        while window.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(60)) {
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(60))
+        {
             window.pop_front();
         }
         if window.len() as u32 >= limit {
@@ -200,18 +216,31 @@ impl Shared {
 
     /// Runs `op` once per (operation, reference, key); replays its answer
     /// for the same body, refuses a different body.
-    pub fn idempotent(&self, op: &str, reference: &str, key: &str, body: &Value, f: impl FnOnce(&Shared) -> Reply) -> Reply {
+    pub fn idempotent(
+        &self,
+        op: &str,
+        reference: &str,
+        key: &str,
+        body: &Value,
+        f: impl FnOnce(&Shared) -> Reply,
+    ) -> Reply {
         let id = (op.to_string(), reference.to_string(), key.to_string());
         if let Some((first_body, reply)) = self.lock().idempotency.get(&id).cloned() {
             if &first_body == body {
                 return reply;
             }
-            return problem(409, "Conflict", &format!("Idempotency-Key '{key}' was already used with a different request body"));
+            return problem(
+                409,
+                "Conflict",
+                &format!("Idempotency-Key '{key}' was already used with a different request body"),
+            );
         }
         let reply = f(self);
         // Only answers that applied something are replayed; a 4xx can be retried with a fix.
         if reply.0 < 300 {
-            self.lock().idempotency.insert(id, (body.clone(), reply.clone()));
+            self.lock()
+                .idempotency
+                .insert(id, (body.clone(), reply.clone()));
         }
         reply
     }
@@ -219,28 +248,57 @@ impl Shared {
     pub fn create(&self, body: &Value) -> Reply {
         let req: CreatePaymentRequest = match serde_json::from_value(body.clone()) {
             Ok(r) => r,
-            Err(e) => return problem(400, "Bad Request", &format!("invalid CreatePaymentRequest: {e}")),
+            Err(e) => {
+                return problem(
+                    400,
+                    "Bad Request",
+                    &format!("invalid CreatePaymentRequest: {e}"),
+                );
+            }
         };
         if !valid_reference(&req.reference) {
-            return problem(400, "Bad Request", "reference must match ^[a-zA-Z0-9-]{8,50}$");
+            return problem(
+                400,
+                "Bad Request",
+                "reference must match ^[a-zA-Z0-9-]{8,50}$",
+            );
         }
         if req.amount.value < 100 || req.amount.value > 65_000_000 {
-            return problem(400, "Bad Request", "amount.value must be between 100 and 65000000 minor units");
+            return problem(
+                400,
+                "Bad Request",
+                "amount.value must be between 100 and 65000000 minor units",
+            );
         }
         if let Some(d) = &req.payment_description
             && !(3..=100).contains(&d.chars().count())
         {
-            return problem(400, "Bad Request", "paymentDescription must be 3-100 characters");
+            return problem(
+                400,
+                "Bad Request",
+                "paymentDescription must be 3-100 characters",
+            );
         }
         if let Some(r) = &req.receipt {
             let sum: i64 = r.order_lines.iter().map(|l| l.total_amount).sum();
             if sum != req.amount.value {
-                return problem(400, "Bad Request", &format!("receipt order lines sum to {sum}, amount is {}", req.amount.value));
+                return problem(
+                    400,
+                    "Bad Request",
+                    &format!(
+                        "receipt order lines sum to {sum}, amount is {}",
+                        req.amount.value
+                    ),
+                );
             }
         }
         let mut g = self.lock();
         if g.payments.contains_key(&req.reference) {
-            return problem(409, "Conflict", &format!("reference {} is already in use", req.reference));
+            return problem(
+                409,
+                "Conflict",
+                &format!("reference {} is already in use", req.reference),
+            );
         }
         let token = uuid::Uuid::new_v4().simple().to_string();
         let mut p = SimPayment {
@@ -261,13 +319,20 @@ impl Shared {
         p.events.push(ev);
         g.by_token.insert(token.clone(), req.reference.clone());
         g.payments.insert(req.reference.clone(), p);
-        (201, json!({ "redirectUrl": format!("{}/phone/{token}", self.base), "reference": req.reference }))
+        (
+            201,
+            json!({ "redirectUrl": format!("{}/phone/{token}", self.base), "reference": req.reference }),
+        )
     }
 
     fn with_payment(&self, reference: &str, f: impl FnOnce(&mut SimPayment) -> Reply) -> Reply {
         let mut g = self.lock();
         let Some(p) = g.payments.get_mut(reference) else {
-            return problem(404, "Not Found", &format!("no payment with reference {reference}"));
+            return problem(
+                404,
+                "Not Found",
+                &format!("no payment with reference {reference}"),
+            );
         };
         self.expire(p);
         f(p)
@@ -284,11 +349,21 @@ impl Shared {
     pub fn capture(&self, reference: &str, amount: i64, key: &str) -> Reply {
         self.with_payment(reference, |p| {
             if p.state != State::Authorized {
-                return problem(400, "Bad Request", &format!("cannot capture a payment in state {:?}", p.state));
+                return problem(
+                    400,
+                    "Bad Request",
+                    &format!("cannot capture a payment in state {:?}", p.state),
+                );
             }
-            let left = p.aggregate.authorized_amount.value - p.aggregate.captured_amount.value - p.aggregate.cancelled_amount.value;
+            let left = p.aggregate.authorized_amount.value
+                - p.aggregate.captured_amount.value
+                - p.aggregate.cancelled_amount.value;
             if amount <= 0 || amount > left {
-                return problem(400, "Bad Request", &format!("capture of {amount} exceeds the {left} left to capture"));
+                return problem(
+                    400,
+                    "Bad Request",
+                    &format!("capture of {amount} exceeds the {left} left to capture"),
+                );
             }
             p.aggregate.captured_amount.value += amount;
             p.captures += 1;
@@ -301,7 +376,11 @@ impl Shared {
     pub fn cancel(&self, reference: &str, key: &str) -> Reply {
         self.with_payment(reference, |p| {
             if p.aggregate.captured_amount.value > 0 {
-                return problem(400, "Bad Request", "cannot cancel a captured payment; refund it instead");
+                return problem(
+                    400,
+                    "Bad Request",
+                    "cannot cancel a captured payment; refund it instead",
+                );
             }
             match p.state {
                 State::Created | State::Authorized => {
@@ -312,7 +391,11 @@ impl Shared {
                     p.events.push(ev);
                     (200, modification_json(p))
                 }
-                s => problem(400, "Bad Request", &format!("cannot cancel a payment in state {s:?}")),
+                s => problem(
+                    400,
+                    "Bad Request",
+                    &format!("cannot cancel a payment in state {s:?}"),
+                ),
             }
         })
     }
@@ -321,7 +404,11 @@ impl Shared {
         self.with_payment(reference, |p| {
             let left = p.aggregate.captured_amount.value - p.aggregate.refunded_amount.value;
             if amount <= 0 || amount > left {
-                return problem(400, "Bad Request", &format!("refund of {amount} exceeds the {left} left to refund"));
+                return problem(
+                    400,
+                    "Bad Request",
+                    &format!("refund of {amount} exceeds the {left} left to refund"),
+                );
             }
             p.aggregate.refunded_amount.value += amount;
             p.refunds += 1;
@@ -335,7 +422,11 @@ impl Shared {
     pub fn customer(&self, reference: &str, to: State) -> Result<(), SimError> {
         let (status, body) = self.with_payment(reference, |p| {
             if p.state != State::Created {
-                return problem(400, "Bad Request", &format!("the payment is {:?}, not waiting for the customer", p.state));
+                return problem(
+                    400,
+                    "Bad Request",
+                    &format!("the payment is {:?}, not waiting for the customer", p.state),
+                );
             }
             p.state = to;
             if to == State::Authorized {
@@ -351,7 +442,9 @@ impl Shared {
         if status == 200 {
             Ok(())
         } else {
-            Err(SimError(body["detail"].as_str().unwrap_or("refused").to_string()))
+            Err(SimError(
+                body["detail"].as_str().unwrap_or("refused").to_string(),
+            ))
         }
     }
 
@@ -360,7 +453,10 @@ impl Shared {
     }
 
     pub fn phone_url(&self, reference: &str) -> Option<String> {
-        self.lock().payments.get(reference).map(|p| format!("{}/phone/{}", self.base, p.token))
+        self.lock()
+            .payments
+            .get(reference)
+            .map(|p| format!("{}/phone/{}", self.base, p.token))
     }
 
     pub fn payment(&self, reference: &str) -> Option<SimPayment> {

@@ -218,7 +218,7 @@ impl VippsClient {
                         .and_then(|v| v.to_str().ok()),
                 );
                 let text = resp.text().await.unwrap_or_default();
-                let problem: Option<Problem> = serde_json::from_str(&text).ok();
+                let problem: Option<Box<Problem>> = serde_json::from_str(&text).ok();
                 return Err(VippsError::Http {
                     status,
                     body: if problem.is_some() {

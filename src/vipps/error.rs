@@ -17,7 +17,7 @@ pub enum VippsError {
     #[error("Vipps answered {status}: {}", problem_text(.problem, .body))]
     Http {
         status: u16,
-        problem: Option<Problem>,
+        problem: Option<Box<Problem>>,
         /// The start of a non-problem body, for the log.
         body: String,
         retry_after: Option<Duration>,
@@ -35,7 +35,7 @@ pub enum VippsError {
     Config(String),
 }
 
-fn problem_text(problem: &Option<Problem>, body: &str) -> String {
+fn problem_text(problem: &Option<Box<Problem>>, body: &str) -> String {
     match problem {
         Some(p) => match &p.detail {
             Some(d) => format!("{} ({d})", p.title),
@@ -110,14 +110,14 @@ mod tests {
     fn errors_name_the_problem_and_map_to_outcomes() {
         let e = VippsError::Http {
             status: 400,
-            problem: Some(Problem {
+            problem: Some(Box::new(Problem {
                 kind: "https://developer.vippsmobilepay.com/docs/APIs/epayment-api/errors".into(),
                 title: "Bad Request".into(),
                 detail: Some("Amount must be at least 100".into()),
                 status: 400,
                 trace_id: "t".into(),
                 extra: Default::default(),
-            }),
+            })),
             body: String::new(),
             retry_after: None,
         };

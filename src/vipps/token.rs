@@ -83,7 +83,9 @@ impl TokenCache {
             let body = resp.text().await.unwrap_or_default();
             return Err(VippsError::Http {
                 status,
-                problem: serde_json::from_str(&body).ok(),
+                problem: serde_json::from_str::<super::dto::Problem>(&body)
+                    .ok()
+                    .map(Box::new),
                 body: body.chars().take(200).collect(),
                 retry_after,
             });

@@ -118,7 +118,9 @@ pub struct SimView {
 }
 
 pub fn sim_view(sim: &SimHandle, reference: &str) -> SimView {
-    let p = sim.payment(reference).expect("payment exists in the simulator");
+    let p = sim
+        .payment(reference)
+        .expect("payment exists in the simulator");
     SimView {
         state: format!("{:?}", p.state).to_uppercase(),
         authorized: p.aggregate.authorized_amount.value,
