@@ -132,6 +132,8 @@ async fn crash_then_resume(point: &str, approve_before_crash: bool) {
     assert!(json_lines(&again).is_empty());
     let store = luka::store::Store::open(&dir.path().join("luka.db")).unwrap();
     assert_eq!(store.integrity_check().unwrap(), "ok");
+    // What the real binary sent, checked against the official schemas.
+    common::support::openapi::validate_all(&sim.exchanges());
     sim.shutdown().await;
 }
 

@@ -1,155 +1,381 @@
-//! A contract-faithful Vipps simulator: Access Token + ePayment, an HTML
-//! "phone" page to play the customer, and fault knobs for tests. Used by
-//! training mode and by the test suite; never talks to anything but its
-//! own listener.
+//! A contract-faithful simulator of the Vipps MobilePay ePayment API (1.4.1) and the
+//! Access Token API, for training mode and for tests. The spec files in
+//! `shared/specs/vipps` are the contract; where they are silent the simulator behaves as
+//! the real API does and the code says so.
 //!
-//! Follows `shared/specs/vipps/epayment.v1.yml`: 201 on create, problem+json
-//! errors, a captured payment stays AUTHORIZED with the `aggregate` moving,
-//! idempotency (same key + same body replays the first answer; same key +
-//! another body is refused), reference uniqueness (409), expiry, and 429s
-//! above the per-reference limits (120 reads, 5 modifications a minute).
+//! | file          | owns                                                            |
+//! |---------------|-----------------------------------------------------------------|
+//! | `mod.rs`      | the public API: [`SimConfig`], [`Faults`], [`start`], [`SimHandle`] |
+//! | `api.rs`      | ePayment + Access Token handlers: auth, headers, rate limits    |
+//! | `validate.rs` | create-request and idempotency-key rules (pure)                 |
+//! | `state.rs`    | payments, event logs, idempotent replies, transitions           |
+//! | `limits.rs`   | sliding-window rate limits, access-token expiry                 |
+//! | `faults.rs`   | the middleware: fault injection + recording                     |
+//! | `record.rs`   | [`Exchange`] records and [`SimStats`], with secrets redacted    |
+//! | `server.rs`   | accept loop that can drop or reset a connection mid-request     |
+//! | `phone.rs`    | the customer's "phone" page (approve / reject)                  |
+//! | `admin.rs`    | `/sim/...` remote control for scripts                           |
+//! | `problem.rs`  | `application/problem+json` refusals                             |
+//!
+//! It must never talk to the real Vipps, never move money, and never log a secret.
 
+mod admin;
+mod api;
+mod faults;
+mod limits;
+mod phone;
+mod problem;
+mod record;
 mod server;
 mod state;
+mod validate;
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-pub use state::{Exchange, SimError, SimPayment, SimStats};
+use axum::Router;
+use axum::routing::{get, post};
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
-use crate::vipps::dto::State;
+pub use admin::FaultsJson;
+pub use record::{Exchange, MAX_EXCHANGES, SimStats};
 
-#[derive(Debug, Clone)]
+use crate::vipps::dto::{Aggregate, Amount, PaymentEvent, State, UserFlow};
+use faults::FaultInjector;
+use state::{Now, SimState};
+
+/// What the simulated merchant account looks like.
+#[derive(Clone)]
 pub struct SimConfig {
     pub client_id: String,
     pub client_secret: String,
     pub subscription_key: String,
     pub merchant_serial_number: String,
+    /// How long a payment waits for the customer before it is EXPIRED (Vipps: 10 min).
     pub payment_lifetime: Duration,
+    /// How long an access token works (Vipps test environment: 1 h).
     pub token_lifetime: Duration,
-    /// Base of `redirectUrl`/phone links; default the bound `http://addr`.
+    /// Base for `redirectUrl` and phone links, e.g. `http://192.168.1.20:8099` so a phone
+    /// on the LAN can open them. Default: the bound `http://addr`.
     pub public_base_url: Option<String>,
+    /// GETs per reference per minute before 429 (Vipps: 120).
     pub reads_per_minute: u32,
+    /// Captures, cancels and refunds per reference per minute before 429 (Vipps: 5).
     pub modifications_per_minute: u32,
+    /// Seeds fault dice, pspReferences and shuffled event logs (never tokens).
     pub seed: u64,
 }
 
 impl SimConfig {
-    /// Fixed, public training credentials. They open nothing but a simulator.
+    /// The fixed training credentials. They are public on purpose (they only open this
+    /// simulator) and are what training mode configures its Vipps client with:
+    ///
+    /// | field                  | value                                  |
+    /// |------------------------|----------------------------------------|
+    /// | client_id              | `4c756b61-0000-4000-8000-747261696e00` |
+    /// | client_secret          | `luka-training-secret`                 |
+    /// | subscription_key       | `luka-training-subscription-key`       |
+    /// | merchant_serial_number | `123456`                               |
     pub fn training() -> SimConfig {
         SimConfig {
-            client_id: "luka-training-client".into(),
+            client_id: "4c756b61-0000-4000-8000-747261696e00".into(),
             client_secret: "luka-training-secret".into(),
-            subscription_key: "luka-training-subscription".into(),
+            subscription_key: "luka-training-subscription-key".into(),
             merchant_serial_number: "123456".into(),
-            payment_lifetime: Duration::from_secs(600),
-            token_lifetime: Duration::from_secs(3600),
+            payment_lifetime: Duration::from_secs(10 * 60),
+            token_lifetime: Duration::from_secs(60 * 60),
             public_base_url: None,
             reads_per_minute: 120,
             modifications_per_minute: 5,
-            seed: 1,
+            seed: 0x4c75_6b61,
         }
     }
 }
 
-/// Fault knobs. Rates are probabilities per request to the API endpoints.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(default)]
+impl Default for SimConfig {
+    fn default() -> SimConfig {
+        SimConfig::training()
+    }
+}
+
+impl fmt::Debug for SimConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("subscription_key", &"***")
+            .field("merchant_serial_number", &self.merchant_serial_number)
+            .field("payment_lifetime", &self.payment_lifetime)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("public_base_url", &self.public_base_url)
+            .field("reads_per_minute", &self.reads_per_minute)
+            .field("modifications_per_minute", &self.modifications_per_minute)
+            .field("seed", &self.seed)
+            .finish()
+    }
+}
+
+/// Fault knobs for the ePayment and Access Token endpoints (never the phone page or
+/// `/sim/`). Rates are probabilities in 0..=1, rolled independently per request in this
+/// order: reset, 5xx, 429, drop.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
-    #[serde(with = "millis")]
+    /// Added before every request is handled.
     pub latency: Duration,
-    /// 5xx without applying the operation.
+    /// 500/502/503 problem; the request is NOT applied.
     pub error_5xx_rate: f64,
-    /// Apply the operation, then close the connection without an answer.
+    /// The request IS applied, then the connection closes without a response.
     pub drop_response_rate: f64,
-    /// 429 with `Retry-After`, without applying.
+    /// 429 with `Retry-After`; the request is NOT applied.
     pub rate_429: f64,
-    #[serde(with = "millis")]
+    /// The `Retry-After` of a fault 429 (rounded up to whole seconds).
     pub retry_after: Duration,
-    /// Close the connection before applying anything.
+    /// The connection is reset (RST) before the request is applied.
     pub connection_reset_rate: f64,
 }
 
-mod millis {
-    use std::time::Duration;
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let ms: u64 = serde::Deserialize::deserialize(d)?;
-        Ok(Duration::from_millis(ms))
+/// Why a customer action was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    #[error("no payment with reference '{0}'")]
+    NotFound(String),
+    #[error("payment '{reference}' is {}, not waiting for the customer", state::wire(*.state))]
+    NotPending { reference: String, state: State },
+}
+
+/// A payment as the simulator holds it, for assertions and the admin list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimPayment {
+    pub reference: String,
+    pub psp_reference: String,
+    pub state: State,
+    pub amount: Amount,
+    pub aggregate: Aggregate,
+    pub user_flow: UserFlow,
+    pub description: Option<String>,
+    pub redirect_url: Option<String>,
+    pub phone_url: String,
+    pub events: Vec<PaymentEvent>,
+    /// Successful modifications (idempotent replays not counted).
+    pub captures: u32,
+    pub cancels: u32,
+    pub refunds: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// What handlers share. One std `Mutex` per concern: every critical section is short and
+/// never crosses an `.await`, so an async lock would only add cost.
+pub(crate) struct Shared {
+    cfg: SimConfig,
+    public_base: String,
+    state: Mutex<SimState>,
+    faults: Mutex<FaultInjector>,
+    recorder: record::Recorder,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, SimState> {
+        // A poisoned lock means a test panicked while holding it; the state is still
+        // consistent because every operation validates before it mutates.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_faults(&self, f: Faults) {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner()).faults = f;
+    }
+
+    fn answer(&self, reference: &str, approve: bool) -> Result<(), SimError> {
+        let r = self
+            .lock()
+            .customer_answer(reference, approve, Now::system());
+        if r.is_ok() {
+            tracing::info!(reference = %reference, approve, "sim customer answered");
+        }
+        r
+    }
+
+    fn payment(&self, reference: &str) -> Option<SimPayment> {
+        self.lock()
+            .snapshot(reference, Now::system(), &self.public_base)
+    }
+
+    fn payments(&self) -> Vec<SimPayment> {
+        self.lock().snapshots(Now::system(), &self.public_base)
     }
 }
 
-/// A running simulator. Cheap to clone.
-#[derive(Clone)]
-pub struct SimHandle {
-    shared: Arc<state::Shared>,
-    addr: SocketAddr,
-    stop: Arc<Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
+fn router(sh: Arc<Shared>) -> Router {
+    let payment = "/epayment/v1/payments/{reference}";
+    Router::new()
+        .route("/accesstoken/get", post(api::access_token))
+        .route("/epayment/v1/payments", post(api::create_payment))
+        .route(payment, get(api::get_payment))
+        .route(&format!("{payment}/events"), get(api::get_events))
+        .route(&format!("{payment}/capture"), post(api::capture))
+        .route(&format!("{payment}/cancel"), post(api::cancel))
+        .route(&format!("{payment}/refund"), post(api::refund))
+        .route(
+            "/epayment/v1/test/payments/{reference}/approve",
+            post(api::force_approve),
+        )
+        .route("/phone/{token}", get(phone::page))
+        .route("/phone/{token}/approve", post(phone::approve))
+        .route("/phone/{token}/reject", post(phone::reject))
+        .route("/phone/{token}/qr.svg", get(phone::qr_svg))
+        .route("/phone/{token}/qr.png", get(phone::qr_png))
+        .route("/sim/payments", get(admin::payments))
+        .route("/sim/faults", post(admin::faults))
+        .route("/sim/payments/{reference}/approve", post(admin::approve))
+        .route("/sim/payments/{reference}/reject", post(admin::reject))
+        .fallback(|| async {
+            problem::Fail::new(axum::http::StatusCode::NOT_FOUND, "no such endpoint")
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            sh.clone(),
+            faults::exchange_layer,
+        ))
+        .with_state(sh)
 }
 
+/// Binds `listen` (use `127.0.0.1:0` in tests) and serves until [`SimHandle::shutdown`].
 pub async fn start(listen: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHandle> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let base = cfg
+    // A wildcard bind is reachable on loopback; an "http://0.0.0.0" URL is not usable.
+    let host = if addr.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+    } else {
+        addr
+    };
+    let base_url = format!("http://{host}");
+    let public_base = cfg
         .public_base_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
-    let shared = Arc::new(state::Shared::new(cfg, base));
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(server::serve(listener, shared.clone(), rx));
+        .as_deref()
+        .map(|b| b.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| base_url.clone());
+    let shared = Arc::new(Shared {
+        public_base,
+        state: Mutex::new(SimState::new(cfg.seed)),
+        faults: Mutex::new(FaultInjector::new(cfg.seed)),
+        recorder: record::Recorder::default(),
+        cfg,
+    });
+    let (stop, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(server::serve(listener, router(shared.clone()), stop_rx));
+    tracing::info!(%addr, "Vipps simulator listening");
     Ok(SimHandle {
-        shared,
-        addr,
-        stop: Arc::new(Mutex::new(Some(tx))),
+        inner: Arc::new(HandleInner {
+            shared,
+            addr,
+            base_url,
+            stop,
+            task: Mutex::new(Some(task)),
+        }),
     })
 }
 
+/// The running simulator. Cheap to clone; every clone controls the same simulator.
+#[derive(Clone)]
+pub struct SimHandle {
+    inner: Arc<HandleInner>,
+}
+
+struct HandleInner {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    base_url: String,
+    stop: watch::Sender<bool>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
 impl SimHandle {
+    /// `http://127.0.0.1:PORT`: where the till's Vipps client should point.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.inner.base_url.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.inner.addr
     }
 
+    /// The customer's approve page for a payment (also the QR text for TEXT/TARGETURL).
     pub fn phone_url(&self, reference: &str) -> Option<String> {
-        self.shared.phone_url(reference)
+        self.inner.shared.payment(reference).map(|p| p.phone_url)
     }
 
     pub fn set_faults(&self, f: Faults) {
-        *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = f;
+        tracing::info!(faults = ?f, "sim faults set");
+        self.inner.shared.set_faults(f);
     }
 
-    /// The customer approves in the app.
+    pub fn faults(&self) -> Faults {
+        let f = self
+            .inner
+            .shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        f.faults.clone()
+    }
+
+    /// When on, `GET .../events` returns the log shuffled and with one entry duplicated,
+    /// to prove a reader tolerates out-of-order and repeated events.
+    pub fn set_events_disorder(&self, on: bool) {
+        self.inner.shared.lock().events_disorder = on;
+    }
+
+    /// The customer approves in the app: CREATED → AUTHORIZED.
     pub fn approve(&self, reference: &str) -> Result<(), SimError> {
-        self.shared.customer(reference, State::Authorized)
+        self.inner.shared.answer(reference, true)
     }
 
-    /// The customer rejects in the app.
+    /// The customer declines in the app: CREATED → ABORTED.
     pub fn reject(&self, reference: &str) -> Result<(), SimError> {
-        self.shared.customer(reference, State::Aborted)
+        self.inner.shared.answer(reference, false)
     }
 
     pub fn payment(&self, reference: &str) -> Option<SimPayment> {
-        self.shared.payment(reference)
+        self.inner.shared.payment(reference)
     }
 
+    /// All payments, oldest first.
     pub fn payments(&self) -> Vec<SimPayment> {
-        self.shared.payments()
+        self.inner.shared.payments()
     }
 
+    /// Every exchange so far (the last [`MAX_EXCHANGES`]), oldest first.
     pub fn exchanges(&self) -> Vec<Exchange> {
-        self.shared.exchanges()
+        self.inner.shared.recorder.exchanges()
     }
 
     pub fn stats(&self) -> SimStats {
-        self.shared.stats()
+        self.inner.shared.recorder.stats()
     }
 
+    pub fn config(&self) -> SimConfig {
+        self.inner.shared.cfg.clone()
+    }
+
+    /// Stops accepting, lets open connections finish (up to 2 s), then returns. Other
+    /// clones of the handle keep working for inspection.
     pub async fn shutdown(self) {
-        if let Some(tx) = self.stop.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = tx.send(());
+        let _ = self.inner.stop.send(true);
+        let task = self
+            .inner
+            .task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(task) = task {
+            let _ = task.await;
         }
+        tracing::info!(addr = %self.inner.addr, "Vipps simulator stopped");
     }
 }

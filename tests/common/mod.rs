@@ -2,6 +2,9 @@
 //! real SQLite file in a temp dir, and a kiosk with fast polling.
 #![allow(dead_code)]
 
+#[path = "../support/mod.rs"]
+pub mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -99,10 +102,15 @@ pub async fn wait_created(sim: &SimHandle, reference: &str) {
 }
 
 impl Rig {
+    /// Stops the till and checks every request it sent and every answer
+    /// it got against the official ePayment / Access Token schemas.
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.shutdown().await;
         }
+        let exchanges = self.sim.exchanges();
+        assert!(!exchanges.is_empty(), "the simulator saw no traffic");
+        support::openapi::validate_all(&exchanges);
     }
 }
 

@@ -1,0 +1,186 @@
+//! Fault injection and recording around every request: the one middleware all routes go
+//! through. It decides (with the seeded RNG) whether to delay, fail, throttle, drop or
+//! reset, and writes the exchange to the recorder.
+//!
+//! Faults apply to the ePayment and Access Token operations only, never to the phone page
+//! or the admin endpoints. A 5xx, a 429 or a reset never reaches the handler, so nothing
+//! is applied; a dropped response is applied first and then lost, which is exactly the
+//! case idempotency keys exist for. It must never apply an operation twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::Faults;
+use super::Shared;
+use super::problem::Fail;
+use super::record::{Exchange, header_bytes, is_api, json_body, operation_for, redacted_headers};
+use super::server::{AbortKind, ConnControl};
+
+/// Bodies above this are refused; a create request with a long receipt is a few kB.
+const MAX_BODY: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    Pass,
+    Reset,
+    ServerError(StatusCode),
+    TooMany,
+    DropResponse,
+}
+
+/// The knobs plus the seeded RNG that rolls the dice for them.
+pub(crate) struct FaultInjector {
+    pub faults: Faults,
+    rng: StdRng,
+}
+
+impl FaultInjector {
+    pub fn new(seed: u64) -> FaultInjector {
+        FaultInjector {
+            faults: Faults::default(),
+            // A different stream from the state's RNG, so turning a knob does not change
+            // the pspReferences a seeded run produces.
+            rng: StdRng::seed_from_u64(seed ^ 0x5eed_fa17),
+        }
+    }
+
+    /// One independent roll per knob, in the order a real failure would happen: the
+    /// connection dies, the server fails, the gateway throttles, the response is lost.
+    pub fn decide(&mut self) -> Action {
+        let f = &self.faults;
+        let (reset, err, throttle, drop) = (
+            f.connection_reset_rate,
+            f.error_5xx_rate,
+            f.rate_429,
+            f.drop_response_rate,
+        );
+        // `x < rate` is false for NaN and for rates <= 0, so odd knobs mean "never".
+        if self.rng.random::<f64>() < reset {
+            Action::Reset
+        } else if self.rng.random::<f64>() < err {
+            let code = [500, 502, 503][self.rng.random_range(0..3)];
+            Action::ServerError(
+                StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            )
+        } else if self.rng.random::<f64>() < throttle {
+            Action::TooMany
+        } else if self.rng.random::<f64>() < drop {
+            Action::DropResponse
+        } else {
+            Action::Pass
+        }
+    }
+}
+
+pub(crate) async fn exchange_layer(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        return Fail::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+    };
+    let (operation, mut reference) = operation_for(&parts.method, parts.uri.path());
+    let request_body = json_body(&bytes);
+    if operation == "createPayment" {
+        reference = request_body
+            .as_ref()
+            .and_then(|b| b.get("reference"))
+            .and_then(|r| r.as_str())
+            .map(str::to_string);
+    }
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_string(), |p| p.to_string());
+    let mut ex = Exchange {
+        method: parts.method.to_string(),
+        bytes_in: parts.method.as_str().len()
+            + path.len()
+            + 12
+            + header_bytes(&parts.headers)
+            + bytes.len(),
+        path,
+        operation: operation.to_string(),
+        reference,
+        status: None,
+        request_headers: redacted_headers(&parts.headers),
+        request_body,
+        response_content_type: None,
+        response_body: None,
+        bytes_out: 0,
+        fault: None,
+    };
+    let (latency, retry_after, action) = if is_api(operation) {
+        let mut inj = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+        (inj.faults.latency, inj.faults.retry_after, inj.decide())
+    } else {
+        (Duration::ZERO, Duration::ZERO, Action::Pass)
+    };
+    if !latency.is_zero() {
+        ex.fault = Some("latency".into());
+        tokio::time::sleep(latency).await;
+    }
+    let conn = parts.extensions.get::<ConnControl>().cloned();
+    let resp = match action {
+        Action::Reset => {
+            ex.fault = Some("connection_reset".into());
+            shared.recorder.push(ex);
+            return abort(conn, AbortKind::Reset).await;
+        }
+        Action::ServerError(code) => {
+            ex.fault = Some("error_5xx".into());
+            Fail::new(code, "simulated server error; the request was not applied").into_response()
+        }
+        Action::TooMany => {
+            ex.fault = Some("rate_429".into());
+            // Exactly the configured wait, rounded up to whole seconds (0 is allowed, so
+            // fast tests can use it).
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            Fail::too_many("simulated throttling; the request was not applied", secs)
+                .into_response()
+        }
+        Action::Pass | Action::DropResponse => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    };
+    let (rparts, rbody) = resp.into_parts();
+    let rbytes = to_bytes(rbody, usize::MAX).await.unwrap_or_default();
+    ex.status = Some(rparts.status.as_u16());
+    ex.response_content_type = rparts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    ex.response_body = json_body(&rbytes);
+    ex.bytes_out = 17 + header_bytes(&rparts.headers) + rbytes.len();
+    if action == Action::DropResponse {
+        ex.status = None;
+        ex.bytes_out = 0;
+        ex.fault = Some("drop_response".into());
+        shared.recorder.push(ex);
+        return abort(conn, AbortKind::Drop).await;
+    }
+    shared.recorder.push(ex);
+    Response::from_parts(rparts, Body::from(rbytes))
+}
+
+/// Asks the connection task to close the socket, then waits forever: the task drops this
+/// future together with the connection, so no byte of a response is ever written.
+async fn abort(conn: Option<ConnControl>, kind: AbortKind) -> Response {
+    match conn {
+        Some(c) if c.abort(kind) => std::future::pending().await,
+        // Only reachable if the router is driven without the simulator's accept loop.
+        _ => Fail::new(StatusCode::BAD_GATEWAY, "simulated connection loss").into_response(),
+    }
+}
