@@ -18,5 +18,6 @@
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
 pub mod domain;
+pub mod printer;
 pub mod secret;
 pub mod sim;
