@@ -32,6 +32,7 @@ pub mod interpret;
 pub mod layout;
 pub mod model;
 pub mod pc865;
+pub mod preview;
 pub mod samples;
 pub mod text;
 
