@@ -30,6 +30,8 @@ pub enum PrintError {
         "Mangler tilgang til skriveren ({target}) – gi brukeren tilgang (f.eks. gruppen lp), så start Luka på nytt"
     )]
     PermissionDenied { target: String },
+    #[error("Skriveren svarte uventet ({0}) – slå den av og på, og trykk Prøv igjen")]
+    StatusReply(String),
     #[error("Skriveroppsettet er feil: {0} – rett [printer] i luka.toml")]
     Config(String),
     #[error("Kvitteringen kunne ikke lages: {0} – meld feilen til den som drifter kassen")]
@@ -53,6 +55,7 @@ impl PrintError {
             | PrintError::Offline
             | PrintError::Unreachable { .. }
             | PrintError::NotFound { .. }
+            | PrintError::StatusReply(_)
             | PrintError::Preview { .. } => true,
             PrintError::PermissionDenied { .. } | PrintError::Config(_) | PrintError::Render(_) => {
                 false

@@ -26,19 +26,27 @@
 //! print and what a failure means for the sale.
 
 pub mod document;
+pub mod driver;
 pub mod error;
 pub mod escpos;
 pub mod interpret;
 pub mod layout;
 pub mod model;
+pub mod network;
 pub mod pc865;
 pub mod preview;
 pub mod samples;
+pub mod serial;
+pub mod sim;
+pub mod status;
 pub mod text;
+pub mod usb;
 
 pub use document::{Align, Bitmap, Block, Document, PaperWidth, Size, Style};
+pub use driver::{Connection, PrinterDriver, connect, print};
 pub use error::PrintError;
 pub use layout::{LayoutConfig, layout, layout_report};
 pub use model::{
     Merchant, PaymentInfo, ReceiptInput, ReceiptKind, ReceiptLine, ReportInput, ReportSection,
 };
+pub use status::{PrinterStatus, parse_status};

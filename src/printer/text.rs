@@ -91,7 +91,7 @@ pub fn wrap(text: &str, cols: usize) -> Vec<String> {
 fn split_at_soft_hyphen(word: &str, room: usize) -> Option<(String, String)> {
     let mut best = None;
     for (i, c) in word.char_indices() {
-        if c == SOFT_HYPHEN && width(&word[..i]) + 1 <= room && i > 0 {
+        if c == SOFT_HYPHEN && width(&word[..i]) < room && i > 0 {
             best = Some(i);
         }
     }
