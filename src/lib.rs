@@ -14,10 +14,23 @@
 //! | [`sim`]      | contract-faithful Vipps simulator for training mode and tests          |
 //! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
 //! | [`cli`]      | the `luka` command line (clap)                                         |
+//! | [`app`]      | wiring: config → store, provider, simulator (training), kiosk          |
+//! | [`clock`]    | time and id sources, passed in so tests are deterministic              |
+//! | [`secret`]   | a string type that never prints its value                              |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod clock;
+pub mod config;
 pub mod domain;
+pub mod kiosk;
+pub mod outbox;
+pub mod payments;
 pub mod printer;
 pub mod secret;
 pub mod sim;
+pub mod store;
+pub mod vipps;

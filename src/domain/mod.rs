@@ -14,6 +14,6 @@ pub mod vat;
 pub use catalog::{Catalog, Product};
 pub use money::{AmountError, Currency, Money};
 pub use payment::{PaymentPhase, Signal, Transition, VippsEvent, VippsState, transition};
-pub use sale::{Cart, SaleLine, Totals, VatTotal};
+pub use sale::{Cart, PaymentMethod, SaleLine, Totals, VatTotal};
 pub use settle::{Decision, SaleStatus, Snapshot, UnpaidReason, decide};
 pub use vat::VatCode;

@@ -253,3 +253,28 @@ mod tests {
         assert_eq!(cart.totals(), Err(CartError::TooLarge));
     }
 }
+
+/// How a sale is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    Vipps,
+    Cash,
+}
+
+impl PaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::Vipps => "vipps",
+            PaymentMethod::Cash => "cash",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentMethod> {
+        match s {
+            "vipps" => Some(PaymentMethod::Vipps),
+            "cash" => Some(PaymentMethod::Cash),
+            _ => None,
+        }
+    }
+}

@@ -171,13 +171,7 @@ pub fn decide(status: SaleStatus, amount: i64, snap: Snapshot, expired: bool) ->
         _ => None,
     };
     if let Some(reason) = released {
-        // A cancel we asked for reads as "cancelled", whatever the provider
-        // calls it, because that is what the cashier did.
-        return Decision::CloseUnpaid(if status == SaleStatus::Cancelling {
-            UnpaidReason::Cancelled
-        } else {
-            reason
-        });
+        return Decision::CloseUnpaid(reason);
     }
     match (status, snap.phase) {
         (SaleStatus::Pending | SaleStatus::Awaiting, P::Authorized) => Decision::Capture,
@@ -262,11 +256,12 @@ mod tests {
             (S::Awaiting, snap(P::Captured, a), false, Decision::MarkPaid),
             (S::Cancelling, snap(P::Authorized, 0), false, Decision::Wait),
             (S::Cancelling, snap(P::Created, 0), true, Decision::Wait),
+            // The customer's own "no" or the expiry reached Vipps first.
             (
                 S::Cancelling,
                 snap(P::Expired, 0),
                 false,
-                Decision::CloseUnpaid(UnpaidReason::Cancelled),
+                Decision::CloseUnpaid(UnpaidReason::Expired),
             ),
             (
                 S::Cancelling,

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The one command that runs all of Luka's tests: setup, format, lint, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked --all-targets

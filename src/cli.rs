@@ -1,0 +1,228 @@
+//! The `luka` command line.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::domain::{Cart, Currency, Money, SaleLine};
+use crate::kiosk::KioskEvent;
+use crate::store::SaleRecord;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "luka",
+    version,
+    about = "Luka: a Vipps MobilePay till for club kiosks, doors and small shops"
+)]
+pub struct Cli {
+    /// Config file (default: ./luka.toml, then /etc/luka/luka.toml; none = training mode).
+    #[arg(long, global = true, env = "LUKA_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the Vipps simulator on its own and print its base URL.
+    Simulate {
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Address to listen on (loopback unless you want phones on the LAN to reach it).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+    },
+    /// Sell one free amount headless: show the QR, wait, capture; one JSON line out.
+    Charge {
+        /// Amount in kroner, e.g. 150 or 149,50.
+        amount: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Give up waiting after this many seconds (the sale itself stays safe).
+        #[arg(long)]
+        timeout: Option<u64>,
+    },
+    /// Measure the money path (loopback simulator, real SQLite, fsync on) and print a table.
+    Bench {
+        #[arg(long, default_value_t = 200)]
+        sales: usize,
+        #[arg(long, default_value_t = 20)]
+        latency_payments: usize,
+    },
+    /// Settle every unfinished sale and outbox item from an earlier run, then exit.
+    Resume {
+        #[arg(long, default_value_t = 900)]
+        timeout: u64,
+    },
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .build()?;
+    match cli.command {
+        Some(Command::Simulate { port, host }) => rt.block_on(simulate(host, port)),
+        Some(Command::Charge {
+            amount,
+            description,
+            timeout,
+        }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            rt.block_on(charge(config, &amount, &description, timeout))
+        }
+        Some(Command::Bench {
+            sales,
+            latency_payments,
+        }) => {
+            let table = rt.block_on(crate::bench::run(crate::bench::BenchOptions {
+                sales,
+                latency_payments,
+            }))?;
+            println!("{table}");
+            Ok(0)
+        }
+        Some(Command::Resume { timeout }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            rt.block_on(resume(config, Duration::from_secs(timeout)))
+        }
+        None => {
+            eprintln!(
+                "Luka {}: run `luka charge 150` to sell in training mode, or `luka --help`.",
+                env!("CARGO_PKG_VERSION")
+            );
+            Ok(2)
+        }
+    }
+}
+
+async fn simulate(host: std::net::IpAddr, port: u16) -> anyhow::Result<i32> {
+    let cfg = crate::sim::SimConfig::training();
+    let sim = crate::sim::start((host, port).into(), cfg.clone()).await?;
+    println!("{}", sim.base_url());
+    eprintln!(
+        "Vipps simulator running (training credentials: client_id={}, merchant_serial_number={}). Ctrl-C stops it.",
+        cfg.client_id, cfg.merchant_serial_number
+    );
+    let _ = std::io::stdout().flush();
+    shutdown_signal().await;
+    sim.shutdown().await;
+    Ok(0)
+}
+
+async fn charge(
+    config: Config,
+    amount: &str,
+    description: &str,
+    timeout: Option<u64>,
+) -> anyhow::Result<i32> {
+    let money = Money::parse(amount, Currency::NOK)?;
+    let vat = config.free_amount_vat;
+    let lifetime = config.vipps.payment_lifetime + config.vipps.expiry_margin;
+    let app = App::start(config).await?;
+    let mut events = app.kiosk.subscribe();
+    let mut cart = Cart::new();
+    cart.add_line(SaleLine::free_amount(money, vat, "Beløp"));
+    let sale = app.kiosk.start_vipps_sale(&cart, description)?;
+    eprintln!("Sale {} for {} started.", sale.reference, sale.total);
+    let wait = timeout
+        .map(Duration::from_secs)
+        .unwrap_or(lifetime + Duration::from_secs(120));
+    let deadline = tokio::time::Instant::now() + wait;
+    let kiosk = app.kiosk.clone();
+    let final_sale = loop {
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Ok(KioskEvent::QrReady { sale_id, qr_target, expires_at, .. }) if sale_id == sale.id => {
+                    print_qr(&qr_target, app.sim.is_some());
+                    eprintln!("Waiting for approval (expires {expires_at})…");
+                }
+                Ok(KioskEvent::Status { sale_id, note, .. }) if sale_id == sale.id => eprintln!("{note}"),
+                _ => {}
+            },
+            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+            _ = tokio::time::sleep_until(deadline) => break kiosk.sale(sale.id)?,
+            _ = shutdown_signal() => {
+                eprintln!("Stopped. The sale is safe; run `luka resume` to settle it.");
+                break kiosk.sale(sale.id)?;
+            }
+        }
+        let s = kiosk.sale(sale.id)?;
+        if s.status.is_final() {
+            break s;
+        }
+    };
+    let line = outcome_json(&app, &final_sale)?;
+    println!("{line}");
+    let paid = final_sale.status == crate::domain::SaleStatus::Paid;
+    app.shutdown().await;
+    Ok(if paid { 0 } else { 1 })
+}
+
+async fn resume(config: Config, timeout: Duration) -> anyhow::Result<i32> {
+    let store = crate::store::Store::open(&config.store_path)?;
+    let open: Vec<SaleRecord> = store.read(|r| r.open_sales())?;
+    drop(store);
+    let app = App::start(config).await?;
+    let settled = app.kiosk.wait_settled(timeout).await?;
+    for sale in &open {
+        let s = app.kiosk.sale(sale.id)?;
+        println!("{}", outcome_json(&app, &s)?);
+    }
+    app.shutdown().await;
+    Ok(if settled { 0 } else { 1 })
+}
+
+fn outcome_json(app: &App, sale: &SaleRecord) -> anyhow::Result<serde_json::Value> {
+    let payment = app.kiosk.store().read(|r| r.payment(sale.id)).ok();
+    Ok(json!({
+        "sale_id": sale.id,
+        "reference": sale.reference,
+        "state": sale.status.as_str(),
+        "payment_state": payment.as_ref().map(|p| p.phase.as_str()),
+        "amount": sale.total.minor(),
+        "captured": payment.as_ref().map(|p| p.captured).unwrap_or(0),
+        "receipt_no": sale.receipt_no,
+        "reason": sale.unpaid_reason.map(|r| r.as_str()),
+        "training": sale.training,
+    }))
+}
+
+fn print_qr(target: &str, training: bool) {
+    match qrcode::QrCode::new(target.as_bytes()) {
+        Ok(code) => {
+            let text = code
+                .render::<qrcode::render::unicode::Dense1x2>()
+                .quiet_zone(true)
+                .build();
+            eprintln!("{text}");
+        }
+        Err(e) => eprintln!("(cannot draw the QR code: {e})"),
+    }
+    if training {
+        eprintln!("TRAINING: open this page to play the customer: {target}");
+    } else {
+        eprintln!("Scan with the Vipps or MobilePay app: {target}");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler cannot fail");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,352 @@
+//! Runs the kiosk's outbox items against the payment provider. Each success
+//! commits "item done" together with its effect in one transaction.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::settle::{self, Acted};
+use super::{Kiosk, KioskEvent, crash_point, outbox_kind};
+use crate::domain::{Money, SaleStatus, UnpaidReason};
+use crate::outbox::{Failure, Handler, Outcome};
+use crate::payments::ProviderError;
+use crate::store::{OutboxItem, StoreError};
+
+pub struct KioskHandler {
+    kiosk: Kiosk,
+}
+
+impl KioskHandler {
+    pub fn new(kiosk: Kiosk) -> KioskHandler {
+        KioskHandler { kiosk }
+    }
+}
+
+fn store_failure(e: StoreError) -> Failure {
+    // A store error after a successful remote call: the retry repeats the
+    // call with the same key, which the provider answers from its record.
+    Failure {
+        outcome: Outcome::Connection,
+        message: format!("could not record the result: {e}"),
+    }
+}
+
+impl KioskHandler {
+    fn provider_failure(&self, e: ProviderError) -> Failure {
+        if matches!(e.outcome, Outcome::Timeout | Outcome::Connection) {
+            self.kiosk.emit(KioskEvent::Connectivity {
+                reachable: false,
+                detail: e.message.clone(),
+            });
+        }
+        Failure {
+            outcome: e.outcome,
+            message: e.message,
+        }
+    }
+
+    fn finish(&self, acted: Acted) {
+        match acted {
+            Acted::Final(e) => self.kiosk.emit(e),
+            Acted::Queued => self.kiosk.inner.wake.notify_one(),
+            Acted::Nothing => {}
+        }
+    }
+
+    async fn create(&self, item: &OutboxItem, sale_id: i64) -> Result<(), Failure> {
+        let k = &self.kiosk;
+        let sale = k
+            .inner
+            .store
+            .read(|r| r.sale(sale_id))
+            .map_err(store_failure)?;
+        let lifetime =
+            time::Duration::try_from(k.inner.settings.payment_lifetime).unwrap_or_default();
+        let now = k.inner.clock.now();
+        if now > sale.created_at + lifetime {
+            // Vipps never confirmed within a payment's whole lifetime: nobody
+            // is waiting at the hatch any more. Stop creating and make sure
+            // nothing exists (a lost answer may have created it).
+            k.inner
+                .store
+                .write(|w| {
+                    w.outbox_fail(
+                        item.id,
+                        "gave up: no answer from Vipps within the payment lifetime",
+                        now,
+                    )?;
+                    settle::queue_cancel(w, &sale, "expired", &|| k.new_key(), now)
+                })
+                .map_err(store_failure)?;
+            k.inner.wake.notify_one();
+            return Ok(());
+        }
+        let created = k
+            .inner
+            .provider
+            .create(&item.payload, &item.idempotency_key)
+            .await
+            .map_err(|e| self.provider_failure(e))?;
+        crash_point("after_create");
+        let now = k.inner.clock.now();
+        let expires_at = now + lifetime;
+        let sale = k
+            .inner
+            .store
+            .write(|w| {
+                w.outbox_done(item.id, now)?;
+                w.payment_created(sale_id, created.qr_target.as_deref(), expires_at, now)?;
+                let sale = w.reader().sale(sale_id)?;
+                if sale.status == SaleStatus::Pending {
+                    w.set_sale_status(sale_id, &[SaleStatus::Pending], SaleStatus::Awaiting)?;
+                }
+                w.journal(
+                    "payment.created",
+                    Some(sale_id),
+                    json!({ "reference": sale.reference }),
+                    now,
+                )?;
+                w.reader().sale(sale_id)
+            })
+            .map_err(store_failure)?;
+        k.emit(KioskEvent::Connectivity {
+            reachable: true,
+            detail: String::new(),
+        });
+        if sale.status == SaleStatus::Awaiting {
+            if let Some(target) = created.qr_target {
+                k.emit(KioskEvent::QrReady {
+                    sale_id,
+                    reference: sale.reference.clone(),
+                    qr_target: target,
+                    expires_at,
+                });
+            }
+            k.track(sale_id, k.inner.settings.poll_initial_delay);
+        }
+        Ok(())
+    }
+
+    async fn capture(&self, item: &OutboxItem, sale_id: i64) -> Result<(), Failure> {
+        let k = &self.kiosk;
+        let sale = k
+            .inner
+            .store
+            .read(|r| r.sale(sale_id))
+            .map_err(store_failure)?;
+        let amount = Money::new(
+            item.payload["amount"]
+                .as_i64()
+                .unwrap_or(sale.total.minor()),
+            sale.total.currency(),
+        );
+        let view = k
+            .inner
+            .provider
+            .capture(&sale.reference, amount, &item.idempotency_key)
+            .await
+            .map_err(|e| self.provider_failure(e))?;
+        if view.amounts.captured < amount.minor() {
+            return Err(Failure {
+                outcome: Outcome::InvalidResponse,
+                message: format!(
+                    "capture answered, but only {} of {} is captured",
+                    view.amounts.captured,
+                    amount.minor()
+                ),
+            });
+        }
+        let now = k.inner.clock.now();
+        let acted = k
+            .inner
+            .store
+            .write(|w| {
+                settle::apply_view(w, sale_id, &view, now)?;
+                w.outbox_done(item.id, now)?;
+                let sale = w.reader().sale(sale_id)?;
+                settle::act(w, &sale, false, &|| k.new_key(), now)
+            })
+            .map_err(store_failure)?;
+        self.finish(acted);
+        Ok(())
+    }
+
+    async fn cancel(&self, item: &OutboxItem, sale_id: i64) -> Result<(), Failure> {
+        let k = &self.kiosk;
+        let sale = k
+            .inner
+            .store
+            .read(|r| r.sale(sale_id))
+            .map_err(store_failure)?;
+        let now = k.inner.clock.now();
+        let view = match k
+            .inner
+            .provider
+            .cancel(&sale.reference, &item.idempotency_key)
+            .await
+        {
+            Ok(v) => v,
+            Err(e) if e.is_not_found() => {
+                // The create never reached the provider: nothing to release.
+                let acted = k
+                    .inner
+                    .store
+                    .write(|w| {
+                        w.outbox_done(item.id, now)?;
+                        settle::close_unpaid(w, &sale, UnpaidReason::Unknown, now)
+                    })
+                    .map_err(store_failure)?;
+                self.finish(acted);
+                return Ok(());
+            }
+            Err(e) => return Err(self.provider_failure(e)),
+        };
+        let acted = k
+            .inner
+            .store
+            .write(|w| {
+                settle::apply_view(w, sale_id, &view, now)?;
+                w.outbox_done(item.id, now)?;
+                let sale = w.reader().sale(sale_id)?;
+                settle::act(w, &sale, false, &|| k.new_key(), now)
+            })
+            .map_err(store_failure)?;
+        if acted == Acted::Nothing {
+            // Done at the provider but the read does not show it final yet:
+            // the settle-on-stop path below re-reads it.
+            self.settle_from_provider(sale_id).await;
+        }
+        self.finish(acted);
+        Ok(())
+    }
+
+    async fn refund(&self, item: &OutboxItem, sale_id: i64) -> Result<(), Failure> {
+        let k = &self.kiosk;
+        let sale = k
+            .inner
+            .store
+            .read(|r| r.sale(sale_id))
+            .map_err(store_failure)?;
+        let refund_id = item.payload["refund_id"].as_i64().unwrap_or_default();
+        let amount = Money::new(
+            item.payload["amount"].as_i64().unwrap_or_default(),
+            sale.total.currency(),
+        );
+        let view = k
+            .inner
+            .provider
+            .refund(&sale.reference, amount, &item.idempotency_key)
+            .await
+            .map_err(|e| self.provider_failure(e))?;
+        let now = k.inner.clock.now();
+        k.inner
+            .store
+            .write(|w| {
+                settle::apply_view(w, sale_id, &view, now)?;
+                w.outbox_done(item.id, now)?;
+                w.finish_refund(refund_id, true, now)?;
+                w.journal(
+                    "sale.refunded",
+                    Some(sale_id),
+                    json!({ "refund_id": refund_id, "amount": amount.minor(), "refunded_total": view.amounts.refunded }),
+                    now,
+                )
+            })
+            .map_err(store_failure)?;
+        k.emit(KioskEvent::Refunded {
+            sale_id,
+            refund_id,
+            amount,
+        });
+        Ok(())
+    }
+
+    /// Re-reads a payment and settles the sale from what the provider says.
+    async fn settle_from_provider(&self, sale_id: i64) {
+        let k = &self.kiosk;
+        let Ok(sale) = k.inner.store.read(|r| r.sale(sale_id)) else {
+            return;
+        };
+        if sale.status.is_final() {
+            return;
+        }
+        match k.inner.provider.read(&sale.reference).await {
+            Ok(view) => {
+                let now = k.inner.clock.now();
+                let result = k.inner.store.write(|w| {
+                    settle::apply_view(w, sale_id, &view, now)?;
+                    let sale = w.reader().sale(sale_id)?;
+                    settle::act(w, &sale, true, &|| k.new_key(), now)
+                });
+                match result {
+                    Ok(acted) => self.finish(acted),
+                    Err(e) => {
+                        tracing::error!(reference = %sale.reference, error = %e, "could not settle")
+                    }
+                }
+            }
+            Err(e) if e.is_not_found() && sale.status == SaleStatus::Pending => {
+                let now = k.inner.clock.now();
+                if let Ok(acted) = k
+                    .inner
+                    .store
+                    .write(|w| settle::close_unpaid(w, &sale, UnpaidReason::Rejected, now))
+                {
+                    self.finish(acted);
+                }
+            }
+            Err(e) => {
+                tracing::error!(reference = %sale.reference, error = %e, "could not re-read payment");
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Handler for KioskHandler {
+    async fn handle(&self, item: &OutboxItem) -> Result<(), Failure> {
+        let Some(sale_id) = item.sale_id else {
+            return Err(Failure {
+                outcome: Outcome::Status {
+                    code: 400,
+                    retry_after: None,
+                },
+                message: format!("outbox item {} of kind {} has no sale", item.id, item.kind),
+            });
+        };
+        match item.kind.as_str() {
+            outbox_kind::CREATE => self.create(item, sale_id).await,
+            outbox_kind::CAPTURE => self.capture(item, sale_id).await,
+            outbox_kind::CANCEL => self.cancel(item, sale_id).await,
+            outbox_kind::REFUND => self.refund(item, sale_id).await,
+            other => Err(Failure {
+                outcome: Outcome::Status {
+                    code: 400,
+                    retry_after: None,
+                },
+                message: format!("unknown outbox item kind '{other}'"),
+            }),
+        }
+    }
+
+    async fn stopped(&self, item: &OutboxItem, reason: &str) {
+        let Some(sale_id) = item.sale_id else { return };
+        if item.kind == outbox_kind::REFUND {
+            let now = self.kiosk.inner.clock.now();
+            let refund_id = item.payload["refund_id"].as_i64().unwrap_or_default();
+            let _ = self.kiosk.inner.store.write(|w| {
+                w.finish_refund(refund_id, false, now)?;
+                w.journal(
+                    "refund.failed",
+                    Some(sale_id),
+                    json!({ "refund_id": refund_id, "error": reason }),
+                    now,
+                )
+            });
+            return;
+        }
+        // Give the provider a moment, then settle from what it reports.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        self.settle_from_provider(sale_id).await;
+    }
+}

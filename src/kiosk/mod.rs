@@ -1,0 +1,525 @@
+//! The kiosk service: takes commands (start a sale, cancel, refund, cash),
+//! runs them through the store, the outbox and the payment provider, and
+//! emits events. The CLI and the UI drive the same service; it owns the
+//! tokio side and never knows a UI exists.
+//!
+//! Cancel racing approval, the rule we chose: a cashier's cancel wins while
+//! the till has not yet *seen* the approval (the sale is `awaiting`): the
+//! cancel releases the reservation at Vipps even if the customer approved a
+//! moment earlier, and the sale closes unpaid. Once the till has seen the
+//! approval (the sale is `capturing`) the cancel is refused and the sale
+//! completes: the customer already saw "approved" in the app.
+
+mod handler;
+pub mod settle;
+mod tracker;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::{Notify, broadcast, watch};
+
+use crate::clock::{Clock, IdSource};
+use crate::domain::sale::CartError;
+use crate::domain::{Cart, Money, PaymentMethod, SaleStatus, UnpaidReason};
+use crate::outbox::{RetryPolicy, Worker};
+use crate::payments::PaymentProvider;
+use crate::store::{NewOutboxItem, NewSale, SaleRecord, Store, StoreError};
+
+/// Outbox item kinds.
+pub mod outbox_kind {
+    pub const CREATE: &str = "vipps.create";
+    pub const CAPTURE: &str = "vipps.capture";
+    pub const CANCEL: &str = "vipps.cancel";
+    pub const REFUND: &str = "vipps.refund";
+}
+
+/// What happened, for whoever shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KioskEvent {
+    /// The QR can be shown.
+    QrReady {
+        sale_id: i64,
+        reference: String,
+        qr_target: String,
+        expires_at: time::OffsetDateTime,
+    },
+    /// A truthful status line for the pay screen.
+    Status {
+        sale_id: i64,
+        status: SaleStatus,
+        note: String,
+    },
+    Paid {
+        sale_id: i64,
+        reference: String,
+        amount: Money,
+        receipt_no: i64,
+    },
+    NotPaid {
+        sale_id: i64,
+        reference: String,
+        reason: UnpaidReason,
+    },
+    Refunded {
+        sale_id: i64,
+        refund_id: i64,
+        amount: Money,
+    },
+    /// Vipps could not be reached (true) or answered again (false).
+    Connectivity { reachable: bool, detail: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KioskError {
+    #[error("{0}")]
+    Cart(#[from] CartError),
+    #[error(
+        "the till cannot save sales right now ({0}); no money was taken. \
+         Check the SD card or disk (full or read-only?) and restart Luka"
+    )]
+    StorageUnavailable(String),
+    #[error("{0}")]
+    Store(StoreError),
+    #[error("the customer has already approved: the payment is being completed")]
+    AlreadyApproved,
+    #[error("the sale is already closed ({0})")]
+    AlreadyClosed(SaleStatus),
+    #[error("{0}")]
+    Rejected(String),
+}
+
+impl From<StoreError> for KioskError {
+    fn from(e: StoreError) -> Self {
+        if e.is_storage_unavailable() {
+            KioskError::StorageUnavailable(e.to_string())
+        } else {
+            match e {
+                StoreError::Rejected(m) => KioskError::Rejected(m),
+                e => KioskError::Store(e),
+            }
+        }
+    }
+}
+
+/// Settings the service runs with.
+#[derive(Debug, Clone)]
+pub struct KioskSettings {
+    pub till_id: String,
+    pub training: bool,
+    /// First read after creation (the guideline says about 5 s).
+    pub poll_initial_delay: Duration,
+    /// Between reads; never below 500 ms (120 reads/min per reference).
+    pub poll_interval: Duration,
+    /// How long a payment lives at the provider (10 minutes at Vipps).
+    pub payment_lifetime: Duration,
+    /// Extra time before the till cancels a payment nobody acted on.
+    pub expiry_margin: Duration,
+    pub retry: RetryPolicy,
+    pub concurrency: usize,
+}
+
+impl Default for KioskSettings {
+    fn default() -> Self {
+        KioskSettings {
+            till_id: "kiosk-1".into(),
+            training: false,
+            poll_initial_delay: Duration::from_secs(5),
+            poll_interval: Duration::from_secs(2),
+            payment_lifetime: Duration::from_secs(600),
+            expiry_margin: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            concurrency: 8,
+        }
+    }
+}
+
+/// The lower bound that keeps a till within 120 reads/min per reference.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+pub(crate) struct Inner {
+    store: Arc<Store>,
+    provider: Arc<dyn PaymentProvider>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+    settings: KioskSettings,
+    events: broadcast::Sender<KioskEvent>,
+    wake: Arc<Notify>,
+    tracked: Mutex<HashSet<i64>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// A cheap handle to the service.
+#[derive(Clone)]
+pub struct Kiosk {
+    inner: Arc<Inner>,
+}
+
+/// Stops the service: signal with `stop()`, then `join()` the worker.
+pub struct Running {
+    stop: watch::Sender<bool>,
+    worker: tokio::task::JoinHandle<Result<(), StoreError>>,
+}
+
+impl Running {
+    /// Stops claiming new work and waits for in-flight items to finish.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.worker.await;
+    }
+}
+
+impl Kiosk {
+    /// Starts the service: re-queues work a crash left in flight, resumes
+    /// tracking of every open payment, and runs the outbox worker.
+    pub fn start(
+        store: Arc<Store>,
+        provider: Arc<dyn PaymentProvider>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
+        mut settings: KioskSettings,
+    ) -> Result<(Kiosk, Running), KioskError> {
+        settings.poll_interval = settings.poll_interval.max(MIN_POLL_INTERVAL);
+        let (events, _) = broadcast::channel(256);
+        let (stop, shutdown) = watch::channel(false);
+        let inner = Arc::new(Inner {
+            store,
+            provider,
+            clock,
+            ids,
+            settings,
+            events,
+            wake: Arc::new(Notify::new()),
+            tracked: Mutex::new(HashSet::new()),
+            shutdown: shutdown.clone(),
+        });
+        let kiosk = Kiosk { inner };
+        kiosk.resume()?;
+        let worker = Worker {
+            store: kiosk.inner.store.clone(),
+            handler: Arc::new(handler::KioskHandler::new(kiosk.clone())),
+            clock: kiosk.inner.clock.clone(),
+            policy: kiosk.inner.settings.retry,
+            concurrency: kiosk.inner.settings.concurrency,
+            wake: kiosk.inner.wake.clone(),
+        };
+        let worker = tokio::spawn(worker.run(shutdown));
+        Ok((kiosk, Running { stop, worker }))
+    }
+
+    fn resume(&self) -> Result<(), KioskError> {
+        let now = self.inner.clock.now();
+        let (requeued, open) = self.inner.store.write(|w| {
+            let n = w.requeue_in_flight("found in flight at start-up (crash or power cut)", now)?;
+            w.journal(
+                "app.start",
+                None,
+                json!({ "till": self.inner.settings.till_id }),
+                now,
+            )?;
+            Ok((n, w.reader().open_sales()?))
+        })?;
+        if requeued > 0 {
+            tracing::warn!(requeued, "re-queued outbox items left in flight");
+        }
+        for sale in open {
+            if sale.method == PaymentMethod::Vipps
+                && matches!(sale.status, SaleStatus::Awaiting | SaleStatus::Pending)
+            {
+                // Pending sales get tracked once their create completes;
+                // awaiting ones are read right away.
+                if sale.status == SaleStatus::Awaiting {
+                    self.track(sale.id, Duration::ZERO);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<KioskEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.inner.store
+    }
+
+    pub fn settings(&self) -> &KioskSettings {
+        &self.inner.settings
+    }
+
+    pub(crate) fn emit(&self, e: KioskEvent) {
+        // No receivers is fine: a headless run may not listen.
+        let _ = self.inner.events.send(e);
+    }
+
+    pub(crate) fn new_key(&self) -> String {
+        self.inner.ids.idempotency_key()
+    }
+
+    /// Starts a Vipps sale: the sale, its payment and the create request are
+    /// committed (and on disk) before any network call is made.
+    pub fn start_vipps_sale(
+        &self,
+        cart: &Cart,
+        description: &str,
+    ) -> Result<SaleRecord, KioskError> {
+        let totals = cart.totals()?;
+        if totals.gross.minor() < 100 {
+            return Err(CartError::BelowMinimum(totals.gross.to_string()).into());
+        }
+        let now = self.inner.clock.now();
+        let new = NewSale {
+            till_id: self.inner.settings.till_id.clone(),
+            method: PaymentMethod::Vipps,
+            status: SaleStatus::Pending,
+            lines: cart.lines().to_vec(),
+            total: totals.gross,
+            description: describe(cart, description),
+            training: self.inner.settings.training,
+            cash_given: None,
+            reference_random: self.inner.ids.random_u32(),
+            now,
+        };
+        let provider = self.inner.provider.clone();
+        let key = self.new_key();
+        let sale = self.inner.store.write(|w| {
+            let sale = w.insert_sale(&new)?;
+            w.insert_payment(&sale, provider.name(), now)?;
+            w.enqueue(
+                &NewOutboxItem {
+                    sale_id: Some(sale.id),
+                    kind: outbox_kind::CREATE.into(),
+                    idempotency_key: key,
+                    payload: provider.create_request(&sale, cart.lines()),
+                },
+                now,
+            )?;
+            w.journal(
+                "sale.started",
+                Some(sale.id),
+                json!({
+                    "reference": sale.reference,
+                    "total": sale.total.minor(),
+                    "method": "vipps",
+                    "lines": cart.lines(),
+                    "vat": totals.per_vat,
+                    "training": sale.training,
+                }),
+                now,
+            )?;
+            Ok(sale)
+        })?;
+        tracing::info!(reference = %sale.reference, total = sale.total.minor(), "sale started");
+        crash_point("after_sale_commit");
+        self.inner.wake.notify_one();
+        Ok(sale)
+    }
+
+    /// A cash sale: paid on the spot, with the change due.
+    pub fn cash_sale(
+        &self,
+        cart: &Cart,
+        given: Money,
+        description: &str,
+    ) -> Result<(SaleRecord, Money), KioskError> {
+        let totals = cart.totals()?;
+        let change = crate::payments::cash::change_due(totals.gross, given)
+            .map_err(|e| KioskError::Rejected(e.to_string()))?;
+        let now = self.inner.clock.now();
+        let new = NewSale {
+            till_id: self.inner.settings.till_id.clone(),
+            method: PaymentMethod::Cash,
+            status: SaleStatus::Pending,
+            lines: cart.lines().to_vec(),
+            total: totals.gross,
+            description: describe(cart, description),
+            training: self.inner.settings.training,
+            cash_given: Some(given),
+            reference_random: self.inner.ids.random_u32(),
+            now,
+        };
+        let sale = self.inner.store.write(|w| {
+            let sale = w.insert_sale(&new)?;
+            let receipt_no = w.mark_paid(sale.id, &[SaleStatus::Pending], now)?;
+            w.journal(
+                "sale.paid",
+                Some(sale.id),
+                json!({
+                    "reference": sale.reference,
+                    "receipt_no": receipt_no,
+                    "total": sale.total.minor(),
+                    "method": "cash",
+                    "given": given.minor(),
+                    "change": change.minor(),
+                    "lines": cart.lines(),
+                    "vat": totals.per_vat,
+                }),
+                now,
+            )?;
+            w.reader().sale(sale.id)
+        })?;
+        self.emit(KioskEvent::Paid {
+            sale_id: sale.id,
+            reference: sale.reference.clone(),
+            amount: sale.total,
+            receipt_no: sale.receipt_no.unwrap_or_default(),
+        });
+        Ok((sale, change))
+    }
+
+    /// The cashier's cancel. See the module doc for the race rule.
+    pub fn cancel_sale(&self, sale_id: i64) -> Result<(), KioskError> {
+        let now = self.inner.clock.now();
+        let outcome = self.inner.store.write(|w| {
+            let sale = w.reader().sale(sale_id)?;
+            match sale.status {
+                SaleStatus::Capturing => return Ok(Err(KioskError::AlreadyApproved)),
+                SaleStatus::Cancelling => return Ok(Ok(None)),
+                s if s.is_final() => return Ok(Err(KioskError::AlreadyClosed(s))),
+                _ => {}
+            }
+            // Never sent: nothing exists at the provider, close right away.
+            let items = w.reader().outbox_for_sale(sale_id)?;
+            if let Some(create) = items.iter().find(|i| i.kind == outbox_kind::CREATE)
+                && w.outbox_skip_unattempted(create.id, now)?
+            {
+                w.journal(
+                    "payment.cancel_requested",
+                    Some(sale_id),
+                    json!({"reason": "cashier"}),
+                    now,
+                )?;
+                return settle::close_unpaid(w, &sale, UnpaidReason::Cancelled, now)
+                    .map(|a| Ok(Some(a)));
+            }
+            settle::queue_cancel(w, &sale, "cashier", &|| self.new_key(), now)?;
+            Ok(Ok(None))
+        })??;
+        if let Some(settle::Acted::Final(e)) = outcome {
+            self.emit(e);
+        }
+        self.inner.wake.notify_one();
+        Ok(())
+    }
+
+    /// Queues a refund of `amount` (full or partial) of a paid Vipps sale.
+    pub fn refund(&self, sale_id: i64, amount: Money, reason: &str) -> Result<i64, KioskError> {
+        if reason.trim().is_empty() {
+            return Err(KioskError::Rejected("give a reason for the refund".into()));
+        }
+        let now = self.inner.clock.now();
+        let key = self.new_key();
+        let id = self.inner.store.write(|w| {
+            let sale = w.reader().sale(sale_id)?;
+            if sale.method != PaymentMethod::Vipps {
+                return Err(StoreError::Rejected(
+                    "cash sales are refunded from the drawer, not through Vipps".into(),
+                ));
+            }
+            let id = w.insert_refund(sale_id, amount.minor(), reason, now)?;
+            w.enqueue(
+                &NewOutboxItem {
+                    sale_id: Some(sale_id),
+                    kind: outbox_kind::REFUND.into(),
+                    idempotency_key: key,
+                    payload: json!({ "refund_id": id, "amount": amount.minor(), "currency": amount.currency() }),
+                },
+                now,
+            )?;
+            w.journal(
+                "refund.requested",
+                Some(sale_id),
+                json!({ "refund_id": id, "amount": amount.minor(), "reason": reason }),
+                now,
+            )?;
+            Ok(id)
+        })?;
+        self.inner.wake.notify_one();
+        Ok(id)
+    }
+
+    pub fn sale(&self, sale_id: i64) -> Result<SaleRecord, KioskError> {
+        Ok(self.inner.store.read(|r| r.sale(sale_id))?)
+    }
+
+    /// Waits until the sale is paid or closed, or `timeout` passes.
+    pub async fn wait_final(
+        &self,
+        sale_id: i64,
+        timeout: Duration,
+    ) -> Result<SaleRecord, KioskError> {
+        let mut rx = self.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let sale = self.sale(sale_id)?;
+            if sale.status.is_final() {
+                return Ok(sale);
+            }
+            tokio::select! {
+                _ = rx.recv() => {}
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = tokio::time::sleep_until(deadline) => return self.sale(sale_id),
+            }
+        }
+    }
+
+    /// Waits until no sale is open and no outbox item is pending or in
+    /// flight (items stopped for a person to look at do not count).
+    pub async fn wait_settled(&self, timeout: Duration) -> Result<bool, KioskError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let busy = self.inner.store.read(|r| {
+                let open = r.open_sales()?;
+                let backlog = r.outbox_backlog()?;
+                Ok(!open.is_empty()
+                    || backlog
+                        .iter()
+                        .any(|i| i.status != crate::store::OutboxStatus::Failed))
+            })?;
+            if !busy {
+                return Ok(true);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub(crate) fn track(&self, sale_id: i64, first_delay: Duration) {
+        tracker::track(self.clone(), sale_id, first_delay);
+    }
+}
+
+fn describe(cart: &Cart, given: &str) -> String {
+    if !given.trim().is_empty() {
+        return given.trim().to_string();
+    }
+    let names: Vec<String> = cart
+        .lines()
+        .iter()
+        .map(|l| format!("{} x {}", l.quantity, l.name))
+        .collect();
+    let text = names.join(", ");
+    if text.chars().count() > 100 {
+        text.chars().take(97).collect::<String>() + "..."
+    } else {
+        text
+    }
+}
+
+/// Test hook for the crash tests: `LUKA_TEST_CRASH_AT=<point>` makes the
+/// process SIGKILL itself at that point, exactly as a power cut would stop
+/// it (no destructors, no flush). Unset in normal use.
+pub(crate) fn crash_point(point: &str) {
+    if std::env::var("LUKA_TEST_CRASH_AT").is_ok_and(|p| p == point) {
+        tracing::warn!(point, "crash point reached: killing the process");
+        // SAFETY: kill(2) on our own pid with a valid signal has no memory effects.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+}

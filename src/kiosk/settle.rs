@@ -1,0 +1,216 @@
+//! Applies what a provider said about a payment and acts on the decision,
+//! all inside one write transaction, so the poller, the outbox handlers and
+//! start-up resume can never act on a stale picture of the same sale.
+
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::{KioskEvent, outbox_kind};
+use crate::domain::{Decision, Money, PaymentPhase, SaleStatus, Snapshot, UnpaidReason, decide};
+use crate::payments::PaymentView;
+use crate::store::{NewOutboxItem, Result, SaleRecord, Writer};
+
+/// What acting on a decision did, for the caller's follow-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acted {
+    Nothing,
+    /// A capture or cancel was queued: wake the outbox worker.
+    Queued,
+    Final(KioskEvent),
+}
+
+/// Folds the view into the stored payment (only forward, per the state
+/// machine), logging what the machine ignores.
+pub fn apply_view(
+    w: &mut Writer<'_>,
+    sale_id: i64,
+    view: &PaymentView,
+    now: OffsetDateTime,
+) -> Result<PaymentPhase> {
+    let current = w.reader().payment(sale_id)?;
+    let mut phase = current.phase;
+    for signal in &view.signals {
+        match crate::domain::transition(phase, *signal) {
+            crate::domain::Transition::Moved(p) => phase = p,
+            crate::domain::Transition::Unchanged => {}
+            crate::domain::Transition::Ignored(why) => {
+                tracing::info!(
+                    reference = %current.reference, ?signal, from = %phase, why,
+                    "ignored payment information"
+                );
+            }
+        }
+    }
+    let amounts_changed = view.amounts.authorized != current.authorized
+        || view.amounts.captured != current.captured
+        || view.amounts.cancelled != current.cancelled
+        || view.amounts.refunded != current.refunded;
+    if phase != current.phase || amounts_changed {
+        w.update_payment(
+            sale_id,
+            current.phase,
+            phase,
+            view.amounts,
+            view.psp_reference.as_deref(),
+            now,
+        )?;
+    }
+    Ok(phase)
+}
+
+/// Decides and acts for one sale after `apply_view`. `expired` says the
+/// payment is past its lifetime plus margin; `new_key` makes an idempotency
+/// key for a capture or cancel this step may queue.
+pub fn act(
+    w: &mut Writer<'_>,
+    sale: &SaleRecord,
+    expired: bool,
+    new_key: &dyn Fn() -> String,
+    now: OffsetDateTime,
+) -> Result<Acted> {
+    let p = w.reader().payment(sale.id)?;
+    let snap = Snapshot {
+        phase: p.phase,
+        authorized: p.authorized,
+        captured: p.captured,
+        cancelled: p.cancelled,
+    };
+    let open = [
+        SaleStatus::Pending,
+        SaleStatus::Awaiting,
+        SaleStatus::Capturing,
+        SaleStatus::Cancelling,
+    ];
+    match decide(sale.status, sale.total.minor(), snap, expired) {
+        Decision::Wait => Ok(Acted::Nothing),
+        Decision::Capture => {
+            w.set_sale_status(
+                sale.id,
+                &[SaleStatus::Pending, SaleStatus::Awaiting],
+                SaleStatus::Capturing,
+            )?;
+            w.enqueue(
+                &NewOutboxItem {
+                    sale_id: Some(sale.id),
+                    kind: outbox_kind::CAPTURE.into(),
+                    idempotency_key: new_key(),
+                    payload: json!({ "amount": sale.total.minor(), "currency": sale.total.currency() }),
+                },
+                now,
+            )?;
+            w.journal(
+                "payment.authorized",
+                Some(sale.id),
+                json!({ "reference": sale.reference, "authorized": p.authorized }),
+                now,
+            )?;
+            tracing::info!(reference = %sale.reference, "approved; capture queued");
+            Ok(Acted::Queued)
+        }
+        Decision::CancelExpired => {
+            queue_cancel(w, sale, "expired", new_key, now)?;
+            tracing::info!(reference = %sale.reference, "payment outlived its lifetime; cancel queued");
+            Ok(Acted::Queued)
+        }
+        Decision::MarkPaid => {
+            let receipt_no = w.mark_paid(sale.id, &open, now)?;
+            w.journal(
+                "sale.paid",
+                Some(sale.id),
+                json!({
+                    "reference": sale.reference,
+                    "receipt_no": receipt_no,
+                    "total": sale.total.minor(),
+                    "captured": p.captured,
+                    "method": sale.method.as_str(),
+                }),
+                now,
+            )?;
+            tracing::info!(reference = %sale.reference, receipt_no, "sale paid");
+            Ok(Acted::Final(KioskEvent::Paid {
+                sale_id: sale.id,
+                reference: sale.reference.clone(),
+                amount: Money::new(p.captured, sale.total.currency()),
+                receipt_no,
+            }))
+        }
+        Decision::CloseUnpaid(reason) => {
+            // Our own cancel of an expired payment reads TERMINATED at Vipps;
+            // the volunteer should still hear "not approved in time".
+            let reason =
+                if reason == UnpaidReason::Cancelled && cancel_reason(w, sale.id)? == "expired" {
+                    UnpaidReason::Expired
+                } else {
+                    reason
+                };
+            close_unpaid(w, sale, reason, now)
+        }
+    }
+}
+
+pub fn close_unpaid(
+    w: &mut Writer<'_>,
+    sale: &SaleRecord,
+    reason: UnpaidReason,
+    now: OffsetDateTime,
+) -> Result<Acted> {
+    let open = [
+        SaleStatus::Pending,
+        SaleStatus::Awaiting,
+        SaleStatus::Capturing,
+        SaleStatus::Cancelling,
+    ];
+    w.close_unpaid(sale.id, &open, reason, now)?;
+    w.journal(
+        "sale.unpaid",
+        Some(sale.id),
+        json!({ "reference": sale.reference, "reason": reason.as_str() }),
+        now,
+    )?;
+    tracing::info!(reference = %sale.reference, reason = reason.as_str(), "sale closed unpaid");
+    Ok(Acted::Final(KioskEvent::NotPaid {
+        sale_id: sale.id,
+        reference: sale.reference.clone(),
+        reason,
+    }))
+}
+
+pub fn queue_cancel(
+    w: &mut Writer<'_>,
+    sale: &SaleRecord,
+    reason: &str,
+    new_key: &dyn Fn() -> String,
+    now: OffsetDateTime,
+) -> Result<()> {
+    w.set_sale_status(
+        sale.id,
+        &[SaleStatus::Pending, SaleStatus::Awaiting],
+        SaleStatus::Cancelling,
+    )?;
+    w.enqueue(
+        &NewOutboxItem {
+            sale_id: Some(sale.id),
+            kind: outbox_kind::CANCEL.into(),
+            idempotency_key: new_key(),
+            payload: json!({ "reason": reason }),
+        },
+        now,
+    )?;
+    w.journal(
+        "payment.cancel_requested",
+        Some(sale.id),
+        json!({ "reference": sale.reference, "reason": reason }),
+        now,
+    )?;
+    Ok(())
+}
+
+fn cancel_reason(w: &Writer<'_>, sale_id: i64) -> Result<String> {
+    Ok(w.reader()
+        .outbox_for_sale(sale_id)?
+        .into_iter()
+        .rev()
+        .find(|i| i.kind == outbox_kind::CANCEL)
+        .and_then(|i| i.payload["reason"].as_str().map(str::to_string))
+        .unwrap_or_default())
+}

@@ -1,0 +1,140 @@
+//! Polls one payment until the sale moves on, within the official guideline:
+//! a first read after a delay, then every interval (never below 500 ms, so
+//! at most 120 reads a minute per reference), slower when told to by a 429.
+
+use std::time::Duration;
+
+use super::settle::{self, Acted};
+use super::{Kiosk, KioskEvent, crash_point};
+use crate::domain::{SaleStatus, UnpaidReason};
+use crate::outbox::Outcome;
+
+pub fn track(kiosk: Kiosk, sale_id: i64, first_delay: Duration) {
+    {
+        let mut tracked = kiosk
+            .inner
+            .tracked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if !tracked.insert(sale_id) {
+            return;
+        }
+    }
+    tokio::spawn(async move {
+        poll(&kiosk, sale_id, first_delay).await;
+        kiosk
+            .inner
+            .tracked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&sale_id);
+    });
+}
+
+async fn poll(k: &Kiosk, sale_id: i64, first_delay: Duration) {
+    let mut shutdown = k.inner.shutdown.clone();
+    let mut delay = first_delay;
+    let mut unreachable = false;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        delay = k.inner.settings.poll_interval;
+        let sale = match k.inner.store.read(|r| r.sale(sale_id)) {
+            Ok(s) if s.status == SaleStatus::Awaiting => s,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::error!(sale_id, error = %e, "cannot read sale; stop tracking");
+                return;
+            }
+        };
+        let result = k.inner.provider.read(&sale.reference).await;
+        let now = k.inner.clock.now();
+        let view = match result {
+            Ok(v) => v,
+            Err(e) if e.is_not_found() => {
+                // Created, yet unknown to the provider (a training simulator
+                // that restarted): nothing can be reserved.
+                if let Ok(acted) = k
+                    .inner
+                    .store
+                    .write(|w| settle::close_unpaid(w, &sale, UnpaidReason::Unknown, now))
+                    && let Acted::Final(e) = acted
+                {
+                    k.emit(e);
+                }
+                return;
+            }
+            Err(e) => {
+                if let Outcome::Status {
+                    code: 429,
+                    retry_after: Some(after),
+                } = e.outcome
+                {
+                    delay = delay.max(after);
+                }
+                if !unreachable {
+                    unreachable = true;
+                    k.emit(KioskEvent::Connectivity {
+                        reachable: false,
+                        detail: e.message.clone(),
+                    });
+                    k.emit(KioskEvent::Status {
+                        sale_id,
+                        status: sale.status,
+                        note: "Mistet kontakten med Vipps – prøver igjen. Ikke betalt ennå.".into(),
+                    });
+                }
+                tracing::warn!(reference = %sale.reference, error = %e.message, "payment read failed");
+                continue;
+            }
+        };
+        if unreachable {
+            unreachable = false;
+            k.emit(KioskEvent::Connectivity {
+                reachable: true,
+                detail: String::new(),
+            });
+        }
+        let margin = time::Duration::try_from(k.inner.settings.expiry_margin).unwrap_or_default();
+        let expired = k
+            .inner
+            .store
+            .read(|r| r.payment(sale_id))
+            .ok()
+            .and_then(|p| p.expires_at)
+            .is_some_and(|at| now > at + margin);
+        let acted = k.inner.store.write(|w| {
+            w.count_read(sale_id)?;
+            settle::apply_view(w, sale_id, &view, now)?;
+            let sale = w.reader().sale(sale_id)?;
+            settle::act(w, &sale, expired, &|| k.new_key(), now)
+        });
+        match acted {
+            Ok(Acted::Nothing) => {}
+            Ok(Acted::Queued) => {
+                crash_point("after_authorized");
+                k.emit(KioskEvent::Status {
+                    sale_id,
+                    status: SaleStatus::Capturing,
+                    note: "Godkjent – trekker beløpet…".into(),
+                });
+                k.inner.wake.notify_one();
+                return;
+            }
+            Ok(Acted::Final(e)) => {
+                k.emit(e);
+                return;
+            }
+            // Someone else moved the sale on (a cashier's cancel): stop here.
+            Err(crate::store::StoreError::Conflict { .. }) => return,
+            Err(e) => {
+                tracing::error!(reference = %sale.reference, error = %e, "could not record payment read");
+            }
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! SQLite: migrations, sales, payments, refunds, the outbox and the journal.
+//! The only module that writes SQL.
+//!
+//! Durability: WAL with `synchronous=FULL`, so a commit has reached the disk
+//! before `commit()` returns; a sale is never acknowledged (nor is the network
+//! touched on its behalf) before that. WAL lets readers (reports, the UI's
+//! pulls) run while a writer commits. Every state change is a guarded
+//! `UPDATE … WHERE status = ?`; zero rows changed is a `Conflict`, never a
+//! silent no-op.
+//!
+//! One connection behind a `std::sync::Mutex`: statements are short (a few
+//! milliseconds with the fsync), so briefly blocking a runtime worker is
+//! cheaper than a thread hop per statement. The UI thread never calls here.
+
+mod journal;
+mod outbox;
+mod sales;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+
+pub use journal::JournalEntry;
+pub use outbox::{NewOutboxItem, OutboxItem, OutboxStatus};
+pub use sales::{Amounts, NewSale, PaymentRecord, RefundRecord, SaleRecord};
+
+/// Numbered migrations, applied in order on open; `PRAGMA user_version`
+/// holds how many have run.
+const MIGRATIONS: &[(&str, &str)] = &[("001_init", include_str!("migrations/001_init.sql"))];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A guarded update changed no row: the state was not what the caller
+    /// believed. Retrying the same change cannot help.
+    #[error("{what}: expected {expected}, found {found}")]
+    Conflict {
+        what: String,
+        expected: String,
+        found: String,
+    },
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("cannot open the database at {path}: {reason}")]
+    Open { path: PathBuf, reason: String },
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Rejected(String),
+}
+
+impl StoreError {
+    /// Disk full or read-only media: new sales must be refused.
+    pub fn is_storage_unavailable(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                C::DiskFull | C::ReadOnly | C::CannotOpen | C::SystemIoFailure
+            ),
+            StoreError::Open { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                reason: format!("cannot create folder {}: {e}", dir.display()),
+            })?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Self::configure(&conn)?;
+        let store = Store {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn configure(conn: &Connection) -> Result<()> {
+        // WAL + FULL: each commit is on disk when it returns (FULL syncs the
+        // WAL on every commit; NORMAL would not, and a power cut could lose
+        // the last sales). busy_timeout covers a second process such as
+        // `luka report` reading while the till writes.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(())
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut conn = self.lock();
+        let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let applied = applied.max(0) as usize;
+        if applied > MIGRATIONS.len() {
+            return Err(StoreError::Corrupt(format!(
+                "the database has schema version {applied}, newer than this Luka knows \
+                 ({}); install the newer Luka again or restore a backup",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(applied) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)
+                .map_err(|e| StoreError::Corrupt(format!("migration {name} failed: {e}")))?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+            tracing::info!(migration = name, "applied database migration");
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (the
+        // transaction rolls back on drop), so the poisoned guard is usable.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` in one write transaction: all of it commits, or none.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut w = Writer { tx };
+        let out = f(&mut w)?;
+        w.tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs read-only queries on a consistent snapshot.
+    pub fn read<T>(&self, f: impl FnOnce(&Reader<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let r = Reader { conn: &tx };
+        f(&r)
+    }
+
+    /// Settings the store runs with, for `luka` diagnostics and tests.
+    pub fn pragmas(&self) -> Result<(String, i64)> {
+        let conn = self.lock();
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0))?;
+        Ok((mode, sync))
+    }
+
+    pub fn integrity_check(&self) -> Result<String> {
+        let conn = self.lock();
+        Ok(conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+/// The statements that change state, inside one transaction.
+pub struct Writer<'c> {
+    tx: Transaction<'c>,
+}
+
+/// Queries, on a snapshot.
+pub struct Reader<'c> {
+    conn: &'c Connection,
+}
+
+impl Writer<'_> {
+    fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
+    /// Read queries inside the write transaction.
+    pub fn reader(&self) -> Reader<'_> {
+        Reader { conn: &self.tx }
+    }
+}
+
+/// Turns "0 rows changed" into a `Conflict` naming what was found instead.
+fn guard(changed: usize, what: impl Into<String>, expected: &str, found: String) -> Result<()> {
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict {
+            what: what.into(),
+            expected: expected.to_string(),
+            found,
+        })
+    }
+}
+
+#[cfg(test)]
+mod open_tests {
+    use super::*;
+
+    #[test]
+    fn opens_with_wal_full_sync_and_all_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/luka.db");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.pragmas().unwrap(), ("wal".to_string(), 2));
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+        drop(store);
+        // Reopening applies nothing twice.
+        let store = Store::open(&path).unwrap();
+        let v: i64 = store
+            .lock()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v as usize, MIGRATIONS.len());
+    }
+
+    #[test]
+    fn refuses_a_database_from_a_newer_luka() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("luka.db");
+        drop(Store::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = Store::open(&path).err().unwrap().to_string();
+        assert!(err.contains("schema version 99"), "{err}");
+    }
+}

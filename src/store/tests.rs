@@ -1,0 +1,312 @@
+//! Runs every statement of the store against a real SQLite file.
+
+use serde_json::json;
+use time::macros::datetime;
+
+use super::*;
+use crate::domain::{
+    Catalog, Money, PaymentMethod, PaymentPhase, SaleLine, SaleStatus, UnpaidReason,
+};
+
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("luka.db")).unwrap();
+    (dir, store)
+}
+
+fn new_sale(method: PaymentMethod) -> NewSale {
+    let c = Catalog::club_default();
+    let line = SaleLine::from_product(c.get("voksen").unwrap(), 2);
+    NewSale {
+        till_id: "kiosk-1".into(),
+        method,
+        status: SaleStatus::Pending,
+        total: line.amount().unwrap(),
+        lines: vec![line],
+        description: "2 x Voksen".into(),
+        training: false,
+        cash_given: None,
+        reference_random: 7,
+        now: datetime!(2026-11-21 12:00 UTC),
+    }
+}
+
+fn item(sale_id: i64, kind: &str, key: &str) -> NewOutboxItem {
+    NewOutboxItem {
+        sale_id: Some(sale_id),
+        kind: kind.into(),
+        idempotency_key: key.into(),
+        payload: json!({"k": kind}),
+    }
+}
+
+const NOW: time::OffsetDateTime = datetime!(2026-11-21 12:00 UTC);
+
+#[test]
+fn a_sale_with_its_lines_payment_and_outbox_commits_together() {
+    let (_d, s) = store();
+    let sale = s
+        .write(|w| {
+            let sale = w.insert_sale(&new_sale(PaymentMethod::Vipps))?;
+            w.insert_payment(&sale, "vipps", NOW)?;
+            w.enqueue(&item(sale.id, "vipps.create", "k1"), NOW)?;
+            w.journal("sale.started", Some(sale.id), json!({"total": 30000}), NOW)?;
+            Ok(sale)
+        })
+        .unwrap();
+    assert_eq!(sale.reference, "kiosk-1-000001-00000007");
+    assert_eq!(sale.total, Money::nok(30_000));
+    s.read(|r| {
+        assert_eq!(r.sale_lines(sale.id)?.len(), 1);
+        assert_eq!(r.payment(sale.id)?.phase, PaymentPhase::Initiated);
+        assert_eq!(r.outbox_for_sale(sale.id)?[0].idempotency_key, "k1");
+        assert_eq!(r.open_sales()?.len(), 1);
+        assert_eq!(r.sale_by_reference(&sale.reference)?.id, sale.id);
+        assert_eq!(r.journal_entries(Some(sale.id))?.len(), 1);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_failure_inside_write_rolls_everything_back() {
+    let (_d, s) = store();
+    let err = s.write(|w| {
+        let sale = w.insert_sale(&new_sale(PaymentMethod::Vipps))?;
+        w.enqueue(&item(sale.id, "vipps.create", "k1"), NOW)?;
+        w.enqueue(&item(sale.id, "vipps.create", "k1"), NOW)?; // duplicate key
+        Ok(())
+    });
+    assert!(err.is_err());
+    assert!(s.read(|r| r.all_sales()).unwrap().is_empty());
+}
+
+#[test]
+fn guarded_updates_refuse_a_wrong_starting_state() {
+    let (_d, s) = store();
+    let sale = s
+        .write(|w| {
+            let sale = w.insert_sale(&new_sale(PaymentMethod::Vipps))?;
+            w.insert_payment(&sale, "vipps", NOW)?;
+            Ok(sale)
+        })
+        .unwrap();
+    let id = sale.id;
+    s.write(|w| w.set_sale_status(id, &[SaleStatus::Pending], SaleStatus::Awaiting))
+        .unwrap();
+    let err = s
+        .write(|w| w.set_sale_status(id, &[SaleStatus::Pending], SaleStatus::Awaiting))
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict { found, .. } if found == "awaiting"),
+        "{err}"
+    );
+    s.write(|w| w.payment_created(id, Some("http://qr"), NOW, NOW))
+        .unwrap();
+    assert!(s.write(|w| w.payment_created(id, None, NOW, NOW)).is_err());
+    let amounts = Amounts {
+        authorized: 30_000,
+        ..Default::default()
+    };
+    s.write(|w| {
+        w.update_payment(
+            id,
+            PaymentPhase::Created,
+            PaymentPhase::Authorized,
+            amounts,
+            Some("psp"),
+            NOW,
+        )
+    })
+    .unwrap();
+    // A stale writer that still believes the payment is CREATED changes nothing.
+    assert!(
+        s.write(|w| w.update_payment(
+            id,
+            PaymentPhase::Created,
+            PaymentPhase::Aborted,
+            Amounts::default(),
+            None,
+            NOW
+        ))
+        .is_err()
+    );
+    s.write(|w| w.count_read(id)).unwrap();
+    let p = s.read(|r| r.payment(id)).unwrap();
+    assert_eq!(
+        (p.phase, p.authorized, p.reads),
+        (PaymentPhase::Authorized, 30_000, 1)
+    );
+    assert_eq!(p.psp_reference.as_deref(), Some("psp"));
+}
+
+#[test]
+fn receipt_numbers_are_consecutive_and_final_states_are_final() {
+    let (_d, s) = store();
+    let mut receipts = vec![];
+    for _ in 0..3 {
+        let no = s
+            .write(|w| {
+                let sale = w.insert_sale(&new_sale(PaymentMethod::Cash))?;
+                w.mark_paid(sale.id, &[SaleStatus::Pending], NOW)
+            })
+            .unwrap();
+        receipts.push(no);
+    }
+    assert_eq!(receipts, vec![1, 2, 3]);
+    // Paying twice is refused and does not burn a receipt number.
+    assert!(
+        s.write(|w| w.mark_paid(1, &[SaleStatus::Pending], NOW))
+            .is_err()
+    );
+    let unpaid = s
+        .write(|w| {
+            let sale = w.insert_sale(&new_sale(PaymentMethod::Vipps))?;
+            w.close_unpaid(sale.id, &[SaleStatus::Pending], UnpaidReason::Aborted, NOW)?;
+            Ok(sale.id)
+        })
+        .unwrap();
+    assert!(
+        s.write(|w| w.close_unpaid(unpaid, &[SaleStatus::Pending], UnpaidReason::Expired, NOW))
+            .is_err()
+    );
+    let next = s
+        .write(|w| {
+            let sale = w.insert_sale(&new_sale(PaymentMethod::Cash))?;
+            w.mark_paid(sale.id, &[SaleStatus::Pending], NOW)
+        })
+        .unwrap();
+    assert_eq!(next, 4);
+    let closed = s.read(|r| r.sale(unpaid)).unwrap();
+    assert_eq!(closed.unpaid_reason, Some(UnpaidReason::Aborted));
+    assert_eq!(
+        s.read(|r| r.last_paid_sale()).unwrap().unwrap().receipt_no,
+        Some(4)
+    );
+}
+
+#[test]
+fn refunds_never_exceed_what_was_paid() {
+    let (_d, s) = store();
+    let id = s
+        .write(|w| {
+            let sale = w.insert_sale(&new_sale(PaymentMethod::Vipps))?;
+            w.mark_paid(sale.id, &[SaleStatus::Pending], NOW)?;
+            Ok(sale.id)
+        })
+        .unwrap();
+    let r1 = s
+        .write(|w| w.insert_refund(id, 10_000, "feil billett", NOW))
+        .unwrap();
+    let too_much = s
+        .write(|w| w.insert_refund(id, 20_001, "for mye", NOW))
+        .unwrap_err();
+    assert!(
+        too_much.to_string().contains("only kr 200,00 is left"),
+        "{too_much}"
+    );
+    s.write(|w| w.finish_refund(r1, false, NOW)).unwrap();
+    // A failed refund frees its amount again.
+    s.write(|w| w.insert_refund(id, 30_000, "alt", NOW))
+        .unwrap();
+    assert!(s.write(|w| w.finish_refund(r1, true, NOW)).is_err());
+    assert_eq!(s.read(|r| r.refunds(id)).unwrap().len(), 2);
+    assert_eq!(s.read(|r| r.refunded_or_pending(id)).unwrap(), 30_000);
+}
+
+#[test]
+fn outbox_claims_in_order_per_sale_and_keeps_keys_across_retries() {
+    let (_d, s) = store();
+    let (_a, _b) = s
+        .write(|w| {
+            let a = w.insert_sale(&new_sale(PaymentMethod::Vipps))?.id;
+            let b = w.insert_sale(&new_sale(PaymentMethod::Vipps))?.id;
+            w.enqueue(&item(a, "vipps.create", "a1"), NOW)?;
+            w.enqueue(&item(a, "vipps.capture", "a2"), NOW)?;
+            w.enqueue(&item(b, "vipps.create", "b1"), NOW)?;
+            Ok((a, b))
+        })
+        .unwrap();
+    let now_ms = NOW.unix_timestamp() * 1000;
+    let claimed = s.write(|w| w.claim_due(now_ms, 10)).unwrap();
+    let keys: Vec<_> = claimed.iter().map(|i| i.idempotency_key.as_str()).collect();
+    assert_eq!(keys, vec!["a1", "b1"], "a2 waits for a1");
+    assert!(
+        claimed
+            .iter()
+            .all(|i| i.attempts == 1 && i.status == OutboxStatus::InFlight)
+    );
+    // a1 fails transiently: back to pending, later.
+    s.write(|w| w.outbox_retry_at(claimed[0].id, now_ms + 1000, "timeout", NOW))
+        .unwrap();
+    assert!(s.write(|w| w.claim_due(now_ms, 10)).unwrap().is_empty());
+    let again = s.write(|w| w.claim_due(now_ms + 1000, 10)).unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (again[0].idempotency_key.as_str(), again[0].attempts),
+        ("a1", 2)
+    );
+    assert_eq!(again[0].last_error.as_deref(), Some("timeout"));
+    s.write(|w| w.outbox_done(again[0].id, NOW)).unwrap();
+    assert!(
+        s.write(|w| w.outbox_done(again[0].id, NOW)).is_err(),
+        "done twice"
+    );
+    let next = s.write(|w| w.claim_due(now_ms + 1000, 10)).unwrap();
+    assert_eq!(next[0].idempotency_key, "a2");
+    // A crash leaves a2 and b1 in flight: start-up puts them back.
+    let n = s
+        .write(|w| w.requeue_in_flight("found in flight at start-up", NOW))
+        .unwrap();
+    assert_eq!(n, 2);
+    let backlog = s.read(|r| r.outbox_backlog()).unwrap();
+    assert!(backlog.iter().all(|i| i.status == OutboxStatus::Pending));
+    assert!(
+        backlog
+            .iter()
+            .all(|i| i.requeue_reason.as_deref() == Some("found in flight at start-up"))
+    );
+    assert_eq!(s.read(|r| r.next_due_ms()).unwrap(), Some(now_ms));
+}
+
+#[test]
+fn failed_items_wait_for_a_hand_retry_and_unattempted_ones_can_be_skipped() {
+    let (_d, s) = store();
+    let (create, capture) = s
+        .write(|w| {
+            let a = w.insert_sale(&new_sale(PaymentMethod::Vipps))?.id;
+            Ok((
+                w.enqueue(&item(a, "vipps.create", "c1"), NOW)?,
+                w.enqueue(&item(a, "vipps.capture", "c2"), NOW)?,
+            ))
+        })
+        .unwrap();
+    assert!(
+        s.write(|w| w.outbox_skip_unattempted(capture, NOW))
+            .unwrap()
+    );
+    let now_ms = NOW.unix_timestamp() * 1000;
+    let claimed = s.write(|w| w.claim_due(now_ms, 10)).unwrap();
+    assert_eq!(claimed[0].id, create);
+    assert!(!s.write(|w| w.outbox_skip_unattempted(create, NOW)).unwrap());
+    s.write(|w| w.outbox_fail(create, "400: bad reference", NOW))
+        .unwrap();
+    assert!(s.write(|w| w.claim_due(now_ms, 10)).unwrap().is_empty());
+    s.write(|w| w.outbox_retry_failed(create, NOW)).unwrap();
+    assert_eq!(s.write(|w| w.claim_due(now_ms, 10)).unwrap().len(), 1);
+}
+
+#[test]
+fn the_journal_refuses_edits_and_deletions() {
+    let (_d, s) = store();
+    s.write(|w| w.journal("app.start", None, json!({}), NOW))
+        .unwrap();
+    let conn = rusqlite::Connection::open(s.path()).unwrap();
+    let upd = conn
+        .execute("UPDATE journal SET kind = 'x'", [])
+        .unwrap_err();
+    assert!(upd.to_string().contains("append-only"), "{upd}");
+    let del = conn.execute("DELETE FROM journal", []).unwrap_err();
+    assert!(del.to_string().contains("append-only"), "{del}");
+    assert_eq!(s.read(|r| r.journal_entries(None)).unwrap().len(), 1);
+}

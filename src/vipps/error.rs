@@ -1,0 +1,142 @@
+//! What can go wrong talking to Vipps, and whether trying again can help.
+
+use std::time::Duration;
+
+use super::dto::Problem;
+use crate::outbox::Outcome;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VippsError {
+    /// No answer in time. The request may or may not have been applied.
+    #[error("Vipps did not answer in time")]
+    Timeout,
+    /// The connection failed or broke. The request may have been applied.
+    #[error("could not reach Vipps: {0}")]
+    Network(String),
+    /// Vipps answered with an error status.
+    #[error("Vipps answered {status}: {}", problem_text(.problem, .body))]
+    Http {
+        status: u16,
+        problem: Option<Box<Problem>>,
+        /// The start of a non-problem body, for the log.
+        body: String,
+        retry_after: Option<Duration>,
+    },
+    /// A success status with a body that is not what the spec says.
+    #[error("Vipps sent a response Luka could not read: {0}")]
+    Decode(String),
+    /// Credentials were refused even with a fresh token.
+    #[error(
+        "Vipps refused the credentials (client_id, client_secret, subscription_key, \
+         merchant_serial_number): check them in luka.toml"
+    )]
+    Unauthorized,
+    #[error("Vipps client setup: {0}")]
+    Config(String),
+}
+
+fn problem_text(problem: &Option<Box<Problem>>, body: &str) -> String {
+    match problem {
+        Some(p) => match &p.detail {
+            Some(d) => format!("{} ({d})", p.title),
+            None => p.title.clone(),
+        },
+        None if body.is_empty() => "no details".to_string(),
+        None => body.to_string(),
+    }
+}
+
+impl VippsError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            VippsError::Http { status, .. } => Some(*status),
+            VippsError::Unauthorized => Some(401),
+            _ => None,
+        }
+    }
+
+    /// The outbox's view of this failure, for the retry decision.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            VippsError::Timeout => Outcome::Timeout,
+            VippsError::Network(_) => Outcome::Connection,
+            VippsError::Http {
+                status,
+                retry_after,
+                ..
+            } => Outcome::Status {
+                code: *status,
+                retry_after: *retry_after,
+            },
+            VippsError::Decode(_) => Outcome::InvalidResponse,
+            VippsError::Unauthorized => Outcome::Status {
+                code: 401,
+                retry_after: None,
+            },
+            VippsError::Config(_) => Outcome::Status {
+                code: 400,
+                retry_after: None,
+            },
+        }
+    }
+
+    pub(crate) fn from_reqwest(e: reqwest::Error) -> VippsError {
+        if e.is_timeout() {
+            VippsError::Timeout
+        } else if e.is_builder() {
+            VippsError::Config(e.to_string())
+        } else if e.is_decode() {
+            VippsError::Decode(e.to_string())
+        } else {
+            // Strip the URL: it is harmless, but keeps log lines short.
+            VippsError::Network(e.without_url().to_string())
+        }
+    }
+}
+
+/// Reads `Retry-After` in its delta-seconds form; an HTTP-date is rare from
+/// Vipps' gateway and falls back to the normal backoff.
+pub(crate) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
+    value
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_problem_and_map_to_outcomes() {
+        let e = VippsError::Http {
+            status: 400,
+            problem: Some(Box::new(Problem {
+                kind: "https://developer.vippsmobilepay.com/docs/APIs/epayment-api/errors".into(),
+                title: "Bad Request".into(),
+                detail: Some("Amount must be at least 100".into()),
+                status: 400,
+                trace_id: "t".into(),
+                extra: Default::default(),
+            })),
+            body: String::new(),
+            retry_after: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "Vipps answered 400: Bad Request (Amount must be at least 100)"
+        );
+        assert_eq!(
+            e.outcome(),
+            Outcome::Status {
+                code: 400,
+                retry_after: None
+            }
+        );
+        assert_eq!(VippsError::Timeout.outcome(), Outcome::Timeout);
+        assert_eq!(parse_retry_after(Some(" 7 ")), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
+    }
+}

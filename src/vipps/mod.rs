@@ -1,0 +1,13 @@
+//! Vipps MobilePay: wire types mirroring `shared/specs/vipps`, the Access
+//! Token cache and the ePayment client.
+//!
+//! Must never log a secret or a full access token.
+
+pub mod client;
+pub mod dto;
+pub mod error;
+pub mod token;
+
+pub use client::{PRODUCTION_BASE_URL, SystemInfo, TEST_BASE_URL, VippsClient};
+pub use error::VippsError;
+pub use token::Credentials;

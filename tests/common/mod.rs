@@ -1,0 +1,132 @@
+//! Shared set-up for the money-path tests: a simulator on 127.0.0.1:0, a
+//! real SQLite file in a temp dir, and a kiosk with fast polling.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use luka::app::training_credentials;
+use luka::clock::{RandomIds, SystemClock};
+use luka::domain::{Cart, Catalog};
+use luka::kiosk::{Kiosk, KioskSettings, Running};
+use luka::outbox::RetryPolicy;
+use luka::payments::vipps::VippsProvider;
+use luka::sim::{SimConfig, SimHandle};
+use luka::store::Store;
+use luka::vipps::{SystemInfo, VippsClient};
+
+pub struct Rig {
+    pub dir: tempfile::TempDir,
+    pub sim: SimHandle,
+    pub kiosk: Kiosk,
+    pub running: Option<Running>,
+    pub store: Arc<Store>,
+}
+
+pub fn fast_settings() -> KioskSettings {
+    KioskSettings {
+        till_id: "test-till".into(),
+        training: false,
+        poll_initial_delay: Duration::from_millis(50),
+        poll_interval: Duration::from_millis(500),
+        payment_lifetime: Duration::from_secs(600),
+        expiry_margin: Duration::from_secs(1),
+        retry: RetryPolicy {
+            base: Duration::from_millis(50),
+            max: Duration::from_millis(800),
+            max_invalid_responses: 5,
+        },
+        concurrency: 8,
+    }
+}
+
+pub async fn rig_with(sim_cfg: SimConfig, settings: KioskSettings) -> Rig {
+    let sim = luka::sim::start(([127, 0, 0, 1], 0).into(), sim_cfg.clone())
+        .await
+        .expect("simulator starts");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("luka.db")).unwrap());
+    let client = VippsClient::new(
+        &sim.base_url(),
+        training_credentials(&sim_cfg),
+        SystemInfo::default(),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let provider = Arc::new(VippsProvider::new(Arc::new(client)));
+    let (kiosk, running) = Kiosk::start(
+        store.clone(),
+        provider,
+        Arc::new(SystemClock),
+        Arc::new(RandomIds),
+        settings,
+    )
+    .unwrap();
+    Rig {
+        dir,
+        sim,
+        kiosk,
+        running: Some(running),
+        store,
+    }
+}
+
+pub async fn rig() -> Rig {
+    rig_with(SimConfig::training(), fast_settings()).await
+}
+
+pub fn tickets(adults: u32, children: u32) -> Cart {
+    let c = Catalog::club_default();
+    let mut cart = Cart::new();
+    for _ in 0..adults {
+        cart.add_product(c.get("voksen").unwrap());
+    }
+    for _ in 0..children {
+        cart.add_product(c.get("barn").unwrap());
+    }
+    cart
+}
+
+/// Waits until the simulator knows the payment (the create went through).
+pub async fn wait_created(sim: &SimHandle, reference: &str) {
+    for _ in 0..400 {
+        if sim.payment(reference).is_some() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("payment {reference} never reached the simulator");
+}
+
+impl Rig {
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+}
+
+/// What the simulator holds for a payment, in one shape for assertions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimView {
+    pub state: String,
+    pub authorized: i64,
+    pub captured: i64,
+    pub cancelled: i64,
+    pub refunded: i64,
+    pub captures: u32,
+}
+
+pub fn sim_view(sim: &SimHandle, reference: &str) -> SimView {
+    let p = sim
+        .payment(reference)
+        .expect("payment exists in the simulator");
+    SimView {
+        state: format!("{:?}", p.state).to_uppercase(),
+        authorized: p.aggregate.authorized_amount.value,
+        captured: p.aggregate.captured_amount.value,
+        cancelled: p.aggregate.cancelled_amount.value,
+        refunded: p.aggregate.refunded_amount.value,
+        captures: p.captures,
+    }
+}
