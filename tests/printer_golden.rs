@@ -190,6 +190,28 @@ fn norwegian_letters_are_pc865_bytes_after_esc_t_5() {
 }
 
 #[test]
+fn a_qr_code_uses_the_printers_own_command_and_shows_in_the_preview() {
+    let mut input = samples::ticket();
+    input.qr = Some("https://example.invalid/r/1042".into());
+    let doc = layout(&input, &LayoutConfig::new(PaperWidth::Mm58));
+    let lines = decode(&render(&doc).unwrap());
+    let qr = lines
+        .iter()
+        .position(|l| l == "[QR https://example.invalid/r/1042]")
+        .expect("QR printed");
+    assert_eq!(&lines[qr + 1..], ["[FEED 2]", "[CUT]"]);
+    let without = preview::render_image(&layout(
+        &samples::ticket(),
+        &LayoutConfig::new(PaperWidth::Mm58),
+    ));
+    let with = preview::render_image(&doc);
+    assert!(
+        with.height() > without.height() + 150,
+        "a QR of 6-dot modules is over 150 dots tall"
+    );
+}
+
+#[test]
 #[ignore = "generator: writes docs/receipts/*.png"]
 fn generate_receipt_previews() {
     let dir = root().join("docs/receipts");

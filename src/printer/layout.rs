@@ -66,6 +66,9 @@ pub fn layout(r: &ReceiptInput, cfg: &LayoutConfig) -> Document {
     );
     s.row("Kvittering nr", &r.receipt_number.to_string(), false);
     s.row("Kasse", &r.till_id, false);
+    if let Some(original) = r.refers_to {
+        s.row("Gjelder kvittering nr", &original.to_string(), false);
+    }
     s.separator();
     for line in &r.lines {
         s.item(line);
@@ -383,3 +386,7 @@ impl Sheet {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "layout_tests.rs"]
+mod tests;

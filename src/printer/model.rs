@@ -57,6 +57,8 @@ pub struct ReceiptInput {
     pub till_id: String,
     /// Consecutive per till, never reused.
     pub receipt_number: u64,
+    /// On a refund: the number of the sale receipt the money came from.
+    pub refers_to: Option<u64>,
     /// Already in Norwegian local time: the printer does not know the time zone.
     pub timestamp: OffsetDateTime,
     pub lines: Vec<ReceiptLine>,

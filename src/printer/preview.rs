@@ -58,12 +58,7 @@ pub fn render_png(doc: &Document) -> Result<Vec<u8>, PrintError> {
 /// The document as a grey image, white paper and black dots.
 pub fn render_image(doc: &Document) -> GrayImage {
     let dots = doc.width.dots();
-    let height: u32 = doc
-        .blocks
-        .iter()
-        .map(|b| block_height(b, dots))
-        .sum::<u32>()
-        + 2 * MARGIN;
+    let height: u32 = doc.blocks.iter().map(block_height).sum::<u32>() + 2 * MARGIN;
     let mut img = GrayImage::from_pixel(dots + 2 * MARGIN, height, Luma([255]));
     let mut glyphs = GlyphCache::default();
     let mut y = MARGIN;
@@ -125,18 +120,18 @@ pub fn render_image(doc: &Document) -> GrayImage {
             }
             Block::Feed(_) | Block::DrawerKick => {}
         }
-        y += block_height(block, dots);
+        y += block_height(block);
     }
     img
 }
 
-fn block_height(block: &Block, dots: u32) -> u32 {
+fn block_height(block: &Block) -> u32 {
     match block {
         Block::Text { style, .. } => CELL_H * style.size.height as u32 + LINE_GAP,
         Block::Row { .. } | Block::Separator => CELL_H + LINE_GAP,
         Block::Image(b) => b.height,
         Block::Qr { data, module_dots } => {
-            qr_bitmap(data, *module_dots).map_or(0, |q| q.height.min(dots * 2)) + LINE_GAP
+            qr_bitmap(data, *module_dots).map_or(0, |q| q.height) + LINE_GAP
         }
         Block::Feed(n) => (CELL_H + LINE_GAP) * *n as u32,
         Block::Cut => CELL_H,

@@ -45,6 +45,7 @@ fn receipt(
         merchant: merchant(),
         till_id: "kiosk-1".into(),
         receipt_number: number,
+        refers_to: None,
         timestamp: datetime!(2026-06-13 14:32:05 +02:00),
         lines: lines
             .iter()
@@ -123,12 +124,14 @@ pub fn refund() -> ReceiptInput {
         -24_900,
         VatCode::Regular,
     )];
-    receipt(
+    let mut r = receipt(
         ReceiptKind::Refund,
         1044,
         &lines,
         vipps("luka-kiosk1-000001040"),
-    )
+    );
+    r.refers_to = Some(1040);
+    r
 }
 
 /// The kiosk order printed in training mode.
