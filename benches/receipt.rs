@@ -6,17 +6,19 @@ use std::time::{Duration, Instant};
 
 use luka::printer::{Bitmap, LayoutConfig, PaperWidth, escpos::render, layout, preview, samples};
 
-const RUNS: usize = 2_000;
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn main() {
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this once
+    // as a smoke test, where a single pass is enough.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let (runs, png_runs) = if measuring { (2_000, 50) } else { (1, 1) };
     let logo_png = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/logo.png"))
         .expect("assets/logo.png");
     let logo = Bitmap::from_png(&logo_png).expect("logo decodes");
-    println!("receipt: layout + ESC/POS encode, {RUNS} runs each (p50 / p99), bytes per receipt");
+    println!("receipt: layout + ESC/POS encode, {runs} runs each (p50 / p99), bytes per receipt");
     println!(
         "{:<18} {:>5} {:>5} {:>10} {:>10} {:>7}",
         "sample", "paper", "logo", "p50", "p99", "bytes"
@@ -29,9 +31,9 @@ fn main() {
                     logo: with_logo.then(|| logo.clone()),
                     open_drawer_for_cash: true,
                 };
-                let mut times = Vec::with_capacity(RUNS);
+                let mut times = Vec::with_capacity(runs);
                 let mut bytes = 0;
-                for _ in 0..RUNS {
+                for _ in 0..runs {
                     let start = Instant::now();
                     let out = render(&layout(std::hint::black_box(&input), &cfg)).expect("renders");
                     times.push(start.elapsed());
@@ -59,7 +61,7 @@ fn main() {
             open_drawer_for_cash: false,
         },
     );
-    let mut times: Vec<Duration> = (0..50)
+    let mut times: Vec<Duration> = (0..png_runs)
         .map(|_| {
             let start = Instant::now();
             std::hint::black_box(preview::render_png(&doc).expect("png"));

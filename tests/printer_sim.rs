@@ -86,6 +86,17 @@ fn a_printer_that_is_off_is_a_retryable_error() {
 }
 
 #[test]
+fn a_printer_that_never_answers_status_still_prints() {
+    let sim = PrinterSim::start().unwrap();
+    sim.set_silent(true);
+    let bytes = receipt_bytes();
+    let mut d = NetworkDriver::new(&sim.addr().to_string())
+        .with_timeout(std::time::Duration::from_millis(300));
+    print(&mut d, &bytes).expect("status unknown is not a reason to hold the sale");
+    assert_eq!(sim.wait_printed(bytes.len()), bytes);
+}
+
+#[test]
 fn status_bytes_inside_a_logo_are_not_taken_for_queries() {
     let sim = PrinterSim::start().unwrap();
     // A 16-dot-wide image whose rows are DLE EOT 1 patterns.

@@ -1,5 +1,5 @@
 //! How bytes reach a printer: the [`PrinterDriver`] trait, the checked
-//! [`print`], and the simple drivers (device path, file, PNG preview).
+//! [`print()`], and the simple drivers (device path, file, PNG preview).
 //!
 //! Every driver opens its connection per job, so a printer that was switched
 //! off and on between two sales just works. Drivers must never retry on their

@@ -5,7 +5,7 @@
 //! | module       | owns                                                                    |
 //! |--------------|-------------------------------------------------------------------------|
 //! | [`model`]    | the input: [`ReceiptInput`] (sale/refund, copy, training), [`ReportInput`] |
-//! | [`layout`]   | the pure function input → [`Document`], with the kassasystemforskriften content |
+//! | [`layout`](mod@layout) | the pure function input → [`Document`], with the kassasystemforskriften content |
 //! | [`document`] | [`Document`]: text lines with styles, rows, images, QR, feed, cut, drawer |
 //! | [`text`]     | wrapping, truncating and padding to 32 or 48 columns                    |
 //! | [`pc865`]    | the Nordic code page (`ESC t 5`): æøåÆØÅ ↔ bytes, '?' for the rest      |
@@ -21,7 +21,21 @@
 //! | [`sim`]      | a loopback printer that records bytes and can run out of paper          |
 //! | [`samples`]  | representative receipts for training mode, docs, tests and benches      |
 //!
-//! The whole job in three calls: `layout` → `escpos::render` → `driver.print`.
+//! The whole job, as the kiosk's print worker will do it:
+//!
+//! ```no_run
+//! use luka::printer::{Connection, LayoutConfig, PaperWidth, connect, escpos, layout, print, samples};
+//!
+//! let doc = layout(&samples::ticket(), &LayoutConfig::new(PaperWidth::Mm80));
+//! let bytes = escpos::render(&doc)?;
+//! let mut printer = connect(&Connection::Network { address: "192.168.1.50".into() });
+//! if let Err(e) = print(printer.as_mut(), &bytes) {
+//!     // e.is_held(): keep the sale at "receipt not printed", show `e`, offer Retry.
+//!     eprintln!("{e}");
+//! }
+//! # Ok::<(), luka::printer::PrintError>(())
+//! ```
+//!
 //! Nothing here touches the store or the outbox: the kiosk decides when to
 //! print and what a failure means for the sale.
 

@@ -5,7 +5,7 @@
 //! time, and an idle socket would make the printer look dead to the next job.
 
 use std::{
-    io::Write,
+    io::{ErrorKind, Write},
     net::{SocketAddr, TcpStream, ToSocketAddrs},
     time::Duration,
 };
@@ -69,8 +69,20 @@ impl PrinterDriver for NetworkDriver {
         // Dropping the socket closes it: the job is done and the printer free.
     }
 
+    /// Some cheap network printers never answer `DLE EOT`. A printer that
+    /// accepted the connection but stayed silent is "status unknown", not
+    /// "unreachable": holding every sale for it would make it useless.
     fn status(&mut self) -> Result<Option<PrinterStatus>, PrintError> {
         let mut s = self.connect()?;
-        query_status(&mut s, &self.address).map(Some)
+        match query_status(&mut s, &self.address) {
+            Ok(status) => Ok(Some(status)),
+            Err(PrintError::Unreachable { source, .. })
+                if matches!(source.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+            {
+                tracing::warn!(printer = %self.address, "no reply to the status query; printing without it");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 }

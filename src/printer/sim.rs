@@ -25,6 +25,8 @@ struct State {
     paper_out: bool,
     paper_near_end: bool,
     cover_open: bool,
+    /// Like printers that ignore `DLE EOT`: queries get no reply.
+    silent: bool,
     /// What came out on paper.
     printed: Vec<u8>,
     /// Received while it could not print; comes out when paper is loaded.
@@ -100,6 +102,11 @@ impl PrinterSim {
             s.cover_open = open;
             flush_pending(s);
         });
+    }
+
+    /// Stops answering status queries, as some cheap printers never do.
+    pub fn set_silent(&self, silent: bool) {
+        self.with(|s| s.silent = silent);
     }
 
     /// The bytes that reached paper, status queries left out.
@@ -183,9 +190,11 @@ fn client(mut conn: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
             let mut s = state.lock().expect("sim state");
             if let Command::StatusQuery(n) = cmd {
                 s.status_queries += 1;
-                let reply = s.reply(n);
+                let reply = (!s.silent).then(|| s.reply(n));
                 drop(s);
-                if conn.write_all(&[reply]).is_err() {
+                if let Some(reply) = reply
+                    && conn.write_all(&[reply]).is_err()
+                {
                     return;
                 }
             } else if s.paper_out || s.cover_open {
