@@ -172,3 +172,22 @@ fn preview_driver_saves_one_png_per_receipt() {
         );
     }
 }
+
+#[test]
+fn usb_and_serial_printers_that_are_not_there_are_retryable() {
+    let mut usb = connect(&Connection::Usb {
+        vendor_id: 0xffff,
+        product_id: 0xfffe,
+    });
+    let err = print(usb.as_mut(), b"x").unwrap_err();
+    assert!(err.retry_can_help(), "{err:?}");
+    assert!(err.to_string().contains("ffff:fffe"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut serial = connect(&Connection::Serial {
+        path: dir.path().join("ttyUSB9"),
+        baud: 19_200,
+    });
+    let err = print(serial.as_mut(), b"x").unwrap_err();
+    assert!(matches!(err, PrintError::NotFound { .. }), "{err:?}");
+}
