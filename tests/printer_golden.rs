@@ -190,6 +190,16 @@ fn norwegian_letters_are_pc865_bytes_after_esc_t_5() {
 }
 
 #[test]
+fn an_x_report_prints_on_the_same_printer() {
+    let report = luka::printer::layout_report(&samples::x_report(), &config(PaperWidth::Mm58));
+    let lines = decode(&render(&report).unwrap());
+    assert_eq!(lines[..3], ["[INIT]", "[CP 5]", "[C][B][2x]X-rapport"]);
+    assert!(lines.contains(&"[B]Betalingsmåter".to_string()));
+    assert!(lines.contains(&"Vipps (38)                5 730,00".to_string()));
+    assert_eq!(lines.last().map(String::as_str), Some("[CUT]"));
+}
+
+#[test]
 fn a_qr_code_uses_the_printers_own_command_and_shows_in_the_preview() {
     let mut input = samples::ticket();
     input.qr = Some("https://example.invalid/r/1042".into());
