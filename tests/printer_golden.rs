@@ -195,7 +195,10 @@ fn an_x_report_prints_on_the_same_printer() {
     let lines = decode(&render(&report).unwrap());
     assert_eq!(lines[..3], ["[INIT]", "[CP 5]", "[C][B][2x]X-rapport"]);
     assert!(lines.contains(&"[B]Betalingsmåter".to_string()));
-    assert!(lines.contains(&"Vipps (38)              5 730,00".to_string()), "{lines:#?}");
+    assert!(
+        lines.contains(&"Vipps (38)              5 730,00".to_string()),
+        "{lines:#?}"
+    );
     assert_eq!(lines.last().map(String::as_str), Some("[CUT]"));
 }
 
