@@ -29,6 +29,7 @@ pub mod domain;
 pub mod kiosk;
 pub mod outbox;
 pub mod payments;
+pub mod printer;
 pub mod secret;
 pub mod sim;
 pub mod store;
