@@ -60,13 +60,6 @@ impl App {
                 .ok_or_else(|| AppError::Config("[vipps] credentials are missing".into()))?;
             (base, creds, None)
         };
-        let client = VippsClient::new(
-            &base_url,
-            creds,
-            SystemInfo::default(),
-            config.vipps.request_timeout,
-        )?;
-        let provider = Arc::new(VippsProvider::new(Arc::new(client)));
         let settings = KioskSettings {
             till_id: config.till_id.clone(),
             training: config.is_training(),
@@ -76,11 +69,11 @@ impl App {
             expiry_margin: config.vipps.expiry_margin,
             ..KioskSettings::default()
         };
-        let (kiosk, running) = Kiosk::start(
+        let (kiosk, running) = start_vipps_kiosk(
             store,
-            provider,
-            Arc::new(SystemClock),
-            Arc::new(RandomIds),
+            &base_url,
+            creds,
+            config.vipps.request_timeout,
             settings,
         )?;
         Ok(App {
@@ -97,6 +90,26 @@ impl App {
             sim.shutdown().await;
         }
     }
+}
+
+/// The kiosk service on the wall clock with a Vipps client for `base_url`:
+/// the one wiring shared by the till, `luka bench` and the tests.
+pub fn start_vipps_kiosk(
+    store: Arc<Store>,
+    base_url: &str,
+    creds: Credentials,
+    request_timeout: std::time::Duration,
+    settings: KioskSettings,
+) -> Result<(Kiosk, Running), AppError> {
+    let client = VippsClient::new(base_url, creds, SystemInfo::default(), request_timeout)?;
+    let provider = Arc::new(VippsProvider::new(Arc::new(client)));
+    Ok(Kiosk::start(
+        store,
+        provider,
+        Arc::new(SystemClock),
+        Arc::new(RandomIds),
+        settings,
+    )?)
 }
 
 pub fn training_credentials(sim: &SimConfig) -> Credentials {

@@ -6,13 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::app::training_credentials;
-use crate::clock::{RandomIds, SystemClock};
 use crate::domain::{Cart, Catalog, SaleStatus};
 use crate::kiosk::{Kiosk, KioskEvent, KioskSettings};
-use crate::payments::vipps::VippsProvider;
 use crate::sim::{SimConfig, SimHandle};
 use crate::store::Store;
-use crate::vipps::{SystemInfo, VippsClient};
 
 pub struct BenchOptions {
     pub sales: usize,
@@ -26,17 +23,11 @@ async fn rig(
     let cfg = SimConfig::training();
     let sim = crate::sim::start(([127, 0, 0, 1], 0).into(), cfg.clone()).await?;
     let store = Arc::new(Store::open(&dir.join("bench.db"))?);
-    let client = VippsClient::new(
+    let (kiosk, running) = crate::app::start_vipps_kiosk(
+        store,
         &sim.base_url(),
         training_credentials(&cfg),
-        SystemInfo::default(),
         Duration::from_secs(10),
-    )?;
-    let (kiosk, running) = Kiosk::start(
-        store,
-        Arc::new(VippsProvider::new(Arc::new(client))),
-        Arc::new(SystemClock),
-        Arc::new(RandomIds),
         settings,
     )?;
     Ok((sim, kiosk, running))

@@ -29,6 +29,14 @@ pub enum SaleStatus {
 }
 
 impl SaleStatus {
+    /// Every status a sale can have before it is paid or closed.
+    pub const OPEN: [SaleStatus; 4] = [
+        SaleStatus::Pending,
+        SaleStatus::Awaiting,
+        SaleStatus::Capturing,
+        SaleStatus::Cancelling,
+    ];
+
     pub fn is_final(self) -> bool {
         matches!(self, SaleStatus::Paid | SaleStatus::Unpaid)
     }

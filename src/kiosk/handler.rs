@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::settle::{self, Acted};
+use super::settle::{self, Acted, Expiry};
 use super::{Kiosk, KioskEvent, crash_point, outbox_kind};
 use crate::domain::{Money, SaleStatus, UnpaidReason};
 use crate::outbox::{Failure, Handler, Outcome};
@@ -45,6 +45,32 @@ impl KioskHandler {
         }
     }
 
+    fn sale(&self, sale_id: i64) -> Result<crate::store::SaleRecord, Failure> {
+        self.kiosk
+            .inner
+            .store
+            .read(|r| r.sale(sale_id))
+            .map_err(store_failure)
+    }
+
+    /// Commits "item done" with the provider's answer and what it means.
+    fn record_done(
+        &self,
+        item: &OutboxItem,
+        sale_id: i64,
+        view: &crate::payments::PaymentView,
+    ) -> Result<Acted, Failure> {
+        let k = &self.kiosk;
+        let now = k.inner.clock.now();
+        k.inner
+            .store
+            .write(|w| {
+                w.outbox_done(item.id, now)?;
+                settle::apply_and_act(w, sale_id, view, Expiry::Ignore, &|| k.new_key(), now)
+            })
+            .map_err(store_failure)
+    }
+
     fn finish(&self, acted: Acted) {
         match acted {
             Acted::Final(e) => self.kiosk.emit(e),
@@ -55,11 +81,7 @@ impl KioskHandler {
 
     async fn create(&self, item: &OutboxItem, sale_id: i64) -> Result<(), Failure> {
         let k = &self.kiosk;
-        let sale = k
-            .inner
-            .store
-            .read(|r| r.sale(sale_id))
-            .map_err(store_failure)?;
+        let sale = self.sale(sale_id)?;
         let lifetime =
             time::Duration::try_from(k.inner.settings.payment_lifetime).unwrap_or_default();
         let now = k.inner.clock.now();
@@ -129,11 +151,7 @@ impl KioskHandler {
 
     async fn capture(&self, item: &OutboxItem, sale_id: i64) -> Result<(), Failure> {
         let k = &self.kiosk;
-        let sale = k
-            .inner
-            .store
-            .read(|r| r.sale(sale_id))
-            .map_err(store_failure)?;
+        let sale = self.sale(sale_id)?;
         let amount = Money::new(
             item.payload["amount"]
                 .as_i64()
@@ -156,28 +174,14 @@ impl KioskHandler {
                 ),
             });
         }
-        let now = k.inner.clock.now();
-        let acted = k
-            .inner
-            .store
-            .write(|w| {
-                settle::apply_view(w, sale_id, &view, now)?;
-                w.outbox_done(item.id, now)?;
-                let sale = w.reader().sale(sale_id)?;
-                settle::act(w, &sale, false, &|| k.new_key(), now)
-            })
-            .map_err(store_failure)?;
+        let acted = self.record_done(item, sale_id, &view)?;
         self.finish(acted);
         Ok(())
     }
 
     async fn cancel(&self, item: &OutboxItem, sale_id: i64) -> Result<(), Failure> {
         let k = &self.kiosk;
-        let sale = k
-            .inner
-            .store
-            .read(|r| r.sale(sale_id))
-            .map_err(store_failure)?;
+        let sale = self.sale(sale_id)?;
         let now = k.inner.clock.now();
         let view = match k
             .inner
@@ -201,16 +205,7 @@ impl KioskHandler {
             }
             Err(e) => return Err(self.provider_failure(e)),
         };
-        let acted = k
-            .inner
-            .store
-            .write(|w| {
-                settle::apply_view(w, sale_id, &view, now)?;
-                w.outbox_done(item.id, now)?;
-                let sale = w.reader().sale(sale_id)?;
-                settle::act(w, &sale, false, &|| k.new_key(), now)
-            })
-            .map_err(store_failure)?;
+        let acted = self.record_done(item, sale_id, &view)?;
         if acted == Acted::Nothing {
             // Done at the provider but the read does not show it final yet:
             // the settle-on-stop path below re-reads it.
@@ -222,11 +217,7 @@ impl KioskHandler {
 
     async fn refund(&self, item: &OutboxItem, sale_id: i64) -> Result<(), Failure> {
         let k = &self.kiosk;
-        let sale = k
-            .inner
-            .store
-            .read(|r| r.sale(sale_id))
-            .map_err(store_failure)?;
+        let sale = self.sale(sale_id)?;
         let refund_id = item.payload["refund_id"].as_i64().unwrap_or_default();
         let amount = Money::new(
             item.payload["amount"].as_i64().unwrap_or_default(),
@@ -274,9 +265,7 @@ impl KioskHandler {
             Ok(view) => {
                 let now = k.inner.clock.now();
                 let result = k.inner.store.write(|w| {
-                    settle::apply_view(w, sale_id, &view, now)?;
-                    let sale = w.reader().sale(sale_id)?;
-                    settle::act(w, &sale, true, &|| k.new_key(), now)
+                    settle::apply_and_act(w, sale_id, &view, Expiry::Now, &|| k.new_key(), now)
                 });
                 match result {
                     Ok(acted) => self.finish(acted),

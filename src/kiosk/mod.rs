@@ -224,15 +224,12 @@ impl Kiosk {
         if requeued > 0 {
             tracing::warn!(requeued, "re-queued outbox items left in flight");
         }
+        // Awaiting payments are read right away. Pending ones are tracked once
+        // their create completes; capturing and cancelling ones have their
+        // outbox item, which the worker picks up.
         for sale in open {
-            if sale.method == PaymentMethod::Vipps
-                && matches!(sale.status, SaleStatus::Awaiting | SaleStatus::Pending)
-            {
-                // Pending sales get tracked once their create completes;
-                // awaiting ones are read right away.
-                if sale.status == SaleStatus::Awaiting {
-                    self.track(sale.id, Duration::ZERO);
-                }
+            if sale.method == PaymentMethod::Vipps && sale.status == SaleStatus::Awaiting {
+                self.track(sale.id, Duration::ZERO);
             }
         }
         Ok(())
@@ -343,14 +340,10 @@ impl Kiosk {
         };
         let sale = self.inner.store.write(|w| {
             let sale = w.insert_sale(&new)?;
-            let receipt_no = w.mark_paid(sale.id, &[SaleStatus::Pending], now)?;
-            w.journal(
-                "sale.paid",
-                Some(sale.id),
+            settle::record_paid(
+                w,
+                &sale,
                 json!({
-                    "reference": sale.reference,
-                    "receipt_no": receipt_no,
-                    "total": sale.total.minor(),
                     "method": "cash",
                     "given": given.minor(),
                     "change": change.minor(),

@@ -75,12 +75,6 @@ pub fn act(
         captured: p.captured,
         cancelled: p.cancelled,
     };
-    let open = [
-        SaleStatus::Pending,
-        SaleStatus::Awaiting,
-        SaleStatus::Capturing,
-        SaleStatus::Cancelling,
-    ];
     match decide(sale.status, sale.total.minor(), snap, expired) {
         Decision::Wait => Ok(Acted::Nothing),
         Decision::Capture => {
@@ -113,20 +107,12 @@ pub fn act(
             Ok(Acted::Queued)
         }
         Decision::MarkPaid => {
-            let receipt_no = w.mark_paid(sale.id, &open, now)?;
-            w.journal(
-                "sale.paid",
-                Some(sale.id),
-                json!({
-                    "reference": sale.reference,
-                    "receipt_no": receipt_no,
-                    "total": sale.total.minor(),
-                    "captured": p.captured,
-                    "method": sale.method.as_str(),
-                }),
+            let receipt_no = record_paid(
+                w,
+                sale,
+                json!({ "captured": p.captured, "method": sale.method.as_str() }),
                 now,
             )?;
-            tracing::info!(reference = %sale.reference, receipt_no, "sale paid");
             Ok(Acted::Final(KioskEvent::Paid {
                 sale_id: sale.id,
                 reference: sale.reference.clone(),
@@ -148,19 +134,70 @@ pub fn act(
     }
 }
 
+/// Closes an open sale as paid with the next receipt number and journals
+/// it, with `details` (method, amounts) merged into the journal entry.
+pub fn record_paid(
+    w: &mut Writer<'_>,
+    sale: &SaleRecord,
+    details: serde_json::Value,
+    now: OffsetDateTime,
+) -> Result<i64> {
+    let receipt_no = w.mark_paid(sale.id, &SaleStatus::OPEN, now)?;
+    let mut data = json!({
+        "reference": sale.reference,
+        "receipt_no": receipt_no,
+        "total": sale.total.minor(),
+    });
+    if let (Some(d), serde_json::Value::Object(extra)) = (data.as_object_mut(), details) {
+        d.extend(extra);
+    }
+    w.journal("sale.paid", Some(sale.id), data, now)?;
+    tracing::info!(reference = %sale.reference, receipt_no, "sale paid");
+    Ok(receipt_no)
+}
+
+/// Whether a payment nobody acted on may be cancelled in `apply_and_act`.
+#[derive(Debug, Clone, Copy)]
+pub enum Expiry {
+    /// Never: the item that read it is about something else (a capture).
+    Ignore,
+    /// Once its lifetime plus this margin has passed.
+    After(time::Duration),
+    /// Now: nobody can ever see its QR (a create that was stopped).
+    Now,
+}
+
+/// Applies a provider's view of the payment and acts on what it means, in
+/// the caller's transaction.
+pub fn apply_and_act(
+    w: &mut Writer<'_>,
+    sale_id: i64,
+    view: &PaymentView,
+    expiry: Expiry,
+    new_key: &dyn Fn() -> String,
+    now: OffsetDateTime,
+) -> Result<Acted> {
+    apply_view(w, sale_id, view, now)?;
+    let expired = match expiry {
+        Expiry::Ignore => false,
+        Expiry::Now => true,
+        Expiry::After(margin) => w
+            .reader()
+            .payment(sale_id)?
+            .expires_at
+            .is_some_and(|at| now > at + margin),
+    };
+    let sale = w.reader().sale(sale_id)?;
+    act(w, &sale, expired, new_key, now)
+}
+
 pub fn close_unpaid(
     w: &mut Writer<'_>,
     sale: &SaleRecord,
     reason: UnpaidReason,
     now: OffsetDateTime,
 ) -> Result<Acted> {
-    let open = [
-        SaleStatus::Pending,
-        SaleStatus::Awaiting,
-        SaleStatus::Capturing,
-        SaleStatus::Cancelling,
-    ];
-    w.close_unpaid(sale.id, &open, reason, now)?;
+    w.close_unpaid(sale.id, &SaleStatus::OPEN, reason, now)?;
     w.journal(
         "sale.unpaid",
         Some(sale.id),

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::settle::{self, Acted};
+use super::settle::{self, Acted, Expiry};
 use super::{Kiosk, KioskEvent, crash_point};
 use crate::domain::{SaleStatus, UnpaidReason};
 use crate::outbox::Outcome;
@@ -101,18 +101,16 @@ async fn poll(k: &Kiosk, sale_id: i64, first_delay: Duration) {
             });
         }
         let margin = time::Duration::try_from(k.inner.settings.expiry_margin).unwrap_or_default();
-        let expired = k
-            .inner
-            .store
-            .read(|r| r.payment(sale_id))
-            .ok()
-            .and_then(|p| p.expires_at)
-            .is_some_and(|at| now > at + margin);
         let acted = k.inner.store.write(|w| {
             w.count_read(sale_id)?;
-            settle::apply_view(w, sale_id, &view, now)?;
-            let sale = w.reader().sale(sale_id)?;
-            settle::act(w, &sale, expired, &|| k.new_key(), now)
+            settle::apply_and_act(
+                w,
+                sale_id,
+                &view,
+                Expiry::After(margin),
+                &|| k.new_key(),
+                now,
+            )
         });
         match acted {
             Ok(Acted::Nothing) => {}

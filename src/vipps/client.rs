@@ -13,9 +13,9 @@ use serde::de::DeserializeOwned;
 
 use super::dto::{
     Amount, CreatePaymentRequest, CreatePaymentResponse, GetPaymentResponse, ModificationRequest,
-    ModificationResponse, PaymentEvent, Problem,
+    ModificationResponse, PaymentEvent,
 };
-use super::error::{VippsError, parse_retry_after};
+use super::error::VippsError;
 use super::token::{Credentials, TokenCache};
 
 pub const TEST_BASE_URL: &str = "https://apitest.vipps.no";
@@ -212,23 +212,7 @@ impl VippsClient {
                 return Err(VippsError::Unauthorized);
             }
             if !(200..300).contains(&status) {
-                let retry_after = parse_retry_after(
-                    resp.headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok()),
-                );
-                let text = resp.text().await.unwrap_or_default();
-                let problem: Option<Box<Problem>> = serde_json::from_str(&text).ok();
-                return Err(VippsError::Http {
-                    status,
-                    body: if problem.is_some() {
-                        String::new()
-                    } else {
-                        text.chars().take(200).collect()
-                    },
-                    problem,
-                    retry_after,
-                });
+                return Err(VippsError::from_error_response(resp).await);
             }
             // Read the whole body first: a connection that breaks mid-body is
             // a network failure (outcome unknown), not a malformed answer.

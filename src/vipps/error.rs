@@ -80,6 +80,30 @@ impl VippsError {
         }
     }
 
+    /// Reads an error answer: its problem+json (or the start of another
+    /// body, for the log) and `Retry-After`.
+    pub(crate) async fn from_error_response(resp: reqwest::Response) -> VippsError {
+        let status = resp.status().as_u16();
+        let retry_after = parse_retry_after(
+            resp.headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+        );
+        let text = resp.text().await.unwrap_or_default();
+        let problem = serde_json::from_str::<Problem>(&text).ok().map(Box::new);
+        let body = if problem.is_some() {
+            String::new()
+        } else {
+            text.chars().take(200).collect()
+        };
+        VippsError::Http {
+            status,
+            problem,
+            body,
+            retry_after,
+        }
+    }
+
     pub(crate) fn from_reqwest(e: reqwest::Error) -> VippsError {
         if e.is_timeout() {
             VippsError::Timeout

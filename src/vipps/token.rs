@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 use super::dto::AccessTokenResponse;
-use super::error::{VippsError, parse_retry_after};
+use super::error::VippsError;
 use crate::secret::Secret;
 
 /// Credentials for one merchant sales unit. Never printed.
@@ -75,20 +75,7 @@ impl TokenCache {
             return Err(VippsError::Unauthorized);
         }
         if !(200..300).contains(&status) {
-            let retry_after = parse_retry_after(
-                resp.headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok()),
-            );
-            let body = resp.text().await.unwrap_or_default();
-            return Err(VippsError::Http {
-                status,
-                problem: serde_json::from_str::<super::dto::Problem>(&body)
-                    .ok()
-                    .map(Box::new),
-                body: body.chars().take(200).collect(),
-                retry_after,
-            });
+            return Err(VippsError::from_error_response(resp).await);
         }
         let body: AccessTokenResponse = resp
             .json()

@@ -9,14 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use luka::app::training_credentials;
-use luka::clock::{RandomIds, SystemClock};
 use luka::domain::{Cart, Catalog};
 use luka::kiosk::{Kiosk, KioskSettings, Running};
 use luka::outbox::RetryPolicy;
-use luka::payments::vipps::VippsProvider;
 use luka::sim::{SimConfig, SimHandle};
 use luka::store::Store;
-use luka::vipps::{SystemInfo, VippsClient};
 
 pub struct Rig {
     pub dir: tempfile::TempDir,
@@ -49,19 +46,11 @@ pub async fn rig_with(sim_cfg: SimConfig, settings: KioskSettings) -> Rig {
         .expect("simulator starts");
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("luka.db")).unwrap());
-    let client = VippsClient::new(
+    let (kiosk, running) = luka::app::start_vipps_kiosk(
+        store.clone(),
         &sim.base_url(),
         training_credentials(&sim_cfg),
-        SystemInfo::default(),
         Duration::from_secs(5),
-    )
-    .unwrap();
-    let provider = Arc::new(VippsProvider::new(Arc::new(client)));
-    let (kiosk, running) = Kiosk::start(
-        store.clone(),
-        provider,
-        Arc::new(SystemClock),
-        Arc::new(RandomIds),
         settings,
     )
     .unwrap();
