@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::domain::{Catalog, Currency, Money, Product, VatCode};
+use crate::domain::merchant::validate_org_number;
+use crate::domain::{Catalog, Currency, Merchant, Money, Product, VatCode};
 use crate::secret::Secret;
 use crate::vipps::{Credentials, PRODUCTION_BASE_URL, TEST_BASE_URL};
 
@@ -53,7 +54,20 @@ struct RawConfig {
     #[serde(default)]
     vipps: RawVipps,
     #[serde(default)]
+    merchant: Option<RawMerchant>,
+    #[serde(default)]
     products: Vec<RawProduct>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMerchant {
+    name: String,
+    org_number: String,
+    #[serde(default)]
+    vat_registered: bool,
+    #[serde(default)]
+    address: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -112,6 +126,8 @@ pub struct Config {
     /// VAT code for a free amount typed on the keypad (default 3, 25 %).
     pub free_amount_vat: VatCode,
     pub store_path: PathBuf,
+    /// The seller; in training without `[merchant]`, [`Merchant::training`].
+    pub merchant: Merchant,
     pub vipps: VippsConfig,
     pub catalog: Catalog,
 }
@@ -224,6 +240,7 @@ impl Config {
                     .unwrap_or("luka")
             ));
         }
+        let merchant = merchant(raw.merchant, vipps.environment, file)?;
         let catalog = if raw.products.is_empty() {
             Catalog::club_default()
         } else {
@@ -234,6 +251,7 @@ impl Config {
             till_id,
             free_amount_vat,
             store_path,
+            merchant,
             vipps,
             catalog,
         })
@@ -247,6 +265,49 @@ impl Config {
 fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> usize {
     span.map(|s| text[..s.start.min(text.len())].lines().count().max(1))
         .unwrap_or(1)
+}
+
+fn merchant(
+    raw: Option<RawMerchant>,
+    environment: Environment,
+    file: &Path,
+) -> Result<Merchant, ConfigError> {
+    let Some(raw) = raw else {
+        if environment == Environment::Training {
+            return Ok(Merchant::training());
+        }
+        return Err(err(
+            file,
+            "[merchant]",
+            "missing: receipts must name the seller",
+            "add [merchant] with name = \"…\", org_number = \"…\", vat_registered = true|false, address = [\"…\"]",
+        ));
+    };
+    if raw.name.trim().is_empty() {
+        return Err(err(
+            file,
+            "[merchant] name",
+            "is empty",
+            "set the club's or shop's name as registered",
+        ));
+    }
+    validate_org_number(&raw.org_number).map_err(|p| {
+        err(
+            file,
+            "[merchant] org_number",
+            format!(
+                "\"{}\" is not a valid organisation number: {p}",
+                raw.org_number
+            ),
+            "copy the 9-digit number from brreg.no (spaces are fine)",
+        )
+    })?;
+    Ok(Merchant {
+        name: raw.name,
+        org_number: raw.org_number,
+        vat_registered: raw.vat_registered,
+        address: raw.address,
+    })
 }
 
 fn products(raw: Vec<RawProduct>, file: &Path) -> Result<Catalog, ConfigError> {
@@ -506,8 +567,31 @@ fn read_secret(
 mod tests {
     use super::*;
 
+    /// A valid seller, needed by every non-training config.
+    const M: &str = "[merchant]\nname = \"Luka IL\"\norg_number = \"974 760 673\"\n";
+
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("luka.toml"), &|_| None)
+    }
+
+    #[test]
+    fn merchant_is_required_outside_training_and_checked() {
+        let creds = "[vipps]\nenvironment = \"test\"\nclient_id = \"a\"\nclient_secret = \"s\"\nsubscription_key = \"k\"\nmerchant_serial_number = \"1234\"\n";
+        let e = parse(creds).unwrap_err();
+        assert_eq!(e.key, "[merchant]");
+        let e = parse(&format!(
+            "{creds}[merchant]\nname = \"IL\"\norg_number = \"974760674\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(e.key, "[merchant] org_number");
+        assert!(e.problem.contains("check digit"), "{e}");
+        let c = parse(&format!(
+            "{M}vat_registered = true\naddress = [\"Banegata 1\"]\n{creds}"
+        ))
+        .unwrap();
+        assert_eq!(c.merchant.org_digits(), "974760673");
+        assert!(c.merchant.vat_registered);
+        assert_eq!(parse("").unwrap().merchant, Merchant::training());
     }
 
     #[test]
@@ -533,13 +617,16 @@ mod tests {
 
     #[test]
     fn test_environment_needs_every_credential_and_names_the_missing_one() {
-        let e = parse("[vipps]\nenvironment = \"test\"\nclient_id = \"abc\"").unwrap_err();
+        let e = parse(&format!(
+            "{M}[vipps]\nenvironment = \"test\"\nclient_id = \"abc\""
+        ))
+        .unwrap_err();
         assert_eq!(e.key, "[vipps] client_secret");
         assert!(e.to_string().contains("fix: set client_secret_file"), "{e}");
-        let ok = parse(
-            "[vipps]\nenvironment = \"test\"\nclient_id = \"abc\"\nclient_secret = \"s\"\n\
-             subscription_key = \"k\"\nmerchant_serial_number = \"123456\"",
-        )
+        let ok = parse(&format!(
+            "{M}[vipps]\nenvironment = \"test\"\nclient_id = \"abc\"\nclient_secret = \"s\"\n\
+             subscription_key = \"k\"\nmerchant_serial_number = \"123456\""
+        ))
         .unwrap();
         assert_eq!(ok.vipps.base_url.as_deref(), Some(TEST_BASE_URL));
         assert_eq!(ok.store_path, PathBuf::from("luka.db"));
@@ -561,19 +648,19 @@ mod tests {
     fn production_refuses_plain_http_and_test_allows_only_loopback() {
         let creds = "client_id = \"a\"\nclient_secret = \"s\"\nsubscription_key = \"k\"\nmerchant_serial_number = \"1234\"\n";
         let e = parse(&format!(
-            "[vipps]\nenvironment = \"production\"\nbase_url = \"http://127.0.0.1:9\"\n{creds}"
+            "{M}[vipps]\nenvironment = \"production\"\nbase_url = \"http://127.0.0.1:9\"\n{creds}"
         ))
         .unwrap_err();
         assert!(e.fix.contains("https://api.vipps.no"), "{e}");
         assert!(
             parse(&format!(
-                "[vipps]\nenvironment = \"test\"\nbase_url = \"http://127.0.0.1:9\"\n{creds}"
+                "{M}[vipps]\nenvironment = \"test\"\nbase_url = \"http://127.0.0.1:9\"\n{creds}"
             ))
             .is_ok()
         );
         assert!(
             parse(&format!(
-                "[vipps]\nenvironment = \"test\"\nbase_url = \"http://10.0.0.2\"\n{creds}"
+                "{M}[vipps]\nenvironment = \"test\"\nbase_url = \"http://10.0.0.2\"\n{creds}"
             ))
             .is_err()
         );
@@ -587,7 +674,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
         let text = format!(
-            "[vipps]\nclient_id = \"a\"\nclient_secret_file = \"{}\"\nsubscription_key = \"k\"\nmerchant_serial_number = \"1234\"",
+            "{M}[vipps]\nclient_id = \"a\"\nclient_secret_file = \"{}\"\nsubscription_key = \"k\"\nmerchant_serial_number = \"1234\"",
             f.display()
         );
         let e = parse(&text).unwrap_err();
@@ -598,7 +685,7 @@ mod tests {
         assert_eq!(creds.client_secret.expose(), "top-secret-value");
         assert!(!format!("{creds:?}").contains("top-secret-value"));
         let from_env = Config::parse(
-            "[vipps]\nclient_id = \"a\"\nsubscription_key = \"k\"\nmerchant_serial_number = \"1234\"",
+            &format!("{M}[vipps]\nclient_id = \"a\"\nsubscription_key = \"k\"\nmerchant_serial_number = \"1234\""),
             Path::new("luka.toml"),
             &|k| (k == "LUKA_VIPPS_CLIENT_SECRET").then(|| "from-env".to_string()),
         )

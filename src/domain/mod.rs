@@ -4,6 +4,7 @@
 //! identifiers come in as parameters so every rule is testable on its own.
 
 pub mod catalog;
+pub mod merchant;
 pub mod money;
 pub mod payment;
 pub mod reference;
@@ -12,6 +13,7 @@ pub mod settle;
 pub mod vat;
 
 pub use catalog::{Catalog, Product};
+pub use merchant::Merchant;
 pub use money::{AmountError, Currency, Money};
 pub use payment::{PaymentPhase, Signal, Transition, VippsEvent, VippsState, transition};
 pub use sale::{Cart, PaymentMethod, SaleLine, Totals, VatTotal};

@@ -6,6 +6,7 @@
 
 use time::OffsetDateTime;
 
+pub use crate::domain::Merchant;
 use crate::domain::{Money, VatCode, VatTotal};
 
 /// Which legal receipt this is. A copy or a training print is a flag on top
@@ -16,18 +17,6 @@ pub enum ReceiptKind {
     Sale,
     /// "Returkvittering": the receipt for money given back.
     Refund,
-}
-
-/// The seller, as `[merchant]` in `luka.toml` names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Merchant {
-    pub name: String,
-    /// Nine digits ("999999999"); spaces are allowed and ignored.
-    pub org_number: String,
-    /// Adds "MVA" after the org. number, as the rules require of a VAT-registered seller.
-    pub vat_registered: bool,
-    /// Printed one element per line, centred.
-    pub address: Vec<String>,
 }
 
 /// One sold (or refunded) line. `amount` is the line total, VAT included;
