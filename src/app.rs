@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use crate::clock::{RandomIds, SystemClock};
 use crate::config::Config;
-use crate::kiosk::{Kiosk, KioskSettings, Running};
+use crate::kiosk::{Kiosk, KioskSettings, ReceiptSettings, Running};
+use crate::printer::LayoutConfig;
 use crate::payments::vipps::VippsProvider;
 use crate::sim::{SimConfig, SimHandle};
 use crate::store::Store;
@@ -67,8 +68,15 @@ impl App {
             poll_interval: config.vipps.poll_interval,
             payment_lifetime: config.vipps.payment_lifetime,
             expiry_margin: config.vipps.expiry_margin,
+            receipts: receipt_settings(&config),
             ..KioskSettings::default()
         };
+        match &config.printer.connection {
+            Some(c) => tracing::info!(printer = ?c, "receipts print here"),
+            None => tracing::warn!(
+                "[printer] driver = \"none\": sales are concluded without a receipt (journalled)"
+            ),
+        }
         let (kiosk, running) = start_vipps_kiosk(
             store,
             &base_url,
@@ -110,6 +118,21 @@ pub fn start_vipps_kiosk(
         Arc::new(RandomIds),
         settings,
     )?)
+}
+
+/// How the kiosk prints, from `[printer]` and `[merchant]`.
+pub fn receipt_settings(config: &Config) -> ReceiptSettings {
+    let p = &config.printer;
+    ReceiptSettings {
+        printer: p.connection.clone(),
+        layout: LayoutConfig {
+            width: p.width,
+            logo: p.logo.clone(),
+            open_drawer_for_cash: p.drawer_kick,
+        },
+        merchant: config.merchant.clone(),
+        footer: p.footer.clone(),
+    }
 }
 
 pub fn training_credentials(sim: &SimConfig) -> Credentials {

@@ -15,6 +15,9 @@ use crate::domain::{Catalog, Currency, Merchant, Money, Product, VatCode};
 use crate::secret::Secret;
 use crate::vipps::{Credentials, PRODUCTION_BASE_URL, TEST_BASE_URL};
 
+mod printer;
+pub use printer::PrinterConfig;
+
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {key}: {problem}\n  fix: {fix}", .file.display())]
 pub struct ConfigError {
@@ -57,6 +60,8 @@ struct RawConfig {
     merchant: Option<RawMerchant>,
     #[serde(default)]
     products: Vec<RawProduct>,
+    #[serde(default)]
+    printer: Option<printer::RawPrinter>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +135,8 @@ pub struct Config {
     pub merchant: Merchant,
     pub vipps: VippsConfig,
     pub catalog: Catalog,
+    /// `[printer]`; in training without it, PNG previews next to the database.
+    pub printer: PrinterConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -241,6 +248,12 @@ impl Config {
             ));
         }
         let merchant = merchant(raw.merchant, vipps.environment, file)?;
+        let printer = printer::printer_config(
+            raw.printer,
+            vipps.environment == Environment::Training,
+            &store_path,
+            file,
+        )?;
         let catalog = if raw.products.is_empty() {
             Catalog::club_default()
         } else {
@@ -254,6 +267,7 @@ impl Config {
             merchant,
             vipps,
             catalog,
+            printer,
         })
     }
 
@@ -567,8 +581,8 @@ fn read_secret(
 mod tests {
     use super::*;
 
-    /// A valid seller, needed by every non-training config.
-    const M: &str = "[merchant]\nname = \"Luka IL\"\norg_number = \"974 760 673\"\n";
+    /// A valid seller and printer, needed by every non-training config.
+    const M: &str = "[printer]\ndriver = \"none\"\n[merchant]\nname = \"Luka IL\"\norg_number = \"974 760 673\"\n";
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("luka.toml"), &|_| None)

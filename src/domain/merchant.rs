@@ -1,7 +1,7 @@
 //! The seller: who the receipts, reports and the SAF-T export name.
 
 /// The seller, as `[merchant]` in `luka.toml` names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Merchant {
     pub name: String,
     /// Nine digits ("999999999"); spaces are allowed and ignored.

@@ -4,6 +4,7 @@
 //! identifiers come in as parameters so every rule is testable on its own.
 
 pub mod catalog;
+pub mod local_time;
 pub mod merchant;
 pub mod money;
 pub mod payment;

@@ -1,12 +1,13 @@
-//! Runs the kiosk's outbox items against the payment provider. Each success
-//! commits "item done" together with its effect in one transaction.
+//! Runs the kiosk's outbox items against the payment provider (print items
+//! go to `printing`). Each success commits "item done" together with its
+//! effect in one transaction.
 
 use std::time::Duration;
 
 use serde_json::json;
 
 use super::settle::{self, Acted, Expiry};
-use super::{Kiosk, KioskEvent, crash_point, outbox_kind};
+use super::{Kiosk, KioskEvent, crash_point, outbox_kind, printing};
 use crate::domain::{Money, SaleStatus, UnpaidReason};
 use crate::outbox::{Failure, Handler, Outcome};
 use crate::payments::ProviderError;
@@ -236,10 +237,17 @@ impl KioskHandler {
                 settle::apply_view(w, sale_id, &view, now)?;
                 w.outbox_done(item.id, now)?;
                 w.finish_refund(refund_id, true, now)?;
+                let receipt_no = printing::queue_refund_receipt(
+                    w,
+                    sale_id,
+                    refund_id,
+                    amount.minor(),
+                    now,
+                )?;
                 w.journal(
                     "sale.refunded",
                     Some(sale_id),
-                    json!({ "refund_id": refund_id, "amount": amount.minor(), "refunded_total": view.amounts.refunded }),
+                    json!({ "refund_id": refund_id, "amount": amount.minor(), "refunded_total": view.amounts.refunded, "receipt_no": receipt_no }),
                     now,
                 )
             })
@@ -294,6 +302,10 @@ impl KioskHandler {
 #[async_trait::async_trait]
 impl Handler for KioskHandler {
     async fn handle(&self, item: &OutboxItem) -> Result<(), Failure> {
+        // Before the sale check: a report belongs to no sale.
+        if item.kind.starts_with(printing::PREFIX) {
+            return printing::handle(&self.kiosk, item).await;
+        }
         let Some(sale_id) = item.sale_id else {
             return Err(Failure {
                 outcome: Outcome::Status {
@@ -320,6 +332,11 @@ impl Handler for KioskHandler {
 
     async fn stopped(&self, item: &OutboxItem, reason: &str) {
         let Some(sale_id) = item.sale_id else { return };
+        if item.kind.starts_with(printing::PREFIX) {
+            // A stopped print never changes its sale; the printer view shows it.
+            printing::refresh(&self.kiosk, None);
+            return;
+        }
         if item.kind == outbox_kind::REFUND {
             let now = self.kiosk.inner.clock.now();
             let refund_id = item.payload["refund_id"].as_i64().unwrap_or_default();

@@ -11,8 +11,15 @@
 //! completes: the customer already saw "approved" in the app.
 
 mod handler;
+mod printer_state;
+pub mod printing;
+mod receipt_api;
+pub mod receipt_input;
 pub mod settle;
 mod tracker;
+
+pub use printer_state::{PrinterState, PrinterView, ReceiptSettings};
+pub use receipt_api::ReceiptError;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -34,6 +41,10 @@ pub mod outbox_kind {
     pub const CAPTURE: &str = "vipps.capture";
     pub const CANCEL: &str = "vipps.cancel";
     pub const REFUND: &str = "vipps.refund";
+    /// A sale's receipt, its copy or a refund's Returkvittering.
+    pub const PRINT_RECEIPT: &str = "print.receipt";
+    /// An X or Z report on the receipt printer.
+    pub const PRINT_REPORT: &str = "print.report";
 }
 
 /// What happened, for whoever shows it.
@@ -70,6 +81,11 @@ pub enum KioskEvent {
     },
     /// Vipps could not be reached (true) or answered again (false).
     Connectivity { reachable: bool, detail: String },
+    /// The printer's state or the number of waiting receipts changed; read
+    /// both with [`Kiosk::printer_status`].
+    Printer { state: PrinterState },
+    /// A receipt came out of the printer (`copy`: the one "KOPI").
+    ReceiptPrinted { sale_id: i64, copy: bool },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +105,8 @@ pub enum KioskError {
     AlreadyClosed(SaleStatus),
     #[error("{0}")]
     Rejected(String),
+    #[error("{0}")]
+    Receipt(#[from] ReceiptError),
 }
 
 impl From<StoreError> for KioskError {
@@ -119,6 +137,8 @@ pub struct KioskSettings {
     pub expiry_margin: Duration,
     pub retry: RetryPolicy,
     pub concurrency: usize,
+    /// Printer, paper, merchant and footer; the default has no printer.
+    pub receipts: ReceiptSettings,
 }
 
 impl Default for KioskSettings {
@@ -132,6 +152,7 @@ impl Default for KioskSettings {
             expiry_margin: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             concurrency: 8,
+            receipts: ReceiptSettings::default(),
         }
     }
 }
@@ -149,6 +170,7 @@ pub(crate) struct Inner {
     wake: Arc<Notify>,
     tracked: Mutex<HashSet<i64>>,
     shutdown: watch::Receiver<bool>,
+    printer: printer_state::PrinterCell,
 }
 
 /// A cheap handle to the service.
@@ -184,6 +206,7 @@ impl Kiosk {
         settings.poll_interval = settings.poll_interval.max(MIN_POLL_INTERVAL);
         let (events, _) = broadcast::channel(256);
         let (stop, shutdown) = watch::channel(false);
+        let printer = printer_state::PrinterCell::new(settings.receipts.printer.is_some());
         let inner = Arc::new(Inner {
             store,
             provider,
@@ -194,9 +217,11 @@ impl Kiosk {
             wake: Arc::new(Notify::new()),
             tracked: Mutex::new(HashSet::new()),
             shutdown: shutdown.clone(),
+            printer,
         });
         let kiosk = Kiosk { inner };
         kiosk.resume()?;
+        printing::on_start(&kiosk);
         let worker = Worker {
             store: kiosk.inner.store.clone(),
             handler: Arc::new(handler::KioskHandler::new(kiosk.clone())),
@@ -460,7 +485,8 @@ impl Kiosk {
     }
 
     /// Waits until no sale is open and no outbox item is pending or in
-    /// flight (items stopped for a person to look at do not count).
+    /// flight (items stopped for a person to look at do not count, nor do
+    /// receipts held by the printer: they wait for a hand too).
     pub async fn wait_settled(&self, timeout: Duration) -> Result<bool, KioskError> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -468,9 +494,10 @@ impl Kiosk {
                 let open = r.open_sales()?;
                 let backlog = r.outbox_backlog()?;
                 Ok(!open.is_empty()
-                    || backlog
-                        .iter()
-                        .any(|i| i.status != crate::store::OutboxStatus::Failed))
+                    || backlog.iter().any(|i| {
+                        i.status != crate::store::OutboxStatus::Failed
+                            && !(i.kind.starts_with(printing::PREFIX) && i.last_error.is_some())
+                    }))
             })?;
             if !busy {
                 return Ok(true);

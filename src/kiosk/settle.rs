@@ -135,7 +135,8 @@ pub fn act(
 }
 
 /// Closes an open sale as paid with the next receipt number and journals
-/// it, with `details` (method, amounts) merged into the journal entry.
+/// it, with `details` (method, amounts) merged into the journal entry, and
+/// queues its receipt in the same transaction.
 pub fn record_paid(
     w: &mut Writer<'_>,
     sale: &SaleRecord,
@@ -152,6 +153,7 @@ pub fn record_paid(
         d.extend(extra);
     }
     w.journal("sale.paid", Some(sale.id), data, now)?;
+    super::printing::queue_sale_receipt(w, sale.id, now)?;
     tracing::info!(reference = %sale.reference, receipt_no, "sale paid");
     Ok(receipt_no)
 }

@@ -29,6 +29,12 @@ use super::pc865;
 /// ESC p 0 t1 t2: pulse drawer pin 2 for 50 ms on, 500 ms off (units of 2 ms).
 pub const DRAWER_KICK: [u8; 5] = [0x1B, b'p', 0, 25, 250];
 
+/// DLE DC4 1 0 1: pulse drawer pin 2 for 100 ms *now*. A real-time command:
+/// the printer does it even while out of paper or with the cover open, so a
+/// cash sale's drawer opens although its receipt is held. Sent on its own,
+/// never inside a receipt.
+pub const REALTIME_DRAWER_PULSE: [u8; 5] = [0x10, 0x14, 1, 0, 1];
+
 /// An in-memory `escpos` driver: the printer writes here and we take the bytes.
 #[derive(Clone, Default)]
 pub struct VecDriver(pub Rc<RefCell<Vec<u8>>>);

@@ -12,6 +12,7 @@ const ESC: u8 = 0x1B;
 const GS: u8 = 0x1D;
 const DLE: u8 = 0x10;
 const EOT: u8 = 0x04;
+const DC4: u8 = 0x14;
 
 /// One command (or run of text) at the head of a byte stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,9 @@ pub enum Command<'a> {
     QrPrint,
     /// `DLE EOT n`: a real-time status request, answered at once by a printer.
     StatusQuery(u8),
+    /// `DLE DC4 1 m t`: a real-time drawer pulse, done at once even while
+    /// the printer is offline (out of paper, cover open).
+    RealtimePulse,
     Other(&'a [u8]),
 }
 
@@ -48,6 +52,10 @@ pub fn next_command(b: &[u8]) -> Option<(Command<'_>, usize)> {
     let cmd = match first {
         b'\n' => (Command::LineFeed, 1),
         DLE if at(1)? == EOT => (Command::StatusQuery(at(2)?), 3),
+        DLE if at(1)? == DC4 => {
+            at(4)?;
+            (Command::RealtimePulse, 5)
+        }
         ESC => match at(1)? {
             b'@' => (Command::Init, 2),
             b't' => (Command::CodePage(at(2)?), 3),
@@ -165,7 +173,10 @@ pub fn interpret(bytes: &[u8], width: PaperWidth) -> Vec<Document> {
                 data: qr_data.clone(),
                 module_dots: qr_module,
             }),
-            Command::CodePage(_) | Command::StatusQuery(_) | Command::Other(_) => {}
+            Command::CodePage(_)
+            | Command::StatusQuery(_)
+            | Command::RealtimePulse
+            | Command::Other(_) => {}
         }
     }
     if !blocks.is_empty() {
@@ -179,6 +190,8 @@ mod tests {
     use super::*;
     use crate::printer::{LayoutConfig, escpos::render, layout, samples};
 
+    const REALTIME_PULSE_PROBE: [u8; 5] = crate::printer::escpos::REALTIME_DRAWER_PULSE;
+
     #[test]
     fn tokenizer_waits_for_whole_commands() {
         let cases: &[(&[u8], Option<usize>)] = &[
@@ -190,6 +203,8 @@ mod tests {
             (b"\x1dv0\x00\x01\x00\x02\x00\xff", None),
             (b"\x1dv0\x00\x01\x00\x02\x00\xff\x10", Some(10)),
             (b"\x1bp\x00\x19", None),
+            (b"\x10\x14\x01\x00", None),
+            (&REALTIME_PULSE_PROBE, Some(5)),
             (b"Hei\n", Some(3)),
         ];
         for (bytes, want) in cases {

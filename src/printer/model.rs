@@ -66,7 +66,8 @@ pub struct ReceiptInput {
 }
 
 /// An X or Z report, kept generic for now: a title and labelled rows in sections.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serializable so a report can wait in the outbox while the printer is held.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportInput {
     /// "X-rapport" or "Z-rapport".
     pub title: String,
@@ -74,12 +75,13 @@ pub struct ReportInput {
     pub till_id: String,
     /// The Z number; `None` for an X report, which has none.
     pub number: Option<u64>,
+    #[serde(with = "time::serde::rfc3339")]
     pub timestamp: OffsetDateTime,
     pub sections: Vec<ReportSection>,
     pub training: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportSection {
     pub heading: String,
     /// Label on the left, value (usually an amount) on the right.

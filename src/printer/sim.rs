@@ -32,6 +32,8 @@ struct State {
     /// Received while it could not print; comes out when paper is loaded.
     pending: Vec<u8>,
     status_queries: usize,
+    /// Real-time drawer pulses (`DLE DC4 1`), done at once like a printer.
+    drawer_pulses: usize,
 }
 
 impl State {
@@ -132,6 +134,11 @@ impl PrinterSim {
         self.with(|s| s.pending.clone())
     }
 
+    /// How many times the drawer was opened with the real-time pulse.
+    pub fn drawer_pulses(&self) -> usize {
+        self.with(|s| s.drawer_pulses)
+    }
+
     pub fn status_queries(&self) -> usize {
         self.with(|s| s.status_queries)
     }
@@ -197,6 +204,8 @@ fn client(mut conn: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
                 {
                     return;
                 }
+            } else if matches!(cmd, Command::RealtimePulse) {
+                s.drawer_pulses += 1;
             } else if s.paper_out || s.cover_open {
                 s.pending.extend_from_slice(bytes);
             } else {

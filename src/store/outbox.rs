@@ -3,8 +3,10 @@
 //!
 //! Status is TEXT: pending → in_flight → done | failed (| skipped). Claiming
 //! increments `attempts` before the call is made, so a crash mid-call still
-//! counts the attempt. Items of one sale run strictly in order: a capture is
-//! never attempted while that sale's create is still pending.
+//! counts the attempt. Items of one sale run strictly in order within their
+//! lane, the part of the kind before the dot (`vipps.`, `print.`): a capture
+//! is never attempted while that sale's create is still pending, and a
+//! receipt held by a printer out of paper never holds up that sale's refund.
 
 use rusqlite::{OptionalExtension, Row, params};
 use time::OffsetDateTime;
@@ -19,7 +21,8 @@ pub enum OutboxStatus {
     Done,
     /// Stopped: retrying cannot help; shown to the organizer.
     Failed,
-    /// Made unnecessary before its first attempt (e.g. a cancel before create).
+    /// Made unnecessary before its first attempt (e.g. a cancel before
+    /// create), or let go by a person (a held receipt the organizer skipped).
     Skipped,
 }
 
@@ -124,7 +127,9 @@ impl Writer<'_> {
                 "SELECT o.id FROM outbox o \
                  WHERE o.status = 'pending' AND o.next_attempt_at <= ?1 \
                  AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.sale_id = o.sale_id \
-                     AND p.id < o.id AND p.status IN ('pending', 'in_flight')) \
+                     AND p.id < o.id AND p.status IN ('pending', 'in_flight') \
+                     AND substr(p.kind, 1, instr(p.kind, '.')) \
+                       = substr(o.kind, 1, instr(o.kind, '.'))) \
                  ORDER BY o.next_attempt_at, o.id LIMIT ?2",
             )?;
             let rows = stmt.query_map(params![now_ms, limit as i64], |r| r.get(0))?;
@@ -194,6 +199,36 @@ impl Writer<'_> {
         )
     }
 
+    /// Lets an item go without doing it (pending, failed, or in flight in
+    /// the handler that decides so); the caller checks which is allowed.
+    pub fn outbox_skip(&mut self, id: i64, reason: &str, now: OffsetDateTime) -> Result<()> {
+        let changed = self.conn().execute(
+            "UPDATE outbox SET status = 'skipped', last_error = ?1, updated_at = ?2 \
+             WHERE id = ?3 AND status IN ('pending', 'in_flight', 'failed')",
+            params![reason, rfc3339(now), id],
+        )?;
+        guard(
+            changed,
+            format!("outbox item {id}"),
+            "pending, in_flight or failed",
+            self.found(id),
+        )
+    }
+
+    /// A person's "try again now" for every waiting item whose kind starts
+    /// with `prefix`: pending ones become due now, stopped ones pending.
+    pub fn outbox_wake(&mut self, prefix: &str, now: OffsetDateTime) -> Result<usize> {
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        Ok(self.conn().execute(
+            "UPDATE outbox SET next_attempt_at = MIN(next_attempt_at, ?1), \
+             status = 'pending', \
+             requeue_reason = CASE status WHEN 'failed' THEN 'retried by hand' \
+                 ELSE requeue_reason END, updated_at = ?2 \
+             WHERE status IN ('pending', 'failed') AND substr(kind, 1, length(?3)) = ?3",
+            params![now_ms, rfc3339(now), prefix],
+        )?)
+    }
+
     /// At start-up: items a crash left in flight go back to the queue with
     /// their attempt count and the reason.
     pub fn requeue_in_flight(&mut self, reason: &str, now: OffsetDateTime) -> Result<usize> {
@@ -249,6 +284,29 @@ impl Reader<'_> {
         ))?;
         let rows = stmt.query_map(params![sale_id], item_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The item with this key, which for a print item names what it prints.
+    pub fn outbox_by_key(&self, key: &str) -> Result<Option<OutboxItem>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM outbox WHERE idempotency_key = ?1"),
+                params![key],
+                item_from_row,
+            )
+            .optional()?)
+    }
+
+    /// How many items whose kind starts with `prefix` are not yet done.
+    pub fn outbox_open_count(&self, prefix: &str) -> Result<usize> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'in_flight', 'failed') \
+             AND substr(kind, 1, length(?1)) = ?1",
+            params![prefix],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
     }
 
     /// Everything not done: the organizer's backlog.

@@ -395,6 +395,12 @@ impl Writer<'_> {
         guard(changed, format!("refund {id}"), "pending", found)
     }
 
+    /// The next consecutive receipt number, for a receipt that is not a
+    /// sale's own (a Returkvittering): one series for every receipt of the till.
+    pub fn next_receipt_no(&mut self) -> Result<i64> {
+        self.next_counter("receipt_no")
+    }
+
     fn next_counter(&mut self, name: &str) -> Result<i64> {
         self.conn().execute(
             "INSERT INTO counters (name, value) VALUES (?1, 1) \
@@ -458,6 +464,17 @@ impl Reader<'_> {
             )
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("sale with reference {reference}")))
+    }
+
+    pub fn sale_by_receipt_no(&self, receipt_no: i64) -> Result<SaleRecord> {
+        self.conn
+            .query_row(
+                &format!("SELECT {SALE_COLUMNS} FROM sales WHERE receipt_no = ?1"),
+                params![receipt_no],
+                sale_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("sale with receipt number {receipt_no}")))
     }
 
     /// Sales not yet paid or closed, oldest first.

@@ -310,3 +310,65 @@ fn the_journal_refuses_edits_and_deletions() {
     assert!(del.to_string().contains("append-only"), "{del}");
     assert_eq!(s.read(|r| r.journal_entries(None)).unwrap().len(), 1);
 }
+
+#[test]
+fn lanes_keep_a_held_receipt_from_holding_up_a_refund_and_a_hand_wakes_prints() {
+    let (_d, s) = store();
+    let (print, refund, copy) = s
+        .write(|w| {
+            let a = w.insert_sale(&new_sale(PaymentMethod::Vipps))?.id;
+            Ok((
+                w.enqueue(&item(a, "print.receipt", "print:1:sale"), NOW)?,
+                w.enqueue(&item(a, "vipps.refund", "r1"), NOW)?,
+                w.enqueue(&item(a, "print.receipt", "print:1:copy"), NOW)?,
+            ))
+        })
+        .unwrap();
+    let now_ms = NOW.unix_timestamp() * 1000;
+    let ids = |v: Vec<OutboxItem>| v.iter().map(|i| i.id).collect::<Vec<_>>();
+    // The original print and the refund run side by side; the copy waits
+    // behind the original in the print lane.
+    let claimed = s.write(|w| w.claim_due(now_ms, 10)).unwrap();
+    assert_eq!(ids(claimed), vec![print, refund]);
+    s.write(|w| w.outbox_retry_at(print, now_ms + 60_000, "Tom for papir", NOW))
+        .unwrap();
+    assert!(s.write(|w| w.claim_due(now_ms, 10)).unwrap().is_empty());
+    assert_eq!(s.read(|r| r.outbox_open_count("print.")).unwrap(), 2);
+    assert_eq!(s.read(|r| r.outbox_open_count("vipps.")).unwrap(), 1);
+    // Retry by hand: the held print is due now (a stopped one would be pending again).
+    assert_eq!(s.write(|w| w.outbox_wake("print.", NOW)).unwrap(), 2);
+    let claimed = s.write(|w| w.claim_due(now_ms, 10)).unwrap();
+    assert_eq!(ids(claimed), vec![print]);
+    s.write(|w| w.outbox_fail(print, "Mangler tilgang", NOW))
+        .unwrap();
+    assert_eq!(s.write(|w| w.outbox_wake("print.", NOW)).unwrap(), 2);
+    let held = s.read(|r| r.outbox_by_key("print:1:sale")).unwrap().unwrap();
+    assert_eq!(
+        (held.status, held.requeue_reason.as_deref()),
+        (OutboxStatus::Pending, Some("retried by hand"))
+    );
+    // Skipped by the organizer: the copy may go, and the skip is final.
+    s.write(|w| w.outbox_skip(print, "skipped by the organizer", NOW))
+        .unwrap();
+    assert!(s.write(|w| w.outbox_skip(print, "again", NOW)).is_err());
+    assert_eq!(ids(s.write(|w| w.claim_due(now_ms, 10)).unwrap()), vec![copy]);
+    assert!(s.read(|r| r.outbox_by_key("print:9:sale")).unwrap().is_none());
+}
+
+#[test]
+fn refund_receipts_share_the_receipt_number_series() {
+    let (_d, s) = store();
+    let sale = s
+        .write(|w| {
+            let sale = w.insert_sale(&new_sale(PaymentMethod::Cash))?;
+            w.mark_paid(sale.id, &SaleStatus::OPEN, NOW)?;
+            Ok(sale)
+        })
+        .unwrap();
+    assert_eq!(s.write(|w| w.next_receipt_no()).unwrap(), 2);
+    assert_eq!(s.read(|r| r.sale_by_receipt_no(1)).unwrap().id, sale.id);
+    assert!(matches!(
+        s.read(|r| r.sale_by_receipt_no(2)),
+        Err(StoreError::NotFound(_))
+    ));
+}

@@ -1,0 +1,407 @@
+//! Receipts and reports through the outbox: queued in the transaction that
+//! makes them due (a sale paid, a refund done, a copy asked for), printed by
+//! the outbox worker on a blocking thread, journalled when they come out.
+//!
+//! The rule it keeps: a printer can hold a receipt, never a sale. A sale is
+//! paid before its receipt is queued; paper out, cover open or an unplugged
+//! printer leave the receipt item waiting (held) with the printer's own
+//! Norwegian message, retried with the outbox backoff and at once on Retry.
+//! It must never change a sale or a payment, and never talk to a printer
+//! on an async thread.
+//!
+//! Item keys name what they print (`print:<sale>:sale`, `print:<sale>:copy`,
+//! `print:<sale>:refund:<refund>`), so the outbox's unique key makes "one
+//! original, one copy per sale" a database rule, not a hope.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::printer_state::PrinterState;
+use super::receipt_input::{self, RefundReceipt};
+use super::{Kiosk, KioskEvent, outbox_kind};
+use crate::domain::PaymentMethod;
+use crate::outbox::{Failure, Outcome};
+use crate::printer::{
+    Connection, Document, PrintError, ReportInput, connect, escpos, layout, layout_report,
+    print,
+};
+use crate::store::{NewOutboxItem, OutboxItem, Reader, Result, StoreError, Writer};
+
+/// Every print item's kind starts with this: its lane in the outbox.
+pub const PREFIX: &str = "print.";
+
+/// What a print item prints; stored as its payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "receipt", rename_all = "snake_case")]
+pub(crate) enum PrintJob {
+    Sale,
+    Copy,
+    Refund {
+        refund_id: i64,
+        receipt_no: i64,
+        amount: i64,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    Report {
+        report: ReportInput,
+    },
+}
+
+pub(crate) fn original_key(sale_id: i64) -> String {
+    format!("print:{sale_id}:sale")
+}
+
+pub(crate) fn copy_key(sale_id: i64) -> String {
+    format!("print:{sale_id}:copy")
+}
+
+pub(crate) fn enqueue(
+    w: &mut Writer<'_>,
+    sale_id: Option<i64>,
+    kind: &str,
+    key: String,
+    job: &PrintJob,
+    now: OffsetDateTime,
+) -> Result<i64> {
+    let payload = serde_json::to_value(job).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    w.enqueue(
+        &NewOutboxItem {
+            sale_id,
+            kind: kind.into(),
+            idempotency_key: key,
+            payload,
+        },
+        now,
+    )
+}
+
+/// Queues a paid sale's receipt, in the transaction that records it paid.
+pub fn queue_sale_receipt(w: &mut Writer<'_>, sale_id: i64, now: OffsetDateTime) -> Result<i64> {
+    let key = original_key(sale_id);
+    enqueue(
+        w,
+        Some(sale_id),
+        outbox_kind::PRINT_RECEIPT,
+        key,
+        &PrintJob::Sale,
+        now,
+    )
+}
+
+/// Gives a completed refund the next receipt number and queues its
+/// Returkvittering, in the refund's transaction; returns the number.
+pub fn queue_refund_receipt(
+    w: &mut Writer<'_>,
+    sale_id: i64,
+    refund_id: i64,
+    amount: i64,
+    now: OffsetDateTime,
+) -> Result<i64> {
+    let receipt_no = w.next_receipt_no()?;
+    let job = PrintJob::Refund {
+        refund_id,
+        receipt_no,
+        amount,
+        at: now,
+    };
+    let key = format!("print:{sale_id}:refund:{refund_id}");
+    enqueue(
+        w,
+        Some(sale_id),
+        outbox_kind::PRINT_RECEIPT,
+        key,
+        &job,
+        now,
+    )?;
+    Ok(receipt_no)
+}
+
+/// What one attempt will print and what to journal when it comes out.
+struct Prepared {
+    doc: Document,
+    /// Journal kind on success, and its data.
+    printed: (&'static str, Value),
+    /// A cash sale whose drawer has not opened yet, on a till that opens it.
+    kick: bool,
+    copy: bool,
+}
+
+fn with_training(mut data: Value, training: bool) -> Value {
+    if training && let Some(d) = data.as_object_mut() {
+        d.insert("training".into(), Value::Bool(true));
+    }
+    data
+}
+
+fn drawer_opened(r: &Reader<'_>, sale_id: i64) -> Result<bool> {
+    Ok(r.journal_entries(Some(sale_id))?
+        .iter()
+        .any(|e| e.kind == "drawer.opened"))
+}
+
+fn prepare(
+    r: &Reader<'_>,
+    sale_id: Option<i64>,
+    job: &PrintJob,
+    k: &Kiosk,
+) -> Result<Prepared> {
+    let s = &k.inner.settings.receipts;
+    let mut cfg = s.layout.clone();
+    let need_sale = || sale_id.ok_or_else(|| StoreError::Corrupt("print item without a sale".into()));
+    Ok(match job {
+        PrintJob::Sale | PrintJob::Copy => {
+            let sale_id = need_sale()?;
+            let copy = *job == PrintJob::Copy;
+            let input = receipt_input::sale_receipt(r, sale_id, copy, s)?;
+            let cash = r.sale(sale_id)?.method == PaymentMethod::Cash;
+            let kick = !copy && cash && cfg.open_drawer_for_cash && !drawer_opened(r, sale_id)?;
+            cfg.open_drawer_for_cash = kick;
+            let kind = if copy {
+                "receipt.copy_printed"
+            } else {
+                "receipt.printed"
+            };
+            let data = json!({ "receipt_no": input.receipt_number, "receipt": if copy { "copy" } else { "sale" } });
+            Prepared {
+                printed: (kind, with_training(data, input.training)),
+                doc: layout(&input, &cfg),
+                kick,
+                copy,
+            }
+        }
+        PrintJob::Refund {
+            refund_id,
+            receipt_no,
+            amount,
+            at,
+        } => {
+            let refund = RefundReceipt {
+                refund_id: *refund_id,
+                receipt_no: *receipt_no,
+                amount: *amount,
+                at: *at,
+            };
+            let input = receipt_input::refund_receipt(r, need_sale()?, refund, s)?;
+            cfg.open_drawer_for_cash = false;
+            let data = json!({ "receipt_no": receipt_no, "receipt": "refund", "refund_id": refund_id });
+            Prepared {
+                printed: ("receipt.printed", with_training(data, input.training)),
+                doc: layout(&input, &cfg),
+                kick: false,
+                copy: false,
+            }
+        }
+        PrintJob::Report { report } => {
+            let data = json!({ "title": report.title, "number": report.number });
+            Prepared {
+                printed: ("report.printed", with_training(data, report.training)),
+                doc: layout_report(report, &cfg),
+                kick: false,
+                copy: false,
+            }
+        }
+    })
+}
+
+/// How one attempt at the printer ended.
+enum Attempt {
+    Printed,
+    Failed {
+        error: String,
+        retry_can_help: bool,
+        /// The drawer of a held cash sale opened with the real-time pulse.
+        drawer_opened: bool,
+    },
+}
+
+/// Talks to the printer; runs on the blocking pool, one job at a time.
+fn attempt(k: &Kiosk, connection: &Connection, bytes: &[u8], kick: bool) -> Attempt {
+    let cell = &k.inner.printer;
+    let _job = cell.job.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((error, retry_can_help)) = cell.recent_failure() {
+        return Attempt::Failed {
+            error,
+            retry_can_help,
+            drawer_opened: false,
+        };
+    }
+    let mut driver = connect(connection);
+    match print(driver.as_mut(), bytes) {
+        Ok(()) => Attempt::Printed,
+        Err(e) => {
+            let drawer_opened = kick
+                && e.is_held()
+                && driver.send(&escpos::REALTIME_DRAWER_PULSE).is_ok();
+            tracing::warn!(printer = %driver.describe(), error = %e, "receipt held");
+            Attempt::Failed {
+                error: e.to_string(),
+                retry_can_help: e.retry_can_help(),
+                drawer_opened,
+            }
+        }
+    }
+}
+
+fn store_failure(e: StoreError) -> Failure {
+    Failure {
+        outcome: Outcome::Connection,
+        message: format!("could not read or record a print job: {e}"),
+    }
+}
+
+/// Runs one print item (the outbox handler's `print.*` branch).
+pub(super) async fn handle(k: &Kiosk, item: &OutboxItem) -> std::result::Result<(), Failure> {
+    let job: PrintJob = serde_json::from_value(item.payload.clone()).map_err(|e| Failure {
+        outcome: Outcome::Status {
+            code: 400,
+            retry_after: None,
+        },
+        message: format!("print item {} is unreadable: {e}", item.id),
+    })?;
+    let Some(connection) = k.inner.settings.receipts.printer.clone() else {
+        return not_printed(k, item, &job, "no printer configured").map_err(store_failure);
+    };
+    let prepared = k
+        .inner
+        .store
+        .read(|r| prepare(r, item.sale_id, &job, k))
+        .map_err(store_failure)?;
+    let bytes = match escpos::render(&prepared.doc) {
+        Ok(b) => b,
+        Err(e) => return stop(k, item, &e.to_string()),
+    };
+    let kiosk = k.clone();
+    let kick = prepared.kick;
+    let outcome = tokio::task::spawn_blocking(move || attempt(&kiosk, &connection, &bytes, kick))
+        .await
+        .unwrap_or_else(|e| Attempt::Failed {
+            error: PrintError::Render(format!("the print job stopped: {e}")).to_string(),
+            retry_can_help: true,
+            drawer_opened: false,
+        });
+    match outcome {
+        Attempt::Printed => printed(k, item, prepared),
+        Attempt::Failed {
+            error,
+            retry_can_help,
+            drawer_opened,
+        } => {
+            if drawer_opened {
+                journal_drawer(k, item.sale_id, &prepared).map_err(store_failure)?;
+            }
+            if !retry_can_help {
+                return stop(k, item, &error);
+            }
+            k.inner.printer.failed(&error, true);
+            refresh(k, Some(PrinterState::Held { message: error.clone() }));
+            Err(Failure {
+                outcome: Outcome::Connection,
+                message: error,
+            })
+        }
+    }
+}
+
+fn printed(k: &Kiosk, item: &OutboxItem, p: Prepared) -> std::result::Result<(), Failure> {
+    let now = k.inner.clock.now();
+    let (kind, data) = p.printed.clone();
+    k.inner
+        .store
+        .write(|w| {
+            w.outbox_done(item.id, now)?;
+            w.journal(kind, item.sale_id, data, now)?;
+            if p.kick {
+                w.journal("drawer.opened", item.sale_id, drawer_data(&p), now)?;
+            }
+            Ok(())
+        })
+        .map_err(store_failure)?;
+    k.inner.printer.succeeded();
+    refresh(k, Some(PrinterState::Ready));
+    if let (Some(sale_id), "receipt.printed" | "receipt.copy_printed") = (item.sale_id, kind) {
+        k.emit(KioskEvent::ReceiptPrinted {
+            sale_id,
+            copy: p.copy,
+        });
+    }
+    Ok(())
+}
+
+fn drawer_data(p: &Prepared) -> Value {
+    let training = p.printed.1.get("training").is_some();
+    with_training(json!({ "reason": "cash sale" }), training)
+}
+
+fn journal_drawer(k: &Kiosk, sale_id: Option<i64>, p: &Prepared) -> Result<()> {
+    let now = k.inner.clock.now();
+    k.inner
+        .store
+        .write(|w| w.journal("drawer.opened", sale_id, drawer_data(p), now).map(|_| ()))
+}
+
+/// A failure only a change of setup can fix: the item stops (Retry still
+/// wakes it) and the printer shows as held with the message.
+fn stop(k: &Kiosk, item: &OutboxItem, error: &str) -> std::result::Result<(), Failure> {
+    let now = k.inner.clock.now();
+    k.inner
+        .store
+        .write(|w| w.outbox_fail(item.id, error, now))
+        .map_err(store_failure)?;
+    k.inner.printer.failed(error, false);
+    refresh(k, Some(PrinterState::Held { message: error.into() }));
+    Ok(())
+}
+
+/// No printer: the sale is concluded without a receipt, and the journal says so.
+fn not_printed(k: &Kiosk, item: &OutboxItem, job: &PrintJob, reason: &str) -> Result<()> {
+    let now = k.inner.clock.now();
+    k.inner.store.write(|w| {
+        w.outbox_skip(item.id, reason, now)?;
+        let Some(sale_id) = item.sale_id else {
+            return Ok(());
+        };
+        let sale = w.reader().sale(sale_id)?;
+        let (receipt_no, what) = match job {
+            PrintJob::Refund { receipt_no, .. } => (Some(*receipt_no), "refund"),
+            PrintJob::Copy => (sale.receipt_no, "copy"),
+            _ => (sale.receipt_no, "sale"),
+        };
+        let data = json!({ "receipt_no": receipt_no, "receipt": what, "reason": reason });
+        w.journal(
+            "receipt.not_printed",
+            Some(sale_id),
+            with_training(data, sale.training),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Re-reads how many print items wait and emits `Printer` if the view changed.
+pub(super) fn refresh(k: &Kiosk, state: Option<PrinterState>) {
+    let held = k.inner.store.read(|r| r.outbox_open_count(PREFIX)).ok();
+    if k.inner.printer.update(state, held) {
+        k.emit(KioskEvent::Printer {
+            state: k.inner.printer.view().state,
+        });
+    }
+}
+
+/// At start-up: receipts still waiting from before show as held at once.
+pub(super) fn on_start(k: &Kiosk) {
+    let last = k.inner.store.read(|r| {
+        Ok(r.outbox_backlog()?
+            .into_iter()
+            .filter(|i| i.kind.starts_with(PREFIX))
+            .find_map(|i| i.last_error))
+    });
+    let state = match last {
+        Ok(Some(message)) if k.inner.settings.receipts.printer.is_some() => {
+            Some(PrinterState::Held { message })
+        }
+        _ => None,
+    };
+    refresh(k, state);
+}
