@@ -490,13 +490,15 @@ impl Kiosk {
     pub async fn wait_settled(&self, timeout: Duration) -> Result<bool, KioskError> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
+            let printer_held = self.inner.printer.view().state.is_held();
             let busy = self.inner.store.read(|r| {
                 let open = r.open_sales()?;
                 let backlog = r.outbox_backlog()?;
                 Ok(!open.is_empty()
                     || backlog.iter().any(|i| {
                         i.status != crate::store::OutboxStatus::Failed
-                            && !(i.kind.starts_with(printing::PREFIX) && i.last_error.is_some())
+                            && !(i.kind.starts_with(printing::PREFIX)
+                                && (printer_held || i.last_error.is_some()))
                     }))
             })?;
             if !busy {

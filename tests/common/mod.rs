@@ -37,6 +37,7 @@ pub fn fast_settings() -> KioskSettings {
             max_invalid_responses: 5,
         },
         concurrency: 8,
+        ..KioskSettings::default()
     }
 }
 

@@ -1,0 +1,419 @@
+//! Receipts with the sale, end to end: the Vipps simulator and the printer
+//! simulator on loopback, a real SQLite file, the real outbox worker, and
+//! the printed bytes read back by the test-side ESC/POS decoder.
+//!
+//! The promise under test: a printer can hold a receipt, never a sale.
+
+mod common;
+
+#[path = "support/escpos_decode.rs"]
+mod escpos_decode;
+
+use std::time::Duration;
+
+use common::*;
+use luka::domain::{Cart, Catalog, Money, SaleStatus};
+use luka::kiosk::{
+    Kiosk, KioskError, KioskEvent, KioskSettings, PrinterState, ReceiptError, ReceiptSettings,
+};
+use luka::printer::{Connection, LayoutConfig, PaperWidth, samples, sim::PrinterSim};
+use luka::sim::SimConfig;
+use luka::store::JournalEntry;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn settings(printer: Option<Connection>, drawer: bool) -> KioskSettings {
+    KioskSettings {
+        receipts: ReceiptSettings {
+            printer,
+            layout: LayoutConfig {
+                open_drawer_for_cash: drawer,
+                ..LayoutConfig::new(PaperWidth::Mm58)
+            },
+            merchant: samples::merchant(),
+            footer: vec!["Takk for handelen!".into()],
+        },
+        ..fast_settings()
+    }
+}
+
+fn network(sim: &PrinterSim) -> Option<Connection> {
+    Some(Connection::Network {
+        address: sim.addr().to_string(),
+    })
+}
+
+/// Polls until `f` holds; the deadline only stops a hung test.
+async fn until(what: &str, f: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !f() {
+        assert!(tokio::time::Instant::now() < deadline, "gave up waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn journal(k: &Kiosk, sale_id: Option<i64>) -> Vec<JournalEntry> {
+    k.store().read(|r| r.journal_entries(sale_id)).unwrap()
+}
+
+fn has(k: &Kiosk, sale_id: i64, kind: &str) -> bool {
+    journal(k, Some(sale_id)).iter().any(|e| e.kind == kind)
+}
+
+/// What came out on paper, one receipt (decoded lines) per cut.
+fn paper(sim: &PrinterSim) -> Vec<Vec<String>> {
+    let mut out = vec![Vec::new()];
+    for line in escpos_decode::decode(&sim.printed()) {
+        let cut = line == "[CUT]";
+        out.last_mut().unwrap().push(line);
+        if cut {
+            out.push(Vec::new());
+        }
+    }
+    out.pop();
+    out
+}
+
+fn shows(receipt: &[String], text: &str) -> bool {
+    receipt.iter().any(|l| l.contains(text))
+}
+
+/// "Kvittering nr" with the number right-aligned at the end of the row.
+fn receipt_no(receipt: &[String]) -> Option<i64> {
+    receipt
+        .iter()
+        .find(|l| l.starts_with("Kvittering nr"))
+        .and_then(|l| l.split_whitespace().last()?.parse().ok())
+}
+
+fn kiosk_order() -> Cart {
+    let c = Catalog::club_default();
+    let mut cart = Cart::new();
+    for p in c.products().iter().take(3) {
+        cart.add_product(p);
+    }
+    cart
+}
+
+async fn paid_vipps_sale(rig: &Rig, cart: &Cart) -> i64 {
+    let sale = rig.kiosk.start_vipps_sale(cart, "").unwrap();
+    wait_created(&rig.sim, &sale.reference).await;
+    rig.sim.approve(&sale.reference).unwrap();
+    let done = rig.kiosk.wait_final(sale.id, WAIT).await.unwrap();
+    assert_eq!(done.status, SaleStatus::Paid);
+    sale.id
+}
+
+async fn shut(mut rig: Rig) {
+    if let Some(r) = rig.running.take() {
+        r.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_out_holds_the_receipt_not_the_sale_and_it_prints_after_paper_is_loaded() {
+    let printer = PrinterSim::start().unwrap();
+    printer.set_paper_out(true);
+    let rig = rig_with(SimConfig::training(), settings(network(&printer), false)).await;
+    let k = rig.kiosk.clone();
+    let mut events = k.subscribe();
+    let sale_id = paid_vipps_sale(&rig, &tickets(2, 1)).await;
+
+    until("the receipt is held", || k.printer_status().state.is_held()).await;
+    let view = k.printer_status();
+    assert_eq!(view.held, 1);
+    assert_eq!(
+        view.state.message(),
+        "Tom for papir – legg i ny rull og trykk Prøv igjen"
+    );
+    assert_eq!(k.sale(sale_id).unwrap().status, SaleStatus::Paid);
+    assert!(!has(&k, sale_id, "receipt.printed"));
+    assert!(printer.printed().is_empty() && printer.pending().is_empty());
+    assert!(
+        k.wait_settled(Duration::from_secs(5)).await.unwrap(),
+        "a held receipt leaves the till settled"
+    );
+    // A copy cannot jump the queue of a receipt that never came out.
+    assert!(matches!(
+        k.print_copy(sale_id),
+        Err(KioskError::Receipt(ReceiptError::NotPrintedYet(1)))
+    ));
+
+    printer.load_paper();
+    assert_eq!(k.retry_print().unwrap(), 1);
+    until("the receipt is journalled printed", || {
+        has(&k, sale_id, "receipt.printed")
+    })
+    .await;
+    let receipts = paper(&printer);
+    assert_eq!(receipts.len(), 1, "{receipts:#?}");
+    assert!(shows(&receipts[0], "Salgskvittering"), "{receipts:#?}");
+    assert_eq!(receipt_no(&receipts[0]), Some(1));
+    assert!(shows(&receipts[0], "Fjellvik Idrettslag"));
+    assert!(!shows(&receipts[0], "KOPI"));
+    assert_eq!(
+        k.printer_status(),
+        luka::kiosk::PrinterView {
+            state: PrinterState::Ready,
+            held: 0
+        }
+    );
+    let mut seen = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        seen.push(e);
+    }
+    assert!(seen.contains(&KioskEvent::ReceiptPrinted {
+        sale_id,
+        copy: false
+    }));
+    assert!(seen.iter().any(|e| matches!(e,
+        KioskEvent::Printer { state: PrinterState::Held { message } } if message.contains("papir"))));
+    assert!(seen.contains(&KioskEvent::Printer {
+        state: PrinterState::Ready
+    }));
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cash_sale_opens_the_drawer_once_and_the_one_copy_says_kopi() {
+    let printer = PrinterSim::start().unwrap();
+    let rig = rig_with(SimConfig::training(), settings(network(&printer), true)).await;
+    let k = rig.kiosk.clone();
+    let (sale, change) = k
+        .cash_sale(&kiosk_order(), Money::nok(50_000), "")
+        .unwrap();
+    until("printed", || has(&k, sale.id, "receipt.printed")).await;
+    k.print_copy(sale.id).unwrap();
+    until("copy printed", || has(&k, sale.id, "receipt.copy_printed")).await;
+    let second = k.print_copy(sale.id).unwrap_err();
+    assert!(matches!(
+        second,
+        KioskError::Receipt(ReceiptError::CopyAlreadyPrinted(1))
+    ));
+    assert!(second.to_string().contains("one copy per sale"), "{second}");
+
+    let receipts = paper(&printer);
+    assert_eq!(receipts.len(), 2, "{receipts:#?}");
+    let (original, copy) = (&receipts[0], &receipts[1]);
+    assert!(shows(original, "[DRAWER]") && !shows(copy, "[DRAWER]"));
+    assert!(shows(original, "Tilbake"));
+    assert!(shows(original, &change.format_plain()));
+    assert!(!shows(original, "KOPI"));
+    assert_eq!(
+        copy.iter().filter(|l| l.ends_with("[2x]KOPI")).count(),
+        2,
+        "KOPI in large type at top and bottom: {copy:#?}"
+    );
+    assert_eq!(receipt_no(copy), Some(1));
+    let kinds: Vec<String> = journal(&k, Some(sale.id))
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "sale.paid",
+            "receipt.printed",
+            "drawer.opened",
+            "receipt.copy_printed"
+        ]
+    );
+    shut(rig).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_cash_sale_still_opens_the_drawer_with_the_real_time_pulse() {
+    let printer = PrinterSim::start().unwrap();
+    printer.set_cover_open(true);
+    let rig = rig_with(SimConfig::training(), settings(network(&printer), true)).await;
+    let k = rig.kiosk.clone();
+    let (sale, _) = k.cash_sale(&tickets(1, 0), Money::nok(20_000), "").unwrap();
+    until("the drawer opened", || has(&k, sale.id, "drawer.opened")).await;
+    assert_eq!(printer.drawer_pulses(), 1);
+    assert!(k.printer_status().state.message().contains("Lokket"));
+    printer.set_cover_open(false);
+    k.retry_print().unwrap();
+    until("printed", || has(&k, sale.id, "receipt.printed")).await;
+    let receipts = paper(&printer);
+    assert!(!shows(&receipts[0], "[DRAWER]"), "opened once, not twice");
+    assert_eq!(printer.drawer_pulses(), 1);
+    shut(rig).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn training_receipts_carry_the_training_text() {
+    let printer = PrinterSim::start().unwrap();
+    let mut s = settings(network(&printer), false);
+    s.training = true;
+    let rig = rig_with(SimConfig::training(), s).await;
+    let k = rig.kiosk.clone();
+    let sale_id = paid_vipps_sale(&rig, &tickets(1, 0)).await;
+    until("printed", || has(&k, sale_id, "receipt.printed")).await;
+    let receipts = paper(&printer);
+    let r = &receipts[0];
+    assert!(
+        r.iter()
+            .any(|l| l.starts_with("[C][B][2x]") && l.contains("IKKJE")),
+        "{r:#?}"
+    );
+    let entry = journal(&k, Some(sale_id))
+        .into_iter()
+        .find(|e| e.kind == "receipt.printed")
+        .unwrap();
+    assert_eq!(entry.data["training"], true);
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_prints_a_returkvittering_with_its_own_number() {
+    let printer = PrinterSim::start().unwrap();
+    let rig = rig_with(SimConfig::training(), settings(network(&printer), false)).await;
+    let k = rig.kiosk.clone();
+    let sale_id = paid_vipps_sale(&rig, &tickets(1, 1)).await;
+    until("printed", || has(&k, sale_id, "receipt.printed")).await;
+    let total = k.sale(sale_id).unwrap().total;
+    k.refund(sale_id, total, "feil billett").unwrap();
+    until("refund receipt printed", || {
+        journal(&k, Some(sale_id))
+            .iter()
+            .any(|e| e.kind == "receipt.printed" && e.data["receipt"] == "refund")
+    })
+    .await;
+    let receipts = paper(&printer);
+    assert_eq!(receipts.len(), 2);
+    let refund = &receipts[1];
+    assert!(shows(refund, "Returkvittering"), "{refund:#?}");
+    assert!(!shows(refund, "Salgskvittering"));
+    assert_eq!(receipt_no(refund), Some(2));
+    assert!(
+        refund
+            .iter()
+            .any(|l| l.starts_with("Gjelder kvittering nr") && l.ends_with(" 1"))
+    );
+    assert!(shows(refund, &format!("-{}", total.format_plain())));
+    let refunded = journal(&k, Some(sale_id))
+        .into_iter()
+        .find(|e| e.kind == "sale.refunded")
+        .unwrap();
+    assert_eq!(refunded.data["receipt_no"], 2);
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unplugged_printer_never_blocks_or_loses_a_sale() {
+    // A port nobody listens on: connection refused, like a printer switched off.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = dead.local_addr().unwrap().to_string();
+    drop(dead);
+    let rig = rig_with(
+        SimConfig::training(),
+        settings(Some(Connection::Network { address }), true),
+    )
+    .await;
+    let k = rig.kiosk.clone();
+    let mut sales = Vec::new();
+    for _ in 0..3 {
+        sales.push(paid_vipps_sale(&rig, &tickets(1, 0)).await);
+    }
+    let (cash, _) = k.cash_sale(&tickets(2, 0), Money::nok(40_000), "").unwrap();
+    sales.push(cash.id);
+    until("four receipts held", || k.printer_status().held == 4).await;
+    assert!(
+        k.printer_status()
+            .state
+            .message()
+            .contains("Får ikke kontakt med skriveren")
+    );
+    for id in &sales {
+        assert_eq!(k.sale(*id).unwrap().status, SaleStatus::Paid);
+    }
+    // The refund of a sale whose receipt is held goes through all the same.
+    let first = sales[0];
+    let total = k.sale(first).unwrap().total;
+    k.refund(first, total, "angret").unwrap();
+    until("refunded", || has(&k, first, "sale.refunded")).await;
+    assert_eq!(sim_view(&rig.sim, &k.sale(first).unwrap().reference).refunded, total.minor());
+    // The organizer gives up on one: journalled, no longer counted.
+    k.skip_receipt(sales[1]).unwrap();
+    let skipped = journal(&k, Some(sales[1]))
+        .into_iter()
+        .find(|e| e.kind == "receipt.not_printed")
+        .unwrap();
+    assert_eq!(skipped.data["reason"], "skipped by the organizer");
+    assert!(
+        skipped.data["printer_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("skriveren")),
+        "{skipped:?}"
+    );
+    until("one fewer held", || k.printer_status().held == 4).await; // + the refund receipt
+    assert!(k.skip_receipt(sales[1]).is_ok(), "skipping twice is harmless");
+    // After a skip the customer may still get the one copy, once the printer works.
+    k.print_copy(sales[1]).unwrap();
+    assert!(k.wait_settled(Duration::from_secs(10)).await.unwrap());
+    assert!(!has(&k, cash.id, "drawer.opened"), "an unplugged printer opens nothing");
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_printer_each_sale_is_journalled_as_concluded_without_a_receipt() {
+    let rig = rig_with(SimConfig::training(), settings(None, false)).await;
+    let k = rig.kiosk.clone();
+    assert_eq!(k.printer_status().state, PrinterState::NotConfigured);
+    let (sale, _) = k.cash_sale(&tickets(1, 0), Money::nok(15_000), "").unwrap();
+    until("journalled", || has(&k, sale.id, "receipt.not_printed")).await;
+    let e = journal(&k, Some(sale.id)).pop().unwrap();
+    assert_eq!(
+        (e.data["reason"].as_str(), e.data["receipt_no"].as_i64()),
+        (Some("no printer configured"), Some(1))
+    );
+    assert!(matches!(
+        k.print_copy(sale.id),
+        Err(KioskError::Receipt(ReceiptError::NoPrinter))
+    ));
+    assert!(k.print_report(samples::x_report()).is_err());
+    assert_eq!(k.printer_status().held, 0);
+    shut(rig).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_print_on_the_same_printer_and_held_receipts_survive_a_restart() {
+    let printer = PrinterSim::start().unwrap();
+    printer.set_paper_out(true);
+    let rig = rig_with(SimConfig::training(), settings(network(&printer), false)).await;
+    let k = rig.kiosk.clone();
+    let (sale, _) = k.cash_sale(&tickets(1, 0), Money::nok(15_000), "").unwrap();
+    until("held", || k.printer_status().state.is_held()).await;
+    k.print_report(samples::x_report()).unwrap();
+    until("both held", || k.printer_status().held == 2).await;
+    // The till stops with both waiting, and starts again with paper loaded.
+    let mut rig = rig;
+    rig.running.take().unwrap().shutdown().await;
+    let (store, base_url) = (rig.store.clone(), rig.sim.base_url());
+    printer.load_paper();
+    let (k, again) = luka::app::start_vipps_kiosk(
+        store,
+        &base_url,
+        luka::app::training_credentials(&SimConfig::training()),
+        Duration::from_secs(5),
+        settings(network(&printer), false),
+    )
+    .unwrap();
+    assert!(k.printer_status().state.message().contains("papir"));
+    assert_eq!(k.printer_status().held, 2);
+    k.retry_print().unwrap();
+    until("both printed", || k.printer_status().held == 0).await;
+    let receipts = paper(&printer);
+    assert_eq!(receipts.len(), 2, "{receipts:#?}");
+    let titles: Vec<bool> = receipts.iter().map(|r| shows(r, "X-rapport")).collect();
+    assert_eq!(titles.iter().filter(|t| **t).count(), 1);
+    assert!(receipts.iter().any(|r| shows(r, "Salgskvittering")));
+    assert!(has(&k, sale.id, "receipt.printed"));
+    assert!(
+        journal(&k, None)
+            .iter()
+            .any(|e| e.kind == "report.printed" && e.data["title"] == "X-rapport")
+    );
+    again.shutdown().await;
+    shut(rig).await;
+}
