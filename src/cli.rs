@@ -13,6 +13,8 @@ use crate::domain::{Cart, Currency, Money, SaleLine};
 use crate::kiosk::KioskEvent;
 use crate::store::SaleRecord;
 
+mod receipt;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "luka",
@@ -59,6 +61,30 @@ pub enum Command {
         #[arg(long, default_value_t = 900)]
         timeout: u64,
     },
+    /// Print the last sale's receipt again, or save a picture of one.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["last", "preview"])))]
+    Receipt {
+        /// The last paid sale: prints its receipt if it is still held by the printer.
+        #[arg(long)]
+        last: bool,
+        /// With --last: the one allowed copy ("KOPI"); refused for a second copy.
+        #[arg(long, requires = "last")]
+        copy: bool,
+        /// A receipt number or payment reference to draw as PNG (nothing is printed).
+        #[arg(long, value_name = "REF", conflicts_with = "last")]
+        preview: Option<String>,
+        /// Where --preview writes the PNG.
+        #[arg(
+            long,
+            value_name = "FILE",
+            requires = "preview",
+            default_value = "receipt.png"
+        )]
+        out: PathBuf,
+        /// How long --last waits for the printer's answer, in seconds.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -91,6 +117,22 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Resume { timeout }) => {
             let config = Config::load(cli.config.as_deref())?;
             rt.block_on(resume(config, Duration::from_secs(timeout)))
+        }
+        Some(Command::Receipt {
+            last,
+            copy,
+            preview,
+            out,
+            timeout,
+        }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            match preview {
+                Some(reference) => receipt::preview_png(&config, &reference, &out),
+                None if last => {
+                    rt.block_on(receipt::last(config, copy, Duration::from_secs(timeout)))
+                }
+                None => unreachable!("clap requires --last or --preview"),
+            }
         }
         None => {
             eprintln!(

@@ -47,7 +47,10 @@ fn network(sim: &PrinterSim) -> Option<Connection> {
 async fn until(what: &str, f: impl Fn() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !f() {
-        assert!(tokio::time::Instant::now() < deadline, "gave up waiting: {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -179,9 +182,7 @@ async fn a_cash_sale_opens_the_drawer_once_and_the_one_copy_says_kopi() {
     let printer = PrinterSim::start().unwrap();
     let rig = rig_with(SimConfig::training(), settings(network(&printer), true)).await;
     let k = rig.kiosk.clone();
-    let (sale, change) = k
-        .cash_sale(&kiosk_order(), Money::nok(50_000), "")
-        .unwrap();
+    let (sale, change) = k.cash_sale(&kiosk_order(), Money::nok(50_000), "").unwrap();
     until("printed", || has(&k, sale.id, "receipt.printed")).await;
     k.print_copy(sale.id).unwrap();
     until("copy printed", || has(&k, sale.id, "receipt.copy_printed")).await;
@@ -332,7 +333,10 @@ async fn an_unplugged_printer_never_blocks_or_loses_a_sale() {
     let total = k.sale(first).unwrap().total;
     k.refund(first, total, "angret").unwrap();
     until("refunded", || has(&k, first, "sale.refunded")).await;
-    assert_eq!(sim_view(&rig.sim, &k.sale(first).unwrap().reference).refunded, total.minor());
+    assert_eq!(
+        sim_view(&rig.sim, &k.sale(first).unwrap().reference).refunded,
+        total.minor()
+    );
     // The organizer gives up on one: journalled, no longer counted.
     k.skip_receipt(sales[1]).unwrap();
     let skipped = journal(&k, Some(sales[1]))
@@ -347,11 +351,17 @@ async fn an_unplugged_printer_never_blocks_or_loses_a_sale() {
         "{skipped:?}"
     );
     until("one fewer held", || k.printer_status().held == 4).await; // + the refund receipt
-    assert!(k.skip_receipt(sales[1]).is_ok(), "skipping twice is harmless");
+    assert!(
+        k.skip_receipt(sales[1]).is_ok(),
+        "skipping twice is harmless"
+    );
     // After a skip the customer may still get the one copy, once the printer works.
     k.print_copy(sales[1]).unwrap();
     assert!(k.wait_settled(Duration::from_secs(10)).await.unwrap());
-    assert!(!has(&k, cash.id, "drawer.opened"), "an unplugged printer opens nothing");
+    assert!(
+        !has(&k, cash.id, "drawer.opened"),
+        "an unplugged printer opens nothing"
+    );
     rig.stop().await;
 }
 
@@ -416,4 +426,82 @@ async fn reports_print_on_the_same_printer_and_held_receipts_survive_a_restart()
     );
     again.shutdown().await;
     shut(rig).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_prints_the_one_copy_once_and_draws_a_preview() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("luka-training.db");
+    let bytes = dir.path().join("printer.bin");
+    let store = std::sync::Arc::new(luka::store::Store::open(&db).unwrap());
+    let mut s = settings(
+        Some(Connection::File {
+            path: bytes.clone(),
+        }),
+        false,
+    );
+    s.training = true;
+    let (k, running) = luka::app::start_vipps_kiosk(
+        store,
+        "http://127.0.0.1:9",
+        luka::app::training_credentials(&SimConfig::training()),
+        Duration::from_secs(1),
+        s,
+    )
+    .unwrap();
+    let (sale, _) = k.cash_sale(&tickets(1, 0), Money::nok(15_000), "").unwrap();
+    until("printed", || has(&k, sale.id, "receipt.printed")).await;
+    running.shutdown().await;
+    let config = dir.path().join("luka.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"{}\"\n[printer]\ndriver = \"file\"\npath = \"{}\"\nwidth_mm = 58\n",
+            db.display(),
+            bytes.display()
+        ),
+    )
+    .unwrap();
+    let luka = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_luka"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let original = luka(&["receipt", "--last"]);
+    assert_eq!(
+        original.status.code(),
+        Some(2),
+        "already printed: use --copy"
+    );
+    assert!(String::from_utf8_lossy(&original.stderr).contains("--copy"));
+    let copy = luka(&["receipt", "--last", "--copy"]);
+    assert!(copy.status.success(), "{copy:?}");
+    let line: serde_json::Value = serde_json::from_slice(&copy.stdout).unwrap();
+    assert_eq!(
+        (line["printed"].as_bool(), line["receipt_no"].as_i64()),
+        (Some(true), Some(1))
+    );
+    let again = luka(&["receipt", "--last", "--copy"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("one copy per sale"));
+    let decoded = escpos_decode::decode(&std::fs::read(&bytes).unwrap());
+    assert_eq!(decoded.iter().filter(|l| l.as_str() == "[CUT]").count(), 2);
+    assert_eq!(
+        decoded.iter().filter(|l| l.ends_with("[2x]KOPI")).count(),
+        2
+    );
+    let png = dir.path().join("r.png");
+    let preview = luka(&["receipt", "--preview", "1", "--out", png.to_str().unwrap()]);
+    assert!(preview.status.success(), "{preview:?}");
+    let img = image::open(&png).unwrap();
+    assert_eq!(
+        img.width(),
+        384 + 32,
+        "58 mm: 384 dots and the paper margins"
+    );
+    let missing = luka(&["receipt", "--preview", "77", "--out", png.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("receipt number 77"));
 }

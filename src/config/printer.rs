@@ -18,7 +18,8 @@ use serde::Deserialize;
 use super::{ConfigError, err};
 use crate::printer::{Bitmap, Connection, PaperWidth};
 
-const DRIVERS: &str = "\"usb\", \"network\", \"serial\", \"device\", \"file\", \"preview\" or \"none\"";
+const DRIVERS: &str =
+    "\"usb\", \"network\", \"serial\", \"device\", \"file\", \"preview\" or \"none\"";
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +57,10 @@ impl fmt::Debug for PrinterConfig {
             .field("width", &self.width)
             .field(
                 "logo",
-                &self.logo.as_ref().map(|l| format!("{}x{}", l.width, l.height)),
+                &self
+                    .logo
+                    .as_ref()
+                    .map(|l| format!("{}x{}", l.width, l.height)),
             )
             .field("footer", &self.footer)
             .field("drawer_kick", &self.drawer_kick)
@@ -253,7 +257,12 @@ fn address(a: Option<&str>, file: &Path) -> Result<String, ConfigError> {
         .ok_or_else(|| err(file, k, "missing: driver = \"network\" needs it", fix))?;
     let (host, port) = a.rsplit_once(':').unwrap_or((a, "9100"));
     if host.is_empty() || host.contains(char::is_whitespace) || port.parse::<u16>().is_err() {
-        return Err(err(file, k, format!("\"{a}\" is not host or host:port"), fix));
+        return Err(err(
+            file,
+            k,
+            format!("\"{a}\" is not host or host:port"),
+            fix,
+        ));
     }
     Ok(a.to_string())
 }
@@ -291,7 +300,11 @@ fn logo(path: &Path, width: PaperWidth, file: &Path) -> Result<Bitmap, ConfigErr
                 full.display(),
                 bitmap.width,
                 bitmap.height,
-                if width == PaperWidth::Mm58 { "58 mm" } else { "80 mm" },
+                if width == PaperWidth::Mm58 {
+                    "58 mm"
+                } else {
+                    "80 mm"
+                },
                 width.dots()
             ),
             format!(

@@ -95,11 +95,7 @@ fn mistakes_name_the_key_and_the_fix() {
     let cases = [
         ("driver = \"lpt\"", "[printer] driver", "use one of"),
         ("path = \"/dev/usb/lp0\"", "[printer] driver", "set driver"),
-        (
-            "driver = \"network\"",
-            "[printer] address",
-            "printer's IP",
-        ),
+        ("driver = \"network\"", "[printer] address", "printer's IP"),
         (
             "driver = \"network\"\naddress = \"10.0.0.5:abc\"",
             "[printer] address",

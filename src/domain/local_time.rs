@@ -36,18 +36,45 @@ mod tests {
     #[test]
     fn winter_is_plus_one_summer_plus_two_switching_at_one_utc() {
         let cases = [
-            (datetime!(2026-01-15 12:00 UTC), datetime!(2026-01-15 13:00 +1)),
-            (datetime!(2026-06-13 12:32 UTC), datetime!(2026-06-13 14:32 +2)),
+            (
+                datetime!(2026-01-15 12:00 UTC),
+                datetime!(2026-01-15 13:00 +1),
+            ),
+            (
+                datetime!(2026-06-13 12:32 UTC),
+                datetime!(2026-06-13 14:32 +2),
+            ),
             // 2026: summer time from Sunday 29 March to Sunday 25 October.
-            (datetime!(2026-03-29 00:59 UTC), datetime!(2026-03-29 01:59 +1)),
-            (datetime!(2026-03-29 01:00 UTC), datetime!(2026-03-29 03:00 +2)),
-            (datetime!(2026-10-25 00:59 UTC), datetime!(2026-10-25 02:59 +2)),
-            (datetime!(2026-10-25 01:00 UTC), datetime!(2026-10-25 02:00 +1)),
+            (
+                datetime!(2026-03-29 00:59 UTC),
+                datetime!(2026-03-29 01:59 +1),
+            ),
+            (
+                datetime!(2026-03-29 01:00 UTC),
+                datetime!(2026-03-29 03:00 +2),
+            ),
+            (
+                datetime!(2026-10-25 00:59 UTC),
+                datetime!(2026-10-25 02:59 +2),
+            ),
+            (
+                datetime!(2026-10-25 01:00 UTC),
+                datetime!(2026-10-25 02:00 +1),
+            ),
             // A year whose last Sunday of March is the 31st.
-            (datetime!(2024-03-31 01:30 UTC), datetime!(2024-03-31 03:30 +2)),
-            (datetime!(2024-03-30 23:00 UTC), datetime!(2024-03-31 00:00 +1)),
+            (
+                datetime!(2024-03-31 01:30 UTC),
+                datetime!(2024-03-31 03:30 +2),
+            ),
+            (
+                datetime!(2024-03-30 23:00 UTC),
+                datetime!(2024-03-31 00:00 +1),
+            ),
             // New Year's Eve in UTC is already New Year in Oslo.
-            (datetime!(2025-12-31 23:30 UTC), datetime!(2026-01-01 00:30 +1)),
+            (
+                datetime!(2025-12-31 23:30 UTC),
+                datetime!(2026-01-01 00:30 +1),
+            ),
         ];
         for (utc, oslo) in cases {
             let got = norwegian(utc);

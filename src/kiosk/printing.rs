@@ -23,8 +23,7 @@ use super::{Kiosk, KioskEvent, outbox_kind};
 use crate::domain::PaymentMethod;
 use crate::outbox::{Failure, Outcome};
 use crate::printer::{
-    Connection, Document, PrintError, ReportInput, connect, escpos, layout, layout_report,
-    print,
+    Connection, Document, PrintError, ReportInput, connect, escpos, layout, layout_report, print,
 };
 use crate::store::{NewOutboxItem, OutboxItem, Reader, Result, StoreError, Writer};
 
@@ -107,14 +106,7 @@ pub fn queue_refund_receipt(
         at: now,
     };
     let key = format!("print:{sale_id}:refund:{refund_id}");
-    enqueue(
-        w,
-        Some(sale_id),
-        outbox_kind::PRINT_RECEIPT,
-        key,
-        &job,
-        now,
-    )?;
+    enqueue(w, Some(sale_id), outbox_kind::PRINT_RECEIPT, key, &job, now)?;
     Ok(receipt_no)
 }
 
@@ -141,15 +133,11 @@ fn drawer_opened(r: &Reader<'_>, sale_id: i64) -> Result<bool> {
         .any(|e| e.kind == "drawer.opened"))
 }
 
-fn prepare(
-    r: &Reader<'_>,
-    sale_id: Option<i64>,
-    job: &PrintJob,
-    k: &Kiosk,
-) -> Result<Prepared> {
+fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> Result<Prepared> {
     let s = &k.inner.settings.receipts;
     let mut cfg = s.layout.clone();
-    let need_sale = || sale_id.ok_or_else(|| StoreError::Corrupt("print item without a sale".into()));
+    let need_sale =
+        || sale_id.ok_or_else(|| StoreError::Corrupt("print item without a sale".into()));
     Ok(match job {
         PrintJob::Sale | PrintJob::Copy => {
             let sale_id = need_sale()?;
@@ -185,7 +173,8 @@ fn prepare(
             };
             let input = receipt_input::refund_receipt(r, need_sale()?, refund, s)?;
             cfg.open_drawer_for_cash = false;
-            let data = json!({ "receipt_no": receipt_no, "receipt": "refund", "refund_id": refund_id });
+            let data =
+                json!({ "receipt_no": receipt_no, "receipt": "refund", "refund_id": refund_id });
             Prepared {
                 printed: ("receipt.printed", with_training(data, input.training)),
                 doc: layout(&input, &cfg),
@@ -231,9 +220,8 @@ fn attempt(k: &Kiosk, connection: &Connection, bytes: &[u8], kick: bool) -> Atte
     match print(driver.as_mut(), bytes) {
         Ok(()) => Attempt::Printed,
         Err(e) => {
-            let drawer_opened = kick
-                && e.is_held()
-                && driver.send(&escpos::REALTIME_DRAWER_PULSE).is_ok();
+            let drawer_opened =
+                kick && e.is_held() && driver.send(&escpos::REALTIME_DRAWER_PULSE).is_ok();
             tracing::warn!(printer = %driver.describe(), error = %e, "receipt held");
             Attempt::Failed {
                 error: e.to_string(),
@@ -295,7 +283,12 @@ pub(super) async fn handle(k: &Kiosk, item: &OutboxItem) -> std::result::Result<
                 return stop(k, item, &error);
             }
             k.inner.printer.failed(&error, true);
-            refresh(k, Some(PrinterState::Held { message: error.clone() }));
+            refresh(
+                k,
+                Some(PrinterState::Held {
+                    message: error.clone(),
+                }),
+            );
             Err(Failure {
                 outcome: Outcome::Connection,
                 message: error,
@@ -336,9 +329,10 @@ fn drawer_data(p: &Prepared) -> Value {
 
 fn journal_drawer(k: &Kiosk, sale_id: Option<i64>, p: &Prepared) -> Result<()> {
     let now = k.inner.clock.now();
-    k.inner
-        .store
-        .write(|w| w.journal("drawer.opened", sale_id, drawer_data(p), now).map(|_| ()))
+    k.inner.store.write(|w| {
+        w.journal("drawer.opened", sale_id, drawer_data(p), now)
+            .map(|_| ())
+    })
 }
 
 /// A failure only a change of setup can fix: the item stops (Retry still
@@ -350,7 +344,12 @@ fn stop(k: &Kiosk, item: &OutboxItem, error: &str) -> std::result::Result<(), Fa
         .write(|w| w.outbox_fail(item.id, error, now))
         .map_err(store_failure)?;
     k.inner.printer.failed(error, false);
-    refresh(k, Some(PrinterState::Held { message: error.into() }));
+    refresh(
+        k,
+        Some(PrinterState::Held {
+            message: error.into(),
+        }),
+    );
     Ok(())
 }
 

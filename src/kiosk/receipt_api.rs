@@ -141,9 +141,9 @@ impl Kiosk {
         let now = self.inner.clock.now();
         let key = format!("print:report:{}", self.new_key());
         let job = PrintJob::Report { report };
-        self.inner.store.write(|w| {
-            printing::enqueue(w, None, outbox_kind::PRINT_REPORT, key, &job, now)
-        })?;
+        self.inner
+            .store
+            .write(|w| printing::enqueue(w, None, outbox_kind::PRINT_REPORT, key, &job, now))?;
         printing::refresh(self, None);
         self.inner.wake.notify_one();
         Ok(())

@@ -342,7 +342,10 @@ fn lanes_keep_a_held_receipt_from_holding_up_a_refund_and_a_hand_wakes_prints() 
     s.write(|w| w.outbox_fail(print, "Mangler tilgang", NOW))
         .unwrap();
     assert_eq!(s.write(|w| w.outbox_wake("print.", NOW)).unwrap(), 2);
-    let held = s.read(|r| r.outbox_by_key("print:1:sale")).unwrap().unwrap();
+    let held = s
+        .read(|r| r.outbox_by_key("print:1:sale"))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (held.status, held.requeue_reason.as_deref()),
         (OutboxStatus::Pending, Some("retried by hand"))
@@ -351,8 +354,15 @@ fn lanes_keep_a_held_receipt_from_holding_up_a_refund_and_a_hand_wakes_prints() 
     s.write(|w| w.outbox_skip(print, "skipped by the organizer", NOW))
         .unwrap();
     assert!(s.write(|w| w.outbox_skip(print, "again", NOW)).is_err());
-    assert_eq!(ids(s.write(|w| w.claim_due(now_ms, 10)).unwrap()), vec![copy]);
-    assert!(s.read(|r| r.outbox_by_key("print:9:sale")).unwrap().is_none());
+    assert_eq!(
+        ids(s.write(|w| w.claim_due(now_ms, 10)).unwrap()),
+        vec![copy]
+    );
+    assert!(
+        s.read(|r| r.outbox_by_key("print:9:sale"))
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
