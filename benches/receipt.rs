@@ -1,10 +1,20 @@
 //! Receipt benchmark: time to lay out and encode one receipt (p50, p99) and
 //! bytes per receipt, at 58 and 80 mm, with and without the logo; plus the
-//! PNG preview. Plain `harness = false`, rerun with `cargo bench --bench receipt`.
+//! PNG preview; plus the print path on loopback: one job through the network
+//! driver to the printer simulator, and a cash sale to its receipt on paper
+//! through the kiosk's outbox (real SQLite, fsync on). Plain `harness = false`,
+//! rerun with `cargo bench --bench receipt`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use luka::printer::{Bitmap, LayoutConfig, PaperWidth, escpos::render, layout, preview, samples};
+use luka::domain::{Cart, Catalog, Money};
+use luka::kiosk::{KioskEvent, KioskSettings, ReceiptSettings};
+use luka::printer::{
+    Bitmap, Connection, LayoutConfig, PaperWidth, escpos::render, layout, network::NetworkDriver,
+    preview, print, samples, sim::PrinterSim,
+};
+use luka::store::Store;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -73,4 +83,88 @@ fn main() {
         "preview PNG (kiosk order, 80 mm, logo): p50 {:.1?}",
         percentile(&times, 0.5)
     );
+    print_path(
+        if measuring { 200 } else { 1 },
+        if measuring { 50 } else { 1 },
+    );
+}
+
+/// Loopback only: the printer simulator stands in for a printer on port 9100.
+fn print_path(jobs: usize, sales: usize) {
+    let sim = PrinterSim::start().expect("printer simulator");
+    let bytes = render(&layout(
+        &samples::kiosk_order(),
+        &LayoutConfig::new(PaperWidth::Mm80),
+    ))
+    .expect("renders");
+    let mut times: Vec<Duration> = (0..jobs)
+        .map(|_| {
+            let mut driver = NetworkDriver::new(&sim.addr().to_string());
+            let start = Instant::now();
+            print(&mut driver, &bytes).expect("prints");
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    println!(
+        "network driver to the printer sim, status query + {} B job (n={jobs}): p50 {:.1?}, p99 {:.1?}",
+        bytes.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.99)
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut times = rt.block_on(sale_to_paper(&sim, sales));
+    times.sort();
+    println!(
+        "cash sale -> receipt on paper via the outbox, fsync on (n={sales}): p50 {:.1?}, p95 {:.1?}",
+        percentile(&times, 0.5),
+        percentile(&times, 0.95)
+    );
+}
+
+async fn sale_to_paper(sim: &PrinterSim, sales: usize) -> Vec<Duration> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(Store::open(&dir.path().join("bench.db")).expect("store"));
+    let settings = KioskSettings {
+        receipts: ReceiptSettings {
+            printer: Some(Connection::Network {
+                address: sim.addr().to_string(),
+            }),
+            ..ReceiptSettings::default()
+        },
+        ..KioskSettings::default()
+    };
+    let sim_cfg = luka::sim::SimConfig::training();
+    let (kiosk, running) = luka::app::start_vipps_kiosk(
+        store,
+        "http://127.0.0.1:9",
+        luka::app::training_credentials(&sim_cfg),
+        Duration::from_secs(1),
+        settings,
+    )
+    .expect("kiosk");
+    let catalog = Catalog::club_default();
+    let mut cart = Cart::new();
+    cart.add_product(catalog.products().first().expect("a product"));
+    let mut events = kiosk.subscribe();
+    let mut times = Vec::with_capacity(sales);
+    for _ in 0..sales {
+        let start = Instant::now();
+        let (sale, _) = kiosk
+            .cash_sale(&cart, Money::nok(100_000), "")
+            .expect("cash sale");
+        loop {
+            match events.recv().await.expect("events") {
+                KioskEvent::ReceiptPrinted { sale_id, .. } if sale_id == sale.id => break,
+                _ => {}
+            }
+        }
+        times.push(start.elapsed());
+    }
+    running.shutdown().await;
+    times
 }

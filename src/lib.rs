@@ -11,7 +11,7 @@
 //! | [`vipps`]    | Access Token and ePayment clients; DTOs mirroring the official specs   |
 //! | [`payments`] | the payment-provider trait and its implementations (Vipps, cash)       |
 //! | [`printer`]  | receipt layout (pure), ESC/POS + PC865, drivers, PNG preview, printer sim |
-//! | [`kiosk`]    | the service: commands in, events out; runs sales through it all        |
+//! | [`kiosk`]    | the service: commands in, events out; runs sales and receipts through it all |
 //! | [`sim`]      | contract-faithful Vipps simulator for training mode and tests          |
 //! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
 //! | [`cli`]      | the `luka` command line (clap)                                         |

@@ -74,7 +74,11 @@ impl KioskHandler {
 
     fn finish(&self, acted: Acted) {
         match acted {
-            Acted::Final(e) => self.kiosk.emit(e),
+            Acted::Final(e) => {
+                // A paid sale has queued its receipt.
+                self.kiosk.inner.wake.notify_one();
+                self.kiosk.emit(e)
+            }
             Acted::Queued => self.kiosk.inner.wake.notify_one(),
             Acted::Nothing => {}
         }

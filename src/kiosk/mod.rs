@@ -379,6 +379,8 @@ impl Kiosk {
             )?;
             w.reader().sale(sale.id)
         })?;
+        // Its receipt is queued: the worker may be asleep for seconds.
+        self.inner.wake.notify_one();
         self.emit(KioskEvent::Paid {
             sale_id: sale.id,
             reference: sale.reference.clone(),

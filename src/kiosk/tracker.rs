@@ -125,6 +125,8 @@ async fn poll(k: &Kiosk, sale_id: i64, first_delay: Duration) {
                 return;
             }
             Ok(Acted::Final(e)) => {
+                // A paid sale has queued its receipt.
+                k.inner.wake.notify_one();
                 k.emit(e);
                 return;
             }
