@@ -84,8 +84,24 @@ impl App {
         })
     }
 
+    /// The graceful stop (SIGTERM, window closed): stop claiming outbox work
+    /// and let the items in flight finish, record the stop in the journal,
+    /// then checkpoint the WAL so the database file alone is complete.
     pub async fn shutdown(self) {
         self.running.shutdown().await;
+        let store = self.kiosk.store();
+        let now = time::OffsetDateTime::now_utc();
+        let till = self.config.till_id.clone();
+        if let Err(e) = store.write(|w| {
+            w.journal("app.stop", None, serde_json::json!({ "till": till }), now)
+                .map(|_| ())
+        }) {
+            tracing::warn!(error = %e, "could not record the stop in the journal");
+        }
+        match store.checkpoint() {
+            Ok(()) => tracing::info!("database flushed; stopped cleanly"),
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed (the next start recovers it)"),
+        }
         if let Some(sim) = self.sim {
             sim.shutdown().await;
         }

@@ -11,6 +11,7 @@ use crate::app::App;
 use crate::config::Config;
 use crate::domain::{Cart, Currency, Money, SaleLine};
 use crate::kiosk::KioskEvent;
+use crate::shutdown::StopSignal;
 use crate::store::SaleRecord;
 
 #[derive(Debug, Parser)]
@@ -59,6 +60,12 @@ pub enum Command {
         #[arg(long, default_value_t = 900)]
         timeout: u64,
     },
+    /// Copy the database consistently (safe while the till runs), e.g. to a USB stick.
+    Backup {
+        /// Folder to write `<till id>-<UTC time>.db` into (created if missing).
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -92,6 +99,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let config = Config::load(cli.config.as_deref())?;
             rt.block_on(resume(config, Duration::from_secs(timeout)))
         }
+        Some(Command::Backup { to }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            backup(&config, &to)
+        }
         None => {
             eprintln!(
                 "Luka {}: run `luka charge 150` to sell in training mode, or `luka --help`.",
@@ -103,6 +114,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 async fn simulate(host: std::net::IpAddr, port: u16) -> anyhow::Result<i32> {
+    let stop = StopSignal::install()?;
     let cfg = crate::sim::SimConfig::training();
     let sim = crate::sim::start((host, port).into(), cfg.clone()).await?;
     println!("{}", sim.base_url());
@@ -111,7 +123,7 @@ async fn simulate(host: std::net::IpAddr, port: u16) -> anyhow::Result<i32> {
         cfg.client_id, cfg.merchant_serial_number
     );
     let _ = std::io::stdout().flush();
-    shutdown_signal().await;
+    stop.wait().await;
     sim.shutdown().await;
     Ok(0)
 }
@@ -122,6 +134,8 @@ async fn charge(
     description: &str,
     timeout: Option<u64>,
 ) -> anyhow::Result<i32> {
+    // Before anything else, so a SIGTERM at any later instant is seen.
+    let stop = StopSignal::install()?;
     let money = Money::parse(amount, Currency::NOK)?;
     let vat = config.free_amount_vat;
     let lifetime = config.vipps.payment_lifetime + config.vipps.expiry_margin;
@@ -148,8 +162,8 @@ async fn charge(
             },
             _ = tokio::time::sleep(Duration::from_millis(300)) => {}
             _ = tokio::time::sleep_until(deadline) => break kiosk.sale(sale.id)?,
-            _ = shutdown_signal() => {
-                eprintln!("Stopped. The sale is safe; run `luka resume` to settle it.");
+            signal = stop.wait() => {
+                eprintln!("Stopped by {signal}. The sale is safe; run `luka resume` to settle it.");
                 break kiosk.sale(sale.id)?;
             }
         }
@@ -166,17 +180,41 @@ async fn charge(
 }
 
 async fn resume(config: Config, timeout: Duration) -> anyhow::Result<i32> {
+    let stop = StopSignal::install()?;
     let store = crate::store::Store::open(&config.store_path)?;
     let open: Vec<SaleRecord> = store.read(|r| r.open_sales())?;
     drop(store);
     let app = App::start(config).await?;
-    let settled = app.kiosk.wait_settled(timeout).await?;
+    let settled = tokio::select! {
+        s = app.kiosk.wait_settled(timeout) => s?,
+        signal = stop.wait() => {
+            eprintln!("Stopped by {signal}; what is not settled yet stays safe for the next start.");
+            false
+        }
+    };
     for sale in &open {
         let s = app.kiosk.sale(sale.id)?;
         println!("{}", outcome_json(&app, &s)?);
     }
     app.shutdown().await;
     Ok(if settled { 0 } else { 1 })
+}
+
+fn backup(config: &Config, to: &std::path::Path) -> anyhow::Result<i32> {
+    let made = crate::store::backup::backup_database(
+        &config.store_path,
+        to,
+        &config.till_id,
+        time::OffsetDateTime::now_utc(),
+    )?;
+    println!("{}", made.path.display());
+    eprintln!(
+        "Backup of {} written and checked ({} bytes, {} pages). Restore: see deploy-pi/README.md.",
+        config.store_path.display(),
+        made.bytes,
+        made.pages
+    );
+    Ok(0)
 }
 
 fn outcome_json(app: &App, sale: &SaleRecord) -> anyhow::Result<serde_json::Value> {
@@ -210,19 +248,4 @@ fn print_qr(target: &str, training: bool) {
     } else {
         eprintln!("Scan with the Vipps or MobilePay app: {target}");
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler cannot fail");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
