@@ -219,7 +219,7 @@ mod tests {
         let db = dir.path().join("luka.db");
         let store = Arc::new(Store::open(&db).unwrap());
         let now = OffsetDateTime::now_utc();
-        let write_one = |s: &Store, i: i64| {
+        let write_one = move |s: &Store, i: i64| {
             s.write(|w| w.journal("test.row", None, serde_json::json!({ "i": i }), now))
                 .unwrap();
         };
