@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::domain::{Cart, Currency, Money, SaleLine};
 use crate::kiosk::KioskEvent;
 use crate::shutdown::StopSignal;
-use crate::store::SaleRecord;
+use crate::store::{SaleRecord, Store};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -150,7 +150,7 @@ async fn charge(
         .unwrap_or(lifetime + Duration::from_secs(120));
     let deadline = tokio::time::Instant::now() + wait;
     let kiosk = app.kiosk.clone();
-    let final_sale = loop {
+    loop {
         tokio::select! {
             ev = events.recv() => match ev {
                 Ok(KioskEvent::QrReady { sale_id, qr_target, expires_at, .. }) if sale_id == sale.id => {
@@ -161,21 +161,23 @@ async fn charge(
                 _ => {}
             },
             _ = tokio::time::sleep(Duration::from_millis(300)) => {}
-            _ = tokio::time::sleep_until(deadline) => break kiosk.sale(sale.id)?,
+            _ = tokio::time::sleep_until(deadline) => break,
             signal = stop.wait() => {
                 eprintln!("Stopped by {signal}. The sale is safe; run `luka resume` to settle it.");
-                break kiosk.sale(sale.id)?;
+                break;
             }
         }
-        let s = kiosk.sale(sale.id)?;
-        if s.status.is_final() {
-            break s;
+        if kiosk.sale(sale.id)?.status.is_final() {
+            break;
         }
-    };
-    let line = outcome_json(&app, &final_sale)?;
-    println!("{line}");
-    let paid = final_sale.status == crate::domain::SaleStatus::Paid;
+    }
+    // Stop first (the item in flight finishes, the stop is journalled, the
+    // WAL is checkpointed), then report the state that stop left behind.
+    let store = app.kiosk.store().clone();
     app.shutdown().await;
+    let final_sale = store.read(|r| r.sale(sale.id))?;
+    println!("{}", outcome_json(&store, &final_sale));
+    let paid = final_sale.status == crate::domain::SaleStatus::Paid;
     Ok(if paid { 0 } else { 1 })
 }
 
@@ -194,7 +196,7 @@ async fn resume(config: Config, timeout: Duration) -> anyhow::Result<i32> {
     };
     for sale in &open {
         let s = app.kiosk.sale(sale.id)?;
-        println!("{}", outcome_json(&app, &s)?);
+        println!("{}", outcome_json(app.kiosk.store(), &s));
     }
     app.shutdown().await;
     Ok(if settled { 0 } else { 1 })
@@ -217,9 +219,9 @@ fn backup(config: &Config, to: &std::path::Path) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn outcome_json(app: &App, sale: &SaleRecord) -> anyhow::Result<serde_json::Value> {
-    let payment = app.kiosk.store().read(|r| r.payment(sale.id)).ok();
-    Ok(json!({
+fn outcome_json(store: &Store, sale: &SaleRecord) -> serde_json::Value {
+    let payment = store.read(|r| r.payment(sale.id)).ok();
+    json!({
         "sale_id": sale.id,
         "reference": sale.reference,
         "state": sale.status.as_str(),
@@ -229,7 +231,7 @@ fn outcome_json(app: &App, sale: &SaleRecord) -> anyhow::Result<serde_json::Valu
         "receipt_no": sale.receipt_no,
         "reason": sale.unpaid_reason.map(|r| r.as_str()),
         "training": sale.training,
-    }))
+    })
 }
 
 fn print_qr(target: &str, training: bool) {

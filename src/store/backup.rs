@@ -2,7 +2,7 @@
 //! keeps selling, with SQLite's backup API, checked before it is given a name.
 //!
 //! Owns the copy and its verification. It must never write to the source
-//! database (it opens it without `CREATE` and only reads) and never leave a
+//! database (it opens it read-only) and never leave a
 //! half-written file under a backup's name: the copy is made as a hidden
 //! `.partial` file, checked with `integrity_check`, synced, then renamed.
 
@@ -125,11 +125,11 @@ pub fn backup_database(
 /// blocked, and a multi-step copy would restart on every commit of a busy
 /// till), then makes the copy a standalone rollback-journal file and checks it.
 fn copy_and_check(source: &Path, partial: &Path) -> Result<i64, BackupError> {
-    // READ_WRITE without CREATE: a wrong path fails instead of making an
-    // empty database, and SQLite may create the `-shm` file WAL readers need.
+    // Read-only: a wrong path fails instead of making an empty database, and
+    // closing this connection never checkpoints into the till's file.
     let src = Connection::open_with_flags(
         source,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| BackupError::Source {
         path: source.to_path_buf(),
@@ -273,6 +273,22 @@ mod tests {
         assert!(leftovers.is_empty());
         // The till's own database is untouched and still fine.
         assert_eq!(store.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn copies_a_database_nobody_has_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("luka.db");
+        let store = Store::open(&db).unwrap();
+        store
+            .write(|w| w.journal("test.row", None, serde_json::json!({}), OffsetDateTime::now_utc()))
+            .unwrap();
+        drop(store);
+        let before = std::fs::read(&db).unwrap();
+        let made =
+            backup_database(&db, dir.path(), "door-2", OffsetDateTime::now_utc()).unwrap();
+        assert_eq!(std::fs::read(&db).unwrap(), before, "the source was written to");
+        assert_eq!(journal_rows(&made.path), journal_rows(&db));
     }
 
     #[test]
