@@ -100,7 +100,9 @@ impl App {
         }
         match store.checkpoint() {
             Ok(()) => tracing::info!("database flushed; stopped cleanly"),
-            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed (the next start recovers it)"),
+            Err(e) => {
+                tracing::warn!(error = %e, "WAL checkpoint failed (the next start recovers it)")
+            }
         }
         if let Some(sim) = self.sim {
             sim.shutdown().await;

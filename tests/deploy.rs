@@ -18,7 +18,9 @@ fn deploy(file: &str) -> PathBuf {
 }
 
 fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed ({}):\n{}\n{}",
@@ -227,11 +229,15 @@ fn udev_rules_grant_lp_only_to_printers_by_vendor_id() {
         if let Some(rest) = r.split("ATTR{idVendor}==\"").nth(1) {
             let id = &rest[..4];
             assert!(
-                id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+                id.chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
                 "{r}"
             );
             // Every vendor is named in a comment (the citation).
-            assert!(text.contains(&format!("# {id} \"")), "no comment names {id}");
+            assert!(
+                text.contains(&format!("# {id} \"")),
+                "no comment names {id}"
+            );
             vendors.push(id.to_string());
         }
     }
@@ -250,7 +256,10 @@ fn the_example_config_parses_and_documents_only_real_keys() {
     let c = luka::config::Config::parse(&text, &path, &|_| None).expect("the example parses");
     assert!(c.is_training(), "the example must start in training mode");
     assert_eq!(c.till_id, "kiosk-1");
-    assert_eq!(c.store_path, PathBuf::from("/var/lib/luka/luka-training.db"));
+    assert_eq!(
+        c.store_path,
+        PathBuf::from("/var/lib/luka/luka-training.db")
+    );
     assert!(c.catalog.get("kaffe").is_some());
     assert!(c.gpio.is_empty());
 
@@ -292,7 +301,11 @@ fn the_example_config_parses_and_documents_only_real_keys() {
         .lines()
         .skip_while(|l| *l != "[gpio]")
         .take_while(|l| !l.starts_with("# ----"))
-        .map(|l| l.strip_prefix("# ").filter(|r| r.contains(" = ")).unwrap_or(l))
+        .map(|l| {
+            l.strip_prefix("# ")
+                .filter(|r| r.contains(" = "))
+                .unwrap_or(l)
+        })
         .collect::<Vec<_>>()
         .join("\n");
     let c = luka::config::Config::parse(&gpio, &path, &|_| None).expect("the GPIO example");

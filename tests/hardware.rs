@@ -110,7 +110,9 @@ async fn the_error_led_follows_connectivity_and_goes_off_at_the_end() {
     tx.send(reach(false)).unwrap();
     let on = log.clone();
     let lit = tokio::task::spawn_blocking(move || {
-        on.wait_until(PATIENCE, |w| w.last().is_some_and(|x| x.pin == ERROR_LED && x.high))
+        on.wait_until(PATIENCE, |w| {
+            w.last().is_some_and(|x| x.pin == ERROR_LED && x.high)
+        })
     })
     .await
     .unwrap();

@@ -97,7 +97,11 @@ async fn sigterm_during_a_vipps_request_finishes_it_and_stops_cleanly() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.signal(), None, "killed by the signal:\n{stderr}");
-    assert_eq!(out.status.code(), Some(1), "not paid, clean exit:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "not paid, clean exit:\n{stderr}"
+    );
     assert!(stderr.contains("Stopped by SIGTERM"), "{stderr}");
 
     // SQLite was flushed: the WAL is gone or empty once luka has exited.

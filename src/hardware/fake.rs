@@ -29,7 +29,11 @@ pub struct PinLog {
 
 impl PinLog {
     pub fn writes(&self) -> Vec<PinWrite> {
-        self.inner.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.inner
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Writes to one pin, in order.

@@ -122,7 +122,11 @@ mod tests {
     #[tokio::test]
     async fn no_pins_means_no_hardware_and_a_closed_button_stream() {
         let mut d = open(&GpioConfig::default()).unwrap();
-        assert!(d.hardware.describe().contains("no pins"), "{}", d.hardware.describe());
+        assert!(
+            d.hardware.describe().contains("no pins"),
+            "{}",
+            d.hardware.describe()
+        );
         d.hardware.paid();
         assert_eq!(d.buttons.recv().await, None);
     }

@@ -83,10 +83,15 @@ impl GpioConfig {
 
     /// Output pins (LEDs, buzzer, relay).
     pub fn outputs(&self) -> Vec<u8> {
-        [self.paid_led, self.error_led, self.buzzer, self.drawer_relay]
-            .into_iter()
-            .flatten()
-            .collect()
+        [
+            self.paid_led,
+            self.error_led,
+            self.buzzer,
+            self.drawer_relay,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     /// Input pins and the button each one is.
@@ -116,7 +121,9 @@ impl GpioConfig {
                 return Err(PinProblem {
                     key: format!("[gpio] {key}"),
                     problem: format!("GPIO {pin} does not exist on the Pi's header"),
-                    fix: format!("use a BCM GPIO number from 0 to {MAX_PIN} (e.g. 17 for header pin 11)"),
+                    fix: format!(
+                        "use a BCM GPIO number from 0 to {MAX_PIN} (e.g. 17 for header pin 11)"
+                    ),
                 });
             }
             if let Some((other, _)) = assigned[..i].iter().find(|(_, p)| p == pin) {

@@ -248,7 +248,10 @@ mod tests {
         let written_meanwhile = writer.join().unwrap();
         assert!(written_meanwhile > 0, "the writer never ran");
         let names: Vec<_> = made.iter().map(|m| m.path.clone()).collect();
-        assert_eq!(names[0].file_name(), Some(backup_file_name("kiosk-1", now).as_ref()));
+        assert_eq!(
+            names[0].file_name(),
+            Some(backup_file_name("kiosk-1", now).as_ref())
+        );
         assert!(names[1].to_string_lossy().ends_with("Z-2.db"), "{names:?}");
         for m in &made {
             let c = Connection::open(&m.path).unwrap();
@@ -281,13 +284,23 @@ mod tests {
         let db = dir.path().join("luka.db");
         let store = Store::open(&db).unwrap();
         store
-            .write(|w| w.journal("test.row", None, serde_json::json!({}), OffsetDateTime::now_utc()))
+            .write(|w| {
+                w.journal(
+                    "test.row",
+                    None,
+                    serde_json::json!({}),
+                    OffsetDateTime::now_utc(),
+                )
+            })
             .unwrap();
         drop(store);
         let before = std::fs::read(&db).unwrap();
-        let made =
-            backup_database(&db, dir.path(), "door-2", OffsetDateTime::now_utc()).unwrap();
-        assert_eq!(std::fs::read(&db).unwrap(), before, "the source was written to");
+        let made = backup_database(&db, dir.path(), "door-2", OffsetDateTime::now_utc()).unwrap();
+        assert_eq!(
+            std::fs::read(&db).unwrap(),
+            before,
+            "the source was written to"
+        );
         assert_eq!(journal_rows(&made.path), journal_rows(&db));
     }
 
