@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::clock::{RandomIds, SystemClock};
 use crate::config::Config;
+use crate::hardware::{Button, Hardware};
 use crate::kiosk::{Kiosk, KioskSettings, Running};
 use crate::payments::vipps::VippsProvider;
 use crate::sim::{SimConfig, SimHandle};
@@ -18,6 +19,11 @@ pub struct App {
     pub running: Running,
     /// The in-process simulator, in training mode.
     pub sim: Option<SimHandle>,
+    /// GPIO outputs (a no-op off the Pi or without `[gpio]` pins), already
+    /// driven by kiosk events: paid pulse, error LED, drawer for cash.
+    pub hardware: Arc<dyn Hardware>,
+    /// Button presses, for the UI to take (`Option::take`) and act on.
+    pub buttons: Option<tokio::sync::mpsc::Receiver<Button>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,11 +82,26 @@ impl App {
             config.vipps.request_timeout,
             settings,
         )?;
+        let devices = match crate::hardware::open(&config.gpio) {
+            Ok(d) => d,
+            // GPIO is a convenience: a till that cannot blink still sells.
+            Err(e) => {
+                tracing::error!(error = %e, "GPIO unavailable; selling without LEDs, buzzer, buttons or drawer relay");
+                crate::hardware::disabled(&e.to_string())
+            }
+        };
+        tokio::spawn(crate::hardware::drive(
+            kiosk.subscribe(),
+            kiosk.store().clone(),
+            devices.hardware.clone(),
+        ));
         Ok(App {
             config,
             kiosk,
             running,
             sim,
+            hardware: devices.hardware,
+            buttons: Some(devices.buttons),
         })
     }
 

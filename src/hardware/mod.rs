@@ -85,10 +85,10 @@ pub enum HardwareError {
 /// a Raspberry Pi: a [`NoHardware`], logged once. On a Pi, a pin that cannot
 /// be had is an error the caller shows (and may choose to sell on without).
 pub fn open(cfg: &GpioConfig) -> Result<Devices, HardwareError> {
-    let (tx, rx) = mpsc::channel(BUTTON_QUEUE);
     if cfg.is_empty() {
-        return Ok(none("no pins set in [gpio]", rx));
+        return Ok(disabled("no pins set in [gpio]"));
     }
+    let (tx, rx) = mpsc::channel(BUTTON_QUEUE);
     match rpi::open(cfg, tx) {
         Ok(hw) => {
             tracing::info!(gpio = %hw.describe(), "GPIO ready");
@@ -97,15 +97,16 @@ pub fn open(cfg: &GpioConfig) -> Result<Devices, HardwareError> {
                 buttons: rx,
             })
         }
-        Err(rpi::OpenError::NotAPi(detail)) => Ok(none(
-            &format!("not a Raspberry Pi: {detail}; the [gpio] pins are ignored"),
-            rx,
-        )),
+        Err(rpi::OpenError::NotAPi(detail)) => Ok(disabled(&format!(
+            "not a Raspberry Pi: {detail}; the [gpio] pins are ignored"
+        ))),
         Err(rpi::OpenError::Failed(e)) => Err(e),
     }
 }
 
-fn none(reason: &str, rx: mpsc::Receiver<Button>) -> Devices {
+/// A [`NoHardware`] and a closed button stream; says why once in the log.
+pub fn disabled(reason: &str) -> Devices {
+    let (_, rx) = mpsc::channel(1);
     tracing::info!("GPIO off: {reason}. LEDs, buzzer, drawer relay and buttons do nothing");
     Devices {
         hardware: Arc::new(NoHardware {
