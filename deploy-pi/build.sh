@@ -34,9 +34,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 
 # --- tools and arm64 libraries ----------------------------------------------
-# The -sys crates of the UI stack link libudev, libinput and xkbcommon; the
-# arm64 builds of their -dev packages install beside the host's (multiarch).
-ARM_DEV=(libudev-dev:arm64 libinput-dev:arm64 libxkbcommon-dev:arm64)
+# The -sys crates of the UI stack link libudev, libinput, xkbcommon and
+# fontconfig/freetype; the arm64 builds of their -dev packages install beside
+# the host's (multiarch). libc6:arm64 is also what qemu runs the result on.
+ARM_DEV=(libc6:arm64 libudev-dev:arm64 libinput-dev:arm64 libxkbcommon-dev:arm64
+         libfontconfig1-dev:arm64)
 HOST=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static file binutils-aarch64-linux-gnu curl)
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   echo "build: adding the arm64 architecture to dpkg"
@@ -60,7 +62,10 @@ export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
 export AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar
 export PKG_CONFIG_ALLOW_CROSS=1
 export PKG_CONFIG_LIBDIR_aarch64_unknown_linux_gnu=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
-export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64-static -L /usr/aarch64-linux-gnu"
+# No `-L /usr/aarch64-linux-gnu`: with the cross toolchain's copy of glibc
+# the first pthread_create hangs under qemu on some hosts; the multiarch
+# libc6:arm64 in / works.
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=qemu-aarch64-static
 
 start=$(date +%s)
 cargo build --release --locked --target "$TARGET"
@@ -80,14 +85,19 @@ echo "build: needs ${glibc/_/ } or newer on the Pi (Raspberry Pi OS Bookworm has
 echo "build: size $(du -h "$BIN" | cut -f1)"
 
 if [ "$SMOKE" -eq 0 ]; then exit 0; fi
-QEMU=(qemu-aarch64-static -L /usr/aarch64-linux-gnu)
+QEMU=(qemu-aarch64-static)
 "${QEMU[@]}" "$BIN" --version
 "${QEMU[@]}" "$BIN" --help >/dev/null && echo "build: --help runs under qemu"
 
 # A whole training sale: in-process simulator, real SQLite, QR, approval on
 # the simulator's phone page, capture, one JSON line.
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+sale=""
+cleanup() {
+  if [ -n "$sale" ]; then kill "$sale" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 BIN_ABS="$(cd "$(dirname "$BIN")" && pwd)/luka"
 printf '[till]\nid = "qemu-smoke"\n\n[store]\npath = "%s/luka.db"\n' "$work" >"$work/luka.toml"
 (
@@ -95,10 +105,11 @@ printf '[till]\nid = "qemu-smoke"\n\n[store]\npath = "%s/luka.db"\n' "$work" >"$
   rc=0
   env -u LUKA_VIPPS_CLIENT_ID -u LUKA_VIPPS_CLIENT_SECRET -u LUKA_VIPPS_SUBSCRIPTION_KEY \
     -u LUKA_VIPPS_MERCHANT_SERIAL_NUMBER \
-    "${QEMU[@]}" "$BIN_ABS" --config "$work/luka.toml" charge 150 --timeout 120 \
+    timeout 300 "${QEMU[@]}" "$BIN_ABS" --config "$work/luka.toml" charge 150 --timeout 120 \
     >"$work/out.json" 2>"$work/err.txt" || rc=$?
   echo "$rc" >"$work/rc"
 ) &
+sale=$!
 phone=""
 for _ in $(seq 1 600); do
   phone="$(grep -o 'http://[^ ]*/phone/[^ ]*' "$work/err.txt" 2>/dev/null | head -1 || true)"
@@ -111,7 +122,8 @@ if [ -z "$phone" ]; then
   exit 1
 fi
 curl -fsS -o /dev/null -X POST "$phone/approve"
-wait
+wait "$sale"
+sale=""
 rc="$(cat "$work/rc")"
 echo "build: charge under qemu: $(cat "$work/out.json")"
 if [ "$rc" -ne 0 ] || ! grep -q '"state":"paid"' "$work/out.json"; then

@@ -2,7 +2,7 @@
 # Installs (or upgrades) Luka on a Raspberry Pi running Raspberry Pi OS Lite
 # (Bookworm, 64-bit). Run as root from a copy of the repository:
 #
-#   sudo ./deploy-pi/install.sh [--binary PATH]
+#   sudo ./deploy-pi/install.sh [--binary PATH | PATH]
 #
 # Safe to run again: it changes only what differs, never overwrites
 # /etc/luka/luka.toml or the secrets, and restarts the till only when the
@@ -39,7 +39,8 @@ while [ $# -gt 0 ]; do
     --root) ROOT="${2:?--root needs a folder}"; shift 2 ;;
     --no-start) START=0; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "install.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+    -*) echo "install.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+    *) BINARY="$1"; shift ;;
   esac
 done
 
