@@ -100,7 +100,8 @@ if [ "$SYSTEM" -eq 1 ]; then
     say "user" "luka created"
   fi
   want="$(IFS=,; echo "${GROUPS_NEEDED[*]}")"
-  have="$(id -nG luka | tr ' ' '\n' | grep -vx luka | sort | paste -sd, -)"
+  # (`|| true`: a new user has no other group, and grep then "fails")
+  have="$(id -nG luka | tr ' ' '\n' | { grep -vx luka || true; } | sort | paste -sd, -)"
   if [ "$have" != "$(echo "$want" | tr ',' '\n' | sort | paste -sd, -)" ]; then
     usermod -G "$want" luka
     say "user" "luka is in exactly: $want"

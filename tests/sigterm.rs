@@ -41,21 +41,24 @@ fn sigterm(child: &tokio::process::Child) {
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
 }
 
-/// Polls the database (a second connection, as `luka backup` would be)
-/// until an outbox item is in flight.
+/// Polls the database (a read-only second connection, as `luka backup`
+/// opens it; `Store::open` would race the till's own first migration) until
+/// an outbox item is in flight.
 async fn wait_in_flight(db: &Path) {
     let give_up = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        if db.exists() {
-            let store = Store::open(db).unwrap();
-            let busy = store
-                .read(|r| r.outbox_backlog())
-                .unwrap()
-                .iter()
-                .any(|i| i.status == OutboxStatus::InFlight);
-            if busy {
-                return;
-            }
+        let busy =
+            rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .and_then(|c| {
+                    c.query_row(
+                        "SELECT count(*) FROM outbox WHERE status = 'in_flight'",
+                        [],
+                        |r| r.get::<_, i64>(0),
+                    )
+                })
+                .is_ok_and(|n| n > 0);
+        if busy {
+            return;
         }
         assert!(
             tokio::time::Instant::now() < give_up,
