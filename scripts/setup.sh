@@ -7,9 +7,10 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # C libraries for -sys crates (udev/input/xkbcommon are for the touchscreen UI
-# backends), xmllint for the SAF-T schema checks, pkg-config to find them.
+# backends), xmllint for the SAF-T schema checks, pkg-config to find them;
+# and for the deploy-pi/ checks: shellcheck, systemd (systemd-analyze).
 PACKAGES=(build-essential pkg-config libudev-dev libinput-dev libxkbcommon-dev
-          libfontconfig1-dev libxml2-utils ca-certificates curl)
+          libfontconfig1-dev libxml2-utils ca-certificates curl shellcheck systemd)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

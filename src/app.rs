@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::clock::{RandomIds, SystemClock};
 use crate::config::Config;
+use crate::hardware::{Button, Hardware};
 use crate::kiosk::{Kiosk, KioskSettings, ReceiptSettings, Running};
 use crate::payments::vipps::VippsProvider;
 use crate::printer::LayoutConfig;
@@ -19,6 +20,11 @@ pub struct App {
     pub running: Running,
     /// The in-process simulator, in training mode.
     pub sim: Option<SimHandle>,
+    /// GPIO outputs (a no-op off the Pi or without `[gpio]` pins), already
+    /// driven by kiosk events: paid pulse, error LED, drawer for cash.
+    pub hardware: Arc<dyn Hardware>,
+    /// Button presses, for the UI to take (`Option::take`) and act on.
+    pub buttons: Option<tokio::sync::mpsc::Receiver<Button>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,16 +90,49 @@ impl App {
             config.vipps.request_timeout,
             settings,
         )?;
+        let devices = match crate::hardware::open(&config.gpio) {
+            Ok(d) => d,
+            // GPIO is a convenience: a till that cannot blink still sells.
+            Err(e) => {
+                tracing::error!(error = %e, "GPIO unavailable; selling without LEDs, buzzer, buttons or drawer relay");
+                crate::hardware::disabled(&e.to_string())
+            }
+        };
+        tokio::spawn(crate::hardware::drive(
+            kiosk.subscribe(),
+            kiosk.store().clone(),
+            devices.hardware.clone(),
+        ));
         Ok(App {
             config,
             kiosk,
             running,
             sim,
+            hardware: devices.hardware,
+            buttons: Some(devices.buttons),
         })
     }
 
+    /// The graceful stop (SIGTERM, window closed): stop claiming outbox work
+    /// and let the items in flight finish, record the stop in the journal,
+    /// then checkpoint the WAL so the database file alone is complete.
     pub async fn shutdown(self) {
         self.running.shutdown().await;
+        let store = self.kiosk.store();
+        let now = time::OffsetDateTime::now_utc();
+        let till = self.config.till_id.clone();
+        if let Err(e) = store.write(|w| {
+            w.journal("app.stop", None, serde_json::json!({ "till": till }), now)
+                .map(|_| ())
+        }) {
+            tracing::warn!(error = %e, "could not record the stop in the journal");
+        }
+        match store.checkpoint() {
+            Ok(()) => tracing::info!("database flushed; stopped cleanly"),
+            Err(e) => {
+                tracing::warn!(error = %e, "WAL checkpoint failed (the next start recovers it)")
+            }
+        }
         if let Some(sim) = self.sim {
             sim.shutdown().await;
         }

@@ -11,7 +11,8 @@ use crate::app::App;
 use crate::config::Config;
 use crate::domain::{Cart, Currency, Money, SaleLine};
 use crate::kiosk::KioskEvent;
-use crate::store::SaleRecord;
+use crate::shutdown::StopSignal;
+use crate::store::{SaleRecord, Store};
 
 mod receipt;
 
@@ -85,6 +86,12 @@ pub enum Command {
         #[arg(long, default_value_t = 30)]
         timeout: u64,
     },
+    /// Copy the database consistently (safe while the till runs), e.g. to a USB stick.
+    Backup {
+        /// Folder to write `<till id>-<UTC time>.db` into (created if missing).
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -134,6 +141,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 None => unreachable!("clap requires --last or --preview"),
             }
         }
+        Some(Command::Backup { to }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            backup(&config, &to)
+        }
         None => {
             eprintln!(
                 "Luka {}: run `luka charge 150` to sell in training mode, or `luka --help`.",
@@ -145,6 +156,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 async fn simulate(host: std::net::IpAddr, port: u16) -> anyhow::Result<i32> {
+    let stop = StopSignal::install()?;
     let cfg = crate::sim::SimConfig::training();
     let sim = crate::sim::start((host, port).into(), cfg.clone()).await?;
     println!("{}", sim.base_url());
@@ -153,7 +165,7 @@ async fn simulate(host: std::net::IpAddr, port: u16) -> anyhow::Result<i32> {
         cfg.client_id, cfg.merchant_serial_number
     );
     let _ = std::io::stdout().flush();
-    shutdown_signal().await;
+    stop.wait().await;
     sim.shutdown().await;
     Ok(0)
 }
@@ -164,6 +176,8 @@ async fn charge(
     description: &str,
     timeout: Option<u64>,
 ) -> anyhow::Result<i32> {
+    // Before anything else, so a SIGTERM at any later instant is seen.
+    let stop = StopSignal::install()?;
     let money = Money::parse(amount, Currency::NOK)?;
     let vat = config.free_amount_vat;
     let lifetime = config.vipps.payment_lifetime + config.vipps.expiry_margin;
@@ -178,7 +192,7 @@ async fn charge(
         .unwrap_or(lifetime + Duration::from_secs(120));
     let deadline = tokio::time::Instant::now() + wait;
     let kiosk = app.kiosk.clone();
-    let final_sale = loop {
+    loop {
         tokio::select! {
             ev = events.recv() => match ev {
                 Ok(KioskEvent::QrReady { sale_id, qr_target, expires_at, .. }) if sale_id == sale.id => {
@@ -189,41 +203,67 @@ async fn charge(
                 _ => {}
             },
             _ = tokio::time::sleep(Duration::from_millis(300)) => {}
-            _ = tokio::time::sleep_until(deadline) => break kiosk.sale(sale.id)?,
-            _ = shutdown_signal() => {
-                eprintln!("Stopped. The sale is safe; run `luka resume` to settle it.");
-                break kiosk.sale(sale.id)?;
+            _ = tokio::time::sleep_until(deadline) => break,
+            signal = stop.wait() => {
+                eprintln!("Stopped by {signal}. The sale is safe; run `luka resume` to settle it.");
+                break;
             }
         }
-        let s = kiosk.sale(sale.id)?;
-        if s.status.is_final() {
-            break s;
+        if kiosk.sale(sale.id)?.status.is_final() {
+            break;
         }
-    };
-    let line = outcome_json(&app, &final_sale)?;
-    println!("{line}");
-    let paid = final_sale.status == crate::domain::SaleStatus::Paid;
+    }
+    // Stop first (the item in flight finishes, the stop is journalled, the
+    // WAL is checkpointed), then report the state that stop left behind.
+    let store = app.kiosk.store().clone();
     app.shutdown().await;
+    let final_sale = store.read(|r| r.sale(sale.id))?;
+    println!("{}", outcome_json(&store, &final_sale));
+    let paid = final_sale.status == crate::domain::SaleStatus::Paid;
     Ok(if paid { 0 } else { 1 })
 }
 
 async fn resume(config: Config, timeout: Duration) -> anyhow::Result<i32> {
+    let stop = StopSignal::install()?;
     let store = crate::store::Store::open(&config.store_path)?;
     let open: Vec<SaleRecord> = store.read(|r| r.open_sales())?;
     drop(store);
     let app = App::start(config).await?;
-    let settled = app.kiosk.wait_settled(timeout).await?;
+    let settled = tokio::select! {
+        s = app.kiosk.wait_settled(timeout) => s?,
+        signal = stop.wait() => {
+            eprintln!("Stopped by {signal}; what is not settled yet stays safe for the next start.");
+            false
+        }
+    };
     for sale in &open {
         let s = app.kiosk.sale(sale.id)?;
-        println!("{}", outcome_json(&app, &s)?);
+        println!("{}", outcome_json(app.kiosk.store(), &s));
     }
     app.shutdown().await;
     Ok(if settled { 0 } else { 1 })
 }
 
-fn outcome_json(app: &App, sale: &SaleRecord) -> anyhow::Result<serde_json::Value> {
-    let payment = app.kiosk.store().read(|r| r.payment(sale.id)).ok();
-    Ok(json!({
+fn backup(config: &Config, to: &std::path::Path) -> anyhow::Result<i32> {
+    let made = crate::store::backup::backup_database(
+        &config.store_path,
+        to,
+        &config.till_id,
+        time::OffsetDateTime::now_utc(),
+    )?;
+    println!("{}", made.path.display());
+    eprintln!(
+        "Backup of {} written and checked ({} bytes, {} pages). Restore: see deploy-pi/README.md.",
+        config.store_path.display(),
+        made.bytes,
+        made.pages
+    );
+    Ok(0)
+}
+
+fn outcome_json(store: &Store, sale: &SaleRecord) -> serde_json::Value {
+    let payment = store.read(|r| r.payment(sale.id)).ok();
+    json!({
         "sale_id": sale.id,
         "reference": sale.reference,
         "state": sale.status.as_str(),
@@ -233,7 +273,7 @@ fn outcome_json(app: &App, sale: &SaleRecord) -> anyhow::Result<serde_json::Valu
         "receipt_no": sale.receipt_no,
         "reason": sale.unpaid_reason.map(|r| r.as_str()),
         "training": sale.training,
-    }))
+    })
 }
 
 fn print_qr(target: &str, training: bool) {
@@ -252,19 +292,4 @@ fn print_qr(target: &str, training: bool) {
     } else {
         eprintln!("Scan with the Vipps or MobilePay app: {target}");
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler cannot fail");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::domain::merchant::validate_org_number;
 use crate::domain::{Catalog, Currency, Merchant, Money, Product, VatCode};
+use crate::hardware::GpioConfig;
 use crate::secret::Secret;
 use crate::vipps::{Credentials, PRODUCTION_BASE_URL, TEST_BASE_URL};
 
@@ -62,6 +63,23 @@ struct RawConfig {
     products: Vec<RawProduct>,
     #[serde(default)]
     printer: Option<printer::RawPrinter>,
+    #[serde(default)]
+    gpio: RawGpio,
+}
+
+/// `[gpio]`: BCM pin numbers (i64 so 300 is reported as a bad pin, not a
+/// TOML type error).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGpio {
+    paid_led: Option<i64>,
+    error_led: Option<i64>,
+    buzzer: Option<i64>,
+    drawer_relay: Option<i64>,
+    button_new_sale: Option<i64>,
+    button_cancel: Option<i64>,
+    pulse_ms: Option<u64>,
+    drawer_pulse_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,6 +155,8 @@ pub struct Config {
     pub catalog: Catalog,
     /// `[printer]`; in training without it, PNG previews next to the database.
     pub printer: PrinterConfig,
+    /// LEDs, buzzer, drawer relay and buttons; empty = no GPIO.
+    pub gpio: GpioConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -254,6 +274,7 @@ impl Config {
             &store_path,
             file,
         )?;
+        let gpio = gpio(&raw.gpio, file)?;
         let catalog = if raw.products.is_empty() {
             Catalog::club_default()
         } else {
@@ -268,6 +289,7 @@ impl Config {
             vipps,
             catalog,
             printer,
+            gpio,
         })
     }
 
@@ -322,6 +344,39 @@ fn merchant(
         vat_registered: raw.vat_registered,
         address: raw.address,
     })
+}
+
+fn gpio(raw: &RawGpio, file: &Path) -> Result<GpioConfig, ConfigError> {
+    let pin = |key: &str, v: Option<i64>| -> Result<Option<u8>, ConfigError> {
+        v.map(|n| {
+            u8::try_from(n).map_err(|_| {
+                err(
+                    file,
+                    &format!("[gpio] {key}"),
+                    format!("{n} is not a GPIO number"),
+                    "use a BCM GPIO number from 0 to 27 (e.g. 17 for header pin 11)",
+                )
+            })
+        })
+        .transpose()
+    };
+    let d = GpioConfig::default();
+    let cfg = GpioConfig {
+        paid_led: pin("paid_led", raw.paid_led)?,
+        error_led: pin("error_led", raw.error_led)?,
+        buzzer: pin("buzzer", raw.buzzer)?,
+        drawer_relay: pin("drawer_relay", raw.drawer_relay)?,
+        button_new_sale: pin("button_new_sale", raw.button_new_sale)?,
+        button_cancel: pin("button_cancel", raw.button_cancel)?,
+        pulse: raw.pulse_ms.map(Duration::from_millis).unwrap_or(d.pulse),
+        drawer_pulse: raw
+            .drawer_pulse_ms
+            .map(Duration::from_millis)
+            .unwrap_or(d.drawer_pulse),
+    };
+    cfg.check()
+        .map_err(|p| err(file, &p.key, p.problem, p.fix))?;
+    Ok(cfg)
 }
 
 fn products(raw: Vec<RawProduct>, file: &Path) -> Result<Catalog, ConfigError> {
@@ -708,6 +763,24 @@ mod tests {
             from_env.vipps.credentials.unwrap().client_secret.expose(),
             "from-env"
         );
+    }
+
+    #[test]
+    fn gpio_pins_are_checked_and_named() {
+        assert!(parse("").unwrap().gpio.is_empty());
+        let c = parse("[gpio]\npaid_led = 17\nbuzzer = 27\nbutton_new_sale = 5\npulse_ms = 250\n")
+            .unwrap();
+        assert_eq!((c.gpio.paid_led, c.gpio.buzzer), (Some(17), Some(27)));
+        assert_eq!(c.gpio.pulse, Duration::from_millis(250));
+        let e = parse("[gpio]\npaid_led = 300\n").unwrap_err();
+        assert_eq!(e.key, "[gpio] paid_led");
+        let e = parse("[gpio]\nerror_led = 28\n").unwrap_err();
+        assert!(e.fix.contains("0 to 27"), "{e}");
+        let e = parse("[gpio]\npaid_led = 17\nbutton_cancel = 17\n").unwrap_err();
+        assert_eq!(e.key, "[gpio] button_cancel");
+        assert!(e.problem.contains("paid_led"), "{e}");
+        let e = parse("[gpio]\nled = 17\n").unwrap_err();
+        assert!(e.problem.contains("led"), "{e}");
     }
 
     #[test]

@@ -12,11 +12,13 @@
 //! | [`payments`] | the payment-provider trait and its implementations (Vipps, cash)       |
 //! | [`printer`]  | receipt layout (pure), ESC/POS + PC865, drivers, PNG preview, printer sim |
 //! | [`kiosk`]    | the service: commands in, events out; runs sales and receipts through it all |
+//! | [`hardware`] | GPIO (rppal): paid LED + buzzer, error LED, drawer relay, buttons; no-op off the Pi |
 //! | [`sim`]      | contract-faithful Vipps simulator for training mode and tests          |
 //! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
 //! | [`cli`]      | the `luka` command line (clap)                                         |
 //! | [`app`]      | wiring: config → store, provider, simulator (training), kiosk          |
 //! | [`clock`]    | time and id sources, passed in so tests are deterministic              |
+//! | [`shutdown`] | SIGTERM/SIGINT latched into one stop signal (graceful stop)            |
 //! | [`secret`]   | a string type that never prints its value                              |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
@@ -27,11 +29,13 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod hardware;
 pub mod kiosk;
 pub mod outbox;
 pub mod payments;
 pub mod printer;
 pub mod secret;
+pub mod shutdown;
 pub mod sim;
 pub mod store;
 pub mod vipps;

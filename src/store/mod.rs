@@ -1,5 +1,5 @@
-//! SQLite: migrations, sales, payments, refunds, the outbox and the journal.
-//! The only module that writes SQL.
+//! SQLite: migrations, sales, payments, refunds, the outbox, the journal
+//! and online backups. The only module that writes SQL.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a commit has reached the disk
 //! before `commit()` returns; a sale is never acknowledged (nor is the network
@@ -12,6 +12,7 @@
 //! milliseconds with the fsync), so briefly blocking a runtime worker is
 //! cheaper than a thread hop per statement. The UI thread never calls here.
 
+pub mod backup;
 mod journal;
 mod outbox;
 mod sales;
@@ -171,6 +172,23 @@ impl Store {
         let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
         let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0))?;
         Ok((mode, sync))
+    }
+
+    /// Copies the WAL into the database file and truncates it, so the `.db`
+    /// file alone holds every commit (clean stop, before a plain file copy).
+    /// Durability never depends on it: committed data is already in the WAL.
+    pub fn checkpoint(&self) -> Result<()> {
+        let conn = self.lock();
+        let (busy, _, _): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        if busy != 0 {
+            return Err(StoreError::Rejected(
+                "another connection is reading; the checkpoint will happen later".into(),
+            ));
+        }
+        Ok(())
     }
 
     pub fn integrity_check(&self) -> Result<String> {
