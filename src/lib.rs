@@ -18,6 +18,8 @@
 //! | [`app`]      | wiring: config → store, provider, simulator (training), kiosk          |
 //! | [`clock`]    | time and id sources, passed in so tests are deterministic              |
 //! | [`secret`]   | a string type that never prints its value                              |
+//! | [`pin`]      | the organizer PIN: Argon2 hash and the lockout rule                    |
+//! | [`ui`]       | the Slint bridge (the only module that imports Slint); `.slint` in `ui/` |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
@@ -30,8 +32,10 @@ pub mod domain;
 pub mod kiosk;
 pub mod outbox;
 pub mod payments;
+pub mod pin;
 pub mod printer;
 pub mod secret;
 pub mod sim;
 pub mod store;
+pub mod ui;
 pub mod vipps;

@@ -434,6 +434,28 @@ impl Kiosk {
         Ok(id)
     }
 
+    /// The organizer's "try again now": stopped items go back to the queue
+    /// and waiting ones are due at once. Returns how many were touched.
+    pub fn retry_backlog(&self) -> Result<usize, KioskError> {
+        let now = self.inner.clock.now();
+        let n = self.inner.store.write(|w| {
+            let mut n = 0;
+            for item in w.reader().outbox_backlog()? {
+                match item.status {
+                    crate::store::OutboxStatus::Failed => {
+                        w.outbox_retry_failed(item.id, now)?;
+                        n += 1;
+                    }
+                    crate::store::OutboxStatus::Pending => n += usize::from(w.outbox_due_now(item.id, now)?),
+                    _ => {}
+                }
+            }
+            Ok(n)
+        })?;
+        self.inner.wake.notify_one();
+        Ok(n)
+    }
+
     pub fn sale(&self, sale_id: i64) -> Result<SaleRecord, KioskError> {
         Ok(self.inner.store.read(|r| r.sale(sale_id))?)
     }

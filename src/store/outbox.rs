@@ -194,6 +194,17 @@ impl Writer<'_> {
         )
     }
 
+    /// The organizer's "try again now" on an item waiting out its backoff.
+    pub fn outbox_due_now(&mut self, id: i64, now: OffsetDateTime) -> Result<bool> {
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let changed = self.conn().execute(
+            "UPDATE outbox SET next_attempt_at = ?1, updated_at = ?2 \
+             WHERE id = ?3 AND status = 'pending' AND next_attempt_at > ?1",
+            params![now_ms, rfc3339(now), id],
+        )?;
+        Ok(changed == 1)
+    }
+
     /// At start-up: items a crash left in flight go back to the queue with
     /// their attempt count and the reason.
     pub fn requeue_in_flight(&mut self, reason: &str, now: OffsetDateTime) -> Result<usize> {
