@@ -747,13 +747,29 @@ mod tests {
         let c = parse(&format!("{M}{creds}")).unwrap();
         assert!(c.ui.pin_hash.is_some());
         assert_eq!(parse("").unwrap().ui.language, Language::Nb);
-        assert!(parse("").unwrap().ui.pin_hash.is_none(), "training uses the training PIN");
-        assert_eq!(parse("[ui]\nlanguage = \"en\"").unwrap().ui.language, Language::En);
-        assert_eq!(parse("[ui]\nlanguage = \"de\"").unwrap_err().key, "[ui] language");
-        assert_eq!(parse("[ui]\nresult_seconds = 0").unwrap_err().key, "[ui] result_seconds");
-        let t = parse("[training]\nlisten = \"127.0.0.1:0\"\nphone_host = \"192.168.1.20\"").unwrap();
+        assert!(
+            parse("").unwrap().ui.pin_hash.is_none(),
+            "training uses the training PIN"
+        );
+        assert_eq!(
+            parse("[ui]\nlanguage = \"en\"").unwrap().ui.language,
+            Language::En
+        );
+        assert_eq!(
+            parse("[ui]\nlanguage = \"de\"").unwrap_err().key,
+            "[ui] language"
+        );
+        assert_eq!(
+            parse("[ui]\nresult_seconds = 0").unwrap_err().key,
+            "[ui] result_seconds"
+        );
+        let t =
+            parse("[training]\nlisten = \"127.0.0.1:0\"\nphone_host = \"192.168.1.20\"").unwrap();
         assert_eq!(t.training.phone_host.as_deref(), Some("192.168.1.20"));
-        assert_eq!(parse("[training]\nlisten = \"nowhere\"").unwrap_err().key, "[training] listen");
+        assert_eq!(
+            parse("[training]\nlisten = \"nowhere\"").unwrap_err().key,
+            "[training] listen"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// The PIN used in training mode when `[ui] pin_hash` is not set.
 pub const TRAINING_PIN: &str = "1234";
@@ -25,8 +25,7 @@ impl std::fmt::Debug for PinHash {
 impl PinHash {
     /// Parses a hash as written by `luka pin-hash`.
     pub fn parse(phc: &str) -> Result<PinHash, String> {
-        PasswordHash::new(phc.trim())
-            .map_err(|e| format!("not an Argon2 hash ({e})"))?;
+        PasswordHash::new(phc.trim()).map_err(|e| format!("not an Argon2 hash ({e})"))?;
         Ok(PinHash(phc.trim().to_string()))
     }
 
@@ -43,8 +42,11 @@ impl PinHash {
     }
 
     pub fn verify(&self, pin: &str) -> bool {
-        PasswordHash::new(&self.0)
-            .is_ok_and(|h| Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
+        PasswordHash::new(&self.0).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(pin.as_bytes(), &h)
+                .is_ok()
+        })
     }
 
     pub fn as_str(&self) -> &str {

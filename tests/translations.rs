@@ -25,7 +25,8 @@ fn tr_strings(dir: &Path, out: &mut Vec<(String, String)>) {
 
 fn po_entries(text: &str) -> HashMap<String, String> {
     let unquote = |s: &str| {
-        serde_json::from_str::<String>(s.trim()).unwrap_or_else(|e| panic!("bad .po string {s}: {e}"))
+        serde_json::from_str::<String>(s.trim())
+            .unwrap_or_else(|e| panic!("bad .po string {s}: {e}"))
     };
     let mut map = HashMap::new();
     let mut id = None;
@@ -46,7 +47,11 @@ fn every_ui_string_has_an_english_translation() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut strings = Vec::new();
     tr_strings(&root.join("ui"), &mut strings);
-    assert!(strings.len() > 50, "found only {} @tr strings", strings.len());
+    assert!(
+        strings.len() > 50,
+        "found only {} @tr strings",
+        strings.len()
+    );
     let po = std::fs::read_to_string(root.join("ui/translations/en/LC_MESSAGES/luka.po")).unwrap();
     let en = po_entries(&po);
     let mut missing = Vec::new();
@@ -60,5 +65,9 @@ fn every_ui_string_has_an_english_translation() {
             _ => {}
         }
     }
-    assert!(missing.is_empty(), "add these to luka.po:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "add these to luka.po:\n{}",
+        missing.join("\n")
+    );
 }

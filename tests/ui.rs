@@ -39,7 +39,11 @@ async fn complete_sale(t: &T) {
     t.tap("Voksen");
     t.tap("Voksen");
     t.tap("Vaffel");
-    assert_eq!(t.sale().get_cart().row_count(), 2, "two lines: Voksen ×2, Vaffel");
+    assert_eq!(
+        t.sale().get_cart().row_count(),
+        2,
+        "two lines: Voksen ×2, Vaffel"
+    );
     t.tap("Beløp");
     for k in ["1", "4", "9", ",", "5", "0"] {
         t.tap(k);
@@ -64,10 +68,17 @@ async fn complete_sale(t: &T) {
     t.wait("Betalt", || t.find("Betalt").is_some()).await;
     assert_eq!(t.value("Detaljer"), "Kvittering nr. 1");
     let p = sim.payment(&reference).unwrap();
-    assert_eq!(p.aggregate.captured_amount.value, 47_450, "captured once, in full");
+    assert_eq!(
+        p.aggregate.captured_amount.value, 47_450,
+        "captured once, in full"
+    );
     t.tap("Neste kunde");
     assert_eq!(t.page(), Page::Sale);
-    assert_eq!(t.sale().get_cart().row_count(), 0, "a paid sale empties the cart");
+    assert_eq!(
+        t.sale().get_cart().row_count(),
+        0,
+        "a paid sale empties the cart"
+    );
 }
 
 async fn cancel(t: &T) {
@@ -78,15 +89,26 @@ async fn cancel(t: &T) {
         .await;
     let reference = t.pay().get_reference().to_string();
     t.tap("Avbryt");
-    t.wait("Ikke betalt", || t.find("Ikke betalt").is_some()).await;
-    assert_eq!(t.value("Detaljer"), "Salget ble avbrutt. Ingen penger er trukket.");
+    t.wait("Ikke betalt", || t.find("Ikke betalt").is_some())
+        .await;
+    assert_eq!(
+        t.value("Detaljer"),
+        "Salget ble avbrutt. Ingen penger er trukket."
+    );
     let sim = t.app.sim.as_ref().unwrap();
     let p = sim.payment(&reference).unwrap();
     assert_eq!(p.aggregate.captured_amount.value, 0);
-    assert_eq!(p.aggregate.authorized_amount.value, 0, "nothing stays reserved");
+    assert_eq!(
+        p.aggregate.authorized_amount.value, 0,
+        "nothing stays reserved"
+    );
     t.tap("Neste kunde");
-    assert_eq!(t.sale().get_cart().row_count(), 1, "the cart survives a cancelled sale");
-    t.tap("Fjern Barn");
+    assert_eq!(
+        t.sale().get_cart().row_count(),
+        1,
+        "the cart survives a cancelled sale"
+    );
+    t.tap("Færre Barn");
     assert_eq!(t.sale().get_cart().row_count(), 0);
 }
 
@@ -100,7 +122,11 @@ async fn cash_sale(t: &T) {
     t.tap("Fullfør kontantsalg");
     t.wait("Betalt", || t.find("Betalt").is_some()).await;
     assert_eq!(t.result().get_extra(), "Vekslepenger: kr 440,00");
-    assert_eq!(t.value("Detaljer"), "Kvittering nr. 2", "receipt numbers run on");
+    assert_eq!(
+        t.value("Detaljer"),
+        "Kvittering nr. 2",
+        "receipt numbers run on"
+    );
     t.tap("Neste kunde");
 }
 
@@ -125,9 +151,15 @@ async fn refund(t: &T) {
     t.wait("the sales list", || t.find("Refunder salg 1").is_some())
         .await;
     t.tap("Refunder salg 1");
-    t.wait("the refund dialog", || t.find("Beløp å refundere").is_some())
-        .await;
-    assert_eq!(t.value("Beløp å refundere"), "474,50", "the full amount is offered");
+    t.wait("the refund dialog", || {
+        t.find("Beløp å refundere").is_some()
+    })
+    .await;
+    assert_eq!(
+        t.value("Beløp å refundere"),
+        "474,50",
+        "the full amount is offered"
+    );
     for _ in 0..6 {
         t.tap("Slett siffer");
     }
@@ -162,21 +194,31 @@ async fn refund(t: &T) {
 async fn lockout(t: &T) {
     for attempt in 1..=3 {
         enter_organizer(t, "9999").await;
-        t.wait("the PIN check", || !t.ui.window.global::<PinAdapter>().get_checking())
-            .await;
-        assert_eq!(t.page(), Page::Pin, "attempt {attempt} must not open the screen");
+        t.wait("the PIN check", || {
+            !t.ui.window.global::<PinAdapter>().get_checking()
+        })
+        .await;
+        assert_eq!(
+            t.page(),
+            Page::Pin,
+            "attempt {attempt} must not open the screen"
+        );
         if attempt < 3 {
             assert_eq!(t.value("Melding"), "Feil PIN-kode.");
             t.tap("Tilbake til salg");
         }
     }
     assert!(
-        t.value("Melding").starts_with("For mange feil. Prøv igjen om"),
+        t.value("Melding")
+            .starts_with("For mange feil. Prøv igjen om"),
         "{}",
         t.value("Melding")
     );
     // Locked: the keypad refuses even the right PIN.
-    assert_eq!(t.find("1").and_then(|e| e.accessible_enabled()), Some(false));
+    assert_eq!(
+        t.find("1").and_then(|e| e.accessible_enabled()),
+        Some(false)
+    );
     t.tap("1");
     assert_eq!(t.ui.window.global::<PinAdapter>().get_digits(), 0);
     t.tap("Tilbake til salg");
@@ -195,8 +237,10 @@ async fn english(t: &T) {
     })
     .await;
     t.tap("Close");
-    t.wait("the sale page in English", || t.find("Pay with Vipps").is_some())
-        .await;
+    t.wait("the sale page in English", || {
+        t.find("Pay with Vipps").is_some()
+    })
+    .await;
     t.tap("Organizer");
     for d in ["1", "2", "3", "4", "OK"] {
         t.tap(d);
@@ -208,4 +252,3 @@ async fn english(t: &T) {
     t.tap_eventually("Lukk").await;
     assert!(t.find("Betal med Vipps").is_some());
 }
-

@@ -19,6 +19,11 @@ fn main() {
 }
 
 async fn screenshots(t: &T) {
+    // Repeaters are filled when the window is laid out: give it a size first.
+    t.ui.window
+        .window()
+        .set_size(slint::PhysicalSize::new(800, 480));
+    t.snapshot();
     // A real sale up to its QR, read back off the screen.
     t.tap("Voksen");
     t.tap("Kaffe");
@@ -28,7 +33,9 @@ async fn screenshots(t: &T) {
     let reference = t.pay().get_reference().to_string();
     let sim = t.app.sim.as_ref().unwrap();
     for (w, h) in [(800, 480), (1024, 600), (1280, 800)] {
-        t.ui.window.window().set_size(slint::PhysicalSize::new(w, h));
+        t.ui.window
+            .window()
+            .set_size(slint::PhysicalSize::new(w, h));
         let decoded = t.decode_qr();
         assert_eq!(Some(decoded), sim.phone_url(&reference), "QR at {w}x{h}");
         t.shoot_at("pay", w, h);
@@ -37,7 +44,9 @@ async fn screenshots(t: &T) {
     t.wait("Betalt", || t.find("Betalt").is_some()).await;
     let state = t.ui.window.global::<AppState>();
     for (w, h) in [(800, 480), (1024, 600), (1280, 800)] {
-        t.ui.window.window().set_size(slint::PhysicalSize::new(w, h));
+        t.ui.window
+            .window()
+            .set_size(slint::PhysicalSize::new(w, h));
         state.set_page(Page::Result);
         t.shoot_at("result-paid", w, h);
         state.set_page(Page::Sale);
@@ -63,6 +72,7 @@ async fn screenshots(t: &T) {
         t.shoot_at("pin", w, h);
         state.set_page(Page::Organizer);
         let o = t.ui.window.global::<OrganizerAdapter>();
+        o.set_tab(0);
         o.invoke_refresh();
         t.wait("today's figures", || {
             t.find_value("Omsetning i dag").as_deref() == Some("kr 180,00")
@@ -74,8 +84,10 @@ async fn screenshots(t: &T) {
             .await;
         t.shoot_at("organizer-sales", w, h);
         t.tap("Refunder salg 1");
-        t.wait("the refund dialog", || t.find("Beløp å refundere").is_some())
-            .await;
+        t.wait("the refund dialog", || {
+            t.find("Beløp å refundere").is_some()
+        })
+        .await;
         t.shoot_at("organizer-refund", w, h);
         t.tap("Avbryt");
         t.tap("Kø");

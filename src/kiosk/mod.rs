@@ -446,7 +446,9 @@ impl Kiosk {
                         w.outbox_retry_failed(item.id, now)?;
                         n += 1;
                     }
-                    crate::store::OutboxStatus::Pending => n += usize::from(w.outbox_due_now(item.id, now)?),
+                    crate::store::OutboxStatus::Pending => {
+                        n += usize::from(w.outbox_due_now(item.id, now)?)
+                    }
                     _ => {}
                 }
             }

@@ -155,7 +155,12 @@ pub fn view(sales: &[DaySale], backlog: &[(OutboxItem, String)], lang: Language)
     if open > 0 {
         counts.push((t(lang, "Pågår", "In progress"), open.to_string()));
     }
-    let max_hour = per_hour.values().map(|m| m.minor()).max().unwrap_or(0).max(1);
+    let max_hour = per_hour
+        .values()
+        .map(|m| m.minor())
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let hours = match (per_hour.keys().next(), per_hour.keys().last()) {
         (Some(&first), Some(&last)) => (first..=last).collect::<Vec<_>>(),
         _ => Vec::new(),
@@ -183,7 +188,10 @@ pub fn view(sales: &[DaySale], backlog: &[(OutboxItem, String)], lang: Language)
             })
             .collect(),
         sales: sales.iter().take(MAX_ROWS).map(|d| row(d, lang)).collect(),
-        backlog: backlog.iter().map(|(i, r)| backlog_row(i, r, lang)).collect(),
+        backlog: backlog
+            .iter()
+            .map(|(i, r)| backlog_row(i, r, lang))
+            .collect(),
     }
 }
 
@@ -205,7 +213,11 @@ fn row(d: &DaySale, lang: Language) -> SaleRowView {
             Language::En => format!("Partly refunded ({})", Money::new(r, s.total.currency())),
         },
         (SaleStatus::Unpaid, _) => match s.unpaid_reason {
-            Some(reason) => format!("{} – {}", text.status(SaleStatus::Unpaid), short(reason, lang)),
+            Some(reason) => format!(
+                "{} – {}",
+                text.status(SaleStatus::Unpaid),
+                short(reason, lang)
+            ),
             None => text.status(SaleStatus::Unpaid),
         },
         (other, _) => text.status(other),
@@ -273,7 +285,13 @@ mod tests {
     use crate::domain::{Currency, VatCode};
     use time::macros::datetime;
 
-    fn sale(id: i64, status: SaleStatus, method: PaymentMethod, total: i64, hour: u8) -> SaleRecord {
+    fn sale(
+        id: i64,
+        status: SaleStatus,
+        method: PaymentMethod,
+        total: i64,
+        hour: u8,
+    ) -> SaleRecord {
         let at = datetime!(2026-11-21 00:00 UTC).replace_hour(hour).unwrap();
         SaleRecord {
             id,
@@ -345,9 +363,19 @@ mod tests {
                 ("Vipps".into(), "kr 330,00".into())
             ]
         );
-        assert!(v.per_product.contains(&("Vaffel".into(), "2 × · kr 60,00".into())));
-        assert!(!v.per_product.iter().any(|(n, _)| n == "Barn"), "unpaid sales sell nothing");
-        let hours: Vec<_> = v.per_hour.iter().map(|h| (h.hour.as_str(), h.fraction)).collect();
+        assert!(
+            v.per_product
+                .contains(&("Vaffel".into(), "2 × · kr 60,00".into()))
+        );
+        assert!(
+            !v.per_product.iter().any(|(n, _)| n == "Barn"),
+            "unpaid sales sell nothing"
+        );
+        let hours: Vec<_> = v
+            .per_hour
+            .iter()
+            .map(|h| (h.hour.as_str(), h.fraction))
+            .collect();
         assert_eq!(hours.len(), 3, "12, 13 (empty) and 14: {hours:?}");
         assert_eq!(hours[0].1, 1.0);
         assert_eq!(hours[1].1, 0.0);

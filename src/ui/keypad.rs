@@ -13,23 +13,19 @@ pub fn amount(text: &str, key: &str) -> String {
         "back" => {
             out.pop();
         }
-        "," | "." => {
-            if !out.contains(',') {
-                if out.is_empty() {
-                    out.push('0');
-                }
-                out.push(',');
+        "," | "." if !out.contains(',') => {
+            if out.is_empty() {
+                out.push('0');
             }
+            out.push(',');
         }
-        d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() => {
-            match out.split_once(',') {
-                Some((_, decimals)) if decimals.len() >= 2 => {}
-                Some(_) => out.push_str(d),
-                None if out == "0" => out = d.to_string(),
-                None if out.len() >= MAX_WHOLE_DIGITS => {}
-                None => out.push_str(d),
-            }
-        }
+        d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() => match out.split_once(',') {
+            Some((_, decimals)) if decimals.len() >= 2 => {}
+            Some(_) => out.push_str(d),
+            None if out == "0" => out = d.to_string(),
+            None if out.len() >= MAX_WHOLE_DIGITS => {}
+            None => out.push_str(d),
+        },
         _ => {}
     }
     out
@@ -42,9 +38,7 @@ pub fn pin(text: &str, key: &str) -> String {
         "back" => {
             out.pop();
         }
-        d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() && out.len() < 12 => {
-            out.push_str(d)
-        }
+        d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() && out.len() < 12 => out.push_str(d),
         _ => {}
     }
     out

@@ -94,7 +94,6 @@ pub(crate) struct State {
     pub pin_entry: String,
     pub lockout: Lockout,
     pub refund: Option<organizer::RefundDraft>,
-    pub count_text: String,
 }
 
 /// Everything a callback needs, cheap to clone and `Send`.

@@ -25,7 +25,8 @@ pub(crate) struct RefundDraft {
 }
 
 pub const REFUND_REASONS_NB: [&str; 4] = ["Feil vare", "Kunden angret", "Dobbeltbetaling", "Annet"];
-pub const REFUND_REASONS_EN: [&str; 4] = ["Wrong item", "Customer changed mind", "Paid twice", "Other"];
+pub const REFUND_REASONS_EN: [&str; 4] =
+    ["Wrong item", "Customer changed mind", "Paid twice", "Other"];
 
 pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     let p = w.global::<PinAdapter>();
@@ -49,7 +50,16 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     o.on_close(move || {
         let Some(w) = c.weak.upgrade() else { return };
         c.background(
-            |k| k.store().write(|w| w.journal("operator.logout", None, json!({"operator": "organizer"}), time::OffsetDateTime::now_utc())),
+            |k| {
+                k.store().write(|w| {
+                    w.journal(
+                        "operator.logout",
+                        None,
+                        json!({"operator": "organizer"}),
+                        time::OffsetDateTime::now_utc(),
+                    )
+                })
+            },
             |_, _, r| {
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "cannot journal the organizer's logout");
@@ -79,9 +89,11 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
         let lang = Language::parse(&code).unwrap_or_default();
         c.state().lang = lang;
         super::select_language(lang);
-        w.global::<OrganizerAdapter>().set_language(lang.code().into());
+        w.global::<OrganizerAdapter>()
+            .set_language(lang.code().into());
         let t = c.text();
-        w.global::<super::StatusAdapter>().set_vipps_text(t.vipps_chip(c.state().vipps_reachable).into());
+        w.global::<super::StatusAdapter>()
+            .set_vipps_text(t.vipps_chip(c.state().vipps_reachable).into());
         super::sale::refresh(&w, &c);
         refresh(&c);
     });
@@ -149,7 +161,10 @@ fn pin_key(w: &AppWindow, c: &Ctx, key: &str) {
     }
     let (entry, attempt) = {
         let mut s = c.state();
-        (std::mem::take(&mut s.pin_entry), s.lockout.check(Instant::now()))
+        (
+            std::mem::take(&mut s.pin_entry),
+            s.lockout.check(Instant::now()),
+        )
     };
     p.set_digits(0);
     if let Attempt::Locked(_) = attempt {
@@ -164,7 +179,11 @@ fn pin_key(w: &AppWindow, c: &Ctx, key: &str) {
                 None => entry == TRAINING_PIN,
             };
             let now = time::OffsetDateTime::now_utc();
-            let kind = if ok { "operator.login" } else { "operator.login_failed" };
+            let kind = if ok {
+                "operator.login"
+            } else {
+                "operator.login_failed"
+            };
             let _ = k
                 .store()
                 .write(|w| w.journal(kind, None, json!({"operator": "organizer"}), now));
@@ -328,7 +347,9 @@ fn open_refund(c: &Ctx, sale_id: i64) {
 }
 
 fn confirm_refund(w: &AppWindow, c: &Ctx) {
-    let Some(draft) = c.state().refund.clone() else { return };
+    let Some(draft) = c.state().refund.clone() else {
+        return;
+    };
     let t = c.text();
     let a = w.global::<RefundAdapter>();
     let amount = match Money::parse(draft.text.trim_end_matches(','), Currency::NOK) {

@@ -14,7 +14,9 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     let c = ctx.clone();
     a.on_cancel(move || {
         let Some(w) = c.weak.upgrade() else { return };
-        let Some(id) = c.state().sale.as_ref().map(|s| s.id) else { return };
+        let Some(id) = c.state().sale.as_ref().map(|s| s.id) else {
+            return;
+        };
         w.global::<PayAdapter>().set_can_cancel(false);
         c.background(
             move |k| k.cancel_sale(id),
@@ -165,8 +167,17 @@ mod tests {
     #[test]
     fn countdown_counts_down_and_stops_at_zero() {
         let exp = datetime!(2026-11-21 12:10:00 UTC);
-        assert_eq!(super::countdown(exp, datetime!(2026-11-21 12:00:00 UTC)), "10:00");
-        assert_eq!(super::countdown(exp, datetime!(2026-11-21 12:09:01 UTC)), "0:59");
-        assert_eq!(super::countdown(exp, datetime!(2026-11-21 12:11:00 UTC)), "0:00");
+        assert_eq!(
+            super::countdown(exp, datetime!(2026-11-21 12:00:00 UTC)),
+            "10:00"
+        );
+        assert_eq!(
+            super::countdown(exp, datetime!(2026-11-21 12:09:01 UTC)),
+            "0:59"
+        );
+        assert_eq!(
+            super::countdown(exp, datetime!(2026-11-21 12:11:00 UTC)),
+            "0:00"
+        );
     }
 }

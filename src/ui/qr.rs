@@ -46,6 +46,10 @@ mod tests {
         let at = |x: u32, y: u32| buf.as_slice()[(y * side + x) as usize];
         assert_eq!(at(0, 0), Rgb8Pixel::new(255, 255, 255), "quiet zone");
         let finder = QUIET * SCALE + 1;
-        assert_eq!(at(finder, finder), Rgb8Pixel::new(0, 0, 0), "finder pattern corner");
+        assert_eq!(
+            at(finder, finder),
+            Rgb8Pixel::new(0, 0, 0),
+            "finder pattern corner"
+        );
     }
 }

@@ -54,12 +54,6 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     let c = ctx.clone();
     a.on_decrement(move |i| change_quantity(&c, i, -1));
     let c = ctx.clone();
-    a.on_remove(move |i| {
-        let Some(w) = c.weak.upgrade() else { return };
-        let _ = c.state().cart.remove(i as usize);
-        refresh(&w, &c);
-    });
-    let c = ctx.clone();
     a.on_clear(move || {
         let Some(w) = c.weak.upgrade() else { return };
         c.state().cart.clear();
@@ -128,7 +122,11 @@ pub(super) fn refresh(w: &AppWindow, c: &Ctx) {
             name: l.name.as_str().into(),
             quantity: l.quantity as i32,
             unit: l.unit_price.format_plain().into(),
-            amount: l.amount().map(|m| m.format_plain()).unwrap_or_default().into(),
+            amount: l
+                .amount()
+                .map(|m| m.format_plain())
+                .unwrap_or_default()
+                .into(),
         })
         .collect();
     let a = w.global::<SaleAdapter>();

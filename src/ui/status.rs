@@ -77,7 +77,10 @@ pub(super) fn pump_events(ctx: &Ctx) {
             match rx.recv().await {
                 Ok(ev) => {
                     let c2 = c.clone();
-                    if c.weak.upgrade_in_event_loop(move |w| apply(&w, &c2, ev)).is_err() {
+                    if c.weak
+                        .upgrade_in_event_loop(move |w| apply(&w, &c2, ev))
+                        .is_err()
+                    {
                         break;
                     }
                 }

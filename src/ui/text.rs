@@ -93,7 +93,10 @@ impl Text {
     }
 
     pub fn zero_amount(self) -> String {
-        self.pick("Beløpet må være større enn 0.", "The amount must be above 0.")
+        self.pick(
+            "Beløpet må være større enn 0.",
+            "The amount must be above 0.",
+        )
     }
 
     pub fn wrong_pin(self) -> String {

@@ -94,9 +94,8 @@ impl T {
     }
 
     pub fn value(&self, label: &str) -> String {
-        self.find_value(label).unwrap_or_else(|| {
-            panic!("no value labelled {label:?} on page {:?}", self.page())
-        })
+        self.find_value(label)
+            .unwrap_or_else(|| panic!("no value labelled {label:?} on page {:?}", self.page()))
     }
 
     pub fn tap(&self, label: &str) {
@@ -145,7 +144,11 @@ impl T {
         let img = self.snapshot();
         assert_eq!((img.width(), img.height()), (w, h), "{name}");
         let colours: std::collections::HashSet<[u8; 4]> = img.pixels().map(|p| p.0).collect();
-        assert!(colours.len() > 8, "{name} at {w}x{h} looks empty ({} colours)", colours.len());
+        assert!(
+            colours.len() > 8,
+            "{name} at {w}x{h} looks empty ({} colours)",
+            colours.len()
+        );
         for dir in &self.shots {
             img.save(dir.join(format!("{name}-{w}x{h}.png"))).unwrap();
         }
