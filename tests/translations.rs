@@ -33,10 +33,10 @@ fn po_entries(text: &str) -> HashMap<String, String> {
     for line in text.lines() {
         if let Some(s) = line.strip_prefix("msgid ") {
             id = Some(unquote(s));
-        } else if let Some(s) = line.strip_prefix("msgstr ") {
-            if let Some(k) = id.take() {
-                map.insert(k, unquote(s));
-            }
+        } else if let Some(s) = line.strip_prefix("msgstr ")
+            && let Some(k) = id.take()
+        {
+            map.insert(k, unquote(s));
         }
     }
     map
