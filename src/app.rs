@@ -46,9 +46,16 @@ impl App {
     pub async fn start(config: Config) -> Result<App, AppError> {
         let store = Arc::new(Store::open(&config.store_path)?);
         let (base_url, creds, sim) = if config.is_training() {
-            let sim_cfg = SimConfig::training();
+            let mut sim_cfg = SimConfig::training();
             let creds = training_credentials(&sim_cfg);
-            let listen: SocketAddr = ([127, 0, 0, 1], 0).into();
+            let listen: SocketAddr = config.training.listen;
+            sim_cfg.public_host = Some(
+                config
+                    .training
+                    .phone_host
+                    .clone()
+                    .unwrap_or_else(|| phone_host(listen)),
+            );
             let sim = crate::sim::start(listen, sim_cfg)
                 .await
                 .map_err(AppError::Sim)?;
@@ -172,6 +179,29 @@ pub fn receipt_settings(config: &Config) -> ReceiptSettings {
         merchant: config.merchant.clone(),
         footer: p.footer.clone(),
     }
+}
+
+/// The address a phone on the same network uses to reach the training
+/// simulator: loopback when it only listens there, else this machine's LAN
+/// address. Found by "connecting" a UDP socket, which picks the outgoing
+/// interface without sending a packet.
+fn phone_host(listen: SocketAddr) -> String {
+    if listen.ip().is_loopback() {
+        return listen.ip().to_string();
+    }
+    if !listen.ip().is_unspecified() {
+        return listen.ip().to_string();
+    }
+    std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| {
+            s.connect("192.0.2.1:9")?; // TEST-NET-1: never routed, nothing is sent
+            s.local_addr()
+        })
+        .map(|a| a.ip())
+        .ok()
+        .filter(|ip| !ip.is_unspecified())
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "127.0.0.1".into())
 }
 
 pub fn training_credentials(sim: &SimConfig) -> Credentials {

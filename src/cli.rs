@@ -57,6 +57,8 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         latency_payments: usize,
     },
+    /// Hash an organizer PIN for `[ui] pin_hash` (reads the PIN from standard input).
+    PinHash,
     /// Settle every unfinished sale and outbox item from an earlier run, then exit.
     Resume {
         #[arg(long, default_value_t = 900)]
@@ -145,14 +147,27 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let config = Config::load(cli.config.as_deref())?;
             backup(&config, &to)
         }
+        Some(Command::PinHash) => pin_hash(),
         None => {
-            eprintln!(
-                "Luka {}: run `luka charge 150` to sell in training mode, or `luka --help`.",
-                env!("CARGO_PKG_VERSION")
-            );
-            Ok(2)
+            drop(rt);
+            let config = Config::load(cli.config.as_deref())?;
+            crate::ui::run(config)
         }
     }
+}
+
+fn pin_hash() -> anyhow::Result<i32> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprint!("Organizer PIN (4–12 digits): ");
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let hash = crate::pin::PinHash::create(line.trim())
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was written"))?;
+    println!("pin_hash = \"{}\"", hash.as_str());
+    eprintln!("Put that line under [ui] in luka.toml. The PIN itself is not stored anywhere.");
+    Ok(0)
 }
 
 async fn simulate(host: std::net::IpAddr, port: u16) -> anyhow::Result<i32> {

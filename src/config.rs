@@ -60,6 +60,10 @@ struct RawConfig {
     #[serde(default)]
     merchant: Option<RawMerchant>,
     #[serde(default)]
+    ui: RawUi,
+    #[serde(default)]
+    training: RawTraining,
+    #[serde(default)]
     products: Vec<RawProduct>,
     #[serde(default)]
     printer: Option<printer::RawPrinter>,
@@ -80,6 +84,25 @@ struct RawGpio {
     button_cancel: Option<i64>,
     pulse_ms: Option<u64>,
     drawer_pulse_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawUi {
+    /// Argon2 hash of the organizer PIN, from `luka pin-hash`.
+    pin_hash: Option<String>,
+    language: Option<String>,
+    /// Seconds the "Betalt" / "Ikke betalt" screen stays before the next sale.
+    result_seconds: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTraining {
+    /// Where the in-process simulator listens ("0.0.0.0:8099"; port 0 = any).
+    listen: Option<String>,
+    /// The address a phone on the LAN uses to reach it ("auto" = this machine's LAN address).
+    phone_host: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +180,48 @@ pub struct Config {
     pub printer: PrinterConfig,
     /// LEDs, buzzer, drawer relay and buttons; empty = no GPIO.
     pub gpio: GpioConfig,
+    pub ui: UiConfig,
+    pub training: TrainingConfig,
+}
+
+/// The screen's language. Bokmål is the default; English is selectable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    Nb,
+    En,
+}
+
+impl Language {
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Nb => "nb",
+            Language::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Language> {
+        match code {
+            "nb" | "no" | "nb_NO" => Some(Language::Nb),
+            "en" => Some(Language::En),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UiConfig {
+    /// `None` only in training, where the PIN is [`crate::pin::TRAINING_PIN`].
+    pub pin_hash: Option<crate::pin::PinHash>,
+    pub language: Language,
+    pub result_time: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct TrainingConfig {
+    pub listen: std::net::SocketAddr,
+    /// `None`: find this machine's LAN address at start.
+    pub phone_host: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -275,6 +340,8 @@ impl Config {
             file,
         )?;
         let gpio = gpio(&raw.gpio, file)?;
+        let ui = ui_config(&raw.ui, vipps.environment, file)?;
+        let training = training_config(&raw.training, file)?;
         let catalog = if raw.products.is_empty() {
             Catalog::club_default()
         } else {
@@ -290,6 +357,8 @@ impl Config {
             catalog,
             printer,
             gpio,
+            ui,
+            training,
         })
     }
 
@@ -301,6 +370,78 @@ impl Config {
 fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> usize {
     span.map(|s| text[..s.start.min(text.len())].lines().count().max(1))
         .unwrap_or(1)
+}
+
+fn ui_config(raw: &RawUi, environment: Environment, file: &Path) -> Result<UiConfig, ConfigError> {
+    let pin_hash = match &raw.pin_hash {
+        Some(h) => Some(crate::pin::PinHash::parse(h).map_err(|p| {
+            err(
+                file,
+                "[ui] pin_hash",
+                p,
+                "run `luka pin-hash` and paste the line it prints (never the PIN itself)",
+            )
+        })?),
+        None if environment == Environment::Training => None,
+        None => {
+            return Err(err(
+                file,
+                "[ui] pin_hash",
+                "missing: without it anyone at the counter could refund sales or close the day",
+                "run `luka pin-hash`, type the organizer PIN, and set pin_hash = \"<the line it prints>\"",
+            ));
+        }
+    };
+    let language = match raw.language.as_deref() {
+        None => Language::Nb,
+        Some(code) => Language::parse(code).ok_or_else(|| {
+            err(
+                file,
+                "[ui] language",
+                format!("\"{code}\" is not a language Luka speaks"),
+                "use \"nb\" (bokmål) or \"en\" (English)",
+            )
+        })?,
+    };
+    let result_secs = raw.result_seconds.unwrap_or(6);
+    if !(2..=60).contains(&result_secs) {
+        return Err(err(
+            file,
+            "[ui] result_seconds",
+            format!("{result_secs} is outside 2–60"),
+            "use a value between 2 and 60 (default 6)",
+        ));
+    }
+    Ok(UiConfig {
+        pin_hash,
+        language,
+        result_time: Duration::from_secs(result_secs),
+    })
+}
+
+fn training_config(raw: &RawTraining, file: &Path) -> Result<TrainingConfig, ConfigError> {
+    let text = raw.listen.as_deref().unwrap_or("0.0.0.0:0");
+    let listen = text.parse().map_err(|_| {
+        err(
+            file,
+            "[training] listen",
+            format!("\"{text}\" is not an address:port"),
+            "use e.g. \"0.0.0.0:8099\" (reachable from phones on the LAN) or \"127.0.0.1:0\"",
+        )
+    })?;
+    let phone_host = match raw.phone_host.as_deref() {
+        None | Some("auto") => None,
+        Some(h) if h.is_empty() || h.contains('/') || h.contains(' ') => {
+            return Err(err(
+                file,
+                "[training] phone_host",
+                format!("\"{h}\" is not a host name or IP address"),
+                "use \"auto\" or this machine's LAN address, e.g. \"192.168.1.20\"",
+            ));
+        }
+        Some(h) => Some(h.to_string()),
+    };
+    Ok(TrainingConfig { listen, phone_host })
 }
 
 fn merchant(
@@ -636,8 +777,8 @@ fn read_secret(
 mod tests {
     use super::*;
 
-    /// A valid seller and printer, needed by every non-training config.
-    const M: &str = "[printer]\ndriver = \"none\"\n[merchant]\nname = \"Luka IL\"\norg_number = \"974 760 673\"\n";
+    /// A valid seller, organizer PIN and printer choice, needed by every non-training config.
+    const M: &str = "[printer]\ndriver = \"none\"\n[ui]\npin_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$uFtn+OAWSJx8dNvqZxnBOhQ0QlqtCDAN4MDMvVjJqGs\"\n\n[merchant]\nname = \"Luka IL\"\norg_number = \"974 760 673\"\n";
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("luka.toml"), &|_| None)
@@ -661,6 +802,44 @@ mod tests {
         assert_eq!(c.merchant.org_digits(), "974760673");
         assert!(c.merchant.vat_registered);
         assert_eq!(parse("").unwrap().merchant, Merchant::training());
+    }
+
+    #[test]
+    fn organizer_pin_is_required_outside_training_and_language_is_checked() {
+        let creds = "[vipps]\nenvironment = \"test\"\nclient_id = \"a\"\nclient_secret = \"s\"\nsubscription_key = \"k\"\nmerchant_serial_number = \"1234\"\n";
+        let no_pin =
+            "[printer]\ndriver = \"none\"\n[merchant]\nname = \"IL\"\norg_number = \"974760673\"\n";
+        let e = parse(&format!("{no_pin}{creds}")).unwrap_err();
+        assert_eq!(e.key, "[ui] pin_hash");
+        assert!(e.fix.contains("luka pin-hash"), "{e}");
+        let e = parse("[ui]\npin_hash = \"1234\"").unwrap_err();
+        assert_eq!(e.key, "[ui] pin_hash");
+        let c = parse(&format!("{M}{creds}")).unwrap();
+        assert!(c.ui.pin_hash.is_some());
+        assert_eq!(parse("").unwrap().ui.language, Language::Nb);
+        assert!(
+            parse("").unwrap().ui.pin_hash.is_none(),
+            "training uses the training PIN"
+        );
+        assert_eq!(
+            parse("[ui]\nlanguage = \"en\"").unwrap().ui.language,
+            Language::En
+        );
+        assert_eq!(
+            parse("[ui]\nlanguage = \"de\"").unwrap_err().key,
+            "[ui] language"
+        );
+        assert_eq!(
+            parse("[ui]\nresult_seconds = 0").unwrap_err().key,
+            "[ui] result_seconds"
+        );
+        let t =
+            parse("[training]\nlisten = \"127.0.0.1:0\"\nphone_host = \"192.168.1.20\"").unwrap();
+        assert_eq!(t.training.phone_host.as_deref(), Some("192.168.1.20"));
+        assert_eq!(
+            parse("[training]\nlisten = \"nowhere\"").unwrap_err().key,
+            "[training] listen"
+        );
     }
 
     #[test]

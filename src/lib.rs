@@ -20,6 +20,8 @@
 //! | [`clock`]    | time and id sources, passed in so tests are deterministic              |
 //! | [`shutdown`] | SIGTERM/SIGINT latched into one stop signal (graceful stop)            |
 //! | [`secret`]   | a string type that never prints its value                              |
+//! | [`pin`]      | the organizer PIN: Argon2 hash and the lockout rule                    |
+//! | [`ui`]       | the Slint bridge (the only module that imports Slint); `.slint` in `ui/` |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
@@ -33,9 +35,11 @@ pub mod hardware;
 pub mod kiosk;
 pub mod outbox;
 pub mod payments;
+pub mod pin;
 pub mod printer;
 pub mod secret;
 pub mod shutdown;
 pub mod sim;
 pub mod store;
+pub mod ui;
 pub mod vipps;

@@ -18,7 +18,7 @@ fn write_config(dir: &Path, sim: &SimHandle) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "[till]\nid = \"crash-till\"\n\n[merchant]\nname = \"Crash IL\"\norg_number = \"974760673\"\n\n[printer]\ndriver = \"none\"\n\n[store]\npath = \"{db}\"\n\n[vipps]\n\
+            "[till]\nid = \"crash-till\"\n\n[ui]\npin_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$uFtn+OAWSJx8dNvqZxnBOhQ0QlqtCDAN4MDMvVjJqGs\"\n\n[merchant]\nname = \"Crash IL\"\norg_number = \"974760673\"\n\n[printer]\ndriver = \"none\"\n\n[store]\npath = \"{db}\"\n\n[vipps]\n\
              environment = \"test\"\nbase_url = \"{url}\"\nclient_id = \"{id}\"\n\
              client_secret = \"{secret}\"\nsubscription_key = \"{key}\"\n\
              merchant_serial_number = \"{msn}\"\npoll_initial_delay_ms = 50\npoll_interval_ms = 500\n",

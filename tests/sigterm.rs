@@ -19,7 +19,7 @@ fn write_config(dir: &Path, sim: &SimHandle) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "[till]\nid = \"stop-till\"\n\n[merchant]\nname = \"Stopp IL\"\norg_number = \"974760673\"\n\n\
+            "[till]\nid = \"stop-till\"\n\n[ui]\npin_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$uFtn+OAWSJx8dNvqZxnBOhQ0QlqtCDAN4MDMvVjJqGs\"\n\n[merchant]\nname = \"Stopp IL\"\norg_number = \"974760673\"\n\n\
              [printer]\ndriver = \"none\"\n\n[store]\npath = \"{db}\"\n\n[vipps]\nenvironment = \"test\"\nbase_url = \"{url}\"\n\
              client_id = \"{id}\"\nclient_secret = \"{secret}\"\nsubscription_key = \"{key}\"\n\
              merchant_serial_number = \"{msn}\"\npoll_initial_delay_ms = 50\npoll_interval_ms = 500\n",

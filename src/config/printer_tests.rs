@@ -4,7 +4,7 @@ use crate::config::{Config, ConfigError};
 use crate::printer::{Connection, PaperWidth};
 
 /// Everything a non-training config needs besides `[printer]`.
-const LIVE: &str = "[merchant]\nname = \"Luka IL\"\norg_number = \"974760673\"\n\
+const LIVE: &str = "[ui]\npin_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$uFtn+OAWSJx8dNvqZxnBOhQ0QlqtCDAN4MDMvVjJqGs\"\n[merchant]\nname = \"Luka IL\"\norg_number = \"974760673\"\n\
     [vipps]\nenvironment = \"test\"\nclient_id = \"a\"\nclient_secret = \"s\"\n\
     subscription_key = \"k\"\nmerchant_serial_number = \"1234\"\n";
 

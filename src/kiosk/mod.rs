@@ -461,6 +461,15 @@ impl Kiosk {
         Ok(id)
     }
 
+    /// The organizer's "try again now": stopped items go back to the queue
+    /// and waiting ones are due at once. Returns how many were touched.
+    pub fn retry_backlog(&self) -> Result<usize, KioskError> {
+        let now = self.inner.clock.now();
+        let n = self.inner.store.write(|w| w.outbox_wake("", now))?;
+        self.inner.wake.notify_one();
+        Ok(n)
+    }
+
     pub fn sale(&self, sale_id: i64) -> Result<SaleRecord, KioskError> {
         Ok(self.inner.store.read(|r| r.sale(sale_id))?)
     }

@@ -64,6 +64,9 @@ pub struct SimConfig {
     /// Base for `redirectUrl` and phone links, e.g. `http://192.168.1.20:8099` so a phone
     /// on the LAN can open them. Default: the bound `http://addr`.
     pub public_base_url: Option<String>,
+    /// When `public_base_url` is unset: the host a phone uses, with the bound
+    /// port added (`http://{public_host}:{port}`), for a listener on port 0.
+    pub public_host: Option<String>,
     /// GETs per reference per minute before 429 (Vipps: 120).
     pub reads_per_minute: u32,
     /// Captures, cancels and refunds per reference per minute before 429 (Vipps: 5).
@@ -91,6 +94,7 @@ impl SimConfig {
             payment_lifetime: Duration::from_secs(10 * 60),
             token_lifetime: Duration::from_secs(60 * 60),
             public_base_url: None,
+            public_host: None,
             reads_per_minute: 120,
             modifications_per_minute: 5,
             seed: 0x4c75_6b61,
@@ -114,6 +118,7 @@ impl fmt::Debug for SimConfig {
             .field("payment_lifetime", &self.payment_lifetime)
             .field("token_lifetime", &self.token_lifetime)
             .field("public_base_url", &self.public_base_url)
+            .field("public_host", &self.public_host)
             .field("reads_per_minute", &self.reads_per_minute)
             .field("modifications_per_minute", &self.modifications_per_minute)
             .field("seed", &self.seed)
@@ -259,6 +264,11 @@ pub async fn start(listen: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHan
         .public_base_url
         .as_deref()
         .map(|b| b.trim_end_matches('/').to_string())
+        .or_else(|| {
+            cfg.public_host
+                .as_deref()
+                .map(|h| format!("http://{h}:{}", addr.port()))
+        })
         .unwrap_or_else(|| base_url.clone());
     let shared = Arc::new(Shared {
         public_base,

@@ -486,6 +486,15 @@ impl Reader<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Sales started at or after `since`, newest first.
+    pub fn sales_since(&self, since: OffsetDateTime) -> Result<Vec<SaleRecord>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {SALE_COLUMNS} FROM sales WHERE created_at >= ?1 ORDER BY id DESC"
+        ))?;
+        let rows = stmt.query_map(params![rfc3339(since)], sale_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn all_sales(&self) -> Result<Vec<SaleRecord>> {
         let mut stmt = self
             .conn

@@ -1,0 +1,393 @@
+//! The organizer's side: the PIN (verified off the UI thread, with the
+//! lockout from [`crate::pin`]), today's takings, the sales list with
+//! refunds, the backlog, and the language switch.
+
+use std::time::Instant;
+
+use serde_json::json;
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+use super::day::{self, DayView};
+use super::{
+    AppState, AppWindow, BacklogRow, Ctx, Figure, HourBar, OrganizerAdapter, Page, PinAdapter,
+    RefundAdapter, SaleRow, keypad,
+};
+use crate::config::Language;
+use crate::domain::{Currency, Money};
+use crate::pin::{Attempt, TRAINING_PIN};
+
+/// The refund being typed in the dialog.
+#[derive(Debug, Clone)]
+pub(crate) struct RefundDraft {
+    pub sale_id: i64,
+    pub max: Money,
+    pub text: String,
+}
+
+pub const REFUND_REASONS_NB: [&str; 4] = ["Feil vare", "Kunden angret", "Dobbeltbetaling", "Annet"];
+pub const REFUND_REASONS_EN: [&str; 4] =
+    ["Wrong item", "Customer changed mind", "Paid twice", "Other"];
+
+pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
+    let p = w.global::<PinAdapter>();
+    let c = ctx.clone();
+    p.on_key(move |k| {
+        let Some(w) = c.weak.upgrade() else { return };
+        pin_key(&w, &c, &k);
+    });
+    let c = ctx.clone();
+    p.on_cancel(move || {
+        let Some(w) = c.weak.upgrade() else { return };
+        c.state().pin_entry.clear();
+        c.set_page(&w, Page::Sale);
+    });
+
+    let o = w.global::<OrganizerAdapter>();
+    o.set_language(ctx.state().lang.code().into());
+    let c = ctx.clone();
+    o.on_refresh(move || refresh(&c));
+    let c = ctx.clone();
+    o.on_close(move || {
+        let Some(w) = c.weak.upgrade() else { return };
+        c.background(
+            |k| {
+                k.store().write(|w| {
+                    w.journal(
+                        "operator.logout",
+                        None,
+                        json!({"operator": "organizer"}),
+                        time::OffsetDateTime::now_utc(),
+                    )
+                })
+            },
+            |_, _, r| {
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "cannot journal the organizer's logout");
+                }
+            },
+        );
+        c.set_page(&w, Page::Sale);
+    });
+    let c = ctx.clone();
+    o.on_retry_backlog(move || {
+        c.background(
+            |k| k.retry_backlog(),
+            |w, c, r| {
+                let t = c.text();
+                let msg = match r {
+                    Ok(n) => t.retried(n),
+                    Err(e) => t.error(&e),
+                };
+                w.global::<OrganizerAdapter>().set_message(msg.into());
+                refresh(c);
+            },
+        );
+    });
+    let c = ctx.clone();
+    o.on_set_language(move |code| {
+        let Some(w) = c.weak.upgrade() else { return };
+        let lang = Language::parse(&code).unwrap_or_default();
+        c.state().lang = lang;
+        super::select_language(lang);
+        w.global::<OrganizerAdapter>()
+            .set_language(lang.code().into());
+        let t = c.text();
+        w.global::<super::StatusAdapter>()
+            .set_vipps_text(t.vipps_chip(c.state().vipps_reachable).into());
+        super::sale::refresh(&w, &c);
+        refresh(&c);
+    });
+    let c = ctx.clone();
+    o.on_open_refund(move |sale_id| open_refund(&c, sale_id as i64));
+
+    let r = w.global::<RefundAdapter>();
+    let c = ctx.clone();
+    r.on_key(move |k| {
+        let Some(w) = c.weak.upgrade() else { return };
+        let text = {
+            let mut s = c.state();
+            let Some(d) = s.refund.as_mut() else { return };
+            d.text = keypad::amount(&d.text, &k);
+            d.text.clone()
+        };
+        let r = w.global::<RefundAdapter>();
+        r.set_amount_text(text.into());
+        r.set_message(SharedString::new());
+    });
+    let c = ctx.clone();
+    r.on_cancel(move || {
+        let Some(w) = c.weak.upgrade() else { return };
+        c.state().refund = None;
+        w.global::<RefundAdapter>().set_open(false);
+    });
+    let c = ctx.clone();
+    r.on_confirm(move || {
+        let Some(w) = c.weak.upgrade() else { return };
+        confirm_refund(&w, &c);
+    });
+}
+
+/// "Arrangør" from the status bar: only between sales.
+pub(super) fn enter(w: &AppWindow, c: &Ctx) {
+    let page = w.global::<AppState>().get_page();
+    if !matches!(page, Page::Sale | Page::Result) {
+        return;
+    }
+    c.state().pin_entry.clear();
+    let p = w.global::<PinAdapter>();
+    p.set_digits(0);
+    p.set_message(SharedString::new());
+    p.set_checking(false);
+    let hint = match c.services.pin_hash {
+        None => c.text().training_pin_hint(TRAINING_PIN),
+        Some(_) => String::new(),
+    };
+    p.set_hint(hint.into());
+    c.set_page(w, Page::Pin);
+    tick_lockout(w, c);
+}
+
+fn pin_key(w: &AppWindow, c: &Ctx, key: &str) {
+    let p = w.global::<PinAdapter>();
+    if key != "OK" {
+        let n = {
+            let mut s = c.state();
+            s.pin_entry = keypad::pin(&s.pin_entry, key);
+            s.pin_entry.len()
+        };
+        p.set_digits(n as i32);
+        p.set_message(SharedString::new());
+        return;
+    }
+    let (entry, attempt) = {
+        let mut s = c.state();
+        (
+            std::mem::take(&mut s.pin_entry),
+            s.lockout.check(Instant::now()),
+        )
+    };
+    p.set_digits(0);
+    if let Attempt::Locked(_) = attempt {
+        return tick_lockout(w, c);
+    }
+    p.set_checking(true);
+    let hash = c.services.pin_hash.clone();
+    c.background(
+        move |k| {
+            let ok = match &hash {
+                Some(h) => h.verify(&entry),
+                None => entry == TRAINING_PIN,
+            };
+            let now = time::OffsetDateTime::now_utc();
+            let kind = if ok {
+                "operator.login"
+            } else {
+                "operator.login_failed"
+            };
+            let _ = k
+                .store()
+                .write(|w| w.journal(kind, None, json!({"operator": "organizer"}), now));
+            ok
+        },
+        |w, c, ok| {
+            let p = w.global::<PinAdapter>();
+            p.set_checking(false);
+            if ok {
+                c.state().lockout.succeeded();
+                let o = w.global::<OrganizerAdapter>();
+                o.set_tab(0);
+                o.set_message(SharedString::new());
+                c.set_page(w, Page::Organizer);
+                refresh(c);
+                return;
+            }
+            let locked = c.state().lockout.failed(Instant::now());
+            p.set_message(c.text().wrong_pin().into());
+            if locked.is_some() {
+                tick_lockout(w, c);
+            }
+        },
+    );
+}
+
+/// Shows the remaining lockout, or lifts it.
+pub(super) fn tick_lockout(w: &AppWindow, c: &Ctx) {
+    let attempt = c.state().lockout.check(Instant::now());
+    let p = w.global::<PinAdapter>();
+    match attempt {
+        Attempt::Locked(left) => {
+            p.set_locked(true);
+            p.set_message(c.text().locked(left.as_secs().max(1)).into());
+        }
+        Attempt::Allowed if p.get_locked() => {
+            p.set_locked(false);
+            p.set_message(SharedString::new());
+        }
+        Attempt::Allowed => {}
+    }
+}
+
+/// Re-reads today's figures, sales and backlog in the background.
+pub(super) fn refresh(c: &Ctx) {
+    let lang = c.state().lang;
+    c.background(
+        move |k| {
+            let now = time::OffsetDateTime::now_utc();
+            day::today(k.store(), now, lang)
+        },
+        |w, c, view| match view {
+            Ok(v) => show(w, &v),
+            Err(e) => w
+                .global::<OrganizerAdapter>()
+                .set_message(c.text().error(&e.into()).into()),
+        },
+    );
+}
+
+fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(v))
+}
+
+fn show(w: &AppWindow, v: &DayView) {
+    let o = w.global::<OrganizerAdapter>();
+    o.set_total(v.total.clone().into());
+    let figs = |list: &[(String, String)]| {
+        model(
+            list.iter()
+                .map(|(l, v)| Figure {
+                    label: l.as_str().into(),
+                    value: v.as_str().into(),
+                })
+                .collect(),
+        )
+    };
+    o.set_counts(figs(&v.counts));
+    o.set_per_method(figs(&v.per_method));
+    o.set_per_product(figs(&v.per_product));
+    o.set_per_hour(model(
+        v.per_hour
+            .iter()
+            .map(|h| HourBar {
+                hour: h.hour.as_str().into(),
+                fraction: h.fraction,
+                value: h.value.as_str().into(),
+            })
+            .collect(),
+    ));
+    o.set_sales(model(
+        v.sales
+            .iter()
+            .map(|s| SaleRow {
+                id: s.id as i32,
+                time: s.time.as_str().into(),
+                receipt: s.receipt.as_str().into(),
+                amount: s.amount.as_str().into(),
+                method: s.method.as_str().into(),
+                status: s.status.as_str().into(),
+                refundable: s.refundable,
+            })
+            .collect(),
+    ));
+    o.set_backlog(model(
+        v.backlog
+            .iter()
+            .map(|b| BacklogRow {
+                id: b.id as i32,
+                what: b.what.as_str().into(),
+                sale: b.sale.as_str().into(),
+                attempts: b.attempts as i32,
+                state: b.state.as_str().into(),
+                error: b.error.as_str().into(),
+            })
+            .collect(),
+    ));
+}
+
+fn open_refund(c: &Ctx, sale_id: i64) {
+    c.background(
+        move |k| {
+            k.store().read(|r| {
+                let sale = r.sale(sale_id)?;
+                let done = r.refunded_or_pending(sale_id)?;
+                Ok((sale, done))
+            })
+        },
+        move |w, c, r| {
+            let Ok((sale, done)) = r else { return };
+            let max = Money::new(sale.total.minor() - done, sale.total.currency());
+            let text = max.format_plain().replace(' ', "");
+            c.state().refund = Some(RefundDraft {
+                sale_id,
+                max,
+                text: text.clone(),
+            });
+            let reasons: Vec<SharedString> = match c.state().lang {
+                Language::Nb => REFUND_REASONS_NB.iter().map(|s| (*s).into()).collect(),
+                Language::En => REFUND_REASONS_EN.iter().map(|s| (*s).into()).collect(),
+            };
+            let a = w.global::<RefundAdapter>();
+            a.set_title(
+                format!(
+                    "#{} · {} · {}",
+                    sale.receipt_no.unwrap_or_default(),
+                    sale.total,
+                    sale.reference
+                )
+                .into(),
+            );
+            a.set_max(max.to_string().into());
+            a.set_amount_text(text.into());
+            a.set_reasons(model(reasons));
+            a.set_reason(0);
+            a.set_message(SharedString::new());
+            a.set_busy(false);
+            a.set_open(true);
+        },
+    );
+}
+
+fn confirm_refund(w: &AppWindow, c: &Ctx) {
+    let Some(draft) = c.state().refund.clone() else {
+        return;
+    };
+    let t = c.text();
+    let a = w.global::<RefundAdapter>();
+    let amount = match Money::parse(draft.text.trim_end_matches(','), Currency::NOK) {
+        Ok(m) if m.minor() > 0 => m,
+        Ok(_) => return a.set_message(t.zero_amount().into()),
+        Err(_) => return a.set_message(t.bad_amount(&draft.text).into()),
+    };
+    if amount.minor() > draft.max.minor() {
+        return a.set_message(t.refund_too_much(draft.max).into());
+    }
+    // The reason is journaled in Norwegian whatever the screen language.
+    let idx = (a.get_reason().max(0) as usize).min(REFUND_REASONS_NB.len() - 1);
+    let reason = REFUND_REASONS_NB[idx];
+    a.set_busy(true);
+    c.background(
+        move |k| k.refund(draft.sale_id, amount, reason),
+        move |w, c, r| {
+            let a = w.global::<RefundAdapter>();
+            a.set_busy(false);
+            match r {
+                Ok(_) => {
+                    c.state().refund = None;
+                    a.set_open(false);
+                    w.global::<OrganizerAdapter>()
+                        .set_message(c.text().refund_queued(amount).into());
+                    refresh(c);
+                }
+                Err(e) => a.set_message(c.text().error(&e).into()),
+            }
+        },
+    );
+}
+
+/// A refund went through at Vipps.
+pub(super) fn refunded(w: &AppWindow, c: &Ctx, amount: Money) {
+    if w.global::<AppState>().get_page() == Page::Organizer {
+        w.global::<OrganizerAdapter>()
+            .set_message(c.text().refunded(amount).into());
+        refresh(c);
+    }
+}

@@ -1,0 +1,200 @@
+//! The sale page: product tiles, the free-amount keypad and the cart. Cart
+//! edits are pure and instant on the UI thread; starting a payment writes
+//! to SQLite, so it goes to the background.
+
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+use super::{AppWindow, CartRow, Ctx, CurrentSale, Page, ProductTile, SaleAdapter, keypad};
+use crate::domain::{Currency, Money, SaleLine};
+
+pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
+    let a = w.global::<SaleAdapter>();
+    let tiles: Vec<ProductTile> = ctx
+        .services
+        .catalog
+        .products()
+        .iter()
+        .map(|p| ProductTile {
+            id: p.id.as_str().into(),
+            name: p.name.as_str().into(),
+            price: p.price.format_plain().into(),
+            group: p.group.as_str().into(),
+        })
+        .collect();
+    a.set_products(ModelRc::new(VecModel::from(tiles)));
+    a.set_keypad_text("".into());
+
+    let c = ctx.clone();
+    a.on_add_product(move |id| {
+        let Some(w) = c.weak.upgrade() else { return };
+        if let Some(p) = c.services.catalog.get(&id) {
+            c.state().cart.add_product(p);
+        }
+        refresh(&w, &c);
+    });
+    let c = ctx.clone();
+    a.on_keypad_key(move |key| {
+        let Some(w) = c.weak.upgrade() else { return };
+        let text = {
+            let mut s = c.state();
+            s.keypad = keypad::amount(&s.keypad, &key);
+            s.keypad.clone()
+        };
+        let a = w.global::<SaleAdapter>();
+        a.set_keypad_text(text.into());
+        a.set_message("".into());
+    });
+    let c = ctx.clone();
+    a.on_add_amount(move || {
+        let Some(w) = c.weak.upgrade() else { return };
+        add_amount(&w, &c);
+    });
+    let c = ctx.clone();
+    a.on_increment(move |i| change_quantity(&c, i, 1));
+    let c = ctx.clone();
+    a.on_decrement(move |i| change_quantity(&c, i, -1));
+    let c = ctx.clone();
+    a.on_clear(move || {
+        let Some(w) = c.weak.upgrade() else { return };
+        c.state().cart.clear();
+        refresh(&w, &c);
+    });
+    let c = ctx.clone();
+    a.on_pay_vipps(move || {
+        let Some(w) = c.weak.upgrade() else { return };
+        pay_vipps(&w, &c);
+    });
+    let c = ctx.clone();
+    a.on_pay_cash(move || {
+        let Some(w) = c.weak.upgrade() else { return };
+        super::cash::open(&w, &c);
+    });
+    refresh(w, ctx);
+}
+
+fn add_amount(w: &AppWindow, c: &Ctx) {
+    let t = c.text();
+    let typed = c.state().keypad.clone();
+    let a = w.global::<SaleAdapter>();
+    let amount = match Money::parse(typed.trim_end_matches(','), Currency::NOK) {
+        Ok(m) if m.minor() > 0 => m,
+        Ok(_) => return a.set_message(t.zero_amount().into()),
+        Err(_) => return a.set_message(t.bad_amount(&typed).into()),
+    };
+    {
+        let mut s = c.state();
+        let line = SaleLine::free_amount(amount, c.services.free_amount_vat, &t.free_amount_name());
+        s.cart.add_line(line);
+        s.keypad.clear();
+    }
+    a.set_keypad_text("".into());
+    refresh(w, c);
+}
+
+fn change_quantity(c: &Ctx, index: i32, by: i64) {
+    let Some(w) = c.weak.upgrade() else { return };
+    {
+        let mut s = c.state();
+        let index = index as usize;
+        if let Some(line) = s.cart.lines().get(index) {
+            let q = line.quantity as i64 + by;
+            if q <= 0 {
+                let _ = s.cart.remove(index);
+            } else {
+                let _ = s.cart.set_quantity(index, q as u32);
+            }
+        }
+    }
+    refresh(&w, c);
+}
+
+/// Shows the cart, its total and VAT.
+pub(super) fn refresh(w: &AppWindow, c: &Ctx) {
+    let t = c.text();
+    let s = c.state();
+    let rows: Vec<CartRow> = s
+        .cart
+        .lines()
+        .iter()
+        .enumerate()
+        .map(|(i, l)| CartRow {
+            index: i as i32,
+            name: l.name.as_str().into(),
+            quantity: l.quantity as i32,
+            unit: l.unit_price.format_plain().into(),
+            amount: l
+                .amount()
+                .map(|m| m.format_plain())
+                .unwrap_or_default()
+                .into(),
+        })
+        .collect();
+    let a = w.global::<SaleAdapter>();
+    a.set_cart(ModelRc::new(VecModel::from(rows)));
+    match s.cart.totals() {
+        Ok(totals) => {
+            a.set_total(totals.gross.to_string().into());
+            let vat = totals
+                .per_vat
+                .iter()
+                .map(|v| v.vat_amount)
+                .try_fold(Money::nok(0), |sum, v| sum.checked_add(v));
+            a.set_vat_note(vat.map(|v| t.vat_note(v)).unwrap_or_default().into());
+        }
+        Err(_) if s.cart.is_empty() => {
+            a.set_total(Money::nok(0).to_string().into());
+            a.set_vat_note(SharedString::new());
+        }
+        Err(e) => {
+            a.set_total("–".into());
+            a.set_message(e.to_string().into());
+        }
+    }
+    if !s.cart.is_empty() {
+        a.set_message(SharedString::new());
+    }
+}
+
+fn pay_vipps(w: &AppWindow, c: &Ctx) {
+    let cart = {
+        let mut s = c.state();
+        if s.starting || s.sale.is_some() {
+            return;
+        }
+        s.starting = true;
+        s.early.clear();
+        s.cart.clone()
+    };
+    let a = w.global::<SaleAdapter>();
+    a.set_busy(true);
+    a.set_message(SharedString::new());
+    c.background(
+        move |k| k.start_vipps_sale(&cart, ""),
+        |w, c, result| {
+            w.global::<SaleAdapter>().set_busy(false);
+            let early = {
+                let mut s = c.state();
+                s.starting = false;
+                std::mem::take(&mut s.early)
+            };
+            match result {
+                Ok(sale) => {
+                    c.state().sale = Some(CurrentSale {
+                        id: sale.id,
+                        amount: sale.total,
+                        expires_at: None,
+                    });
+                    super::pay::open(w, c, &sale.total);
+                    c.set_page(w, Page::Pay);
+                    for ev in early {
+                        super::status::apply(w, c, ev);
+                    }
+                }
+                Err(e) => {
+                    let msg = c.text().error(&e);
+                    w.global::<SaleAdapter>().set_message(msg.into());
+                }
+            }
+        },
+    );
+}

@@ -1,0 +1,73 @@
+//! Every `@tr("…")` string in `ui/` has an English entry in the bundled
+//! `.po` file, with the same `{}` placeholders; a missing one would show
+//! Norwegian to an English-speaking operator without anyone noticing.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+fn tr_strings(dir: &Path, out: &mut Vec<(String, String)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            tr_strings(&path, out);
+        } else if path.extension().is_some_and(|e| e == "slint") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find("@tr(\"") {
+                rest = &rest[i + 5..];
+                let end = rest.find('"').expect("a closed @tr string");
+                out.push((rest[..end].to_string(), path.display().to_string()));
+                rest = &rest[end..];
+            }
+        }
+    }
+}
+
+fn po_entries(text: &str) -> HashMap<String, String> {
+    let unquote = |s: &str| {
+        serde_json::from_str::<String>(s.trim())
+            .unwrap_or_else(|e| panic!("bad .po string {s}: {e}"))
+    };
+    let mut map = HashMap::new();
+    let mut id = None;
+    for line in text.lines() {
+        if let Some(s) = line.strip_prefix("msgid ") {
+            id = Some(unquote(s));
+        } else if let Some(s) = line.strip_prefix("msgstr ")
+            && let Some(k) = id.take()
+        {
+            map.insert(k, unquote(s));
+        }
+    }
+    map
+}
+
+#[test]
+fn every_ui_string_has_an_english_translation() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut strings = Vec::new();
+    tr_strings(&root.join("ui"), &mut strings);
+    assert!(
+        strings.len() > 50,
+        "found only {} @tr strings",
+        strings.len()
+    );
+    let po = std::fs::read_to_string(root.join("ui/translations/en/LC_MESSAGES/luka.po")).unwrap();
+    let en = po_entries(&po);
+    let mut missing = Vec::new();
+    for (s, file) in &strings {
+        match en.get(s) {
+            None => missing.push(format!("{s:?} ({file})")),
+            Some(t) if t.is_empty() => missing.push(format!("{s:?} is empty ({file})")),
+            Some(t) if t.matches("{}").count() != s.matches("{}").count() => {
+                missing.push(format!("{s:?} → {t:?} has other placeholders"))
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "add these to luka.po:\n{}",
+        missing.join("\n")
+    );
+}

@@ -1,0 +1,254 @@
+//! The real Slint UI under Slint's testing backend, driven by accessible
+//! labels as a volunteer would tap it, against the real kiosk service,
+//! SQLite file and in-process Vipps simulator: a complete sale, a cancel, a
+//! cash sale, a refund from the organizer screen, English, and the PIN
+//! lockout. Screens and the QR on them are checked in `ui_screenshots.rs`.
+//!
+//! One process, one event loop (Slint allows one platform per process), so
+//! this test has its own `main` and runs the scenarios in order.
+
+#[path = "ui_support/mod.rs"]
+mod ui_support;
+
+use luka::ui::{Page, PinAdapter};
+use slint::{ComponentHandle, Model};
+use ui_support::T;
+
+fn main() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    ui_support::run(|t| async move { scenarios(&t).await });
+}
+
+async fn scenarios(t: &T) {
+    let run = |name: &str| eprintln!("ui: {name}");
+    run("a complete Vipps sale, approved on the simulated phone");
+    complete_sale(t).await;
+    run("a cancelled sale releases the reservation");
+    cancel(t).await;
+    run("a cash sale with change");
+    cash_sale(t).await;
+    run("a partial refund from the organizer screen");
+    refund(t).await;
+    run("English is selectable");
+    english(t).await;
+    run("wrong PINs lock the organizer screen");
+    lockout(t).await;
+}
+
+async fn complete_sale(t: &T) {
+    t.tap("Voksen");
+    t.tap("Voksen");
+    t.tap("Vaffel");
+    assert_eq!(
+        t.sale().get_cart().row_count(),
+        2,
+        "two lines: Voksen ×2, Vaffel"
+    );
+    t.tap("Beløp");
+    for k in ["1", "4", "9", ",", "5", "0"] {
+        t.tap(k);
+    }
+    assert_eq!(t.value("Tastet beløp"), "149,50");
+    t.tap("Legg til beløp");
+    assert_eq!(t.value("Totalbeløp"), "kr 474,50", "2×150 + 25 + 149,50");
+    t.tap("Betal med Vipps");
+    t.wait("the QR", || t.page() == Page::Pay && t.pay().get_qr_ready())
+        .await;
+    assert_eq!(t.page(), Page::Pay);
+    assert_eq!(t.value("Å betale"), "kr 474,50");
+    assert_eq!(t.value("Status"), "Venter på godkjenning…");
+    let reference = t.pay().get_reference().to_string();
+    let sim = t.app.sim.as_ref().unwrap();
+    assert_eq!(
+        t.pay().get_phone_url().to_string(),
+        sim.phone_url(&reference).unwrap(),
+        "training shows the phone page to open"
+    );
+    sim.approve(&reference).unwrap();
+    t.wait("Betalt", || t.find("Betalt").is_some()).await;
+    assert_eq!(t.value("Detaljer"), "Kvittering nr. 1");
+    let p = sim.payment(&reference).unwrap();
+    assert_eq!(
+        p.aggregate.captured_amount.value, 47_450,
+        "captured once, in full"
+    );
+    t.tap("Neste kunde");
+    assert_eq!(t.page(), Page::Sale);
+    assert_eq!(
+        t.sale().get_cart().row_count(),
+        0,
+        "a paid sale empties the cart"
+    );
+}
+
+async fn cancel(t: &T) {
+    t.tap("Varer");
+    t.tap("Barn");
+    t.tap("Betal med Vipps");
+    t.wait("the QR", || t.page() == Page::Pay && t.pay().get_qr_ready())
+        .await;
+    let reference = t.pay().get_reference().to_string();
+    t.tap("Avbryt");
+    t.wait("Ikke betalt", || t.find("Ikke betalt").is_some())
+        .await;
+    assert_eq!(
+        t.value("Detaljer"),
+        "Salget ble avbrutt. Ingen penger er trukket."
+    );
+    let sim = t.app.sim.as_ref().unwrap();
+    let p = sim.payment(&reference).unwrap();
+    assert_eq!(p.aggregate.captured_amount.value, 0);
+    assert_eq!(
+        p.aggregate.authorized_amount.value, 0,
+        "nothing stays reserved"
+    );
+    t.tap("Neste kunde");
+    assert_eq!(
+        t.sale().get_cart().row_count(),
+        1,
+        "the cart survives a cancelled sale"
+    );
+    t.tap("Færre Barn");
+    assert_eq!(t.sale().get_cart().row_count(), 0);
+}
+
+async fn cash_sale(t: &T) {
+    t.tap("Kaffe");
+    t.tap("Flere Kaffe");
+    t.tap("Kontant");
+    assert_eq!(t.page(), Page::Cash);
+    t.tap("500");
+    assert_eq!(t.value("Vekslepenger"), "kr 440,00", "500 − 2×30");
+    t.tap("Fullfør kontantsalg");
+    t.wait("Betalt", || t.find("Betalt").is_some()).await;
+    assert_eq!(t.result().get_extra(), "Vekslepenger: kr 440,00");
+    assert_eq!(
+        t.value("Detaljer"),
+        "Kvittering nr. 2",
+        "receipt numbers run on"
+    );
+    t.tap("Neste kunde");
+}
+
+async fn enter_organizer(t: &T, pin: &str) {
+    t.tap("Arrangør");
+    assert_eq!(t.page(), Page::Pin);
+    for d in pin.chars() {
+        t.tap(&d.to_string());
+    }
+    t.tap("OK");
+}
+
+async fn refund(t: &T) {
+    enter_organizer(t, "1234").await;
+    t.wait("the organizer screen", || t.page() == Page::Organizer)
+        .await;
+    t.wait("today's figures", || {
+        t.find_value("Omsetning i dag").as_deref() == Some("kr 534,50")
+    })
+    .await;
+    t.tap("Salg");
+    t.wait("the sales list", || t.find("Refunder salg 1").is_some())
+        .await;
+    t.tap("Refunder salg 1");
+    t.wait("the refund dialog", || {
+        t.find("Beløp å refundere").is_some()
+    })
+    .await;
+    assert_eq!(
+        t.value("Beløp å refundere"),
+        "474,50",
+        "the full amount is offered"
+    );
+    for _ in 0..6 {
+        t.tap("Slett siffer");
+    }
+    for k in ["1", "5", "0"] {
+        t.tap(k);
+    }
+    t.tap("Bekreft refusjon");
+    t.wait("the refund to reach Vipps", || {
+        t.find_value("Melding")
+            .is_some_and(|m| m.starts_with("Refundert: kr 150,00"))
+    })
+    .await;
+    let sim = t.app.sim.as_ref().unwrap();
+    let paid = sim
+        .payments()
+        .into_iter()
+        .find(|p| p.aggregate.captured_amount.value == 47_450)
+        .unwrap();
+    assert_eq!(paid.aggregate.refunded_amount.value, 15_000);
+    t.wait("the list to show it", || {
+        t.find("Salg 1")
+            .and_then(|e| e.accessible_value())
+            .is_some_and(|v| v.starts_with("Delvis refundert"))
+    })
+    .await;
+    t.tap("Kø");
+    t.tap("Rapporter");
+    t.tap("Lukk");
+    assert_eq!(t.page(), Page::Sale);
+}
+
+async fn lockout(t: &T) {
+    for attempt in 1..=3 {
+        enter_organizer(t, "9999").await;
+        t.wait("the PIN check", || {
+            !t.ui.window.global::<PinAdapter>().get_checking()
+        })
+        .await;
+        assert_eq!(
+            t.page(),
+            Page::Pin,
+            "attempt {attempt} must not open the screen"
+        );
+        if attempt < 3 {
+            assert_eq!(t.value("Melding"), "Feil PIN-kode.");
+            t.tap("Tilbake til salg");
+        }
+    }
+    assert!(
+        t.value("Melding")
+            .starts_with("For mange feil. Prøv igjen om"),
+        "{}",
+        t.value("Melding")
+    );
+    // Locked: the keypad refuses even the right PIN.
+    assert_eq!(
+        t.find("1").and_then(|e| e.accessible_enabled()),
+        Some(false)
+    );
+    t.tap("1");
+    assert_eq!(t.ui.window.global::<PinAdapter>().get_digits(), 0);
+    t.tap("Tilbake til salg");
+}
+
+async fn english(t: &T) {
+    enter_organizer(t, "1234").await;
+    t.wait("the organizer screen", || t.page() == Page::Organizer)
+        .await;
+    t.tap("Rapporter");
+    t.tap("English");
+    t.wait("English", || t.find("Close").is_some()).await;
+    t.tap("Overview");
+    t.wait("figures in English", || {
+        t.find("Sales").is_some() && t.find_value("Takings today").is_some()
+    })
+    .await;
+    t.tap("Close");
+    t.wait("the sale page in English", || {
+        t.find("Pay with Vipps").is_some()
+    })
+    .await;
+    t.tap("Organizer");
+    for d in ["1", "2", "3", "4", "OK"] {
+        t.tap(d);
+    }
+    t.wait("the organizer screen", || t.page() == Page::Organizer)
+        .await;
+    t.tap("Reports");
+    t.tap("Norsk");
+    t.tap_eventually("Lukk").await;
+    assert!(t.find("Betal med Vipps").is_some());
+}
