@@ -94,7 +94,14 @@ fn confirm(w: &AppWindow, c: &Ctx) {
             match result {
                 Ok((sale, change)) => {
                     let extra = c.text().change(change);
-                    super::pay::paid(w, c, sale.total, sale.receipt_no.unwrap_or_default(), extra);
+                    super::pay::paid(
+                        w,
+                        c,
+                        sale.id,
+                        sale.total,
+                        sale.receipt_no.unwrap_or_default(),
+                        extra,
+                    );
                 }
                 Err(e) => a.set_message(c.text().error(&e).into()),
             }

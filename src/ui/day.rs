@@ -38,6 +38,8 @@ pub struct SaleRowView {
     pub method: String,
     pub status: String,
     pub refundable: bool,
+    /// Paid, a printer is set up, and its one copy is not used yet.
+    pub copyable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,13 +57,19 @@ pub struct DaySale {
     pub sale: SaleRecord,
     pub lines: Vec<SaleLine>,
     pub refunds: Vec<RefundRecord>,
+    pub copy_printed: bool,
 }
 
 /// The most rows the sales list shows (newest first).
 const MAX_ROWS: usize = 200;
 
 /// Reads today's sales (local midnight onwards) and the backlog.
-pub fn today(store: &Store, now: OffsetDateTime, lang: Language) -> Result<DayView, StoreError> {
+pub fn today(
+    store: &Store,
+    now: OffsetDateTime,
+    lang: Language,
+    printer: bool,
+) -> Result<DayView, StoreError> {
     let local = crate::clock::local(now);
     let midnight = local.replace_time(time::Time::MIDNIGHT);
     let (sales, backlog) = store.read(|r| {
@@ -69,10 +77,14 @@ pub fn today(store: &Store, now: OffsetDateTime, lang: Language) -> Result<DayVi
         for sale in r.sales_since(midnight)? {
             let lines = r.sale_lines(sale.id)?;
             let refunds = r.refunds(sale.id)?;
+            let copy_printed = r
+                .outbox_by_key(&crate::kiosk::printing::copy_key(sale.id))?
+                .is_some();
             out.push(DaySale {
                 sale,
                 lines,
                 refunds,
+                copy_printed,
             });
         }
         let backlog = r.outbox_backlog()?;
@@ -85,7 +97,7 @@ pub fn today(store: &Store, now: OffsetDateTime, lang: Language) -> Result<DayVi
             .collect::<Vec<_>>();
         Ok((out, backlog.into_iter().zip(refs).collect::<Vec<_>>()))
     })?;
-    Ok(view(&sales, &backlog, lang))
+    Ok(view(&sales, &backlog, lang, printer))
 }
 
 fn t(lang: Language, nb: &str, en: &str) -> String {
@@ -100,7 +112,12 @@ fn sum(a: Money, b: Money) -> Money {
 }
 
 /// The figures from today's sales (any order) and the backlog.
-pub fn view(sales: &[DaySale], backlog: &[(OutboxItem, String)], lang: Language) -> DayView {
+pub fn view(
+    sales: &[DaySale],
+    backlog: &[(OutboxItem, String)],
+    lang: Language,
+    printer: bool,
+) -> DayView {
     let zero = Money::nok(0);
     let mut paid = 0usize;
     let mut unpaid = 0usize;
@@ -187,7 +204,11 @@ pub fn view(sales: &[DaySale], backlog: &[(OutboxItem, String)], lang: Language)
                 }
             })
             .collect(),
-        sales: sales.iter().take(MAX_ROWS).map(|d| row(d, lang)).collect(),
+        sales: sales
+            .iter()
+            .take(MAX_ROWS)
+            .map(|d| row(d, lang, printer))
+            .collect(),
         backlog: backlog
             .iter()
             .map(|(i, r)| backlog_row(i, r, lang))
@@ -195,7 +216,7 @@ pub fn view(sales: &[DaySale], backlog: &[(OutboxItem, String)], lang: Language)
     }
 }
 
-fn row(d: &DaySale, lang: Language) -> SaleRowView {
+fn row(d: &DaySale, lang: Language, printer: bool) -> SaleRowView {
     let s = &d.sale;
     let at = crate::clock::local(s.created_at);
     let refunded: i64 = d
@@ -232,6 +253,7 @@ fn row(d: &DaySale, lang: Language) -> SaleRowView {
         refundable: s.status == SaleStatus::Paid
             && s.method == PaymentMethod::Vipps
             && refunded < s.total.minor(),
+        copyable: printer && s.status == SaleStatus::Paid && !d.copy_printed,
     }
 }
 
@@ -253,12 +275,12 @@ fn backlog_row(i: &OutboxItem, reference: &str, lang: Language) -> BacklogView {
         ("vipps.capture", Language::Nb) => "Trekk beløpet",
         ("vipps.cancel", Language::Nb) => "Avbryt betaling",
         ("vipps.refund", Language::Nb) => "Refusjon",
-        ("print.receipt", Language::Nb) => "Kvittering",
+        (k, Language::Nb) if k.starts_with("print.") => "Kvittering",
         ("vipps.create", Language::En) => "Create Vipps payment",
         ("vipps.capture", Language::En) => "Capture",
         ("vipps.cancel", Language::En) => "Cancel payment",
         ("vipps.refund", Language::En) => "Refund",
-        ("print.receipt", Language::En) => "Receipt",
+        (k, Language::En) if k.starts_with("print.") => "Receipt",
         (other, _) => other,
     };
     let state = match (i.status, lang) {
@@ -339,19 +361,22 @@ mod tests {
                 sale: sale(1, SaleStatus::Paid, PaymentMethod::Vipps, 33_000, 12),
                 lines: vec![line("Voksen", 2, 15_000), line("Vaffel", 1, 3_000)],
                 refunds: vec![refund(1, 15_000, "done")],
+                copy_printed: true,
             },
             DaySale {
                 sale: sale(2, SaleStatus::Paid, PaymentMethod::Cash, 3_000, 14),
                 lines: vec![line("Vaffel", 1, 3_000)],
                 refunds: vec![],
+                copy_printed: false,
             },
             DaySale {
                 sale: sale(3, SaleStatus::Unpaid, PaymentMethod::Vipps, 5_000, 14),
                 lines: vec![line("Barn", 1, 5_000)],
                 refunds: vec![],
+                copy_printed: false,
             },
         ];
-        let v = view(&sales, &[], Language::Nb);
+        let v = view(&sales, &[], Language::Nb, true);
         assert_eq!(v.total, "kr 210,00", "360 sold − 150 refunded");
         assert_eq!(v.counts[0], ("Salg".into(), "2".into()));
         assert_eq!(v.counts[1], ("Refusjoner".into(), "1 (kr 150,00)".into()));
@@ -383,5 +408,12 @@ mod tests {
         assert!(v.sales[0].refundable, "half is left to refund");
         assert!(!v.sales[1].refundable, "cash is refunded from the drawer");
         assert!(!v.sales[2].refundable);
+        assert!(!v.sales[0].copyable, "its one copy is used");
+        assert!(v.sales[1].copyable);
+        assert!(!v.sales[2].copyable, "an unpaid sale has no receipt");
+        assert!(
+            !view(&sales, &[], Language::Nb, false).sales[1].copyable,
+            "no printer"
+        );
     }
 }

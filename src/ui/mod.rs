@@ -8,6 +8,7 @@
 //! |---------------|-----------------------------------------------------------|
 //! | `sale.rs`     | product tiles, free-amount keypad, cart                   |
 //! | `pay.rs`      | the QR, countdown and live status; result screen          |
+//! | `buttons.rs`  | physical GPIO buttons: "new sale" and "cancel"            |
 //! | `cash.rs`     | cash given and change due                                 |
 //! | `organizer.rs`| PIN with lockout, takings, sales and refunds, backlog, X/Z|
 //! | `status.rs`   | status bar (Vipps, printer, unsynced, clock), kiosk events|
@@ -16,6 +17,7 @@
 //! | `text.rs`     | sentences built in Rust, in the operator's language       |
 //! | `qr.rs`       | QR code → pixels                                          |
 
+mod buttons;
 mod cash;
 pub mod day;
 pub mod keypad;
@@ -94,6 +96,8 @@ pub(crate) struct State {
     pub pin_entry: String,
     pub lockout: Lockout,
     pub refund: Option<organizer::RefundDraft>,
+    /// The sale last shown as "Betalt", whose receipt note the result page shows.
+    pub last_paid: Option<i64>,
 }
 
 /// Everything a callback needs, cheap to clone and `Send`.
@@ -147,7 +151,11 @@ pub struct Ui {
 
 /// Builds the window and wires every page to `services`. The Slint platform
 /// must be chosen before (the default backend, or the testing backend).
-pub fn init(services: Services, rt: tokio::runtime::Handle) -> Result<Ui, slint::PlatformError> {
+pub fn init(
+    services: Services,
+    rt: tokio::runtime::Handle,
+    buttons: Option<tokio::sync::mpsc::Receiver<crate::hardware::Button>>,
+) -> Result<Ui, slint::PlatformError> {
     let window = AppWindow::new()?;
     let lang = services.language;
     let ctx = Ctx {
@@ -167,6 +175,9 @@ pub fn init(services: Services, rt: tokio::runtime::Handle) -> Result<Ui, slint:
     organizer::setup(&window, &ctx);
     let timers = status::setup(&window, &ctx);
     status::pump_events(&ctx);
+    if let Some(rx) = buttons {
+        buttons::pump(&ctx, rx);
+    }
     Ok(Ui {
         window,
         _timers: timers,
@@ -192,14 +203,15 @@ pub fn run(config: Config) -> anyhow::Result<i32> {
         .worker_threads(2)
         .thread_name("luka-service")
         .build()?;
-    let app = rt.block_on(App::start(config))?;
+    let mut app = rt.block_on(App::start(config))?;
+    let buttons = app.buttons.take();
     if let Some(sim) = &app.sim {
         tracing::warn!(
             phone = %sim.base_url(),
             "training mode: payments are simulated; approve them on the phone page the QR opens"
         );
     }
-    let ui = init(Services::from_app(&app), rt.handle().clone())
+    let ui = init(Services::from_app(&app), rt.handle().clone(), buttons)
         .map_err(|e| anyhow::anyhow!("cannot open the screen: {e}. On a desktop run it inside a graphical session; on the Pi set SLINT_BACKEND=linuxkms and give the user the video, render and input groups"))?;
     let stop = {
         let _entered = rt.enter();

@@ -99,6 +99,22 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     });
     let c = ctx.clone();
     o.on_open_refund(move |sale_id| open_refund(&c, sale_id as i64));
+    let c = ctx.clone();
+    o.on_print_copy(move |sale_id| {
+        let sale_id = sale_id as i64;
+        c.background(
+            move |k| k.print_copy(sale_id),
+            |w, c, r| {
+                let t = c.text();
+                let msg = match r {
+                    Ok(()) => t.copy_queued(),
+                    Err(e) => t.error(&e),
+                };
+                w.global::<OrganizerAdapter>().set_message(msg.into());
+                refresh(c);
+            },
+        );
+    });
 
     let r = w.global::<RefundAdapter>();
     let c = ctx.clone();
@@ -233,7 +249,8 @@ pub(super) fn refresh(c: &Ctx) {
     c.background(
         move |k| {
             let now = time::OffsetDateTime::now_utc();
-            day::today(k.store(), now, lang)
+            let printer = k.printer_status().state != crate::kiosk::PrinterState::NotConfigured;
+            day::today(k.store(), now, lang, printer)
         },
         |w, c, view| match view {
             Ok(v) => show(w, &v),
@@ -285,6 +302,7 @@ fn show(w: &AppWindow, v: &DayView) {
                 method: s.method.as_str().into(),
                 status: s.status.as_str().into(),
                 refundable: s.refundable,
+                copyable: s.copyable,
             })
             .collect(),
     ));

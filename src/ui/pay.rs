@@ -105,12 +105,20 @@ pub(super) fn status(w: &AppWindow, c: &Ctx, status: SaleStatus) {
     }
 }
 
-pub(super) fn paid(w: &AppWindow, c: &Ctx, amount: Money, receipt_no: i64, extra: String) {
+pub(super) fn paid(
+    w: &AppWindow,
+    c: &Ctx,
+    sale_id: i64,
+    amount: Money,
+    receipt_no: i64,
+    extra: String,
+) {
     let t = c.text();
     {
         let mut s = c.state();
         s.sale = None;
         s.cart.clear();
+        s.last_paid = Some(sale_id);
     }
     super::sale::refresh(w, c);
     w.global::<PayAdapter>().set_qr_ready(false);
@@ -119,6 +127,7 @@ pub(super) fn paid(w: &AppWindow, c: &Ctx, amount: Money, receipt_no: i64, extra
     r.set_amount(amount.to_string().into());
     r.set_detail(t.receipt_no(receipt_no).into());
     r.set_extra(extra.into());
+    r.set_receipt_note(SharedString::new());
     c.set_page(w, Page::Result);
 }
 
@@ -131,6 +140,7 @@ pub(super) fn not_paid(w: &AppWindow, c: &Ctx, reason: UnpaidReason) {
     r.set_amount(amount.map(|a| a.to_string()).unwrap_or_default().into());
     r.set_detail(t.unpaid(reason).into());
     r.set_extra(SharedString::new());
+    r.set_receipt_note(SharedString::new());
     // The cart stays, so the volunteer can try again or take cash.
     w.global::<SaleAdapter>().set_busy(false);
     c.set_page(w, Page::Result);

@@ -15,9 +15,19 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) -> Vec<Timer> {
     a.set_training(ctx.services.training);
     a.set_vipps_ok(true);
     a.set_vipps_text(ctx.text().vipps_chip(true).into());
-    a.set_printer_ok(true);
-    a.set_printer_text("–".into());
+    show_printer(w, ctx);
     a.set_unsynced(0);
+    let c = ctx.clone();
+    a.on_printer_retry(move || {
+        c.background(
+            |k| k.retry_print(),
+            |_, _, r| {
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "cannot retry the held receipts");
+                }
+            },
+        );
+    });
     let c = ctx.clone();
     a.on_organizer(move || {
         let Some(w) = c.weak.upgrade() else { return };
@@ -123,11 +133,21 @@ pub(super) fn apply(w: &AppWindow, c: &Ctx, ev: KioskEvent) {
             amount,
             receipt_no,
             ..
-        } if is_current(sale_id) => super::pay::paid(w, c, amount, receipt_no, String::new()),
+        } if is_current(sale_id) => {
+            super::pay::paid(w, c, sale_id, amount, receipt_no, String::new())
+        }
         KioskEvent::NotPaid {
             sale_id, reason, ..
         } if is_current(sale_id) => super::pay::not_paid(w, c, reason),
         KioskEvent::Refunded { amount, .. } => super::organizer::refunded(w, c, amount),
+        KioskEvent::Printer { .. } => show_printer(w, c),
+        KioskEvent::ReceiptPrinted { sale_id, .. } => {
+            if c.state().last_paid == Some(sale_id) {
+                w.global::<super::ResultAdapter>()
+                    .set_receipt_note("".into());
+            }
+            show_printer(w, c);
+        }
         KioskEvent::Connectivity { reachable, .. } => {
             c.state().vipps_reachable = reachable;
             let t = c.text();
@@ -145,6 +165,24 @@ pub(super) fn apply(w: &AppWindow, c: &Ctx, ev: KioskEvent) {
         _ => {}
     }
     refresh_backlog(c);
+}
+
+/// The printer chip, and the note under "Betalt" while its receipt is held.
+/// The state lives in memory in the kiosk, so reading it here is cheap.
+fn show_printer(w: &AppWindow, c: &Ctx) {
+    let view = c.kiosk().printer_status();
+    let (text, ok) = c.text().printer_chip(&view);
+    let a = w.global::<StatusAdapter>();
+    a.set_printer_text(text.into());
+    a.set_printer_ok(ok);
+    let r = w.global::<super::ResultAdapter>();
+    if let crate::kiosk::PrinterState::Held { message } = &view.state
+        && w.global::<super::AppState>().get_page() == Page::Result
+        && r.get_paid()
+        && c.state().last_paid.is_some()
+    {
+        r.set_receipt_note(c.text().receipt_held(message).into());
+    }
 }
 
 fn event_sale(ev: &KioskEvent) -> Option<i64> {

@@ -145,6 +145,42 @@ impl Text {
         }
     }
 
+    pub fn copy_queued(self) -> String {
+        self.pick(
+            "Kopien skrives ut («KOPI»). Hvert salg kan få én kopi.",
+            "The copy is printing (\"KOPI\"). Each sale can have one copy.",
+        )
+    }
+
+    /// The printer chip in the status bar, and whether it is fine.
+    pub fn printer_chip(self, view: &crate::kiosk::PrinterView) -> (String, bool) {
+        use crate::kiosk::PrinterState::*;
+        match (&view.state, self.0) {
+            (NotConfigured, Language::Nb) => ("Uten skriver".into(), true),
+            (NotConfigured, Language::En) => ("No printer".into(), true),
+            (Held { .. }, Language::Nb) => (format!("Skriver: {} venter", view.held.max(1)), false),
+            (Held { .. }, Language::En) => {
+                (format!("Printer: {} waiting", view.held.max(1)), false)
+            }
+            (Ready | Unknown, Language::Nb) => ("Skriver klar".into(), true),
+            (Ready | Unknown, Language::En) => ("Printer ready".into(), true),
+        }
+    }
+
+    /// Under "Betalt" when the receipt is held: what to do about it.
+    pub fn receipt_held(self, message: &str) -> String {
+        match self.0 {
+            Language::Nb => format!(
+                "Salget er betalt, men kvitteringen er ikke skrevet ut: {message}. \
+                 Trykk på skriveren øverst når det er fikset."
+            ),
+            Language::En => format!(
+                "The sale is paid, but the receipt did not print: {message}. \
+                 Tap the printer at the top once it is fixed."
+            ),
+        }
+    }
+
     pub fn method(self, method: crate::domain::PaymentMethod) -> String {
         match method {
             crate::domain::PaymentMethod::Vipps => "Vipps".into(),
@@ -168,8 +204,25 @@ impl Text {
             (Language::Nb, KioskError::AlreadyApproved) => self.already_approved(),
             (Language::Nb, KioskError::AlreadyClosed(_)) => "Salget er allerede avsluttet.".into(),
             (Language::Nb, KioskError::Rejected(m)) => format!("Ikke mulig: {m}"),
+            (Language::Nb, KioskError::Receipt(r)) => receipt_error_nb(r),
             (Language::Nb, e) => format!("Noe gikk galt: {e}. Ingen penger er tatt."),
             (Language::En, e) => e.to_string(),
         }
+    }
+}
+
+fn receipt_error_nb(e: &crate::kiosk::ReceiptError) -> String {
+    use crate::kiosk::ReceiptError::*;
+    match e {
+        NoPrinter => "Ingen kvitteringsskriver er satt opp ([printer] i luka.toml).".into(),
+        NotPaid(_) => "Salget er ikke betalt, så det har ingen kvittering.".into(),
+        CopyAlreadyPrinted(n) => {
+            format!("Kvittering {n} har allerede fått sin ene kopi; reglene tillater ikke flere.")
+        }
+        NotPrintedYet(n) => format!(
+            "Kvittering {n} er ikke skrevet ut ennå: fiks skriveren og trykk på den øverst først."
+        ),
+        PrintingNow(n) => format!("Kvittering {n} skrives ut akkurat nå: se på skriveren."),
+        AlreadyPrinted(n) => format!("Kvittering {n} er allerede skrevet ut."),
     }
 }

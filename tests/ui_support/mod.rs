@@ -41,7 +41,7 @@ pub fn run<Fut: Future<Output = ()> + 'static>(scenarios: impl FnOnce(Rc<T>) -> 
     );
     let config = Config::parse(&text, Path::new("ui-test.toml"), &|_| None).unwrap();
     let app = rt.block_on(App::start(config)).unwrap();
-    let ui = luka::ui::init(Services::from_app(&app), rt.handle().clone()).unwrap();
+    let ui = luka::ui::init(Services::from_app(&app), rt.handle().clone(), None).unwrap();
     ui.window.show().unwrap();
     let t = Rc::new(T {
         ui,
