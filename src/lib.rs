@@ -5,8 +5,11 @@
 //!
 //! | module       | owns                                                                  |
 //! |--------------|-----------------------------------------------------------------------|
-//! | [`domain`]   | money (øre), VAT, catalog, sale/cart, payment state machine; pure      |
+//! | [`domain`]   | money (øre), VAT, catalog, sale/cart, payment state, SAF-T codes, X/Z arithmetic; pure |
 //! | [`store`]    | SQLite: migrations, sales, payments, outbox, journal; the only SQL     |
+//! | [`journal`]  | journal protection: hash chain, SAF-T signatures, key file, verify     |
+//! | [`reports`]  | X/Z reports, cash float and count: the one API the UI and CLI call    |
+//! | [`bookkeeping`] | exports for the books: the SAF-T Cash Register XML file            |
 //! | [`outbox`]   | the durable work queue: pure retry decision + worker loop              |
 //! | [`vipps`]    | Access Token and ePayment clients; DTOs mirroring the official specs   |
 //! | [`payments`] | the payment-provider trait and its implementations (Vipps, cash)       |
@@ -23,14 +26,17 @@
 
 pub mod app;
 pub mod bench;
+pub mod bookkeeping;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod journal;
 pub mod kiosk;
 pub mod outbox;
 pub mod payments;
 pub mod printer;
+pub mod reports;
 pub mod secret;
 pub mod sim;
 pub mod store;

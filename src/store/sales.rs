@@ -395,7 +395,7 @@ impl Writer<'_> {
         guard(changed, format!("refund {id}"), "pending", found)
     }
 
-    fn next_counter(&mut self, name: &str) -> Result<i64> {
+    pub(super) fn next_counter(&mut self, name: &str) -> Result<i64> {
         self.conn().execute(
             "INSERT INTO counters (name, value) VALUES (?1, 1) \
              ON CONFLICT (name) DO UPDATE SET value = value + 1",

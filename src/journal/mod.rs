@@ -1,0 +1,15 @@
+//! The electronic journal's protection: the hash chain over every entry,
+//! the SAF-T signature chain over cash transactions, the signing key file,
+//! and the verification `luka journal verify` runs.
+//!
+//! The store calls `chain` and `key` while it appends (inside the write
+//! transaction); `verify` reads rows the store streams to it. Nothing here
+//! writes SQL, and nothing here ever logs or prints the private key.
+
+pub mod chain;
+pub mod key;
+pub mod verify;
+
+pub use chain::{ChainRow, GENESIS};
+pub use key::{JournalKey, KeyError};
+pub use verify::{Problem, Verifier, VerifyReport};
