@@ -59,6 +59,18 @@ pub enum Command {
         #[arg(long, default_value_t = 900)]
         timeout: u64,
     },
+    /// X and Z reports.
+    #[command(subcommand)]
+    Report(crate::records_cli::ReportCommand),
+    /// The electronic journal: verify its chain and signatures, show the public key.
+    #[command(subcommand)]
+    Journal(crate::records_cli::JournalCommand),
+    /// The cash drawer: declare the opening float.
+    #[command(subcommand)]
+    Cash(crate::records_cli::CashCommand),
+    /// Exports for the books and the tax authority.
+    #[command(subcommand)]
+    Export(crate::records_cli::ExportCommand),
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -92,6 +104,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let config = Config::load(cli.config.as_deref())?;
             rt.block_on(resume(config, Duration::from_secs(timeout)))
         }
+        Some(Command::Report(c)) => crate::records_cli::report(cli.config.as_deref(), c),
+        Some(Command::Journal(c)) => crate::records_cli::journal(cli.config.as_deref(), c),
+        Some(Command::Cash(c)) => crate::records_cli::cash(cli.config.as_deref(), c),
+        Some(Command::Export(c)) => crate::records_cli::export(cli.config.as_deref(), c),
         None => {
             eprintln!(
                 "Luka {}: run `luka charge 150` to sell in training mode, or `luka --help`.",

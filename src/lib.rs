@@ -18,6 +18,7 @@
 //! | [`sim`]      | contract-faithful Vipps simulator for training mode and tests          |
 //! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
 //! | [`cli`]      | the `luka` command line (clap)                                         |
+//! | [`records_cli`] | `luka report`, `journal`, `cash`, `export`: record-keeping commands |
 //! | [`app`]      | wiring: config → store, provider, simulator (training), kiosk          |
 //! | [`clock`]    | time and id sources, passed in so tests are deterministic              |
 //! | [`secret`]   | a string type that never prints its value                              |
@@ -36,6 +37,7 @@ pub mod kiosk;
 pub mod outbox;
 pub mod payments;
 pub mod printer;
+pub mod records_cli;
 pub mod reports;
 pub mod secret;
 pub mod sim;
