@@ -67,7 +67,10 @@ pub fn report(config_path: Option<&Path>, cmd: ReportCommand) -> anyhow::Result<
     let store = open(&config)?;
     let now = time::OffsetDateTime::now_utc();
     let (report, json) = match cmd {
-        ReportCommand::X { json } => (crate::reports::x_report(&store, &config.till_id, now)?, json),
+        ReportCommand::X { json } => (
+            crate::reports::x_report(&store, &config.till_id, now)?,
+            json,
+        ),
         ReportCommand::Z { json, counted } => {
             let counted = counted
                 .map(|c| Money::parse(&c, Currency::NOK))

@@ -51,7 +51,10 @@ fn seq_of(c: &Connection, kind: &str, nth: usize) -> i64 {
 
 fn problem(path: &Path) -> (i64, String) {
     let store = Store::open(path).unwrap();
-    let p = verify_store(&store).unwrap().problem.expect("tampering went unnoticed");
+    let p = verify_store(&store)
+        .unwrap()
+        .problem
+        .expect("tampering went unnoticed");
     (p.seq, p.what)
 }
 
@@ -59,7 +62,9 @@ fn problem(path: &Path) -> (i64, String) {
 fn the_append_only_triggers_hold_without_tampering() {
     let (_dir, path) = journal();
     let c = Connection::open(&path).unwrap();
-    let e = c.execute("DELETE FROM journal WHERE seq = 3", []).unwrap_err();
+    let e = c
+        .execute("DELETE FROM journal WHERE seq = 3", [])
+        .unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
     let e = c.execute("UPDATE journal SET data = '{}'", []).unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
@@ -150,7 +155,10 @@ fn deleted_entries_are_named_in_the_middle_and_at_the_end() {
         .unwrap();
     let (at, what) = problem(&path);
     assert_eq!(at, seq + 1);
-    assert!(what.contains(&format!("entries {seq} to {seq} are missing")), "{what}");
+    assert!(
+        what.contains(&format!("entries {seq} to {seq} are missing")),
+        "{what}"
+    );
 
     let (_dir, path) = journal();
     let c = raw(&path);
@@ -168,17 +176,16 @@ fn deleted_entries_are_named_in_the_middle_and_at_the_end() {
 fn luka_journal_verify_names_the_broken_entry_and_fails() {
     let (dir, path) = journal();
     let config = dir.path().join("luka.toml");
-    std::fs::write(
-        &config,
-        format!("[store]\npath = \"{}\"\n", path.display()),
-    )
-    .unwrap();
+    std::fs::write(&config, format!("[store]\npath = \"{}\"\n", path.display())).unwrap();
     let run = || {
         let out = Command::new(env!("CARGO_BIN_EXE_luka"))
             .args(["--config", config.to_str().unwrap(), "journal", "verify"])
             .output()
             .unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
     };
     let (code, out) = run();
     assert_eq!(code, Some(0), "{out}");
@@ -248,9 +255,18 @@ fn openssl_rebuilds_the_signature_chain_from_the_saft_file() {
         // Signing the same text with the same key must give the same bytes
         // (PKCS#1 v1.5 is deterministic).
         let signed = openssl(&["dgst", "-sha1", "-sign", &key, msg_path.to_str().unwrap()]);
-        assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+        assert!(
+            signed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&signed.stderr)
+        );
         let signature = field(t, "signature");
-        assert_eq!(B64.encode(&signed.stdout), signature, "transaction {}", field(t, "nr"));
+        assert_eq!(
+            B64.encode(&signed.stdout),
+            signature,
+            "transaction {}",
+            field(t, "nr")
+        );
         assert_eq!(field(t, "keyVersion"), version);
         // And the public key alone verifies it.
         std::fs::write(&sig_path, B64.decode(signature).unwrap()).unwrap();

@@ -36,10 +36,17 @@ fn check_day_figures(r: &Report) {
     assert_eq!((r.returns.count, r.returns.amount.minor()), (1, 5_500));
     assert_eq!(r.net.minor(), 65_500);
     // Net of VAT: 300 + (55-7,17) + (200 + 35-4,57) + (70-9,13)
-    assert_eq!(r.sales_net_of_vat.minor(), 30_000 + 4_783 + 20_000 + 3_043 + 6_087);
+    assert_eq!(
+        r.sales_net_of_vat.minor(),
+        30_000 + 4_783 + 20_000 + 3_043 + 6_087
+    );
     assert_eq!(
         rows(&r.per_group),
-        vec![s("Billetter", 2, 30_000), s("Kiosk", 3, 10_500), s("Klær", 1, 25_000)]
+        vec![
+            s("Billetter", 2, 30_000),
+            s("Kiosk", 3, 10_500),
+            s("Klær", 1, 25_000)
+        ]
     );
     assert_eq!(
         rows(&r.per_product),
@@ -78,7 +85,12 @@ fn check_day_figures(r: &Report) {
         .collect();
     assert_eq!(
         hours,
-        vec![s("10", 2, 35_500), s("11", 1, 28_500), s("12", 1, 7_000), s("13", 0, -5_500)]
+        vec![
+            s("10", 2, 35_500),
+            s("11", 1, 28_500),
+            s("12", 1, 7_000),
+            s("13", 0, -5_500)
+        ]
     );
     assert_eq!(r.per_hour.len(), 24);
     assert_eq!((r.copies.count, r.copies.amount.minor()), (1, 5_500));
@@ -115,7 +127,11 @@ fn x_and_z_of_a_mixed_day_match_the_hand_computed_figures() {
     assert_eq!(z.cash.counted.map(|m| m.minor()), Some(186_500));
     assert_eq!(z.cash.difference.map(|m| m.minor()), Some(-500));
     assert_eq!(
-        (z.grand_totals.sales, z.grand_totals.returns, z.grand_totals.net),
+        (
+            z.grand_totals.sales,
+            z.grand_totals.returns,
+            z.grand_totals.net
+        ),
         (71_000, 5_500, 65_500)
     );
     // Journaled in full, with the difference as a signed transaction.
@@ -126,22 +142,38 @@ fn x_and_z_of_a_mixed_day_match_the_hand_computed_figures() {
         .map(|e| e.kind)
         .collect();
     assert!(kinds.contains(&"report.x".to_string()));
-    assert_eq!(kinds.iter().rev().take(2).collect::<Vec<_>>(), ["report.z", "cash.difference"]);
+    assert_eq!(
+        kinds.iter().rev().take(2).collect::<Vec<_>>(),
+        ["report.z", "cash.difference"]
+    );
 
     // One Z per till per day.
     let again = close_day(&store, TILL, None, may1(23, 0)).unwrap_err();
-    assert!(matches!(again, ReportError::AlreadyClosed { number: 1, .. }), "{again}");
+    assert!(
+        matches!(again, ReportError::AlreadyClosed { number: 1, .. }),
+        "{again}"
+    );
 
     // The next day starts from zero; grand totals carry on.
     let after = current(&store, TILL, may2(9, 0)).unwrap();
     assert_eq!((after.sales.count, after.net.minor()), (0, 0));
-    sell(&store, PaymentMethod::Cash, vec![product("barn", 1)], false, may2(10, 0));
+    sell(
+        &store,
+        PaymentMethod::Cash,
+        vec![product("barn", 1)],
+        false,
+        may2(10, 0),
+    );
     let z2 = close_day(&store, TILL, None, may2(20, 0)).unwrap();
     assert_eq!(z2.header.number, Some(2));
     assert_eq!((z2.sales.count, z2.net.minor()), (1, 5_000));
     assert_eq!(z2.cash.expected.minor(), 5_000);
     assert_eq!(
-        (z2.grand_totals.sales, z2.grand_totals.returns, z2.grand_totals.net),
+        (
+            z2.grand_totals.sales,
+            z2.grand_totals.returns,
+            z2.grand_totals.net
+        ),
         (76_000, 5_500, 70_500)
     );
 
@@ -149,8 +181,16 @@ fn x_and_z_of_a_mixed_day_match_the_hand_computed_figures() {
     let print = to_printer(&z, &Merchant::training(), false, may1(22, 0));
     assert_eq!(print.title, "Z-rapport");
     assert_eq!(print.number, Some(1));
-    let cash = print.sections.iter().find(|s| s.heading == "Kontanter").unwrap();
-    assert!(cash.rows.contains(&("Differanse".into(), "-5,00".into())), "{:?}", cash.rows);
+    let cash = print
+        .sections
+        .iter()
+        .find(|s| s.heading == "Kontanter")
+        .unwrap();
+    assert!(
+        cash.rows.contains(&("Differanse".into(), "-5,00".into())),
+        "{:?}",
+        cash.rows
+    );
 
     assert!(luka::journal::verify_store(&store).unwrap().ok());
 }

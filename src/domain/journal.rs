@@ -167,7 +167,10 @@ pub struct CashTransaction {
 impl CashTransaction {
     /// The local hour (0–23) the transaction happened in.
     pub fn hour(&self) -> u8 {
-        self.time.get(0..2).and_then(|h| h.parse().ok()).unwrap_or(0)
+        self.time
+            .get(0..2)
+            .and_then(|h| h.parse().ok())
+            .unwrap_or(0)
     }
 }
 
@@ -226,7 +229,10 @@ pub fn return_lines(sale: &[SaleLine], amount: i64) -> (Vec<TransLine>, Vec<Tran
     let shares: Vec<i64> = if amount == total || total == 0 {
         sold.iter().map(|l| l.amount_in).collect()
     } else {
-        allocate(amount, &sold.iter().map(|l| l.amount_in).collect::<Vec<_>>())
+        allocate(
+            amount,
+            &sold.iter().map(|l| l.amount_in).collect::<Vec<_>>(),
+        )
     };
     let full = amount == total;
     let mut out: Vec<TransLine> = sold
@@ -375,7 +381,10 @@ mod tests {
         let (lines, vat) = sale_lines(&[kaffe, vaffel, voksen]);
         // 55,00 at 15 %: 7,17 VAT; split 30:25 -> 3,91 + 3,26
         assert_eq!(vat.len(), 2);
-        let food = vat.iter().find(|v| v.vat == VatCode::ReducedMiddle).unwrap();
+        let food = vat
+            .iter()
+            .find(|v| v.vat == VatCode::ReducedMiddle)
+            .unwrap();
         assert_eq!((food.gross, food.vat_amount, food.net), (5_500, 717, 4_783));
         assert_eq!(lines[0].vat_amount + lines[1].vat_amount, 717);
         assert_eq!(lines[2].vat_amount, 0);

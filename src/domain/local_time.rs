@@ -50,7 +50,8 @@ pub fn local_time(t: OffsetDateTime) -> String {
 pub fn start_of_local_day(date: Date) -> OffsetDateTime {
     // Midnight local is 22:00 or 23:00 UTC the day before; the offset at
     // noon that day is the offset at midnight (switches happen at 02/03 local).
-    let noon = PrimitiveDateTime::new(date, Time::from_hms(12, 0, 0).expect("valid time")).assume_utc();
+    let noon =
+        PrimitiveDateTime::new(date, Time::from_hms(12, 0, 0).expect("valid time")).assume_utc();
     let offset = oslo_offset(noon);
     PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_offset(offset)
 }

@@ -150,10 +150,7 @@ pub fn compute(
     counted: Option<i64>,
     previous: GrandTotals,
 ) -> Report {
-    let c = transactions
-        .first()
-        .map(|t| t.currency)
-        .unwrap_or_default();
+    let c = transactions.first().map(|t| t.currency).unwrap_or_default();
     let m = |minor| Money::new(minor, c);
     let mut sales = Tally::zero(c);
     let mut sales_net = 0;
@@ -199,7 +196,9 @@ pub fn compute(
                     g.1 += l.amount_in;
                 }
                 for v in &t.vat {
-                    let e = vat.entry(v.vat.code()).or_insert((v.vat.rate_bp(), 0, 0, 0));
+                    let e = vat
+                        .entry(v.vat.code())
+                        .or_insert((v.vat.rate_bp(), 0, 0, 0));
                     e.1 += v.gross;
                     e.2 += v.vat_amount;
                     e.3 += v.net;

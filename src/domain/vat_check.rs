@@ -22,7 +22,10 @@ fn is_food(text: &str) -> bool {
         "godteri", "is",
     ]
     .iter()
-    .any(|w| t.split(|c: char| !c.is_alphanumeric()).any(|word| word.starts_with(w)))
+    .any(|w| {
+        t.split(|c: char| !c.is_alphanumeric())
+            .any(|word| word.starts_with(w))
+    })
 }
 
 /// The code a product in `group` named `name` most likely has.
@@ -88,7 +91,11 @@ mod tests {
             assert_eq!(conflict(true, p), None, "{}", p.id);
         }
         let kaffe = Catalog::club_default().get("kaffe").unwrap().clone();
-        assert!(conflict(false, &kaffe).unwrap().contains("not VAT-registered"));
+        assert!(
+            conflict(false, &kaffe)
+                .unwrap()
+                .contains("not VAT-registered")
+        );
         let mut free_coffee = kaffe.clone();
         free_coffee.vat = VatCode::OutsideScope;
         assert!(conflict(true, &free_coffee).unwrap().contains("31"));
@@ -100,6 +107,9 @@ mod tests {
             vat: VatCode::Regular,
         };
         assert!(conflict(true, &ticket).unwrap().contains("vat = 6"));
-        assert_eq!(conflict(false, Catalog::club_default().get("voksen").unwrap()), None);
+        assert_eq!(
+            conflict(false, Catalog::club_default().get("voksen").unwrap()),
+            None
+        );
     }
 }

@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
 use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha1::Sha1;
@@ -40,7 +42,9 @@ pub enum KeyError {
          (earlier signatures stay checkable with the public keys kept in the database)"
     )]
     Unreadable { path: PathBuf, reason: String },
-    #[error("cannot create the journal signing key {path}: {reason}; check the folder's free space and permissions")]
+    #[error(
+        "cannot create the journal signing key {path}: {reason}; check the folder's free space and permissions"
+    )]
     Create { path: PathBuf, reason: String },
     #[error("cannot make an RSA key: {0}")]
     Generate(String),
@@ -223,8 +227,16 @@ mod tests {
         let sig = key.sign("0;2024-05-01;10:00:00;1;150.00;150.00");
         // PKCS#1 v1.5 is deterministic.
         assert_eq!(sig, again.sign("0;2024-05-01;10:00:00;1;150.00;150.00"));
-        assert!(verify(key.public_pem(), "0;2024-05-01;10:00:00;1;150.00;150.00", &sig));
-        assert!(!verify(key.public_pem(), "0;2024-05-01;10:00:00;1;150.00;150.01", &sig));
+        assert!(verify(
+            key.public_pem(),
+            "0;2024-05-01;10:00:00;1;150.00;150.00",
+            &sig
+        ));
+        assert!(!verify(
+            key.public_pem(),
+            "0;2024-05-01;10:00:00;1;150.00;150.01",
+            &sig
+        ));
         assert_eq!(
             version_of_public_pem(key.public_pem()).as_deref(),
             Some(key.version())

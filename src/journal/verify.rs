@@ -124,7 +124,8 @@ impl<'k> Verifier<'k> {
     }
 
     fn check_signature(&mut self, row: &ChainRow) -> Result<(), String> {
-        let (Some(trans), Some(sig), Some(version)) = (&row.trans, &row.signature, &row.key_version)
+        let (Some(trans), Some(sig), Some(version)) =
+            (&row.trans, &row.signature, &row.key_version)
         else {
             if is_cash_transaction(&row.kind) {
                 return Err(format!(
@@ -135,7 +136,10 @@ impl<'k> Verifier<'k> {
             return Ok(());
         };
         let t: CashTransaction = serde_json::from_str(trans).map_err(|e| {
-            format!("entry {}: its cash transaction cannot be read: {e}", row.seq)
+            format!(
+                "entry {}: its cash transaction cannot be read: {e}",
+                row.seq
+            )
         })?;
         if let Some(prev) = self.prev_nr
             && t.nr != prev + 1

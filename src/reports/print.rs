@@ -95,9 +95,18 @@ pub fn to_printer(
             row("Kopikvitteringer", tally(report.copies)),
             row("Treningskvitteringer", tally(report.training)),
             row("Rabatter", tally(report.discounts)),
-            row("Skuff åpnet uten salg", report.drawer_openings_without_sale.to_string()),
-            row("Kvitteringer skrevet ut", report.receipts_printed.to_string()),
-            row("Salg uten kvittering", report.receipts_not_printed.to_string()),
+            row(
+                "Skuff åpnet uten salg",
+                report.drawer_openings_without_sale.to_string(),
+            ),
+            row(
+                "Kvitteringer skrevet ut",
+                report.receipts_printed.to_string(),
+            ),
+            row(
+                "Salg uten kvittering",
+                report.receipts_not_printed.to_string(),
+            ),
             row("Prisendringer", report.price_changes.to_string()),
         ],
     ));

@@ -82,7 +82,10 @@ impl Writer<'_> {
                     (TransKind::Difference, "difference")
                 };
                 let amount = data[field].as_i64().ok_or_else(|| {
-                    StoreError::Rejected(format!("a {} entry needs '{field}' in øre", kind.journal_kind()))
+                    StoreError::Rejected(format!(
+                        "a {} entry needs '{field}' in øre",
+                        kind.journal_kind()
+                    ))
                 })?;
                 CashTransaction {
                     nr: 0,

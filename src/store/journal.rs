@@ -126,7 +126,11 @@ impl Writer<'_> {
 
     /// Stores the key's public half the first time it signs, and journals
     /// it, so the chain itself records which key signs from here on.
-    fn register_key(&mut self, key: &crate::journal::JournalKey, now: OffsetDateTime) -> Result<()> {
+    fn register_key(
+        &mut self,
+        key: &crate::journal::JournalKey,
+        now: OffsetDateTime,
+    ) -> Result<()> {
         let added = self.conn().execute(
             "INSERT OR IGNORE INTO journal_keys (key_version, algorithm, public_key, created_at) \
              VALUES (?1, ?2, ?3, ?4)",

@@ -197,10 +197,7 @@ impl Store {
     pub fn write<T>(&self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut w = Writer {
-            tx,
-            key: &self.key,
-        };
+        let mut w = Writer { tx, key: &self.key };
         let out = f(&mut w)?;
         w.tx.commit()?;
         Ok(out)

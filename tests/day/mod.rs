@@ -85,8 +85,16 @@ pub fn refund(store: &Store, sale: &SaleRecord, amount: i64, now: OffsetDateTime
         .unwrap();
 }
 
-pub fn event(store: &Store, kind: &str, sale_id: Option<i64>, data: serde_json::Value, now: OffsetDateTime) {
-    store.write(|w| w.journal(kind, sale_id, data, now)).unwrap();
+pub fn event(
+    store: &Store,
+    kind: &str,
+    sale_id: Option<i64>,
+    data: serde_json::Value,
+    now: OffsetDateTime,
+) {
+    store
+        .write(|w| w.journal(kind, sale_id, data, now))
+        .unwrap();
 }
 
 /// The mixed day the report test computes by hand (see `reports_day.rs`).
@@ -99,7 +107,13 @@ pub struct Day {
 }
 
 pub fn mixed_day(store: &Store) -> Day {
-    event(store, "app.start", None, json!({ "till": TILL }), may1(8, 50));
+    event(
+        store,
+        "app.start",
+        None,
+        json!({ "till": TILL }),
+        may1(8, 50),
+    );
     event(
         store,
         "operator.login",
@@ -108,7 +122,13 @@ pub fn mixed_day(store: &Store) -> Day {
         may1(8, 55),
     );
     luka::reports::set_float(store, TILL, Money::nok(150_000), may1(9, 0)).unwrap();
-    let a = sell(store, PaymentMethod::Cash, vec![product("voksen", 2)], false, may1(10, 5));
+    let a = sell(
+        store,
+        PaymentMethod::Cash,
+        vec![product("voksen", 2)],
+        false,
+        may1(10, 5),
+    );
     event(store, "drawer.opened", Some(a.id), json!({}), may1(10, 5));
     let b = sell(
         store,
@@ -131,7 +151,13 @@ pub fn mixed_day(store: &Store) -> Day {
         json!({ "product": "kaffe", "from": 3_000, "to": 3_500 }),
         may1(11, 30),
     );
-    event(store, "operator.logout", None, json!({ "operator": "1001" }), may1(11, 45));
+    event(
+        store,
+        "operator.logout",
+        None,
+        json!({ "operator": "1001" }),
+        may1(11, 45),
+    );
     event(
         store,
         "operator.login",
@@ -142,17 +168,33 @@ pub fn mixed_day(store: &Store) -> Day {
     let mut kaffe = product("kaffe", 2);
     kaffe.unit_price = Money::nok(3_500);
     let d = sell(store, PaymentMethod::Cash, vec![kaffe], false, may1(12, 0));
-    event(store, "receipt.copy_printed", Some(b.id), json!({}), may1(12, 10));
+    event(
+        store,
+        "receipt.copy_printed",
+        Some(b.id),
+        json!({}),
+        may1(12, 10),
+    );
     refund(store, &b, 5_500, may1(13, 0));
     let e_training = sell(
         store,
         PaymentMethod::Vipps,
-        vec![SaleLine::free_amount(Money::nok(10_000), VatCode::Regular, "Beløp")],
+        vec![SaleLine::free_amount(
+            Money::nok(10_000),
+            VatCode::Regular,
+            "Beløp",
+        )],
         true,
         may1(13, 30),
     );
     event(store, "drawer.opened", None, json!({}), may1(14, 0));
-    event(store, "sale.mystery", None, json!({ "unknown": true }), may1(14, 5));
+    event(
+        store,
+        "sale.mystery",
+        None,
+        json!({ "unknown": true }),
+        may1(14, 5),
+    );
     Day {
         a,
         b,

@@ -125,11 +125,10 @@ fn key_comment(m: &Meta) -> String {
          previous signature;transDate;transTime;nr;transAmntIn;transAmntEx (first previous: 0).",
     );
     for (version, pem) in &m.public_keys {
-        let body: String = pem
-            .lines()
-            .filter(|l| !l.starts_with("-----"))
-            .collect();
-        s.push_str(&format!(" keyVersion {version}: public key (DER, base64) {body}."));
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        s.push_str(&format!(
+            " keyVersion {version}: public key (DER, base64) {body}."
+        ));
     }
     s
 }
@@ -191,9 +190,11 @@ fn write_address<W: Write>(x: &mut Xml<W>, tag: &str, lines: &[String]) -> io::R
         (code.len() == 4 && code.chars().all(|c| c.is_ascii_digit()))
             .then(|| (code.to_string(), city.trim().to_string()))
     });
-    let street = lines
-        .iter()
-        .find(|l| postal.as_ref().is_none_or(|(c, _)| !l.trim().starts_with(c.as_str())));
+    let street = lines.iter().find(|l| {
+        postal
+            .as_ref()
+            .is_none_or(|(c, _)| !l.trim().starts_with(c.as_str()))
+    });
     x.open(tag)?;
     if let Some(s) = street {
         x.leaf("streetname", s, 100)?;

@@ -86,20 +86,32 @@ struct Meta {
 
 /// Writes the file for `opts` to `path` (through a temporary file, renamed
 /// into place when complete).
-pub fn export_file(store: &Store, opts: &SaftOptions, path: &Path) -> Result<ExportSummary, SaftError> {
+pub fn export_file(
+    store: &Store,
+    opts: &SaftOptions,
+    path: &Path,
+) -> Result<ExportSummary, SaftError> {
     let io = |source| SaftError::Io {
         path: path.display().to_string(),
         source,
     };
     let tmp = path.with_extension("xml.part");
     let file = std::fs::File::create(&tmp).map_err(io)?;
-    let summary = export(store, opts, std::io::BufWriter::with_capacity(1 << 16, file))?;
+    let summary = export(
+        store,
+        opts,
+        std::io::BufWriter::with_capacity(1 << 16, file),
+    )?;
     std::fs::rename(&tmp, path).map_err(io)?;
     Ok(summary)
 }
 
 /// Writes the SAF-T XML for `opts` to `out`.
-pub fn export<W: Write>(store: &Store, opts: &SaftOptions, out: W) -> Result<ExportSummary, SaftError> {
+pub fn export<W: Write>(
+    store: &Store,
+    opts: &SaftOptions,
+    out: W,
+) -> Result<ExportSummary, SaftError> {
     if opts.to < opts.from {
         return Err(SaftError::Invalid(format!(
             "--to {} is before --from {}: give the first date, then the last",
@@ -150,7 +162,8 @@ fn collect(
             company::id35(&p.id),
             (p.name.clone(), p.group.clone(), first_date.clone()),
         );
-        m.groups.insert(company::group_id(&p.group), p.group.clone());
+        m.groups
+            .insert(company::group_id(&p.group), p.group.clone());
     }
     r.records_by_time(from, to, RecordFilter::All, |rec| {
         let date = local_date(rec.at);
@@ -181,7 +194,8 @@ fn collect(
             }
             for l in &t.lines {
                 m.vat.insert(l.vat.code(), l.vat);
-                m.groups.insert(company::group_id(&l.group), l.group.clone());
+                m.groups
+                    .insert(company::group_id(&l.group), l.group.clone());
                 if let Some(id) = &l.product_id {
                     m.articles.entry(company::id35(id)).or_insert((
                         l.name.clone(),
@@ -198,10 +212,10 @@ fn collect(
             && let Some(id) = operator_id(&rec.data)
         {
             seen_employee(&id);
-            if let Some(name) = rec.data.get("name").and_then(|n| n.as_str()) {
-                if let Some(e) = m.employees.get_mut(&company::id35(&id)) {
-                    e.name = name.to_string();
-                }
+            if let Some(name) = rec.data.get("name").and_then(|n| n.as_str())
+                && let Some(e) = m.employees.get_mut(&company::id35(&id))
+            {
+                e.name = name.to_string();
             }
         }
         Ok(())

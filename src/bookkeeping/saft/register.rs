@@ -47,8 +47,10 @@ pub fn write_event<W: Write>(
     if let Some(nr) = trans {
         x.val("transID", nr)?;
     }
-    if matches!(rec.kind.as_str(), kinds::OPERATOR_LOGIN | kinds::OPERATOR_LOGOUT)
-        && let Some(op) = operator_id(&rec.data)
+    if matches!(
+        rec.kind.as_str(),
+        kinds::OPERATOR_LOGIN | kinds::OPERATOR_LOGOUT
+    ) && let Some(op) = operator_id(&rec.data)
         && m.employees.contains_key(&id35(&op))
     {
         x.leaf("empID", &op, 35)?;
@@ -59,7 +61,11 @@ pub fn write_event<W: Write>(
         .then(|| serde_json::from_value::<Report>(rec.data.clone()).ok())
         .flatten();
     match &report {
-        Some(r) => x.leaf("eventText", &format!("{} {}", rec.kind, r.header.business_date), 9999)?,
+        Some(r) => x.leaf(
+            "eventText",
+            &format!("{} {}", rec.kind, r.header.business_date),
+            9999,
+        )?,
         None => {
             let data = rec.data.to_string();
             let short: String = data.chars().take(300).collect();
@@ -101,7 +107,13 @@ fn write_report<W: Write>(
     let or_none = |rows: Vec<(String, String, String)>| if rows.is_empty() { none() } else { rows };
     let count_rows = |rows: &[Row], id: &dyn Fn(&Row) -> String| -> Vec<(String, String, String)> {
         rows.iter()
-            .map(|row| (id(row), row.count.to_string(), saft_amount(row.amount.minor())))
+            .map(|row| {
+                (
+                    id(row),
+                    row.count.to_string(),
+                    saft_amount(row.amount.minor()),
+                )
+            })
             .collect()
     };
     x.open("eventReport")?;
@@ -111,7 +123,11 @@ fn write_report<W: Write>(
     }
     x.val(
         "reportType",
-        if h.kind == ReportKind::Z { "Z report" } else { "X report" },
+        if h.kind == ReportKind::Z {
+            "Z report"
+        } else {
+            "X report"
+        },
     )?;
     x.leaf("companyIdent", &o.merchant.org_digits(), 35)?;
     x.leaf("companyName", &o.merchant.name, 100)?;
@@ -166,26 +182,45 @@ fn write_report<W: Write>(
         x.close("reportCashSaleVat")?;
     }
     x.close("reportCashSalesVat")?;
-    x.val("reportOpeningChangeFloat", saft_amount(r.cash.float.minor()))?;
+    x.val(
+        "reportOpeningChangeFloat",
+        saft_amount(r.cash.float.minor()),
+    )?;
     x.val("reportReceiptNum", r.sales.count)?;
     x.val("reportOpenCashBoxNum", r.drawer_openings_without_sale)?;
     x.val("reportReceiptCopyNum", r.copies.count)?;
-    x.val("reportReceiptCopyAmnt", saft_amount(r.copies.amount.minor()))?;
+    x.val(
+        "reportReceiptCopyAmnt",
+        saft_amount(r.copies.amount.minor()),
+    )?;
     x.val("reportReceiptProformaNum", 0)?;
     x.val("reportReceiptProformaAmnt", "0.00")?;
     x.val("reportReturnNum", r.returns.count)?;
     x.val("reportReturnAmnt", saft_amount(r.returns.amount.minor()))?;
     x.val("reportDiscountNum", r.discounts.count)?;
-    x.val("reportDiscountAmnt", saft_amount(r.discounts.amount.minor()))?;
+    x.val(
+        "reportDiscountAmnt",
+        saft_amount(r.discounts.amount.minor()),
+    )?;
     x.val("reportVoidTransNum", 0)?;
     x.val("reportVoidTransAmnt", "0.00")?;
     let corr = ["corrLineType", "corrLineNum", "corrLineAmnt"];
     write_rows(x, "reportCorrLines", "reportCorrLine", corr, &none())?;
     let price = ["priceInquiryGroup", "priceInquiryNum", "priceInquiryAmnt"];
-    write_rows(x, "reportPriceInquiries", "reportPriceInquiry", price, &none())?;
+    write_rows(
+        x,
+        "reportPriceInquiries",
+        "reportPriceInquiry",
+        price,
+        &none(),
+    )?;
     let other = ["otherCorrType", "otherCorrNum", "otherCorrAmnt"];
     let other_rows = if r.price_changes > 0 {
-        vec![("Price change".into(), r.price_changes.to_string(), "0.00".into())]
+        vec![(
+            "Price change".into(),
+            r.price_changes.to_string(),
+            "0.00".into(),
+        )]
     } else {
         none()
     };
@@ -202,8 +237,7 @@ fn write_report<W: Write>(
 }
 
 pub fn write_transaction<W: Write>(x: &mut Xml<W>, rec: &JournalRecord) -> io::Result<()> {
-    let (Some(t), Some(sig), Some(version)) = (&rec.trans, &rec.signature, &rec.key_version)
-    else {
+    let (Some(t), Some(sig), Some(version)) = (&rec.trans, &rec.signature, &rec.key_version) else {
         return Ok(());
     };
     x.open("cashtransaction")?;
@@ -219,10 +253,18 @@ pub fn write_transaction<W: Write>(x: &mut Xml<W>, rec: &JournalRecord) -> io::R
     x.val("transDate", &t.date)?;
     x.val("transTime", &t.time)?;
     if let Some(no) = t.receipt_no {
-        let what = if t.kind == TransKind::Return { "Retur av kvittering" } else { "Kvittering" };
+        let what = if t.kind == TransKind::Return {
+            "Retur av kvittering"
+        } else {
+            "Kvittering"
+        };
         x.leaf("desc", &format!("{what} {no}"), 9999)?;
     }
-    let line_type = if t.kind == TransKind::Return { "RET" } else { "SAL" };
+    let line_type = if t.kind == TransKind::Return {
+        "RET"
+    } else {
+        "SAL"
+    };
     for (i, l) in t.lines.iter().enumerate() {
         x.open("ctLine")?;
         x.val("nr", t.nr)?;
