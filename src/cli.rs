@@ -53,6 +53,13 @@ pub enum Command {
         sales: usize,
         #[arg(long, default_value_t = 20)]
         latency_payments: usize,
+        /// Measure the records instead: Z report, SAF-T export and journal verify.
+        #[arg(long)]
+        records: bool,
+        #[arg(long, default_value_t = 5_000)]
+        day_sales: usize,
+        #[arg(long, default_value_t = 500_000)]
+        year_sales: usize,
     },
     /// Settle every unfinished sale and outbox item from an earlier run, then exit.
     Resume {
@@ -90,8 +97,22 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             rt.block_on(charge(config, &amount, &description, timeout))
         }
         Some(Command::Bench {
+            records: true,
+            day_sales,
+            year_sales,
+            ..
+        }) => {
+            let opts = crate::bench_records::RecordsBenchOptions {
+                day_sales,
+                year_sales,
+            };
+            println!("{}", crate::bench_records::run(&opts)?);
+            Ok(0)
+        }
+        Some(Command::Bench {
             sales,
             latency_payments,
+            ..
         }) => {
             let table = rt.block_on(crate::bench::run(crate::bench::BenchOptions {
                 sales,

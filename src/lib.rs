@@ -22,11 +22,13 @@
 //! | [`app`]      | wiring: config → store, provider, simulator (training), kiosk          |
 //! | [`clock`]    | time and id sources, passed in so tests are deterministic              |
 //! | [`secret`]   | a string type that never prints its value                              |
+//! | [`bench`], [`bench_records`] | `luka bench`: money path; `--records`: Z, SAF-T, verify |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
 pub mod app;
 pub mod bench;
+pub mod bench_records;
 pub mod bookkeeping;
 pub mod cli;
 pub mod clock;

@@ -31,20 +31,6 @@ pub struct Tally {
     pub amount: Money,
 }
 
-impl Tally {
-    fn zero(c: Currency) -> Tally {
-        Tally {
-            count: 0,
-            amount: Money::zero(c),
-        }
-    }
-
-    fn add(&mut self, count: i64, minor: i64) {
-        self.count += count;
-        self.amount = Money::new(self.amount.minor() + minor, self.amount.currency());
-    }
-}
-
 /// One labelled row: a product, group, payment method, operator or hour.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
@@ -142,7 +128,7 @@ pub struct Report {
 /// The label used for transactions nobody was logged in for.
 pub const NO_OPERATOR: &str = "(ingen innlogget)";
 
-/// Computes a report over one period.
+/// Computes a report over one period held in memory.
 pub fn compute(
     header: ReportHeader,
     transactions: &[CashTransaction],
@@ -150,156 +136,202 @@ pub fn compute(
     counted: Option<i64>,
     previous: GrandTotals,
 ) -> Report {
-    let c = transactions.first().map(|t| t.currency).unwrap_or_default();
-    let m = |minor| Money::new(minor, c);
-    let mut sales = Tally::zero(c);
-    let mut sales_net = 0;
-    let mut returns = Tally::zero(c);
-    let mut training = Tally::zero(c);
-    let mut products: BTreeMap<String, (String, i64, i64)> = BTreeMap::new();
-    let mut groups: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    let mut vat: BTreeMap<u16, (i64, i64, i64, i64)> = BTreeMap::new();
-    let mut payments: BTreeMap<&'static str, (i64, i64)> = BTreeMap::new();
-    let mut operators: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    let mut hours = [(0i64, 0i64); 24];
-    let mut float = 0;
-    let mut cash_in = 0;
+    let mut b = ReportBuilder::default();
+    transactions.iter().for_each(|t| b.transaction(t));
+    events.iter().for_each(|e| b.event(e));
+    b.finish(header, counted, previous)
+}
 
-    for t in transactions {
+/// Folds a period in one transaction or event at a time, so a year of
+/// sales never has to sit in memory.
+#[derive(Debug, Default)]
+pub struct ReportBuilder {
+    currency: Option<Currency>,
+    sales: (i64, i64),
+    sales_net: i64,
+    returns: (i64, i64),
+    training: (i64, i64),
+    products: BTreeMap<String, (String, i64, i64)>,
+    groups: BTreeMap<String, (i64, i64)>,
+    vat: BTreeMap<u16, (i64, i64, i64, i64)>,
+    payments: BTreeMap<&'static str, (i64, i64)>,
+    operators: BTreeMap<String, (i64, i64)>,
+    hours: [(i64, i64); 24],
+    float: i64,
+    cash_in: i64,
+    copies: (i64, i64),
+    printed: i64,
+    not_printed: i64,
+    drawer: i64,
+    price_changes: i64,
+}
+
+impl ReportBuilder {
+    pub fn transaction(&mut self, t: &CashTransaction) {
+        self.currency.get_or_insert(t.currency);
         match t.kind {
-            TransKind::Float if !t.training => float = t.amount_in,
+            TransKind::Float if !t.training => self.float = t.amount_in,
             TransKind::Float | TransKind::Difference => {}
             TransKind::Sale | TransKind::Return if t.training => {
                 if t.kind == TransKind::Sale {
-                    training.add(1, t.amount_in);
+                    self.training.0 += 1;
+                    self.training.1 += t.amount_in;
                 }
             }
-            TransKind::Sale | TransKind::Return => {
-                let one = if t.kind == TransKind::Sale {
-                    sales.add(1, t.amount_in);
-                    sales_net += t.amount_ex;
-                    1
-                } else {
-                    returns.add(1, -t.amount_in);
-                    0
-                };
-                for l in &t.lines {
-                    let key = l
-                        .product_id
-                        .clone()
-                        .unwrap_or_else(|| format!("({})", l.name));
-                    let e = products.entry(key).or_insert((l.name.clone(), 0, 0));
-                    e.1 += l.quantity.unwrap_or(0);
-                    e.2 += l.amount_in;
-                    let g = groups.entry(l.group.clone()).or_default();
-                    g.0 += l.quantity.unwrap_or(0);
-                    g.1 += l.amount_in;
-                }
-                for v in &t.vat {
-                    let e = vat
-                        .entry(v.vat.code())
-                        .or_insert((v.vat.rate_bp(), 0, 0, 0));
-                    e.1 += v.gross;
-                    e.2 += v.vat_amount;
-                    e.3 += v.net;
-                }
-                for p in &t.payments {
-                    let e = payments.entry(p.method.as_str()).or_default();
-                    e.0 += 1;
-                    e.1 += p.amount;
-                    if p.method == PaymentMethod::Cash {
-                        cash_in += p.amount;
-                    }
-                }
-                let op = t.operator.clone().unwrap_or_else(|| NO_OPERATOR.into());
-                let e = operators.entry(op).or_default();
-                e.0 += one;
-                e.1 += t.amount_in;
-                let h = &mut hours[t.hour().min(23) as usize];
-                h.0 += one;
-                h.1 += t.amount_in;
-            }
+            TransKind::Sale | TransKind::Return => self.sale_or_return(t),
         }
     }
 
-    let mut copies = Tally::zero(c);
-    let (mut printed, mut not_printed, mut drawer, mut price_changes) = (0, 0, 0, 0);
-    for e in events {
+    fn sale_or_return(&mut self, t: &CashTransaction) {
+        let one = if t.kind == TransKind::Sale {
+            self.sales.0 += 1;
+            self.sales.1 += t.amount_in;
+            self.sales_net += t.amount_ex;
+            1
+        } else {
+            self.returns.0 += 1;
+            self.returns.1 -= t.amount_in;
+            0
+        };
+        for l in &t.lines {
+            let key = l
+                .product_id
+                .clone()
+                .unwrap_or_else(|| format!("({})", l.name));
+            let e = self
+                .products
+                .entry(key)
+                .or_insert_with(|| (l.name.clone(), 0, 0));
+            e.1 += l.quantity.unwrap_or(0);
+            e.2 += l.amount_in;
+            let g = self.groups.entry(l.group.clone()).or_default();
+            g.0 += l.quantity.unwrap_or(0);
+            g.1 += l.amount_in;
+        }
+        for v in &t.vat {
+            let e = self
+                .vat
+                .entry(v.vat.code())
+                .or_insert((v.vat.rate_bp(), 0, 0, 0));
+            e.1 += v.gross;
+            e.2 += v.vat_amount;
+            e.3 += v.net;
+        }
+        for p in &t.payments {
+            let e = self.payments.entry(p.method.as_str()).or_default();
+            e.0 += 1;
+            e.1 += p.amount;
+            if p.method == PaymentMethod::Cash {
+                self.cash_in += p.amount;
+            }
+        }
+        let op = t.operator.clone().unwrap_or_else(|| NO_OPERATOR.into());
+        let e = self.operators.entry(op).or_default();
+        e.0 += one;
+        e.1 += t.amount_in;
+        let h = &mut self.hours[t.hour().min(23) as usize];
+        h.0 += one;
+        h.1 += t.amount_in;
+    }
+
+    pub fn event(&mut self, e: &EventFact) {
         match e.kind.as_str() {
-            "receipt.copy_printed" if !e.training => copies.add(1, e.amount.unwrap_or(0)),
-            "receipt.printed" if !e.training => printed += 1,
-            "receipt.not_printed" if !e.training => not_printed += 1,
-            "drawer.opened" if e.sale_id.is_none() => drawer += 1,
-            "price.changed" => price_changes += 1,
+            "receipt.copy_printed" if !e.training => {
+                self.copies.0 += 1;
+                self.copies.1 += e.amount.unwrap_or(0);
+            }
+            "receipt.printed" if !e.training => self.printed += 1,
+            "receipt.not_printed" if !e.training => self.not_printed += 1,
+            "drawer.opened" if e.sale_id.is_none() => self.drawer += 1,
+            "price.changed" => self.price_changes += 1,
             _ => {}
         }
     }
 
-    let expected = float + cash_in;
-    let net = sales.amount.minor() - returns.amount.minor();
-    let row = |key: String, label: String, (count, amount): (i64, i64)| Row {
-        key,
-        label,
-        count,
-        amount: m(amount),
-    };
-    Report {
-        currency: c,
-        sales,
-        sales_net_of_vat: m(sales_net),
-        returns,
-        net: m(net),
-        per_product: products
-            .into_iter()
-            .map(|(k, (label, q, a))| row(k, label, (q, a)))
-            .collect(),
-        per_group: groups
-            .into_iter()
-            .map(|(k, v)| row(k.clone(), k, v))
-            .collect(),
-        per_vat: vat
-            .into_iter()
-            .map(|(code, (rate_bp, g, v, n))| VatRow {
-                code,
-                rate_bp,
-                gross: m(g),
-                vat: m(v),
-                net: m(n),
-            })
-            .collect(),
-        per_payment: payments
-            .into_iter()
-            .map(|(k, v)| row(k.to_string(), method_label(k).to_string(), v))
-            .collect(),
-        per_operator: operators
-            .into_iter()
-            .map(|(k, v)| row(k.clone(), k, v))
-            .collect(),
-        per_hour: hours
-            .iter()
-            .enumerate()
-            .map(|(h, v)| row(format!("{h:02}"), format!("{h:02}–{:02}", h + 1), *v))
-            .collect(),
-        discounts: Tally::zero(c),
-        copies,
-        training,
-        receipts_printed: printed,
-        receipts_not_printed: not_printed,
-        drawer_openings_without_sale: drawer,
-        price_changes,
-        cash: CashSummary {
-            float: m(float),
-            cash_in: m(cash_in),
-            expected: m(expected),
-            counted: counted.map(m),
-            difference: counted.map(|k| m(k - expected)),
-        },
-        grand_totals: GrandTotals {
-            sales: previous.sales + sales.amount.minor(),
-            returns: previous.returns + returns.amount.minor(),
-            net: previous.net + net,
-        },
-        header,
+    pub fn finish(
+        self,
+        header: ReportHeader,
+        counted: Option<i64>,
+        previous: GrandTotals,
+    ) -> Report {
+        let c = self.currency.unwrap_or_default();
+        let m = |minor| Money::new(minor, c);
+        let tally = |(count, minor): (i64, i64)| Tally {
+            count,
+            amount: m(minor),
+        };
+        let row = |key: String, label: String, (count, amount): (i64, i64)| Row {
+            key,
+            label,
+            count,
+            amount: m(amount),
+        };
+        let expected = self.float + self.cash_in;
+        let net = self.sales.1 - self.returns.1;
+        Report {
+            currency: c,
+            sales: tally(self.sales),
+            sales_net_of_vat: m(self.sales_net),
+            returns: tally(self.returns),
+            net: m(net),
+            per_product: self
+                .products
+                .into_iter()
+                .map(|(k, (label, q, a))| row(k, label, (q, a)))
+                .collect(),
+            per_group: self
+                .groups
+                .into_iter()
+                .map(|(k, v)| row(k.clone(), k, v))
+                .collect(),
+            per_vat: self
+                .vat
+                .into_iter()
+                .map(|(code, (rate_bp, g, v, n))| VatRow {
+                    code,
+                    rate_bp,
+                    gross: m(g),
+                    vat: m(v),
+                    net: m(n),
+                })
+                .collect(),
+            per_payment: self
+                .payments
+                .into_iter()
+                .map(|(k, v)| row(k.to_string(), method_label(k).to_string(), v))
+                .collect(),
+            per_operator: self
+                .operators
+                .into_iter()
+                .map(|(k, v)| row(k.clone(), k, v))
+                .collect(),
+            per_hour: self
+                .hours
+                .iter()
+                .enumerate()
+                .map(|(h, v)| row(format!("{h:02}"), format!("{h:02}–{:02}", h + 1), *v))
+                .collect(),
+            discounts: tally((0, 0)),
+            copies: tally(self.copies),
+            training: tally(self.training),
+            receipts_printed: self.printed,
+            receipts_not_printed: self.not_printed,
+            drawer_openings_without_sale: self.drawer,
+            price_changes: self.price_changes,
+            cash: CashSummary {
+                float: m(self.float),
+                cash_in: m(self.cash_in),
+                expected: m(expected),
+                counted: counted.map(m),
+                difference: counted.map(|k| m(k - expected)),
+            },
+            grand_totals: GrandTotals {
+                sales: previous.sales + self.sales.1,
+                returns: previous.returns + self.returns.1,
+                net: previous.net + net,
+            },
+            header,
+        }
     }
 }
 

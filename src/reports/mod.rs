@@ -20,9 +20,11 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::domain::Money;
-use crate::domain::journal::{CashTransaction, kinds};
+use crate::domain::journal::kinds;
 use crate::domain::local_time::{local_date, local_time};
-use crate::domain::report::{EventFact, GrandTotals, Report, ReportHeader, ReportKind, compute};
+use crate::domain::report::{
+    EventFact, GrandTotals, Report, ReportBuilder, ReportHeader, ReportKind,
+};
 use crate::store::{Reader, RecordFilter, Store, StoreError};
 
 pub use print::to_printer;
@@ -47,7 +49,7 @@ pub enum ReportError {
 
 /// The figures since the last Z report; nothing is journaled.
 pub fn current(store: &Store, till_id: &str, now: OffsetDateTime) -> Result<Report, ReportError> {
-    Ok(store.read(|r| build(r, till_id, ReportKind::X, None, now))?)
+    store.read_separately(|r| Ok(build(r, till_id, ReportKind::X, None, now)?))
 }
 
 /// An X report: the figures since the last Z, journaled in full.
@@ -161,7 +163,8 @@ fn build(
         .map(|z| z.report.grand_totals)
         .unwrap_or_else(GrandTotals::default);
     let (to_seq, head) = r.journal_head()?;
-    let (transactions, events) = period(r, after, to_seq)?;
+    let mut b = ReportBuilder::default();
+    fold_period(r, after, to_seq, &mut b)?;
     let number = match kind {
         ReportKind::Z => Some(
             last.as_ref()
@@ -182,20 +185,20 @@ fn build(
         to_seq,
         journal_head: head,
     };
-    Ok(compute(header, &transactions, &events, counted, previous))
+    Ok(b.finish(header, counted, previous))
 }
 
-/// The signed transactions and the events reports count, in one period.
-pub fn period(
+/// Folds the signed transactions and the events reports count, in one
+/// period, into `b`.
+pub fn fold_period(
     r: &Reader<'_>,
     after_seq: i64,
     to_seq: i64,
-) -> Result<(Vec<CashTransaction>, Vec<EventFact>), StoreError> {
-    let mut transactions = Vec::new();
-    let mut events = Vec::new();
+    b: &mut ReportBuilder,
+) -> Result<(), StoreError> {
     r.records_by_seq(after_seq, to_seq, RecordFilter::All, |rec| {
         if let Some(t) = rec.trans {
-            transactions.push(t);
+            b.transaction(&t);
             return Ok::<(), StoreError>(());
         }
         if !matches!(
@@ -213,13 +216,12 @@ pub fn period(
             (None, Some(id)) if rec.kind == "receipt.copy_printed" => r.sale_total_minor(id)?,
             _ => None,
         };
-        events.push(EventFact {
+        b.event(&EventFact {
             kind: rec.kind,
             sale_id: rec.sale_id,
             amount,
             training: rec.data.get("training").and_then(|t| t.as_bool()) == Some(true),
         });
         Ok(())
-    })?;
-    Ok((transactions, events))
+    })
 }
