@@ -38,6 +38,8 @@ impl App {
     /// Starts everything. Must run inside a tokio runtime.
     pub async fn start(config: Config) -> Result<App, AppError> {
         let store = Arc::new(Store::open(&config.store_path)?);
+        let key_version = store.signing_key_version()?;
+        tracing::info!(key_version, "journal signing key ready");
         let (base_url, creds, sim) = if config.is_training() {
             let sim_cfg = SimConfig::training();
             let creds = training_credentials(&sim_cfg);
@@ -86,6 +88,15 @@ impl App {
 
     pub async fn shutdown(self) {
         self.running.shutdown().await;
+        let stop = serde_json::json!({ "till": self.config.till_id });
+        let now = time::OffsetDateTime::now_utc();
+        if let Err(e) = self
+            .kiosk
+            .store()
+            .write(|w| w.journal("app.stop", None, stop, now))
+        {
+            tracing::error!(error = %e, "could not journal the shutdown");
+        }
         if let Some(sim) = self.sim {
             sim.shutdown().await;
         }

@@ -79,13 +79,13 @@ pub fn close_day(
             let last = w.reader().last_z()?;
             let date = local_date(now);
             if let Some(z) = &last
-                && z.report.header.business_date == date
-                && z.report.header.till_id == till_id
+                && z.header.business_date == date
+                && z.header.till_id == till_id
             {
                 return Ok(Err(ReportError::AlreadyClosed {
                     date,
                     till: till_id.to_string(),
-                    number: z.report.header.number.unwrap_or_default(),
+                    number: z.header.number.unwrap_or_default(),
                 }));
             }
             if let Some(counted) = counted {
@@ -160,18 +160,13 @@ fn build(
     let after = last.as_ref().map(|z| z.seq).unwrap_or(0);
     let previous = last
         .as_ref()
-        .map(|z| z.report.grand_totals)
+        .map(|z| z.grand_totals)
         .unwrap_or_else(GrandTotals::default);
     let (to_seq, head) = r.journal_head()?;
     let mut b = ReportBuilder::default();
     fold_period(r, after, to_seq, &mut b)?;
     let number = match kind {
-        ReportKind::Z => Some(
-            last.as_ref()
-                .and_then(|z| z.report.header.number)
-                .unwrap_or(0)
-                + 1,
-        ),
+        ReportKind::Z => Some(last.as_ref().and_then(|z| z.header.number).unwrap_or(0) + 1),
         ReportKind::X => None,
     };
     let header = ReportHeader {

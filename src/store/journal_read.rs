@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::{Reader, Result, StoreError};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::domain::journal::{CashTransaction, kinds};
-use crate::domain::report::Report;
+use crate::domain::report::{GrandTotals, ReportHeader};
 
 /// A journal entry as reports and the export use it.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,11 +44,14 @@ impl RecordFilter {
     }
 }
 
-/// The newest Z report of the till.
-#[derive(Debug, Clone, PartialEq)]
+/// The newest Z report of the till: what the next report builds on. Read
+/// from the journaled report, ignoring fields a newer Luka may have added.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct LastZ {
+    #[serde(skip)]
     pub seq: i64,
-    pub report: Report,
+    pub header: ReportHeader,
+    pub grand_totals: GrandTotals,
 }
 
 const COLUMNS: &str =
@@ -137,10 +140,10 @@ impl Reader<'_> {
             )
             .optional()?;
         row.map(|(seq, data)| {
-            let report = serde_json::from_str(&data).map_err(|e| {
+            let z: LastZ = serde_json::from_str(&data).map_err(|e| {
                 StoreError::Corrupt(format!("the Z report in journal entry {seq}: {e}"))
             })?;
-            Ok(LastZ { seq, report })
+            Ok(LastZ { seq, ..z })
         })
         .transpose()
     }

@@ -231,6 +231,13 @@ impl Store {
         f(&r)
     }
 
+    /// Loads the journal signing key, making it (0600) if this is the first
+    /// start; returns its key version. The till calls it at start-up so a
+    /// key problem stops it there, not at the first sale.
+    pub fn signing_key_version(&self) -> Result<String> {
+        Ok(self.key.get()?.version().to_string())
+    }
+
     /// The signing key file of this database.
     pub fn signing_key_path(&self) -> &Path {
         &self.key.path
