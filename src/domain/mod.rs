@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod journal;
+pub mod journal_lines;
 pub mod local_time;
 pub mod merchant;
 pub mod money;
