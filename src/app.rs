@@ -45,6 +45,8 @@ impl App {
     /// Starts everything. Must run inside a tokio runtime.
     pub async fn start(config: Config) -> Result<App, AppError> {
         let store = Arc::new(Store::open(&config.store_path)?);
+        let key_version = store.signing_key_version()?;
+        tracing::info!(key_version, "journal signing key ready");
         let (base_url, creds, sim) = if config.is_training() {
             let mut sim_cfg = SimConfig::training();
             let creds = training_credentials(&sim_cfg);

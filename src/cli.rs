@@ -56,6 +56,13 @@ pub enum Command {
         sales: usize,
         #[arg(long, default_value_t = 20)]
         latency_payments: usize,
+        /// Measure the records instead: Z report, SAF-T export and journal verify.
+        #[arg(long)]
+        records: bool,
+        #[arg(long, default_value_t = 5_000)]
+        day_sales: usize,
+        #[arg(long, default_value_t = 500_000)]
+        year_sales: usize,
     },
     /// Hash an organizer PIN for `[ui] pin_hash` (reads the PIN from standard input).
     PinHash,
@@ -94,6 +101,18 @@ pub enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// X and Z reports.
+    #[command(subcommand)]
+    Report(crate::records_cli::ReportCommand),
+    /// The electronic journal: verify its chain and signatures, show the public key.
+    #[command(subcommand)]
+    Journal(crate::records_cli::JournalCommand),
+    /// The cash drawer: declare the opening float.
+    #[command(subcommand)]
+    Cash(crate::records_cli::CashCommand),
+    /// Exports for the books and the tax authority.
+    #[command(subcommand)]
+    Export(crate::records_cli::ExportCommand),
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -113,8 +132,22 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             rt.block_on(charge(config, &amount, &description, timeout))
         }
         Some(Command::Bench {
+            records: true,
+            day_sales,
+            year_sales,
+            ..
+        }) => {
+            let opts = crate::bench_records::RecordsBenchOptions {
+                day_sales,
+                year_sales,
+            };
+            println!("{}", crate::bench_records::run(&opts)?);
+            Ok(0)
+        }
+        Some(Command::Bench {
             sales,
             latency_payments,
+            ..
         }) => {
             let table = rt.block_on(crate::bench::run(crate::bench::BenchOptions {
                 sales,
@@ -148,6 +181,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             backup(&config, &to)
         }
         Some(Command::PinHash) => pin_hash(),
+        Some(Command::Report(c)) => crate::records_cli::report(cli.config.as_deref(), c),
+        Some(Command::Journal(c)) => crate::records_cli::journal(cli.config.as_deref(), c),
+        Some(Command::Cash(c)) => crate::records_cli::cash(cli.config.as_deref(), c),
+        Some(Command::Export(c)) => crate::records_cli::export(cli.config.as_deref(), c),
         None => {
             drop(rt);
             let config = Config::load(cli.config.as_deref())?;

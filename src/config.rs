@@ -157,7 +157,8 @@ struct RawProduct {
     group: String,
     /// Kroner as text ("149,50") or a number (150).
     price: toml::Value,
-    vat: u16,
+    /// Left out: the club default for the group (tickets 6, kiosk 31, else 3).
+    vat: Option<u16>,
 }
 
 fn default_group() -> String {
@@ -269,7 +270,13 @@ impl Config {
                         "check the path and its permissions",
                     )
                 })?;
-                Config::parse(&text, &p, &|k| std::env::var(k).ok())
+                let config = Config::parse(&text, &p, &|k| std::env::var(k).ok())?;
+                if !config.is_training() {
+                    for w in config.vat_warnings() {
+                        tracing::warn!(file = %p.display(), "{w}");
+                    }
+                }
+                Ok(config)
             }
             None => Config::parse("", Path::new("(built-in defaults)"), &|k| {
                 std::env::var(k).ok()
@@ -364,6 +371,16 @@ impl Config {
 
     pub fn is_training(&self) -> bool {
         self.vipps.environment == Environment::Training
+    }
+
+    /// Products whose VAT code conflicts with the seller's VAT registration
+    /// (or with the club defaults); `load` logs them as warnings.
+    pub fn vat_warnings(&self) -> Vec<String> {
+        self.catalog
+            .products()
+            .iter()
+            .filter_map(|p| crate::domain::vat_check::conflict(self.merchant.vat_registered, p))
+            .collect()
     }
 }
 
@@ -543,7 +560,8 @@ fn products(raw: Vec<RawProduct>, file: &Path) -> Result<Catalog, ConfigError> {
                 ));
             }
         };
-        let vat = VatCode::try_from(p.vat).map_err(|m| {
+        let suggested = crate::domain::vat_check::suggested_code(&p.group, &p.name);
+        let vat = VatCode::try_from(p.vat.unwrap_or(suggested.code())).map_err(|m| {
             err(
                 file,
                 &format!("{key}: vat"),
@@ -960,6 +978,21 @@ mod tests {
         assert!(e.problem.contains("paid_led"), "{e}");
         let e = parse("[gpio]\nled = 17\n").unwrap_err();
         assert!(e.problem.contains("led"), "{e}");
+    }
+
+    #[test]
+    fn vat_defaults_and_warnings() {
+        let c = parse(&format!(
+            "{M}vat_registered = true\n[[products]]\nid = \"kaffe\"\nname = \"Kaffe\"\ngroup = \"Kiosk\"\nprice = 30\n\
+             [[products]]\nid = \"voksen\"\nname = \"Voksen\"\ngroup = \"Billetter\"\nprice = 150\n\
+             [[products]]\nid = \"lue\"\nname = \"Lue\"\ngroup = \"Klær\"\nprice = 200\nvat = 6\n"
+        ))
+        .unwrap();
+        assert_eq!(c.catalog.get("kaffe").unwrap().vat, VatCode::ReducedMiddle);
+        assert_eq!(c.catalog.get("voksen").unwrap().vat, VatCode::OutsideScope);
+        let w = c.vat_warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("'lue'"), "{w:?}");
     }
 
     #[test]

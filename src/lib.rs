@@ -5,8 +5,11 @@
 //!
 //! | module       | owns                                                                  |
 //! |--------------|-----------------------------------------------------------------------|
-//! | [`domain`]   | money (øre), VAT, catalog, sale/cart, payment state machine; pure      |
+//! | [`domain`]   | money (øre), VAT, catalog, sale/cart, payment state, SAF-T codes, X/Z arithmetic; pure |
 //! | [`store`]    | SQLite: migrations, sales, payments, outbox, journal; the only SQL     |
+//! | [`journal`]  | journal protection: hash chain, SAF-T signatures, key file, verify     |
+//! | [`reports`]  | X/Z reports, cash float and count: the one API the UI and CLI call    |
+//! | [`bookkeeping`] | exports for the books: the SAF-T Cash Register XML file            |
 //! | [`outbox`]   | the durable work queue: pure retry decision + worker loop              |
 //! | [`vipps`]    | Access Token and ePayment clients; DTOs mirroring the official specs   |
 //! | [`payments`] | the payment-provider trait and its implementations (Vipps, cash)       |
@@ -16,27 +19,34 @@
 //! | [`sim`]      | contract-faithful Vipps simulator for training mode and tests          |
 //! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
 //! | [`cli`]      | the `luka` command line (clap)                                         |
+//! | [`records_cli`] | `luka report`, `journal`, `cash`, `export`: record-keeping commands |
 //! | [`app`]      | wiring: config → store, provider, simulator (training), kiosk          |
 //! | [`clock`]    | time and id sources, passed in so tests are deterministic              |
 //! | [`shutdown`] | SIGTERM/SIGINT latched into one stop signal (graceful stop)            |
 //! | [`secret`]   | a string type that never prints its value                              |
 //! | [`pin`]      | the organizer PIN: Argon2 hash and the lockout rule                    |
 //! | [`ui`]       | the Slint bridge (the only module that imports Slint); `.slint` in `ui/` |
+//! | [`bench`], [`bench_records`] | `luka bench`: money path; `--records`: Z, SAF-T, verify |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
 pub mod app;
 pub mod bench;
+pub mod bench_records;
+pub mod bookkeeping;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod hardware;
+pub mod journal;
 pub mod kiosk;
 pub mod outbox;
 pub mod payments;
 pub mod pin;
 pub mod printer;
+pub mod records_cli;
+pub mod reports;
 pub mod secret;
 pub mod shutdown;
 pub mod sim;

@@ -1,31 +1,59 @@
-//! Norwegian local time (Europe/Oslo) for what people read: receipts, reports.
+//! Norwegian local time (Europe/Oslo) from a UTC instant, without a time
+//! zone database: CET (UTC+1) in winter, CEST (UTC+2) from 01:00 UTC on the
+//! last Sunday of March to 01:00 UTC on the last Sunday of October, the EU
+//! rule Norway follows. Reports, the business day and the SAF-T file use it.
 //!
-//! The database keeps instants in UTC; a receipt must show the time on the
-//! wall. Norway follows the EU rule (since 1996): CET (+01:00), and CEST
-//! (+02:00) from the last Sunday of March 01:00 UTC to the last Sunday of
-//! October 01:00 UTC. A pure function, so no time-zone database and no
-//! reading of the machine's zone (which may be UTC on a Pi). It must never
-//! be used to store time: instants stay UTC.
+//! Pure: never reads the clock or the machine's time zone setting.
 
-use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
 
-/// The instant `t` as a clock in Norway shows it.
-pub fn norwegian(t: OffsetDateTime) -> OffsetDateTime {
-    let utc = t.to_offset(UtcOffset::UTC);
-    let switch = |month| {
-        last_sunday(utc.year(), month)
-            .with_time(Time::from_hms(1, 0, 0).expect("01:00 is a time"))
-            .assume_utc()
-    };
-    let summer = utc >= switch(Month::March) && utc < switch(Month::October);
-    let hours = if summer { 2 } else { 1 };
-    utc.to_offset(UtcOffset::from_hms(hours, 0, 0).expect("+1/+2 are offsets"))
+const CET: i8 = 1;
+const CEST: i8 = 2;
+
+/// The last Sunday of `month` in `year`, at 01:00 UTC.
+fn last_sunday_0100_utc(year: i32, month: Month) -> OffsetDateTime {
+    let last_day = time::util::days_in_month(month, year);
+    let mut d = Date::from_calendar_date(year, month, last_day).expect("valid last day of month");
+    while d.weekday() != Weekday::Sunday {
+        d = d.previous_day().expect("not the first date ever");
+    }
+    PrimitiveDateTime::new(d, Time::from_hms(1, 0, 0).expect("valid time")).assume_utc()
 }
 
-/// March and October both have 31 days.
-fn last_sunday(year: i32, month: Month) -> Date {
-    let last = Date::from_calendar_date(year, month, 31).expect("day 31 exists");
-    last - time::Duration::days(last.weekday().number_days_from_sunday() as i64)
+/// The Oslo offset in force at `t`.
+pub fn oslo_offset(t: OffsetDateTime) -> UtcOffset {
+    let utc = t.to_offset(UtcOffset::UTC);
+    let start = last_sunday_0100_utc(utc.year(), Month::March);
+    let end = last_sunday_0100_utc(utc.year(), Month::October);
+    let hours = if utc >= start && utc < end { CEST } else { CET };
+    UtcOffset::from_hms(hours, 0, 0).expect("valid offset")
+}
+
+/// `t` as Norwegian wall-clock time.
+pub fn to_oslo(t: OffsetDateTime) -> OffsetDateTime {
+    t.to_offset(oslo_offset(t))
+}
+
+/// The business day (local date) `t` falls on, as `YYYY-MM-DD`.
+pub fn local_date(t: OffsetDateTime) -> String {
+    let l = to_oslo(t);
+    format!("{:04}-{:02}-{:02}", l.year(), l.month() as u8, l.day())
+}
+
+/// Local `HH:MM:SS`.
+pub fn local_time(t: OffsetDateTime) -> String {
+    let l = to_oslo(t);
+    format!("{:02}:{:02}:{:02}", l.hour(), l.minute(), l.second())
+}
+
+/// The first instant (UTC) of a local date, e.g. for "sales from 2024-05-01".
+pub fn start_of_local_day(date: Date) -> OffsetDateTime {
+    // Midnight local is 22:00 or 23:00 UTC the day before; the offset at
+    // noon that day is the offset at midnight (switches happen at 02/03 local).
+    let noon =
+        PrimitiveDateTime::new(date, Time::from_hms(12, 0, 0).expect("valid time")).assume_utc();
+    let offset = oslo_offset(noon);
+    PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_offset(offset)
 }
 
 #[cfg(test)]
@@ -34,53 +62,27 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
-    fn winter_is_plus_one_summer_plus_two_switching_at_one_utc() {
-        let cases = [
-            (
-                datetime!(2026-01-15 12:00 UTC),
-                datetime!(2026-01-15 13:00 +1),
-            ),
-            (
-                datetime!(2026-06-13 12:32 UTC),
-                datetime!(2026-06-13 14:32 +2),
-            ),
-            // 2026: summer time from Sunday 29 March to Sunday 25 October.
-            (
-                datetime!(2026-03-29 00:59 UTC),
-                datetime!(2026-03-29 01:59 +1),
-            ),
-            (
-                datetime!(2026-03-29 01:00 UTC),
-                datetime!(2026-03-29 03:00 +2),
-            ),
-            (
-                datetime!(2026-10-25 00:59 UTC),
-                datetime!(2026-10-25 02:59 +2),
-            ),
-            (
-                datetime!(2026-10-25 01:00 UTC),
-                datetime!(2026-10-25 02:00 +1),
-            ),
-            // A year whose last Sunday of March is the 31st.
-            (
-                datetime!(2024-03-31 01:30 UTC),
-                datetime!(2024-03-31 03:30 +2),
-            ),
-            (
-                datetime!(2024-03-30 23:00 UTC),
-                datetime!(2024-03-31 00:00 +1),
-            ),
-            // New Year's Eve in UTC is already New Year in Oslo.
-            (
-                datetime!(2025-12-31 23:30 UTC),
-                datetime!(2026-01-01 00:30 +1),
-            ),
-        ];
-        for (utc, oslo) in cases {
-            let got = norwegian(utc);
-            assert_eq!(got, oslo, "{utc}");
-            assert_eq!(got.offset(), oslo.offset(), "{utc}");
-            assert_eq!((got.hour(), got.minute()), (oslo.hour(), oslo.minute()));
-        }
+    fn winter_and_summer_offsets_switch_at_0100_utc() {
+        assert_eq!(local_time(datetime!(2024-01-15 12:00 UTC)), "13:00:00");
+        assert_eq!(local_time(datetime!(2024-07-15 12:00 UTC)), "14:00:00");
+        // 2024: DST from 31 March 01:00 UTC to 27 October 01:00 UTC.
+        assert_eq!(local_time(datetime!(2024-03-31 00:59:59 UTC)), "01:59:59");
+        assert_eq!(local_time(datetime!(2024-03-31 01:00 UTC)), "03:00:00");
+        assert_eq!(local_time(datetime!(2024-10-27 00:59:59 UTC)), "02:59:59");
+        assert_eq!(local_time(datetime!(2024-10-27 01:00 UTC)), "02:00:00");
+    }
+
+    #[test]
+    fn local_date_crosses_midnight_before_utc() {
+        assert_eq!(local_date(datetime!(2024-05-01 22:30 UTC)), "2024-05-02");
+        assert_eq!(local_date(datetime!(2024-12-31 23:30 UTC)), "2025-01-01");
+        assert_eq!(
+            start_of_local_day(time::macros::date!(2024 - 05 - 02)),
+            datetime!(2024-05-01 22:00 UTC)
+        );
+        assert_eq!(
+            start_of_local_day(time::macros::date!(2024 - 01 - 02)),
+            datetime!(2024-01-01 23:00 UTC)
+        );
     }
 }

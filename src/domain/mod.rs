@@ -1,17 +1,22 @@
-//! Pure domain types and decisions: money, VAT, catalog, sale, payment state.
+//! Pure domain types and decisions: money, VAT, catalog, sale, payment state,
+//! journal vocabulary (SAF-T codes, cash transactions) and X/Z arithmetic.
 //!
 //! Nothing here does I/O, reads a clock or draws a random number; time and
 //! identifiers come in as parameters so every rule is testable on its own.
 
 pub mod catalog;
+pub mod journal;
+pub mod journal_lines;
 pub mod local_time;
 pub mod merchant;
 pub mod money;
 pub mod payment;
 pub mod reference;
+pub mod report;
 pub mod sale;
 pub mod settle;
 pub mod vat;
+pub mod vat_check;
 
 pub use catalog::{Catalog, Product};
 pub use merchant::Merchant;

@@ -8,7 +8,7 @@
 use time::OffsetDateTime;
 
 use super::printer_state::ReceiptSettings;
-use crate::domain::local_time::norwegian;
+use crate::domain::local_time::to_oslo as norwegian;
 use crate::domain::sale::totals;
 use crate::domain::{Money, PaymentMethod, SaleLine, SaleStatus};
 use crate::printer::{PaymentInfo, ReceiptInput, ReceiptKind, ReceiptLine};

@@ -1,11 +1,16 @@
-//! The append-only event journal. Database triggers refuse updates and
-//! deletions; the hash chain and SAF-T signatures build on this table.
+//! The append-only event journal: every entry gets its SAF-T code and its
+//! place in the hash chain, and a cash transaction (sale paid, refund,
+//! float, cash difference) is built, signed and stored with it, all inside
+//! the caller's write transaction. Database triggers refuse updates and
+//! deletions; `journal::verify` detects what gets past them.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
-use super::{Reader, Result, Writer};
+use super::{Reader, Result, StoreError, Writer};
 use crate::clock::{parse_rfc3339, rfc3339};
+use crate::domain::journal::{is_cash_transaction, kinds, saft_code, signature_message};
+use crate::journal::{ChainRow, GENESIS};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct JournalEntry {
@@ -17,6 +22,10 @@ pub struct JournalEntry {
 }
 
 impl Writer<'_> {
+    /// Appends an entry; returns its sequence number. For a cash
+    /// transaction kind (`sale.paid`, `sale.refunded`, `cash.float`,
+    /// `cash.difference`) the SAF-T transaction is built from the store and
+    /// signed; a signing key that cannot be read fails the whole write.
     pub fn journal(
         &mut self,
         kind: &str,
@@ -24,12 +33,158 @@ impl Writer<'_> {
         data: serde_json::Value,
         now: OffsetDateTime,
     ) -> Result<i64> {
-        self.conn().execute(
-            "INSERT INTO journal (at, sale_id, kind, data) VALUES (?1, ?2, ?3, ?4)",
-            params![rfc3339(now), sale_id, kind, data.to_string()],
-        )?;
-        Ok(self.conn().last_insert_rowid())
+        let code = saft_code(kind, &data).predefined as i64;
+        let (trans, signature, key_version) = if is_cash_transaction(kind) {
+            let key = self.key.get()?;
+            self.register_key(&key, now)?;
+            let t = self.cash_transaction(kind, sale_id, &data, now)?;
+            let previous = self.last_signature()?;
+            let signature = key.sign(&signature_message(previous.as_deref(), &t));
+            let text = serde_json::to_string(&t)
+                .map_err(|e| StoreError::Corrupt(format!("cash transaction: {e}")))?;
+            (Some(text), Some(signature), Some(key.version().to_string()))
+        } else {
+            (None, None, None)
+        };
+        self.append(ChainRow {
+            seq: 0,
+            at: rfc3339(now),
+            sale_id,
+            kind: kind.to_string(),
+            data: data.to_string(),
+            event_code: Some(code),
+            trans,
+            signature,
+            key_version,
+            prev_hash: None,
+            hash: None,
+        })
     }
+
+    /// Links `row` to the current head and inserts it.
+    fn append(&mut self, mut row: ChainRow) -> Result<i64> {
+        let head: Option<(i64, Option<String>)> = self
+            .conn()
+            .query_row(
+                "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let prev_hash = head
+            .as_ref()
+            .and_then(|h| h.1.clone())
+            .unwrap_or_else(|| GENESIS.to_string());
+        row.seq = self.next_seq()?.max(head.map(|h| h.0 + 1).unwrap_or(1));
+        row.hash = Some(row.expected_hash(&prev_hash));
+        row.prev_hash = Some(prev_hash);
+        self.conn().execute(
+            "INSERT INTO journal (seq, at, sale_id, kind, data, event_code, trans, signature, \
+             key_version, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                row.seq,
+                row.at,
+                row.sale_id,
+                row.kind,
+                row.data,
+                row.event_code,
+                row.trans,
+                row.signature,
+                row.key_version,
+                row.prev_hash,
+                row.hash,
+            ],
+        )?;
+        Ok(row.seq)
+    }
+
+    /// The number AUTOINCREMENT would give next: never reused, even after
+    /// a deletion, so a deleted tail shows.
+    fn next_seq(&self) -> Result<i64> {
+        let used: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'journal'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(used.unwrap_or(0) + 1)
+    }
+
+    fn last_signature(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT signature FROM journal WHERE signature IS NOT NULL \
+                 ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Stores the key's public half the first time it signs, and journals
+    /// it, so the chain itself records which key signs from here on.
+    fn register_key(
+        &mut self,
+        key: &crate::journal::JournalKey,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let added = self.conn().execute(
+            "INSERT OR IGNORE INTO journal_keys (key_version, algorithm, public_key, created_at) \
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                key.version(),
+                crate::journal::key::ALGORITHM,
+                key.public_pem(),
+                rfc3339(now)
+            ],
+        )?;
+        if added == 1 {
+            self.journal(
+                "journal.key",
+                None,
+                serde_json::json!({
+                    "key_version": key.version(),
+                    "algorithm": crate::journal::key::ALGORITHM,
+                    "public_key": key.public_pem(),
+                }),
+                now,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The operator logged in at this till now, from the journal itself.
+    pub(super) fn current_operator(&self) -> Result<Option<String>> {
+        let last: Option<(String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT kind, data FROM journal WHERE kind IN (?1, ?2) ORDER BY seq DESC LIMIT 1",
+                params![kinds::OPERATOR_LOGIN, kinds::OPERATOR_LOGOUT],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match last {
+            Some((kind, data)) if kind == kinds::OPERATOR_LOGIN => {
+                let v: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+                operator_id(&v)
+            }
+            _ => None,
+        })
+    }
+}
+
+/// The operator id in an `operator.login` entry: `operator`, else `id`, else `name`.
+pub fn operator_id(data: &serde_json::Value) -> Option<String> {
+    ["operator", "id", "name"]
+        .iter()
+        .find_map(|k| data.get(*k))
+        .map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
 }
 
 impl Reader<'_> {
@@ -50,5 +205,68 @@ impl Reader<'_> {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Streams every entry, as stored, in order; `f` returns false to stop.
+    pub fn chain_rows(&self, mut f: impl FnMut(&ChainRow) -> bool) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, at, sale_id, kind, data, event_code, trans, signature, key_version, \
+             prev_hash, hash FROM journal ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let row = ChainRow {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                sale_id: r.get(2)?,
+                kind: r.get(3)?,
+                data: r.get(4)?,
+                event_code: r.get(5)?,
+                trans: r.get(6)?,
+                signature: r.get(7)?,
+                key_version: r.get(8)?,
+                prev_hash: r.get(9)?,
+                hash: r.get(10)?,
+            };
+            if !f(&row) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The highest entry number ever handed out (AUTOINCREMENT's memory).
+    pub fn highest_journal_seq(&self) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'journal'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Every signing key used: (key version, algorithm, public key PEM).
+    pub fn journal_keys(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT key_version, algorithm, public_key FROM journal_keys ORDER BY created_at",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The newest entry's number and hash.
+    pub fn journal_head(&self) -> Result<(i64, String)> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get::<_, Option<String>>(1)?)),
+            )
+            .optional()?
+            .map(|(s, h)| (s, h.unwrap_or_else(|| GENESIS.to_string())))
+            .unwrap_or((0, GENESIS.to_string())))
     }
 }

@@ -13,7 +13,9 @@
 //! cheaper than a thread hop per statement. The UI thread never calls here.
 
 pub mod backup;
+mod cash_trans;
 mod journal;
+mod journal_read;
 mod outbox;
 mod sales;
 #[cfg(test)]
@@ -24,13 +26,20 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 
-pub use journal::JournalEntry;
+pub use journal::{JournalEntry, operator_id};
+pub use journal_read::{JournalRecord, LastZ, RecordFilter};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxStatus};
 pub use sales::{Amounts, NewSale, PaymentRecord, RefundRecord, SaleRecord};
 
 /// Numbered migrations, applied in order on open; `PRAGMA user_version`
 /// holds how many have run.
-const MIGRATIONS: &[(&str, &str)] = &[("001_init", include_str!("migrations/001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("001_init", include_str!("migrations/001_init.sql")),
+    (
+        "002_journal_chain",
+        include_str!("migrations/002_journal_chain.sql"),
+    ),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -52,6 +61,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Rejected(String),
+    /// The journal signing key cannot be read or made: no cash transaction
+    /// can be recorded until it is fixed.
+    #[error("{0}")]
+    Key(#[from] crate::journal::KeyError),
 }
 
 impl StoreError {
@@ -74,6 +87,35 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
+    key: KeySlot,
+}
+
+/// The journal signing key, loaded (or made) the first time a cash
+/// transaction is signed, so opening a store stays cheap.
+struct KeySlot {
+    path: PathBuf,
+    key: std::sync::OnceLock<std::sync::Arc<crate::journal::JournalKey>>,
+}
+
+impl KeySlot {
+    fn get(&self) -> Result<std::sync::Arc<crate::journal::JournalKey>> {
+        if let Some(k) = self.key.get() {
+            return Ok(k.clone());
+        }
+        let (key, _created) = crate::journal::JournalKey::load_or_create(&self.path)?;
+        Ok(self.key.get_or_init(|| std::sync::Arc::new(key)).clone())
+    }
+}
+
+/// Where the signing key of the database at `db` lives: beside it,
+/// `luka.db` → `luka.journal-key.pem`.
+pub fn signing_key_path(db: &Path) -> PathBuf {
+    let stem = db
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("luka")
+        .to_string();
+    db.with_file_name(format!("{stem}.journal-key.pem"))
 }
 
 impl Store {
@@ -99,6 +141,10 @@ impl Store {
         let store = Store {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
+            key: KeySlot {
+                path: signing_key_path(path),
+                key: std::sync::OnceLock::new(),
+            },
         };
         store.migrate()?;
         Ok(store)
@@ -152,7 +198,7 @@ impl Store {
     pub fn write<T>(&self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut w = Writer { tx };
+        let mut w = Writer { tx, key: &self.key };
         let out = f(&mut w)?;
         w.tx.commit()?;
         Ok(out)
@@ -164,6 +210,38 @@ impl Store {
         let tx = conn.transaction()?;
         let r = Reader { conn: &tx };
         f(&r)
+    }
+
+    /// Runs long read-only work (reports over a year, the SAF-T export) on
+    /// its own connection, so the till's writes are not held up meanwhile.
+    pub fn read_separately<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Reader<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let open = || -> Result<Connection> {
+            let conn = Connection::open_with_flags(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            Ok(conn)
+        };
+        let mut conn = open()?;
+        let tx = conn.transaction().map_err(StoreError::from)?;
+        let r = Reader { conn: &tx };
+        f(&r)
+    }
+
+    /// Loads the journal signing key, making it (0600) if this is the first
+    /// start; returns its key version. The till calls it at start-up so a
+    /// key problem stops it there, not at the first sale.
+    pub fn signing_key_version(&self) -> Result<String> {
+        Ok(self.key.get()?.version().to_string())
+    }
+
+    /// The signing key file of this database.
+    pub fn signing_key_path(&self) -> &Path {
+        &self.key.path
     }
 
     /// Settings the store runs with, for `luka` diagnostics and tests.
@@ -200,6 +278,7 @@ impl Store {
 /// The statements that change state, inside one transaction.
 pub struct Writer<'c> {
     tx: Transaction<'c>,
+    key: &'c KeySlot,
 }
 
 /// Queries, on a snapshot.

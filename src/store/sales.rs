@@ -401,7 +401,7 @@ impl Writer<'_> {
         self.next_counter("receipt_no")
     }
 
-    fn next_counter(&mut self, name: &str) -> Result<i64> {
+    pub(super) fn next_counter(&mut self, name: &str) -> Result<i64> {
         self.conn().execute(
             "INSERT INTO counters (name, value) VALUES (?1, 1) \
              ON CONFLICT (name) DO UPDATE SET value = value + 1",

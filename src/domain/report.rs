@@ -1,0 +1,348 @@
+//! X and Z report arithmetic: from the signed cash transactions and the
+//! events of a period to the figures an organizer reads and SAF-T exports.
+//!
+//! Pure: the store gathers the period, `reports` orchestrates and journals.
+//! Definitions (the hand-computed test expectations follow these):
+//! - training transactions count only under `training`, nowhere else;
+//! - `sales` are sale transactions (count, VAT-inclusive amount), `returns`
+//!   the refunds (count, amount given back, positive), `net` = sales − returns;
+//! - per product / group / VAT / payment / operator / hour figures are net
+//!   of returns (a return's lines and payments are negative);
+//! - expected cash = the period's last declared float + cash taken − cash
+//!   given back; difference = counted − expected.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::journal::{CashTransaction, TransKind};
+use super::{Currency, Money, PaymentMethod};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReportKind {
+    X,
+    Z,
+}
+
+/// A count and an amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub count: i64,
+    pub amount: Money,
+}
+
+/// One labelled row: a product, group, payment method, operator or hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    pub key: String,
+    pub label: String,
+    /// Units for products and groups; transactions for the others.
+    pub count: i64,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VatRow {
+    pub code: u16,
+    pub rate_bp: i64,
+    pub gross: Money,
+    pub vat: Money,
+    pub net: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashSummary {
+    pub float: Money,
+    /// Cash taken in sales minus cash given back.
+    pub cash_in: Money,
+    pub expected: Money,
+    pub counted: Option<Money>,
+    pub difference: Option<Money>,
+}
+
+/// Sales, returns and net since the first Z of this till.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct GrandTotals {
+    pub sales: i64,
+    pub returns: i64,
+    pub net: i64,
+}
+
+/// A journal event that reports count (copies, drawer openings, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventFact {
+    pub kind: String,
+    pub sale_id: Option<i64>,
+    /// For copies: the amount of the receipt copied.
+    pub amount: Option<i64>,
+    pub training: bool,
+}
+
+/// Where a report starts and ends, and who it is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportHeader {
+    pub kind: ReportKind,
+    /// The Z number; `None` for X.
+    pub number: Option<i64>,
+    pub till_id: String,
+    /// Local business day, `YYYY-MM-DD`.
+    pub business_date: String,
+    /// Local date and time the report was made.
+    pub made_date: String,
+    pub made_time: String,
+    /// Journal entries covered: after `from_seq`, up to and including `to_seq`.
+    pub from_seq: i64,
+    pub to_seq: i64,
+    /// Hash of the journal entry `to_seq`: printed, it anchors the chain on paper.
+    pub journal_head: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub header: ReportHeader,
+    pub currency: Currency,
+    pub sales: Tally,
+    /// Sales without VAT.
+    pub sales_net_of_vat: Money,
+    pub returns: Tally,
+    pub net: Money,
+    pub per_product: Vec<Row>,
+    pub per_group: Vec<Row>,
+    pub per_vat: Vec<VatRow>,
+    pub per_payment: Vec<Row>,
+    pub per_operator: Vec<Row>,
+    /// 24 rows, hour 0 to 23 local time, for the organizer's bar chart.
+    pub per_hour: Vec<Row>,
+    /// The till has no discount function yet: always zero, kept for SAF-T.
+    pub discounts: Tally,
+    pub copies: Tally,
+    pub training: Tally,
+    pub receipts_printed: i64,
+    pub receipts_not_printed: i64,
+    pub drawer_openings_without_sale: i64,
+    pub price_changes: i64,
+    pub cash: CashSummary,
+    pub grand_totals: GrandTotals,
+}
+
+/// The label used for transactions nobody was logged in for.
+pub const NO_OPERATOR: &str = "(ingen innlogget)";
+
+/// Computes a report over one period held in memory.
+pub fn compute(
+    header: ReportHeader,
+    transactions: &[CashTransaction],
+    events: &[EventFact],
+    counted: Option<i64>,
+    previous: GrandTotals,
+) -> Report {
+    let mut b = ReportBuilder::default();
+    transactions.iter().for_each(|t| b.transaction(t));
+    events.iter().for_each(|e| b.event(e));
+    b.finish(header, counted, previous)
+}
+
+/// Folds a period in one transaction or event at a time, so a year of
+/// sales never has to sit in memory.
+#[derive(Debug, Default)]
+pub struct ReportBuilder {
+    currency: Option<Currency>,
+    sales: (i64, i64),
+    sales_net: i64,
+    returns: (i64, i64),
+    training: (i64, i64),
+    products: BTreeMap<String, (String, i64, i64)>,
+    groups: BTreeMap<String, (i64, i64)>,
+    vat: BTreeMap<u16, (i64, i64, i64, i64)>,
+    payments: BTreeMap<&'static str, (i64, i64)>,
+    operators: BTreeMap<String, (i64, i64)>,
+    hours: [(i64, i64); 24],
+    float: i64,
+    cash_in: i64,
+    copies: (i64, i64),
+    printed: i64,
+    not_printed: i64,
+    drawer: i64,
+    price_changes: i64,
+}
+
+impl ReportBuilder {
+    pub fn transaction(&mut self, t: &CashTransaction) {
+        self.currency.get_or_insert(t.currency);
+        match t.kind {
+            TransKind::Float if !t.training => self.float = t.amount_in,
+            TransKind::Float | TransKind::Difference => {}
+            TransKind::Sale | TransKind::Return if t.training => {
+                if t.kind == TransKind::Sale {
+                    self.training.0 += 1;
+                    self.training.1 += t.amount_in;
+                }
+            }
+            TransKind::Sale | TransKind::Return => self.sale_or_return(t),
+        }
+    }
+
+    fn sale_or_return(&mut self, t: &CashTransaction) {
+        let one = if t.kind == TransKind::Sale {
+            self.sales.0 += 1;
+            self.sales.1 += t.amount_in;
+            self.sales_net += t.amount_ex;
+            1
+        } else {
+            self.returns.0 += 1;
+            self.returns.1 -= t.amount_in;
+            0
+        };
+        for l in &t.lines {
+            let key = l
+                .product_id
+                .clone()
+                .unwrap_or_else(|| format!("({})", l.name));
+            let e = self
+                .products
+                .entry(key)
+                .or_insert_with(|| (l.name.clone(), 0, 0));
+            e.1 += l.quantity.unwrap_or(0);
+            e.2 += l.amount_in;
+            let g = self.groups.entry(l.group.clone()).or_default();
+            g.0 += l.quantity.unwrap_or(0);
+            g.1 += l.amount_in;
+        }
+        for v in &t.vat {
+            let e = self
+                .vat
+                .entry(v.vat.code())
+                .or_insert((v.vat.rate_bp(), 0, 0, 0));
+            e.1 += v.gross;
+            e.2 += v.vat_amount;
+            e.3 += v.net;
+        }
+        for p in &t.payments {
+            let e = self.payments.entry(p.method.as_str()).or_default();
+            e.0 += 1;
+            e.1 += p.amount;
+            if p.method == PaymentMethod::Cash {
+                self.cash_in += p.amount;
+            }
+        }
+        let op = t.operator.clone().unwrap_or_else(|| NO_OPERATOR.into());
+        let e = self.operators.entry(op).or_default();
+        e.0 += one;
+        e.1 += t.amount_in;
+        let h = &mut self.hours[t.hour().min(23) as usize];
+        h.0 += one;
+        h.1 += t.amount_in;
+    }
+
+    pub fn event(&mut self, e: &EventFact) {
+        match e.kind.as_str() {
+            "receipt.copy_printed" if !e.training => {
+                self.copies.0 += 1;
+                self.copies.1 += e.amount.unwrap_or(0);
+            }
+            "receipt.printed" if !e.training => self.printed += 1,
+            "receipt.not_printed" if !e.training => self.not_printed += 1,
+            "drawer.opened" if e.sale_id.is_none() => self.drawer += 1,
+            "price.changed" => self.price_changes += 1,
+            _ => {}
+        }
+    }
+
+    pub fn finish(
+        self,
+        header: ReportHeader,
+        counted: Option<i64>,
+        previous: GrandTotals,
+    ) -> Report {
+        let c = self.currency.unwrap_or_default();
+        let m = |minor| Money::new(minor, c);
+        let tally = |(count, minor): (i64, i64)| Tally {
+            count,
+            amount: m(minor),
+        };
+        let row = |key: String, label: String, (count, amount): (i64, i64)| Row {
+            key,
+            label,
+            count,
+            amount: m(amount),
+        };
+        let expected = self.float + self.cash_in;
+        let net = self.sales.1 - self.returns.1;
+        Report {
+            currency: c,
+            sales: tally(self.sales),
+            sales_net_of_vat: m(self.sales_net),
+            returns: tally(self.returns),
+            net: m(net),
+            per_product: self
+                .products
+                .into_iter()
+                .map(|(k, (label, q, a))| row(k, label, (q, a)))
+                .collect(),
+            per_group: self
+                .groups
+                .into_iter()
+                .map(|(k, v)| row(k.clone(), k, v))
+                .collect(),
+            per_vat: self
+                .vat
+                .into_iter()
+                .map(|(code, (rate_bp, g, v, n))| VatRow {
+                    code,
+                    rate_bp,
+                    gross: m(g),
+                    vat: m(v),
+                    net: m(n),
+                })
+                .collect(),
+            per_payment: self
+                .payments
+                .into_iter()
+                .map(|(k, v)| row(k.to_string(), method_label(k).to_string(), v))
+                .collect(),
+            per_operator: self
+                .operators
+                .into_iter()
+                .map(|(k, v)| row(k.clone(), k, v))
+                .collect(),
+            per_hour: self
+                .hours
+                .iter()
+                .enumerate()
+                .map(|(h, v)| row(format!("{h:02}"), format!("{h:02}–{:02}", h + 1), *v))
+                .collect(),
+            discounts: tally((0, 0)),
+            copies: tally(self.copies),
+            training: tally(self.training),
+            receipts_printed: self.printed,
+            receipts_not_printed: self.not_printed,
+            drawer_openings_without_sale: self.drawer,
+            price_changes: self.price_changes,
+            cash: CashSummary {
+                float: m(self.float),
+                cash_in: m(self.cash_in),
+                expected: m(expected),
+                counted: counted.map(m),
+                difference: counted.map(|k| m(k - expected)),
+            },
+            grand_totals: GrandTotals {
+                sales: previous.sales + self.sales.1,
+                returns: previous.returns + self.returns.1,
+                net: previous.net + net,
+            },
+            header,
+        }
+    }
+}
+
+fn method_label(method: &str) -> &'static str {
+    match method {
+        "vipps" => "Vipps MobilePay",
+        "cash" => "Kontant",
+        _ => "Annet",
+    }
+}
+
+#[cfg(test)]
+#[path = "report_tests.rs"]
+mod tests;

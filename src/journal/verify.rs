@@ -1,0 +1,191 @@
+//! `luka journal verify`: walks the whole journal once, in order, and
+//! names the first entry whose hash, link or SAF-T signature does not hold.
+//!
+//! Pure over rows (the store streams them in): it never opens the database
+//! and never needs the private key, only the public keys.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::chain::{ChainRow, GENESIS};
+use crate::domain::journal::{CashTransaction, is_cash_transaction, signature_message};
+
+/// The first thing found wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub seq: i64,
+    pub what: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub entries: u64,
+    pub signed: u64,
+    /// Entries from before the chain existed (not protected by it).
+    pub legacy: u64,
+    pub head_seq: Option<i64>,
+    pub head_hash: Option<String>,
+    pub problem: Option<Problem>,
+}
+
+impl VerifyReport {
+    pub fn ok(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// Checks entries one at a time; stops at the first problem.
+pub struct Verifier<'k> {
+    /// key version → public key PEM
+    keys: &'k HashMap<String, String>,
+    prev: Option<(i64, String)>,
+    prev_signature: Option<String>,
+    prev_nr: Option<i64>,
+    report: VerifyReport,
+}
+
+impl<'k> Verifier<'k> {
+    pub fn new(keys: &'k HashMap<String, String>) -> Verifier<'k> {
+        Verifier {
+            keys,
+            prev: None,
+            prev_signature: None,
+            prev_nr: None,
+            report: VerifyReport {
+                entries: 0,
+                signed: 0,
+                legacy: 0,
+                head_seq: None,
+                head_hash: None,
+                problem: None,
+            },
+        }
+    }
+
+    /// Checks the next entry; false once a problem is found.
+    pub fn push(&mut self, row: &ChainRow) -> bool {
+        if self.report.problem.is_some() {
+            return false;
+        }
+        self.report.entries += 1;
+        if let Err(what) = self.check(row) {
+            self.report.problem = Some(Problem { seq: row.seq, what });
+            return false;
+        }
+        true
+    }
+
+    fn check(&mut self, row: &ChainRow) -> Result<(), String> {
+        let (Some(hash), Some(prev_hash)) = (&row.hash, &row.prev_hash) else {
+            if self.prev.is_none() {
+                self.report.legacy += 1;
+                return Ok(());
+            }
+            return Err(format!(
+                "entry {} ({}) has no hash: it was not written by Luka",
+                row.seq, row.kind
+            ));
+        };
+        if &row.expected_hash(prev_hash) != hash {
+            return Err(format!(
+                "entry {} ({}) was changed after it was written: its content no longer matches its hash",
+                row.seq, row.kind
+            ));
+        }
+        if let Some((prev_seq, _)) = &self.prev
+            && row.seq != prev_seq + 1
+        {
+            return Err(format!(
+                "entries {} to {} are missing: they were deleted",
+                prev_seq + 1,
+                row.seq - 1
+            ));
+        }
+        let link = self.prev.as_ref().map(|p| p.1.as_str()).unwrap_or(GENESIS);
+        if prev_hash != link {
+            return Err(match &self.prev {
+                Some((seq, _)) => format!(
+                    "entry {} does not follow entry {seq}: an entry between them was deleted, \
+                     or entries were moved",
+                    row.seq
+                ),
+                None => format!(
+                    "entry {} is not the first of the chain: earlier entries were deleted",
+                    row.seq
+                ),
+            });
+        }
+        self.check_signature(row)?;
+        self.prev = Some((row.seq, hash.clone()));
+        self.report.head_seq = Some(row.seq);
+        self.report.head_hash = Some(hash.clone());
+        Ok(())
+    }
+
+    fn check_signature(&mut self, row: &ChainRow) -> Result<(), String> {
+        let (Some(trans), Some(sig), Some(version)) =
+            (&row.trans, &row.signature, &row.key_version)
+        else {
+            if is_cash_transaction(&row.kind) {
+                return Err(format!(
+                    "entry {} ({}) is a cash transaction without a SAF-T signature",
+                    row.seq, row.kind
+                ));
+            }
+            return Ok(());
+        };
+        let t: CashTransaction = serde_json::from_str(trans).map_err(|e| {
+            format!(
+                "entry {}: its cash transaction cannot be read: {e}",
+                row.seq
+            )
+        })?;
+        if let Some(prev) = self.prev_nr
+            && t.nr != prev + 1
+        {
+            return Err(format!(
+                "entry {}: transaction nr {} follows nr {prev}: transactions are missing or moved",
+                row.seq, t.nr
+            ));
+        }
+        let Some(public) = self.keys.get(version) else {
+            return Err(format!(
+                "entry {}: signed with key version {version}, whose public key is not in the database",
+                row.seq
+            ));
+        };
+        let message = signature_message(self.prev_signature.as_deref(), &t);
+        if !super::key::verify(public, &message, sig) {
+            return Err(format!(
+                "entry {}: the SAF-T signature of transaction nr {} does not match \
+                 (amount, time or an earlier signature was changed)",
+                row.seq, t.nr
+            ));
+        }
+        self.report.signed += 1;
+        self.prev_nr = Some(t.nr);
+        self.prev_signature = Some(sig.clone());
+        Ok(())
+    }
+
+    /// Ends the walk. `highest_seq_ever` is the highest entry number the
+    /// database ever handed out: entries after the last one seen were deleted.
+    pub fn finish(mut self, highest_seq_ever: Option<i64>) -> VerifyReport {
+        if self.report.problem.is_none()
+            && let Some(highest) = highest_seq_ever
+            && highest > self.report.head_seq.unwrap_or(0)
+            && self.report.legacy == 0
+        {
+            let last = self.report.head_seq.unwrap_or(0);
+            self.report.problem = Some(Problem {
+                seq: last + 1,
+                what: format!(
+                    "entries {} to {highest} are missing: the end of the journal was deleted",
+                    last + 1
+                ),
+            });
+        }
+        self.report
+    }
+}

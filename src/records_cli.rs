@@ -1,0 +1,197 @@
+//! The record-keeping commands of `luka`: `report x|z`, `cash float`,
+//! `journal verify|key` and `export saft`. Each loads the config, opens the
+//! store and calls the same API the organizer screen uses; output is a
+//! readable table or, with `--json`, the report itself.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+
+use crate::config::Config;
+use crate::domain::{Currency, Money};
+use crate::store::Store;
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// X report: the figures since the last Z report (journaled, no reset).
+    X {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Z report: closes the day for this till (once per day).
+    Z {
+        #[arg(long)]
+        json: bool,
+        /// Cash counted in the drawer, e.g. 1234,50; the difference is journaled.
+        #[arg(long)]
+        counted: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Check the hash chain and every SAF-T signature; name the first broken entry.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the public signing key(s) and key versions, for the auditor.
+    Key,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CashCommand {
+    /// Declare the opening float put in the drawer, e.g. `luka cash float 1500`.
+    Float { amount: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// SAF-T Cash Register XML for a date range (local dates, both included).
+    Saft {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn open(config: &Config) -> anyhow::Result<Store> {
+    Ok(Store::open(&config.store_path)?)
+}
+
+pub fn report(config_path: Option<&Path>, cmd: ReportCommand) -> anyhow::Result<i32> {
+    let config = Config::load(config_path)?;
+    let store = open(&config)?;
+    let now = time::OffsetDateTime::now_utc();
+    let (report, json) = match cmd {
+        ReportCommand::X { json } => (
+            crate::reports::x_report(&store, &config.till_id, now)?,
+            json,
+        ),
+        ReportCommand::Z { json, counted } => {
+            let counted = counted
+                .map(|c| Money::parse(&c, Currency::NOK))
+                .transpose()?;
+            (
+                crate::reports::close_day(&store, &config.till_id, counted, now)?,
+                json,
+            )
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let input =
+            crate::reports::to_printer(&report, &config.merchant, config.is_training(), now);
+        println!("{}  {}", input.title, report.header.business_date);
+        if let Some(n) = input.number {
+            println!("Nr {n}");
+        }
+        for s in &input.sections {
+            println!("\n{}", s.heading);
+            for (label, value) in &s.rows {
+                println!("  {label:<36} {value:>18}");
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub fn cash(config_path: Option<&Path>, cmd: CashCommand) -> anyhow::Result<i32> {
+    let config = Config::load(config_path)?;
+    let store = open(&config)?;
+    match cmd {
+        CashCommand::Float { amount } => {
+            let amount = Money::parse(&amount, Currency::NOK)?;
+            let seq = crate::reports::set_float(
+                &store,
+                &config.till_id,
+                amount,
+                time::OffsetDateTime::now_utc(),
+            )?;
+            println!("Float {amount} recorded (journal entry {seq}).");
+        }
+    }
+    Ok(0)
+}
+
+pub fn journal(config_path: Option<&Path>, cmd: JournalCommand) -> anyhow::Result<i32> {
+    let config = Config::load(config_path)?;
+    let store = open(&config)?;
+    match cmd {
+        JournalCommand::Verify { json } => {
+            let report = crate::journal::verify_store(&store)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else if let Some(p) = &report.problem {
+                println!(
+                    "BROKEN at entry {}: {}\n(checked {} entries; {} signed transactions verified before it)",
+                    p.seq, p.what, report.entries, report.signed
+                );
+            } else {
+                println!(
+                    "OK: {} entries, {} signed cash transactions, chain head {} = {}",
+                    report.entries,
+                    report.signed,
+                    report.head_seq.unwrap_or(0),
+                    report.head_hash.as_deref().unwrap_or("-")
+                );
+                if report.legacy > 0 {
+                    println!(
+                        "note: the first {} entries are from before the chain existed and are not protected by it",
+                        report.legacy
+                    );
+                }
+            }
+            Ok(if report.ok() { 0 } else { 1 })
+        }
+        JournalCommand::Key => {
+            let keys = store.read(|r| r.journal_keys())?;
+            if keys.is_empty() {
+                println!(
+                    "No signing key yet: one is made (at {}) when the first sale is recorded.",
+                    store.signing_key_path().display()
+                );
+            }
+            for (version, algorithm, pem) in keys {
+                println!("keyVersion {version} ({algorithm})\n{pem}");
+            }
+            Ok(0)
+        }
+    }
+}
+
+pub fn export(config_path: Option<&Path>, cmd: ExportCommand) -> anyhow::Result<i32> {
+    let config = Config::load(config_path)?;
+    let store = open(&config)?;
+    match cmd {
+        ExportCommand::Saft { from, to, out } => {
+            let opts = crate::bookkeeping::saft::SaftOptions {
+                from: parse_date(&from, "--from")?,
+                to: parse_date(&to, "--to")?,
+                merchant: config.merchant.clone(),
+                till_id: config.till_id.clone(),
+                catalog: config.catalog.clone(),
+                now: time::OffsetDateTime::now_utc(),
+            };
+            let s = crate::bookkeeping::saft::export_file(&store, &opts, &out)?;
+            println!(
+                "Wrote {} ({} cash transactions, {} events, {} bytes).",
+                out.display(),
+                s.transactions,
+                s.events,
+                s.bytes
+            );
+        }
+    }
+    Ok(0)
+}
+
+pub fn parse_date(text: &str, flag: &str) -> anyhow::Result<time::Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &fmt)
+        .map_err(|_| anyhow::anyhow!("{flag} '{text}' is not a date: write it as 2024-05-31"))
+}

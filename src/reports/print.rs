@@ -1,0 +1,142 @@
+//! A report as the printer's [`ReportInput`]: labelled rows in sections,
+//! amounts formatted the Norwegian way. Only wording and formatting here;
+//! the figures come from `domain::report`.
+
+use crate::domain::local_time::to_oslo;
+use crate::domain::report::{Report, ReportKind, Tally};
+use crate::domain::{Merchant, Money, VatCode};
+use crate::printer::{ReportInput, ReportSection};
+
+fn amount(m: Money) -> String {
+    m.format_plain()
+}
+
+fn tally(t: Tally) -> String {
+    format!("{} / {}", t.count, amount(t.amount))
+}
+
+fn section(heading: &str, rows: Vec<(String, String)>) -> ReportSection {
+    ReportSection {
+        heading: heading.to_string(),
+        rows,
+    }
+}
+
+/// The report for the printer. `training` marks it as made in training mode.
+pub fn to_printer(
+    report: &Report,
+    merchant: &Merchant,
+    training: bool,
+    now: time::OffsetDateTime,
+) -> ReportInput {
+    let row = |l: &str, v: String| (l.to_string(), v);
+    let h = &report.header;
+    let mut sections = vec![section(
+        "Salg",
+        vec![
+            row("Salg (antall / beløp)", tally(report.sales)),
+            row("Salg ekskl. mva", amount(report.sales_net_of_vat)),
+            row("Returer (antall / beløp)", tally(report.returns)),
+            row("Netto", amount(report.net)),
+        ],
+    )];
+    let listed = |rows: &[crate::domain::report::Row]| -> Vec<(String, String)> {
+        rows.iter()
+            .map(|r| (format!("{} ({})", r.label, r.count), amount(r.amount)))
+            .collect()
+    };
+    sections.push(section("Varegrupper", listed(&report.per_group)));
+    sections.push(section("Produkter", listed(&report.per_product)));
+    sections.push(section(
+        "MVA",
+        report
+            .per_vat
+            .iter()
+            .map(|v| {
+                let label = VatCode::from_code(v.code)
+                    .map(|c| c.description().to_string())
+                    .unwrap_or_else(|| format!("Kode {}", v.code));
+                if v.rate_bp == 0 {
+                    (label, amount(v.gross))
+                } else {
+                    (
+                        format!("{label} grunnlag / mva"),
+                        format!("{} / {}", amount(v.net), amount(v.vat)),
+                    )
+                }
+            })
+            .collect(),
+    ));
+    sections.push(section("Betalingsmåter", listed(&report.per_payment)));
+    sections.push(section("Operatører", listed(&report.per_operator)));
+    sections.push(section(
+        "Per time",
+        report
+            .per_hour
+            .iter()
+            .filter(|r| r.count != 0 || !r.amount.is_zero())
+            .map(|r| (format!("{} ({})", r.label, r.count), amount(r.amount)))
+            .collect(),
+    ));
+    let c = &report.cash;
+    let mut cash = vec![
+        row("Veksel (inngående)", amount(c.float)),
+        row("Kontant inn", amount(c.cash_in)),
+        row("Forventet i kassen", amount(c.expected)),
+    ];
+    if let (Some(counted), Some(diff)) = (c.counted, c.difference) {
+        cash.push(row("Opptalt", amount(counted)));
+        cash.push(row("Differanse", amount(diff)));
+    }
+    sections.push(section("Kontanter", cash));
+    sections.push(section(
+        "Annet",
+        vec![
+            row("Kopikvitteringer", tally(report.copies)),
+            row("Treningskvitteringer", tally(report.training)),
+            row("Rabatter", tally(report.discounts)),
+            row(
+                "Skuff åpnet uten salg",
+                report.drawer_openings_without_sale.to_string(),
+            ),
+            row(
+                "Kvitteringer skrevet ut",
+                report.receipts_printed.to_string(),
+            ),
+            row(
+                "Salg uten kvittering",
+                report.receipts_not_printed.to_string(),
+            ),
+            row("Prisendringer", report.price_changes.to_string()),
+        ],
+    ));
+    let g = report.grand_totals;
+    let cur = report.currency;
+    sections.push(section(
+        "Grand total (akkumulert)",
+        vec![
+            row("Salg", amount(Money::new(g.sales, cur))),
+            row("Returer", amount(Money::new(g.returns, cur))),
+            row("Netto", amount(Money::new(g.net, cur))),
+        ],
+    ));
+    sections.push(section(
+        "Elektronisk journal",
+        vec![
+            row("Oppføringer", format!("{}–{}", h.from_seq + 1, h.to_seq)),
+            row("Kjede", h.journal_head.chars().take(16).collect()),
+        ],
+    ));
+    ReportInput {
+        title: match h.kind {
+            ReportKind::X => "X-rapport".into(),
+            ReportKind::Z => "Z-rapport".into(),
+        },
+        merchant: merchant.clone(),
+        till_id: h.till_id.clone(),
+        number: h.number.map(|n| n as u64),
+        timestamp: to_oslo(now),
+        sections,
+        training,
+    }
+}

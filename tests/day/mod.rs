@@ -1,0 +1,205 @@
+//! A day at the kiosk, written through the same store calls the kiosk
+//! makes (sale, payment, record_paid, refund, journal), at fixed times.
+//! 1 May 2024 is summer time: local = UTC + 2.
+
+#![allow(dead_code)]
+
+use serde_json::json;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use luka::domain::{Catalog, Money, PaymentMethod, SaleLine, SaleStatus, VatCode};
+use luka::kiosk::settle::record_paid;
+use luka::store::{NewSale, SaleRecord, Store};
+
+pub const TILL: &str = "kiosk-1";
+
+/// Local 1 May 2024 at `h:m` as UTC.
+pub fn may1(h: u8, m: u8) -> OffsetDateTime {
+    datetime!(2024-05-01 00:00 UTC) + time::Duration::minutes((h as i64 - 2) * 60 + m as i64)
+}
+
+pub fn may2(h: u8, m: u8) -> OffsetDateTime {
+    may1(h, m) + time::Duration::days(1)
+}
+
+pub fn product(id: &str, qty: u32) -> SaleLine {
+    SaleLine::from_product(Catalog::club_default().get(id).unwrap(), qty)
+}
+
+pub fn sell(
+    store: &Store,
+    method: PaymentMethod,
+    lines: Vec<SaleLine>,
+    training: bool,
+    now: OffsetDateTime,
+) -> SaleRecord {
+    let total = Money::nok(lines.iter().map(|l| l.amount().unwrap().minor()).sum());
+    store
+        .write(|w| {
+            let sale = w.insert_sale(&NewSale {
+                till_id: TILL.into(),
+                method,
+                status: SaleStatus::Pending,
+                lines,
+                total,
+                description: String::new(),
+                training,
+                cash_given: (method == PaymentMethod::Cash).then_some(total),
+                reference_random: 7,
+                now,
+            })?;
+            if method == PaymentMethod::Vipps {
+                w.insert_payment(&sale, "vipps", now)?;
+            }
+            record_paid(w, &sale, json!({ "method": method.as_str() }), now)?;
+            w.journal(
+                "receipt.printed",
+                Some(sale.id),
+                json!({ "kind": "sale", "training": training }),
+                now,
+            )?;
+            w.reader().sale(sale.id)
+        })
+        .unwrap()
+}
+
+pub fn refund(store: &Store, sale: &SaleRecord, amount: i64, now: OffsetDateTime) {
+    store
+        .write(|w| {
+            let id = w.insert_refund(sale.id, amount, "kunden ombestemte seg", now)?;
+            w.journal(
+                "refund.requested",
+                Some(sale.id),
+                json!({ "refund_id": id, "amount": amount }),
+                now,
+            )?;
+            w.finish_refund(id, true, now)?;
+            w.journal(
+                "sale.refunded",
+                Some(sale.id),
+                json!({ "refund_id": id, "amount": amount }),
+                now,
+            )
+        })
+        .unwrap();
+}
+
+pub fn event(
+    store: &Store,
+    kind: &str,
+    sale_id: Option<i64>,
+    data: serde_json::Value,
+    now: OffsetDateTime,
+) {
+    store
+        .write(|w| w.journal(kind, sale_id, data, now))
+        .unwrap();
+}
+
+/// The mixed day the report test computes by hand (see `reports_day.rs`).
+pub struct Day {
+    pub a: SaleRecord,
+    pub b: SaleRecord,
+    pub c: SaleRecord,
+    pub d: SaleRecord,
+    pub e_training: SaleRecord,
+}
+
+pub fn mixed_day(store: &Store) -> Day {
+    event(
+        store,
+        "app.start",
+        None,
+        json!({ "till": TILL }),
+        may1(8, 50),
+    );
+    event(
+        store,
+        "operator.login",
+        None,
+        json!({ "operator": "1001", "name": "Kari Nordmann" }),
+        may1(8, 55),
+    );
+    luka::reports::set_float(store, TILL, Money::nok(150_000), may1(9, 0)).unwrap();
+    let a = sell(
+        store,
+        PaymentMethod::Cash,
+        vec![product("voksen", 2)],
+        false,
+        may1(10, 5),
+    );
+    event(store, "drawer.opened", Some(a.id), json!({}), may1(10, 5));
+    let b = sell(
+        store,
+        PaymentMethod::Vipps,
+        vec![product("kaffe", 1), product("vaffel", 1)],
+        false,
+        may1(10, 20),
+    );
+    let c = sell(
+        store,
+        PaymentMethod::Vipps,
+        vec![product("skjerf", 1), product("brus", 1)],
+        false,
+        may1(11, 10),
+    );
+    event(
+        store,
+        "price.changed",
+        None,
+        json!({ "product": "kaffe", "from": 3_000, "to": 3_500 }),
+        may1(11, 30),
+    );
+    event(
+        store,
+        "operator.logout",
+        None,
+        json!({ "operator": "1001" }),
+        may1(11, 45),
+    );
+    event(
+        store,
+        "operator.login",
+        None,
+        json!({ "operator": "1002", "name": "Ola Nordmann" }),
+        may1(11, 50),
+    );
+    let mut kaffe = product("kaffe", 2);
+    kaffe.unit_price = Money::nok(3_500);
+    let d = sell(store, PaymentMethod::Cash, vec![kaffe], false, may1(12, 0));
+    event(
+        store,
+        "receipt.copy_printed",
+        Some(b.id),
+        json!({}),
+        may1(12, 10),
+    );
+    refund(store, &b, 5_500, may1(13, 0));
+    let e_training = sell(
+        store,
+        PaymentMethod::Vipps,
+        vec![SaleLine::free_amount(
+            Money::nok(10_000),
+            VatCode::Regular,
+            "Beløp",
+        )],
+        true,
+        may1(13, 30),
+    );
+    event(store, "drawer.opened", None, json!({}), may1(14, 0));
+    event(
+        store,
+        "sale.mystery",
+        None,
+        json!({ "unknown": true }),
+        may1(14, 5),
+    );
+    Day {
+        a,
+        b,
+        c,
+        d,
+        e_training,
+    }
+}

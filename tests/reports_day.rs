@@ -1,0 +1,280 @@
+//! A day of mixed sales (cash and Vipps, a refund, a copy, a training
+//! receipt, a price change, two operators) gives X and Z figures equal to
+//! hand-computed expectations; the SAF-T export of it validates against
+//! Skatteetaten's XSD with xmllint, and a file missing a required element
+//! does not.
+
+mod day;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use day::{TILL, may1, may2, mixed_day, product, sell};
+use luka::bookkeeping::saft::{SaftOptions, export_file};
+use luka::domain::report::{Report, ReportKind};
+use luka::domain::{Catalog, Merchant, Money, PaymentMethod};
+use luka::reports::{ReportError, close_day, current, to_printer, x_report};
+use luka::store::Store;
+
+fn rows(r: &[luka::domain::report::Row]) -> Vec<(String, i64, i64)> {
+    r.iter()
+        .map(|r| (r.key.clone(), r.count, r.amount.minor()))
+        .collect()
+}
+
+fn s(k: &str, c: i64, a: i64) -> (String, i64, i64) {
+    (k.to_string(), c, a)
+}
+
+/// Hand-computed (øre):
+/// A cash 2×voksen 300,00 (code 6) · B Vipps kaffe 30 + vaffel 25 (31; VAT
+/// 5500·15/115 = 717) · C Vipps skjerf 250 (3; VAT 5000) + brus 35 (31; VAT
+/// 457) · price change · D cash 2×kaffe at 35 = 70,00 (31; VAT 913) by
+/// operator 1002 · copy of B · B refunded in full · E training 100,00.
+fn check_day_figures(r: &Report) {
+    assert_eq!((r.sales.count, r.sales.amount.minor()), (4, 71_000));
+    assert_eq!((r.returns.count, r.returns.amount.minor()), (1, 5_500));
+    assert_eq!(r.net.minor(), 65_500);
+    // Net of VAT: 300 + (55-7,17) + (200 + 35-4,57) + (70-9,13)
+    assert_eq!(
+        r.sales_net_of_vat.minor(),
+        30_000 + 4_783 + 20_000 + 3_043 + 6_087
+    );
+    assert_eq!(
+        rows(&r.per_group),
+        vec![
+            s("Billetter", 2, 30_000),
+            s("Kiosk", 3, 10_500),
+            s("Klær", 1, 25_000)
+        ]
+    );
+    assert_eq!(
+        rows(&r.per_product),
+        vec![
+            s("brus", 1, 3_500),
+            s("kaffe", 2, 7_000),
+            s("skjerf", 1, 25_000),
+            s("vaffel", 0, 0),
+            s("voksen", 2, 30_000),
+        ]
+    );
+    let vat: Vec<(u16, i64, i64, i64)> = r
+        .per_vat
+        .iter()
+        .map(|v| (v.code, v.gross.minor(), v.vat.minor(), v.net.minor()))
+        .collect();
+    assert_eq!(
+        vat,
+        vec![
+            (3, 25_000, 5_000, 20_000),
+            (6, 30_000, 0, 30_000),
+            (31, 10_500, 717 + 457 + 913 - 717, 10_500 - 1_370),
+        ]
+    );
+    assert_eq!(
+        rows(&r.per_payment),
+        vec![s("cash", 2, 37_000), s("vipps", 3, 28_500)]
+    );
+    assert_eq!(
+        rows(&r.per_operator),
+        vec![s("1001", 3, 64_000), s("1002", 1, 1_500)]
+    );
+    let hours: Vec<(String, i64, i64)> = rows(&r.per_hour)
+        .into_iter()
+        .filter(|h| h.1 != 0 || h.2 != 0)
+        .collect();
+    assert_eq!(
+        hours,
+        vec![
+            s("10", 2, 35_500),
+            s("11", 1, 28_500),
+            s("12", 1, 7_000),
+            s("13", 0, -5_500)
+        ]
+    );
+    assert_eq!(r.per_hour.len(), 24);
+    assert_eq!((r.copies.count, r.copies.amount.minor()), (1, 5_500));
+    assert_eq!((r.training.count, r.training.amount.minor()), (1, 10_000));
+    assert_eq!((r.discounts.count, r.discounts.amount.minor()), (0, 0));
+    assert_eq!(r.receipts_printed, 4);
+    assert_eq!(r.drawer_openings_without_sale, 1);
+    assert_eq!(r.price_changes, 1);
+    assert_eq!(r.cash.float.minor(), 150_000);
+    assert_eq!(r.cash.cash_in.minor(), 37_000);
+    assert_eq!(r.cash.expected.minor(), 187_000);
+}
+
+#[test]
+fn x_and_z_of_a_mixed_day_match_the_hand_computed_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("luka.db")).unwrap();
+    let d = mixed_day(&store);
+    assert!(d.e_training.training);
+
+    let live = current(&store, TILL, may1(15, 0)).unwrap();
+    check_day_figures(&live);
+    let x = x_report(&store, TILL, may1(15, 1)).unwrap();
+    check_day_figures(&x);
+    assert_eq!(x.header.kind, ReportKind::X);
+    assert_eq!(x.header.number, None);
+    // X does not reset: the next X sees the same sales.
+    check_day_figures(&current(&store, TILL, may1(15, 2)).unwrap());
+
+    let z = close_day(&store, TILL, Some(Money::nok(186_500)), may1(22, 0)).unwrap();
+    check_day_figures(&z);
+    assert_eq!(z.header.number, Some(1));
+    assert_eq!(z.header.business_date, "2024-05-01");
+    assert_eq!(z.cash.counted.map(|m| m.minor()), Some(186_500));
+    assert_eq!(z.cash.difference.map(|m| m.minor()), Some(-500));
+    assert_eq!(
+        (
+            z.grand_totals.sales,
+            z.grand_totals.returns,
+            z.grand_totals.net
+        ),
+        (71_000, 5_500, 65_500)
+    );
+    // Journaled in full, with the difference as a signed transaction.
+    let kinds: Vec<String> = store
+        .read(|r| r.journal_entries(None))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.contains(&"report.x".to_string()));
+    assert_eq!(
+        kinds.iter().rev().take(2).collect::<Vec<_>>(),
+        ["report.z", "cash.difference"]
+    );
+
+    // One Z per till per day.
+    let again = close_day(&store, TILL, None, may1(23, 0)).unwrap_err();
+    assert!(
+        matches!(again, ReportError::AlreadyClosed { number: 1, .. }),
+        "{again}"
+    );
+
+    // The next day starts from zero; grand totals carry on.
+    let after = current(&store, TILL, may2(9, 0)).unwrap();
+    assert_eq!((after.sales.count, after.net.minor()), (0, 0));
+    sell(
+        &store,
+        PaymentMethod::Cash,
+        vec![product("barn", 1)],
+        false,
+        may2(10, 0),
+    );
+    let z2 = close_day(&store, TILL, None, may2(20, 0)).unwrap();
+    assert_eq!(z2.header.number, Some(2));
+    assert_eq!((z2.sales.count, z2.net.minor()), (1, 5_000));
+    assert_eq!(z2.cash.expected.minor(), 5_000);
+    assert_eq!(
+        (
+            z2.grand_totals.sales,
+            z2.grand_totals.returns,
+            z2.grand_totals.net
+        ),
+        (76_000, 5_500, 70_500)
+    );
+
+    // The printer's view carries the same figures.
+    let print = to_printer(&z, &Merchant::training(), false, may1(22, 0));
+    assert_eq!(print.title, "Z-rapport");
+    assert_eq!(print.number, Some(1));
+    let cash = print
+        .sections
+        .iter()
+        .find(|s| s.heading == "Kontanter")
+        .unwrap();
+    assert!(
+        cash.rows.contains(&("Differanse".into(), "-5,00".into())),
+        "{:?}",
+        cash.rows
+    );
+
+    assert!(luka::journal::verify_store(&store).unwrap().ok());
+}
+
+fn xsd() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/specs/saft-cash-register/Norwegian_SAF-T_Cash_Register_Schema_v_1.00.xsd")
+}
+
+/// Runs xmllint; panics loudly if it is not installed.
+fn xmllint(file: &Path) -> (bool, String) {
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(xsd())
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("xmllint is required for the SAF-T schema test (apt-get install libxml2-utils; scripts/setup.sh does it): {e}")
+        });
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn saft_export_of_the_day_validates_against_the_xsd_and_a_broken_file_does_not() {
+    assert!(xsd().exists(), "the XSD is missing at {}", xsd().display());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("luka.db")).unwrap();
+    mixed_day(&store);
+    x_report(&store, TILL, may1(15, 0)).unwrap();
+    close_day(&store, TILL, Some(Money::nok(187_000)), may1(22, 0)).unwrap();
+    let mut merchant = Merchant::training();
+    merchant.vat_registered = true;
+    let opts = SaftOptions {
+        from: time::macros::date!(2024 - 05 - 01),
+        to: time::macros::date!(2024 - 05 - 01),
+        merchant,
+        till_id: TILL.into(),
+        catalog: Catalog::club_default(),
+        now: may2(8, 0),
+    };
+    let out = dir.path().join("saft.xml");
+    let summary = export_file(&store, &opts, &out).unwrap();
+    // 4 sales + training sale + return + float + cash difference
+    assert_eq!(summary.transactions, 8);
+    let xml = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(summary.bytes as usize, xml.len());
+    let (ok, err) = xmllint(&out);
+    assert!(ok, "xmllint rejected the export:\n{err}");
+    for needle in [
+        "<auditfile xmlns=\"urn:StandardAuditFile-Taxation-CashRegister:NO\">",
+        "<taxRegIdent>999999999MVA</taxRegIdent>",
+        "<predefinedBasicID>12011</predefinedBasicID>",
+        "<predefinedBasicID>13014</predefinedBasicID>",
+        "<predefinedBasicID>13021</predefinedBasicID>",
+        "<predefinedBasicID>11007</predefinedBasicID>",
+        "<predefinedBasicID>11008</predefinedBasicID>",
+        "<reportType>Z report</reportType>",
+        "<reportType>X report</reportType>",
+        "<transType>RETURNSAL</transType>",
+        "<trainingID>true</trainingID>",
+        "<empID>1002</empID>",
+        "<standardVatCode>31</standardVatCode>",
+        "<reportGrandTotalSalesNet>655.00</reportGrandTotalSalesNet>",
+    ] {
+        assert!(xml.contains(needle), "the export lacks {needle}");
+    }
+
+    // Negative control: drop a required element and the schema must say no.
+    let first = xml.find("<transAmntIn>").unwrap();
+    let end = xml[first..].find('\n').unwrap() + first + 1;
+    let broken = format!("{}{}", &xml[..first], &xml[end..]);
+    let bad = dir.path().join("broken.xml");
+    std::fs::write(&bad, broken).unwrap();
+    let (ok, err) = xmllint(&bad);
+    assert!(!ok, "xmllint accepted a file without transAmntIn");
+    assert!(err.contains("transAmntEx"), "{err}");
+
+    // A reversed range is refused with a message naming the fix.
+    let mut reversed = opts.clone();
+    reversed.to = time::macros::date!(2024 - 04 - 30);
+    let e = export_file(&store, &reversed, &dir.path().join("x.xml")).unwrap_err();
+    assert!(e.to_string().contains("before --from"), "{e}");
+}
