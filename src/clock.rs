@@ -88,38 +88,3 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
-
-/// `t` in the till's local time zone (from `TZ` / `/etc/localtime`), for
-/// what people read: the clock on screen, hours in reports, receipts.
-///
-/// `time` refuses to look up the local offset once threads exist, because
-/// another thread could be changing the environment at the same moment.
-/// Luka never calls `setenv`, so `localtime_r` is sound here; if it fails
-/// the instant is shown in UTC rather than guessed.
-pub fn local(t: OffsetDateTime) -> OffsetDateTime {
-    let secs = t.unix_timestamp() as libc::time_t;
-    // SAFETY: `tm` is plain data, fully written by localtime_r on success;
-    // both pointers are valid for the duration of the call.
-    let offset = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&secs, &mut tm).is_null() {
-            None
-        } else {
-            time::UtcOffset::from_whole_seconds(tm.tm_gmtoff as i32).ok()
-        }
-    };
-    t.to_offset(offset.unwrap_or(time::UtcOffset::UTC))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_time_keeps_the_instant() {
-        let t = time::macros::datetime!(2026-07-01 12:00 UTC);
-        let l = local(t);
-        assert_eq!(l, t, "same instant whatever the zone");
-        assert!(l.offset().whole_hours().abs() <= 14);
-    }
-}

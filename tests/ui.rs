@@ -29,6 +29,8 @@ async fn scenarios(t: &T) {
     cash_sale(t).await;
     run("a partial refund from the organizer screen");
     refund(t).await;
+    run("X and Z reports from the organizer screen");
+    reports(t).await;
     run("English is selectable");
     english(t).await;
     run("wrong PINs lock the organizer screen");
@@ -144,7 +146,7 @@ async fn refund(t: &T) {
     t.wait("the organizer screen", || t.page() == Page::Organizer)
         .await;
     t.wait("today's figures", || {
-        t.find_value("Omsetning i dag").as_deref() == Some("kr 534,50")
+        t.find_value("Omsetning").as_deref() == Some("kr 534,50")
     })
     .await;
     t.tap("Salg");
@@ -224,6 +226,61 @@ async fn lockout(t: &T) {
     t.tap("Tilbake til salg");
 }
 
+async fn reports(t: &T) {
+    enter_organizer(t, "1234").await;
+    t.wait("the organizer screen", || t.page() == Page::Organizer)
+        .await;
+    t.tap("Rapporter");
+    t.tap("X-rapport");
+    t.wait("the X report", || {
+        t.find_value("Rapport")
+            .is_some_and(|r| r.starts_with("X-rapport"))
+    })
+    .await;
+    let x = t.value("Rapport");
+    assert!(
+        x.contains("TRENING"),
+        "a training till's report says so:\n{x}"
+    );
+    assert!(x.contains("534,50"), "the day's sales are in it:\n{x}");
+    t.tap("Z-rapport (avslutt dagen)");
+    t.wait("the count dialog", || t.find("Opptalt kontant").is_some())
+        .await;
+    for k in ["6", "0"] {
+        t.tap(k);
+    }
+    assert_eq!(t.value("Opptalt kontant"), "60");
+    t.tap("Avslutt dagen");
+    t.wait("the Z report", || {
+        t.find_value("Rapport")
+            .is_some_and(|r| r.starts_with("Z-rapport nr. 1"))
+    })
+    .await;
+    assert!(t.value("Melding").starts_with("Dagen er avsluttet"));
+    // One Z per till per day: a second is refused with the reason.
+    t.tap("Z-rapport (avslutt dagen)");
+    t.wait("the count dialog", || t.find("Opptalt kontant").is_some())
+        .await;
+    t.tap("Avslutt dagen");
+    t.wait("the refusal", || {
+        t.find("Z-rapporten avslutter dagen for denne kassen og kan ikke angres.")
+            .is_some()
+            && t.ui
+                .window
+                .global::<luka::ui::CountAdapter>()
+                .get_message()
+                .contains("already closed")
+    })
+    .await;
+    t.tap("Avbryt");
+    t.tap("Oversikt");
+    t.wait("figures since the Z", || {
+        t.find_value("Omsetning").as_deref() == Some("kr 0,00")
+    })
+    .await;
+    t.tap("Lukk");
+}
+
 async fn english(t: &T) {
     enter_organizer(t, "1234").await;
     t.wait("the organizer screen", || t.page() == Page::Organizer)
@@ -233,7 +290,7 @@ async fn english(t: &T) {
     t.wait("English", || t.find("Close").is_some()).await;
     t.tap("Overview");
     t.wait("figures in English", || {
-        t.find("Sales").is_some() && t.find_value("Takings today").is_some()
+        t.find("Sales").is_some() && t.find_value("Takings").is_some()
     })
     .await;
     t.tap("Close");

@@ -75,7 +75,7 @@ async fn screenshots(t: &T) {
         o.set_tab(0);
         o.invoke_refresh();
         t.wait("today's figures", || {
-            t.find_value("Omsetning i dag").as_deref() == Some("kr 180,00")
+            t.find_value("Omsetning").as_deref() == Some("kr 180,00")
         })
         .await;
         t.shoot_at("organizer-overview", w, h);

@@ -164,15 +164,32 @@ pub struct ReportBuilder {
     not_printed: i64,
     drawer: i64,
     price_changes: i64,
+    /// A training till: its separate database holds nothing but training,
+    /// so its reports count training as what it is practising (the
+    /// `training` tally still says how much of it there was).
+    training_till: bool,
 }
 
 impl ReportBuilder {
+    /// A builder for a training till's database (see `training_till`).
+    pub fn for_training_till() -> ReportBuilder {
+        ReportBuilder {
+            training_till: true,
+            ..ReportBuilder::default()
+        }
+    }
+
     pub fn transaction(&mut self, t: &CashTransaction) {
         self.currency.get_or_insert(t.currency);
+        let training = t.training && !self.training_till;
+        if t.training && t.kind == TransKind::Sale && self.training_till {
+            self.training.0 += 1;
+            self.training.1 += t.amount_in;
+        }
         match t.kind {
-            TransKind::Float if !t.training => self.float = t.amount_in,
+            TransKind::Float if !training => self.float = t.amount_in,
             TransKind::Float | TransKind::Difference => {}
-            TransKind::Sale | TransKind::Return if t.training => {
+            TransKind::Sale | TransKind::Return if training => {
                 if t.kind == TransKind::Sale {
                     self.training.0 += 1;
                     self.training.1 += t.amount_in;
@@ -235,13 +252,14 @@ impl ReportBuilder {
     }
 
     pub fn event(&mut self, e: &EventFact) {
+        let training = e.training && !self.training_till;
         match e.kind.as_str() {
-            "receipt.copy_printed" if !e.training => {
+            "receipt.copy_printed" if !training => {
                 self.copies.0 += 1;
                 self.copies.1 += e.amount.unwrap_or(0);
             }
-            "receipt.printed" if !e.training => self.printed += 1,
-            "receipt.not_printed" if !e.training => self.not_printed += 1,
+            "receipt.printed" if !training => self.printed += 1,
+            "receipt.not_printed" if !training => self.not_printed += 1,
             "drawer.opened" if e.sale_id.is_none() => self.drawer += 1,
             "price.changed" => self.price_changes += 1,
             _ => {}

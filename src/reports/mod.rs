@@ -163,7 +163,11 @@ fn build(
         .map(|z| z.grand_totals)
         .unwrap_or_else(GrandTotals::default);
     let (to_seq, head) = r.journal_head()?;
-    let mut b = ReportBuilder::default();
+    let mut b = if r.is_training_database()? {
+        ReportBuilder::for_training_till()
+    } else {
+        ReportBuilder::default()
+    };
     fold_period(r, after, to_seq, &mut b)?;
     let number = match kind {
         ReportKind::Z => Some(last.as_ref().and_then(|z| z.header.number).unwrap_or(0) + 1),

@@ -486,6 +486,17 @@ impl Reader<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// A training till's database: it has sales, and every one is training
+    /// (config keeps training and real sales in separate files).
+    pub fn is_training_database(&self) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sales WHERE training = 1) \
+                AND NOT EXISTS (SELECT 1 FROM sales WHERE training = 0)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Sales started at or after `since`, newest first.
     pub fn sales_since(&self, since: OffsetDateTime) -> Result<Vec<SaleRecord>> {
         let mut stmt = self.conn.prepare(&format!(

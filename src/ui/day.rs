@@ -1,14 +1,14 @@
-//! Today's figures for the organizer screen, read from the store and
-//! turned into display rows. The arithmetic lives in [`view`], a pure
-//! function, so the screen's numbers are tested without a window.
-
-use std::collections::BTreeMap;
+//! The organizer screen's figures and lists. The takings are the shared
+//! report arithmetic ([`crate::reports::current`]: since the last Z, the
+//! same numbers an X report prints); this file only turns them, today's
+//! sales and the backlog into display rows, in [`view`], a pure function.
 
 use time::OffsetDateTime;
 
 use crate::config::Language;
+use crate::domain::report::Report;
 use crate::domain::{Money, PaymentMethod, SaleLine, SaleStatus};
-use crate::store::{OutboxItem, OutboxStatus, RefundRecord, SaleRecord, Store, StoreError};
+use crate::store::{OutboxItem, OutboxStatus, RefundRecord, SaleRecord, Store};
 
 /// What the organizer screen shows, as text.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -63,14 +63,17 @@ pub struct DaySale {
 /// The most rows the sales list shows (newest first).
 const MAX_ROWS: usize = 200;
 
-/// Reads today's sales (local midnight onwards) and the backlog.
+/// Reads the figures since the last Z, today's sales (local midnight
+/// onwards) and the backlog.
 pub fn today(
     store: &Store,
+    till_id: &str,
     now: OffsetDateTime,
     lang: Language,
     printer: bool,
-) -> Result<DayView, StoreError> {
-    let local = crate::clock::local(now);
+) -> Result<DayView, crate::reports::ReportError> {
+    let report = crate::reports::current(store, till_id, now)?;
+    let local = crate::domain::local_time::to_oslo(now);
     let midnight = local.replace_time(time::Time::MIDNIGHT);
     let (sales, backlog) = store.read(|r| {
         let mut out = Vec::new();
@@ -97,7 +100,7 @@ pub fn today(
             .collect::<Vec<_>>();
         Ok((out, backlog.into_iter().zip(refs).collect::<Vec<_>>()))
     })?;
-    Ok(view(&sales, &backlog, lang, printer))
+    Ok(view(&report, &sales, &backlog, lang, printer))
 }
 
 fn t(lang: Language, nb: &str, en: &str) -> String {
@@ -107,101 +110,78 @@ fn t(lang: Language, nb: &str, en: &str) -> String {
     }
 }
 
-fn sum(a: Money, b: Money) -> Money {
-    a.checked_add(b).unwrap_or(a)
-}
-
-/// The figures from today's sales (any order) and the backlog.
+/// The figures from the report, today's sales (any order) and the backlog.
 pub fn view(
+    report: &Report,
     sales: &[DaySale],
     backlog: &[(OutboxItem, String)],
     lang: Language,
     printer: bool,
 ) -> DayView {
-    let zero = Money::nok(0);
-    let mut paid = 0usize;
-    let mut unpaid = 0usize;
-    let mut open = 0usize;
-    let mut gross = zero;
-    let mut refunded = zero;
-    let mut refund_count = 0usize;
-    let mut per_method: BTreeMap<String, Money> = BTreeMap::new();
-    let mut per_product: BTreeMap<String, (u32, Money)> = BTreeMap::new();
-    let mut per_hour: BTreeMap<u8, Money> = BTreeMap::new();
-    for d in sales {
-        let s = &d.sale;
-        match s.status {
-            SaleStatus::Paid => {}
-            SaleStatus::Unpaid => {
-                unpaid += 1;
-                continue;
-            }
-            _ => {
-                open += 1;
-                continue;
-            }
-        }
-        paid += 1;
-        gross = sum(gross, s.total);
-        let method = crate::ui::text::Text(lang).method(s.method);
-        let m = per_method.entry(method).or_insert(zero);
-        *m = sum(*m, s.total);
-        for l in &d.lines {
-            let e = per_product.entry(l.name.clone()).or_insert((0, zero));
-            e.0 += l.quantity;
-            e.1 = sum(e.1, l.amount().unwrap_or(zero));
-        }
-        let at = crate::clock::local(s.closed_at.unwrap_or(s.created_at));
-        let h = per_hour.entry(at.hour()).or_insert(zero);
-        *h = sum(*h, s.total);
-        for r in d.refunds.iter().filter(|r| r.status == "done") {
-            refund_count += 1;
-            refunded = sum(refunded, Money::new(r.amount, s.total.currency()));
-        }
-    }
-    let net = gross.checked_sub(refunded).unwrap_or(gross);
+    let text = crate::ui::text::Text(lang);
+    let unpaid = sales
+        .iter()
+        .filter(|d| d.sale.status == SaleStatus::Unpaid)
+        .count();
+    let open = sales
+        .iter()
+        .filter(|d| SaleStatus::OPEN.contains(&d.sale.status))
+        .count();
     let mut counts = vec![
-        (t(lang, "Salg", "Sales"), paid.to_string()),
+        (t(lang, "Salg", "Sales"), report.sales.count.to_string()),
         (
             t(lang, "Refusjoner", "Refunds"),
-            format!("{refund_count} ({refunded})"),
+            format!("{} ({})", report.returns.count, report.returns.amount),
         ),
-        (t(lang, "Ikke betalt", "Not paid"), unpaid.to_string()),
-        (t(lang, "Brutto", "Gross"), gross.to_string()),
+        (
+            t(lang, "Ikke betalt i dag", "Not paid today"),
+            unpaid.to_string(),
+        ),
+        (t(lang, "Brutto", "Gross"), report.sales.amount.to_string()),
     ];
     if open > 0 {
         counts.push((t(lang, "Pågår", "In progress"), open.to_string()));
     }
-    let max_hour = per_hour
-        .values()
-        .map(|m| m.minor())
+    let method = |key: &str, label: &str| match PaymentMethod::parse(key) {
+        Some(m) => text.method(m),
+        None => label.to_string(),
+    };
+    let busy: Vec<_> = report
+        .per_hour
+        .iter()
+        .filter(|h| h.count > 0 || !h.amount.is_zero())
+        .collect();
+    let max_hour = busy
+        .iter()
+        .map(|h| h.amount.minor())
         .max()
         .unwrap_or(0)
         .max(1);
-    let hours = match (per_hour.keys().next(), per_hour.keys().last()) {
-        (Some(&first), Some(&last)) => (first..=last).collect::<Vec<_>>(),
-        _ => Vec::new(),
+    let (first, last) = match (busy.first(), busy.last()) {
+        (Some(f), Some(l)) => (f.key.clone(), l.key.clone()),
+        _ => (String::new(), String::new()),
     };
     DayView {
-        total: net.to_string(),
+        total: report.net.to_string(),
         counts,
-        per_method: per_method
-            .into_iter()
-            .map(|(k, v)| (k, v.to_string()))
+        per_method: report
+            .per_payment
+            .iter()
+            .map(|r| (method(&r.key, &r.label), r.amount.to_string()))
             .collect(),
-        per_product: per_product
-            .into_iter()
-            .map(|(k, (q, v))| (k, format!("{q} × · {v}")))
+        per_product: report
+            .per_product
+            .iter()
+            .map(|r| (r.label.clone(), format!("{} × · {}", r.count, r.amount)))
             .collect(),
-        per_hour: hours
-            .into_iter()
-            .map(|h| {
-                let v = per_hour.get(&h).copied().unwrap_or(zero);
-                Hour {
-                    hour: format!("{h:02}"),
-                    fraction: v.minor() as f32 / max_hour as f32,
-                    value: v.to_string(),
-                }
+        per_hour: report
+            .per_hour
+            .iter()
+            .filter(|h| !first.is_empty() && h.key >= first && h.key <= last)
+            .map(|h| Hour {
+                hour: h.key.clone(),
+                fraction: h.amount.minor().max(0) as f32 / max_hour as f32,
+                value: h.amount.to_string(),
             })
             .collect(),
         sales: sales
@@ -218,7 +198,7 @@ pub fn view(
 
 fn row(d: &DaySale, lang: Language, printer: bool) -> SaleRowView {
     let s = &d.sale;
-    let at = crate::clock::local(s.created_at);
+    let at = crate::domain::local_time::to_oslo(s.created_at);
     let refunded: i64 = d
         .refunds
         .iter()
@@ -354,8 +334,52 @@ mod tests {
         }
     }
 
+    /// A report as the shared arithmetic makes it, with figures filled in.
+    fn report() -> Report {
+        use crate::domain::report::{GrandTotals, ReportHeader, ReportKind, Row, Tally, compute};
+        let header = ReportHeader {
+            kind: ReportKind::X,
+            number: None,
+            till_id: "kiosk-1".into(),
+            business_date: "2026-11-21".into(),
+            made_date: "2026-11-21".into(),
+            made_time: "15:00:00".into(),
+            from_seq: 0,
+            to_seq: 0,
+            journal_head: String::new(),
+        };
+        let mut r = compute(header, &[], &[], None, GrandTotals::default());
+        let nok = Money::nok;
+        let row = |key: &str, label: &str, count, amount| Row {
+            key: key.into(),
+            label: label.into(),
+            count,
+            amount: nok(amount),
+        };
+        r.sales = Tally {
+            count: 2,
+            amount: nok(36_000),
+        };
+        r.returns = Tally {
+            count: 1,
+            amount: nok(15_000),
+        };
+        r.net = nok(21_000);
+        r.per_payment = vec![
+            row("cash", "Kontant", 1, 3_000),
+            row("vipps", "Vipps", 1, 33_000),
+        ];
+        r.per_product = vec![
+            row("vaffel", "Vaffel", 2, 6_000),
+            row("voksen", "Voksen", 2, 30_000),
+        ];
+        r.per_hour[12] = row("12", "12–13", 1, 33_000);
+        r.per_hour[14] = row("14", "14–15", 1, 3_000);
+        r
+    }
+
     #[test]
-    fn takings_per_method_product_and_hour_net_of_refunds() {
+    fn figures_come_from_the_report_and_rows_from_todays_sales() {
         let sales = vec![
             DaySale {
                 sale: sale(1, SaleStatus::Paid, PaymentMethod::Vipps, 33_000, 12),
@@ -376,11 +400,11 @@ mod tests {
                 copy_printed: false,
             },
         ];
-        let v = view(&sales, &[], Language::Nb, true);
+        let v = view(&report(), &sales, &[], Language::Nb, true);
         assert_eq!(v.total, "kr 210,00", "360 sold − 150 refunded");
         assert_eq!(v.counts[0], ("Salg".into(), "2".into()));
         assert_eq!(v.counts[1], ("Refusjoner".into(), "1 (kr 150,00)".into()));
-        assert_eq!(v.counts[2], ("Ikke betalt".into(), "1".into()));
+        assert_eq!(v.counts[2], ("Ikke betalt i dag".into(), "1".into()));
         assert_eq!(
             v.per_method,
             vec![
@@ -392,18 +416,15 @@ mod tests {
             v.per_product
                 .contains(&("Vaffel".into(), "2 × · kr 60,00".into()))
         );
-        assert!(
-            !v.per_product.iter().any(|(n, _)| n == "Barn"),
-            "unpaid sales sell nothing"
-        );
         let hours: Vec<_> = v
             .per_hour
             .iter()
             .map(|h| (h.hour.as_str(), h.fraction))
             .collect();
-        assert_eq!(hours.len(), 3, "12, 13 (empty) and 14: {hours:?}");
-        assert_eq!(hours[0].1, 1.0);
-        assert_eq!(hours[1].1, 0.0);
+        assert_eq!(
+            hours,
+            vec![("12", 1.0), ("13", 0.0), ("14", 3_000.0 / 33_000.0)]
+        );
         assert!(v.sales[0].status.starts_with("Delvis refundert"));
         assert!(v.sales[0].refundable, "half is left to refund");
         assert!(!v.sales[1].refundable, "cash is refunded from the drawer");
@@ -411,9 +432,9 @@ mod tests {
         assert!(!v.sales[0].copyable, "its one copy is used");
         assert!(v.sales[1].copyable);
         assert!(!v.sales[2].copyable, "an unpaid sale has no receipt");
-        assert!(
-            !view(&sales, &[], Language::Nb, false).sales[1].copyable,
-            "no printer"
-        );
+        let no_printer = view(&report(), &sales, &[], Language::Nb, false);
+        assert!(!no_printer.sales[1].copyable);
+        let en = view(&report(), &sales, &[], Language::En, true);
+        assert_eq!(en.per_method[0].0, "Cash");
     }
 }

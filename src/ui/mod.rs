@@ -10,7 +10,8 @@
 //! | `pay.rs`      | the QR, countdown and live status; result screen          |
 //! | `buttons.rs`  | physical GPIO buttons: "new sale" and "cancel"            |
 //! | `cash.rs`     | cash given and change due                                 |
-//! | `organizer.rs`| PIN with lockout, takings, sales and refunds, backlog, X/Z|
+//! | `organizer.rs`| PIN with lockout, takings, sales and refunds, backlog     |
+//! | `reports.rs`  | X report, and the Z report with the counted cash          |
 //! | `status.rs`   | status bar (Vipps, printer, unsynced, clock), kiosk events|
 //! | `day.rs`      | today's figures for the organizer (pure `view`)           |
 //! | `keypad.rs`   | pure keypad editing rules                                 |
@@ -24,6 +25,7 @@ pub mod keypad;
 mod organizer;
 mod pay;
 pub mod qr;
+mod reports;
 mod sale;
 mod status;
 pub mod text;
@@ -55,6 +57,7 @@ pub struct Services {
     pub pin_hash: Option<PinHash>,
     pub language: Language,
     pub result_time: std::time::Duration,
+    pub merchant: crate::domain::Merchant,
 }
 
 impl Services {
@@ -68,6 +71,7 @@ impl Services {
             pin_hash: c.ui.pin_hash.clone(),
             language: c.ui.language,
             result_time: c.ui.result_time,
+            merchant: c.merchant.clone(),
         }
     }
 }
@@ -98,6 +102,8 @@ pub(crate) struct State {
     pub refund: Option<organizer::RefundDraft>,
     /// The sale last shown as "Betalt", whose receipt note the result page shows.
     pub last_paid: Option<i64>,
+    /// Counted cash typed in the Z dialog.
+    pub count_text: String,
 }
 
 /// Everything a callback needs, cheap to clone and `Send`.
@@ -173,6 +179,7 @@ pub fn init(
     pay::setup(&window, &ctx);
     cash::setup(&window, &ctx);
     organizer::setup(&window, &ctx);
+    reports::setup(&window, &ctx);
     let timers = status::setup(&window, &ctx);
     status::pump_events(&ctx);
     if let Some(rx) = buttons {

@@ -250,13 +250,13 @@ pub(super) fn refresh(c: &Ctx) {
         move |k| {
             let now = time::OffsetDateTime::now_utc();
             let printer = k.printer_status().state != crate::kiosk::PrinterState::NotConfigured;
-            day::today(k.store(), now, lang, printer)
+            day::today(k.store(), &k.settings().till_id, now, lang, printer)
         },
-        |w, c, view| match view {
+        |w, _c, view| match view {
             Ok(v) => show(w, &v),
             Err(e) => w
                 .global::<OrganizerAdapter>()
-                .set_message(c.text().error(&e.into()).into()),
+                .set_message(e.to_string().into()),
         },
     );
 }

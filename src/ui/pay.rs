@@ -44,6 +44,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     });
     let r = w.global::<ResultAdapter>();
     r.set_auto_return(true);
+    r.set_return_after(ctx.services.result_time.as_millis() as i64);
     let c = ctx.clone();
     r.on_done(move || {
         let Some(w) = c.weak.upgrade() else { return };

@@ -53,7 +53,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) -> Vec<Timer> {
 /// Once a second: the clock, the pay countdown, the PIN lockout.
 fn tick(w: &AppWindow, c: &Ctx) {
     let now = time::OffsetDateTime::now_utc();
-    let local = crate::clock::local(now);
+    let local = crate::domain::local_time::to_oslo(now);
     w.global::<StatusAdapter>()
         .set_clock(format!("{:02}:{:02}", local.hour(), local.minute()).into());
     let expires = c.state().sale.as_ref().and_then(|s| s.expires_at);

@@ -145,6 +145,23 @@ impl Text {
         }
     }
 
+    pub fn report_done(self, z: bool, printed: bool) -> String {
+        match (self.0, z, printed) {
+            (Language::Nb, false, true) => "X-rapporten er laget og skrives ut.".into(),
+            (Language::Nb, false, false) => "X-rapporten er laget (ingen skriver).".into(),
+            (Language::Nb, true, true) => "Dagen er avsluttet. Z-rapporten skrives ut.".into(),
+            (Language::Nb, true, false) => {
+                "Dagen er avsluttet (ingen skriver for Z-rapporten).".into()
+            }
+            (Language::En, false, true) => "The X report is made and printing.".into(),
+            (Language::En, false, false) => "The X report is made (no printer).".into(),
+            (Language::En, true, true) => "The day is closed. The Z report is printing.".into(),
+            (Language::En, true, false) => {
+                "The day is closed (no printer for the Z report).".into()
+            }
+        }
+    }
+
     pub fn copy_queued(self) -> String {
         self.pick(
             "Kopien skrives ut («KOPI»). Hvert salg kan få én kopi.",
