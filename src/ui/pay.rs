@@ -80,6 +80,7 @@ pub(super) fn qr_ready(
     }
     let a = w.global::<PayAdapter>();
     a.set_reference(reference.into());
+    a.set_countdown(countdown(expires_at, time::OffsetDateTime::now_utc()).into());
     a.set_status(c.text().status(SaleStatus::Awaiting).into());
     if c.services.training {
         a.set_phone_url(target.as_str().into());
