@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # backends), xmllint for the SAF-T schema checks, pkg-config to find them;
 # and for the deploy-pi/ checks: shellcheck, systemd (systemd-analyze).
 PACKAGES=(build-essential pkg-config libudev-dev libinput-dev libxkbcommon-dev
-          libfontconfig1-dev libxml2-utils ca-certificates curl shellcheck systemd)
+          libfontconfig1-dev libxml2-utils openssl ca-certificates curl shellcheck systemd)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
