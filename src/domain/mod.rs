@@ -1,5 +1,6 @@
 //! Pure domain types and decisions: money, VAT, catalog, sale, payment state,
-//! journal vocabulary (SAF-T codes, cash transactions) and X/Z arithmetic.
+//! journal vocabulary (SAF-T codes, cash transactions), X/Z arithmetic, and
+//! the vouchers and Vipps settlement rows the books are kept from.
 //!
 //! Nothing here does I/O, reads a clock or draws a random number; time and
 //! identifiers come in as parameters so every rule is testable on its own.
@@ -15,8 +16,10 @@ pub mod reference;
 pub mod report;
 pub mod sale;
 pub mod settle;
+pub mod settlement;
 pub mod vat;
 pub mod vat_check;
+pub mod voucher;
 
 pub use catalog::{Catalog, Product};
 pub use merchant::Merchant;
