@@ -22,7 +22,7 @@ pub struct RecordsBenchOptions {
     pub year_sales: usize,
 }
 
-const TILL: &str = "bench-1";
+pub(crate) const TILL: &str = "bench-1";
 const BATCH: usize = 500;
 
 /// Writes `n` sales spread evenly from `start` over `span`: two in three
@@ -32,6 +32,17 @@ fn fill(
     n: usize,
     start: OffsetDateTime,
     span: time::Duration,
+) -> anyhow::Result<()> {
+    fill_for_books(store, n, start, span, &Default::default())
+}
+
+/// `fill`, with each paid sale queued for `books` as the kiosk would.
+pub(crate) fn fill_for_books(
+    store: &Store,
+    n: usize,
+    start: OffsetDateTime,
+    span: time::Duration,
+    books: &crate::bookkeeping::SyncTargets,
 ) -> anyhow::Result<()> {
     let catalog = Catalog::club_default();
     let products = catalog.products();
@@ -81,6 +92,7 @@ fn fill(
                     w,
                     &sale,
                     json!({ "method": method.as_str() }),
+                    books,
                     now,
                 )?;
                 w.journal(

@@ -14,6 +14,7 @@ use crate::kiosk::KioskEvent;
 use crate::shutdown::StopSignal;
 use crate::store::{SaleRecord, Store};
 
+mod books;
 mod receipt;
 
 #[derive(Debug, Parser)]
@@ -59,6 +60,9 @@ pub enum Command {
         /// Measure the records instead: Z report, SAF-T export and journal verify.
         #[arg(long)]
         records: bool,
+        /// Measure the books instead: drain an offline day's backlog to the webhook and PowerOffice.
+        #[arg(long)]
+        books: bool,
         #[arg(long, default_value_t = 5_000)]
         day_sales: usize,
         #[arg(long, default_value_t = 500_000)]
@@ -113,6 +117,17 @@ pub enum Command {
     /// Exports for the books and the tax authority.
     #[command(subcommand)]
     Export(crate::records_cli::ExportCommand),
+    /// Deliver everything waiting for the books (webhook, PowerOffice, CSV) and exit.
+    Sync {
+        #[command(subcommand)]
+        command: Option<books::SyncCommand>,
+        /// Give up when nothing has moved for this many seconds (a receiver that is down).
+        #[arg(long, default_value_t = 30)]
+        patience: u64,
+        /// Also retry items that stopped with an error.
+        #[arg(long)]
+        retry_failed: bool,
+    },
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -130,6 +145,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => {
             let config = Config::load(cli.config.as_deref())?;
             rt.block_on(charge(config, &amount, &description, timeout))
+        }
+        Some(Command::Bench {
+            books: true, sales, ..
+        }) => {
+            let opts = crate::bench_books::BooksBenchOptions { sales };
+            println!("{}", rt.block_on(crate::bench_books::run(&opts))?);
+            Ok(0)
         }
         Some(Command::Bench {
             records: true,
@@ -185,6 +207,22 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Journal(c)) => crate::records_cli::journal(cli.config.as_deref(), c),
         Some(Command::Cash(c)) => crate::records_cli::cash(cli.config.as_deref(), c),
         Some(Command::Export(c)) => crate::records_cli::export(cli.config.as_deref(), c),
+        Some(Command::Sync {
+            command: Some(books::SyncCommand::Status { json }),
+            ..
+        }) => books::status(&Config::load(cli.config.as_deref())?, json),
+        Some(Command::Sync {
+            command: None,
+            patience,
+            retry_failed,
+        }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            rt.block_on(books::drain(
+                config,
+                Duration::from_secs(patience),
+                retry_failed,
+            ))
+        }
         None => {
             drop(rt);
             let config = Config::load(cli.config.as_deref())?;

@@ -16,7 +16,9 @@ use crate::hardware::GpioConfig;
 use crate::secret::Secret;
 use crate::vipps::{Credentials, PRODUCTION_BASE_URL, TEST_BASE_URL};
 
+mod bookkeeping;
 mod printer;
+pub use bookkeeping::{BookkeepingConfig, PowerOfficeConfig, WebhookConfig};
 pub use printer::PrinterConfig;
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +71,8 @@ struct RawConfig {
     printer: Option<printer::RawPrinter>,
     #[serde(default)]
     gpio: RawGpio,
+    #[serde(default)]
+    bookkeeping: bookkeeping::RawBookkeeping,
 }
 
 /// `[gpio]`: BCM pin numbers (i64 so 300 is reported as a bad pin, not a
@@ -183,6 +187,8 @@ pub struct Config {
     pub gpio: GpioConfig,
     pub ui: UiConfig,
     pub training: TrainingConfig,
+    /// Where the books are kept: accounts and sinks (all optional).
+    pub bookkeeping: BookkeepingConfig,
 }
 
 /// The screen's language. Bokmål is the default; English is selectable.
@@ -349,6 +355,7 @@ impl Config {
         let gpio = gpio(&raw.gpio, file)?;
         let ui = ui_config(&raw.ui, vipps.environment, file)?;
         let training = training_config(&raw.training, file)?;
+        let bookkeeping = bookkeeping::bookkeeping_config(raw.bookkeeping, file, env)?;
         let catalog = if raw.products.is_empty() {
             Catalog::club_default()
         } else {
@@ -366,6 +373,7 @@ impl Config {
             gpio,
             ui,
             training,
+            bookkeeping,
         })
     }
 
@@ -591,7 +599,7 @@ fn vipps_config(
         .or_else(|| env("LUKA_VIPPS_CLIENT_ID"));
     let secret = read_secret(
         file,
-        "client_secret",
+        "[vipps] client_secret",
         &raw.client_secret,
         &raw.client_secret_file,
         "LUKA_VIPPS_CLIENT_SECRET",
@@ -599,7 +607,7 @@ fn vipps_config(
     )?;
     let sub_key = read_secret(
         file,
-        "subscription_key",
+        "[vipps] subscription_key",
         &raw.subscription_key,
         &raw.subscription_key_file,
         "LUKA_VIPPS_SUBSCRIPTION_KEY",
@@ -734,6 +742,7 @@ fn check_base_url(url: &str, environment: Environment, file: &Path) -> Result<()
 }
 
 /// A secret given inline, in a file or in the environment (in that order).
+/// `key` is the full key name, e.g. `[vipps] client_secret`.
 fn read_secret(
     file: &Path,
     key: &str,
@@ -746,7 +755,7 @@ fn read_secret(
         return Ok(Some(Secret::new(v.trim())));
     }
     if let Some(p) = path {
-        let file_key = format!("[vipps] {key}_file");
+        let file_key = format!("{key}_file");
         let meta = std::fs::metadata(p).map_err(|e| {
             err(
                 file,

@@ -9,7 +9,7 @@
 //! | [`store`]    | SQLite: migrations, sales, payments, outbox, journal; the only SQL     |
 //! | [`journal`]  | journal protection: hash chain, SAF-T signatures, key file, verify     |
 //! | [`reports`]  | X/Z reports, cash float and count: the one API the UI and CLI call    |
-//! | [`bookkeeping`] | exports for the books: the SAF-T Cash Register XML file            |
+//! | [`bookkeeping`] | the books: sync lanes (signed webhook, PowerOffice Go, CSV) fed from the outbox, vouchers, Vipps reconciliation, SAF-T export |
 //! | [`outbox`]   | the durable work queue: pure retry decision + worker loop              |
 //! | [`vipps`]    | Access Token and ePayment clients; DTOs mirroring the official specs   |
 //! | [`payments`] | the payment-provider trait and its implementations (Vipps, cash)       |
@@ -26,12 +26,13 @@
 //! | [`secret`]   | a string type that never prints its value                              |
 //! | [`pin`]      | the organizer PIN: Argon2 hash and the lockout rule                    |
 //! | [`ui`]       | the Slint bridge (the only module that imports Slint); `.slint` in `ui/` |
-//! | [`bench`], [`bench_records`] | `luka bench`: money path; `--records`: Z, SAF-T, verify |
+//! | [`bench`], [`bench_records`], [`bench_books`] | `luka bench`: money path; `--records`: Z, SAF-T, verify; `--books`: backlog drain |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
 pub mod app;
 pub mod bench;
+pub mod bench_books;
 pub mod bench_records;
 pub mod bookkeeping;
 pub mod cli;

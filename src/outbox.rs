@@ -74,15 +74,27 @@ impl RetryPolicy {
     }
 }
 
-/// The retry decision. `attempt` is the number of attempts made so far
-/// (1 after the first), `jitter` a random number in [0, 1].
+/// The retry decision for Vipps. `attempt` is the number of attempts made
+/// so far (1 after the first), `jitter` a random number in [0, 1].
 pub fn decide_retry(outcome: Outcome, attempt: u32, policy: &RetryPolicy, jitter: f64) -> Verdict {
+    decide_retry_for("Vipps", outcome, attempt, policy, jitter)
+}
+
+/// The retry decision, with `service` named in the reasons a person reads
+/// ("Vipps", "PowerOffice Go", "the webhook").
+pub fn decide_retry_for(
+    service: &str,
+    outcome: Outcome,
+    attempt: u32,
+    policy: &RetryPolicy,
+    jitter: f64,
+) -> Verdict {
     let backoff = || Verdict::RetryAfter(policy.backoff(attempt, jitter));
     match outcome {
         Outcome::Timeout | Outcome::Connection => backoff(),
         Outcome::InvalidResponse if attempt < policy.max_invalid_responses => backoff(),
         Outcome::InvalidResponse => Verdict::Stop(format!(
-            "the answer could not be read {attempt} times in a row; check the Vipps base URL"
+            "the answer could not be read {attempt} times in a row; check the {service} base URL"
         )),
         Outcome::Status {
             code: 429,
@@ -98,11 +110,11 @@ pub fn decide_retry(outcome: Outcome, attempt: u32, policy: &RetryPolicy, jitter
         Outcome::Status { code, .. } if code >= 500 => backoff(),
         // The client already refreshed its token once; still 401 means the
         // credentials themselves are wrong.
-        Outcome::Status { code: 401, .. } => Verdict::Stop(
-            "Vipps refused the credentials; fix them in luka.toml and retry".to_string(),
-        ),
+        Outcome::Status { code: 401, .. } => Verdict::Stop(format!(
+            "{service} refused the credentials; fix them in luka.toml and retry"
+        )),
         Outcome::Status { code, .. } => Verdict::Stop(format!(
-            "Vipps answered {code}; sending the same request again cannot change that"
+            "{service} answered {code}; sending the same request again cannot change that"
         )),
     }
 }
@@ -306,6 +318,24 @@ mod tests {
         assert!(
             matches!(decide_retry(status(401), 1, &P, 0.5), Verdict::Stop(m) if m.contains("credentials"))
         );
+    }
+
+    #[test]
+    fn reasons_name_the_service() {
+        let v = decide_retry_for("PowerOffice Go", status(401), 1, &P, 0.5);
+        assert!(
+            matches!(&v, Verdict::Stop(m) if m.starts_with("PowerOffice Go refused")),
+            "{v:?}"
+        );
+        let v = decide_retry_for("the webhook", status(400), 1, &P, 0.5);
+        assert!(
+            matches!(&v, Verdict::Stop(m) if m.contains("the webhook answered 400")),
+            "{v:?}"
+        );
+        assert!(matches!(
+            decide_retry_for("the webhook", status(503), 9, &P, 0.5),
+            Verdict::RetryAfter(_)
+        ));
     }
 
     #[test]

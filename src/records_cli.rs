@@ -56,6 +56,17 @@ pub enum ExportCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The day's vouchers as CSV (Z report's daily sales, Vipps fees and
+    /// payout from `luka reconcile`): date, voucher no, account, VAT code,
+    /// amount, text, reference.
+    Vouchers {
+        /// The business day / ledger date, e.g. 2026-11-30.
+        #[arg(long)]
+        date: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn open(config: &Config) -> anyhow::Result<Store> {
@@ -76,7 +87,13 @@ pub fn report(config_path: Option<&Path>, cmd: ReportCommand) -> anyhow::Result<
                 .map(|c| Money::parse(&c, Currency::NOK))
                 .transpose()?;
             (
-                crate::reports::close_day(&store, &config.till_id, counted, now)?,
+                crate::reports::close_day_and_book(
+                    &store,
+                    &config.till_id,
+                    counted,
+                    &crate::app::sync_targets(&config),
+                    now,
+                )?,
                 json,
             )
         }
@@ -186,8 +203,46 @@ pub fn export(config_path: Option<&Path>, cmd: ExportCommand) -> anyhow::Result<
                 s.bytes
             );
         }
+        ExportCommand::Vouchers { date, out } => {
+            let day = parse_date(&date, "--date")?.to_string();
+            let vouchers = day_vouchers(&store, &config, &day)?;
+            let text = crate::bookkeeping::csv::document(&vouchers);
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &text)?;
+                    eprintln!("Wrote {} ({} vouchers).", path.display(), vouchers.len());
+                }
+                None => print!("{text}"),
+            }
+            if vouchers.is_empty() {
+                eprintln!(
+                    "No vouchers for {day}: make the Z report that day (luka report z) and, \
+                     once Vipps has settled it, run luka reconcile --date {day}."
+                );
+            }
+        }
     }
     Ok(0)
+}
+
+/// Every voucher of a day: the daily sales of each Z that day, then the
+/// Vipps fee and payout vouchers of the reconciled ledger date.
+pub fn day_vouchers(
+    store: &Store,
+    config: &Config,
+    day: &str,
+) -> anyhow::Result<Vec<crate::domain::voucher::Voucher>> {
+    let accounts = &config.bookkeeping.accounts;
+    let (zs, rec) = store.read(|r| Ok((r.z_reports_on(day)?, r.reconciliation(day)?)))?;
+    let mut vouchers: Vec<_> = zs
+        .iter()
+        .filter_map(|z| crate::domain::voucher::daily_sales(z, accounts))
+        .collect();
+    if let Some((_, result)) = rec {
+        let rec: crate::bookkeeping::reconcile::Reconciliation = serde_json::from_value(result)?;
+        vouchers.extend(rec.vouchers(accounts));
+    }
+    Ok(vouchers)
 }
 
 pub fn parse_date(text: &str, flag: &str) -> anyhow::Result<time::Date> {

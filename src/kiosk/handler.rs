@@ -67,7 +67,14 @@ impl KioskHandler {
             .store
             .write(|w| {
                 w.outbox_done(item.id, now)?;
-                settle::apply_and_act(w, sale_id, view, Expiry::Ignore, &|| k.new_key(), now)
+                settle::apply_and_act(
+                    w,
+                    sale_id,
+                    view,
+                    Expiry::Ignore,
+                    &k.acting(&|| k.new_key()),
+                    now,
+                )
             })
             .map_err(store_failure)
     }
@@ -253,7 +260,8 @@ impl KioskHandler {
                     Some(sale_id),
                     json!({ "refund_id": refund_id, "amount": amount.minor(), "refunded_total": view.amounts.refunded, "receipt_no": receipt_no }),
                     now,
-                )
+                )?;
+                k.inner.settings.books.on_refund(w, sale_id, refund_id, amount.minor(), receipt_no, now)
             })
             .map_err(store_failure)?;
         k.emit(KioskEvent::Refunded {
@@ -277,7 +285,14 @@ impl KioskHandler {
             Ok(view) => {
                 let now = k.inner.clock.now();
                 let result = k.inner.store.write(|w| {
-                    settle::apply_and_act(w, sale_id, &view, Expiry::Now, &|| k.new_key(), now)
+                    settle::apply_and_act(
+                        w,
+                        sale_id,
+                        &view,
+                        Expiry::Now,
+                        &k.acting(&|| k.new_key()),
+                        now,
+                    )
                 });
                 match result {
                     Ok(acted) => self.finish(acted),

@@ -139,6 +139,10 @@ pub struct KioskSettings {
     pub concurrency: usize,
     /// Printer, paper, merchant and footer; the default has no printer.
     pub receipts: ReceiptSettings,
+    /// Where completed sales and refunds go for the books; default nowhere.
+    pub books: crate::bookkeeping::SyncTargets,
+    /// Wakes the bookkeeping lanes when something was queued for them.
+    pub sync: crate::bookkeeping::SyncHandle,
 }
 
 impl Default for KioskSettings {
@@ -153,6 +157,8 @@ impl Default for KioskSettings {
             retry: RetryPolicy::default(),
             concurrency: 8,
             receipts: ReceiptSettings::default(),
+            books: Default::default(),
+            sync: Default::default(),
         }
     }
 }
@@ -273,12 +279,24 @@ impl Kiosk {
     }
 
     pub(crate) fn emit(&self, e: KioskEvent) {
+        // A paid sale or a refund has queued its push to the books.
+        if matches!(e, KioskEvent::Paid { .. } | KioskEvent::Refunded { .. }) {
+            self.inner.settings.sync.wake();
+        }
         // No receivers is fine: a headless run may not listen.
         let _ = self.inner.events.send(e);
     }
 
     pub(crate) fn new_key(&self) -> String {
         self.inner.ids.idempotency_key()
+    }
+
+    /// The context `settle::act` needs, with this kiosk's books.
+    pub(crate) fn acting<'a>(&'a self, new_key: &'a dyn Fn() -> String) -> settle::Acting<'a> {
+        settle::Acting {
+            new_key,
+            books: &self.inner.settings.books,
+        }
     }
 
     /// Starts a Vipps sale: the sale, its payment and the create request are
@@ -375,6 +393,7 @@ impl Kiosk {
                     "lines": cart.lines(),
                     "vat": totals.per_vat,
                 }),
+                &self.inner.settings.books,
                 now,
             )?;
             w.reader().sale(sale.id)
@@ -467,6 +486,7 @@ impl Kiosk {
         let now = self.inner.clock.now();
         let n = self.inner.store.write(|w| w.outbox_wake("", now))?;
         self.inner.wake.notify_one();
+        self.inner.settings.sync.wake();
         Ok(n)
     }
 
@@ -497,17 +517,19 @@ impl Kiosk {
 
     /// Waits until no sale is open and no outbox item is pending or in
     /// flight (items stopped for a person to look at do not count, nor do
-    /// receipts held by the printer: they wait for a hand too).
+    /// receipts held by the printer: they wait for a hand too, nor do items
+    /// for the books: their lanes may wait for a receiver for days).
     pub async fn wait_settled(&self, timeout: Duration) -> Result<bool, KioskError> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let printer_held = self.inner.printer.view().state.is_held();
             let busy = self.inner.store.read(|r| {
                 let open = r.open_sales()?;
-                let backlog = r.outbox_backlog()?;
+                let backlog = r.outbox_backlog_without_sync()?;
                 Ok(!open.is_empty()
                     || backlog.iter().any(|i| {
                         i.status != crate::store::OutboxStatus::Failed
+                            && !i.kind.starts_with(crate::store::SYNC_PREFIX)
                             && !(i.kind.starts_with(printing::PREFIX)
                                 && (printer_held || i.last_error.is_some()))
                     }))

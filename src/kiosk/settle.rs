@@ -6,6 +6,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::{KioskEvent, outbox_kind};
+use crate::bookkeeping::SyncTargets;
 use crate::domain::{Decision, Money, PaymentPhase, SaleStatus, Snapshot, UnpaidReason, decide};
 use crate::payments::PaymentView;
 use crate::store::{NewOutboxItem, Result, SaleRecord, Writer};
@@ -58,16 +59,24 @@ pub fn apply_view(
     Ok(phase)
 }
 
+/// What acting may need besides the transaction.
+pub struct Acting<'a> {
+    /// Makes an idempotency key for a capture or cancel this step may queue.
+    pub new_key: &'a dyn Fn() -> String,
+    /// Where a sale that becomes paid is sent for the books.
+    pub books: &'a SyncTargets,
+}
+
 /// Decides and acts for one sale after `apply_view`. `expired` says the
-/// payment is past its lifetime plus margin; `new_key` makes an idempotency
-/// key for a capture or cancel this step may queue.
+/// payment is past its lifetime plus margin.
 pub fn act(
     w: &mut Writer<'_>,
     sale: &SaleRecord,
     expired: bool,
-    new_key: &dyn Fn() -> String,
+    ctx: &Acting<'_>,
     now: OffsetDateTime,
 ) -> Result<Acted> {
+    let new_key = ctx.new_key;
     let p = w.reader().payment(sale.id)?;
     let snap = Snapshot {
         phase: p.phase,
@@ -111,6 +120,7 @@ pub fn act(
                 w,
                 sale,
                 json!({ "captured": p.captured, "method": sale.method.as_str() }),
+                ctx.books,
                 now,
             )?;
             Ok(Acted::Final(KioskEvent::Paid {
@@ -136,11 +146,12 @@ pub fn act(
 
 /// Closes an open sale as paid with the next receipt number and journals
 /// it, with `details` (method, amounts) merged into the journal entry, and
-/// queues its receipt in the same transaction.
+/// queues its receipt and its push to the books in the same transaction.
 pub fn record_paid(
     w: &mut Writer<'_>,
     sale: &SaleRecord,
     details: serde_json::Value,
+    books: &SyncTargets,
     now: OffsetDateTime,
 ) -> Result<i64> {
     let receipt_no = w.mark_paid(sale.id, &SaleStatus::OPEN, now)?;
@@ -154,6 +165,7 @@ pub fn record_paid(
     }
     w.journal("sale.paid", Some(sale.id), data, now)?;
     super::printing::queue_sale_receipt(w, sale.id, now)?;
+    books.on_sale_paid(w, sale.id, now)?;
     tracing::info!(reference = %sale.reference, receipt_no, "sale paid");
     Ok(receipt_no)
 }
@@ -176,7 +188,7 @@ pub fn apply_and_act(
     sale_id: i64,
     view: &PaymentView,
     expiry: Expiry,
-    new_key: &dyn Fn() -> String,
+    ctx: &Acting<'_>,
     now: OffsetDateTime,
 ) -> Result<Acted> {
     apply_view(w, sale_id, view, now)?;
@@ -190,7 +202,7 @@ pub fn apply_and_act(
             .is_some_and(|at| now > at + margin),
     };
     let sale = w.reader().sale(sale_id)?;
-    act(w, &sale, expired, new_key, now)
+    act(w, &sale, expired, ctx, now)
 }
 
 pub fn close_unpaid(

@@ -108,7 +108,7 @@ async fn poll(k: &Kiosk, sale_id: i64, first_delay: Duration) {
                 sale_id,
                 &view,
                 Expiry::After(margin),
-                &|| k.new_key(),
+                &k.acting(&|| k.new_key()),
                 now,
             )
         });

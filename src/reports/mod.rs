@@ -62,11 +62,23 @@ pub fn x_report(store: &Store, till_id: &str, now: OffsetDateTime) -> Result<Rep
 }
 
 /// The Z report: closes the day for this till. `counted` is the cash
-/// counted in the drawer, if it was counted.
+/// counted in the drawer, if it was counted. Nothing goes to the books.
 pub fn close_day(
     store: &Store,
     till_id: &str,
     counted: Option<Money>,
+    now: OffsetDateTime,
+) -> Result<Report, ReportError> {
+    close_day_and_book(store, till_id, counted, &Default::default(), now)
+}
+
+/// The Z report, with its daily sales voucher queued to the voucher lanes
+/// of `books` in the same transaction that journals the Z.
+pub fn close_day_and_book(
+    store: &Store,
+    till_id: &str,
+    counted: Option<Money>,
+    books: &crate::bookkeeping::SyncTargets,
     now: OffsetDateTime,
 ) -> Result<Report, ReportError> {
     if counted.is_some_and(|c| c.minor() < 0) {
@@ -111,6 +123,7 @@ pub fn close_day(
                 now,
             )?;
             w.journal(kinds::REPORT_Z, None, to_json(&report)?, now)?;
+            books.on_z(w, &report, now)?;
             tracing::info!(
                 till = till_id,
                 number = report.header.number,

@@ -1,5 +1,5 @@
-//! SQLite: migrations, sales, payments, refunds, the outbox, the journal
-//! and online backups. The only module that writes SQL.
+//! SQLite: migrations, sales, payments, refunds, the outbox (with its
+//! bookkeeping sync lanes), the journal, reconciliations and online backups. The only module that writes SQL.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a commit has reached the disk
 //! before `commit()` returns; a sale is never acknowledged (nor is the network
@@ -18,6 +18,7 @@ mod journal;
 mod journal_read;
 mod outbox;
 mod sales;
+mod sync;
 #[cfg(test)]
 mod tests;
 
@@ -30,6 +31,7 @@ pub use journal::{JournalEntry, operator_id};
 pub use journal_read::{JournalRecord, LastZ, RecordFilter};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxStatus};
 pub use sales::{Amounts, NewSale, PaymentRecord, RefundRecord, SaleRecord};
+pub use sync::{SYNC_PREFIX, SyncLaneStatus};
 
 /// Numbered migrations, applied in order on open; `PRAGMA user_version`
 /// holds how many have run.
@@ -39,6 +41,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "002_journal_chain",
         include_str!("migrations/002_journal_chain.sql"),
     ),
+    ("003_sync", include_str!("migrations/003_sync.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

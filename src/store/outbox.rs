@@ -120,12 +120,14 @@ impl Writer<'_> {
     }
 
     /// Claims up to `limit` due items, at most one per sale (the oldest),
-    /// marking them in flight and counting the attempt.
+    /// marking them in flight and counting the attempt. Bookkeeping sync
+    /// items are left to their own in-order worker (`store::sync`).
     pub fn claim_due(&mut self, now_ms: i64, limit: usize) -> Result<Vec<OutboxItem>> {
         let ids: Vec<i64> = {
             let mut stmt = self.conn().prepare(
                 "SELECT o.id FROM outbox o \
-                 WHERE o.status = 'pending' AND o.next_attempt_at <= ?1 \
+                 WHERE o.status = 'pending' AND substr(o.kind, 1, 5) <> 'sync.' \
+                 AND o.next_attempt_at <= ?1 \
                  AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.sale_id = o.sale_id \
                      AND p.id < o.id AND p.status IN ('pending', 'in_flight') \
                      AND substr(p.kind, 1, instr(p.kind, '.')) \
@@ -319,12 +321,14 @@ impl Reader<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// When the next pending item is due, to sleep exactly that long.
+    /// When the next pending kiosk item (not a sync item) is due, to sleep
+    /// exactly that long.
     pub fn next_due_ms(&self) -> Result<Option<i64>> {
         Ok(self
             .conn
             .query_row(
-                "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'",
+                "SELECT MIN(next_attempt_at) FROM outbox \
+                 WHERE status = 'pending' AND substr(kind, 1, 5) <> 'sync.'",
                 [],
                 |r| r.get::<_, Option<i64>>(0),
             )

@@ -382,3 +382,97 @@ fn refund_receipts_share_the_receipt_number_series() {
         Err(StoreError::NotFound(_))
     ));
 }
+
+fn sync_item(key: &str) -> NewOutboxItem {
+    NewOutboxItem {
+        sale_id: None,
+        kind: "sync.webhook".into(),
+        idempotency_key: key.into(),
+        payload: json!({"k": key}),
+    }
+}
+
+#[test]
+fn sync_lanes_are_claimed_in_order_and_never_by_the_kiosk_worker() {
+    let (_d, s) = store();
+    let later = NOW + time::Duration::seconds(60);
+    s.write(|w| {
+        let sale = w.insert_sale(&new_sale(PaymentMethod::Vipps))?;
+        w.enqueue(&item(sale.id, "vipps.create", "k1"), NOW)?;
+        for k in ["a", "b", "c", "d"] {
+            w.enqueue(&sync_item(k), NOW)?;
+        }
+        assert!(
+            !w.enqueue_once(&sync_item("a"), NOW)?,
+            "a key is queued once"
+        );
+        Ok(())
+    })
+    .unwrap();
+    // The kiosk's worker sees only its own item.
+    let kiosk = s.write(|w| w.claim_due(i64::MAX, 10)).unwrap();
+    assert_eq!(kiosk.len(), 1);
+    assert_eq!(kiosk[0].kind, "vipps.create");
+    // The lane hands out its head, oldest first, in a batch.
+    let batch = s.write(|w| w.sync_claim("sync.webhook", 2, NOW)).unwrap();
+    let keys: Vec<&str> = batch.iter().map(|i| i.idempotency_key.as_str()).collect();
+    assert_eq!(keys, ["a", "b"]);
+    // While its head is in flight, nobody else gets the lane.
+    assert!(
+        s.write(|w| w.sync_claim("sync.webhook", 2, NOW))
+            .unwrap()
+            .is_empty()
+    );
+    // a delivered; b failed and waits a minute; the rest never overtake it.
+    s.write(|w| {
+        w.outbox_done(batch[0].id, NOW)?;
+        w.outbox_retry_at(batch[1].id, later.unix_timestamp() * 1000, "503", NOW)
+    })
+    .unwrap();
+    assert!(
+        s.write(|w| w.sync_claim("sync.webhook", 5, NOW))
+            .unwrap()
+            .is_empty()
+    );
+    let lane = s.read(|r| r.sync_lane("sync.webhook")).unwrap();
+    assert_eq!((lane.pending, lane.done, lane.head_attempts), (3, 1, 1));
+    assert_eq!(lane.head_error.as_deref(), Some("503"));
+    let again = s.write(|w| w.sync_claim("sync.webhook", 5, later)).unwrap();
+    let keys: Vec<&str> = again.iter().map(|i| i.idempotency_key.as_str()).collect();
+    assert_eq!(keys, ["b", "c", "d"]);
+    // Untried items go back without counting an attempt.
+    s.write(|w| w.sync_unclaim(&[again[1].id, again[2].id], later))
+        .unwrap();
+    let c = s.read(|r| r.outbox_item(again[1].id)).unwrap();
+    assert_eq!((c.status, c.attempts), (OutboxStatus::Pending, 0));
+    assert_eq!(s.read(|r| r.outbox_open_total()).unwrap(), 4);
+    assert_eq!(
+        s.read(|r| r.outbox_backlog_without_sync()).unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn the_claim_queries_use_their_partial_indexes() {
+    let (_d, s) = store();
+    let plan = |sql: &str| -> String {
+        let conn = s.lock();
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        rows.join(" / ")
+    };
+    let kiosk = plan(
+        "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND substr(o.kind, 1, 5) <> 'sync.' \
+         AND o.next_attempt_at <= 0 ORDER BY o.next_attempt_at, o.id LIMIT 8",
+    );
+    assert!(kiosk.contains("outbox_due_kiosk"), "{kiosk}");
+    let lane = plan(
+        "SELECT id, status, next_attempt_at FROM outbox WHERE kind = 'sync.webhook' \
+         AND status IN ('pending', 'in_flight') ORDER BY id LIMIT 16",
+    );
+    assert!(lane.contains("outbox_sync_open"), "{lane}");
+}

@@ -20,6 +20,8 @@ pub struct DayView {
     pub per_hour: Vec<Hour>,
     pub sales: Vec<SaleRowView>,
     pub backlog: Vec<BacklogView>,
+    /// The last Vipps settlement reconciliation, in a line or two.
+    pub books_note: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +77,7 @@ pub fn today(
     let report = crate::reports::current(store, till_id, now)?;
     let local = crate::domain::local_time::to_oslo(now);
     let midnight = local.replace_time(time::Time::MIDNIGHT);
-    let (sales, backlog) = store.read(|r| {
+    let sales = store.read(|r| {
         let mut out = Vec::new();
         for sale in r.sales_since(midnight)? {
             let lines = r.sale_lines(sale.id)?;
@@ -90,7 +92,7 @@ pub fn today(
                 copy_printed,
             });
         }
-        let backlog = r.outbox_backlog()?;
+        let backlog = r.outbox_backlog_without_sync()?;
         let refs = backlog
             .iter()
             .map(|i| match i.sale_id {
@@ -98,9 +100,96 @@ pub fn today(
                 None => String::new(),
             })
             .collect::<Vec<_>>();
-        Ok((out, backlog.into_iter().zip(refs).collect::<Vec<_>>()))
+        let lanes = r.sync_status(&[])?;
+        let rec = r.last_reconciliation()?;
+        Ok((
+            out,
+            backlog.into_iter().zip(refs).collect::<Vec<_>>(),
+            lanes,
+            rec,
+        ))
     })?;
-    Ok(view(&report, &sales, &backlog, lang, printer))
+    let (sales, backlog, lanes, rec) = (sales.0, sales.1, sales.2, sales.3);
+    let mut v = view(&report, &sales, &backlog, lang, printer);
+    // The books: one row per lane with something waiting, and the last
+    // Vipps settlement reconciliation.
+    let books = lanes
+        .into_iter()
+        .map(crate::bookkeeping::sync::lane_view)
+        .filter(|l| l.status.pending > 0);
+    v.backlog.extend(books.map(|l| lane_row(&l, lang)));
+    if let Some((_, result)) = rec
+        && let Ok(r) =
+            serde_json::from_value::<crate::bookkeeping::reconcile::Reconciliation>(result)
+    {
+        v.books_note = reconciliation_note(&r, lang);
+    }
+    Ok(v)
+}
+
+fn lane_row(l: &crate::bookkeeping::sync::LaneView, lang: Language) -> BacklogView {
+    let name = match l.status.kind.as_str() {
+        crate::bookkeeping::kind::WEBHOOK => "webhook",
+        crate::bookkeeping::kind::POWEROFFICE => "PowerOffice Go",
+        crate::bookkeeping::kind::CSV => "CSV",
+        other => other,
+    };
+    BacklogView {
+        id: 0,
+        what: format!("{} {name}", t(lang, "Regnskap:", "Books:")),
+        sale: match lang {
+            Language::Nb => format!("{} venter", l.status.pending),
+            Language::En => format!("{} waiting", l.status.pending),
+        },
+        attempts: l.status.head_attempts,
+        state: if l.alert {
+            t(lang, "får ikke levert – sjekk", "cannot deliver – check")
+        } else {
+            t(lang, "venter", "waiting")
+        },
+        error: l.status.head_error.clone().unwrap_or_default(),
+    }
+}
+
+fn reconciliation_note(
+    r: &crate::bookkeeping::reconcile::Reconciliation,
+    lang: Language,
+) -> String {
+    let problems = r.captured_not_in_journal.len()
+        + r.journaled_not_captured.len()
+        + r.refunds_not_in_journal.len()
+        + r.journaled_refunds_not_at_vipps.len()
+        + r.amount_differences.len()
+        + r.for_review.len();
+    let kr = |m: i64| Money::new(m, crate::domain::Currency::NOK).to_string();
+    let head = match lang {
+        Language::Nb => format!(
+            "Vipps-oppgjør {}: utbetalt {}, gebyr {} – {}",
+            r.ledger_date,
+            kr(r.payout),
+            kr(r.fees),
+            if r.ok() {
+                "stemmer med kassen".to_string()
+            } else {
+                format!("{problems} avvik")
+            }
+        ),
+        Language::En => format!(
+            "Vipps settlement {}: paid out {}, fees {} – {}",
+            r.ledger_date,
+            kr(r.payout),
+            kr(r.fees),
+            if r.ok() {
+                "matches the till".to_string()
+            } else {
+                format!("{problems} differences")
+            }
+        ),
+    };
+    match r.summary().lines().find(|l| l.starts_with("  ")) {
+        Some(first) => format!("{head}\n{}", first.trim()),
+        None => head,
+    }
 }
 
 fn t(lang: Language, nb: &str, en: &str) -> String {
@@ -193,6 +282,7 @@ pub fn view(
             .iter()
             .map(|(i, r)| backlog_row(i, r, lang))
             .collect(),
+        books_note: String::new(),
     }
 }
 

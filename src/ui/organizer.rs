@@ -319,6 +319,7 @@ fn show(w: &AppWindow, v: &DayView) {
             })
             .collect(),
     ));
+    o.set_books_note(v.books_note.as_str().into());
 }
 
 fn open_refund(c: &Ctx, sale_id: i64) {

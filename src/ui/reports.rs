@@ -84,10 +84,17 @@ fn make(c: &Ctx, counted: Option<Money>) {
             let till = k.settings().till_id.clone();
             let report = match counted {
                 None => crate::reports::x_report(k.store(), &till, now),
-                Some(m) => crate::reports::close_day(k.store(), &till, Some(m), now),
+                Some(m) => crate::reports::close_day_and_book(
+                    k.store(),
+                    &till,
+                    Some(m),
+                    &k.settings().books,
+                    now,
+                ),
             }?;
             let input = crate::reports::to_printer(&report, &merchant, training, now);
             let printed = k.print_report(input.clone());
+            k.settings().sync.wake();
             Ok::<_, crate::reports::ReportError>((text(&input), printed.is_ok()))
         },
         move |w, c, r| {

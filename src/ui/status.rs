@@ -69,7 +69,7 @@ fn tick(w: &AppWindow, c: &Ctx) {
 /// Items not yet done (Vipps calls, receipts, bookkeeping), read off the UI thread.
 pub(super) fn refresh_backlog(c: &Ctx) {
     c.background(
-        |k| k.store().read(|r| r.outbox_backlog()).map(|b| b.len()),
+        |k| k.store().read(|r| r.outbox_open_total()),
         |w, _c, n| {
             if let Ok(n) = n {
                 w.global::<StatusAdapter>().set_unsynced(n as i32);

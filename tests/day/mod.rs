@@ -52,7 +52,13 @@ pub fn sell(
             if method == PaymentMethod::Vipps {
                 w.insert_payment(&sale, "vipps", now)?;
             }
-            record_paid(w, &sale, json!({ "method": method.as_str() }), now)?;
+            record_paid(
+                w,
+                &sale,
+                json!({ "method": method.as_str() }),
+                &Default::default(),
+                now,
+            )?;
             w.journal(
                 "receipt.printed",
                 Some(sale.id),

@@ -1,0 +1,20 @@
+//! The one trait every bookkeeping adapter implements. A sink delivers one
+//! outbox item of its lane; the sync worker owns order, retries and
+//! bookkeeping of the outbox rows.
+
+use crate::outbox::Failure;
+use crate::store::OutboxItem;
+
+#[async_trait::async_trait]
+pub trait Sink: Send + Sync + 'static {
+    /// The outbox kind of this sink's lane, e.g. `sync.webhook`.
+    fn kind(&self) -> &'static str;
+
+    /// The service's name in messages a person reads ("the webhook",
+    /// "PowerOffice Go").
+    fn service(&self) -> &'static str;
+
+    /// Delivers one item. Must be safe to repeat: an item delivered but not
+    /// yet marked done when the power went is delivered again.
+    async fn deliver(&self, item: &OutboxItem) -> Result<(), Failure>;
+}

@@ -1,0 +1,98 @@
+//! `luka sync` (drain every bookkeeping lane, or show them) and
+//! `luka reconcile` (a Vipps ledger date against the journal).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Subcommand;
+
+use crate::bookkeeping::sync::{LaneView, SyncWorker};
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::store::Store;
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Show every lane: waiting, stopped and delivered items, the last error.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn print_lanes(lanes: &[LaneView]) {
+    if lanes.is_empty() {
+        println!(
+            "No bookkeeping sinks are configured (see [bookkeeping] in deploy-pi/luka.toml.example)."
+        );
+    }
+    for l in lanes {
+        let s = &l.status;
+        println!(
+            "{:<18} waiting {:>6}  stopped {:>4}  delivered {:>7}{}",
+            s.kind,
+            s.pending,
+            s.failed,
+            s.done,
+            if l.alert { "  ALERT" } else { "" }
+        );
+        if let Some(since) = &s.oldest_pending {
+            println!(
+                "{:<18} oldest waiting since {since}, {} attempts",
+                "", s.head_attempts
+            );
+        }
+        if let Some(e) = &s.head_error {
+            println!("{:<18} last error: {e}", "");
+        }
+    }
+}
+
+/// `luka sync status`.
+pub fn status(config: &Config, json: bool) -> anyhow::Result<i32> {
+    let store = Store::open(&config.store_path)?;
+    let kinds = crate::app::sync_targets(config).kinds();
+    let lanes = crate::bookkeeping::sync::status(&store, &kinds)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&lanes)?);
+    } else {
+        print_lanes(&lanes);
+    }
+    Ok(i32::from(lanes.iter().any(|l| l.alert)))
+}
+
+/// `luka sync`: delivers everything waiting, then exits. Exit 0 when every
+/// lane is empty, 1 when something is left (receiver down, items stopped).
+pub async fn drain(config: Config, patience: Duration, retry_failed: bool) -> anyhow::Result<i32> {
+    let store = Arc::new(Store::open(&config.store_path)?);
+    let sinks = crate::app::sync_sinks(&config, Arc::new(SystemClock))?;
+    if sinks.is_empty() {
+        print_lanes(&[]);
+        return Ok(0);
+    }
+    if retry_failed {
+        let now = time::OffsetDateTime::now_utc();
+        let n = store.write(|w| {
+            let mut n = 0;
+            for s in &sinks {
+                n += w.outbox_wake(s.kind(), now)?;
+            }
+            Ok(n)
+        })?;
+        eprintln!("{n} items due again");
+    }
+    let worker = SyncWorker {
+        store,
+        clock: Arc::new(SystemClock),
+        policy: crate::outbox::RetryPolicy::default(),
+        sinks,
+        batch: 16,
+        handle: Default::default(),
+    };
+    let lanes = worker.drain(patience).await?;
+    print_lanes(&lanes);
+    let left = lanes
+        .iter()
+        .any(|l| l.status.pending > 0 || l.status.failed > 0);
+    Ok(i32::from(left))
+}
