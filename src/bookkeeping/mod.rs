@@ -4,4 +4,5 @@
 //!
 //! Reads the journal through the store; never writes sales or payments.
 
+pub mod poweroffice;
 pub mod saft;
