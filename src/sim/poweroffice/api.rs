@@ -34,43 +34,33 @@ fn param<'a>(q: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
         .filter(|v| !v.trim().is_empty())
 }
 
-/// The gateway's check, before anything else: header or `subscription-key` query.
-fn subscription(
-    sh: &Shared,
-    headers: &HeaderMap,
-    q: &HashMap<String, String>,
-) -> Result<(), Response> {
+/// The gateway's check, before anything else: header or `subscription-key`
+/// query. `Some` is the refusal to send.
+fn subscription(sh: &Shared, headers: &HeaderMap, q: &HashMap<String, String>) -> Option<Response> {
     let given = headers
         .get("ocp-apim-subscription-key")
         .and_then(|v| v.to_str().ok())
         .or_else(|| param(q, "subscription-key"));
     match given {
-        None => Err(reply::subscription_refused(true)),
-        Some(k) if k == sh.cfg.subscription_key => Ok(()),
-        Some(_) => Err(reply::subscription_refused(false)),
+        None => Some(reply::subscription_refused(true)),
+        Some(k) if k == sh.cfg.subscription_key => None,
+        Some(_) => Some(reply::subscription_refused(false)),
     }
 }
 
-/// Subscription key, then a bearer token this simulator issued and that has not expired.
-fn authorise(
-    sh: &Shared,
-    headers: &HeaderMap,
-    q: &HashMap<String, String>,
-) -> Result<(), Response> {
-    subscription(sh, headers, q)?;
-    let token = headers
+/// Subscription key, then a bearer token this simulator issued and that has
+/// not expired. `Some` is the refusal to send.
+fn refusal(sh: &Shared, headers: &HeaderMap, q: &HashMap<String, String>) -> Option<Response> {
+    if let Some(r) = subscription(sh, headers, q) {
+        return Some(r);
+    }
+    let valid = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(reply::token_refused)?;
-    let valid = lock(&sh.tokens)
-        .get(token)
-        .is_some_and(|until| *until > Instant::now());
-    if valid {
-        Ok(())
-    } else {
-        Err(reply::token_refused())
-    }
+        .and_then(|token| lock(&sh.tokens).get(token).copied())
+        .is_some_and(|until| until > Instant::now());
+    (!valid).then(reply::token_refused)
 }
 
 /// `POST /OAuth/Token`: Basic `application_key:client_key`, form
@@ -81,7 +71,7 @@ pub(crate) async fn token(
     q: Params,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = subscription(&sh, &headers, &q) {
+    if let Some(r) = subscription(&sh, &headers, &q) {
         return r;
     }
     let form = headers
@@ -161,11 +151,8 @@ fn accepts(filter: &Option<Vec<(u32, u32)>>, no: u32) -> bool {
         .is_none_or(|ranges| ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&no)))
 }
 
-fn account_filter(q: &HashMap<String, String>) -> Result<Option<Vec<(u32, u32)>>, Response> {
-    param(q, "accountNos")
-        .map(number_filter)
-        .transpose()
-        .map_err(|e| bad_request(&e))
+fn account_filter(q: &HashMap<String, String>) -> Result<Option<Vec<(u32, u32)>>, String> {
+    param(q, "accountNos").map(number_filter).transpose()
 }
 
 /// `GET /GeneralLedgerAccounts?accountNos=…`.
@@ -174,12 +161,12 @@ pub(crate) async fn accounts(
     headers: HeaderMap,
     q: Params,
 ) -> Response {
-    if let Err(r) = authorise(&sh, &headers, &q) {
+    if let Some(r) = refusal(&sh, &headers, &q) {
         return r;
     }
     let filter = match account_filter(&q) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return bad_request(&e),
     };
     let found: Vec<GeneralLedgerAccountDto> = lock(&sh.ledger)
         .accounts
@@ -204,7 +191,7 @@ pub(crate) async fn vat_codes(
     headers: HeaderMap,
     q: Params,
 ) -> Response {
-    if let Err(r) = authorise(&sh, &headers, &q) {
+    if let Some(r) = refusal(&sh, &headers, &q) {
         return r;
     }
     let active = match param(&q, "isActive")
@@ -261,7 +248,7 @@ fn post_voucher(
     body: Bytes,
     journal: Journal,
 ) -> Response {
-    if let Err(r) = authorise(&sh, &headers, &q) {
+    if let Some(r) = refusal(&sh, &headers, &q) {
         return r;
     }
     let v = match parse::voucher(&body, journal) {
@@ -313,7 +300,7 @@ fn get_voucher(
     Path(id): Path<String>,
     journal: Journal,
 ) -> Response {
-    if let Err(r) = authorise(&sh, &headers, &q) {
+    if let Some(r) = refusal(&sh, &headers, &q) {
         return r;
     }
     match lock(&sh.ledger).voucher(journal, &id) {
@@ -332,12 +319,12 @@ pub(crate) async fn transactions(
     headers: HeaderMap,
     q: Params,
 ) -> Response {
-    if let Err(r) = authorise(&sh, &headers, &q) {
+    if let Some(r) = refusal(&sh, &headers, &q) {
         return r;
     }
     let filter = match account_filter(&q) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return bad_request(&e),
     };
     // "offsets (if provided) are not taken into account, only date is used".
     let day = |name| param(&q, name).map(|d| d.get(..10).unwrap_or(d));

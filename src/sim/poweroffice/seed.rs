@@ -105,7 +105,7 @@ pub fn chart_of_accounts() -> Vec<SimAccount> {
             name: name.to_string(),
             active: true,
             vat_code: vat.map(str::to_string),
-            kind: *kind,
+            kind,
         })
         .collect()
 }
