@@ -20,8 +20,9 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
 use super::dto::{GeneralLedgerAccountDto, TransactionRef, VatCodeDto, VoucherCreated};
+use super::duplicate::{self, is_duplicate_reference};
 use super::error::PowerOfficeError;
-use super::lookup::{Lookups, account_filter};
+use super::lookup::{Lookups, account_filter, query_value};
 use super::map::{self, Journal};
 use super::token::{Keys, TokenCache};
 use crate::domain::voucher::Voucher;
@@ -212,32 +213,15 @@ impl PowerOfficeClient {
         Ok(())
     }
 
-    /// The voucher that already carries `v.external_ref`: read from the
-    /// account transactions of its date, else from the refusal's own words.
+    /// The id of the voucher that already carries `v.external_ref`.
     async fn find_existing(
         &self,
         v: &Voucher,
         refusal: &PowerOfficeError,
         n: &mut u32,
     ) -> Result<String, PowerOfficeError> {
-        let path = format!(
-            "/AccountTransactions?fromDate={d}&toDate={d}&accountNos={a}",
-            d = query_value(&v.date),
-            a = query_value(&account_filter(&map::accounts_of(v))),
-        );
-        let rows: Vec<TransactionRef> = self.get_list(&path, n).await?;
-        let found = rows
-            .into_iter()
-            .find(|r| r.external_import_reference.as_deref() == Some(v.external_ref.as_str()))
-            .map(|r| r.voucher_id)
-            .or_else(|| refusal.detail().and_then(id_in_detail));
-        found.ok_or_else(|| {
-            PowerOfficeError::Decode(format!(
-                "PowerOffice Go says reference {} is already in use, but no transaction on {} \
-                 carries it; look the voucher up in PowerOffice Go",
-                v.external_ref, v.date
-            ))
-        })
+        let rows: Vec<TransactionRef> = self.get_list(&duplicate::transactions_path(v), n).await?;
+        duplicate::voucher_id(v, &rows, refusal)
     }
 
     async fn get_list<T: DeserializeOwned>(
@@ -326,89 +310,9 @@ fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, PowerOffic
     serde_json::from_slice(bytes).map_err(|e| PowerOfficeError::Decode(format!("{what}: {e}")))
 }
 
-/// PowerOffice reports a reused reference as a validation error, e.g. (spec,
-/// `/Suppliers/{id}` 400 example): "ExternalImportReference is already in
-/// use. 'ABC123' is used on (contact) Id = 123456789." A 409 is read the same.
-fn is_duplicate_reference(e: &PowerOfficeError) -> bool {
-    let PowerOfficeError::Http {
-        status: 400 | 409,
-        text,
-        ..
-    } = e
-    else {
-        return false;
-    };
-    let text = text.to_ascii_lowercase();
-    text.contains("externalimportreference")
-        && ["already in use", "already exists", "duplicate"]
-            .iter()
-            .any(|w| text.contains(w))
-}
-
-/// The id after "Id = " in a duplicate refusal, if it names one.
-fn id_in_detail(detail: &str) -> Option<String> {
-    let tail = detail
-        .rsplit("Id = ")
-        .next()
-        .filter(|t| t.len() < detail.len())?;
-    let id = tail.trim().trim_end_matches('.').trim();
-    (!id.is_empty() && !id.contains(' ')).then(|| id.to_string())
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters and the
-/// comma of PowerOffice's list filters pass as they are).
-fn query_value(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn http(status: u16, text: &str) -> PowerOfficeError {
-        PowerOfficeError::Http {
-            status,
-            text: text.into(),
-            retry_after: None,
-        }
-    }
-
-    #[test]
-    fn recognises_a_reused_reference() {
-        let spec = "Voucher validation error(s): ExternalImportReference is already in use. \
-                    'luka-1' is used on (voucher) Id = 0b3c5f0e-1d2a-4c1e-9a7b-5f6e7d8c9b0a.";
-        assert!(is_duplicate_reference(&http(400, spec)));
-        assert!(is_duplicate_reference(&http(
-            409,
-            "Duplicate ExternalImportReference"
-        )));
-        assert!(!is_duplicate_reference(&http(
-            400,
-            "The voucher is not balanced"
-        )));
-        assert!(!is_duplicate_reference(&http(500, spec)));
-        assert_eq!(
-            id_in_detail(spec).as_deref(),
-            Some("0b3c5f0e-1d2a-4c1e-9a7b-5f6e7d8c9b0a")
-        );
-        assert_eq!(id_in_detail("no id here"), None);
-    }
-
-    #[test]
-    fn query_values_are_encoded() {
-        assert_eq!(query_value("1900,1903"), "1900,1903");
-        assert_eq!(query_value("2026-11-30"), "2026-11-30");
-        assert_eq!(query_value("a b&c"), "a%20b%26c");
-    }
 
     #[test]
     fn debug_and_messages_never_show_a_key() {

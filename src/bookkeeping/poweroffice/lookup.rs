@@ -2,7 +2,8 @@
 //! account number, VAT code ids by SAF-T code. Remembered per client, so a
 //! day of vouchers costs one look-up of each.
 //!
-//! Pure bookkeeping of what is known; the HTTP calls live in `client.rs`.
+//! Pure bookkeeping of what is known, and the query filters to ask for it;
+//! the HTTP calls live in `client.rs`.
 //! Only what PowerOffice answered is remembered: an account that is missing
 //! is asked for again next time (someone may have created it meanwhile).
 
@@ -87,6 +88,21 @@ pub fn account_filter(numbers: &[u32]) -> String {
         .join(",")
 }
 
+/// Percent-encodes a query value (RFC 3986 unreserved characters and the
+/// comma of PowerOffice's list filters pass as they are).
+pub fn query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +138,9 @@ mod tests {
         assert_eq!(l.account_id(7770), Err(AccountProblem::Inactive(7770)));
         assert_eq!(l.account_id(3030), Err(AccountProblem::Missing(3030)));
         assert_eq!(account_filter(&[1900, 1903]), "1900,1903");
+        assert_eq!(query_value("1900,1903"), "1900,1903");
+        assert_eq!(query_value("2026-11-30"), "2026-11-30");
+        assert_eq!(query_value("a b&c"), "a%20b%26c");
     }
 
     #[test]

@@ -2,15 +2,16 @@
 //! ledger. The spec files in `shared/specs/bookkeeping/poweroffice-go-v2.*`
 //! are the contract.
 //!
-//! | file        | owns                                                              |
-//! |-------------|-------------------------------------------------------------------|
-//! | `client.rs` | [`PowerOfficeClient::post_voucher`]: look-ups, post, recognising a voucher already posted |
-//! | `map.rs`    | voucher → `CashVoucherPostDto`/`BankVoucherPostDto`, local refusals (pure) |
-//! | `lookup.rs` | account and VAT code ids, remembered per client                   |
-//! | `token.rs`  | the client-credentials access token cache                         |
-//! | `error.rs`  | [`PowerOfficeError`] and its mapping to the outbox's `Failure`    |
-//! | `dto.rs`    | wire types, shared with the simulator (`crate::sim::poweroffice`) |
-//! | `amount.rs` | øre ↔ JSON decimal numbers, exactly, without floats               |
+//! | file           | owns                                                         |
+//! |----------------|--------------------------------------------------------------|
+//! | `client.rs`    | [`PowerOfficeClient::post_voucher`]: token, look-ups, post   |
+//! | `duplicate.rs` | recognising a reused `ExternalImportReference` and its voucher |
+//! | `map.rs`       | voucher → `CashVoucherPostDto`/`BankVoucherPostDto`, local refusals (pure) |
+//! | `lookup.rs`    | account and VAT code ids, remembered per client               |
+//! | `token.rs`     | the client-credentials access token cache                    |
+//! | `error.rs`     | [`PowerOfficeError`] and its mapping to the outbox's `Failure` |
+//! | `dto.rs`       | wire types, shared with the simulator (`crate::sim::poweroffice`) |
+//! | `amount.rs`    | øre ↔ JSON decimal numbers, exactly, without floats          |
 //!
 //! Must never post a voucher twice, never send an unbalanced one, and never
 //! log or print a key or a token.
@@ -18,6 +19,7 @@
 pub mod amount;
 pub mod client;
 pub mod dto;
+pub mod duplicate;
 pub mod error;
 pub mod lookup;
 pub mod map;
