@@ -317,6 +317,24 @@ async fn an_expired_token_is_refreshed_once() {
 }
 
 #[tokio::test]
+async fn a_token_is_renewed_before_it_expires() {
+    // Luka renews at 90 % of a short lifetime, so no call meets a lapsed token.
+    let sim = start(PowerOfficeSimConfig {
+        token_lifetime: Duration::from_secs(1),
+        ..PowerOfficeSimConfig::default()
+    })
+    .await;
+    let po = client(&sim);
+    po.post_voucher(&daily_sales(1), &hint()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(950)).await;
+    let p = po.post_voucher(&fees(), &hint()).await.unwrap();
+    assert_eq!(p.requests, 2, "token + post, no 401");
+    assert_eq!(po.token_fetches(), 2);
+    assert!(sim.exchanges().iter().all(|e| e.status != Some(401)));
+    check_against_spec(&sim);
+}
+
+#[tokio::test]
 async fn bad_credentials_stop_with_a_clear_message_and_no_secret() {
     let sim = start(PowerOfficeSimConfig::default()).await;
     let real = sim.credentials();

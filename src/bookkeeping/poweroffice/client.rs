@@ -29,16 +29,17 @@ use crate::domain::voucher::Voucher;
 use crate::outbox::Failure;
 use crate::secret::Secret;
 
-/// PowerOffice's demo environment (the production host drops `/Demo`).
+/// PowerOffice's demo environment, as its developer portal gives them; the
+/// production URLs differ and belong in luka.toml.
 pub const DEMO_API_BASE_URL: &str = "https://goapi.poweroffice.net/Demo/v2";
 pub const DEMO_TOKEN_URL: &str = "https://goapi.poweroffice.net/Demo/OAuth/Token";
 
 /// Where and as whom to post. `Debug` never shows a key.
 #[derive(Debug, Clone)]
 pub struct PowerOfficeSettings {
-    /// e.g. `https://goapi.poweroffice.net/v2`.
+    /// e.g. [`DEMO_API_BASE_URL`]; no trailing slash needed.
     pub api_base_url: String,
-    /// e.g. `https://goapi.poweroffice.net/OAuth/Token`.
+    /// e.g. [`DEMO_TOKEN_URL`].
     pub token_url: String,
     pub application_key: Secret,
     pub client_key: Secret,
@@ -276,10 +277,15 @@ impl PowerOfficeClient {
                 refreshed = true;
                 continue;
             }
-            if status == 401 {
-                return Err(PowerOfficeError::Unauthorized(
-                    "a fresh access token was refused too".into(),
-                ));
+            if status == 401 || status == 403 {
+                let text = PowerOfficeError::response_text(resp).await;
+                return Err(if status == 401 {
+                    PowerOfficeError::Unauthorized(format!(
+                        "a fresh access token was refused too: {text}"
+                    ))
+                } else {
+                    PowerOfficeError::Forbidden(format!("{method} {path}: {text}"))
+                });
             }
             if !(200..300).contains(&status) {
                 return Err(PowerOfficeError::from_response(resp).await);

@@ -39,6 +39,13 @@ pub enum PowerOfficeError {
         keys = CREDENTIAL_KEYS
     )]
     Unauthorized(String),
+    /// The integration lacks an access role for an endpoint (403).
+    #[error(
+        "PowerOffice Go does not let this integration use {0}: ask the club's PowerOffice \
+         administrator to grant it the roles CashVoucher_Full, BankVoucher_Full, \
+         GeneralLedgerAccount, CommonServices and AccountTransaction"
+    )]
+    Forbidden(String),
     /// Luka will not send this voucher; sending it again cannot help.
     #[error("{0}")]
     Refused(String),
@@ -66,6 +73,7 @@ impl PowerOfficeError {
             },
             PowerOfficeError::Decode(_) => Outcome::InvalidResponse,
             PowerOfficeError::Unauthorized(_) => status(401),
+            PowerOfficeError::Forbidden(_) => status(403),
             // "Unprocessable": the request is well-formed, its content is wrong.
             PowerOfficeError::Refused(_) => status(422),
             PowerOfficeError::Config(_) => status(400),
@@ -110,6 +118,14 @@ impl PowerOfficeError {
             status,
             text,
             retry_after,
+        }
+    }
+
+    /// Just the server's words in an error answer.
+    pub(crate) async fn response_text(resp: reqwest::Response) -> String {
+        match PowerOfficeError::from_response(resp).await {
+            PowerOfficeError::Http { text, .. } => text,
+            other => other.to_string(),
         }
     }
 
@@ -239,6 +255,9 @@ mod tests {
             "invalid_client".into()
         )));
         assert!(!retries(PowerOfficeError::Refused("unbalanced".into())));
+        assert!(!retries(PowerOfficeError::Forbidden(
+            "POST /Vouchers/CashJournals".into()
+        )));
         let msg = PowerOfficeError::Unauthorized("invalid_client".into()).to_string();
         assert!(
             msg.contains("application_key") && msg.contains("luka.toml"),

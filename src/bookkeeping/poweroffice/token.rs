@@ -81,10 +81,7 @@ impl TokenCache {
         // 400 invalid_client: application or client key unknown (auth spec);
         // 401 from the gateway: the subscription key is missing or wrong.
         if status == 400 || status == 401 || status == 403 {
-            let text = match PowerOfficeError::from_response(resp).await {
-                PowerOfficeError::Http { text, .. } => text,
-                other => other.to_string(),
-            };
+            let text = PowerOfficeError::response_text(resp).await;
             return Err(PowerOfficeError::Unauthorized(format!(
                 "token endpoint answered {status}: {text}"
             )));
