@@ -214,15 +214,20 @@ impl PowerOfficeClient {
         Ok(())
     }
 
-    /// The id of the voucher that already carries `v.external_ref`.
+    /// The id of the voucher that already carries `v.external_ref`. When the
+    /// transactions cannot be read (a 403 without the AccountTransaction
+    /// role, a 5xx), the id the refusal names will do; else that error.
     async fn find_existing(
         &self,
         v: &Voucher,
         refusal: &PowerOfficeError,
         n: &mut u32,
     ) -> Result<String, PowerOfficeError> {
-        let rows: Vec<TransactionRef> = self.get_list(&duplicate::transactions_path(v), n).await?;
-        duplicate::voucher_id(v, &rows, refusal)
+        let path = duplicate::transactions_path(v);
+        match self.get_list::<TransactionRef>(&path, n).await {
+            Ok(rows) => duplicate::voucher_id(v, &rows, refusal),
+            Err(e) => duplicate::voucher_id(v, &[], refusal).map_err(|_| e),
+        }
     }
 
     async fn get_list<T: DeserializeOwned>(
