@@ -18,6 +18,7 @@
 
 pub mod csv;
 pub mod events;
+pub mod poweroffice;
 pub mod reconcile;
 pub mod saft;
 pub mod sink;

@@ -24,6 +24,7 @@ mod api;
 mod faults;
 mod limits;
 mod phone;
+pub mod poweroffice;
 mod problem;
 mod record;
 mod server;
