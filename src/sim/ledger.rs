@@ -108,7 +108,7 @@ pub(crate) enum DayStatus {
 /// Early closings: date → the instant a test closed it.
 pub(crate) type Closings = BTreeMap<Date, OffsetDateTime>;
 
-pub(crate) fn local_date(t: OffsetDateTime) -> Date {
+fn local_date(t: OffsetDateTime) -> Date {
     to_oslo(t).date()
 }
 

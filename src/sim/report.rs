@@ -91,11 +91,11 @@ impl Shared {
     }
 }
 
-/// The gateway checks for the Report API, and the refusal if one fails: subscription
-/// key and bearer token. The 401
-/// body is the spec's: `{code, message}` where the operation lists a 401 (by date), a
-/// `Problem` (its `default`) where it does not (ledgers). No merchant serial number is
-/// needed; one that is sent must be this merchant's, as on the Access Token API.
+/// The gateway checks for the Report API (subscription key, bearer token) and the
+/// refusal if one fails. The 401 body is the spec's: `{code, message}` where the
+/// operation lists a 401 (by date), a `Problem` (its `default`) where it does not
+/// (ledgers). No merchant serial number is needed; one that is sent must be this
+/// merchant's, as on the Access Token API.
 fn refusal(sh: &Shared, headers: &HeaderMap, code_message_401: bool) -> Option<Response> {
     let h = |name| headers.get(name).and_then(|v| v.to_str().ok());
     let key_ok = h("Ocp-Apim-Subscription-Key") == Some(sh.cfg.subscription_key.as_str());

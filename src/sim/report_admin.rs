@@ -28,7 +28,10 @@ use crate::vipps::report::ymd;
 /// Why a ledger operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LedgerError {
-    #[error("ledger date {} has not begun; only a started date can be closed", ymd(*.0))]
+    #[error(
+        "ledger date {} has not begun and the date before it is open; close that first",
+        ymd(*.0)
+    )]
     NotStarted(Date),
     #[error("ledger date {} is closed; its report can no longer change", ymd(*.0))]
     Closed(Date),
@@ -39,10 +42,18 @@ pub enum LedgerError {
 impl Shared {
     fn close_ledger_date(&self, date: Date, now: OffsetDateTime) -> Result<(), LedgerError> {
         let mut book = self.report_book();
+        let closed = |d: Date| {
+            matches!(
+                ledger::status(d, now, &book.closings),
+                DayStatus::Closed { .. }
+            )
+        };
+        // Dates close in order, or a payout could later move between closed reports.
+        let in_order = date.previous_day().is_some_and(closed);
         match ledger::status(date, now, &book.closings) {
-            DayStatus::NotStarted => Err(LedgerError::NotStarted(date)),
+            DayStatus::NotStarted if !in_order => Err(LedgerError::NotStarted(date)),
             DayStatus::Closed { .. } => Ok(()),
-            DayStatus::Open => {
+            DayStatus::Open | DayStatus::NotStarted => {
                 book.closings.insert(date, now);
                 tracing::info!(ledger_date = %ymd(date), "sim ledger date closed early");
                 Ok(())
@@ -96,14 +107,17 @@ impl SimHandle {
         self.inner.shared.cfg.report.ledger_id.clone()
     }
 
-    /// Today's ledger date by the simulator's clock (Europe/Oslo), before early closings.
-    pub fn ledger_date_today(&self) -> Date {
-        ledger::local_date(Now::system().wall)
+    /// The ledger date a capture made now lands on: today in Europe/Oslo by the
+    /// simulator's clock, or a later date when today was closed early.
+    pub fn current_ledger_date(&self) -> Date {
+        let book = self.inner.shared.report_book();
+        ledger::ledger_date(Now::system().wall, &book.closings)
     }
 
     /// Closes `date` now, as Vipps does at the end of the day: fees and payout are
-    /// booked and the report stops saying `tryLater`. Later captures go to the next
-    /// date. Closing a closed date is a no-op; a date that has not begun is refused.
+    /// booked and the report stops saying `tryLater`; later captures go to the next
+    /// date. Closing a closed date is a no-op. A date that has not begun can be closed
+    /// only once the date before it is closed (so a test can close "tomorrow" too).
     pub fn close_ledger_date(&self, date: Date) -> Result<(), LedgerError> {
         self.inner
             .shared

@@ -312,33 +312,40 @@ impl ReportClient {
         if ledger_id.is_empty()
             || !ledger_id
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
             let msg = format!("'{ledger_id}' is not a ledger id; take it from ledgers()");
             return Err(VippsError::Config(msg).into());
         }
-        let path = format!(
-            "/report/v2/ledgers/{ledger_id}/{}/dates/{}",
-            topic.as_str(),
-            ymd(date)
-        );
+        let (topic_s, day) = (topic.as_str(), ymd(date));
+        let path = format!("/report/v2/ledgers/{ledger_id}/{topic_s}/dates/{day}");
         let mut rows = Vec::new();
         let mut pager = Pager::default();
         let mut cursor: Option<String> = None;
         loop {
             let Some(page) = self.get::<ReportPage>(&path, cursor.as_deref()).await? else {
-                tracing::debug!(ledger_id, topic = topic.as_str(), date = %ymd(date), "report not available yet (404)");
+                tracing::debug!(
+                    ledger_id, topic = topic_s, date = %day,
+                    "report not there yet (404)"
+                );
                 return Ok(LedgerDay::NotReady);
             };
             if page.try_later == Some(true) {
-                tracing::debug!(ledger_id, topic = topic.as_str(), date = %ymd(date), "report date not closed (tryLater)");
+                tracing::debug!(
+                    ledger_id, topic = topic_s, date = %day,
+                    "report not closed (tryLater)"
+                );
                 return Ok(LedgerDay::NotReady);
             }
             for t in page.items {
                 rows.push(entry_from_wire(t, date).map_err(ReportError::Incomplete)?);
             }
             if page.has_more != Some(true) {
-                tracing::debug!(ledger_id, topic = topic.as_str(), date = %ymd(date), rows = rows.len(), pages = pager.pages + 1, "report fetched");
+                let (n, pages) = (rows.len(), pager.pages + 1);
+                tracing::debug!(
+                    ledger_id, topic = topic_s, date = %day, rows = n, pages,
+                    "report read"
+                );
                 return Ok(LedgerDay::Ready(rows));
             }
             let next = page.cursor.filter(|c| !c.is_empty()).ok_or_else(|| {
