@@ -467,3 +467,69 @@ async fn kiosk_sales_appear_on_the_ledger_under_their_references() {
     }
     rig.stop().await;
 }
+
+/// A hand-written Report server for what the simulator never does: ledgers over two
+/// pages, a page with `hasMore` but no cursor, `tryLater` on a later page, a row with
+/// nothing but an amount.
+async fn odd_server() -> String {
+    use axum::extract::{Path, Query};
+    use axum::routing::{get, post};
+    use serde_json::json;
+    let token = || async {
+        axum::Json(json!({
+            "token_type": "Bearer", "expires_in": "3600", "ext_expires_in": "3600",
+            "expires_on": "0", "not_before": "0", "resource": "r", "access_token": "t"
+        }))
+    };
+    let ledgers = |Query(q): Query<HashMap<String, String>>| async move {
+        axum::Json(match q.get("cursor").map(String::as_str) {
+            None => json!({"cursor": "cGFnZTI=", "items": [{"ledgerId": "1"}]}),
+            _ => json!({"items": [{"ledgerId": "2", "settlesForRecipientHandles": ["NO:9"]}]}),
+        })
+    };
+    let day = |Path((_, topic)): Path<(String, String)>,
+               Query(q): Query<HashMap<String, String>>| async move {
+        let first = !q.contains_key("cursor");
+        axum::Json(match (topic.as_str(), first) {
+            ("funds", _) => json!({"hasMore": true, "items": [{"amount": 1}]}),
+            (_, true) => json!({"hasMore": true, "cursor": "Mg==", "items": [{"amount": 7}]}),
+            (_, false) => json!({"hasMore": false, "tryLater": true, "items": []}),
+        })
+    };
+    let app = axum::Router::new()
+        .route("/accesstoken/get", post(token))
+        .route("/settlement/v1/ledgers", get(ledgers))
+        .route("/report/v2/ledgers/{id}/{topic}/dates/2024-05-02", get(day));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn the_client_follows_and_distrusts_pages() {
+    let base = odd_server().await;
+    let creds = training_credentials(&SimConfig::training());
+    let report =
+        ReportClient::new(&base, creds, SystemInfo::default(), Duration::from_secs(5)).unwrap();
+    let ids: Vec<String> = report
+        .ledgers()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.ledger_id)
+        .collect();
+    assert_eq!(ids, ["1", "2"], "both pages of ledgers");
+    let date = time::macros::date!(2024 - 05 - 02);
+    let cut = report
+        .ledger_day("1", Topic::Funds, date)
+        .await
+        .unwrap_err();
+    assert!(matches!(cut, ReportError::Incomplete(_)), "{cut}");
+    let later = report.ledger_day("1", Topic::Fees, date).await.unwrap();
+    assert_eq!(
+        later,
+        LedgerDay::NotReady,
+        "tryLater on page 2 voids page 1"
+    );
+}
