@@ -1,5 +1,6 @@
-//! A contract-faithful simulator of the Vipps MobilePay ePayment API (1.4.1) and the
-//! Access Token API, for training mode and for tests. The spec files in
+//! A contract-faithful simulator of the Vipps MobilePay ePayment API (1.4.1), the
+//! Access Token API and the Report API (v2, settlement ledgers built from the
+//! simulated captures and refunds), for training mode and for tests. The spec files in
 //! `shared/specs/vipps` are the contract; where they are silent the simulator behaves as
 //! the real API does and the code says so.
 //!
@@ -16,17 +17,23 @@
 //! | `phone.rs`    | the customer's "phone" page (approve / reject)                  |
 //! | `admin.rs`    | `/sim/...` remote control for scripts                           |
 //! | `problem.rs`  | `application/problem+json` refusals                             |
+//! | `report.rs`   | Report API handlers: ledgers, ledger dates, paging cursor       |
+//! | `ledger.rs`   | ledger rows, fees, payouts and date closing (pure)              |
+//! | `report_admin.rs` | close a date, inject or drop rows: [`SimHandle`] + `/sim/report` |
 //!
 //! It must never talk to the real Vipps, never move money, and never log a secret.
 
 mod admin;
 mod api;
 mod faults;
+mod ledger;
 mod limits;
 mod phone;
 pub mod poweroffice;
 mod problem;
 mod record;
+mod report;
+mod report_admin;
 mod server;
 mod state;
 mod validate;
@@ -45,7 +52,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use admin::FaultsJson;
+pub use ledger::ReportConfig;
 pub use record::{Exchange, MAX_EXCHANGES, SimStats};
+pub use report_admin::LedgerError;
 
 use crate::vipps::dto::{Aggregate, Amount, PaymentEvent, State, UserFlow};
 use faults::FaultInjector;
@@ -74,6 +83,8 @@ pub struct SimConfig {
     pub modifications_per_minute: u32,
     /// Seeds fault dice, pspReferences and shuffled event logs (never tokens).
     pub seed: u64,
+    /// The settlement ledger the Report API shows: ids, capture fee, page size.
+    pub report: ReportConfig,
 }
 
 impl SimConfig {
@@ -99,6 +110,7 @@ impl SimConfig {
             reads_per_minute: 120,
             modifications_per_minute: 5,
             seed: 0x4c75_6b61,
+            report: ReportConfig::default(),
         }
     }
 }
@@ -123,12 +135,13 @@ impl fmt::Debug for SimConfig {
             .field("reads_per_minute", &self.reads_per_minute)
             .field("modifications_per_minute", &self.modifications_per_minute)
             .field("seed", &self.seed)
+            .field("report", &self.report)
             .finish()
     }
 }
 
-/// Fault knobs for the ePayment and Access Token endpoints (never the phone page or
-/// `/sim/`). Rates are probabilities in 0..=1, rolled independently per request in this
+/// Fault knobs for the ePayment, Access Token and Report endpoints (never the phone
+/// page or `/sim/`). Rates are probabilities in 0..=1, rolled independently per request in this
 /// order: reset, 5xx, 429, drop.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
@@ -184,6 +197,7 @@ pub(crate) struct Shared {
     state: Mutex<SimState>,
     faults: Mutex<FaultInjector>,
     recorder: record::Recorder,
+    report: Mutex<report::ReportBook>,
 }
 
 impl Shared {
@@ -240,6 +254,7 @@ fn router(sh: Arc<Shared>) -> Router {
         .route("/sim/faults", post(admin::faults))
         .route("/sim/payments/{reference}/approve", post(admin::approve))
         .route("/sim/payments/{reference}/reject", post(admin::reject))
+        .merge(report::routes())
         .fallback(|| async {
             problem::Fail::new(axum::http::StatusCode::NOT_FOUND, "no such endpoint")
         })
@@ -276,6 +291,7 @@ pub async fn start(listen: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHan
         state: Mutex::new(SimState::new(cfg.seed)),
         faults: Mutex::new(FaultInjector::new(cfg.seed)),
         recorder: record::Recorder::default(),
+        report: Mutex::default(),
         cfg,
     });
     let (stop, stop_rx) = watch::channel(false);

@@ -23,7 +23,8 @@ pub struct Exchange {
     pub path: String,
     /// The spec's operationId (`createPayment`, `getPayment`, `getPaymentEventLog`,
     /// `capturePayment`, `cancelPayment`, `refundPayment`, `forceApprove`,
-    /// `fetchAuthorizationTokenUsingPost`), or `phone`, `admin`, `unknown`.
+    /// `fetchAuthorizationTokenUsingPost`, `getLedgers`, `fetchReportByDate`), or `phone`,
+    /// `admin`, `unknown`.
     pub operation: String,
     /// The payment reference named in the path or the create body, if any.
     pub reference: Option<String>,
@@ -114,6 +115,9 @@ pub(crate) fn operation_for(method: &Method, path: &str) -> (&'static str, Optio
         ["epayment", "v1", "payments", _, "cancel"] if post => "cancelPayment",
         ["epayment", "v1", "payments", _, "refund"] if post => "refundPayment",
         ["epayment", "v1", "test", "payments", _, "approve"] if post => "forceApprove",
+        ["settlement", "v1", "ledgers"] if get => "getLedgers",
+        // The spec gives this operation no operationId; named after its summary.
+        ["report", "v2", "ledgers", _, _, "dates", _] if get => "fetchReportByDate",
         ["phone", ..] => "phone",
         ["sim", ..] => "admin",
         _ => "unknown",
@@ -128,7 +132,7 @@ pub(crate) fn operation_for(method: &Method, path: &str) -> (&'static str, Optio
     (op, reference)
 }
 
-/// The operations fault injection applies to: the ePayment and Access Token API, never
+/// The operations fault injection applies to: the ePayment, Access Token and Report API, never
 /// the phone page or the admin endpoints.
 pub(crate) fn is_api(operation: &str) -> bool {
     !matches!(operation, "phone" | "admin" | "unknown")

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod dto;
 pub mod error;
+pub mod report;
 pub mod token;
 
 pub use client::{PRODUCTION_BASE_URL, SystemInfo, TEST_BASE_URL, VippsClient};

@@ -3,4 +3,5 @@
 #![allow(dead_code)]
 
 pub mod openapi;
+pub mod report_spec;
 pub mod webhook_receiver;

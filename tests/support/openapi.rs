@@ -36,7 +36,7 @@ struct Specs {
     compiled: Mutex<HashMap<String, Arc<Validator>>>,
 }
 
-fn shared_dir() -> PathBuf {
+pub fn shared_dir() -> PathBuf {
     let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared");
     if beside.join("specs/vipps").is_dir() {
         return beside;
@@ -114,7 +114,7 @@ fn lookup<'a>(doc: &'a Value, reference: &str) -> &'a Value {
 }
 
 /// Inlines every `$ref` (OpenAPI 3.0 ignores a `$ref`'s siblings, so they are dropped).
-fn resolve(doc: &Value, node: &Value, depth: usize) -> Value {
+pub fn resolve(doc: &Value, node: &Value, depth: usize) -> Value {
     assert!(depth < 40, "$ref nesting too deep: recursive schema?");
     match node {
         Value::Object(map) => {
@@ -136,7 +136,7 @@ fn resolve(doc: &Value, node: &Value, depth: usize) -> Value {
 
 /// OpenAPI 3.0 schema → JSON Schema: `nullable: true` admits `null` (in `type` and, if
 /// present, in `enum`); vendor extensions and `example`s are dropped.
-fn to_json_schema(node: &Value) -> Value {
+pub fn to_json_schema(node: &Value) -> Value {
     match node {
         Value::Object(map) => {
             let mut out: Map<String, Value> = map
