@@ -128,6 +128,14 @@ pub enum Command {
         #[arg(long)]
         retry_failed: bool,
     },
+    /// Check a Vipps settlement date against the journal; queue its fee and payout vouchers.
+    Reconcile {
+        /// The Vipps ledger date, e.g. 2026-11-30.
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -211,6 +219,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             command: Some(books::SyncCommand::Status { json }),
             ..
         }) => books::status(&Config::load(cli.config.as_deref())?, json),
+        Some(Command::Reconcile { date, json }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let date = crate::records_cli::parse_date(&date, "--date")?;
+            rt.block_on(books::reconcile(config, date, json))
+        }
         Some(Command::Sync {
             command: None,
             patience,

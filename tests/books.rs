@@ -205,3 +205,271 @@ async fn webhook_retry_keeps_the_id_and_body() {
     let mut rig = rig;
     rig.running.take().unwrap().shutdown().await;
 }
+
+/// PowerOffice Go (the simulator) and the lane that posts to it.
+async fn poweroffice() -> (luka::sim::poweroffice::PowerOfficeSimHandle, Arc<dyn Sink>) {
+    let po = luka::sim::poweroffice::start(
+        ([127, 0, 0, 1], 0).into(),
+        luka::sim::poweroffice::PowerOfficeSimConfig::training(),
+    )
+    .await
+    .unwrap();
+    let keys = po.credentials();
+    let client = luka::bookkeeping::poweroffice::PowerOfficeClient::new(
+        luka::bookkeeping::poweroffice::PowerOfficeSettings {
+            api_base_url: po.api_base_url(),
+            token_url: po.token_url(),
+            application_key: keys.application_key.clone(),
+            client_key: keys.client_key.clone(),
+            subscription_key: keys.subscription_key.clone(),
+            timeout: Duration::from_secs(5),
+        },
+    )
+    .unwrap();
+    let sink =
+        luka::bookkeeping::poweroffice::sink::PowerOfficeSink::new(client, &Default::default());
+    (po, Arc::new(sink))
+}
+
+fn settlements(rig: &Rig) -> luka::bookkeeping::reconcile::VippsSettlements {
+    let creds = luka::app::training_credentials(&SimConfig::training());
+    luka::bookkeeping::reconcile::VippsSettlements {
+        merchant_serial_number: creds.merchant_serial_number.clone(),
+        client: luka::vipps::report::ReportClient::new(
+            &rig.sim.base_url(),
+            creds,
+            luka::vipps::SystemInfo::default(),
+            Duration::from_secs(5),
+        )
+        .unwrap(),
+        ledger_id: None,
+    }
+}
+
+/// Sells `n` Vipps tickets at 150 kr, `batch` customers at a time.
+async fn sell_tickets(rig: &Rig, n: usize, batch: usize) -> Vec<luka::store::SaleRecord> {
+    let mut paid = Vec::new();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(batch) {
+        let mut open = Vec::new();
+        for _ in chunk {
+            let s = rig.kiosk.start_vipps_sale(&tickets(1, 0), "").unwrap();
+            open.push(s);
+        }
+        for s in &open {
+            wait_created(&rig.sim, &s.reference).await;
+            rig.sim.approve(&s.reference).unwrap();
+        }
+        for s in &open {
+            let done = rig.kiosk.wait_final(s.id, WAIT).await.unwrap();
+            assert_eq!(done.status, SaleStatus::Paid, "{}", s.reference);
+            paid.push(done);
+        }
+    }
+    paid
+}
+
+async fn wait_refunds_done(rig: &Rig, sale_ids: &[i64]) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let done = sale_ids.iter().all(|id| {
+            rig.store
+                .read(|r| r.refunds(*id))
+                .unwrap()
+                .iter()
+                .all(|f| f.status == "done")
+        });
+        if done {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "refunds never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The treasurer's day: 120 tickets by Vipps, 3 refunds and some cash. The
+/// Z's daily voucher balances and reaches PowerOffice once even though the
+/// first answer is lost; after the settlement date, the fee and payout
+/// vouchers bring the Vipps clearing account back to exactly zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_of_tickets_lands_in_poweroffice_once_and_clears_to_zero() {
+    let handle = SyncHandle::default();
+    let rig = rig_with(
+        SimConfig::training(),
+        books_settings(&handle, false, vec![kind::POWEROFFICE]),
+    )
+    .await;
+    let (po, sink) = poweroffice().await;
+    let paid = sell_tickets(&rig, 120, 20).await;
+    for s in &paid[..3] {
+        rig.kiosk
+            .refund(s.id, Money::nok(15_000), "avlyst kamp")
+            .unwrap();
+    }
+    wait_refunds_done(&rig, &paid[..3].iter().map(|s| s.id).collect::<Vec<_>>()).await;
+    let mut cash = 0;
+    for item in ["kaffe", "vaffel", "brus", "kaffe"] {
+        let (s, _) = rig
+            .kiosk
+            .cash_sale(&kiosk_item(item), Money::nok(10_000), "")
+            .unwrap();
+        cash += s.total.minor();
+    }
+    let books = rig.kiosk.settings().books.clone();
+    let z = luka::reports::close_day_and_book(
+        &rig.store,
+        "test-till",
+        Some(Money::nok(cash)),
+        &books,
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    assert_eq!(z.net.minor(), 117 * 15_000 + cash);
+    let queued = rig.store.read(|r| r.sync_lane(kind::POWEROFFICE)).unwrap();
+    assert_eq!(queued.pending, 1, "one daily voucher");
+
+    // The first post is applied by PowerOffice, but its answer is lost.
+    po.set_faults(luka::sim::poweroffice::PowerOfficeFaults {
+        endpoints: vec![luka::sim::poweroffice::Endpoint::PostCashJournal],
+        drop_response_next: 1,
+        ..Default::default()
+    });
+    let (stop, lanes) = start_lanes(rig.store.clone(), vec![sink.clone()], handle.clone());
+    wait_lane_empty(&rig.store, kind::POWEROFFICE, WAIT).await;
+    let posted = po.vouchers();
+    assert_eq!(
+        posted.len(),
+        1,
+        "posted once, though sent twice: {posted:#?}"
+    );
+    let lines: i64 = posted[0].lines.iter().map(|l| l.amount).sum();
+    assert_eq!(lines, 0, "the daily voucher balances");
+    assert_eq!(
+        po.balance(1903),
+        117 * 15_000,
+        "Vipps clearing holds the day's Vipps net"
+    );
+    assert_eq!(po.balance(1900), cash);
+    assert_eq!(po.balance(3200), -117 * 15_000, "tickets: outside VAT");
+    let item = rig
+        .store
+        .read(|r| r.sync_failed(kind::POWEROFFICE))
+        .unwrap();
+    assert!(item.is_empty());
+
+    // Vipps closes the date; the till reconciles it and books fees and payout.
+    let date = rig.sim.current_ledger_date();
+    rig.sim.close_ledger_date(date).unwrap();
+    let source = settlements(&rig);
+    let out = luka::bookkeeping::reconcile::run(
+        &rig.store,
+        &source,
+        date,
+        &books,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
+    let r = &out.reconciliation;
+    assert!(r.ok(), "{}", r.summary());
+    assert_eq!((r.matched_captures, r.matched_refunds), (120, 3));
+    assert_eq!(r.captured, 120 * 15_000);
+    assert_eq!(r.fees, 120 * 263, "1.75 % of 150 kr, rounded, per capture");
+    assert_eq!(r.payout, 117 * 15_000 - r.fees);
+    assert_eq!(out.queued, 2, "fee and payout vouchers");
+    handle.wake();
+    wait_lane_empty(&rig.store, kind::POWEROFFICE, WAIT).await;
+    assert_eq!(po.vouchers().len(), 3);
+    assert_eq!(po.balance(1903), 0, "the clearing account is exactly zero");
+    assert_eq!(po.balance(7770), r.fees);
+    assert_eq!(po.balance(1920), r.payout);
+
+    // A second run finds everything booked: nothing is queued again.
+    let again = luka::bookkeeping::reconcile::run(
+        &rig.store,
+        &source,
+        date,
+        &books,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.queued, 0);
+    let _ = stop.send(true);
+    lanes.await.unwrap();
+    let report_exchanges = rig.sim.exchanges();
+    common::support::report_spec::validate_all(&report_exchanges);
+    po.shutdown().await;
+    rig.stop().await;
+}
+
+/// A capture Vipps has that the journal does not, a journaled sale Vipps
+/// never captured, and a row of a type nobody expects: all three are named,
+/// none crashes the reconciliation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciliation_names_what_only_one_side_has() {
+    let rig = rig().await;
+    let paid = sell_tickets(&rig, 4, 4).await;
+    rig.sim.drop_capture(&paid[1].reference).unwrap();
+    rig.sim.inject_foreign_capture("ghost-sale-0001", 9_900);
+    rig.sim.inject_unknown_entry("interchange-adjustment", -12);
+    let date = rig.sim.current_ledger_date();
+    let source = settlements(&rig);
+    let targets = SyncTargets::default();
+    let early = luka::bookkeeping::reconcile::run(
+        &rig.store,
+        &source,
+        date,
+        &targets,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await;
+    assert!(
+        matches!(
+            early,
+            Err(luka::bookkeeping::reconcile::ReconcileError::NotReady(_))
+        ),
+        "an open date is not reconciled: {early:?}"
+    );
+    rig.sim.close_ledger_date(date).unwrap();
+    let out = luka::bookkeeping::reconcile::run(
+        &rig.store,
+        &source,
+        date,
+        &targets,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
+    let r = &out.reconciliation;
+    assert!(!r.ok());
+    assert_eq!(r.matched_captures, 3);
+    assert_eq!(r.captured_not_in_journal.len(), 1);
+    assert_eq!(r.captured_not_in_journal[0].reference, "ghost-sale-0001");
+    assert_eq!(r.captured_not_in_journal[0].amount, 9_900);
+    assert_eq!(r.journaled_not_captured.len(), 1);
+    assert_eq!(r.journaled_not_captured[0].reference, paid[1].reference);
+    assert_eq!(r.for_review.len(), 1);
+    assert_eq!(
+        r.for_review[0].entry_type.as_str(),
+        "interchange-adjustment"
+    );
+    let summary = r.summary();
+    assert!(
+        summary.contains("ghost-sale-0001") && summary.contains(&paid[1].reference),
+        "{summary}"
+    );
+    // Stored for the organizer screen and `luka export vouchers`.
+    let (_, stored) = rig
+        .store
+        .read(|r| r.reconciliation(&date.to_string()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored["captured_not_in_journal"][0]["reference"],
+        "ghost-sale-0001"
+    );
+    rig.stop().await;
+}

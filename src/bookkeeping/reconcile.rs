@@ -307,13 +307,7 @@ pub fn reconcile(
     }
 }
 
-/// A ledger day as the Report API gives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LedgerDay {
-    /// Vipps has not closed the date yet (404 or `tryLater`).
-    NotReady,
-    Ready(Vec<SettlementEntry>),
-}
+pub use crate::vipps::report::LedgerDay;
 
 /// Where settlement rows come from (the Vipps Report API client).
 #[async_trait::async_trait]
@@ -321,6 +315,66 @@ pub trait SettlementSource: Send + Sync {
     /// The ledger that settles this till's sales, and its currency.
     async fn ledger(&self) -> Result<(String, String), Failure>;
     async fn funds(&self, ledger_id: &str, date: Date) -> Result<LedgerDay, Failure>;
+}
+
+/// The Vipps Report API as a [`SettlementSource`]: the configured ledger,
+/// or the one that settles this merchant serial number.
+pub struct VippsSettlements {
+    pub client: crate::vipps::report::ReportClient,
+    pub ledger_id: Option<String>,
+    pub merchant_serial_number: String,
+}
+
+fn report_failure(e: crate::vipps::report::ReportError) -> Failure {
+    Failure {
+        outcome: e.outcome(),
+        message: e.to_string(),
+    }
+}
+
+#[async_trait::async_trait]
+impl SettlementSource for VippsSettlements {
+    async fn ledger(&self) -> Result<(String, String), Failure> {
+        let ledgers = self.client.ledgers().await.map_err(report_failure)?;
+        let handle = format!("api:{}", self.merchant_serial_number);
+        let found = ledgers.iter().find(|l| match &self.ledger_id {
+            Some(id) => &l.ledger_id == id,
+            None => l.settles_for_recipient_handles.contains(&handle),
+        });
+        match found {
+            Some(l) => Ok((
+                l.ledger_id.clone(),
+                l.currency.clone().unwrap_or_else(|| "NOK".into()),
+            )),
+            None => Err(Failure {
+                outcome: crate::outbox::Outcome::Status {
+                    code: 404,
+                    retry_after: None,
+                },
+                message: match &self.ledger_id {
+                    Some(id) => format!(
+                        "Vipps has no ledger {id} for these API keys; check [bookkeeping] vipps_ledger_id"
+                    ),
+                    None => format!(
+                        "no Vipps ledger settles {handle}; set [bookkeeping] vipps_ledger_id \
+                         (one of: {})",
+                        ledgers
+                            .iter()
+                            .map(|l| l.ledger_id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
+            }),
+        }
+    }
+
+    async fn funds(&self, ledger_id: &str, date: Date) -> Result<LedgerDay, Failure> {
+        self.client
+            .ledger_day(ledger_id, crate::vipps::report::Topic::Funds, date)
+            .await
+            .map_err(report_failure)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

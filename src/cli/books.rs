@@ -65,7 +65,8 @@ pub fn status(config: &Config, json: bool) -> anyhow::Result<i32> {
 /// lane is empty, 1 when something is left (receiver down, items stopped).
 pub async fn drain(config: Config, patience: Duration, retry_failed: bool) -> anyhow::Result<i32> {
     let store = Arc::new(Store::open(&config.store_path)?);
-    let sinks = crate::app::sync_sinks(&config, Arc::new(SystemClock))?;
+    let books = crate::app::books_sinks(&config, Arc::new(SystemClock)).await?;
+    let sinks = books.sinks;
     if sinks.is_empty() {
         print_lanes(&[]);
         return Ok(0);
@@ -90,9 +91,56 @@ pub async fn drain(config: Config, patience: Duration, retry_failed: bool) -> an
         handle: Default::default(),
     };
     let lanes = worker.drain(patience).await?;
+    if let Some(sim) = books.poweroffice_sim {
+        eprintln!(
+            "training: vouchers went to a PowerOffice simulator in this process, not to real books"
+        );
+        sim.shutdown().await;
+    }
     print_lanes(&lanes);
     let left = lanes
         .iter()
         .any(|l| l.status.pending > 0 || l.status.failed > 0);
     Ok(i32::from(left))
+}
+
+/// `luka reconcile --date D`: a Vipps ledger date against the journal.
+/// Exit 0 when they agree, 1 when they differ, 3 when Vipps has not
+/// closed the date yet.
+pub async fn reconcile(config: Config, date: time::Date, json: bool) -> anyhow::Result<i32> {
+    if config.is_training() {
+        anyhow::bail!(
+            "in training the Vipps simulator lives inside the running till, so there is no \
+             settlement to fetch from here; reconcile a test or production till instead"
+        );
+    }
+    let Some(source) = crate::app::reconcile_source(&config, None)? else {
+        anyhow::bail!(
+            "the Vipps Report API exists in production only ([vipps] environment = \
+             \"production\"); the test environment has no settlements to reconcile"
+        );
+    };
+    let store = Store::open(&config.store_path)?;
+    let targets = crate::app::sync_targets(&config);
+    let now = time::OffsetDateTime::now_utc();
+    match crate::bookkeeping::reconcile::run(&store, &source, date, &targets, now).await {
+        Ok(o) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&o.reconciliation)?);
+            } else {
+                print!("{}", o.reconciliation.summary());
+                println!(
+                    "{} vouchers ({} newly queued for the books; `luka sync` sends them now)",
+                    o.vouchers.len(),
+                    o.queued
+                );
+            }
+            Ok(i32::from(!o.reconciliation.ok()))
+        }
+        Err(crate::bookkeeping::reconcile::ReconcileError::NotReady(d)) => {
+            eprintln!("Vipps has not closed {d} yet; try again in half an hour.");
+            Ok(3)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -14,8 +14,9 @@ use crate::secret::Secret;
 
 pub const POWEROFFICE_API: &str = "https://goapi.poweroffice.net/v2";
 pub const POWEROFFICE_TOKEN: &str = "https://goapi.poweroffice.net/OAuth/Token";
-pub const POWEROFFICE_DEMO_API: &str = "https://goapi.poweroffice.net/demo/v2";
-pub const POWEROFFICE_DEMO_TOKEN: &str = "https://goapi.poweroffice.net/demo/oauth/Token";
+use crate::bookkeeping::poweroffice::{
+    DEMO_API_BASE_URL as POWEROFFICE_DEMO_API, DEMO_TOKEN_URL as POWEROFFICE_DEMO_TOKEN,
+};
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -330,7 +331,7 @@ mod tests {
         )
         .unwrap();
         let p = c.bookkeeping.poweroffice.unwrap();
-        assert!(p.api_base_url.contains("/demo/"));
+        assert!(p.api_base_url.contains("/Demo/"));
         assert!(!format!("{p:?}").contains("\"a\""));
     }
 }

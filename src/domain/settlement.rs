@@ -53,7 +53,9 @@ impl From<String> for EntryType {
             "fees-retained" => EntryType::FeesRetained,
             "fees-invoiced" => EntryType::FeesInvoiced,
             "capture-fee" => EntryType::CaptureFee,
-            "scheduled-for-payout" => EntryType::ScheduledForPayout,
+            // The spec's enum says `scheduled-for-payout`; Vipps' guide
+            // writes `payout-scheduled`. Both are the same booking.
+            "scheduled-for-payout" | "payout-scheduled" => EntryType::ScheduledForPayout,
             "payout-aborted" => EntryType::PayoutAborted,
             "retained-disputed-capture" => EntryType::RetainedDisputedCapture,
             "returned-disputed-capture" => EntryType::ReturnedDisputedCapture,

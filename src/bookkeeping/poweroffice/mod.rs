@@ -8,6 +8,7 @@
 //! | `duplicate.rs` | recognising a reused `ExternalImportReference` and its voucher |
 //! | `map.rs`       | voucher → `CashVoucherPostDto`/`BankVoucherPostDto`, local refusals (pure) |
 //! | `lookup.rs`    | account and VAT code ids, remembered per client               |
+//! | `sink.rs`      | the `sync.poweroffice` lane's [`sink::PowerOfficeSink`]   |
 //! | `token.rs`     | the client-credentials access token cache                    |
 //! | `error.rs`     | [`PowerOfficeError`] and its mapping to the outbox's `Failure` |
 //! | `dto.rs`       | wire types, shared with the simulator (`crate::sim::poweroffice`) |
@@ -23,6 +24,7 @@ pub mod duplicate;
 pub mod error;
 pub mod lookup;
 pub mod map;
+pub mod sink;
 pub mod token;
 
 pub use client::{

@@ -14,6 +14,11 @@ use crate::sim::{SimConfig, SimHandle};
 use crate::store::Store;
 use crate::vipps::{Credentials, SystemInfo, VippsClient};
 
+mod books;
+pub use books::{
+    Books, BooksRunning, books_sinks, reconcile_source, spawn_reconciler, sync_targets,
+};
+
 pub struct App {
     pub config: Config,
     pub kiosk: Kiosk,
@@ -27,21 +32,6 @@ pub struct App {
     pub buttons: Option<tokio::sync::mpsc::Receiver<Button>>,
     /// The bookkeeping lanes (webhook, PowerOffice, CSV), if any sink is set.
     pub books: Option<BooksRunning>,
-}
-
-/// The running sync worker: stop it with `shutdown`.
-pub struct BooksRunning {
-    stop: tokio::sync::watch::Sender<bool>,
-    worker: tokio::task::JoinHandle<()>,
-    /// The lanes, for status views.
-    pub kinds: Vec<&'static str>,
-}
-
-impl BooksRunning {
-    pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        let _ = self.worker.await;
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,26 +123,7 @@ impl App {
             kiosk.store().clone(),
             devices.hardware.clone(),
         ));
-        let sinks = sync_sinks(&config, Arc::new(SystemClock))?;
-        let books = if sinks.is_empty() {
-            None
-        } else {
-            let (stop, shutdown) = tokio::sync::watch::channel(false);
-            let kinds = sinks.iter().map(|s| s.kind()).collect();
-            let worker = crate::bookkeeping::SyncWorker {
-                store: kiosk.store().clone(),
-                clock: Arc::new(SystemClock),
-                policy: crate::outbox::RetryPolicy::default(),
-                sinks,
-                batch: 16,
-                handle: sync,
-            };
-            Some(BooksRunning {
-                stop,
-                worker: tokio::spawn(worker.run(shutdown)),
-                kinds,
-            })
-        };
+        let books = books::start(&config, kiosk.store().clone(), sync, sim.as_ref()).await?;
         Ok(App {
             books,
             config,
@@ -249,67 +220,6 @@ fn phone_host(listen: SocketAddr) -> String {
         .filter(|ip| !ip.is_unspecified())
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "127.0.0.1".into())
-}
-
-/// What completed sales, refunds and Z reports queue for the books, from
-/// `[bookkeeping]`. A training till never reaches real books: only a
-/// webhook on this machine and a CSV folder are used there.
-pub fn sync_targets(config: &Config) -> crate::bookkeeping::SyncTargets {
-    use crate::bookkeeping::kind;
-    let b = &config.bookkeeping;
-    let mut voucher_kinds = Vec::new();
-    if b.poweroffice.is_some() && !config.is_training() {
-        voucher_kinds.push(kind::POWEROFFICE);
-    }
-    if b.csv_dir.is_some() {
-        voucher_kinds.push(kind::CSV);
-    }
-    crate::bookkeeping::SyncTargets {
-        webhook: b
-            .webhook
-            .as_ref()
-            .is_some_and(|w| !config.is_training() || is_loopback_url(&w.url)),
-        voucher_kinds,
-        accounts: b.accounts.clone(),
-    }
-}
-
-fn is_loopback_url(url: &str) -> bool {
-    [
-        "http://127.0.0.1",
-        "http://localhost",
-        "http://[::1]",
-        "https://127.0.0.1",
-        "https://localhost",
-    ]
-    .iter()
-    .any(|p| url.starts_with(p))
-}
-
-/// The sinks `sync_targets` queues for, ready to deliver.
-pub fn sync_sinks(
-    config: &Config,
-    clock: Arc<dyn crate::clock::Clock>,
-) -> Result<Vec<Arc<dyn crate::bookkeeping::Sink>>, AppError> {
-    let targets = sync_targets(config);
-    let b = &config.bookkeeping;
-    let mut sinks: Vec<Arc<dyn crate::bookkeeping::Sink>> = Vec::new();
-    if let (true, Some(w)) = (targets.webhook, &b.webhook) {
-        let key = crate::bookkeeping::webhook::WebhookKey::parse(&w.secret)
-            .map_err(|e| AppError::Config(format!("[bookkeeping.webhook] secret: {e}")))?;
-        let sink =
-            crate::bookkeeping::webhook::WebhookSink::new(&w.url, key, w.timeout, clock.clone())
-                .map_err(AppError::Config)?;
-        sinks.push(Arc::new(sink));
-    } else if b.webhook.is_some() {
-        tracing::warn!(
-            "training: the webhook is not on this machine, so training sales are not pushed to it"
-        );
-    }
-    if let Some(dir) = &b.csv_dir {
-        sinks.push(Arc::new(crate::bookkeeping::csv::CsvSink::new(dir)));
-    }
-    Ok(sinks)
 }
 
 pub fn training_credentials(sim: &SimConfig) -> Credentials {

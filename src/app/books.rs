@@ -1,0 +1,276 @@
+//! Wiring for the books: which lanes `[bookkeeping]` asks for, their sinks,
+//! the sync worker, and the Vipps settlement reconciler.
+//!
+//! A training till never reaches real books: its PowerOffice lane goes to
+//! an in-process PowerOffice simulator, its webhook only to this machine,
+//! and its settlements come from the in-process Vipps simulator.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::AppError;
+use crate::bookkeeping::poweroffice::sink::PowerOfficeSink;
+use crate::bookkeeping::poweroffice::{PowerOfficeClient, PowerOfficeSettings};
+use crate::bookkeeping::reconcile::VippsSettlements;
+use crate::bookkeeping::{Sink, SyncHandle, SyncTargets, SyncWorker, kind};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::sim::SimHandle;
+use crate::sim::poweroffice::{PowerOfficeSimConfig, PowerOfficeSimHandle};
+use crate::store::Store;
+
+/// What completed sales, refunds and Z reports queue for the books.
+pub fn sync_targets(config: &Config) -> SyncTargets {
+    let b = &config.bookkeeping;
+    let mut voucher_kinds = Vec::new();
+    if b.poweroffice.is_some() || config.is_training() {
+        voucher_kinds.push(kind::POWEROFFICE);
+    }
+    if b.csv_dir.is_some() {
+        voucher_kinds.push(kind::CSV);
+    }
+    SyncTargets {
+        webhook: b
+            .webhook
+            .as_ref()
+            .is_some_and(|w| !config.is_training() || is_loopback_url(&w.url)),
+        voucher_kinds,
+        accounts: b.accounts.clone(),
+    }
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    [
+        "http://127.0.0.1",
+        "http://localhost",
+        "http://[::1]",
+        "https://127.0.0.1",
+        "https://localhost",
+    ]
+    .iter()
+    .any(|p| url.starts_with(p))
+}
+
+/// The sinks of a till, and the PowerOffice simulator a training till
+/// posts to (kept alive as long as the sinks).
+pub struct Books {
+    pub sinks: Vec<Arc<dyn Sink>>,
+    pub poweroffice_sim: Option<PowerOfficeSimHandle>,
+}
+
+/// Builds the sinks `sync_targets` queues for.
+pub async fn books_sinks(config: &Config, clock: Arc<dyn Clock>) -> Result<Books, AppError> {
+    let targets = sync_targets(config);
+    let b = &config.bookkeeping;
+    let mut sinks: Vec<Arc<dyn Sink>> = Vec::new();
+    let mut poweroffice_sim = None;
+    if let (true, Some(w)) = (targets.webhook, &b.webhook) {
+        let key = crate::bookkeeping::webhook::WebhookKey::parse(&w.secret)
+            .map_err(|e| AppError::Config(format!("[bookkeeping.webhook] secret: {e}")))?;
+        let sink = crate::bookkeeping::webhook::WebhookSink::new(&w.url, key, w.timeout, clock)
+            .map_err(AppError::Config)?;
+        sinks.push(Arc::new(sink));
+    } else if b.webhook.is_some() {
+        tracing::warn!(
+            "training: the webhook is not on this machine, so training sales are not pushed to it"
+        );
+    }
+    if targets.voucher_kinds.contains(&kind::POWEROFFICE) {
+        let settings = match &b.poweroffice {
+            Some(p) if !config.is_training() => PowerOfficeSettings {
+                api_base_url: p.api_base_url.clone(),
+                token_url: p.token_url.clone(),
+                application_key: p.application_key.clone(),
+                client_key: p.client_key.clone(),
+                subscription_key: p.subscription_key.clone(),
+                timeout: p.timeout,
+            },
+            _ => {
+                let sim = crate::sim::poweroffice::start(
+                    ([127, 0, 0, 1], 0).into(),
+                    PowerOfficeSimConfig::training(),
+                )
+                .await
+                .map_err(AppError::Sim)?;
+                let keys = sim.credentials();
+                let settings = PowerOfficeSettings {
+                    api_base_url: sim.api_base_url(),
+                    token_url: sim.token_url(),
+                    application_key: keys.application_key.clone(),
+                    client_key: keys.client_key.clone(),
+                    subscription_key: keys.subscription_key.clone(),
+                    timeout: Duration::from_secs(10),
+                };
+                tracing::info!(url = %sim.api_base_url(), "training: vouchers go to an in-process PowerOffice Go simulator");
+                poweroffice_sim = Some(sim);
+                settings
+            }
+        };
+        let client = PowerOfficeClient::new(settings)
+            .map_err(|e| AppError::Config(format!("[bookkeeping.poweroffice]: {e}")))?;
+        sinks.push(Arc::new(PowerOfficeSink::new(client, &b.accounts)));
+    }
+    if let Some(dir) = &b.csv_dir {
+        sinks.push(Arc::new(crate::bookkeeping::csv::CsvSink::new(dir)));
+    }
+    Ok(Books {
+        sinks,
+        poweroffice_sim,
+    })
+}
+
+/// The running sync worker and reconciler: stop them with `shutdown`.
+pub struct BooksRunning {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    /// The lanes, for status views.
+    pub kinds: Vec<&'static str>,
+    pub poweroffice_sim: Option<PowerOfficeSimHandle>,
+}
+
+impl BooksRunning {
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        if let Some(sim) = self.poweroffice_sim {
+            sim.shutdown().await;
+        }
+    }
+}
+
+/// Starts the lanes (if any sink is set) and, outside training with the
+/// production Report API, the daily settlement reconciler.
+pub async fn start(
+    config: &Config,
+    store: Arc<Store>,
+    handle: SyncHandle,
+    vipps_sim: Option<&SimHandle>,
+) -> Result<Option<BooksRunning>, AppError> {
+    let books = books_sinks(config, Arc::new(SystemClock)).await?;
+    let (stop, shutdown) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let kinds: Vec<&'static str> = books.sinks.iter().map(|s| s.kind()).collect();
+    if !books.sinks.is_empty() {
+        let worker = SyncWorker {
+            store: store.clone(),
+            clock: Arc::new(SystemClock),
+            policy: crate::outbox::RetryPolicy::default(),
+            sinks: books.sinks,
+            batch: 16,
+            handle: handle.clone(),
+        };
+        tasks.push(tokio::spawn(worker.run(shutdown.clone())));
+    }
+    if !config.is_training()
+        && let Some(source) = reconcile_source(config, vipps_sim)?
+    {
+        tasks.push(spawn_reconciler(
+            store,
+            Arc::new(source),
+            sync_targets(config),
+            handle,
+            shutdown,
+        ));
+    }
+    if tasks.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(BooksRunning {
+        stop,
+        tasks,
+        kinds,
+        poweroffice_sim: books.poweroffice_sim,
+    }))
+}
+
+/// The Vipps Report API for this till: the in-process simulator in
+/// training, the production API in production, none in Vipps' test
+/// environment (the Report API has no test environment).
+pub fn reconcile_source(
+    config: &Config,
+    vipps_sim: Option<&SimHandle>,
+) -> Result<Option<VippsSettlements>, AppError> {
+    use crate::config::Environment;
+    let (base, creds) = match (config.vipps.environment, vipps_sim) {
+        (Environment::Training, Some(sim)) => {
+            let creds = super::training_credentials(&crate::sim::SimConfig::training());
+            (sim.base_url(), creds)
+        }
+        (Environment::Production, _) => (
+            config.vipps.base_url.clone().unwrap_or_default(),
+            config
+                .vipps
+                .credentials
+                .clone()
+                .ok_or_else(|| AppError::Config("[vipps] credentials are missing".into()))?,
+        ),
+        _ => return Ok(None),
+    };
+    let msn = creds.merchant_serial_number.clone();
+    let client = crate::vipps::report::ReportClient::new(
+        &base,
+        creds,
+        crate::vipps::SystemInfo::default(),
+        config.vipps.request_timeout,
+    )
+    .map_err(|e| AppError::Config(format!("the Vipps Report API: {e}")))?;
+    Ok(Some(VippsSettlements {
+        client,
+        ledger_id: config.bookkeeping.vipps_ledger_id.clone(),
+        merchant_serial_number: msn,
+    }))
+}
+
+/// Every half hour: reconciles the last week's ledger dates that have no
+/// stored reconciliation yet (Vipps closes a date some hours after
+/// midnight; until then it answers "not ready" and the date waits).
+pub fn spawn_reconciler(
+    store: Arc<Store>,
+    source: Arc<VippsSettlements>,
+    targets: SyncTargets,
+    handle: SyncHandle,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let today = crate::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
+            for back in (1..=7).rev() {
+                let Some(date) = today.checked_sub(time::Duration::days(back)) else {
+                    continue;
+                };
+                let done = store
+                    .read(|r| r.reconciliation(&date.to_string()))
+                    .ok()
+                    .flatten()
+                    .is_some();
+                if done {
+                    continue;
+                }
+                let now = time::OffsetDateTime::now_utc();
+                match crate::bookkeeping::reconcile::run(&store, &*source, date, &targets, now)
+                    .await
+                {
+                    Ok(o) => {
+                        handle.wake();
+                        if !o.reconciliation.ok() {
+                            tracing::warn!(date = %date, "Vipps settlement differs from the journal:\n{}", o.reconciliation.summary());
+                        }
+                    }
+                    Err(crate::bookkeeping::reconcile::ReconcileError::NotReady(_)) => {}
+                    Err(e) => {
+                        tracing::warn!(date = %date, error = %e, "could not reconcile the Vipps settlement yet")
+                    }
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(30 * 60)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    })
+}
