@@ -473,3 +473,66 @@ async fn reconciliation_names_what_only_one_side_has() {
     );
     rig.stop().await;
 }
+
+/// A training till shows the treasurer's whole flow without credentials:
+/// the Z's daily voucher goes to the in-process PowerOffice simulator, the
+/// in-process Vipps simulator settles the day, and the till reconciles it
+/// and books fees and payout, leaving the clearing account at zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_training_till_runs_the_books_on_simulators() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = luka::config::Config::parse(
+        &format!(
+            "[store]\npath = \"{}\"\n[training]\nlisten = \"127.0.0.1:0\"\n[vipps]\npoll_initial_delay_ms = 50\npoll_interval_ms = 500\n",
+            dir.path().join("luka.db").display()
+        ),
+        &dir.path().join("luka.toml"),
+        &|_| None,
+    )
+    .unwrap();
+    assert!(config.is_training());
+    let app = luka::app::App::start(config).await.unwrap();
+    let sim = app.sim.clone().unwrap();
+    for _ in 0..2 {
+        let s = app.kiosk.start_vipps_sale(&tickets(1, 0), "").unwrap();
+        wait_created(&sim, &s.reference).await;
+        sim.approve(&s.reference).unwrap();
+        let done = app.kiosk.wait_final(s.id, WAIT).await.unwrap();
+        assert_eq!(done.status, SaleStatus::Paid);
+    }
+    app.kiosk
+        .cash_sale(&kiosk_item("kaffe"), Money::nok(5_000), "")
+        .unwrap();
+    let books = app.kiosk.settings().books.clone();
+    assert_eq!(books.voucher_kinds, vec![kind::POWEROFFICE]);
+    luka::reports::close_day_and_book(
+        app.kiosk.store(),
+        &app.config.till_id,
+        None,
+        &books,
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    app.kiosk.settings().sync.wake();
+    let po = app.books.as_ref().unwrap().poweroffice_sim.clone().unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while po.vouchers().len() < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "vouchers: {:#?}",
+            po.vouchers()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(po.balance(1903), 0, "Vipps clearing settled to zero");
+    assert_eq!(po.balance(3200), -30_000);
+    let today = luka::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
+    let (_, rec) = app
+        .kiosk
+        .store()
+        .read(|r| r.reconciliation(&today.to_string()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec["matched_captures"], 2);
+    app.shutdown().await;
+}

@@ -166,16 +166,31 @@ pub async fn start(
         };
         tasks.push(tokio::spawn(worker.run(shutdown.clone())));
     }
-    if !config.is_training()
-        && let Some(source) = reconcile_source(config, vipps_sim)?
-    {
-        tasks.push(spawn_reconciler(
-            store,
-            Arc::new(source),
-            sync_targets(config),
-            handle,
-            shutdown,
-        ));
+    match (config.is_training(), vipps_sim) {
+        (true, Some(sim)) => {
+            if let Some(source) = reconcile_source(config, Some(sim))? {
+                tasks.push(spawn_training_settlement(
+                    store,
+                    sim.clone(),
+                    Arc::new(source),
+                    sync_targets(config),
+                    handle,
+                    shutdown,
+                ));
+            }
+        }
+        (false, _) => {
+            if let Some(source) = reconcile_source(config, vipps_sim)? {
+                tasks.push(spawn_reconciler(
+                    store,
+                    Arc::new(source),
+                    sync_targets(config),
+                    handle,
+                    shutdown,
+                ));
+            }
+        }
+        (true, None) => {}
     }
     if tasks.is_empty() {
         return Ok(None);
@@ -269,6 +284,46 @@ pub fn spawn_reconciler(
             }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(30 * 60)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    })
+}
+
+/// Training: once the day is closed with a Z, the in-process Vipps
+/// simulator settles the day at once (a real Vipps does it overnight) and
+/// the till reconciles it, so a newcomer sees the whole treasurer's flow:
+/// Z → daily voucher → Vipps settlement → fee and payout vouchers.
+fn spawn_training_settlement(
+    store: Arc<Store>,
+    sim: SimHandle,
+    source: Arc<VippsSettlements>,
+    targets: SyncTargets,
+    handle: SyncHandle,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let now = time::OffsetDateTime::now_utc();
+            let today = crate::domain::local_time::to_oslo(now).date();
+            let day = today.to_string();
+            let due = store
+                .read(
+                    |r| Ok(!r.z_reports_on(&day)?.is_empty() && r.reconciliation(&day)?.is_none()),
+                )
+                .unwrap_or(false);
+            if due && sim.close_ledger_date(today).is_ok() {
+                match crate::bookkeeping::reconcile::run(&store, &*source, today, &targets, now)
+                    .await
+                {
+                    Ok(_) => handle.wake(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "training: could not reconcile the simulated settlement")
+                    }
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(3)) => {}
                 _ = shutdown.changed() => return,
             }
         }
