@@ -96,4 +96,41 @@ async fn screenshots(t: &T) {
         t.shoot_at("organizer-reports", w, h);
         state.set_page(Page::Sale);
     }
+    books(t).await;
+}
+
+/// The books after the day is closed: the training till posts the Z to its
+/// PowerOffice simulator, settles the day on its Vipps simulator and shows
+/// the reconciliation in the queue tab.
+async fn books(t: &T) {
+    let state = t.ui.window.global::<AppState>();
+    let o = t.ui.window.global::<OrganizerAdapter>();
+    state.set_page(Page::Organizer);
+    t.tap("Rapporter");
+    t.tap("Z-rapport (avslutt dagen)");
+    t.wait("the count dialog", || t.find("Opptalt kontant").is_some())
+        .await;
+    t.tap("0");
+    t.tap("Avslutt dagen");
+    t.wait("the Z report", || {
+        t.find_value("Rapport")
+            .is_some_and(|r| r.starts_with("Z-rapport nr. 1"))
+    })
+    .await;
+    t.tap("Kø");
+    let polls = std::cell::Cell::new(0u32);
+    t.wait("the Vipps settlement on the queue tab", || {
+        polls.set(polls.get() + 1);
+        if polls.get() % 25 == 0 {
+            o.invoke_refresh();
+        }
+        o.get_books_note().contains("stemmer med kassen")
+    })
+    .await;
+    for (w, h) in [(800, 480), (1280, 800)] {
+        t.ui.window
+            .window()
+            .set_size(slint::PhysicalSize::new(w, h));
+        t.shoot_at("organizer-books", w, h);
+    }
 }
