@@ -284,3 +284,29 @@ fn record_failure(
         Verdict::Stop(reason) => w.outbox_fail(item.id, &format!("{message}: {reason}"), now),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lane(failed: usize, head_attempts: u32) -> SyncLaneStatus {
+        SyncLaneStatus {
+            kind: "sync.webhook".into(),
+            pending: 3,
+            failed,
+            done: 10,
+            head_attempts,
+            head_error: None,
+            oldest_pending: None,
+            next_attempt_at_ms: None,
+        }
+    }
+
+    #[test]
+    fn the_organizer_is_alerted_after_repeated_failures_or_a_stopped_item() {
+        assert!(!lane_view(lane(0, 0)).alert);
+        assert!(!lane_view(lane(0, ALERT_AFTER_ATTEMPTS - 1)).alert);
+        assert!(lane_view(lane(0, ALERT_AFTER_ATTEMPTS)).alert);
+        assert!(lane_view(lane(1, 0)).alert);
+    }
+}

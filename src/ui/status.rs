@@ -69,10 +69,16 @@ fn tick(w: &AppWindow, c: &Ctx) {
 /// Items not yet done (Vipps calls, receipts, bookkeeping), read off the UI thread.
 pub(super) fn refresh_backlog(c: &Ctx) {
     c.background(
-        |k| k.store().read(|r| r.outbox_open_total()),
-        |w, _c, n| {
-            if let Ok(n) = n {
-                w.global::<StatusAdapter>().set_unsynced(n as i32);
+        |k| {
+            let n = k.store().read(|r| r.outbox_open_total())?;
+            let lanes = crate::bookkeeping::sync::status(k.store(), &[])?;
+            Ok::<_, crate::store::StoreError>((n, lanes.iter().any(|l| l.alert)))
+        },
+        |w, _c, r| {
+            if let Ok((n, alert)) = r {
+                let s = w.global::<StatusAdapter>();
+                s.set_unsynced(n as i32);
+                s.set_books_alert(alert);
             }
         },
     );
