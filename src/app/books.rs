@@ -204,28 +204,40 @@ pub async fn start(
 }
 
 /// The Vipps Report API for this till: the in-process simulator in
-/// training, the production API in production, none in Vipps' test
-/// environment (the Report API has no test environment).
+/// training, the production API in production, a simulator on this machine
+/// in the test environment; none against Vipps' own test environment (the
+/// Report API has no test environment).
 pub fn reconcile_source(
     config: &Config,
     vipps_sim: Option<&SimHandle>,
 ) -> Result<Option<VippsSettlements>, AppError> {
     use crate::config::Environment;
-    let (base, creds) = match (config.vipps.environment, vipps_sim) {
-        (Environment::Training, Some(sim)) => {
-            let creds = super::training_credentials(&crate::sim::SimConfig::training());
-            (sim.base_url(), creds)
-        }
-        (Environment::Production, _) => (
-            config.vipps.base_url.clone().unwrap_or_default(),
-            config
-                .vipps
-                .credentials
-                .clone()
-                .ok_or_else(|| AppError::Config("[vipps] credentials are missing".into()))?,
-        ),
-        _ => return Ok(None),
-    };
+    let (base, creds) =
+        match (config.vipps.environment, vipps_sim) {
+            (Environment::Training, Some(sim)) => {
+                let creds = super::training_credentials(&crate::sim::SimConfig::training());
+                (sim.base_url(), creds)
+            }
+            // Production; or the test environment pointed at a simulator on
+            // this machine (which has the Report endpoints; Vipps' own test
+            // environment has none).
+            (env, _)
+                if env == Environment::Production
+                    || config
+                        .vipps
+                        .base_url
+                        .as_deref()
+                        .is_some_and(is_loopback_url) =>
+            {
+                (
+                    config.vipps.base_url.clone().unwrap_or_default(),
+                    config.vipps.credentials.clone().ok_or_else(|| {
+                        AppError::Config("[vipps] credentials are missing".into())
+                    })?,
+                )
+            }
+            _ => return Ok(None),
+        };
     let msn = creds.merchant_serial_number.clone();
     let client = crate::vipps::report::ReportClient::new(
         &base,

@@ -117,7 +117,7 @@ pub async fn reconcile(config: Config, date: time::Date, json: bool) -> anyhow::
     let Some(source) = crate::app::reconcile_source(&config, None)? else {
         anyhow::bail!(
             "the Vipps Report API exists in production only ([vipps] environment = \
-             \"production\"); the test environment has no settlements to reconcile"
+             \"production\"); Vipps' test environment has no settlements to reconcile"
         );
     };
     let store = Store::open(&config.store_path)?;

@@ -1,0 +1,161 @@
+//! The books from the command line, on the real `luka` binary: a day sold
+//! by the kiosk against the simulator, then `luka report z`, `luka
+//! reconcile`, `luka export vouchers`, `luka sync status` and `luka sync`
+//! into a CSV folder, as a treasurer would run them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use luka::domain::SaleStatus;
+use luka::sim::{SimConfig, SimHandle};
+
+fn write_config(dir: &Path, sim: &SimHandle) -> PathBuf {
+    let c = SimConfig::training();
+    let path = dir.join("luka.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[till]\nid = \"test-till\"\n\n[ui]\npin_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$uFtn+OAWSJx8dNvqZxnBOhQ0QlqtCDAN4MDMvVjJqGs\"\n\n\
+             [merchant]\nname = \"Books IL\"\norg_number = \"974760673\"\n\n[printer]\ndriver = \"none\"\n\n\
+             [store]\npath = \"{db}\"\n\n[vipps]\nenvironment = \"test\"\nbase_url = \"{url}\"\n\
+             client_id = \"{id}\"\nclient_secret = \"{secret}\"\nsubscription_key = \"{key}\"\n\
+             merchant_serial_number = \"{msn}\"\n\n[bookkeeping.csv]\ndir = \"{csv}\"\n",
+            db = dir.join("luka.db").display(),
+            csv = dir.join("vouchers").display(),
+            url = sim.base_url(),
+            id = c.client_id,
+            secret = c.client_secret,
+            key = c.subscription_key,
+            msn = c.merchant_serial_number,
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn luka(config: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_luka"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_treasurer_closes_reconciles_and_exports_the_day() {
+    let sim = luka::sim::start(([127, 0, 0, 1], 0).into(), SimConfig::training())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sim);
+    // The day, sold by a kiosk on the same database.
+    {
+        let store = Arc::new(luka::store::Store::open(&dir.path().join("luka.db")).unwrap());
+        let (kiosk, running) = luka::app::start_vipps_kiosk(
+            store,
+            &sim.base_url(),
+            luka::app::training_credentials(&SimConfig::training()),
+            Duration::from_secs(5),
+            fast_settings(),
+        )
+        .unwrap();
+        for _ in 0..3 {
+            let s = kiosk.start_vipps_sale(&tickets(1, 1), "").unwrap();
+            wait_created(&sim, &s.reference).await;
+            sim.approve(&s.reference).unwrap();
+            let done = kiosk
+                .wait_final(s.id, Duration::from_secs(20))
+                .await
+                .unwrap();
+            assert_eq!(done.status, SaleStatus::Paid);
+        }
+        running.shutdown().await;
+    }
+    let date = sim.current_ledger_date().to_string();
+
+    // Vipps has not closed the date yet.
+    let (code, _, err) = luka(&config, &["reconcile", "--date", &date]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("has not closed"), "{err}");
+
+    let (code, out, err) = luka(&config, &["report", "z", "--counted", "0"]);
+    assert_eq!(code, 0, "{out}{err}");
+    sim.close_ledger_date(sim.current_ledger_date()).unwrap();
+    let (code, out, err) = luka(&config, &["reconcile", "--date", &date]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("OK: the journal and Vipps agree"), "{out}");
+    assert!(out.contains("captured 600.00 kr"), "{out}");
+
+    // The day's vouchers: the Z's daily sales, Vipps fees and payout.
+    let (code, csv, err) = luka(&config, &["export", "vouchers", "--date", &date]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        rows[0],
+        "date,voucher_no,account,vat_code,amount,currency,text,reference"
+    );
+    assert!(
+        rows.iter().any(|r| r.contains(",Z1,1903,,600.00,")),
+        "{csv}"
+    );
+    assert!(
+        rows.iter().any(|r| r.contains(",Z1,3200,6,-600.00,")),
+        "{csv}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(&format!("VIPPS-{date}-FEES,7770,,10.50,"))),
+        "{csv}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(&format!("VIPPS-{date}-PAYOUT,1920,,589.50,"))),
+        "{csv}"
+    );
+    let clearing: i64 = rows[1..]
+        .iter()
+        .filter(|r| r.split(',').nth(2) == Some("1903"))
+        .map(|r| {
+            let amount = r.split(',').nth(4).unwrap().replace('.', "");
+            amount.parse::<i64>().unwrap()
+        })
+        .sum();
+    assert_eq!(
+        clearing, 0,
+        "1903 nets to zero over the day's vouchers:\n{csv}"
+    );
+
+    // The CSV lane has them waiting; `luka sync` writes them, once.
+    let (code, out, _) = luka(&config, &["sync", "status"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("sync.csv") && out.contains("waiting      3"),
+        "{out}"
+    );
+    let (code, out, err) = luka(&config, &["sync"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, _) = luka(&config, &["sync"]);
+    assert_eq!(code, 0);
+    let file = std::fs::read_dir(dir.path().join("vouchers"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let written = std::fs::read_to_string(file).unwrap();
+    assert_eq!(
+        written, csv,
+        "the folder holds exactly the day's export, each voucher once"
+    );
+}
