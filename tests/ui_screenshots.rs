@@ -121,7 +121,7 @@ async fn books(t: &T) {
     let polls = std::cell::Cell::new(0u32);
     t.wait("the Vipps settlement on the queue tab", || {
         polls.set(polls.get() + 1);
-        if polls.get() % 25 == 0 {
+        if polls.get().is_multiple_of(25) {
             o.invoke_refresh();
         }
         o.get_books_note().contains("stemmer med kassen")

@@ -113,14 +113,7 @@ impl Sink for CsvSink {
     }
 
     async fn deliver(&self, item: &OutboxItem) -> Result<(), Failure> {
-        let v: Voucher =
-            serde_json::from_value(item.payload["voucher"].clone()).map_err(|e| Failure {
-                outcome: Outcome::Status {
-                    code: 422,
-                    retry_after: None,
-                },
-                message: format!("outbox item {} holds no readable voucher: {e}", item.id),
-            })?;
+        let v = super::sink::voucher_of(item)?;
         let dir = self.dir.clone();
         let me = CsvSink { dir };
         tokio::task::spawn_blocking(move || me.append(&v))

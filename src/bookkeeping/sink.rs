@@ -2,7 +2,8 @@
 //! outbox item of its lane; the sync worker owns order, retries and
 //! bookkeeping of the outbox rows.
 
-use crate::outbox::Failure;
+use crate::domain::voucher::Voucher;
+use crate::outbox::{Failure, Outcome};
 use crate::store::OutboxItem;
 
 #[async_trait::async_trait]
@@ -17,4 +18,16 @@ pub trait Sink: Send + Sync + 'static {
     /// Delivers one item. Must be safe to repeat: an item delivered but not
     /// yet marked done when the power went is delivered again.
     async fn deliver(&self, item: &OutboxItem) -> Result<(), Failure>;
+}
+
+/// The voucher a voucher lane's item carries; an unreadable one is stopped
+/// for a person (retrying cannot make it readable).
+pub fn voucher_of(item: &OutboxItem) -> Result<Voucher, Failure> {
+    serde_json::from_value(item.payload["voucher"].clone()).map_err(|e| Failure {
+        outcome: Outcome::Status {
+            code: 422,
+            retry_after: None,
+        },
+        message: format!("outbox item {} holds no readable voucher: {e}", item.id),
+    })
 }

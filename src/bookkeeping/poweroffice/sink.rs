@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::PowerOfficeClient;
 use crate::bookkeeping::{Sink, kind};
-use crate::domain::voucher::{Accounts, Voucher};
-use crate::outbox::{Failure, Outcome};
+use crate::domain::voucher::Accounts;
+use crate::outbox::Failure;
 use crate::store::OutboxItem;
 
 pub struct PowerOfficeSink {
@@ -43,14 +43,7 @@ impl Sink for PowerOfficeSink {
     }
 
     async fn deliver(&self, item: &OutboxItem) -> Result<(), Failure> {
-        let v: Voucher =
-            serde_json::from_value(item.payload["voucher"].clone()).map_err(|e| Failure {
-                outcome: Outcome::Status {
-                    code: 422,
-                    retry_after: None,
-                },
-                message: format!("outbox item {} holds no readable voucher: {e}", item.id),
-            })?;
+        let v = crate::bookkeeping::sink::voucher_of(item)?;
         let posted = self.client.post_voucher(&v, &self.accounts).await?;
         self.requests
             .fetch_add(u64::from(posted.requests), Ordering::Relaxed);
