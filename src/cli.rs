@@ -63,6 +63,15 @@ pub enum Command {
         /// Measure the books instead: drain an offline day's backlog to the webhook and PowerOffice.
         #[arg(long)]
         books: bool,
+        /// Everything in one table: money path, receipts, books drain, records (a day and a year).
+        #[arg(long)]
+        all: bool,
+        /// With --all: also the touchscreen against Chromium (scripts/bench-ui.sh; Xvfb).
+        #[arg(long, requires = "all")]
+        ui: bool,
+        /// Sales queued for the books drain (--books, --all).
+        #[arg(long, default_value_t = 10_000)]
+        drain_sales: usize,
         #[arg(long, default_value_t = 5_000)]
         day_sales: usize,
         #[arg(long, default_value_t = 500_000)]
@@ -155,9 +164,32 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             rt.block_on(charge(config, &amount, &description, timeout))
         }
         Some(Command::Bench {
-            books: true, sales, ..
+            all: true,
+            ui,
+            sales,
+            latency_payments,
+            drain_sales,
+            day_sales,
+            year_sales,
+            ..
         }) => {
-            let opts = crate::bench_books::BooksBenchOptions { sales };
+            let opts = crate::bench_all::AllOptions {
+                sales,
+                latency_payments,
+                drain_sales,
+                day_sales,
+                year_sales,
+                ui,
+            };
+            println!("{}", rt.block_on(crate::bench_all::run(&opts))?);
+            Ok(0)
+        }
+        Some(Command::Bench {
+            books: true,
+            drain_sales,
+            ..
+        }) => {
+            let opts = crate::bench_books::BooksBenchOptions { sales: drain_sales };
             println!("{}", rt.block_on(crate::bench_books::run(&opts))?);
             Ok(0)
         }

@@ -26,12 +26,13 @@
 //! | [`secret`]   | a string type that never prints its value                              |
 //! | [`pin`]      | the organizer PIN: Argon2 hash and the lockout rule                    |
 //! | [`ui`]       | the Slint bridge (the only module that imports Slint); `.slint` in `ui/` |
-//! | [`bench`], [`bench_records`], [`bench_books`] | `luka bench`: money path; `--records`: Z, SAF-T, verify; `--books`: backlog drain |
+//! | [`bench`], [`bench_records`], [`bench_books`], [`bench_all`] | `luka bench`: money path; `--records`: Z, SAF-T, verify; `--books`: backlog drain; `--all`: one table of everything |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
 pub mod app;
 pub mod bench;
+pub mod bench_all;
 pub mod bench_books;
 pub mod bench_records;
 pub mod bookkeeping;
