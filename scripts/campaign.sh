@@ -25,9 +25,20 @@ export LUKA_CAMPAIGN_REPORT="$report"
 
 echo "campaign: $LUKA_CAMPAIGN_KILLS kills; output in $log" >&2
 started=$(date -u +"%Y-%m-%d %H:%M UTC")
+# Build first, then run the test binary itself: cargo's lock is not held for
+# the whole run, and a rebuild cannot swap the binary under a running campaign
+# unnoticed (the path is printed in the log).
+exe=$(cargo test --test campaign --no-run --message-format=json 2>/dev/null |
+    grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep '/campaign-' | tail -n 1)
+if [ -z "$exe" ]; then
+    echo "campaign: the test did not build; run: cargo test --test campaign --no-run" >&2
+    exit 2
+fi
 status=0
-nice -n 10 cargo test --test campaign -- --exact random_sigkill_campaign --nocapture \
-    >"$log" 2>&1 || status=$?
+{
+    echo "test binary: $exe"
+    nice -n 10 "$exe" --exact random_sigkill_campaign --nocapture
+} >"$log" 2>&1 || status=$?
 
 if [ "$status" -eq 0 ]; then verdict="PASS"; else verdict="FAIL (exit $status, see $log)"; fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
