@@ -10,6 +10,7 @@
 //! | `wal.rs`      | reads a SQLite WAL file: was a transaction being written?     |
 //! | `customer.rs` | customers who approve, reject or ignore the QR               |
 //! | `lane.rs`     | one till's kill/restart loop and what it saw                  |
+//! | `matrix.rs`   | the in-process kiosk behind the proxy, with a truth-checking event watcher |
 //! | `views.rs`    | the three views (till, Vipps, books) and the invariants       |
 //!
 //! Nothing here may talk to anything but 127.0.0.1.
@@ -17,6 +18,7 @@
 
 pub mod customer;
 pub mod lane;
+pub mod matrix;
 pub mod proxy;
 pub mod till;
 pub mod views;
