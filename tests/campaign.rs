@@ -178,8 +178,13 @@ async fn random_sigkill_campaign() {
     let stats = shared.stats.lock().unwrap().clone();
     violations.extend(stats.violations.iter().cloned());
     let tokens = proxy.tokens();
-    let mut needles = secrets.needles();
-    needles.extend(tokens.iter().cloned());
+    let needles = {
+        let mut n = shared.needles.lock().unwrap();
+        for t in &tokens {
+            n.add(t);
+        }
+        std::mem::take(&mut *n)
+    };
     violations.extend(views::secrets_in_files(&lanes, &needles));
     let logs_naming_sales: usize = lanes.iter().map(|l| l.logs_naming_sales).sum();
     let table = report(

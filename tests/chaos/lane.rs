@@ -16,6 +16,7 @@ use luka::vipps::dto::State;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::needles::Needles;
 use super::proxy::Proxy;
 use super::till::{Kill, Run, Secrets, Till, run};
 use super::wal;
@@ -46,6 +47,8 @@ pub struct Shared {
     kills: AtomicUsize,
     pub stats: Mutex<Stats>,
     pub secrets: Secrets,
+    /// The secrets plus every access token issued so far.
+    pub needles: Mutex<Needles>,
     pub proxy: Proxy,
     pub sim: SimHandle,
 }
@@ -56,6 +59,7 @@ impl Shared {
             target_kills,
             kills: AtomicUsize::new(0),
             stats: Mutex::default(),
+            needles: Mutex::new(secrets.needle_set()),
             secrets,
             proxy,
             sim,
@@ -128,12 +132,15 @@ impl Lane {
         }
         // A token is issued to this process and used only by it, so the
         // proxy knows it by the time the process has ended.
-        let mut needles = sh.secrets.needles();
-        needles.extend(sh.proxy.tokens());
-        for n in &needles {
-            if r.stdout.contains(n.as_str()) || r.stderr.contains(n.as_str()) {
-                sh.violation(format!("{}: `luka {name}` printed a secret", self.till.id));
+        let leaked = {
+            let mut needles = sh.needles.lock().unwrap();
+            for t in sh.proxy.tokens() {
+                needles.add(&t);
             }
+            needles.found_in(r.stdout.as_bytes()) || needles.found_in(r.stderr.as_bytes())
+        };
+        if leaked {
+            sh.violation(format!("{}: `luka {name}` printed a secret", self.till.id));
         }
         for line in r.stderr.lines() {
             if let Some(rest) = line.strip_prefix("Sale ")

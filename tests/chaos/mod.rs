@@ -11,6 +11,7 @@
 //! | `customer.rs` | customers who approve, reject or ignore the QR               |
 //! | `lane.rs`     | one till's kill/restart loop and what it saw                  |
 //! | `matrix.rs`   | the in-process kiosk behind the proxy, with a truth-checking event watcher |
+//! | `needles.rs`  | a fast search for thousands of secrets in logs and files      |
 //! | `views.rs`    | the three views (till, Vipps, books) and the invariants       |
 //!
 //! Nothing here may talk to anything but 127.0.0.1.
@@ -19,6 +20,7 @@
 pub mod customer;
 pub mod lane;
 pub mod matrix;
+pub mod needles;
 pub mod proxy;
 pub mod till;
 pub mod views;

@@ -54,6 +54,14 @@ impl Secrets {
         ]
     }
 
+    pub fn needle_set(&self) -> super::needles::Needles {
+        let mut n = super::needles::Needles::default();
+        for s in self.needles() {
+            n.add(&s);
+        }
+        n
+    }
+
     /// The simulator's merchant with these secrets and a short payment life.
     pub fn sim_config(&self, payment_lifetime: Duration, seed: u64) -> SimConfig {
         SimConfig {

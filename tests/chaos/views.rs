@@ -11,6 +11,7 @@ use luka::sim::SimHandle;
 use luka::store::{SaleRecord, Store};
 
 use super::lane::Lane;
+use super::needles::Needles;
 use crate::common::support::webhook_receiver::Received;
 
 /// The figures a campaign reports.
@@ -243,8 +244,8 @@ pub fn check(lanes: &[Lane], sim: &SimHandle, received: &[Received]) -> (Tally, 
     (t, v)
 }
 
-/// Looks for any of `needles` in the bytes of the database and its WAL.
-pub fn secrets_in_files(lanes: &[Lane], needles: &[String]) -> Vec<String> {
+/// Looks for any of `needles` in the bytes of each database and its WAL.
+pub fn secrets_in_files(lanes: &[Lane], needles: &Needles) -> Vec<String> {
     let mut found = Vec::new();
     for lane in lanes {
         for suffix in ["", "-wal"] {
@@ -253,14 +254,12 @@ pub fn secrets_in_files(lanes: &[Lane], needles: &[String]) -> Vec<String> {
             let Ok(bytes) = std::fs::read(&path) else {
                 continue;
             };
-            for n in needles {
-                if bytes.windows(n.len()).any(|w| w == n.as_bytes()) {
-                    found.push(format!(
-                        "{}: a secret is in {}",
-                        lane.till.id,
-                        path.to_string_lossy()
-                    ));
-                }
+            if needles.found_in(&bytes) {
+                found.push(format!(
+                    "{}: a secret is in {}",
+                    lane.till.id,
+                    path.to_string_lossy()
+                ));
             }
         }
     }
