@@ -299,7 +299,7 @@ pub async fn run(mut cmd: tokio::process::Command, kill: Kill, limit: Duration) 
             {
                 let _ = sale_tx.send(Some(reference.to_string()));
             }
-            s.push_str(&line);
+            s.push_str(line);
             s.push('\n');
         }
         s
