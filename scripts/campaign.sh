@@ -25,6 +25,8 @@ export LUKA_CAMPAIGN_REPORT="$report"
 
 echo "campaign: $LUKA_CAMPAIGN_KILLS kills; output in $log" >&2
 started=$(date -u +"%Y-%m-%d %H:%M UTC")
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain -- src tests 2>/dev/null)" ]; then commit="$commit+changes"; fi
 # Build first, then run the test binary itself: cargo's lock is not held for
 # the whole run, and a rebuild cannot swap the binary under a running campaign
 # unnoticed (the path is printed in the log).
@@ -46,7 +48,7 @@ section=$(mktemp)
 {
     echo "<!-- campaign:begin -->"
     echo "Last long run: started $started, \`LUKA_CAMPAIGN_KILLS=$LUKA_CAMPAIGN_KILLS scripts/campaign.sh\`"
-    echo "at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown) on $(uname -sm),"
+    echo "at commit $commit on $(uname -sm),"
     echo "$(nproc) cores${cpu:+ ($cpu)}, debug build: **$verdict**."
     echo
     if [ -s "$report" ]; then
