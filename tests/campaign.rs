@@ -224,6 +224,21 @@ async fn random_sigkill_campaign() {
         stats.interrupted
     );
     assert!(interrupted("crash point"), "{:?}", stats.interrupted);
+    // A long run must have hit every phase the issue names; a short one
+    // (about 60 kills) usually does, but not surely enough to fail CI on.
+    if setup.kills >= 500 {
+        for what in [
+            "a SQLite transaction being written",
+            "a receipt being printed",
+            "a webhook delivery",
+        ] {
+            assert!(
+                interrupted(what),
+                "no kill hit {what}: {:?}",
+                stats.interrupted
+            );
+        }
+    }
     assert!(
         !tokens.is_empty(),
         "no access token seen, so none was looked for"

@@ -266,9 +266,15 @@ fn make_read_only(dir: &Path) -> Option<Box<dyn FnOnce()>> {
             assert!(sh(&["umount", &d]), "could not unmount {d}")
         }));
     }
+    // The database files and the folder; the secret files stay 0600, or
+    // the till would (rightly) refuse them before it ever opens the store.
     let files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("luka.db"))
+        })
         .collect();
     for f in files.iter().chain(std::iter::once(&dir.to_path_buf())) {
         let mode = if f.is_dir() { 0o555 } else { 0o444 };
