@@ -136,6 +136,9 @@ pub trait Handler: Send + Sync + 'static {
     async fn stopped(&self, item: &OutboxItem, reason: &str);
 }
 
+/// How soon the worker tries again after the store refused a claim.
+const STALLED_RETRY: Duration = Duration::from_secs(1);
+
 /// The worker loop. Claims due items (oldest first, one at a time per sale),
 /// runs up to `concurrency` of them at once, and sleeps until the next item
 /// is due or `wake` is notified. Stops claiming when `shutdown` turns true
@@ -158,9 +161,19 @@ impl Worker {
             }
             while running.try_join_next().is_some() {}
             let free = self.concurrency.saturating_sub(running.len());
+            // A claim that cannot be written (disk full, card read-only, a
+            // long lock) must not end the worker: the sales already on
+            // screen, and new ones once there is room, still need it.
+            let mut stalled = false;
             let claimed = if free > 0 {
                 let now_ms = self.clock.now_ms();
-                self.store.write(|w| w.claim_due(now_ms, free))?
+                self.store
+                    .write(|w| w.claim_due(now_ms, free))
+                    .unwrap_or_else(|e| {
+                        tracing::error!(error = %e, "cannot claim outbox work; trying again");
+                        stalled = true;
+                        Vec::new()
+                    })
             } else {
                 Vec::new()
             };
@@ -174,7 +187,10 @@ impl Worker {
                     item,
                 ));
             }
-            let sleep = self.time_to_next_due()?;
+            let sleep = match self.time_to_next_due() {
+                Ok(d) if !stalled => d,
+                _ => STALLED_RETRY,
+            };
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(sleep) => {}

@@ -37,7 +37,7 @@ pub struct App {
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
-    Store(#[from] crate::store::StoreError),
+    Store(crate::store::StoreError),
     #[error("{0}")]
     Kiosk(#[from] crate::kiosk::KioskError),
     #[error("cannot start the training simulator: {0}")]
@@ -46,6 +46,19 @@ pub enum AppError {
     Vipps(#[from] crate::vipps::VippsError),
     #[error("configuration: {0}")]
     Config(String),
+}
+
+impl From<crate::store::StoreError> for AppError {
+    /// A full or read-only card at start-up gets the same plain words as
+    /// a refused sale ("no money was taken … full or read-only?"), not a
+    /// bare SQLite error.
+    fn from(e: crate::store::StoreError) -> Self {
+        if e.is_storage_unavailable() {
+            AppError::Kiosk(e.into())
+        } else {
+            AppError::Store(e)
+        }
+    }
 }
 
 impl App {
