@@ -21,7 +21,8 @@ command -v Xvfb >/dev/null || need+=(xvfb)
 command -v xwd >/dev/null || need+=(x11-apps)
 command -v xdotool >/dev/null || need+=(xdotool)
 command -v chromium >/dev/null || need+=(chromium)
-command -v convert >/dev/null || need+=(imagemagick)
+# ImageMagick by its Debian name: a `convert` earlier on PATH may be something else.
+command -v convert-im6.q16 >/dev/null || need+=(imagemagick)
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
 
 work=$(mktemp -d)
@@ -34,11 +35,11 @@ sleep 1
 
 now() { date +%s.%N; }
 # Colours on screen: a blank X root is 1.
-colours() { xwd -root -silent | convert xwd:- -format '%k' info: 2>/dev/null || echo 1; }
+colours() { xwd -root -silent | convert-im6.q16 xwd:- -format '%k' info: 2>/dev/null || echo 1; }
 first_frame() { # $1 = start time; waits until the screen shows more than 16 colours
   local t0=$1
   for _ in $(seq 1 600); do
-    if [ "$(colours)" -gt 16 ]; then echo "$(now) - $t0" | bc; return; fi
+    if [ "$(colours)" -gt 16 ]; then printf "%.2f\n" "$(echo "$(now) - $t0" | bc)"; return; fi
     sleep 0.03
   done
   echo "timeout"
