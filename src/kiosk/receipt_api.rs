@@ -90,6 +90,12 @@ impl Kiosk {
                 &PrintJob::Copy,
                 now,
             )?;
+            w.journal_action(
+                "receipt.copy_requested",
+                Some(sale_id),
+                json!({ "receipt_no": no }),
+                now,
+            )?;
             Ok(Ok(()))
         })??;
         printing::refresh(self, None);
@@ -126,7 +132,7 @@ impl Kiosk {
             if sale.training {
                 data["training"] = json!(true);
             }
-            w.journal("receipt.not_printed", Some(sale_id), data, now)?;
+            w.journal_action("receipt.not_printed", Some(sale_id), data, now)?;
             Ok(Ok(()))
         })??;
         printing::refresh(self, None);
