@@ -7,7 +7,8 @@
 #
 # libFuzzer needs unstable compiler flags; the stable toolchain allows them
 # with RUSTC_BOOTSTRAP=1. The fuzz crate builds into its own target dir
-# (FUZZ_TARGET_DIR). A crash leaves its input in tests/fuzz/artifacts/TARGET/:
+# (FUZZ_TARGET_DIR; FUZZ_NO_BUILD=1 runs what is built). Crashes do not
+# stop a run (fork mode); each leaves its input in tests/fuzz/artifacts/TARGET/:
 # keep it as tests/fuzz/regressions/TARGET/<name> so `cargo test
 # --test fuzz_regressions` replays it from then on.
 set -euo pipefail
@@ -23,7 +24,7 @@ if ! command -v cargo-fuzz >/dev/null; then
     cargo install cargo-fuzz --locked
 fi
 build=(--fuzz-dir tests/fuzz -O -a -s none --codegen-units 16 --target-dir "$target_dir")
-nice -n 19 cargo fuzz build "${build[@]}"
+[ -n "${FUZZ_NO_BUILD:-}" ] || nice -n 19 cargo fuzz build "${build[@]}"
 bin="$target_dir/x86_64-unknown-linux-gnu/release"
 logs="$target_dir/logs"
 mkdir -p "$logs"
@@ -37,11 +38,14 @@ for t in "${targets[@]}"; do
     set +e
     nice -n 19 "$bin/$t" "$corpus" "tests/fuzz/seeds/$t" "${dict[@]}" \
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
-        -print_final_stats=1 -artifact_prefix="$artifacts/" >"$logs/$t.log" 2>&1
+        -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+        -artifact_prefix="$artifacts/" >"$logs/$t.log" 2>&1
     rc=$?
     set -e
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$logs/$t.log" | grep -o '[0-9]*$' || echo '?')
-    cov=$(grep -o 'cov: [0-9]*' "$logs/$t.log" | tail -1 | grep -o '[0-9]*' || echo '?')
+    # Fork mode: the last "#N: cov: C ..." line has the totals.
+    last=$(grep -E '^#[0-9]+' "$logs/$t.log" | tail -1)
+    execs=$(echo "$last" | grep -oE '^#[0-9]+' | tr -d '#')
+    cov=$(echo "$last" | grep -oE 'cov: [0-9]+' | grep -oE '[0-9]+')
     corp=$(find "$corpus" -type f | wc -l)
     found=$(find "$artifacts" -type f | wc -l)
     printf '%-16s %6ss  execs %-12s cov %-6s corpus %-6s findings %s%s\n' \

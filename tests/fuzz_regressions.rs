@@ -64,3 +64,93 @@ fn printer_status_inputs_replay() {
 fn journal_verify_inputs_replay() {
     assert!(replay("journal_verify", harness::journal_verify::run) > 0);
 }
+
+mod findings {
+    //! The findings, each as a named case (the crashing inputs themselves
+    //! are in `tests/fuzz/regressions/` and replayed above).
+
+    use super::harness;
+    use harness::journal_verify::{Field, Input, Number, Op, check, journal};
+
+    /// Every hash, code and signature removed: the journal looked like one
+    /// from before the chain, and verified.
+    #[test]
+    fn a_journal_stripped_of_its_chain_is_named() {
+        let j = journal();
+        let input = Input {
+            ops: vec![Op::StripChain {
+                from: 0,
+                count: u8::MAX,
+            }],
+            rehash: false,
+            forget_highest: false,
+            key_edit: None,
+        };
+        check(j, &input);
+    }
+
+    /// An entry numbered i64::MAX with the hashes recomputed: the next
+    /// entry's "previous + 1" overflowed (a panic with overflow checks on).
+    #[test]
+    fn an_entry_numbered_i64_max_is_reported_not_a_panic() {
+        let j = journal();
+        for row in [0u8, 3, 7] {
+            let input = Input {
+                ops: vec![Op::SetNumber {
+                    row,
+                    field: Number::Seq,
+                    value: Some(i64::MAX),
+                }],
+                rehash: true,
+                forget_highest: false,
+                key_edit: None,
+            };
+            check(j, &input);
+        }
+        let nr = Input {
+            ops: vec![Op::TransNumber {
+                row: 1,
+                which: 0,
+                value: i64::MAX,
+            }],
+            rehash: true,
+            forget_highest: true,
+            key_edit: None,
+        };
+        check(j, &nr);
+        let stripped_middle = Input {
+            ops: vec![
+                Op::Clear {
+                    row: 4,
+                    field: Field::Hash,
+                },
+                Op::Clear {
+                    row: 4,
+                    field: Field::PrevHash,
+                },
+            ],
+            rehash: false,
+            forget_highest: false,
+            key_edit: None,
+        };
+        check(j, &stripped_middle);
+    }
+
+    /// Plain HTTP counted as "this machine" when the URL merely started
+    /// like a loopback address.
+    #[test]
+    fn loopback_lookalikes_are_other_machines() {
+        for url in [
+            "http://127.0.0.1.example.org",
+            "http://localhost.example.org",
+            "http://127.0.0.1@example.org",
+            "http://localhost:1@example.org",
+        ] {
+            assert!(!luka::config::is_loopback_url(url), "{url}");
+            assert!(!harness::config::loopback_http(url), "{url}");
+        }
+        for url in ["http://127.0.0.1:9", "http://[::1]:8/x", "http://localhost"] {
+            assert!(luka::config::is_loopback_url(url), "{url}");
+        }
+    }
+}

@@ -209,7 +209,10 @@ enum Event {
         hour: u8,
     },
     /// Refund of part of an earlier sale: (which sale, share in per mille).
-    Refund { sale: prop::sample::Index, per_mille: u16 },
+    Refund {
+        sale: prop::sample::Index,
+        per_mille: u16,
+    },
     Float(i64),
 }
 
@@ -271,11 +274,21 @@ fn transactions(events: &[Event]) -> Vec<CashTransaction> {
                 } else {
                     PaymentMethod::Vipps
                 };
-                out.push(tx(TransKind::Sale, gross, net, tl, tv, method, *training, *hour));
+                out.push(tx(
+                    TransKind::Sale,
+                    gross,
+                    net,
+                    tl,
+                    tv,
+                    method,
+                    *training,
+                    *hour,
+                ));
                 sales.push((lines.clone(), gross, 0, method, *training));
             }
             Event::Refund { sale, per_mille } if !sales.is_empty() => {
-                let s = &mut sales[sale.index(sales.len())];
+                let i = sale.index(sales.len());
+                let s = &mut sales[i];
                 let left = s.1 - s.2;
                 let amount = (left * i64::from(*per_mille) / 1000).max(1).min(left);
                 if left <= 0 {
@@ -520,7 +533,12 @@ async fn kiosk_refunds_never_exceed_what_was_captured() {
     // Four fit in 200 kr; with the capture that is also Vipps' five
     // modifications a minute, so the test never waits on a 429.
     assert_eq!(accepted, 4, "4 × 50 kr fit in 200 kr, a 5th does not");
-    assert!(rig.kiosk.wait_settled(Duration::from_secs(30)).await.unwrap());
+    assert!(
+        rig.kiosk
+            .wait_settled(Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
     let v = common::sim_view(&rig.sim, &sale.reference);
     assert_eq!((v.captured, v.refunded), (20_000, 20_000));
     assert!(v.refunded <= v.captured);

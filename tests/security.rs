@@ -314,7 +314,12 @@ async fn secrets_never_leak_and_a_real_till_listens_nowhere() {
         &po.token_url(),
     );
 
-    let charge = luka(dir, "charge", &config, &["charge", "150", "--timeout", "60"]);
+    let charge = luka(
+        dir,
+        "charge",
+        &config,
+        &["charge", "150", "--timeout", "60"],
+    );
     let pid = charge.id();
     let started = Instant::now();
     let reference = loop {
@@ -330,7 +335,10 @@ async fn secrets_never_leak_and_a_real_till_listens_nowhere() {
         "a till in the test environment must listen on nothing"
     );
     let approved = reqwest::Client::new()
-        .post(format!("{}/sim/payments/{reference}/approve", sim.base_url()))
+        .post(format!(
+            "{}/sim/payments/{reference}/approve",
+            sim.base_url()
+        ))
         .send()
         .await
         .unwrap();
@@ -387,9 +395,15 @@ async fn secrets_never_leak_and_a_real_till_listens_nowhere() {
                 .decode(s.webhook.trim_start_matches("whsec_"))
                 .unwrap(),
         ),
-        ("PowerOffice application key".into(), s.po_app.clone().into()),
+        (
+            "PowerOffice application key".into(),
+            s.po_app.clone().into(),
+        ),
         ("PowerOffice client key".into(), s.po_client.clone().into()),
-        ("PowerOffice subscription key".into(), s.po_sub.clone().into()),
+        (
+            "PowerOffice subscription key".into(),
+            s.po_sub.clone().into(),
+        ),
         ("organizer PIN".into(), PIN.into()),
         ("PowerOffice token".into(), b"po-sim-".to_vec()),
     ];
@@ -512,7 +526,9 @@ fn production_refuses_plain_http_and_loopback_means_loopback() {
     let https = "https://api.vipps.no";
     let e = parse("production", "http://127.0.0.1:9", "").unwrap_err();
     assert_eq!(e.key, "[vipps] base_url");
-    let hook = |url: &str| format!("[bookkeeping.webhook]\nurl = \"{url}\"\nsecret = \"whsec_c2VjcmV0\"\n");
+    let hook = |url: &str| {
+        format!("[bookkeeping.webhook]\nurl = \"{url}\"\nsecret = \"whsec_c2VjcmV0\"\n")
+    };
     let po = |url: &str| {
         format!(
             "[bookkeeping.poweroffice]\napi_base_url = \"{url}\"\napplication_key = \"a\"\nclient_key = \"b\"\nsubscription_key = \"c\"\n"
@@ -538,7 +554,11 @@ fn production_refuses_plain_http_and_loopback_means_loopback() {
             "{fake} taken as loopback for the webhook"
         );
     }
-    for local in ["http://127.0.0.1:9", "http://localhost:9/x", "http://[::1]:9"] {
+    for local in [
+        "http://127.0.0.1:9",
+        "http://localhost:9/x",
+        "http://[::1]:9",
+    ] {
         assert!(parse("test", local, "").is_ok(), "{local}");
         assert!(parse("test", https, &hook(local)).is_ok(), "{local}");
     }
@@ -601,11 +621,23 @@ async fn organizer_actions_are_journaled_with_the_operator() {
         .await
         .unwrap();
     assert_eq!(paid.status, SaleStatus::Paid);
-    assert!(rig.kiosk.wait_settled(Duration::from_secs(20)).await.unwrap());
+    assert!(
+        rig.kiosk
+            .wait_settled(Duration::from_secs(20))
+            .await
+            .unwrap()
+    );
 
     let now = time::OffsetDateTime::now_utc();
     store
-        .write(|w| w.journal("operator.login", None, json!({"operator": "organizer"}), now))
+        .write(|w| {
+            w.journal(
+                "operator.login",
+                None,
+                json!({"operator": "organizer"}),
+                now,
+            )
+        })
         .unwrap();
     rig.kiosk
         .refund(sale.id, Money::nok(5_000), "Feil vare")
@@ -615,7 +647,14 @@ async fn organizer_actions_are_journaled_with_the_operator() {
     luka::reports::x_report(&store, "test-till", now).unwrap();
     luka::reports::close_day(&store, "test-till", Some(Money::nok(0)), now).unwrap();
     store
-        .write(|w| w.journal("operator.logout", None, json!({"operator": "organizer"}), now))
+        .write(|w| {
+            w.journal(
+                "operator.logout",
+                None,
+                json!({"operator": "organizer"}),
+                now,
+            )
+        })
         .unwrap();
     luka::reports::x_report(&store, "test-till", now).unwrap();
 
@@ -624,12 +663,23 @@ async fn organizer_actions_are_journaled_with_the_operator() {
         entries
             .iter()
             .filter(|e| e.kind == kind)
-            .map(|e| e.data.get("operator").cloned().unwrap_or_else(|| json!("<missing>")))
+            .map(|e| {
+                e.data
+                    .get("operator")
+                    .cloned()
+                    .unwrap_or_else(|| json!("<missing>"))
+            })
             .collect()
     };
     assert_eq!(operator_of("refund.requested"), vec![json!("organizer")]);
-    assert_eq!(operator_of("receipt.copy_requested"), vec![json!("organizer")]);
-    assert_eq!(operator_of("outbox.retry_requested"), vec![json!("organizer")]);
+    assert_eq!(
+        operator_of("receipt.copy_requested"),
+        vec![json!("organizer")]
+    );
+    assert_eq!(
+        operator_of("outbox.retry_requested"),
+        vec![json!("organizer")]
+    );
     assert_eq!(operator_of("report.z"), vec![json!("organizer")]);
     assert_eq!(
         operator_of("report.x"),
@@ -654,7 +704,12 @@ async fn only_the_training_simulator_listens_and_where_configured() {
         "[training]\nlisten = \"127.0.0.1:0\"\n[vipps]\npoll_initial_delay_ms = 200\npoll_interval_ms = 500\n",
     )
     .unwrap();
-    let charge = luka(dir, "training", &config, &["charge", "50", "--timeout", "60"]);
+    let charge = luka(
+        dir,
+        "training",
+        &config,
+        &["charge", "50", "--timeout", "60"],
+    );
     let pid = charge.id();
     let started = Instant::now();
     let link = loop {
@@ -665,7 +720,10 @@ async fn only_the_training_simulator_listens_and_where_configured() {
         {
             break l.trim().to_string();
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "no phone link: {err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no phone link: {err}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let listening = listening_sockets(pid);
@@ -679,22 +737,79 @@ async fn only_the_training_simulator_listens_and_where_configured() {
     let url = reqwest::Url::parse(&link).unwrap();
     assert_eq!(url.host_str(), Some("127.0.0.1"));
     assert!(
-        listening
-            .iter()
-            .any(|e| port_of(e) == url.port().unwrap()),
+        listening.iter().any(|e| port_of(e) == url.port().unwrap()),
         "the phone page is not on the configured listener: {listening:?}"
     );
     let http = reqwest::Client::new();
     let page = http.get(url.clone()).send().await.unwrap();
     assert!(page.status().is_success());
-    let approve = http
-        .post(format!("{link}/approve"))
-        .send()
-        .await
-        .unwrap();
+    let approve = http.post(format!("{link}/approve")).send().await.unwrap();
     assert!(approve.status().is_success() || approve.status().is_redirection());
     let status = finish(charge, Duration::from_secs(60)).await;
     let (out, err) = output_of(dir, "training");
     assert!(status.success(), "{out}\n{err}");
     assert!(out.contains("\"training\":true"), "{out}");
+}
+
+/// This machine's address on its network, if it has one besides loopback.
+fn lan_ip() -> Option<std::net::IpAddr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?; // TEST-NET-1: picks the route, sends nothing
+    let ip = s.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// The training simulator listens on the LAN by default (`0.0.0.0`), so a
+/// phone can open its own payment's page; its `/sim` remote control (list
+/// every payment with its phone link, answer for the customer, faults,
+/// ledger edits) answers this machine only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulators_remote_control_answers_this_machine_only() {
+    let config = Config::parse("", Path::new("(built-in defaults)"), &|_| None).unwrap();
+    assert_eq!(
+        config.training.listen,
+        "0.0.0.0:0".parse::<SocketAddr>().unwrap(),
+        "the documented default: phones on the LAN reach the phone page"
+    );
+    let sim = luka::sim::start(config.training.listen, SimConfig::training())
+        .await
+        .unwrap();
+    let port = sim.local_addr().port();
+    let http = reqwest::Client::new();
+    let local = http
+        .get(format!("http://127.0.0.1:{port}/sim/payments"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local.status(), 200);
+    let Some(ip) = lan_ip() else {
+        eprintln!("no LAN address on this machine: only the loopback half is checked");
+        return;
+    };
+    let host = SocketAddr::new(ip, port);
+    for (method, path) in [
+        ("GET", "/sim/payments"),
+        ("POST", "/sim/payments/any-reference-1/approve"),
+        ("POST", "/sim/faults"),
+        ("POST", "/sim/report/entries"),
+    ] {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = http
+            .request(m, format!("http://{host}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{method} {path} from {ip}");
+    }
+    let phone = http
+        .get(format!("http://{host}/phone/no-such-token"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        phone.status(),
+        403,
+        "the phone page stays reachable on the LAN"
+    );
+    sim.shutdown().await;
 }

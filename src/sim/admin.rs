@@ -46,6 +46,28 @@ impl From<&FaultsJson> for Faults {
     }
 }
 
+/// `/sim/...` answers this machine only. A training till listens on the LAN
+/// so phones reach their own payment's page (which needs the token in its
+/// link); the remote control would let anyone on the network list every
+/// payment with its phone link, answer for the customer, or inject faults.
+pub(crate) async fn local_only(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let local = req
+        .extensions()
+        .get::<super::server::Peer>()
+        .is_none_or(|p| p.0.ip().to_canonical().is_loopback());
+    if req.uri().path().starts_with("/sim/") && !local {
+        return Fail::new(
+            StatusCode::FORBIDDEN,
+            "the simulator's remote control answers this machine only",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
 pub(crate) async fn payments(State(sh): State<Arc<Shared>>) -> Response {
     Json(sh.payments()).into_response()
 }

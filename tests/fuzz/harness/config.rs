@@ -15,12 +15,21 @@ use luka::config::{Config, Environment};
 /// Distinctive values: never typed into a config, never in a seed.
 pub const ENV_SECRETS: [(&str, &str); 6] = [
     ("LUKA_VIPPS_CLIENT_SECRET", "ENVSECRET-vipps-client-q7Zr2"),
-    ("LUKA_VIPPS_SUBSCRIPTION_KEY", "ENVSECRET-vipps-subkey-k3Xw9"),
+    (
+        "LUKA_VIPPS_SUBSCRIPTION_KEY",
+        "ENVSECRET-vipps-subkey-k3Xw9",
+    ),
     // whsec_ + base64("ENVSECRET-webhook-p8Lm4")
-    ("LUKA_WEBHOOK_SECRET", "whsec_RU5WU0VDUkVULXdlYmhvb2stcDhMbTQ="),
+    (
+        "LUKA_WEBHOOK_SECRET",
+        "whsec_RU5WU0VDUkVULXdlYmhvb2stcDhMbTQ=",
+    ),
     ("LUKA_POWEROFFICE_APPLICATION_KEY", "ENVSECRET-po-app-j5Hn1"),
     ("LUKA_POWEROFFICE_CLIENT_KEY", "ENVSECRET-po-client-v2Bc8"),
-    ("LUKA_POWEROFFICE_SUBSCRIPTION_KEY", "ENVSECRET-po-sub-t6Df3"),
+    (
+        "LUKA_POWEROFFICE_SUBSCRIPTION_KEY",
+        "ENVSECRET-po-sub-t6Df3",
+    ),
 ];
 
 /// Plain environment values a config may also take from the environment.
@@ -152,7 +161,10 @@ fn holds_its_rules(c: &Config) {
                 if env == Environment::Production {
                     assert!(u.starts_with("https://"), "production books on {u}");
                 } else {
-                    assert!(u.starts_with("https://") || loopback_http(u), "books on {u}");
+                    assert!(
+                        u.starts_with("https://") || loopback_http(u),
+                        "books on {u}"
+                    );
                 }
             }
         }

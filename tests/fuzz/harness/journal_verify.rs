@@ -277,7 +277,9 @@ pub fn apply(rows: &mut Vec<ChainRow>, op: &Op) {
             pos,
             xor,
         } => {
-            let Some(i) = pick(rows.len(), row) else { return };
+            let Some(i) = pick(rows.len(), row) else {
+                return;
+            };
             match text_mut(&mut rows[i], field) {
                 TextSlot::Plain(s) => *s = flip(s, pos, xor),
                 TextSlot::Opt(o) => *o = Some(flip(o.as_deref().unwrap_or(""), pos, xor)),
@@ -288,21 +290,27 @@ pub fn apply(rows: &mut Vec<ChainRow>, op: &Op) {
             field,
             ref text,
         } => {
-            let Some(i) = pick(rows.len(), row) else { return };
+            let Some(i) = pick(rows.len(), row) else {
+                return;
+            };
             match text_mut(&mut rows[i], field) {
                 TextSlot::Plain(s) => *s = text.clone(),
                 TextSlot::Opt(o) => *o = Some(text.clone()),
             }
         }
         Op::Clear { row, field } => {
-            let Some(i) = pick(rows.len(), row) else { return };
+            let Some(i) = pick(rows.len(), row) else {
+                return;
+            };
             match text_mut(&mut rows[i], field) {
                 TextSlot::Plain(s) => s.clear(),
                 TextSlot::Opt(o) => *o = None,
             }
         }
         Op::SetNumber { row, field, value } => {
-            let Some(i) = pick(rows.len(), row) else { return };
+            let Some(i) = pick(rows.len(), row) else {
+                return;
+            };
             let r = &mut rows[i];
             match field {
                 Number::Seq => r.seq = value.unwrap_or(0),
@@ -314,14 +322,16 @@ pub fn apply(rows: &mut Vec<ChainRow>, op: &Op) {
             let signed: Vec<usize> = (0..rows.len())
                 .filter(|i| rows[*i].trans.is_some())
                 .collect();
-            let Some(k) = pick(signed.len(), row) else { return };
+            let Some(k) = pick(signed.len(), row) else {
+                return;
+            };
             let r = &mut rows[signed[k]];
             let Ok(mut v) = serde_json::from_str::<serde_json::Value>(r.trans.as_deref().unwrap())
             else {
                 return;
             };
-            let key = ["nr", "amount_in", "amount_ex", "sale_id", "receipt_no"]
-                [usize::from(which) % 5];
+            let key =
+                ["nr", "amount_in", "amount_ex", "sale_id", "receipt_no"][usize::from(which) % 5];
             v[key] = json!(value);
             r.trans = Some(v.to_string());
         }
@@ -342,7 +352,9 @@ pub fn apply(rows: &mut Vec<ChainRow>, op: &Op) {
             }
         }
         Op::StripChain { from, count } => {
-            let Some(start) = pick(rows.len(), from) else { return };
+            let Some(start) = pick(rows.len(), from) else {
+                return;
+            };
             for r in rows.iter_mut().skip(start).take(usize::from(count)) {
                 r.prev_hash = None;
                 r.hash = None;
@@ -384,11 +396,7 @@ fn signed_content(rows: &[ChainRow]) -> Vec<(String, String, String)> {
             Ok(t) => signature_message(prev.as_deref(), &t),
             Err(_) => format!("unreadable {t}"),
         };
-        out.push((
-            msg,
-            sig.clone(),
-            r.key_version.clone().unwrap_or_default(),
-        ));
+        out.push((msg, sig.clone(), r.key_version.clone().unwrap_or_default()));
         prev = Some(sig.clone());
     }
     out

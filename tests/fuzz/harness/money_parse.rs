@@ -32,7 +32,11 @@ fn text(t: &str) {
     if let Ok(m) = parsed {
         assert!(m.minor() >= 0, "{t:?} parsed as {m}");
         for back in [m.format_plain(), m.to_string()] {
-            assert_eq!(Money::parse(&back, Currency::NOK), Ok(m), "{t:?} -> {back:?}");
+            assert_eq!(
+                Money::parse(&back, Currency::NOK),
+                Ok(m),
+                "{t:?} -> {back:?}"
+            );
         }
     }
     if let Some(want) = oracle(t) {

@@ -73,7 +73,10 @@ fn row(t: Transaction) {
                     assert_eq!(Some(e.amount), after.checked_sub(before));
                 }
             }
-            assert_eq!(EntryType::from(e.entry_type.as_str().to_string()), e.entry_type);
+            assert_eq!(
+                EntryType::from(e.entry_type.as_str().to_string()),
+                e.entry_type
+            );
             let want_date = original.ledger_date.clone().unwrap_or_else(|| ymd(asked));
             assert_eq!(e.ledger_date, want_date);
             assert_ne!(e.reference.as_deref(), Some(""));
@@ -81,8 +84,7 @@ fn row(t: Transaction) {
         Err(msg) => {
             assert!(
                 said == Some(None)
-                    || (said.is_none()
-                        && balances.and_then(|(a, b)| a.checked_sub(b)).is_none()),
+                    || (said.is_none() && balances.and_then(|(a, b)| a.checked_sub(b)).is_none()),
                 "refused a row with an amount: {msg} {original:?}"
             );
         }
