@@ -90,10 +90,12 @@ impl Kiosk {
                 &PrintJob::Copy,
                 now,
             )?;
+            // Not filed under the sale: the sale's own entries are the SAF-T
+            // events (the copy itself is `receipt.copy_printed` when it prints).
             w.journal_action(
                 "receipt.copy_requested",
-                Some(sale_id),
-                json!({ "receipt_no": no }),
+                None,
+                json!({ "sale_id": sale_id, "receipt_no": no }),
                 now,
             )?;
             Ok(Ok(()))
