@@ -253,7 +253,7 @@ fn transactions(events: &[Event]) -> Vec<CashTransaction> {
                 amount: amount_in,
                 reference: None,
             }],
-            operator: (hour % 2 == 0).then(|| "organizer".to_string()),
+            operator: hour.is_multiple_of(2).then(|| "organizer".to_string()),
             training,
         }
     };
