@@ -24,15 +24,35 @@ pub fn run(data: &[u8]) {
             }
         }
         1 => {
-            let Some(page) = round_trip::<ReportPage>(body) else {
+            let Ok(page) = serde_json::from_slice::<ReportPage>(body) else {
                 return;
             };
-            for t in page.items {
+            let again: ReportPage =
+                serde_json::from_str(&serde_json::to_string(&page).unwrap()).unwrap();
+            assert_eq!(
+                (
+                    &page.cursor,
+                    page.has_more,
+                    page.try_later,
+                    page.items.len()
+                ),
+                (
+                    &again.cursor,
+                    again.has_more,
+                    again.try_later,
+                    again.items.len()
+                )
+            );
+            for (t, t2) in page.items.into_iter().zip(again.items) {
+                same_row(&t, &t2);
                 row(t);
             }
         }
         2 => {
-            if let Some(t) = round_trip::<Transaction>(body) {
+            if let Ok(t) = serde_json::from_slice::<Transaction>(body) {
+                let t2: Transaction =
+                    serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+                same_row(&t, &t2);
                 row(t);
             }
         }
@@ -45,6 +65,30 @@ pub fn run(data: &[u8]) {
             assert_eq!(EntryType::from(e.as_str().to_string()), e);
         }
     }
+}
+
+/// A row written back and read again is the same row. Its numbers are
+/// compared as the till reads them (whole minor units): serde_json's float
+/// parsing is not correctly rounded, so `12.0333…3` may come back one ulp
+/// off (fuzz finding `report_wire/crash-c3eba0f0…`), which can only touch a
+/// fraction, and a row with a fraction is refused anyway.
+fn same_row(a: &Transaction, b: &Transaction) {
+    let units = |t: &Transaction| {
+        [&t.amount, &t.balance_before, &t.balance_after].map(|n| n.as_ref().map(minor_units))
+    };
+    assert_eq!(units(a), units(b), "{a:?} came back as {b:?}");
+    let text = |t: &Transaction| {
+        (
+            t.psp_reference.clone(),
+            t.time.clone(),
+            t.ledger_date.clone(),
+            t.entry_type.clone(),
+            t.reference.clone(),
+            t.currency.clone(),
+            t.recipient_handle.clone(),
+        )
+    };
+    assert_eq!(text(a), text(b));
 }
 
 fn row(t: Transaction) {
