@@ -2,7 +2,7 @@
 //! answer a payment as the customer.
 //!
 //! No authentication, on purpose: the simulator is a loopback/LAN training tool and these
-//! are its remote control. They must never be part of the ePayment surface (no faults,
+//! are its remote control, so they answer requests from this machine only ([`local_only`]). They must never be part of the ePayment surface (no faults,
 //! no rate limits) and must never reveal a secret.
 
 use std::sync::Arc;
