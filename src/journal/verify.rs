@@ -144,6 +144,14 @@ impl<'k> Verifier<'k> {
         let (Some(trans), Some(sig), Some(version)) =
             (&row.trans, &row.signature, &row.key_version)
         else {
+            // The store writes all three or none: a part alone was edited in
+            // (and the till's next signature would chain to it).
+            if row.trans.is_some() || row.signature.is_some() || row.key_version.is_some() {
+                return Err(format!(
+                    "entry {} ({}) carries part of a SAF-T signature: it was edited",
+                    row.seq, row.kind
+                ));
+            }
             if is_cash_transaction(&row.kind) {
                 return Err(format!(
                     "entry {} ({}) is a cash transaction without a SAF-T signature",

@@ -383,6 +383,23 @@ pub fn rehash(rows: &mut [ChainRow]) {
     }
 }
 
+/// The hash encodes an absent text column as the empty text, so NULL and
+/// '' in `trans`, `signature` or `key_version` are the same entry to it
+/// (fuzz finding `journal_verify/crash-0e2f4f5f…`). Every reader treats an
+/// empty one as absent too, and telling them apart would change every hash
+/// already stored, so the property compares rows with '' read as NULL.
+fn normalized(rows: &[ChainRow]) -> Vec<ChainRow> {
+    let none_if_empty = |o: &Option<String>| o.clone().filter(|s| !s.is_empty());
+    rows.iter()
+        .map(|r| ChainRow {
+            trans: none_if_empty(&r.trans),
+            signature: none_if_empty(&r.signature),
+            key_version: none_if_empty(&r.key_version),
+            ..r.clone()
+        })
+        .collect()
+}
+
 /// What the SAF-T signatures vouch for, entry by entry: the signed text
 /// (which chains the previous signature) and the key version.
 fn signed_content(rows: &[ChainRow]) -> Vec<(String, String, String)> {
@@ -442,7 +459,7 @@ pub fn check(j: &Journal, input: &Input) {
     }
     let truncated_tail = rows.len() < j.rows.len() && j.rows.starts_with(&rows);
     if !input.rehash {
-        if rows != j.rows && !(input.forget_highest && truncated_tail) {
+        if normalized(&rows) != normalized(&j.rows) && !(input.forget_highest && truncated_tail) {
             assert!(
                 report.problem.is_some(),
                 "an edited journal verified: {report:?}\n{input:?}"
