@@ -213,6 +213,18 @@ impl<'k> Verifier<'k> {
             });
         }
         if self.report.problem.is_none()
+            && let (Some(highest), Some(head)) = (highest_seq_ever, self.report.head_seq)
+            && head > highest
+        {
+            self.report.problem = Some(Problem {
+                seq: head,
+                what: format!(
+                    "entry {head} is numbered beyond the highest entry the database handed \
+                     out ({highest}): entries were renumbered"
+                ),
+            });
+        }
+        if self.report.problem.is_none()
             && let Some(highest) = highest_seq_ever
             && highest > self.report.head_seq.unwrap_or(0)
             && self.report.legacy == 0
