@@ -355,7 +355,8 @@ impl Config {
         let gpio = gpio(&raw.gpio, file)?;
         let ui = ui_config(&raw.ui, vipps.environment, file)?;
         let training = training_config(&raw.training, file)?;
-        let bookkeeping = bookkeeping::bookkeeping_config(raw.bookkeeping, file, env)?;
+        let production = vipps.environment == Environment::Production;
+        let bookkeeping = bookkeeping::bookkeeping_config(raw.bookkeeping, file, env, production)?;
         let catalog = if raw.products.is_empty() {
             Catalog::club_default()
         } else {
@@ -706,11 +707,33 @@ fn vipps_config(
     })
 }
 
+/// Whether a URL's host is this machine: `localhost` or a loopback IP.
+/// The host is read out of the URL, so `http://127.0.0.1.example.org` and
+/// `http://localhost@example.org` are the other machines they are.
+pub fn is_loopback_url(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, port)) if port.is_empty() || port.starts_with(':') => h,
+            _ => return false,
+        },
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn check_base_url(url: &str, environment: Environment, file: &Path) -> Result<(), ConfigError> {
     let key = "[vipps] base_url";
-    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|p| url.starts_with(p));
+    let loopback = is_loopback_url(url);
     if url.starts_with("https://") {
         return Ok(());
     }

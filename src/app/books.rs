@@ -43,15 +43,7 @@ pub fn sync_targets(config: &Config) -> SyncTargets {
 }
 
 fn is_loopback_url(url: &str) -> bool {
-    [
-        "http://127.0.0.1",
-        "http://localhost",
-        "http://[::1]",
-        "https://127.0.0.1",
-        "https://localhost",
-    ]
-    .iter()
-    .any(|p| url.starts_with(p))
+    crate::config::is_loopback_url(url)
 }
 
 /// The sinks of a till, and the PowerOffice simulator a training till

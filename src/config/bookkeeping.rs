@@ -101,19 +101,22 @@ pub struct PowerOfficeConfig {
     pub timeout: Duration,
 }
 
-/// HTTPS, or plain HTTP to this machine only (a local receiver or a test).
-fn check_url(url: &str, key: &str, file: &Path) -> Result<(), ConfigError> {
-    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|p| url.starts_with(p));
-    if url.starts_with("https://") || loopback {
+/// HTTPS, or outside production plain HTTP to this machine only (a local
+/// receiver or a test). Production sends the books over HTTPS only.
+fn check_url(url: &str, key: &str, file: &Path, production: bool) -> Result<(), ConfigError> {
+    let loopback = url.starts_with("http://") && super::is_loopback_url(url);
+    if url.starts_with("https://") || (loopback && !production) {
         return Ok(());
     }
     Err(err(
         file,
         key,
         format!("'{url}' is not an https:// URL"),
-        "use https:// (plain http:// only to 127.0.0.1 on this machine)",
+        if production {
+            "production sends the books over https:// only"
+        } else {
+            "use https:// (plain http:// only to 127.0.0.1 on this machine)"
+        },
     ))
 }
 
@@ -121,6 +124,7 @@ pub(super) fn bookkeeping_config(
     raw: RawBookkeeping,
     file: &Path,
     env: &dyn Fn(&str) -> Option<String>,
+    production: bool,
 ) -> Result<BookkeepingConfig, ConfigError> {
     let d = Accounts::default();
     let a = raw.accounts;
@@ -162,7 +166,7 @@ pub(super) fn bookkeeping_config(
     let webhook = match raw.webhook {
         None => None,
         Some(w) => {
-            check_url(&w.url, "[bookkeeping.webhook] url", file)?;
+            check_url(&w.url, "[bookkeeping.webhook] url", file, production)?;
             let secret = read_secret(
                 file,
                 "[bookkeeping.webhook] secret",
@@ -197,7 +201,7 @@ pub(super) fn bookkeeping_config(
     };
     let poweroffice = match raw.poweroffice {
         None => None,
-        Some(p) => Some(poweroffice(p, file, env)?),
+        Some(p) => Some(poweroffice(p, file, env, production)?),
     };
     Ok(BookkeepingConfig {
         accounts,
@@ -212,6 +216,7 @@ fn poweroffice(
     p: RawPowerOffice,
     file: &Path,
     env: &dyn Fn(&str) -> Option<String>,
+    production: bool,
 ) -> Result<PowerOfficeConfig, ConfigError> {
     let (api, token) = match p.environment.as_deref().unwrap_or("production") {
         "production" => (POWEROFFICE_API, POWEROFFICE_TOKEN),
@@ -231,8 +236,14 @@ fn poweroffice(
         &api_base_url,
         "[bookkeeping.poweroffice] api_base_url",
         file,
+        production,
     )?;
-    check_url(&token_url, "[bookkeeping.poweroffice] token_url", file)?;
+    check_url(
+        &token_url,
+        "[bookkeeping.poweroffice] token_url",
+        file,
+        production,
+    )?;
     let need = |name: &str, inline: &Option<String>, path: &Option<PathBuf>, env_key: &str| {
         let key = format!("[bookkeeping.poweroffice] {name}");
         read_secret(file, &key, inline, path, env_key, env)?.ok_or_else(|| {

@@ -42,6 +42,7 @@ pub struct Verifier<'k> {
     prev: Option<(i64, String)>,
     prev_signature: Option<String>,
     prev_nr: Option<i64>,
+    first_seq: Option<i64>,
     report: VerifyReport,
 }
 
@@ -52,6 +53,7 @@ impl<'k> Verifier<'k> {
             prev: None,
             prev_signature: None,
             prev_nr: None,
+            first_seq: None,
             report: VerifyReport {
                 entries: 0,
                 signed: 0,
@@ -69,6 +71,7 @@ impl<'k> Verifier<'k> {
             return false;
         }
         self.report.entries += 1;
+        self.first_seq.get_or_insert(row.seq);
         if let Err(what) = self.check(row) {
             self.report.problem = Some(Problem { seq: row.seq, what });
             return false;
@@ -78,7 +81,13 @@ impl<'k> Verifier<'k> {
 
     fn check(&mut self, row: &ChainRow) -> Result<(), String> {
         let (Some(hash), Some(prev_hash)) = (&row.hash, &row.prev_hash) else {
-            if self.prev.is_none() {
+            // Entries from before the chain have none of the columns it
+            // added; one that has any was stripped of its hash.
+            let pre_chain = row.event_code.is_none()
+                && row.trans.is_none()
+                && row.signature.is_none()
+                && row.key_version.is_none();
+            if self.prev.is_none() && pre_chain {
                 self.report.legacy += 1;
                 return Ok(());
             }
@@ -94,13 +103,21 @@ impl<'k> Verifier<'k> {
             ));
         }
         if let Some((prev_seq, _)) = &self.prev
-            && row.seq != prev_seq + 1
+            && prev_seq.checked_add(1) != Some(row.seq)
         {
-            return Err(format!(
-                "entries {} to {} are missing: they were deleted",
-                prev_seq + 1,
-                row.seq - 1
-            ));
+            // Checked: a stored seq is whatever the file holds, i64::MAX too.
+            return Err(if row.seq > *prev_seq {
+                format!(
+                    "entries {} to {} are missing: they were deleted",
+                    prev_seq.saturating_add(1),
+                    row.seq.saturating_sub(1)
+                )
+            } else {
+                format!(
+                    "entry {} comes after entry {prev_seq}: entries were moved or copied",
+                    row.seq
+                )
+            });
         }
         let link = self.prev.as_ref().map(|p| p.1.as_str()).unwrap_or(GENESIS);
         if prev_hash != link {
@@ -127,6 +144,14 @@ impl<'k> Verifier<'k> {
         let (Some(trans), Some(sig), Some(version)) =
             (&row.trans, &row.signature, &row.key_version)
         else {
+            // The store writes all three or none: a part alone was edited in
+            // (and the till's next signature would chain to it).
+            if row.trans.is_some() || row.signature.is_some() || row.key_version.is_some() {
+                return Err(format!(
+                    "entry {} ({}) carries part of a SAF-T signature: it was edited",
+                    row.seq, row.kind
+                ));
+            }
             if is_cash_transaction(&row.kind) {
                 return Err(format!(
                     "entry {} ({}) is a cash transaction without a SAF-T signature",
@@ -142,7 +167,7 @@ impl<'k> Verifier<'k> {
             )
         })?;
         if let Some(prev) = self.prev_nr
-            && t.nr != prev + 1
+            && prev.checked_add(1) != Some(t.nr)
         {
             return Err(format!(
                 "entry {}: transaction nr {} follows nr {prev}: transactions are missing or moved",
@@ -172,17 +197,43 @@ impl<'k> Verifier<'k> {
     /// Ends the walk. `highest_seq_ever` is the highest entry number the
     /// database ever handed out: entries after the last one seen were deleted.
     pub fn finish(mut self, highest_seq_ever: Option<i64>) -> VerifyReport {
+        // Keys are stored the first time one signs, always after the chain
+        // existed: keys without a single chained entry mean the hashes and
+        // signatures were stripped, not a journal from before the chain.
+        if self.report.problem.is_none()
+            && self.report.head_seq.is_none()
+            && self.report.entries > 0
+            && !self.keys.is_empty()
+        {
+            self.report.problem = Some(Problem {
+                seq: self.first_seq.unwrap_or(1),
+                what: "no entry carries a hash, yet the database holds signing keys: \
+                       the journal's hashes and signatures were removed"
+                    .to_string(),
+            });
+        }
+        if self.report.problem.is_none()
+            && let (Some(highest), Some(head)) = (highest_seq_ever, self.report.head_seq)
+            && head > highest
+        {
+            self.report.problem = Some(Problem {
+                seq: head,
+                what: format!(
+                    "entry {head} is numbered beyond the highest entry the database handed \
+                     out ({highest}): entries were renumbered"
+                ),
+            });
+        }
         if self.report.problem.is_none()
             && let Some(highest) = highest_seq_ever
             && highest > self.report.head_seq.unwrap_or(0)
             && self.report.legacy == 0
         {
-            let last = self.report.head_seq.unwrap_or(0);
+            let next = self.report.head_seq.unwrap_or(0).saturating_add(1);
             self.report.problem = Some(Problem {
-                seq: last + 1,
+                seq: next,
                 what: format!(
-                    "entries {} to {highest} are missing: the end of the journal was deleted",
-                    last + 1
+                    "entries {next} to {highest} are missing: the end of the journal was deleted"
                 ),
             });
         }

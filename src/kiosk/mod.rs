@@ -458,6 +458,15 @@ impl Kiosk {
                     "cash sales are refunded from the drawer, not through Vipps".into(),
                 ));
             }
+            if amount.currency() != sale.total.currency() {
+                return Err(StoreError::Rejected(format!(
+                    "sale {} was paid in {}: refund it in {}, not {}",
+                    sale.reference,
+                    sale.total.currency().code(),
+                    sale.total.currency().code(),
+                    amount.currency().code()
+                )));
+            }
             let id = w.insert_refund(sale_id, amount.minor(), reason, now)?;
             w.enqueue(
                 &NewOutboxItem {
@@ -468,7 +477,7 @@ impl Kiosk {
                 },
                 now,
             )?;
-            w.journal(
+            w.journal_action(
                 "refund.requested",
                 Some(sale_id),
                 json!({ "refund_id": id, "amount": amount.minor(), "reason": reason }),
@@ -484,7 +493,11 @@ impl Kiosk {
     /// and waiting ones are due at once. Returns how many were touched.
     pub fn retry_backlog(&self) -> Result<usize, KioskError> {
         let now = self.inner.clock.now();
-        let n = self.inner.store.write(|w| w.outbox_wake("", now))?;
+        let n = self.inner.store.write(|w| {
+            let n = w.outbox_wake("", now)?;
+            w.journal_action("outbox.retry_requested", None, json!({ "items": n }), now)?;
+            Ok(n)
+        })?;
         self.inner.wake.notify_one();
         self.inner.settings.sync.wake();
         Ok(n)

@@ -90,6 +90,14 @@ impl Kiosk {
                 &PrintJob::Copy,
                 now,
             )?;
+            // Not filed under the sale: the sale's own entries are the SAF-T
+            // events (the copy itself is `receipt.copy_printed` when it prints).
+            w.journal_action(
+                "receipt.copy_requested",
+                None,
+                json!({ "sale_id": sale_id, "receipt_no": no }),
+                now,
+            )?;
             Ok(Ok(()))
         })??;
         printing::refresh(self, None);
@@ -126,7 +134,7 @@ impl Kiosk {
             if sale.training {
                 data["training"] = json!(true);
             }
-            w.journal("receipt.not_printed", Some(sale_id), data, now)?;
+            w.journal_action("receipt.not_printed", Some(sale_id), data, now)?;
             Ok(Ok(()))
         })??;
         printing::refresh(self, None);

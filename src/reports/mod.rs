@@ -56,7 +56,7 @@ pub fn current(store: &Store, till_id: &str, now: OffsetDateTime) -> Result<Repo
 pub fn x_report(store: &Store, till_id: &str, now: OffsetDateTime) -> Result<Report, ReportError> {
     Ok(store.write(|w| {
         let report = build(&w.reader(), till_id, ReportKind::X, None, now)?;
-        w.journal(kinds::REPORT_X, None, to_json(&report)?, now)?;
+        w.journal_action(kinds::REPORT_X, None, to_json(&report)?, now)?;
         Ok(report)
     })?)
 }
@@ -122,7 +122,7 @@ pub fn close_day_and_book(
                 counted.map(|c| c.minor()),
                 now,
             )?;
-            w.journal(kinds::REPORT_Z, None, to_json(&report)?, now)?;
+            w.journal_action(kinds::REPORT_Z, None, to_json(&report)?, now)?;
             books.on_z(w, &report, now)?;
             tracing::info!(
                 till = till_id,

@@ -2,7 +2,7 @@
 //! answer a payment as the customer.
 //!
 //! No authentication, on purpose: the simulator is a loopback/LAN training tool and these
-//! are its remote control. They must never be part of the ePayment surface (no faults,
+//! are its remote control, so they answer requests from this machine only ([`local_only`]). They must never be part of the ePayment surface (no faults,
 //! no rate limits) and must never reveal a secret.
 
 use std::sync::Arc;
@@ -44,6 +44,28 @@ impl From<&FaultsJson> for Faults {
             connection_reset_rate: j.connection_reset_rate,
         }
     }
+}
+
+/// `/sim/...` answers this machine only. A training till listens on the LAN
+/// so phones reach their own payment's page (which needs the token in its
+/// link); the remote control would let anyone on the network list every
+/// payment with its phone link, answer for the customer, or inject faults.
+pub(crate) async fn local_only(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let local = req
+        .extensions()
+        .get::<super::server::Peer>()
+        .is_none_or(|p| p.0.ip().to_canonical().is_loopback());
+    if req.uri().path().starts_with("/sim/") && !local {
+        return Fail::new(
+            StatusCode::FORBIDDEN,
+            "the simulator's remote control answers this machine only",
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 pub(crate) async fn payments(State(sh): State<Arc<Shared>>) -> Response {

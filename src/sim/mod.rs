@@ -258,6 +258,7 @@ fn router(sh: Arc<Shared>) -> Router {
         .fallback(|| async {
             problem::Fail::new(axum::http::StatusCode::NOT_FOUND, "no such endpoint")
         })
+        .layer(axum::middleware::from_fn(admin::local_only))
         .layer(axum::middleware::from_fn_with_state(
             sh.clone(),
             faults::exchange_layer,

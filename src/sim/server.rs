@@ -28,6 +28,10 @@ pub(crate) enum AbortKind {
     Reset,
 }
 
+/// The address a request came from, put into every request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub std::net::SocketAddr);
+
 /// Put into every request's extensions so a handler can end its own connection.
 #[derive(Debug, Clone)]
 pub(crate) struct ConnControl(mpsc::UnboundedSender<AbortKind>);
@@ -47,8 +51,8 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, mut stop: watch::R
         tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    conns.spawn(serve_connection(stream, app.clone(), stop.clone()));
+                Ok((stream, peer)) => {
+                    conns.spawn(serve_connection(stream, peer, app.clone(), stop.clone()));
                 }
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.
@@ -69,13 +73,19 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, mut stop: watch::R
     }
 }
 
-async fn serve_connection(stream: TcpStream, app: Router, mut stop: watch::Receiver<bool>) {
+async fn serve_connection(
+    stream: TcpStream,
+    peer: std::net::SocketAddr,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+) {
     let fd = stream.as_raw_fd();
     let _ = stream.set_nodelay(true);
     let (tx, mut aborts) = mpsc::unbounded_channel();
     let control = ConnControl(tx);
     let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         req.extensions_mut().insert(control.clone());
+        req.extensions_mut().insert(Peer(peer));
         let app = app.clone();
         async move {
             Ok::<_, Infallible>(

@@ -156,6 +156,23 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Journals an organizer action (refund, copy, backlog retry, X/Z) with
+    /// who did it: the operator logged in now, from the journal itself as
+    /// cash transactions record it, or `null` when nobody is (the CLI).
+    pub fn journal_action(
+        &mut self,
+        kind: &str,
+        sale_id: Option<i64>,
+        mut data: serde_json::Value,
+        now: OffsetDateTime,
+    ) -> Result<i64> {
+        let operator = self.current_operator()?;
+        if let Some(fields) = data.as_object_mut() {
+            fields.insert("operator".into(), serde_json::json!(operator));
+        }
+        self.journal(kind, sale_id, data, now)
+    }
+
     /// The operator logged in at this till now, from the journal itself.
     pub(super) fn current_operator(&self) -> Result<Option<String>> {
         let last: Option<(String, String)> = self

@@ -69,11 +69,7 @@ pub fn parse_decimal(text: &str, scale: u32) -> Result<i64, DecimalError> {
         None => (false, text),
     };
     let (mantissa, exponent) = match rest.find(['e', 'E']) {
-        Some(i) => {
-            let exp = rest[i + 1..].strip_prefix('+').unwrap_or(&rest[i + 1..]);
-            let exp: i32 = exp.parse().map_err(|_| DecimalError::NotANumber)?;
-            (&rest[..i], exp)
-        }
+        Some(i) => (&rest[..i], exponent(&rest[i + 1..])?),
         None => (rest, 0),
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -88,7 +84,7 @@ pub fn parse_decimal(text: &str, scale: u32) -> Result<i64, DecimalError> {
     }
     // value = digits × 10^(exponent − frac.len()); we want value × 10^scale.
     let digits = format!("{int}{frac}");
-    let shift = i64::from(exponent) - frac.len() as i64 + i64::from(scale);
+    let shift = exponent - frac.len() as i64 + i64::from(scale);
     let digits = digits.trim_start_matches('0');
     let units: i128 = if shift >= 0 {
         if digits.is_empty() {
@@ -114,6 +110,22 @@ pub fn parse_decimal(text: &str, scale: u32) -> Result<i64, DecimalError> {
     };
     let units = if negative { -units } else { units };
     i64::try_from(units).map_err(|_| DecimalError::TooLarge)
+}
+
+/// A JSON exponent (`3`, `+3`, `-03`), however many digits it has: beyond
+/// a million it only decides "too large" or "too precise", so it is capped
+/// there instead of failing as "not a number" (`0e-99999999999` is 0).
+fn exponent(text: &str) -> Result<i64, DecimalError> {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(DecimalError::NotANumber);
+    }
+    let magnitude = digits.parse::<i64>().unwrap_or(i64::MAX).min(1_000_000);
+    Ok(if negative { -magnitude } else { magnitude })
 }
 
 #[cfg(test)]
@@ -152,6 +164,8 @@ mod tests {
             ("1.5E+1", 1500),
             ("125e-2", 125),
             ("92233720368547758.07", i64::MAX),
+            ("0e-999999999999", 0),
+            ("0.0e99999999999999999999", 0),
         ] {
             assert_eq!(parse_decimal(text, 2), Ok(ore), "{text}");
         }
@@ -160,6 +174,10 @@ mod tests {
             ("0.30000000000000004", DecimalError::TooPrecise(2)),
             ("1e-3", DecimalError::TooPrecise(2)),
             ("1e40", DecimalError::TooLarge),
+            ("1e99999999999999999999", DecimalError::TooLarge),
+            ("1e-99999999999999999999", DecimalError::TooPrecise(2)),
+            ("1e", DecimalError::NotANumber),
+            ("1e+-5", DecimalError::NotANumber),
             ("92233720368547758.08", DecimalError::TooLarge),
             ("", DecimalError::NotANumber),
             ("1.", DecimalError::NotANumber),
