@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::rngs::StdRng;
@@ -21,7 +21,7 @@ use rand::{Rng, SeedableRng};
 use super::Faults;
 use super::Shared;
 use super::problem::Fail;
-use super::record::{Exchange, header_bytes, is_api, json_body, operation_for, redacted_headers};
+use super::record::{Exchange, is_api, operation_for};
 use super::server::{AbortKind, ConnControl};
 
 /// Bodies above this are refused; a create request with a long receipt is a few kB.
@@ -89,36 +89,16 @@ pub(crate) async fn exchange_layer(
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return Fail::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
     };
-    let (operation, mut reference) = operation_for(&parts.method, parts.uri.path());
-    let request_body = json_body(&bytes);
-    if operation == "createPayment" {
-        reference = request_body
+    let (operation, reference) = operation_for(&parts.method, parts.uri.path());
+    let mut ex = Exchange::of_request(&parts, &bytes, operation);
+    ex.reference = if operation == "createPayment" {
+        ex.request_body
             .as_ref()
             .and_then(|b| b.get("reference"))
             .and_then(|r| r.as_str())
-            .map(str::to_string);
-    }
-    let path = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| parts.uri.path().to_string(), |p| p.to_string());
-    let mut ex = Exchange {
-        method: parts.method.to_string(),
-        bytes_in: parts.method.as_str().len()
-            + path.len()
-            + 12
-            + header_bytes(&parts.headers)
-            + bytes.len(),
-        path,
-        operation: operation.to_string(),
-        reference,
-        status: None,
-        request_headers: redacted_headers(&parts.headers),
-        request_body,
-        response_content_type: None,
-        response_body: None,
-        bytes_out: 0,
-        fault: None,
+            .map(str::to_string)
+    } else {
+        reference
     };
     let (latency, retry_after, action) = if is_api(operation) {
         let mut inj = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
@@ -154,33 +134,19 @@ pub(crate) async fn exchange_layer(
                 .await
         }
     };
-    let (rparts, rbody) = resp.into_parts();
-    let rbytes = to_bytes(rbody, usize::MAX).await.unwrap_or_default();
-    ex.status = Some(rparts.status.as_u16());
-    ex.response_content_type = rparts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    ex.response_body = json_body(&rbytes);
-    ex.bytes_out = 17 + header_bytes(&rparts.headers) + rbytes.len();
+    let resp = ex.note_response(resp).await;
     if action == Action::DropResponse {
-        ex.status = None;
-        ex.bytes_out = 0;
-        ex.fault = Some("drop_response".into());
+        ex.mark_dropped();
         shared.recorder.push(ex);
         return abort(conn, AbortKind::Drop).await;
     }
     shared.recorder.push(ex);
-    Response::from_parts(rparts, Body::from(rbytes))
+    resp
 }
 
-/// Asks the connection task to close the socket, then waits forever: the task drops this
-/// future together with the connection, so no byte of a response is ever written.
 async fn abort(conn: Option<ConnControl>, kind: AbortKind) -> Response {
-    match conn {
-        Some(c) if c.abort(kind) => std::future::pending().await,
-        // Only reachable if the router is driven without the simulator's accept loop.
-        _ => Fail::new(StatusCode::BAD_GATEWAY, "simulated connection loss").into_response(),
-    }
+    super::server::abort(conn, kind, || {
+        Fail::new(StatusCode::BAD_GATEWAY, "simulated connection loss").into_response()
+    })
+    .await
 }

@@ -39,7 +39,7 @@ mod state;
 mod validate;
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -47,9 +47,6 @@ use axum::Router;
 use axum::routing::{get, post};
 use serde::Serialize;
 use time::OffsetDateTime;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 pub use admin::FaultsJson;
 pub use ledger::ReportConfig;
@@ -268,15 +265,7 @@ fn router(sh: Arc<Shared>) -> Router {
 
 /// Binds `listen` (use `127.0.0.1:0` in tests) and serves until [`SimHandle::shutdown`].
 pub async fn start(listen: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHandle> {
-    let listener = TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
-    // A wildcard bind is reachable on loopback; an "http://0.0.0.0" URL is not usable.
-    let host = if addr.ip().is_unspecified() {
-        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
-    } else {
-        addr
-    };
-    let base_url = format!("http://{host}");
+    let (listener, addr, base_url) = server::Listening::bind(listen).await?;
     let public_base = cfg
         .public_base_url
         .as_deref()
@@ -295,17 +284,10 @@ pub async fn start(listen: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHan
         report: Mutex::default(),
         cfg,
     });
-    let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(server::serve(listener, router(shared.clone()), stop_rx));
+    let listening = server::Listening::serve(listener, router(shared.clone()), addr, base_url);
     tracing::info!(%addr, "Vipps simulator listening");
     Ok(SimHandle {
-        inner: Arc::new(HandleInner {
-            shared,
-            addr,
-            base_url,
-            stop,
-            task: Mutex::new(Some(task)),
-        }),
+        inner: Arc::new(HandleInner { shared, listening }),
     })
 }
 
@@ -317,20 +299,17 @@ pub struct SimHandle {
 
 struct HandleInner {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    base_url: String,
-    stop: watch::Sender<bool>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    listening: server::Listening,
 }
 
 impl SimHandle {
     /// `http://127.0.0.1:PORT`: where the till's Vipps client should point.
     pub fn base_url(&self) -> String {
-        self.inner.base_url.clone()
+        self.inner.listening.base_url.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.inner.addr
+        self.inner.listening.addr
     }
 
     /// The customer's approve page for a payment (also the QR text for TEXT/TARGETURL).
@@ -394,16 +373,7 @@ impl SimHandle {
     /// Stops accepting, lets open connections finish (up to 2 s), then returns. Other
     /// clones of the handle keep working for inspection.
     pub async fn shutdown(self) {
-        let _ = self.inner.stop.send(true);
-        let task = self
-            .inner
-            .task
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(task) = task {
-            let _ = task.await;
-        }
-        tracing::info!(addr = %self.inner.addr, "Vipps simulator stopped");
+        self.inner.listening.stop().await;
+        tracing::info!(addr = %self.inner.listening.addr, "Vipps simulator stopped");
     }
 }

@@ -44,6 +44,66 @@ pub struct Exchange {
     pub fault: Option<String>,
 }
 
+impl Exchange {
+    /// The request half of an exchange; `reference` is left for the caller,
+    /// who knows where its API carries one.
+    pub(crate) fn of_request(
+        parts: &axum::http::request::Parts,
+        bytes: &[u8],
+        operation: &str,
+    ) -> Exchange {
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path().to_string(), |p| p.to_string());
+        Exchange {
+            method: parts.method.to_string(),
+            bytes_in: parts.method.as_str().len()
+                + path.len()
+                + 12
+                + header_bytes(&parts.headers)
+                + bytes.len(),
+            path,
+            operation: operation.to_string(),
+            reference: None,
+            status: None,
+            request_headers: redacted_headers(&parts.headers),
+            request_body: json_body(bytes),
+            response_content_type: None,
+            response_body: None,
+            bytes_out: 0,
+            fault: None,
+        }
+    }
+
+    /// Reads the answer whole and notes it, then hands back the same answer.
+    pub(crate) async fn note_response(
+        &mut self,
+        resp: axum::response::Response,
+    ) -> axum::response::Response {
+        let (parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        self.status = Some(parts.status.as_u16());
+        self.response_content_type = parts
+            .headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        self.response_body = json_body(&bytes);
+        self.bytes_out = 17 + header_bytes(&parts.headers) + bytes.len();
+        axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+    }
+
+    /// The answer was made (and noted) but never sent.
+    pub(crate) fn mark_dropped(&mut self) {
+        self.status = None;
+        self.bytes_out = 0;
+        self.fault = Some("drop_response".into());
+    }
+}
+
 /// Running totals over every exchange since start (not bounded like the list).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct SimStats {

@@ -145,3 +145,71 @@ fn set_linger_zero(fd: RawFd) {
         tracing::debug!("sim could not set SO_LINGER; the reset becomes a plain close");
     }
 }
+
+/// Asks the connection task to close the socket (`kind`), then waits
+/// forever: the task drops this future together with the connection, so no
+/// byte of an answer is ever written. `fallback` is answered only when the
+/// router runs without the simulator's accept loop (there is no socket).
+pub(crate) async fn abort(
+    conn: Option<ConnControl>,
+    kind: AbortKind,
+    fallback: impl FnOnce() -> axum::response::Response,
+) -> axum::response::Response {
+    match conn {
+        Some(c) if c.abort(kind) => std::future::pending().await,
+        _ => fallback(),
+    }
+}
+
+/// A simulator bound and serving: where it listens, the base URL a client
+/// on this machine uses, and the stop switch. Both simulators hold one.
+pub(crate) struct Listening {
+    pub(crate) addr: std::net::SocketAddr,
+    /// `http://addr`, with a wildcard bind (`0.0.0.0`) replaced by loopback,
+    /// which is reachable while "http://0.0.0.0" is not a usable URL.
+    pub(crate) base_url: String,
+    stop: watch::Sender<bool>,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Listening {
+    /// Binds `listen`; the caller builds its router knowing the address.
+    pub(crate) async fn bind(
+        listen: std::net::SocketAddr,
+    ) -> std::io::Result<(TcpListener, std::net::SocketAddr, String)> {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let host = if addr.ip().is_unspecified() {
+            std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+        } else {
+            addr
+        };
+        Ok((listener, addr, format!("http://{host}")))
+    }
+
+    /// Serves `router` on the bound listener until [`Listening::stop`].
+    pub(crate) fn serve(
+        listener: TcpListener,
+        router: Router,
+        addr: std::net::SocketAddr,
+        base_url: String,
+    ) -> Listening {
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, router, stop_rx));
+        Listening {
+            addr,
+            base_url,
+            stop,
+            task: std::sync::Mutex::new(Some(task)),
+        }
+    }
+
+    /// Stops accepting, lets the connections finish, and waits for that.
+    pub(crate) async fn stop(&self) {
+        let _ = self.stop.send(true);
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}

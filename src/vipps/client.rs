@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use reqwest::{Method, RequestBuilder};
+use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -16,7 +16,8 @@ use super::dto::{
     ModificationResponse, PaymentEvent,
 };
 use super::error::VippsError;
-use super::token::{Credentials, TokenCache};
+use super::session::Session;
+use super::token::Credentials;
 
 pub const TEST_BASE_URL: &str = "https://apitest.vipps.no";
 pub const PRODUCTION_BASE_URL: &str = "https://api.vipps.no";
@@ -42,11 +43,7 @@ impl Default for SystemInfo {
 }
 
 pub struct VippsClient {
-    http: reqwest::Client,
-    base_url: String,
-    creds: Credentials,
-    system: Vec<(&'static str, String)>,
-    tokens: TokenCache,
+    session: Session,
 }
 
 impl VippsClient {
@@ -56,32 +53,17 @@ impl VippsClient {
         system: SystemInfo,
         timeout: Duration,
     ) -> Result<VippsClient, VippsError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("luka/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| VippsError::Config(e.to_string()))?;
         Ok(VippsClient {
-            http,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            creds,
-            system: vec![
-                ("Vipps-System-Name", system.name),
-                ("Vipps-System-Version", system.version),
-                ("Vipps-System-Plugin-Name", system.plugin_name),
-                ("Vipps-System-Plugin-Version", system.plugin_version),
-            ],
-            tokens: TokenCache::default(),
+            session: Session::new(base_url, creds, system, timeout)?,
         })
     }
 
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.session.base_url()
     }
 
     pub fn token_fetches(&self) -> u64 {
-        self.tokens.fetches()
+        self.session.token_fetches()
     }
 
     /// `POST /epayment/v1/payments` → 201.
@@ -176,50 +158,19 @@ impl VippsClient {
         idempotency_key: Option<&str>,
         body: Option<&B>,
     ) -> Result<T, VippsError> {
-        let mut refreshed = false;
-        loop {
-            let token = self
-                .tokens
-                .get(&self.http, &self.base_url, &self.creds, &self.system)
-                .await?;
-            let mut req: RequestBuilder = self
-                .http
-                .request(method.clone(), format!("{}{}", self.base_url, path))
-                .bearer_auth(token.expose())
-                .header(
-                    "Ocp-Apim-Subscription-Key",
-                    self.creds.subscription_key.expose(),
-                )
-                .header("Merchant-Serial-Number", &self.creds.merchant_serial_number);
-            for (name, value) in &self.system {
-                req = req.header(*name, value);
-            }
-            if let Some(key) = idempotency_key {
-                req = req.header("Idempotency-Key", key);
-            }
-            if let Some(body) = body {
-                req = req.json(body);
-            }
-            let resp = req.send().await.map_err(VippsError::from_reqwest)?;
-            let status = resp.status().as_u16();
-            if status == 401 && !refreshed {
-                // The token may have been revoked or expired early: one fresh try.
-                self.tokens.invalidate().await;
-                refreshed = true;
-                continue;
-            }
-            if status == 401 {
-                return Err(VippsError::Unauthorized);
-            }
-            if !(200..300).contains(&status) {
-                return Err(VippsError::from_error_response(resp).await);
-            }
-            // Read the whole body first: a connection that breaks mid-body is
-            // a network failure (outcome unknown), not a malformed answer.
-            let bytes = resp.bytes().await.map_err(VippsError::from_reqwest)?;
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| VippsError::Decode(format!("{method} {path}: {e}")));
+        let url = format!("{}{}", self.session.base_url(), path);
+        let resp = self
+            .session
+            .send(method.clone(), &url, idempotency_key, body)
+            .await?;
+        if !resp.status().is_success() {
+            return Err(VippsError::from_error_response(resp).await);
         }
+        // Read the whole body first: a connection that breaks mid-body is
+        // a network failure (outcome unknown), not a malformed answer.
+        let bytes = resp.bytes().await.map_err(VippsError::from_reqwest)?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| VippsError::Decode(format!("{method} {path}: {e}")))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Vipps MobilePay: wire types mirroring `shared/specs/vipps`, the Access
-//! Token cache and the ePayment client.
+//! Token cache, the authenticated session both clients share, and the
+//! ePayment and Report clients.
 //!
 //! Must never log a secret or a full access token.
 
@@ -7,6 +8,7 @@ pub mod client;
 pub mod dto;
 pub mod error;
 pub mod report;
+mod session;
 pub mod token;
 
 pub use client::{PRODUCTION_BASE_URL, SystemInfo, TEST_BASE_URL, VippsClient};

@@ -20,7 +20,8 @@ use time::Date;
 
 use super::client::SystemInfo;
 use super::error::VippsError;
-use super::token::{Credentials, TokenCache};
+use super::session::Session;
+use super::token::Credentials;
 use crate::domain::settlement::{EntryType, SettlementEntry};
 use crate::outbox::{Outcome, RetryPolicy, Verdict, decide_retry};
 
@@ -231,11 +232,7 @@ impl ReportError {
 
 /// Reads the Report API with its own token cache (see [`ReportClient::new`]).
 pub struct ReportClient {
-    http: reqwest::Client,
-    base_url: String,
-    creds: Credentials,
-    system: Vec<(&'static str, String)>,
-    tokens: TokenCache,
+    session: Session,
 }
 
 impl ReportClient {
@@ -249,32 +246,17 @@ impl ReportClient {
         system: SystemInfo,
         timeout: Duration,
     ) -> Result<ReportClient, ReportError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("luka/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| VippsError::Config(e.to_string()))?;
         Ok(ReportClient {
-            http,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            creds,
-            system: vec![
-                ("Vipps-System-Name", system.name),
-                ("Vipps-System-Version", system.version),
-                ("Vipps-System-Plugin-Name", system.plugin_name),
-                ("Vipps-System-Plugin-Version", system.plugin_version),
-            ],
-            tokens: TokenCache::default(),
+            session: Session::new(base_url, creds, system, timeout)?,
         })
     }
 
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.session.base_url()
     }
 
     pub fn token_fetches(&self) -> u64 {
-        self.tokens.fetches()
+        self.session.token_fetches()
     }
 
     /// `GET /settlement/v1/ledgers`, every page.
@@ -362,51 +344,28 @@ impl ReportClient {
         path: &str,
         cursor: Option<&str>,
     ) -> Result<Option<T>, ReportError> {
-        let mut url = reqwest::Url::parse(&format!("{}{}", self.base_url, path))
+        let mut url = reqwest::Url::parse(&format!("{}{}", self.session.base_url(), path))
             .map_err(|e| VippsError::Config(format!("Report API URL: {e}")))?;
         if let Some(c) = cursor {
             // Cursors are base64: '+', '/' and '=' must be percent-encoded.
             url.query_pairs_mut().append_pair("cursor", c);
         }
-        let mut refreshed = false;
-        loop {
-            let token = self
-                .tokens
-                .get(&self.http, &self.base_url, &self.creds, &self.system)
-                .await?;
-            let mut req = self
-                .http
-                .get(url.clone())
-                .bearer_auth(token.expose())
-                .header(
-                    "Ocp-Apim-Subscription-Key",
-                    self.creds.subscription_key.expose(),
-                )
-                // Not needed by the Report API; Vipps asks for it to ease troubleshooting.
-                .header("Merchant-Serial-Number", &self.creds.merchant_serial_number);
-            for (name, value) in &self.system {
-                req = req.header(*name, value);
+        let resp = self
+            .session
+            .send::<()>(reqwest::Method::GET, url.as_str(), None, None)
+            .await?;
+        match resp.status() {
+            StatusCode::NOT_FOUND => return Ok(None),
+            s if !s.is_success() => {
+                return Err(VippsError::from_error_response(resp).await.into());
             }
-            let resp = req.send().await.map_err(VippsError::from_reqwest)?;
-            match resp.status() {
-                StatusCode::UNAUTHORIZED if !refreshed => {
-                    self.tokens.invalidate().await;
-                    refreshed = true;
-                    continue;
-                }
-                StatusCode::UNAUTHORIZED => return Err(VippsError::Unauthorized.into()),
-                StatusCode::NOT_FOUND => return Ok(None),
-                s if !s.is_success() => {
-                    return Err(VippsError::from_error_response(resp).await.into());
-                }
-                _ => {}
-            }
-            // The whole body first: a break mid-body is a network failure, not bad JSON.
-            let bytes = resp.bytes().await.map_err(VippsError::from_reqwest)?;
-            return serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| VippsError::Decode(format!("GET {path}: {e}")).into());
+            _ => {}
         }
+        // The whole body first: a break mid-body is a network failure, not bad JSON.
+        let bytes = resp.bytes().await.map_err(VippsError::from_reqwest)?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| VippsError::Decode(format!("GET {path}: {e}")).into())
     }
 }
 

@@ -12,12 +12,11 @@ use std::time::Duration;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::super::Exchange;
-use super::super::record::{header_bytes, json_body, redacted_headers};
 use super::super::server::{AbortKind, ConnControl};
 use super::reply;
 use super::{Shared, lock};
@@ -131,33 +130,13 @@ pub(crate) async fn layer(State(sh): State<Arc<Shared>>, req: Request, next: Nex
         return reply::bad_request("request body too large");
     };
     let endpoint = Endpoint::of(&parts.method, parts.uri.path());
-    let request_body = json_body(&bytes);
-    let path = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| parts.uri.path().to_string(), |p| p.to_string());
-    let mut ex = Exchange {
-        method: parts.method.to_string(),
-        bytes_in: parts.method.as_str().len()
-            + path.len()
-            + 12
-            + header_bytes(&parts.headers)
-            + bytes.len(),
-        path,
-        operation: endpoint.name().to_string(),
-        reference: request_body
-            .as_ref()
-            .and_then(|b| b.get("ExternalImportReference"))
-            .and_then(|r| r.as_str())
-            .map(str::to_string),
-        status: None,
-        request_headers: redacted_headers(&parts.headers),
-        request_body,
-        response_content_type: None,
-        response_body: None,
-        bytes_out: 0,
-        fault: None,
-    };
+    let mut ex = Exchange::of_request(&parts, &bytes, endpoint.name());
+    ex.reference = ex
+        .request_body
+        .as_ref()
+        .and_then(|b| b.get("ExternalImportReference"))
+        .and_then(|r| r.as_str())
+        .map(str::to_string);
     let (latency, action) = lock(&sh.faults).take(endpoint);
     let conn = parts.extensions.get::<ConnControl>().cloned();
     if !latency.is_zero() {
@@ -182,35 +161,21 @@ pub(crate) async fn layer(State(sh): State<Arc<Shared>>, req: Request, next: Nex
                 .await
         }
     };
-    let (rparts, rbody) = resp.into_parts();
-    let rbytes = to_bytes(rbody, usize::MAX).await.unwrap_or_default();
-    ex.status = Some(rparts.status.as_u16());
-    ex.response_content_type = rparts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    ex.response_body = json_body(&rbytes);
-    ex.bytes_out = 17 + header_bytes(&rparts.headers) + rbytes.len();
+    let resp = ex.note_response(resp).await;
     if action == Action::Drop {
-        ex.status = None;
-        ex.bytes_out = 0;
-        ex.fault = Some("drop_response".into());
+        ex.mark_dropped();
         sh.recorder.push(ex);
         return abort(conn).await;
     }
     sh.recorder.push(ex);
-    Response::from_parts(rparts, Body::from(rbytes))
+    resp
 }
 
-/// Asks the connection task to close the socket, then waits: the task drops
-/// this future with the connection, so no byte of the answer is written.
 async fn abort(conn: Option<ConnControl>) -> Response {
-    match conn {
-        Some(c) if c.abort(AbortKind::Drop) => std::future::pending().await,
-        // Only reachable when the router runs without the simulator's accept loop.
-        _ => (StatusCode::BAD_GATEWAY, "simulated connection loss").into_response(),
-    }
+    super::super::server::abort(conn, AbortKind::Drop, || {
+        (StatusCode::BAD_GATEWAY, "simulated connection loss").into_response()
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -27,15 +27,12 @@ mod seed;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 pub use faults::{Endpoint, PowerOfficeFaults};
@@ -43,6 +40,7 @@ pub use ledger::{PostedLine, PostedVoucherRecord};
 pub use seed::{SimAccount, SimVatCode};
 
 use super::record::Recorder;
+use super::server::Listening;
 use super::{Exchange, SimStats};
 use crate::bookkeeping::poweroffice::token::Keys;
 use crate::secret::Secret;
@@ -142,14 +140,7 @@ pub async fn start(
     listen: SocketAddr,
     cfg: PowerOfficeSimConfig,
 ) -> std::io::Result<PowerOfficeSimHandle> {
-    let listener = TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
-    // A wildcard bind is reachable on loopback; "http://0.0.0.0" is not a usable URL.
-    let host = if addr.ip().is_unspecified() {
-        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
-    } else {
-        addr
-    };
+    let (listener, addr, base) = Listening::bind(listen).await?;
     let shared = Arc::new(Shared {
         ledger: Mutex::new(Ledger::new(
             cfg.currency.clone(),
@@ -161,21 +152,10 @@ pub async fn start(
         recorder: Recorder::default(),
         cfg,
     });
-    let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(super::server::serve(
-        listener,
-        router(shared.clone()),
-        stop_rx,
-    ));
+    let listening = Listening::serve(listener, router(shared.clone()), addr, base);
     tracing::info!(%addr, "PowerOffice Go simulator listening");
     Ok(PowerOfficeSimHandle {
-        inner: Arc::new(HandleInner {
-            shared,
-            addr,
-            base: format!("http://{host}"),
-            stop,
-            task: Mutex::new(Some(task)),
-        }),
+        inner: Arc::new(HandleInner { shared, listening }),
     })
 }
 
@@ -187,25 +167,22 @@ pub struct PowerOfficeSimHandle {
 
 struct HandleInner {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    base: String,
-    stop: watch::Sender<bool>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    listening: Listening,
 }
 
 impl PowerOfficeSimHandle {
     /// `http://127.0.0.1:PORT/v2`, like `https://goapi.poweroffice.net/v2`.
     pub fn api_base_url(&self) -> String {
-        format!("{}/v2", self.inner.base)
+        format!("{}/v2", self.inner.listening.base_url)
     }
 
     /// `http://127.0.0.1:PORT/OAuth/Token`.
     pub fn token_url(&self) -> String {
-        format!("{}/OAuth/Token", self.inner.base)
+        format!("{}/OAuth/Token", self.inner.listening.base_url)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.inner.addr
+        self.inner.listening.addr
     }
 
     /// The keys this simulator accepts.
@@ -277,11 +254,7 @@ impl PowerOfficeSimHandle {
     /// Stops accepting, lets open connections finish (up to 2 s), then
     /// returns. Other clones keep working for inspection.
     pub async fn shutdown(self) {
-        let _ = self.inner.stop.send(true);
-        let task = lock(&self.inner.task).take();
-        if let Some(task) = task {
-            let _ = task.await;
-        }
-        tracing::info!(addr = %self.inner.addr, "PowerOffice Go simulator stopped");
+        self.inner.listening.stop().await;
+        tracing::info!(addr = %self.inner.listening.addr, "PowerOffice Go simulator stopped");
     }
 }
