@@ -234,6 +234,64 @@ async fn responses_lost_after_the_operation_was_applied_yield_one_payment_and_on
     .await;
 }
 
+/// Vipps allows five modifications a minute per payment, replays of one key included.
+/// A capture whose every answer is lost must still end paid at once: the till reads the
+/// payment instead of resending the capture until it is throttled for a minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_whose_answers_are_all_lost_ends_paid_without_repeating_it() {
+    let rig = rig().await;
+    rig.sim.set_faults(Faults {
+        drop_response_rate: 1.0,
+        only_operations: vec!["capturePayment".into()],
+        ..Faults::default()
+    });
+    let sale = rig.kiosk.start_vipps_sale(&tickets(1, 0), "").unwrap();
+    wait_created(&rig.sim, &sale.reference).await;
+    rig.sim.approve(&sale.reference).unwrap();
+    let done = rig.kiosk.wait_final(sale.id, WAIT).await.unwrap();
+    assert_eq!(done.status, SaleStatus::Paid);
+    assert_eq!(
+        requests(&rig.sim, "capturePayment"),
+        1,
+        "the lost capture was not sent again"
+    );
+    let v = sim_view(&rig.sim, &sale.reference);
+    assert_eq!((v.captured, v.captures), (15_000, 1));
+    rig.sim.set_faults(Faults::default());
+    rig.stop().await;
+}
+
+/// The same for the cashier's cancel: every answer lost, the sale still closes at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_whose_answers_are_all_lost_closes_the_sale_without_repeating_it() {
+    let rig = rig().await;
+    rig.sim.set_faults(Faults {
+        drop_response_rate: 1.0,
+        only_operations: vec!["cancelPayment".into()],
+        ..Faults::default()
+    });
+    let sale = rig.kiosk.start_vipps_sale(&tickets(1, 0), "").unwrap();
+    wait_created(&rig.sim, &sale.reference).await;
+    rig.kiosk.cancel_sale(sale.id).unwrap();
+    let done = rig.kiosk.wait_final(sale.id, WAIT).await.unwrap();
+    assert_eq!(done.unpaid_reason, Some(UnpaidReason::Cancelled));
+    assert_eq!(sim_view(&rig.sim, &sale.reference).state, "TERMINATED");
+    assert_eq!(
+        requests(&rig.sim, "cancelPayment"),
+        1,
+        "the lost cancel was not sent again"
+    );
+    rig.sim.set_faults(Faults::default());
+    rig.stop().await;
+}
+
+fn requests(sim: &luka::sim::SimHandle, operation: &str) -> usize {
+    sim.exchanges()
+        .iter()
+        .filter(|e| e.operation == operation)
+        .count()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn storms_of_429_and_5xx_still_end_exactly_once() {
     sales_under_faults(

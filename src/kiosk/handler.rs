@@ -23,6 +23,15 @@ impl KioskHandler {
     }
 }
 
+/// Whether a failed call may still have been applied (its answer lost, or
+/// throttled after earlier attempts were), so looking can save a repeat.
+fn maybe_applied(e: &ProviderError) -> bool {
+    match e.outcome {
+        Outcome::Timeout | Outcome::Connection | Outcome::InvalidResponse => true,
+        Outcome::Status { code, .. } => code == 429 || code >= 500,
+    }
+}
+
 fn store_failure(e: StoreError) -> Failure {
     // A store error after a successful remote call: the retry repeats the
     // call with the same key, which the provider answers from its record.
@@ -170,12 +179,34 @@ impl KioskHandler {
                 .unwrap_or(sale.total.minor()),
             sale.total.currency(),
         );
-        let view = k
+        // A repeat may follow an answer lost after Vipps applied the capture. Vipps
+        // allows five modifications a minute per payment, replays included, and
+        // 120 reads: look before sending the capture again, so lost answers never
+        // spend the modification budget and leave the volunteer waiting out a 429.
+        let captured = |v: &crate::payments::PaymentView| v.amounts.captured >= amount.minor();
+        if item.attempts > 1
+            && let Some(acted) = self.done_if_applied(item, &sale, captured).await?
+        {
+            self.finish(acted);
+            return Ok(());
+        }
+        let view = match k
             .inner
             .provider
             .capture(&sale.reference, amount, &item.idempotency_key)
             .await
-            .map_err(|e| self.provider_failure(e))?;
+        {
+            Ok(view) => view,
+            Err(e) => {
+                if maybe_applied(&e)
+                    && let Some(acted) = self.done_if_applied(item, &sale, captured).await?
+                {
+                    self.finish(acted);
+                    return Ok(());
+                }
+                return Err(self.provider_failure(e));
+            }
+        };
         if view.amounts.captured < amount.minor() {
             return Err(Failure {
                 outcome: Outcome::InvalidResponse,
@@ -191,9 +222,47 @@ impl KioskHandler {
         Ok(())
     }
 
+    /// Reads the payment and, when it shows the operation of `item` already
+    /// applied, records the item done with that view. A failed read only means
+    /// "not known yet": the caller goes on as if it had not looked.
+    async fn done_if_applied(
+        &self,
+        item: &OutboxItem,
+        sale: &crate::store::SaleRecord,
+        applied: impl Fn(&crate::payments::PaymentView) -> bool,
+    ) -> Result<Option<Acted>, Failure> {
+        let view = match self.kiosk.inner.provider.read(&sale.reference).await {
+            Ok(view) => view,
+            Err(e) => {
+                tracing::debug!(reference = %sale.reference, error = %e.message, "could not look before repeating");
+                return Ok(None);
+            }
+        };
+        if !applied(&view) {
+            return Ok(None);
+        }
+        tracing::info!(reference = %sale.reference, kind = %item.kind, "already applied at Vipps; its answer was lost");
+        self.record_done(item, sale.id, &view).map(Some)
+    }
+
     async fn cancel(&self, item: &OutboxItem, sale_id: i64) -> Result<(), Failure> {
         let k = &self.kiosk;
         let sale = self.sale(sale_id)?;
+        let phase = k
+            .inner
+            .store
+            .read(|r| r.payment(sale_id))
+            .map_err(store_failure)?
+            .phase;
+        // As for capture: look before repeating, so lost answers do not spend the
+        // five modifications a minute Vipps allows per payment.
+        let closed = |v: &crate::payments::PaymentView| v.phase_from(phase).is_final();
+        if item.attempts > 1
+            && let Some(acted) = self.done_if_applied(item, &sale, closed).await?
+        {
+            self.finish(acted);
+            return Ok(());
+        }
         let now = k.inner.clock.now();
         let view = match k
             .inner
@@ -215,7 +284,15 @@ impl KioskHandler {
                 self.finish(acted);
                 return Ok(());
             }
-            Err(e) => return Err(self.provider_failure(e)),
+            Err(e) => {
+                if maybe_applied(&e)
+                    && let Some(acted) = self.done_if_applied(item, &sale, closed).await?
+                {
+                    self.finish(acted);
+                    return Ok(());
+                }
+                return Err(self.provider_failure(e));
+            }
         };
         let acted = self.record_done(item, sale_id, &view)?;
         if acted == Acted::Nothing {

@@ -29,6 +29,8 @@ pub struct FaultsJson {
     pub rate_429: f64,
     pub retry_after_ms: u64,
     pub connection_reset_rate: f64,
+    /// Limit the knobs to these operationIds (e.g. `["capturePayment"]`); empty means all.
+    pub only_operations: Vec<String>,
     /// Event logs come back shuffled with one entry duplicated.
     pub events_disorder: bool,
 }
@@ -42,6 +44,7 @@ impl From<&FaultsJson> for Faults {
             rate_429: j.rate_429,
             retry_after: Duration::from_millis(j.retry_after_ms),
             connection_reset_rate: j.connection_reset_rate,
+            only_operations: j.only_operations.clone(),
         }
     }
 }

@@ -102,7 +102,12 @@ pub(crate) async fn exchange_layer(
     };
     let (latency, retry_after, action) = if is_api(operation) {
         let mut inj = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
-        (inj.faults.latency, inj.faults.retry_after, inj.decide())
+        let only = &inj.faults.only_operations;
+        if only.is_empty() || only.iter().any(|o| o == operation) {
+            (inj.faults.latency, inj.faults.retry_after, inj.decide())
+        } else {
+            (Duration::ZERO, Duration::ZERO, Action::Pass)
+        }
     } else {
         (Duration::ZERO, Duration::ZERO, Action::Pass)
     };

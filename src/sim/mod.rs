@@ -154,6 +154,9 @@ pub struct Faults {
     pub retry_after: Duration,
     /// The connection is reset (RST) before the request is applied.
     pub connection_reset_rate: f64,
+    /// When not empty, the knobs apply only to these operations (the spec's operationIds,
+    /// e.g. `capturePayment`); every other request passes untouched.
+    pub only_operations: Vec<String>,
 }
 
 /// Why a customer action was refused.

@@ -42,6 +42,12 @@ pub fn fast_settings() -> KioskSettings {
 }
 
 pub async fn rig_with(sim_cfg: SimConfig, settings: KioskSettings) -> Rig {
+    // `RUST_LOG=luka=debug cargo test …` shows the till's and the simulator's log of a
+    // failing test (captured per test; silent without RUST_LOG).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let sim = luka::sim::start(([127, 0, 0, 1], 0).into(), sim_cfg.clone())
         .await
         .expect("simulator starts");
