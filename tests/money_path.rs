@@ -132,12 +132,14 @@ async fn cancel_after_the_till_saw_approval_completes_the_sale() {
     let sale = rig.kiosk.start_vipps_sale(&tickets(1, 0), "").unwrap();
     wait_created(&rig.sim, &sale.reference).await;
     rig.sim.approve(&sale.reference).unwrap();
-    // Wait until the till has read the approval.
-    for _ in 0..200 {
-        let s = rig.kiosk.sale(sale.id).unwrap();
-        if s.status != SaleStatus::Awaiting {
-            break;
-        }
+    // Wait until the till has read the approval (a loaded machine can take seconds;
+    // cancelling before that is the racing case, tested above, not this one).
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while rig.kiosk.sale(sale.id).unwrap().status == SaleStatus::Awaiting {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the till never read the approval"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     match rig.kiosk.cancel_sale(sale.id) {
