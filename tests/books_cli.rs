@@ -159,3 +159,38 @@ async fn a_treasurer_closes_reconciles_and_exports_the_day() {
         "the folder holds exactly the day's export, each voucher once"
     );
 }
+
+/// `luka sync` by hand while the till runs would re-queue the till's items in
+/// flight and deliver a lane out of order: it is refused, with what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_by_hand_is_refused_while_the_till_runs_on_the_database() {
+    let sim = luka::sim::start(([127, 0, 0, 1], 0).into(), SimConfig::training())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sim);
+    {
+        let store = Arc::new(luka::store::Store::open(&dir.path().join("luka.db")).unwrap());
+        let (kiosk, running) = luka::app::start_vipps_kiosk(
+            store,
+            &sim.base_url(),
+            luka::app::training_credentials(&SimConfig::training()),
+            Duration::from_secs(5),
+            fast_settings(),
+        )
+        .unwrap();
+        let (code, out, err) = luka(&config, &["sync"]);
+        assert_ne!(code, 0, "{out}{err}");
+        assert!(
+            err.contains("another Luka is already working on") && err.contains("stop it first"),
+            "{err}"
+        );
+        // Reading is still fine beside the till.
+        let (code, out, err) = luka(&config, &["sync", "status"]);
+        assert_eq!(code, 0, "{out}{err}");
+        running.shutdown().await;
+        drop(kiosk);
+    }
+    let (code, out, err) = luka(&config, &["sync"]);
+    assert_eq!(code, 0, "once the till has stopped: {out}{err}");
+}

@@ -65,6 +65,7 @@ pub fn status(config: &Config, json: bool) -> anyhow::Result<i32> {
 /// lane is empty, 1 when something is left (receiver down, items stopped).
 pub async fn drain(config: Config, patience: Duration, retry_failed: bool) -> anyhow::Result<i32> {
     let store = Arc::new(Store::open(&config.store_path)?);
+    store.claim_workers()?;
     let books = crate::app::books_sinks(&config, Arc::new(SystemClock)).await?;
     let sinks = books.sinks;
     if sinks.is_empty() {

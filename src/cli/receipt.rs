@@ -6,8 +6,8 @@
 //! copy-once rule and the journal hold here too; the preview only reads the
 //! store and must never print or write to it.
 //!
-//! Like `luka resume`, `--last` starts the till's service: stop the running
-//! till first (systemctl stop luka), or two workers share one outbox.
+//! Like `luka resume`, `--last` starts the till's service: it refuses while the
+//! till runs on the same database (`Store::claim_workers`); stop it first.
 
 use std::path::Path;
 use std::time::Duration;

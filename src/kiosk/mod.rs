@@ -210,6 +210,7 @@ impl Kiosk {
         mut settings: KioskSettings,
     ) -> Result<(Kiosk, Running), KioskError> {
         settings.poll_interval = settings.poll_interval.max(MIN_POLL_INTERVAL);
+        store.claim_workers()?;
         let (events, _) = broadcast::channel(256);
         let (stop, shutdown) = watch::channel(false);
         let printer = printer_state::PrinterCell::new(settings.receipts.printer.is_some());

@@ -68,6 +68,13 @@ pub enum StoreError {
     /// can be recorded until it is fixed.
     #[error("{0}")]
     Key(#[from] crate::journal::KeyError),
+    /// Another process already runs the outbox of this database.
+    #[error(
+        "another Luka is already working on {} (the till, `luka sync` or `luka charge`); \
+         stop it first (on a Pi: sudo systemctl stop luka), then run this again",
+        path.display()
+    )]
+    InUse { path: PathBuf },
 }
 
 impl StoreError {
@@ -91,6 +98,8 @@ pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
     key: KeySlot,
+    /// Held while this process runs the outbox; see [`Store::claim_workers`].
+    workers: Mutex<Option<std::fs::File>>,
 }
 
 /// The journal signing key, loaded (or made) the first time a cash
@@ -121,6 +130,14 @@ pub fn signing_key_path(db: &Path) -> PathBuf {
     db.with_file_name(format!("{stem}.journal-key.pem"))
 }
 
+/// The file whose lock says which process runs the outbox of the database at
+/// `db`: `luka.db` → `luka.db.workers.lock`. It holds no data.
+pub fn worker_lock_path(db: &Path) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".workers.lock");
+    db.with_file_name(name)
+}
+
 impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
@@ -148,6 +165,7 @@ impl Store {
                 path: signing_key_path(path),
                 key: std::sync::OnceLock::new(),
             },
+            workers: Mutex::new(None),
         };
         store.migrate()?;
         Ok(store)
@@ -189,6 +207,44 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Claims the database for this process's outbox workers, until the store
+    /// is dropped (or the process dies: the kernel releases the lock).
+    ///
+    /// Start-up re-queues every item found in flight, on the belief that a
+    /// crash left it there. A second process doing that while the first is
+    /// alive would send its captures again (harmless, same key) and print its
+    /// receipts again (a second original), and two `sync` workers would break
+    /// a lane's order. Readers (`luka report`, `luka backup`, …) need no claim.
+    pub fn claim_workers(&self) -> Result<()> {
+        let mut held = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        if held.is_some() {
+            return Ok(());
+        }
+        let lock_path = worker_lock_path(&self.path);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::Open {
+                path: self.path.clone(),
+                reason: format!("cannot open {}: {e}", lock_path.display()),
+            })?;
+        match file.try_lock() {
+            Ok(()) => {
+                *held = Some(file);
+                Ok(())
+            }
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse {
+                path: self.path.clone(),
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Open {
+                path: self.path.clone(),
+                reason: format!("cannot lock {}: {e}", lock_path.display()),
+            }),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -344,5 +400,29 @@ mod open_tests {
         drop(conn);
         let err = Store::open(&path).err().unwrap().to_string();
         assert!(err.contains("schema version 99"), "{err}");
+    }
+
+    #[test]
+    fn one_process_runs_the_outbox_of_a_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("luka.db");
+        let till = Store::open(&path).unwrap();
+        till.claim_workers().unwrap();
+        till.claim_workers().unwrap(); // a restart inside the process keeps it
+        // A second opener (another process, or `luka sync` by hand) reads freely…
+        let other = Store::open(&path).unwrap();
+        assert_eq!(other.integrity_check().unwrap(), "ok");
+        // …but may not run the outbox beside it.
+        let err = other.claim_workers().unwrap_err();
+        assert!(matches!(err, StoreError::InUse { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&path.display().to_string()) && msg.contains("systemctl stop luka"),
+            "{msg}"
+        );
+        assert!(!err.is_storage_unavailable(), "not a disk problem");
+        drop(till);
+        other.claim_workers().unwrap();
+        assert!(worker_lock_path(&path).ends_with("luka.db.workers.lock"));
     }
 }
