@@ -10,7 +10,7 @@ use super::settle::{self, Acted, Expiry};
 use super::{Kiosk, KioskEvent, crash_point, outbox_kind, printing};
 use crate::domain::{Money, SaleStatus, UnpaidReason};
 use crate::outbox::{Failure, Handler, Outcome};
-use crate::payments::ProviderError;
+use crate::payments::{PaymentView, ProviderError};
 use crate::store::{OutboxItem, StoreError};
 
 pub struct KioskHandler {
@@ -68,7 +68,7 @@ impl KioskHandler {
         &self,
         item: &OutboxItem,
         sale_id: i64,
-        view: &crate::payments::PaymentView,
+        view: &PaymentView,
     ) -> Result<Acted, Failure> {
         let k = &self.kiosk;
         let now = k.inner.clock.now();
@@ -179,34 +179,17 @@ impl KioskHandler {
                 .unwrap_or(sale.total.minor()),
             sale.total.currency(),
         );
-        // A repeat may follow an answer lost after Vipps applied the capture. Vipps
-        // allows five modifications a minute per payment, replays included, and
-        // 120 reads: look before sending the capture again, so lost answers never
-        // spend the modification budget and leave the volunteer waiting out a 429.
-        let captured = |v: &crate::payments::PaymentView| v.amounts.captured >= amount.minor();
-        if item.attempts > 1
-            && let Some(acted) = self.done_if_applied(item, &sale, captured).await?
-        {
-            self.finish(acted);
-            return Ok(());
-        }
-        let view = match k
-            .inner
-            .provider
-            .capture(&sale.reference, amount, &item.idempotency_key)
+        let view = self
+            .modify(
+                item,
+                &sale.reference,
+                |v| v.amounts.captured >= amount.minor(),
+                k.inner
+                    .provider
+                    .capture(&sale.reference, amount, &item.idempotency_key),
+            )
             .await
-        {
-            Ok(view) => view,
-            Err(e) => {
-                if maybe_applied(&e)
-                    && let Some(acted) = self.done_if_applied(item, &sale, captured).await?
-                {
-                    self.finish(acted);
-                    return Ok(());
-                }
-                return Err(self.provider_failure(e));
-            }
-        };
+            .map_err(|e| self.provider_failure(e))?;
         if view.amounts.captured < amount.minor() {
             return Err(Failure {
                 outcome: Outcome::InvalidResponse,
@@ -222,27 +205,42 @@ impl KioskHandler {
         Ok(())
     }
 
-    /// Reads the payment and, when it shows the operation of `item` already
-    /// applied, records the item done with that view. A failed read only means
-    /// "not known yet": the caller goes on as if it had not looked.
-    async fn done_if_applied(
+    /// Sends a capture or cancel so that a lost answer costs a read, not a
+    /// repeat. Vipps allows five modifications a minute per payment, replays of
+    /// one key included (then 429 with a minute's Retry-After), but 120 reads:
+    /// so a retry first reads the payment, and a failure that may have been
+    /// applied is followed by a read; when a read shows `applied`, it stands
+    /// for the lost answer. A failed read only means "not known yet".
+    ///
+    /// Not for refunds: a refund that stopped after Vipps applied it would make
+    /// a later refund of the same sale look applied when it was not.
+    async fn modify(
         &self,
         item: &OutboxItem,
-        sale: &crate::store::SaleRecord,
-        applied: impl Fn(&crate::payments::PaymentView) -> bool,
-    ) -> Result<Option<Acted>, Failure> {
-        let view = match self.kiosk.inner.provider.read(&sale.reference).await {
-            Ok(view) => view,
+        reference: &str,
+        applied: impl Fn(&PaymentView) -> bool,
+        send: impl Future<Output = Result<PaymentView, ProviderError>>,
+    ) -> Result<PaymentView, ProviderError> {
+        let look = async || match self.kiosk.inner.provider.read(reference).await {
+            Ok(view) if applied(&view) => {
+                tracing::info!(reference, kind = %item.kind, "already applied at Vipps; its answer was lost");
+                Some(view)
+            }
+            Ok(_) => None,
             Err(e) => {
-                tracing::debug!(reference = %sale.reference, error = %e.message, "could not look before repeating");
-                return Ok(None);
+                tracing::debug!(reference, error = %e.message, "could not look before repeating");
+                None
             }
         };
-        if !applied(&view) {
-            return Ok(None);
+        if item.attempts > 1
+            && let Some(view) = look().await
+        {
+            return Ok(view);
         }
-        tracing::info!(reference = %sale.reference, kind = %item.kind, "already applied at Vipps; its answer was lost");
-        self.record_done(item, sale.id, &view).map(Some)
+        match send.await {
+            Err(e) if maybe_applied(&e) => look().await.ok_or(e),
+            answer => answer,
+        }
     }
 
     async fn cancel(&self, item: &OutboxItem, sale_id: i64) -> Result<(), Failure> {
@@ -254,20 +252,16 @@ impl KioskHandler {
             .read(|r| r.payment(sale_id))
             .map_err(store_failure)?
             .phase;
-        // As for capture: look before repeating, so lost answers do not spend the
-        // five modifications a minute Vipps allows per payment.
-        let closed = |v: &crate::payments::PaymentView| v.phase_from(phase).is_final();
-        if item.attempts > 1
-            && let Some(acted) = self.done_if_applied(item, &sale, closed).await?
-        {
-            self.finish(acted);
-            return Ok(());
-        }
         let now = k.inner.clock.now();
-        let view = match k
-            .inner
-            .provider
-            .cancel(&sale.reference, &item.idempotency_key)
+        let view = match self
+            .modify(
+                item,
+                &sale.reference,
+                |v| v.phase_from(phase).is_final(),
+                k.inner
+                    .provider
+                    .cancel(&sale.reference, &item.idempotency_key),
+            )
             .await
         {
             Ok(v) => v,
@@ -284,15 +278,7 @@ impl KioskHandler {
                 self.finish(acted);
                 return Ok(());
             }
-            Err(e) => {
-                if maybe_applied(&e)
-                    && let Some(acted) = self.done_if_applied(item, &sale, closed).await?
-                {
-                    self.finish(acted);
-                    return Ok(());
-                }
-                return Err(self.provider_failure(e));
-            }
+            Err(e) => return Err(self.provider_failure(e)),
         };
         let acted = self.record_done(item, sale_id, &view)?;
         if acted == Acted::Nothing {
