@@ -5,38 +5,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use luka::domain::SaleStatus;
-use luka::sim::{SimConfig, SimHandle};
-
-fn write_config(dir: &Path, sim: &SimHandle) -> PathBuf {
-    let c = SimConfig::training();
-    let path = dir.join("luka.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[till]\nid = \"test-till\"\n\n[ui]\npin_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$uFtn+OAWSJx8dNvqZxnBOhQ0QlqtCDAN4MDMvVjJqGs\"\n\n\
-             [merchant]\nname = \"Books IL\"\norg_number = \"974760673\"\n\n[printer]\ndriver = \"none\"\n\n\
-             [store]\npath = \"{db}\"\n\n[vipps]\nenvironment = \"test\"\nbase_url = \"{url}\"\n\
-             client_id = \"{id}\"\nclient_secret = \"{secret}\"\nsubscription_key = \"{key}\"\n\
-             merchant_serial_number = \"{msn}\"\n\n[bookkeeping.csv]\ndir = \"{csv}\"\n",
-            db = dir.join("luka.db").display(),
-            csv = dir.join("vouchers").display(),
-            url = sim.base_url(),
-            id = c.client_id,
-            secret = c.client_secret,
-            key = c.subscription_key,
-            msn = c.merchant_serial_number,
-        ),
-    )
-    .unwrap();
-    path
-}
+use luka::sim::SimConfig;
 
 fn luka(config: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_luka"))
@@ -58,7 +34,16 @@ async fn a_treasurer_closes_reconciles_and_exports_the_day() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &sim);
+    let config = write_till_config(
+        dir.path(),
+        &sim,
+        "test-till",
+        "Books IL",
+        &format!(
+            "[bookkeeping.csv]\ndir = \"{}\"\n",
+            dir.path().join("vouchers").display()
+        ),
+    );
     // The day, sold by a kiosk on the same database.
     {
         let store = Arc::new(luka::store::Store::open(&dir.path().join("luka.db")).unwrap());
@@ -168,7 +153,16 @@ async fn sync_by_hand_is_refused_while_the_till_runs_on_the_database() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &sim);
+    let config = write_till_config(
+        dir.path(),
+        &sim,
+        "test-till",
+        "Books IL",
+        &format!(
+            "[bookkeeping.csv]\ndir = \"{}\"\n",
+            dir.path().join("vouchers").display()
+        ),
+    );
     {
         let store = Arc::new(luka::store::Store::open(&dir.path().join("luka.db")).unwrap());
         let (kiosk, running) = luka::app::start_vipps_kiosk(

@@ -5,34 +5,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use common::sim_view;
+use common::{sim_view, write_till_config};
 use luka::sim::{SimConfig, SimHandle};
-
-fn write_config(dir: &Path, sim: &SimHandle) -> PathBuf {
-    let c = SimConfig::training();
-    let path = dir.join("luka.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[till]\nid = \"crash-till\"\n\n[ui]\npin_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$uFtn+OAWSJx8dNvqZxnBOhQ0QlqtCDAN4MDMvVjJqGs\"\n\n[merchant]\nname = \"Crash IL\"\norg_number = \"974760673\"\n\n[printer]\ndriver = \"none\"\n\n[store]\npath = \"{db}\"\n\n[vipps]\n\
-             environment = \"test\"\nbase_url = \"{url}\"\nclient_id = \"{id}\"\n\
-             client_secret = \"{secret}\"\nsubscription_key = \"{key}\"\n\
-             merchant_serial_number = \"{msn}\"\npoll_initial_delay_ms = 50\npoll_interval_ms = 500\n",
-            db = dir.join("luka.db").display(),
-            url = sim.base_url(),
-            id = c.client_id,
-            secret = c.client_secret,
-            key = c.subscription_key,
-            msn = c.merchant_serial_number,
-        ),
-    )
-    .unwrap();
-    path
-}
 
 fn luka(config: &Path, args: &[&str], crash_at: Option<&str>) -> tokio::process::Child {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_luka"));
@@ -77,7 +55,7 @@ async fn crash_then_resume(point: &str, approve_before_crash: bool) {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write_config(dir.path(), &sim);
+    let cfg = write_till_config(dir.path(), &sim, "crash-till", "Crash IL", "");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     if approve_before_crash {
         approve_all_until(sim.clone(), stop_rx.clone());
@@ -161,7 +139,7 @@ async fn killed_from_outside_at_random_instants() {
     let mut reached_vipps = 0;
     for delay_ms in [5u64, 40, 120, 300, 700] {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = write_config(dir.path(), &sim);
+        let cfg = write_till_config(dir.path(), &sim, "crash-till", "Crash IL", "");
         let mut charge = luka(&cfg, &["charge", "150"], None);
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
         let _ = charge.start_kill();

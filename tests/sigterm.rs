@@ -4,36 +4,17 @@
 //! The simulator runs in this test process with a slow network, so the
 //! signal lands while a request to "Vipps" is still in the air.
 
+mod common;
+
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use luka::sim::{Faults, SimConfig, SimHandle};
+use common::write_till_config;
+use luka::sim::{Faults, SimConfig};
 use luka::store::{OutboxStatus, Store};
 use tokio::io::{AsyncBufReadExt, BufReader};
-
-fn write_config(dir: &Path, sim: &SimHandle) -> PathBuf {
-    let c = SimConfig::training();
-    let path = dir.join("luka.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[till]\nid = \"stop-till\"\n\n[ui]\npin_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$uFtn+OAWSJx8dNvqZxnBOhQ0QlqtCDAN4MDMvVjJqGs\"\n\n[merchant]\nname = \"Stopp IL\"\norg_number = \"974760673\"\n\n\
-             [printer]\ndriver = \"none\"\n\n[store]\npath = \"{db}\"\n\n[vipps]\nenvironment = \"test\"\nbase_url = \"{url}\"\n\
-             client_id = \"{id}\"\nclient_secret = \"{secret}\"\nsubscription_key = \"{key}\"\n\
-             merchant_serial_number = \"{msn}\"\npoll_initial_delay_ms = 50\npoll_interval_ms = 500\n",
-            db = dir.join("luka.db").display(),
-            url = sim.base_url(),
-            id = c.client_id,
-            secret = c.client_secret,
-            key = c.subscription_key,
-            msn = c.merchant_serial_number,
-        ),
-    )
-    .unwrap();
-    path
-}
 
 fn sigterm(child: &tokio::process::Child) {
     let pid = child.id().expect("the child is running") as libc::pid_t;
@@ -79,7 +60,7 @@ async fn sigterm_during_a_vipps_request_finishes_it_and_stops_cleanly() {
         ..Faults::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write_config(dir.path(), &sim);
+    let cfg = write_till_config(dir.path(), &sim, "stop-till", "Stopp IL", "");
     let db = dir.path().join("luka.db");
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_luka"))
         .arg("--config")

@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 pub mod support;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -133,4 +134,37 @@ pub fn sim_view(sim: &SimHandle, reference: &str) -> SimView {
         refunded: p.aggregate.refunded_amount.value,
         captures: p.captures,
     }
+}
+
+/// Writes `dir/luka.toml` for a production-mode till (no printer) against
+/// the simulator `sim`, with its database at `dir/luka.db`, fast polling and
+/// `extra` appended (e.g. a `[bookkeeping.csv]` table). The organizer PIN is
+/// 1234. For tests that run the real `luka` binary.
+pub fn write_till_config(
+    dir: &Path,
+    sim: &SimHandle,
+    till_id: &str,
+    merchant: &str,
+    extra: &str,
+) -> PathBuf {
+    let c = SimConfig::training();
+    let path = dir.join("luka.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[till]\nid = \"{till_id}\"\n\n[ui]\npin_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$uFtn+OAWSJx8dNvqZxnBOhQ0QlqtCDAN4MDMvVjJqGs\"\n\n\
+             [merchant]\nname = \"{merchant}\"\norg_number = \"974760673\"\n\n[printer]\ndriver = \"none\"\n\n\
+             [store]\npath = \"{db}\"\n\n[vipps]\nenvironment = \"test\"\nbase_url = \"{url}\"\n\
+             client_id = \"{id}\"\nclient_secret = \"{secret}\"\nsubscription_key = \"{key}\"\n\
+             merchant_serial_number = \"{msn}\"\npoll_initial_delay_ms = 50\npoll_interval_ms = 500\n\n{extra}",
+            db = dir.join("luka.db").display(),
+            url = sim.base_url(),
+            id = c.client_id,
+            secret = c.client_secret,
+            key = c.subscription_key,
+            msn = c.merchant_serial_number,
+        ),
+    )
+    .unwrap();
+    path
 }
