@@ -277,6 +277,7 @@ impl Config {
                     )
                 })?;
                 let config = Config::parse(&text, &p, &|k| std::env::var(k).ok())?;
+                refuse_readable_inline_secrets(&p, &text)?;
                 if !config.is_training() {
                     for w in config.vat_warnings() {
                         tracing::warn!(file = %p.display(), "{w}");
@@ -764,6 +765,70 @@ fn check_base_url(url: &str, environment: Environment, file: &Path) -> Result<()
     ))
 }
 
+/// The keys that hold a secret when written inline, as `(table, key)`.
+const INLINE_SECRET_KEYS: &[(&str, &str)] = &[
+    ("vipps", "client_secret"),
+    ("vipps", "subscription_key"),
+    ("bookkeeping.webhook", "secret"),
+    ("bookkeeping.poweroffice", "application_key"),
+    ("bookkeeping.poweroffice", "client_key"),
+    ("bookkeeping.poweroffice", "subscription_key"),
+];
+
+/// The secrets written inline in config `text`, named as `[table] key`.
+pub fn inline_secrets(text: &str) -> Vec<String> {
+    let Ok(root) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    INLINE_SECRET_KEYS
+        .iter()
+        .filter(|(table, key)| {
+            let mut node = Some(&root);
+            for part in table.split('.') {
+                node = node.and_then(|t| t.get(part)).and_then(|v| v.as_table());
+            }
+            node.is_some_and(|t| t.contains_key(*key))
+        })
+        .map(|(table, key)| format!("[{table}] {key}"))
+        .collect()
+}
+
+/// A config file with secrets written in it is a secret file: every user of
+/// the machine must not be able to read it. Group read stays allowed, since
+/// `deploy-pi/install.sh` makes `/etc/luka/luka.toml` 0640 root:luka so the
+/// till's user reads it without owning it.
+fn refuse_readable_inline_secrets(file: &Path, text: &str) -> Result<(), ConfigError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let inline = inline_secrets(text);
+        let Some(first) = inline.first() else {
+            return Ok(());
+        };
+        let mode = std::fs::metadata(file)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
+        if mode & 0o007 != 0 {
+            return Err(err(
+                file,
+                first,
+                format!(
+                    "{} holds {} in clear and every user of this machine can read it (mode {mode:o})",
+                    file.display(),
+                    inline.join(", ")
+                ),
+                format!(
+                    "run: chmod 600 {} (or 640 with the till's group), or move each secret \
+                     to a *_file entry with mode 0600 (see deploy-pi/luka.toml.example)",
+                    file.display()
+                ),
+            ));
+        }
+    }
+    let _ = (file, text);
+    Ok(())
+}
+
 /// A secret given inline, in a file or in the environment (in that order).
 /// `key` is the full key name, e.g. `[vipps] client_secret`.
 fn read_secret(
@@ -992,6 +1057,56 @@ mod tests {
             from_env.vipps.credentials.unwrap().client_secret.expose(),
             "from-env"
         );
+    }
+
+    #[test]
+    fn a_config_with_secrets_in_it_must_not_be_readable_by_everyone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("luka.toml");
+        let chmod =
+            |mode| std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let secret = dir.path().join("vipps-client-secret");
+        std::fs::write(&secret, "top-secret-value\n").unwrap();
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let db = dir.path().join("luka.db");
+        let inline = format!(
+            "{M}[store]\npath = \"{}\"\n[vipps]\nenvironment = \"test\"\nclient_id = \"a\"\n\
+             client_secret = \"top-secret-value\"\nsubscription_key = \"k\"\n\
+             merchant_serial_number = \"1234\"\n\
+             [bookkeeping.webhook]\nurl = \"https://books.example.org/hook\"\nsecret = \"whsec_c2VjcmV0\"\n",
+            db.display()
+        );
+        std::fs::write(&file, &inline).unwrap();
+        chmod(0o644);
+        let e = Config::load(Some(&file)).unwrap_err();
+        assert_eq!(e.key, "[vipps] client_secret", "{e}");
+        let shown = e.to_string();
+        assert!(
+            shown.contains("[vipps] subscription_key")
+                && shown.contains("[bookkeeping.webhook] secret")
+                && shown.contains("mode 644")
+                && e.fix.contains(&format!("chmod 600 {}", file.display())),
+            "{shown}"
+        );
+        assert!(!shown.contains("top-secret-value"), "{shown}");
+        // Owner-only, or the till's group as install.sh sets it, is fine.
+        for mode in [0o600, 0o640] {
+            chmod(mode);
+            Config::load(Some(&file)).unwrap();
+        }
+        // Secrets in 0600 files: the config itself may be world-readable.
+        let by_file = format!(
+            "{M}[store]\npath = \"{}\"\n[vipps]\nenvironment = \"test\"\nclient_id = \"a\"\n\
+             client_secret_file = \"{}\"\nsubscription_key_file = \"{}\"\nmerchant_serial_number = \"1234\"\n",
+            db.display(),
+            secret.display(),
+            secret.display()
+        );
+        std::fs::write(&file, &by_file).unwrap();
+        chmod(0o644);
+        Config::load(Some(&file)).unwrap();
+        assert!(inline_secrets(&by_file).is_empty());
     }
 
     #[test]

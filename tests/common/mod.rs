@@ -166,5 +166,8 @@ pub fn write_till_config(
         ),
     )
     .unwrap();
+    // It holds the secrets inline: Luka refuses such a file if others can read it.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     path
 }
