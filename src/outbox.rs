@@ -184,6 +184,7 @@ impl Worker {
                     self.clock.clone(),
                     self.policy,
                     self.wake.clone(),
+                    shutdown.clone(),
                     item,
                 ));
             }
@@ -223,6 +224,7 @@ async fn attempt(
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
     wake: Arc<Notify>,
+    shutdown: watch::Receiver<bool>,
     item: OutboxItem,
 ) {
     let result = handler.handle(&item).await;
@@ -240,21 +242,66 @@ async fn attempt(
                 "outbox attempt failed; will retry"
             );
             let next = clock.now_ms() + delay.as_millis() as i64;
-            if let Err(e) = store.write(|w| w.outbox_retry_at(item.id, next, &failure.message, now))
-            {
-                tracing::error!(item = item.id, error = %e, "could not reschedule outbox item");
-            }
+            write_until_done(&store, shutdown, item.id, "reschedule", |w| {
+                w.outbox_retry_at(item.id, next, &failure.message, now)
+            })
+            .await;
         }
         Verdict::Stop(reason) => {
             let text = format!("{}: {reason}", failure.message);
             tracing::error!(item = item.id, kind = %item.kind, error = %text, "outbox item stopped");
-            if let Err(e) = store.write(|w| w.outbox_fail(item.id, &text, now)) {
-                tracing::error!(item = item.id, error = %e, "could not stop outbox item");
-            }
+            write_until_done(&store, shutdown, item.id, "stop", |w| {
+                w.outbox_fail(item.id, &text, now)
+            })
+            .await;
             handler.stopped(&item, &text).await;
         }
     }
     wake.notify_one();
+}
+
+/// Records what became of an attempt, trying again every [`STALLED_RETRY`]
+/// while the store refuses the write (disk full): an item left in flight is
+/// claimed by nobody, so giving up would hold its sale until Luka restarts.
+/// Only the item's own guarded update is repeated, so repeating is safe. At
+/// shutdown it gives up; start-up re-queues what is still in flight.
+async fn write_until_done(
+    store: &Store,
+    mut shutdown: watch::Receiver<bool>,
+    item: i64,
+    what: &str,
+    write: impl Fn(&mut crate::store::Writer<'_>) -> Result<(), StoreError>,
+) {
+    let mut failures = 0u32;
+    loop {
+        match store.write(&write) {
+            Ok(()) => {
+                if failures > 0 {
+                    tracing::info!(
+                        item,
+                        failures,
+                        "outbox item recorded once the store took writes again"
+                    );
+                }
+                return;
+            }
+            // Someone else already moved it (nothing to record any more).
+            Err(StoreError::Conflict { .. }) => return,
+            Err(e) => {
+                if failures == 0 {
+                    tracing::error!(item, error = %e, "could not {what} outbox item; trying again");
+                }
+                failures += 1;
+            }
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(STALLED_RETRY) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
 }
 
 #[cfg(test)]

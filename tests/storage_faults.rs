@@ -27,7 +27,8 @@ use chaos::till::{Kill, Run, Secrets, Till, Wiring, run};
 use common::wait_created;
 use luka::domain::{Cart, Money, SaleLine, SaleStatus, VatCode};
 use luka::kiosk::KioskError;
-use luka::sim::SimConfig;
+use luka::sim::{Faults, SimConfig};
+use luka::store::OutboxStatus;
 
 static TURNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const WAIT: Duration = Duration::from_secs(30);
@@ -54,6 +55,61 @@ fn cart(kr: i64) -> Cart {
         "Beløp",
     ));
     c
+}
+
+/// Vipps applies a create, and its answer arrives while the disk is full: the
+/// till cannot record it, and the item cannot even be put back in the queue.
+/// Once there is room again the till must carry on by itself (before, the
+/// item stayed in flight until Luka was restarted, and the sale never showed
+/// its QR): the create is recorded, the customer pays, one payment at Vipps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_could_not_be_recorded_is_picked_up_without_a_restart() {
+    let _turn = TURNS.lock().await;
+    let life = Duration::from_secs(600);
+    let sim_cfg = SimConfig {
+        payment_lifetime: life,
+        ..SimConfig::training()
+    };
+    let b = Bench::start(sim_cfg, settings(life), Duration::from_secs(5)).await;
+    // Vipps answers the create slowly: the disk fills while it is on its way.
+    b.sim.set_faults(Faults {
+        latency: Duration::from_millis(1500),
+        only_operations: vec!["createPayment".into()],
+        ..Faults::default()
+    });
+    let sale = b.sell(100);
+    let in_flight = || {
+        b.store
+            .read(|r| r.outbox_for_sale(sale.id))
+            .unwrap()
+            .iter()
+            .any(|i| i.status == OutboxStatus::InFlight)
+    };
+    assert!(
+        chaos::matrix::eventually(WAIT, in_flight).await,
+        "the create was never sent"
+    );
+    b.store.checkpoint().unwrap();
+    limit_file_size(Some(4096));
+    wait_created(&b.sim, &sale.reference).await;
+    // The answer is back and could not be recorded.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let status_during = b.sale(sale.id).status;
+    limit_file_size(None);
+    b.sim.set_faults(Faults::default());
+    assert_eq!(
+        status_during,
+        SaleStatus::Pending,
+        "recorded on a full disk?"
+    );
+
+    b.sim.approve(&sale.reference).unwrap();
+    let done = b.kiosk.wait_final(sale.id, WAIT).await.unwrap();
+    assert_eq!(done.status, SaleStatus::Paid);
+    assert_eq!(b.sim.payments().len(), 1, "one payment at Vipps");
+    assert_eq!(b.sim.payment(&sale.reference).unwrap().captures, 1);
+    assert_eq!(b.store.integrity_check().unwrap(), "ok");
+    b.finish().await;
 }
 
 /// The disk fills up while the till is selling: one sale awaits the
