@@ -148,6 +148,22 @@ pub enum Command {
 }
 
 /// Runs the CLI; returns the process exit code.
+/// The words `luka` prints for an error that ended a command: the error, then
+/// each cause the words do not already contain. Most of Luka's errors carry
+/// their cause in their own message (`{0}`), so anyhow's `{:#}` would say
+/// everything twice; a `.context(…)` still gets its cause appended.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !out.contains(&cause) {
+            out.push_str(": ");
+            out.push_str(&cause);
+        }
+    }
+    out
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -426,5 +442,32 @@ fn print_qr(target: &str, training: bool) {
         eprintln!("TRAINING: open this page to play the customer: {target}");
     } else {
         eprintln!("Scan with the Vipps or MobilePay app: {target}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+    use anyhow::Context;
+
+    #[test]
+    fn a_cause_already_in_the_words_is_not_said_twice() {
+        let in_use = crate::store::StoreError::InUse {
+            path: "luka.db".into(),
+        };
+        let e = anyhow::Error::from(crate::app::AppError::from(crate::kiosk::KioskError::from(
+            in_use,
+        )));
+        let text = error_text(&e);
+        assert_eq!(
+            text.matches("another Luka is already working").count(),
+            1,
+            "{text}"
+        );
+        assert!(format!("{e:#}").matches("another Luka").count() > 1);
+        let e = Err::<(), _>(std::io::Error::other("disk on fire"))
+            .context("cannot write the export")
+            .unwrap_err();
+        assert_eq!(error_text(&e), "cannot write the export: disk on fire");
     }
 }

@@ -13,7 +13,7 @@ fn main() {
     match luka::cli::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("luka: {e:#}");
+            eprintln!("luka: {}", luka::cli::error_text(&e));
             std::process::exit(2);
         }
     }
