@@ -206,8 +206,9 @@ impl KioskHandler {
     }
 
     /// Sends a capture or cancel so that a lost answer costs a read, not a
-    /// repeat. Vipps allows five modifications a minute per payment, replays of
-    /// one key included (then 429 with a minute's Retry-After), but 120 reads:
+    /// repeat. Vipps allows five modifications a minute per payment (then 429
+    /// with up to a minute's Retry-After; our simulator counts replays of one
+    /// key too, the cautious reading), but 120 reads:
     /// so a retry first reads the payment, and a failure that may have been
     /// applied is followed by a read; when a read shows `applied`, it stands
     /// for the lost answer. A failed read only means "not known yet".
