@@ -5,14 +5,14 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use luka::domain::SaleStatus;
-use luka::sim::SimConfig;
+use luka::sim::{SimConfig, SimHandle};
 
 fn luka(config: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_luka"))
@@ -28,8 +28,9 @@ fn luka(config: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_treasurer_closes_reconciles_and_exports_the_day() {
+/// The simulator, a temp folder and a production `luka.toml` there with a CSV
+/// books folder, as the real binary reads it.
+async fn books_till() -> (SimHandle, tempfile::TempDir, PathBuf) {
     let sim = luka::sim::start(([127, 0, 0, 1], 0).into(), SimConfig::training())
         .await
         .unwrap();
@@ -44,17 +45,28 @@ async fn a_treasurer_closes_reconciles_and_exports_the_day() {
             dir.path().join("vouchers").display()
         ),
     );
+    (sim, dir, config)
+}
+
+/// A kiosk selling on the same database as the config in `dir`.
+fn kiosk_on(dir: &Path, sim: &SimHandle) -> (luka::kiosk::Kiosk, luka::kiosk::Running) {
+    let store = Arc::new(luka::store::Store::open(&dir.join("luka.db")).unwrap());
+    luka::app::start_vipps_kiosk(
+        store,
+        &sim.base_url(),
+        luka::app::training_credentials(&SimConfig::training()),
+        Duration::from_secs(5),
+        fast_settings(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_treasurer_closes_reconciles_and_exports_the_day() {
+    let (sim, dir, config) = books_till().await;
     // The day, sold by a kiosk on the same database.
     {
-        let store = Arc::new(luka::store::Store::open(&dir.path().join("luka.db")).unwrap());
-        let (kiosk, running) = luka::app::start_vipps_kiosk(
-            store,
-            &sim.base_url(),
-            luka::app::training_credentials(&SimConfig::training()),
-            Duration::from_secs(5),
-            fast_settings(),
-        )
-        .unwrap();
+        let (kiosk, running) = kiosk_on(dir.path(), &sim);
         for _ in 0..3 {
             let s = kiosk.start_vipps_sale(&tickets(1, 1), "").unwrap();
             wait_created(&sim, &s.reference).await;
@@ -149,30 +161,9 @@ async fn a_treasurer_closes_reconciles_and_exports_the_day() {
 /// flight and deliver a lane out of order: it is refused, with what to do.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_by_hand_is_refused_while_the_till_runs_on_the_database() {
-    let sim = luka::sim::start(([127, 0, 0, 1], 0).into(), SimConfig::training())
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_till_config(
-        dir.path(),
-        &sim,
-        "test-till",
-        "Books IL",
-        &format!(
-            "[bookkeeping.csv]\ndir = \"{}\"\n",
-            dir.path().join("vouchers").display()
-        ),
-    );
+    let (sim, dir, config) = books_till().await;
     {
-        let store = Arc::new(luka::store::Store::open(&dir.path().join("luka.db")).unwrap());
-        let (kiosk, running) = luka::app::start_vipps_kiosk(
-            store,
-            &sim.base_url(),
-            luka::app::training_credentials(&SimConfig::training()),
-            Duration::from_secs(5),
-            fast_settings(),
-        )
-        .unwrap();
+        let (kiosk, running) = kiosk_on(dir.path(), &sim);
         let (code, out, err) = luka(&config, &["sync"]);
         assert_ne!(code, 0, "{out}{err}");
         assert!(

@@ -242,11 +242,7 @@ async fn responses_lost_after_the_operation_was_applied_yield_one_payment_and_on
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_capture_whose_answers_are_all_lost_ends_paid_without_repeating_it() {
     let rig = rig().await;
-    rig.sim.set_faults(Faults {
-        drop_response_rate: 1.0,
-        only_operations: vec!["capturePayment".into()],
-        ..Faults::default()
-    });
+    lose_every_answer_to(&rig.sim, "capturePayment");
     let sale = rig.kiosk.start_vipps_sale(&tickets(1, 0), "").unwrap();
     wait_created(&rig.sim, &sale.reference).await;
     rig.sim.approve(&sale.reference).unwrap();
@@ -267,11 +263,7 @@ async fn a_capture_whose_answers_are_all_lost_ends_paid_without_repeating_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_whose_answers_are_all_lost_closes_the_sale_without_repeating_it() {
     let rig = rig().await;
-    rig.sim.set_faults(Faults {
-        drop_response_rate: 1.0,
-        only_operations: vec!["cancelPayment".into()],
-        ..Faults::default()
-    });
+    lose_every_answer_to(&rig.sim, "cancelPayment");
     let sale = rig.kiosk.start_vipps_sale(&tickets(1, 0), "").unwrap();
     wait_created(&rig.sim, &sale.reference).await;
     rig.kiosk.cancel_sale(sale.id).unwrap();
@@ -285,6 +277,15 @@ async fn a_cancel_whose_answers_are_all_lost_closes_the_sale_without_repeating_i
     );
     rig.sim.set_faults(Faults::default());
     rig.stop().await;
+}
+
+/// Vipps applies every `operation` request, and every answer to it is lost.
+fn lose_every_answer_to(sim: &luka::sim::SimHandle, operation: &str) {
+    sim.set_faults(Faults {
+        drop_response_rate: 1.0,
+        only_operations: vec![operation.into()],
+        ..Faults::default()
+    });
 }
 
 fn requests(sim: &luka::sim::SimHandle, operation: &str) -> usize {
