@@ -9,7 +9,7 @@
 #   ./deploy-pi/build.sh              install what is missing, build, prove
 #   ./deploy-pi/build.sh --no-smoke   build only
 #
-# The route (see shared STACK.md): rustup's aarch64-unknown-linux-gnu target,
+# The route: rustup's aarch64-unknown-linux-gnu target,
 # Debian's gcc-aarch64-linux-gnu as linker and C compiler, the arm64 `-dev`
 # packages the -sys crates need (multiarch), qemu-user-static to run it.
 # The binary lands in ${CARGO_TARGET_DIR:-target}/aarch64-unknown-linux-gnu/release/luka.
@@ -121,7 +121,8 @@ if [ -z "$phone" ]; then
   cat "$work/err.txt" >&2
   exit 1
 fi
-curl -fsS -o /dev/null -X POST "$phone/approve"
+# The simulator listens on every address; approve over loopback only.
+curl -fsS -o /dev/null -X POST "$(sed -E 's#^http://[^/]+:([0-9]+)/#http://127.0.0.1:\1/#' <<<"$phone")/approve"
 wait "$sale"
 sale=""
 rc="$(cat "$work/rc")"

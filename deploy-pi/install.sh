@@ -205,20 +205,7 @@ put "$HERE/README.md" /usr/local/share/doc/luka/README.md 0644 root:root || true
 put "$HERE/luka.toml.example" /usr/local/share/doc/luka/luka.toml.example 0644 root:root || true
 first "$HERE/luka.toml.example" /etc/luka/luka.toml 0640 root:luka
 
-ENV_TEMPLATE="$(mktemp)"
-trap 'rm -f "$ENV_TEMPLATE"' EXIT
-cat >"$ENV_TEMPLATE" <<'ENV'
-# Environment for the Luka service (read by luka.service). Uncomment to use.
-# Screen rotation for a portrait stand or an upside-down panel: 0, 90, 180, 270.
-#SLINT_KMS_ROTATION=90
-# Which connector to use when several are plugged in (see deploy-pi/README.md).
-#SLINT_DRM_OUTPUT=DSI-1
-# Bigger or smaller everything (1.0 = as designed for 800x480).
-#SLINT_SCALE_FACTOR=1.0
-# More detail in the log: info (default) or debug.
-#LUKA_LOG=debug
-ENV
-first "$ENV_TEMPLATE" /etc/luka/environment 0640 root:luka
+first "$HERE/environment" /etc/luka/environment 0640 root:luka
 
 # Secrets: whatever is in the folder is the till's alone.
 for f in "$ROOT"/etc/luka/secrets/*; do

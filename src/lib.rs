@@ -1,7 +1,7 @@
 //! Luka: a till for club kiosks, match doors and small shops.
 //!
 //! A sale goes from a tap to a captured Vipps MobilePay payment through a
-//! crash-safe SQLite outbox. The module map (see `shared/DESIGN.md`):
+//! crash-safe SQLite outbox. The module map (the design, as built: `docs/DESIGN.md`):
 //!
 //! | module       | owns                                                                  |
 //! |--------------|-----------------------------------------------------------------------|

@@ -2,7 +2,12 @@
 //! (exact files and modes, nothing changed the second time, the config never
 //! overwritten), the systemd unit through `systemd-analyze verify` and its
 //! hardening score, the scripts through `bash -n` and shellcheck, the udev
-//! rules' shape, and the example config through the real parser.
+//! rules' shape, and the example config through the real parser; the Debian
+//! package (`deploy-pi/package.sh`) built from the test binary: its exact
+//! files, modes and control fields, a stripped program, lintian without
+//! errors and its unit through `systemd-analyze verify`; and the repository
+//! reading nothing outside itself. The real install, upgrade and removal in a
+//! throwaway Debian root is `deploy-pi/test-package.sh` (slow; run by `.ci/run`).
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -204,11 +209,201 @@ fn scripts_parse_and_pass_shellcheck() {
     for s in &scripts {
         run(Command::new("bash").arg("-n").arg(s));
     }
+    // The maintainer scripts run under /bin/sh (dash on Debian): POSIX only.
+    let maintainer: Vec<PathBuf> = ["postinst", "prerm", "postrm"]
+        .iter()
+        .map(|f| deploy("debian").join(f))
+        .collect();
+    for s in &maintainer {
+        run(Command::new("sh").arg("-n").arg(s));
+        assert!(
+            std::fs::read_to_string(s)
+                .unwrap()
+                .starts_with("#!/bin/sh\n"),
+            "{} must start with #!/bin/sh",
+            s.display()
+        );
+    }
     match Command::new("shellcheck").arg("--version").output() {
         Ok(_) => {
             run(Command::new("shellcheck").args(&scripts));
+            run(Command::new("shellcheck")
+                .args(["--shell=sh", "--severity=style"])
+                .args(&maintainer));
         }
         Err(_) => panic!("shellcheck is missing: run scripts/setup.sh (it installs it)"),
+    }
+}
+
+fn tool_or_setup(tool: &str) {
+    if Command::new(tool).arg("--version").output().is_err() {
+        panic!("{tool} is missing: run scripts/setup.sh (it installs it)");
+    }
+}
+
+/// The package built from the test binary with `deploy-pi/package.sh` (which
+/// also runs lintian and fails on any error): exact contents and modes, the
+/// control fields, a stripped program, maintainer scripts filled in, and the
+/// packaged unit through `systemd-analyze verify`.
+#[test]
+fn the_debian_package_has_exact_files_and_modes_and_passes_lintian() {
+    for tool in ["dpkg-deb", "lintian", "objcopy"] {
+        tool_or_setup(tool);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(Command::new("bash")
+        .arg(deploy("package.sh"))
+        .args(["--arch", "amd64", "--version", "0.0.1+test", "--binary"])
+        .arg(env!("CARGO_BIN_EXE_luka"))
+        .arg("--out")
+        .arg(tmp.path()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lintian = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("luka_0.0.1+test_amd64.deb"), "{stdout}");
+    assert!(!lintian.contains("E: "), "lintian errors:\n{lintian}");
+    let deb = tmp.path().join("luka_0.0.1+test_amd64.deb");
+    assert!(tmp.path().join("luka_0.0.1+test_amd64.debug").exists());
+
+    // Contents: path → (mode, owner). Everything root-owned; the folders the
+    // till writes to are made by postinst, never shipped.
+    let listing = run(Command::new("dpkg-deb").arg("--contents").arg(&deb));
+    let mut files = BTreeMap::new();
+    for line in String::from_utf8_lossy(&listing.stdout).lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let path = f[5].trim_start_matches("./").trim_end_matches('/');
+        if path.is_empty() || f[0].starts_with('d') {
+            continue;
+        }
+        files.insert(path.to_string(), (f[0].to_string(), f[1].to_string()));
+    }
+    let file = |mode: &str| (mode.to_string(), "root/root".to_string());
+    let expected: BTreeMap<String, (String, String)> = [
+        ("lib/systemd/system/luka.service", "-rw-r--r--"),
+        ("lib/udev/rules.d/99-luka-printers.rules", "-rw-r--r--"),
+        ("usr/bin/luka", "-rwxr-xr-x"),
+        ("usr/share/doc/luka/README.Debian", "-rw-r--r--"),
+        ("usr/share/doc/luka/README.md", "-rw-r--r--"),
+        ("usr/share/doc/luka/changelog.gz", "-rw-r--r--"),
+        ("usr/share/doc/luka/copyright", "-rw-r--r--"),
+        (
+            "usr/share/doc/luka/examples/luka.toml.example",
+            "-rw-r--r--",
+        ),
+        ("usr/share/luka/environment", "-rw-r--r--"),
+        ("usr/share/luka/luka.toml.example", "-rw-r--r--"),
+    ]
+    .into_iter()
+    .map(|(p, m)| (p.to_string(), file(m)))
+    .collect();
+    assert_eq!(files, expected);
+
+    let x = tmp.path().join("x");
+    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&x));
+    let e = tmp.path().join("e");
+    run(Command::new("dpkg-deb").arg("-e").arg(&deb).arg(&e));
+    let kind = run(Command::new("file").arg(x.join("usr/bin/luka")));
+    let kind = String::from_utf8_lossy(&kind.stdout);
+    assert!(
+        kind.contains(", stripped") && !kind.contains("with debug_info"),
+        "{kind}"
+    );
+    let control = std::fs::read_to_string(e.join("control")).unwrap();
+    for field in [
+        "Package: luka\n",
+        "Version: 0.0.1+test\n",
+        "Architecture: amd64\n",
+        "libc6 (>= ",
+        "libudev1 (>= ",
+        "libinput10 (>= ",
+        "libxkbcommon0 (>= ",
+    ] {
+        assert!(control.contains(field), "no {field:?} in:\n{control}");
+    }
+    // The templates the postinst copies are the repo's; postrm knows their checksums.
+    let same = |a: PathBuf, b: PathBuf| {
+        assert_eq!(
+            std::fs::read(&a).unwrap(),
+            std::fs::read(&b).unwrap(),
+            "{a:?}"
+        )
+    };
+    same(
+        x.join("usr/share/luka/luka.toml.example"),
+        deploy("luka.toml.example"),
+    );
+    same(x.join("usr/share/luka/environment"), deploy("environment"));
+    let postrm = std::fs::read_to_string(e.join("postrm")).unwrap();
+    assert!(!postrm.contains('@'), "postrm placeholders left:\n{postrm}");
+    let sha = run(Command::new("sha256sum").arg(deploy("luka.toml.example")));
+    let sha = String::from_utf8_lossy(&sha.stdout);
+    assert!(postrm.contains(sha.split_whitespace().next().unwrap()));
+
+    // The packaged unit runs the packaged program and verifies.
+    let unit = std::fs::read_to_string(x.join("lib/systemd/system/luka.service")).unwrap();
+    assert!(unit.contains("ExecStart=/usr/bin/luka --config /etc/luka/luka.toml"));
+    assert!(!unit.contains("/usr/local"), "{unit}");
+    let copy = tmp.path().join("luka.service");
+    std::fs::write(
+        &copy,
+        unit.replace(
+            "/usr/bin/luka",
+            &x.join("usr/bin/luka").display().to_string(),
+        ),
+    )
+    .unwrap();
+    let verify = run(Command::new("systemd-analyze").arg("verify").arg(&copy));
+    let noise = String::from_utf8_lossy(&verify.stderr);
+    assert!(!noise.contains("luka.service:"), "{noise}");
+}
+
+/// A clone anywhere is the whole project: no file the repository tracks reads
+/// or links the folder that sits beside the developers' checkout.
+#[test]
+fn the_repository_reaches_nothing_outside_itself() {
+    let listed = run(Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(repo()));
+    let files: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .split('\0')
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect();
+    assert!(files.len() > 100, "git ls-files listed {}", files.len());
+    // Spelled in pieces so this file does not match itself.
+    let beside = ["..", "/shared"].concat();
+    let patterns = [
+        beside.clone(),
+        ["shared", "/specs"].concat(),
+        ["shared", "/DESIGN"].concat(),
+        ["LUKA_", "SHARED_DIR"].concat(),
+    ];
+    let mut hits = Vec::new();
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(repo().join(f)) else {
+            continue; // binary files (PNG, fonts)
+        };
+        for p in &patterns {
+            if text.contains(p.as_str()) {
+                hits.push(format!("{f}: {p}"));
+            }
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "files reaching outside the repo:\n{}",
+        hits.join("\n")
+    );
+    for spec in [
+        "specs/README.md",
+        "specs/vipps/epayment.v1.bundled.yml",
+        "specs/vipps/access-token.swagger.yaml",
+        "specs/vipps/report.swagger.yaml",
+        "specs/vipps/webhooks.swagger.yaml",
+        "specs/bookkeeping/poweroffice-go-v2.openapi.yaml",
+        "specs/saft-cash-register/Norwegian_SAF-T_Cash_Register_Schema_v_1.00.xsd",
+        "docs/DESIGN.md",
+    ] {
+        assert!(files.iter().any(|f| f == spec), "{spec} is not in the repo");
     }
 }
 

@@ -1,7 +1,7 @@
 //! Contract tests between Luka's PowerOffice Go client and the PowerOffice Go
 //! simulator: real HTTP over 127.0.0.1, one rule per test. At the end of each
 //! test every recorded exchange is checked against the spec's schemas
-//! (`shared/specs/bookkeeping/poweroffice-go-v2.*`): the voucher bodies the
+//! (`specs/bookkeeping/poweroffice-go-v2.*`): the voucher bodies the
 //! simulator accepted against `CashVoucherPostDto` / `BankVoucherPostDto`, and
 //! the simulator's answers against their response DTOs.
 //!
@@ -547,13 +547,7 @@ struct Spec {
 fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared");
-        let dir = if beside.join("specs/bookkeeping").is_dir() {
-            beside
-        } else {
-            PathBuf::from(std::env::var_os("LUKA_SHARED_DIR").expect("specs: set LUKA_SHARED_DIR"))
-        }
-        .join("specs/bookkeeping");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs/bookkeeping");
         let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
         Spec {
             api: serde_yaml::from_str(&read("poweroffice-go-v2.openapi.yaml")).unwrap(),

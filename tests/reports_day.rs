@@ -197,7 +197,7 @@ fn x_and_z_of_a_mixed_day_match_the_hand_computed_figures() {
 
 fn xsd() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/specs/saft-cash-register/Norwegian_SAF-T_Cash_Register_Schema_v_1.00.xsd")
+        .join("specs/saft-cash-register/Norwegian_SAF-T_Cash_Register_Schema_v_1.00.xsd")
 }
 
 /// Runs xmllint; panics loudly if it is not installed.

@@ -272,6 +272,13 @@ fn pin_hash_line(dir: &Path) -> String {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stdout.starts_with("pin_hash = \"$argon2id$"), "{stdout}");
+    // Standard output is the config line alone, ending its line, so it can be
+    // appended to luka.toml; the hint is for the person, on standard error.
+    assert!(
+        stdout.ends_with("\"\n") && stdout.lines().count() == 1,
+        "{stdout:?}"
+    );
+    assert!(stderr.contains("Put that line under [ui]"), "{stderr:?}");
     assert!(!stdout.contains(PIN) && !stderr.contains(PIN));
     stdout.trim().to_string()
 }

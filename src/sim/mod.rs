@@ -1,7 +1,7 @@
 //! A contract-faithful simulator of the Vipps MobilePay ePayment API (1.4.1), the
 //! Access Token API and the Report API (v2, settlement ledgers built from the
 //! simulated captures and refunds), for training mode and for tests. The spec files in
-//! `shared/specs/vipps` are the contract; where they are silent the simulator behaves as
+//! `specs/vipps` are the contract; where they are silent the simulator behaves as
 //! the real API does and the code says so.
 //!
 //! | file          | owns                                                            |

@@ -1,4 +1,4 @@
-//! Serde types mirroring `shared/specs/vipps/epayment.v1.yml` (ePayment 1.4.1, with the
+//! Serde types mirroring `specs/vipps/epayment.v1.yml` (ePayment 1.4.1, with the
 //! Order Management 2.3.24 `Receipt` it references) and `access-token.swagger.yaml`.
 //!
 //! Owns only the wire shapes: field names are the spec's camelCase (snake_case for the

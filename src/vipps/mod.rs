@@ -1,4 +1,4 @@
-//! Vipps MobilePay: wire types mirroring `shared/specs/vipps`, the Access
+//! Vipps MobilePay: wire types mirroring `specs/vipps`, the Access
 //! Token cache, the authenticated session both clients share, and the
 //! ePayment and Report clients.
 //!

@@ -1,4 +1,4 @@
-//! Report API v2 client (`shared/specs/vipps/report.swagger.yaml`): the ledgers this
+//! Report API v2 client (`specs/vipps/report.swagger.yaml`): the ledgers this
 //! merchant's keys can see, and one ledger date's funds or fees rows as
 //! [`SettlementEntry`]s, every page followed.
 //!

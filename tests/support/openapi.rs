@@ -1,5 +1,5 @@
 //! Checks recorded HTTP exchanges against the official OpenAPI files in
-//! `shared/specs/vipps` (the bundled ePayment spec and the Access Token spec), with the
+//! `specs/vipps` (the bundled ePayment spec and the Access Token spec), with the
 //! `jsonschema` crate.
 //!
 //! Owns the translation from OpenAPI 3.0 to JSON Schema (draft 4, which 3.0 schemas are
@@ -36,24 +36,16 @@ struct Specs {
     compiled: Mutex<HashMap<String, Arc<Validator>>>,
 }
 
-pub fn shared_dir() -> PathBuf {
-    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared");
-    if beside.join("specs/vipps").is_dir() {
-        return beside;
-    }
-    match std::env::var_os("LUKA_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => panic!(
-            "cannot find the specs: neither {} nor $LUKA_SHARED_DIR holds specs/vipps",
-            beside.display()
-        ),
-    }
+/// The official specs, copied into the repo (`specs/README.md` names each one's origin).
+/// Only the repo itself is read: a clone anywhere tests itself.
+pub fn specs_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs")
 }
 
 fn specs() -> &'static Specs {
     static SPECS: OnceLock<Specs> = OnceLock::new();
     SPECS.get_or_init(|| {
-        let dir = shared_dir().join("specs/vipps");
+        let dir = specs_dir().join("vipps");
         let documents = ["epayment.v1.bundled.yml", "access-token.swagger.yaml"]
             .iter()
             .map(|name| {

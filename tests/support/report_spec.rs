@@ -1,4 +1,4 @@
-//! Checks recorded Report API exchanges against `shared/specs/vipps/report.swagger.yaml`
+//! Checks recorded Report API exchanges against `specs/vipps/report.swagger.yaml`
 //! (OpenAPI 3.0.2), with the `$ref` inlining and OpenAPI → JSON Schema translation of
 //! [`super::openapi`].
 //!
@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use luka::sim::Exchange;
 use serde_json::{Map, Value, json};
 
-use super::openapi::{resolve, shared_dir, to_json_schema};
+use super::openapi::{resolve, specs_dir, to_json_schema};
 
 /// YAML → JSON with every mapping key as a string (`200` → `"200"`).
 fn to_json(y: serde_yaml::Value) -> Value {
@@ -42,7 +42,7 @@ fn to_json(y: serde_yaml::Value) -> Value {
 pub fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = shared_dir().join("specs/vipps/report.swagger.yaml");
+        let path = specs_dir().join("vipps/report.swagger.yaml");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         let yaml: serde_yaml::Value =

@@ -1,4 +1,4 @@
-//! Wire types mirroring `shared/specs/bookkeeping/poweroffice-go-v2.*`, for
+//! Wire types mirroring `specs/bookkeeping/poweroffice-go-v2.*`, for
 //! the parts Luka uses: the OAuth token, general ledger accounts, VAT codes,
 //! cash and bank voucher posting, account transactions and `ProblemDetails`.
 //! Field names are the spec's, PascalCase on the API and snake_case on the

@@ -1,5 +1,5 @@
 //! PowerOffice Go v2: posting the till's vouchers to the club's general
-//! ledger. The spec files in `shared/specs/bookkeeping/poweroffice-go-v2.*`
+//! ledger. The spec files in `specs/bookkeeping/poweroffice-go-v2.*`
 //! are the contract.
 //!
 //! | file           | owns                                                         |

@@ -1,7 +1,7 @@
 //! A contract-faithful simulator of PowerOffice Go v2 for the parts the till
 //! uses: the OAuth token endpoint, general ledger accounts, VAT codes, cash and
 //! bank voucher posting, vouchers by id and account transactions. The spec
-//! files in `shared/specs/bookkeeping/poweroffice-go-v2.*` are the contract;
+//! files in `specs/bookkeeping/poweroffice-go-v2.*` are the contract;
 //! where they are silent it behaves as the real API does and the code says so.
 //!
 //! | file        | owns                                                             |
