@@ -40,10 +40,19 @@ if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 ARM_DEV=(libc6:arm64 libudev-dev:arm64 libinput-dev:arm64 libxkbcommon-dev:arm64
          libfontconfig1-dev:arm64)
 HOST=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static file binutils-aarch64-linux-gnu curl)
+# apt's own output goes to a log, shown only if it fails.
+aptlog="$(mktemp)"
+apt_quiet() {
+  if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -q "$@" >"$aptlog" 2>&1; then
+    echo "build: apt-get $1 failed:" >&2
+    tail -n 40 "$aptlog" >&2
+    exit 1
+  fi
+}
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   echo "build: adding the arm64 architecture to dpkg"
   $SUDO dpkg --add-architecture arm64
-  $SUDO apt-get update -qq
+  apt_quiet update
 fi
 missing=()
 for p in "${HOST[@]}" "${ARM_DEV[@]}"; do
@@ -51,9 +60,10 @@ for p in "${HOST[@]}" "${ARM_DEV[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "build: installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+  apt_quiet update
+  apt_quiet install -y "${missing[@]}"
 fi
+rm -f "$aptlog"
 rustup target add "$TARGET" >/dev/null
 
 # --- build ----------------------------------------------------------------------

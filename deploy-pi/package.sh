@@ -144,6 +144,9 @@ package() {
       "$HERE/debian/postrm" >"$root/DEBIAN/postrm"
   chmod 0755 "$root/DEBIAN/postrm"
 
+  # ca-certificates: the Vipps and PowerOffice clients verify TLS against the system's
+  # roots (rustls-platform-verifier); without them the client cannot even be built
+  # ("Vipps client setup: builder error", seen in a minbase root).
   # Shared libraries from the program itself (dpkg-shlibdeps reads the ELF and the
   # installed libraries' symbols files; arm64 needs the :arm64 -dev packages that
   # deploy-pi/build.sh installs).
@@ -164,7 +167,7 @@ Version: $VERSION
 Architecture: $arch
 Maintainer: The Luka developers <luka@example.org>
 Installed-Size: $size
-Depends: $depends, adduser | passwd, init-system-helpers (>= 1.54~)
+Depends: $depends, ca-certificates, passwd, init-system-helpers (>= 1.54~)
 Section: misc
 Priority: optional
 Description: till for sports clubs, kiosks and small shops (Vipps, receipts)

@@ -55,7 +55,12 @@ sale=""
 cleanup() {
   if [ -n "$sale" ]; then kill "$sale" 2>/dev/null || true; fi
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
-  rm -rf "$work"
+  # Never delete through a mount that is still there (the root binds the host's /dev).
+  if grep -q " $work/" /proc/mounts; then
+    echo "test-package.sh: $work still has mounts; not deleting it" >&2
+  else
+    rm -rf --one-file-system "$work"
+  fi
 }
 trap cleanup EXIT
 
@@ -85,7 +90,7 @@ else
 fi
 root_secs=$(since "$tr0")
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-for m in proc sys dev; do
+for m in proc dev; do
   mount --bind "/$m" "$root/$m"
   mounted+=("$root/$m")
 done
@@ -98,7 +103,8 @@ cp "$deb1" "$deb2" "$root/tmp/"
 
 check_mode() { # PATH MODE OWNER:GROUP
   local got
-  got="$(stat -c '%a %U:%G' "$root$1" 2>/dev/null)" || fail "$1 is missing"
+  # stat inside the root: user and group names are the root's, not this machine's
+  got="$(in_root stat -c '%a %U:%G' "$1" 2>/dev/null)" || fail "$1 is missing"
   [ "$got" = "$2 $3" ] || fail "$1 is $got, expected $2 $3"
 }
 sum() { sha256sum "$root$1" | cut -d' ' -f1; }

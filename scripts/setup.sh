@@ -21,7 +21,7 @@ trap 'rm -f "$log"' EXIT
 # run WHAT CMD...: runs CMD with its output in the log; on failure shows the log's tail.
 run() {
   local what="$1"; shift
-  if ! "$@" >>"$log" 2>&1; then
+  if ! "$@" >"$log" 2>&1; then
     echo "setup: $what failed; the last lines of its output:" >&2
     tail -n 40 "$log" >&2
     exit 1
@@ -32,6 +32,11 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+if [ "${#missing[@]}" -gt 0 ] && [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
+  echo "setup: ${missing[*]} must be installed, which needs root, and sudo is not installed:" >&2
+  echo "  run it as root (su -c ./scripts/setup.sh), or install sudo and add yourself to the sudo group" >&2
+  exit 1
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
   run "apt-get update" $SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
