@@ -8,3 +8,5 @@ if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked --all-targets
+# The 60-kill SIGKILL campaign (about a minute), skipped by a bare `cargo test`.
+cargo test --locked --test campaign -- --ignored
