@@ -11,7 +11,8 @@
 #   idle CPU     - CPU seconds used by the processes over 60 s doing nothing, as % of one core
 # Luka is also measured after 10 sales (SALES=N for more) driven through the real UI with xdotool (approved on
 # the simulator's admin endpoint, as a customer's phone would). Installs xvfb, x11-apps,
-# xdotool and chromium when missing. Prints a Markdown table.
+# xdotool and chromium when missing (not when `luka bench --all --ui` runs it: then it
+# names them and stops). Prints a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 luka=${1:-${CARGO_TARGET_DIR:-target}/release/luka}
@@ -23,7 +24,14 @@ command -v xdotool >/dev/null || need+=(xdotool)
 command -v chromium >/dev/null || need+=(chromium)
 # ImageMagick by its Debian name: a `convert` earlier on PATH may be something else.
 command -v convert-im6.q16 >/dev/null || need+=(imagemagick)
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
+if [ ${#need[@]} -gt 0 ]; then
+  # `luka bench --all --ui` runs this script and must not install software itself.
+  if [ -n "${LUKA_BENCH_NO_INSTALL:-}" ]; then
+    echo "bench-ui: missing ${need[*]}: install them (sudo apt-get install ${need[*]}) or run scripts/bench-ui.sh once" >&2
+    exit 2
+  fi
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
 
 work=$(mktemp -d)
 disp=":$(( (RANDOM % 400) + 500 ))"

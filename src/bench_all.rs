@@ -2,7 +2,8 @@
 //! the machine it ran on. Runs the money path (`bench`), a receipt's layout
 //! and encode, the books drain (`bench_books`), the records at a day and a
 //! year (`bench_records`), and with `--ui` the touchscreen against
-//! Chromium (`scripts/bench-ui.sh`, which needs Xvfb and installs it).
+//! Chromium (`scripts/bench-ui.sh`, which needs Xvfb and Chromium; run from
+//! here it only names what is missing, it never installs anything).
 //! Nothing here is asserted: the numbers are for people to read and
 //! compare with `BENCHMARKS.md`.
 
@@ -147,8 +148,11 @@ pub async fn run(opts: &AllOptions) -> anyhow::Result<String> {
     if opts.ui {
         eprintln!("bench: the touchscreen vs Chromium (Xvfb)…");
         let exe = std::env::current_exe()?;
+        // The till never installs software: the script only checks, and names
+        // the packages to install when something is missing.
         let ui = std::process::Command::new("scripts/bench-ui.sh")
             .arg(&exe)
+            .env("LUKA_BENCH_NO_INSTALL", "1")
             .output()?;
         if !ui.status.success() {
             anyhow::bail!(
