@@ -19,20 +19,9 @@ use crate::domain::voucher::{Accounts, Voucher, VoucherKind, transfer};
 use crate::outbox::Failure;
 use crate::store::{Store, StoreError};
 
-/// A Vipps movement the journal recorded (a capture or a refund).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Booked {
-    pub reference: String,
-    /// Positive, minor units.
-    pub amount: i64,
-}
-
-/// The journal's side of a date: Vipps captures and refunds made that day.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JournalSide {
-    pub captures: Vec<Booked>,
-    pub refunds: Vec<Booked>,
-}
+// The journal's side lives in `domain`, so the store can fill it without
+// importing the books.
+pub use crate::domain::settlement::{Booked, JournalSide};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mismatch {

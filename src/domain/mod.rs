@@ -2,7 +2,8 @@
 //! journal vocabulary (SAF-T codes, cash transactions), X/Z arithmetic, and
 //! the vouchers and Vipps settlement rows the books are kept from.
 //!
-//! Nothing here does I/O, reads a clock or draws a random number; time and
+//! Nothing here does I/O (but `local_time`, which reads the time-zone database
+//! once), reads a clock or draws a random number; time and
 //! identifiers come in as parameters so every rule is testable on its own.
 
 pub mod catalog;
@@ -15,7 +16,7 @@ pub mod payment;
 pub mod reference;
 pub mod report;
 pub mod sale;
-pub mod settle;
+pub mod sale_status;
 pub mod settlement;
 pub mod vat;
 pub mod vat_check;
@@ -26,5 +27,5 @@ pub use merchant::Merchant;
 pub use money::{AmountError, Currency, Money};
 pub use payment::{PaymentPhase, Signal, Transition, VippsEvent, VippsState, transition};
 pub use sale::{Cart, PaymentMethod, SaleLine, Totals, VatTotal};
-pub use settle::{Decision, SaleStatus, Snapshot, UnpaidReason, decide};
+pub use sale_status::{Decision, SaleStatus, Snapshot, UnpaidReason, decide};
 pub use vat::VatCode;

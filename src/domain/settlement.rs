@@ -7,6 +7,22 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A Vipps movement the journal recorded (a capture or a refund).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booked {
+    pub reference: String,
+    /// Positive, minor units.
+    pub amount: i64,
+}
+
+/// The journal's side of a date: Vipps captures and refunds made that day,
+/// what the reconciliation compares with the settlement rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalSide {
+    pub captures: Vec<Booked>,
+    pub refunds: Vec<Booked>,
+}
+
 /// The `entryType` of a Report API transaction. Types this till does not
 /// know are kept as `Other` for a person to review, never a parse error.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -281,8 +281,8 @@ impl Reader<'_> {
         &self,
         from: OffsetDateTime,
         to: OffsetDateTime,
-    ) -> Result<crate::bookkeeping::reconcile::JournalSide> {
-        use crate::bookkeeping::reconcile::Booked;
+    ) -> Result<crate::domain::settlement::JournalSide> {
+        use crate::domain::settlement::Booked;
         let query = |sql: &str| -> Result<Vec<Booked>> {
             let mut stmt = self.conn.prepare(sql)?;
             let rows = stmt.query_map(params![rfc3339(from), rfc3339(to)], |r| {
@@ -293,7 +293,7 @@ impl Reader<'_> {
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         };
-        Ok(crate::bookkeeping::reconcile::JournalSide {
+        Ok(crate::domain::settlement::JournalSide {
             captures: query(
                 "SELECT s.reference, p.captured_minor FROM sales s JOIN payments p ON p.sale_id = s.id \
                  WHERE s.method = 'vipps' AND s.status = 'paid' \
