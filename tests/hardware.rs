@@ -6,14 +6,12 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use luka::domain::{Money, SaleStatus};
 use luka::hardware::fake::{PinLog, fake_devices};
 use luka::hardware::{Button, GpioConfig};
 use luka::kiosk::KioskEvent;
-use luka::store::Store;
 
 const PAID_LED: u8 = 17;
 const BUZZER: u8 = 27;
@@ -57,7 +55,6 @@ async fn a_completed_payment_pulses_the_paid_led_and_buzzer() {
     let (devices, log, _presser) = fake_devices(&pins());
     tokio::spawn(luka::hardware::drive(
         rig.kiosk.subscribe(),
-        rig.store.clone(),
         devices.hardware.clone(),
     ));
     let sale = rig
@@ -86,7 +83,6 @@ async fn a_cash_sale_pulses_the_drawer_relay_too() {
     let (devices, log, _presser) = fake_devices(&pins());
     tokio::spawn(luka::hardware::drive(
         rig.kiosk.subscribe(),
-        rig.store.clone(),
         devices.hardware.clone(),
     ));
     rig.kiosk
@@ -98,11 +94,9 @@ async fn a_cash_sale_pulses_the_drawer_relay_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_error_led_follows_connectivity_and_goes_off_at_the_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("luka.db")).unwrap());
     let (tx, rx) = tokio::sync::broadcast::channel(8);
     let (devices, log, _presser) = fake_devices(&pins());
-    let task = tokio::spawn(luka::hardware::drive(rx, store, devices.hardware.clone()));
+    let task = tokio::spawn(luka::hardware::drive(rx, devices.hardware.clone()));
     let reach = |reachable| KioskEvent::Connectivity {
         reachable,
         detail: String::new(),

@@ -133,7 +133,6 @@ impl App {
         };
         tokio::spawn(crate::hardware::drive(
             kiosk.subscribe(),
-            kiosk.store().clone(),
             devices.hardware.clone(),
         ));
         let books = books::start(&config, kiosk.store().clone(), sync, sim.as_ref()).await?;

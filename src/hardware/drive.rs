@@ -1,8 +1,8 @@
 //! Kiosk events → hardware: a paid pulse on every completed payment (and the
 //! drawer for cash), the error LED while Vipps cannot be reached.
 //!
-//! Owns only that mapping. It must never change a sale: it reads the store
-//! to learn a paid sale's method, nothing more.
+//! Owns only that mapping, from the events alone: it never reads or changes
+//! a sale.
 
 use std::sync::Arc;
 
@@ -11,24 +11,16 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use super::Hardware;
 use crate::domain::PaymentMethod;
 use crate::kiosk::KioskEvent;
-use crate::store::Store;
 
 /// Runs until the event channel closes (the kiosk is gone), then turns the
 /// error LED off. Spawn it on the runtime with a receiver taken from
-/// `kiosk.subscribe()` before the first sale, and `kiosk.store().clone()`.
-pub async fn drive(
-    mut events: broadcast::Receiver<KioskEvent>,
-    store: Arc<Store>,
-    hw: Arc<dyn Hardware>,
-) {
+/// `kiosk.subscribe()` before the first sale.
+pub async fn drive(mut events: broadcast::Receiver<KioskEvent>, hw: Arc<dyn Hardware>) {
     loop {
         match events.recv().await {
-            Ok(KioskEvent::Paid { sale_id, .. }) => {
+            Ok(KioskEvent::Paid { method, .. }) => {
                 hw.paid();
-                let cash = store
-                    .read(|r| r.sale(sale_id))
-                    .is_ok_and(|s| s.method == PaymentMethod::Cash);
-                if cash {
+                if method == PaymentMethod::Cash {
                     hw.open_drawer();
                 }
             }

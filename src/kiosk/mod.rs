@@ -68,6 +68,8 @@ pub enum KioskEvent {
         reference: String,
         amount: Money,
         receipt_no: i64,
+        /// Cash opens the drawer; listeners need not read the store to know.
+        method: PaymentMethod,
     },
     NotPaid {
         sale_id: i64,
@@ -406,6 +408,7 @@ impl Kiosk {
             reference: sale.reference.clone(),
             amount: sale.total,
             receipt_no: sale.receipt_no.unwrap_or_default(),
+            method: sale.method,
         });
         Ok((sale, change))
     }

@@ -128,6 +128,7 @@ pub fn act(
                 reference: sale.reference.clone(),
                 amount: Money::new(p.captured, sale.total.currency()),
                 receipt_no,
+                method: sale.method,
             }))
         }
         Decision::CloseUnpaid(reason) => {

@@ -38,8 +38,15 @@ fn check_event(e: &KioskEvent, sim: &SimHandle, store: &Store) -> Option<String>
             reference,
             amount,
             receipt_no,
+            method,
         } => {
             let s = sale(*sale_id)?;
+            if s.method != *method {
+                return Some(format!(
+                    "said paid by {method:?} for {reference}, a {:?} sale",
+                    s.method
+                ));
+            }
             let recorded = s.status == SaleStatus::Paid && s.receipt_no == Some(*receipt_no);
             if s.method == PaymentMethod::Cash {
                 return (!recorded)
