@@ -30,6 +30,10 @@ pub enum Outcome {
     },
     /// A success status with an unreadable body.
     InvalidResponse,
+    /// A failure here, not an answer from anyone (an item the till cannot
+    /// read, a request it cannot send): the same item can never succeed. The
+    /// failure's message says why; no service is blamed for it.
+    Permanent,
 }
 
 /// What to do after a failed attempt.
@@ -80,6 +84,22 @@ pub fn decide_retry(outcome: Outcome, attempt: u32, policy: &RetryPolicy, jitter
     decide_retry_for("Vipps", outcome, attempt, policy, jitter)
 }
 
+/// Who an outbox item talks to, by its kind, as a person reads it in a stop
+/// reason ("the receipt printer answered …", never "Vipps" for a print job).
+pub fn service_of(kind: &str) -> &'static str {
+    match kind.split('.').next().unwrap_or("") {
+        "vipps" => "Vipps",
+        "print" => "the receipt printer",
+        "sync" => match kind {
+            "sync.webhook" => "the webhook",
+            "sync.poweroffice" => "PowerOffice Go",
+            "sync.csv" => "the CSV folder",
+            _ => "the books",
+        },
+        _ => "the till",
+    }
+}
+
 /// The retry decision, with `service` named in the reasons a person reads
 /// ("Vipps", "PowerOffice Go", "the webhook").
 pub fn decide_retry_for(
@@ -91,6 +111,9 @@ pub fn decide_retry_for(
 ) -> Verdict {
     let backoff = || Verdict::RetryAfter(policy.backoff(attempt, jitter));
     match outcome {
+        Outcome::Permanent => {
+            Verdict::Stop("trying the same item again cannot change that".to_string())
+        }
         Outcome::Timeout | Outcome::Connection => backoff(),
         Outcome::InvalidResponse if attempt < policy.max_invalid_responses => backoff(),
         Outcome::InvalidResponse => Verdict::Stop(format!(
@@ -232,7 +255,13 @@ async fn attempt(
         wake.notify_one();
         return;
     };
-    let verdict = decide_retry(failure.outcome, item.attempts, &policy, rand::random());
+    let verdict = decide_retry_for(
+        service_of(&item.kind),
+        failure.outcome,
+        item.attempts,
+        &policy,
+        rand::random(),
+    );
     let now = clock.now();
     match verdict {
         Verdict::RetryAfter(delay) => {
@@ -399,6 +428,28 @@ mod tests {
             decide_retry_for("the webhook", status(503), 9, &P, 0.5),
             Verdict::RetryAfter(_)
         ));
+    }
+
+    #[test]
+    fn a_local_failure_stops_at_once_and_blames_no_service() {
+        for attempt in [1, 7] {
+            let v = decide_retry_for("Vipps", Outcome::Permanent, attempt, &P, 0.5);
+            assert!(
+                matches!(&v, Verdict::Stop(m) if !m.contains("Vipps") && !m.contains("answered")),
+                "{v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_item_kind_names_its_own_service() {
+        assert_eq!(service_of("vipps.capture"), "Vipps");
+        assert_eq!(service_of("print.receipt"), "the receipt printer");
+        assert_eq!(service_of("print.report"), "the receipt printer");
+        assert_eq!(service_of("sync.webhook"), "the webhook");
+        assert_eq!(service_of("sync.poweroffice"), "PowerOffice Go");
+        assert_eq!(service_of("sync.csv"), "the CSV folder");
+        assert_eq!(service_of("something.else"), "the till");
     }
 
     #[test]

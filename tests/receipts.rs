@@ -18,7 +18,7 @@ use luka::kiosk::{
 };
 use luka::printer::{Connection, LayoutConfig, PaperWidth, samples, sim::PrinterSim};
 use luka::sim::SimConfig;
-use luka::store::JournalEntry;
+use luka::store::{JournalEntry, NewOutboxItem, OutboxStatus};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -111,6 +111,45 @@ async fn shut(mut rig: Rig) {
     if let Some(r) = rig.running.take() {
         r.shutdown().await;
     }
+}
+
+/// A print item the till cannot read (a bad row, an older version's shape)
+/// stops at once for the organizer, with a reason about the item itself: it
+/// never blames Vipps or claims anyone "answered 400".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_print_item_stops_with_its_own_reason_and_blames_no_service() {
+    let printer = PrinterSim::start().unwrap();
+    let rig = rig_with(SimConfig::training(), settings(network(&printer), false)).await;
+    let now = time::OffsetDateTime::now_utc();
+    let id = rig
+        .store
+        .write(|w| {
+            w.enqueue(
+                &NewOutboxItem {
+                    sale_id: None,
+                    kind: "print.receipt".into(),
+                    idempotency_key: "unreadable-print-item".into(),
+                    payload: serde_json::json!({ "not": "a print job" }),
+                },
+                now,
+            )
+        })
+        .unwrap();
+    rig.kiosk.retry_backlog().unwrap();
+    let item = || rig.store.read(|r| r.outbox_item(id)).unwrap();
+    until("the item stops", || item().status == OutboxStatus::Failed).await;
+    let reason = item().last_error.unwrap_or_default();
+    assert!(
+        reason.contains(&format!("print item {id} is unreadable")),
+        "{reason}"
+    );
+    assert!(reason.contains("cannot change that"), "{reason}");
+    assert!(
+        !reason.contains("Vipps") && !reason.contains("answered"),
+        "{reason}"
+    );
+    assert_eq!(item().attempts, 1, "stopped at the first attempt");
+    shut(rig).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -336,10 +336,9 @@ impl SettlementSource for VippsSettlements {
                 l.currency.clone().unwrap_or_else(|| "NOK".into()),
             )),
             None => Err(Failure {
-                outcome: crate::outbox::Outcome::Status {
-                    code: 404,
-                    retry_after: None,
-                },
+                // The ledger list came back without ours: asking again
+                // gives the same list until the config changes.
+                outcome: crate::outbox::Outcome::Permanent,
                 message: match &self.ledger_id {
                     Some(id) => format!(
                         "Vipps has no ledger {id} for these API keys; check [bookkeeping] vipps_ledger_id"

@@ -24,10 +24,7 @@ pub trait Sink: Send + Sync + 'static {
 /// for a person (retrying cannot make it readable).
 pub fn voucher_of(item: &OutboxItem) -> Result<Voucher, Failure> {
     serde_json::from_value(item.payload["voucher"].clone()).map_err(|e| Failure {
-        outcome: Outcome::Status {
-            code: 422,
-            retry_after: None,
-        },
+        outcome: Outcome::Permanent,
         message: format!("outbox item {} holds no readable voucher: {e}", item.id),
     })
 }

@@ -29,6 +29,7 @@ fn maybe_applied(e: &ProviderError) -> bool {
     match e.outcome {
         Outcome::Timeout | Outcome::Connection | Outcome::InvalidResponse => true,
         Outcome::Status { code, .. } => code == 429 || code >= 500,
+        Outcome::Permanent => false,
     }
 }
 
@@ -391,10 +392,7 @@ impl Handler for KioskHandler {
         }
         let Some(sale_id) = item.sale_id else {
             return Err(Failure {
-                outcome: Outcome::Status {
-                    code: 400,
-                    retry_after: None,
-                },
+                outcome: Outcome::Permanent,
                 message: format!("outbox item {} of kind {} has no sale", item.id, item.kind),
             });
         };
@@ -404,10 +402,7 @@ impl Handler for KioskHandler {
             outbox_kind::CANCEL => self.cancel(item, sale_id).await,
             outbox_kind::REFUND => self.refund(item, sale_id).await,
             other => Err(Failure {
-                outcome: Outcome::Status {
-                    code: 400,
-                    retry_after: None,
-                },
+                outcome: Outcome::Permanent,
                 message: format!("unknown outbox item kind '{other}'"),
             }),
         }

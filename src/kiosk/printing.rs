@@ -242,10 +242,7 @@ fn store_failure(e: StoreError) -> Failure {
 /// Runs one print item (the outbox handler's `print.*` branch).
 pub(super) async fn handle(k: &Kiosk, item: &OutboxItem) -> std::result::Result<(), Failure> {
     let job: PrintJob = serde_json::from_value(item.payload.clone()).map_err(|e| Failure {
-        outcome: Outcome::Status {
-            code: 400,
-            retry_after: None,
-        },
+        outcome: Outcome::Permanent,
         message: format!("print item {} is unreadable: {e}", item.id),
     })?;
     let Some(connection) = k.inner.settings.receipts.printer.clone() else {

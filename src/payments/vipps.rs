@@ -162,10 +162,7 @@ impl PaymentProvider for VippsProvider {
     async fn create(&self, request: &Value, key: &str) -> Result<Created, ProviderError> {
         let body: CreatePaymentRequest =
             serde_json::from_value(request.clone()).map_err(|e| ProviderError {
-                outcome: Outcome::Status {
-                    code: 400,
-                    retry_after: None,
-                },
+                outcome: Outcome::Permanent,
                 message: format!("stored create request is not valid: {e}"),
             })?;
         let resp = self

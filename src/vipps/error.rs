@@ -73,10 +73,8 @@ impl VippsError {
                 code: 401,
                 retry_after: None,
             },
-            VippsError::Config(_) => Outcome::Status {
-                code: 400,
-                retry_after: None,
-            },
+            // Ours, not an answer from Vipps: the message says what to fix.
+            VippsError::Config(_) => Outcome::Permanent,
         }
     }
 

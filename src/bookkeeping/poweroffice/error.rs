@@ -76,7 +76,7 @@ impl PowerOfficeError {
             PowerOfficeError::Forbidden(_) => status(403),
             // "Unprocessable": the request is well-formed, its content is wrong.
             PowerOfficeError::Refused(_) => status(422),
-            PowerOfficeError::Config(_) => status(400),
+            PowerOfficeError::Config(_) => Outcome::Permanent,
         }
     }
 
