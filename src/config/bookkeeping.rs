@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{ConfigError, err, read_secret};
+use super::secrets::read_secret;
+use super::{ConfigError, err};
 use crate::domain::voucher::Accounts;
 use crate::secret::Secret;
 
