@@ -43,6 +43,7 @@ if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${n
 
 work=$(mktemp -d)
 pids=()
+# shellcheck disable=SC2317  # called by the trap
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   if [ "${KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
@@ -59,7 +60,7 @@ start_till() {
   mkdir -p "$work/$name"
   db="$work/$name/luka-training.db"
   disp=":$(( (RANDOM % 400) + 500 ))"
-  Xvfb "$disp" -screen 0 800x480x24 -nolisten tcp >/dev/null 2>&1 & pids+=($!)
+  Xvfb "$disp" -screen 0 800x480x24 -nolisten tcp >/dev/null 2>&1 & pids+=("$!")
   sleep 1
   cat > "$work/$name/luka.toml" <<TOML
 [store]
@@ -71,7 +72,7 @@ poll_initial_delay_ms = 500
 poll_interval_ms = 500
 TOML
   DISPLAY=$disp SLINT_BACKEND=winit-software "$luka" --config "$work/$name/luka.toml" \
-    >/dev/null 2>"$work/$name/luka.log" & lp=$!; pids+=($lp)
+    >/dev/null 2>"$work/$name/luka.log" & lp=$!; pids+=("$lp")
   # Until the window is drawn (a blank X root is one colour), then a moment to settle.
   for _ in $(seq 1 300); do
     [ "$(DISPLAY=$disp xwd -root -silent | convert-im6.q16 xwd:- -format '%k' info: 2>/dev/null || echo 1)" -gt 16 ] && break
