@@ -1,8 +1,8 @@
 //! The real Slint UI under Slint's testing backend, driven by accessible
 //! labels as a volunteer would tap it, against the real kiosk service,
 //! SQLite file and in-process Vipps simulator: a complete sale, a cancel, a
-//! cash sale, a refund from the organizer screen, English, and the PIN
-//! lockout. Screens and the QR on them are checked in `ui_screenshots.rs`.
+//! cash sale, a refund from the organizer screen, English, a day longer than
+//! the sales list, and the PIN lockout. Screens and the QR on them are checked in `ui_screenshots.rs`.
 //!
 //! One process, one event loop (Slint allows one platform per process), so
 //! this test has its own `main` and runs the scenarios in order.
@@ -10,7 +10,7 @@
 #[path = "ui_support/mod.rs"]
 mod ui_support;
 
-use luka::ui::{Page, PinAdapter};
+use luka::ui::{OrganizerAdapter, Page, PinAdapter};
 use slint::{ComponentHandle, Model};
 use ui_support::T;
 
@@ -33,6 +33,8 @@ async fn scenarios(t: &T) {
     reports(t).await;
     run("English is selectable");
     english(t).await;
+    run("a day with more sales than the list shows keeps every figure");
+    long_day(t).await;
     run("wrong PINs lock the organizer screen");
     lockout(t).await;
 }
@@ -308,4 +310,50 @@ async fn english(t: &T) {
     t.tap("Norsk");
     t.tap_eventually("Lukk").await;
     assert!(t.find("Betal med Vipps").is_some());
+}
+
+/// The sales list shows the newest rows only; the figures above it must
+/// still count every sale of the day, down to the oldest (the cancelled sale
+/// from `cancel`, which a list-based count would lose).
+async fn long_day(t: &T) {
+    let shown = luka::ui::day::MAX_ROWS;
+    let coffee = t.app.config.catalog.get("kaffe").unwrap();
+    let mut cart = luka::domain::Cart::new();
+    cart.add_product(coffee);
+    let more = shown + 5;
+    for _ in 0..more {
+        t.app
+            .kiosk
+            .cash_sale(&cart, luka::domain::Money::nok(3_000), "")
+            .unwrap();
+    }
+    enter_organizer(t, "1234").await;
+    t.wait("the organizer screen", || t.page() == Page::Organizer)
+        .await;
+    let o = t.ui.window.global::<OrganizerAdapter>();
+    let figure = |label: &str| {
+        o.get_counts()
+            .iter()
+            .find(|f| f.label == label)
+            .map(|f| f.value.to_string())
+    };
+    t.wait("the figures since the Z", || {
+        figure("Salg").as_deref() == Some(more.to_string().as_str())
+    })
+    .await;
+    let takings = luka::domain::Money::nok(3_000 * more as i64).to_string();
+    assert_eq!(t.value("Omsetning"), takings, "every sale since the Z");
+    assert_eq!(
+        figure("Ikke betalt i dag").as_deref(),
+        Some("1"),
+        "the cancelled sale is older than every row shown"
+    );
+    assert_eq!(o.get_sales().row_count(), shown, "the newest rows only");
+    let coffee_row = o
+        .get_per_product()
+        .iter()
+        .find(|f| f.label == "Kaffe")
+        .map(|f| f.value.to_string());
+    assert_eq!(coffee_row, Some(format!("{more} × · {takings}")));
+    t.tap("Lukk");
 }

@@ -68,7 +68,12 @@ impl App {
         let key_version = store.signing_key_version()?;
         tracing::info!(key_version, "journal signing key ready");
         let (base_url, creds, sim) = if config.is_training() {
-            let mut sim_cfg = SimConfig::training();
+            let mut sim_cfg = SimConfig {
+                // Nobody reads a till's flight recorder, and through a long day it
+                // was most of the till's growing memory (issue 18).
+                keep_exchanges: 0,
+                ..SimConfig::training()
+            };
             let creds = training_credentials(&sim_cfg);
             let listen: SocketAddr = config.training.listen;
             sim_cfg.public_host = Some(

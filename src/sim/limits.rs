@@ -16,12 +16,15 @@ pub(crate) const WINDOW: Duration = Duration::from_secs(60);
 #[derive(Debug, Default)]
 pub(crate) struct RateWindows {
     seen: HashMap<String, VecDeque<Instant>>,
+    /// The map's size that triggers the next sweep of quiet keys.
+    sweep_at: usize,
 }
 
 impl RateWindows {
     /// `Err(wait)` when `key` already had `limit` requests in the window; `wait` is how
     /// long until the oldest one leaves it.
     pub fn admit(&mut self, key: &str, limit: u32, now: Instant) -> Result<(), Duration> {
+        self.forget_quiet_keys(now);
         let q = self.seen.entry(key.to_string()).or_default();
         while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
             q.pop_front();
@@ -32,6 +35,18 @@ impl RateWindows {
         }
         q.push_back(now);
         Ok(())
+    }
+
+    /// Drops keys with nothing left in the window (they count as zero either way), so a
+    /// training day does not keep a queue for every payment it ever saw. Runs when the
+    /// map has doubled since the last sweep, which keeps it cheap per request.
+    fn forget_quiet_keys(&mut self, now: Instant) {
+        if self.seen.len() < self.sweep_at {
+            return;
+        }
+        self.seen
+            .retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
+        self.sweep_at = (self.seen.len() * 2).max(64);
     }
 }
 
@@ -79,6 +94,25 @@ mod tests {
         assert!(
             w.admit("r", 3, t0 + WINDOW).is_ok(),
             "oldest left the window"
+        );
+    }
+
+    #[test]
+    fn quiet_keys_are_forgotten_and_busy_ones_kept() {
+        let t0 = Instant::now();
+        let mut w = RateWindows::default();
+        for i in 0..1_000 {
+            w.admit(&format!("old-{i}"), 3, t0).unwrap();
+        }
+        let later = t0 + WINDOW;
+        w.admit("busy", 1, later).unwrap();
+        for i in 0..200 {
+            w.admit(&format!("new-{i}"), 3, later).unwrap();
+        }
+        assert!(w.seen.len() <= 201 + 64, "{} keys kept", w.seen.len());
+        assert!(
+            w.admit("busy", 1, later).is_err(),
+            "a key still in its window keeps its count"
         );
     }
 

@@ -10,6 +10,7 @@
 //! | `api.rs`      | ePayment + Access Token handlers: auth, headers, rate limits    |
 //! | `validate.rs` | create-request and idempotency-key rules (pure)                 |
 //! | `state.rs`    | payments, event logs, idempotent replies, transitions           |
+//! | `idempotency.rs` | a stored reply: body digest + compact answer                 |
 //! | `limits.rs`   | sliding-window rate limits, access-token expiry                 |
 //! | `faults.rs`   | the middleware: fault injection + recording                     |
 //! | `record.rs`   | [`Exchange`] records and [`SimStats`], with secrets redacted    |
@@ -26,6 +27,7 @@
 mod admin;
 mod api;
 mod faults;
+mod idempotency;
 mod ledger;
 mod limits;
 mod phone;
@@ -82,6 +84,11 @@ pub struct SimConfig {
     pub seed: u64,
     /// The settlement ledger the Report API shows: ids, capture fee, page size.
     pub report: ReportConfig,
+    /// How many request/answer pairs the flight recorder keeps for [`SimHandle::exchanges`]
+    /// (the totals in [`SimHandle::stats`] always count everything). Tests read them;
+    /// a training till reads none, so it keeps 0: a sale's polling alone is a dozen
+    /// exchanges with their headers and JSON bodies.
+    pub keep_exchanges: usize,
 }
 
 impl SimConfig {
@@ -108,6 +115,7 @@ impl SimConfig {
             modifications_per_minute: 5,
             seed: 0x4c75_6b61,
             report: ReportConfig::default(),
+            keep_exchanges: record::MAX_EXCHANGES,
         }
     }
 }
@@ -133,6 +141,7 @@ impl fmt::Debug for SimConfig {
             .field("modifications_per_minute", &self.modifications_per_minute)
             .field("seed", &self.seed)
             .field("report", &self.report)
+            .field("keep_exchanges", &self.keep_exchanges)
             .finish()
     }
 }
@@ -283,7 +292,7 @@ pub async fn start(listen: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHan
         public_base,
         state: Mutex::new(SimState::new(cfg.seed)),
         faults: Mutex::new(FaultInjector::new(cfg.seed)),
-        recorder: record::Recorder::default(),
+        recorder: record::Recorder::keeping(cfg.keep_exchanges),
         report: Mutex::default(),
         cfg,
     });
@@ -360,7 +369,7 @@ impl SimHandle {
         self.inner.shared.payments()
     }
 
-    /// Every exchange so far (the last [`MAX_EXCHANGES`]), oldest first.
+    /// Every exchange so far (the last [`SimConfig::keep_exchanges`]), oldest first.
     pub fn exchanges(&self) -> Vec<Exchange> {
         self.inner.shared.recorder.exchanges()
     }

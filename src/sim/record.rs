@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, Method};
 use serde::Serialize;
 use serde_json::Value;
 
-/// How many exchanges are kept; older ones are dropped first. Stats keep counting.
+/// How many exchanges a test's simulator keeps; older ones are dropped first. Stats
+/// keep counting. A till's simulator keeps none ([`super::SimConfig::keep_exchanges`]).
 pub const MAX_EXCHANGES: usize = 100_000;
 
 /// One request and its answer.
@@ -115,12 +116,26 @@ pub struct SimStats {
     pub bytes_out: u64,
 }
 
-#[derive(Default)]
 pub(crate) struct Recorder {
+    /// How many exchanges the list keeps (0: none, only the totals).
+    keep: usize,
     inner: Mutex<(VecDeque<Exchange>, SimStats)>,
 }
 
+impl Default for Recorder {
+    fn default() -> Recorder {
+        Recorder::keeping(MAX_EXCHANGES)
+    }
+}
+
 impl Recorder {
+    pub fn keeping(keep: usize) -> Recorder {
+        Recorder {
+            keep,
+            inner: Mutex::default(),
+        }
+    }
+
     pub fn push(&self, ex: Exchange) {
         tracing::debug!(
             operation = %ex.operation,
@@ -141,7 +156,10 @@ impl Recorder {
         }
         stats.bytes_in += ex.bytes_in as u64;
         stats.bytes_out += ex.bytes_out as u64;
-        if list.len() == MAX_EXCHANGES {
+        if self.keep == 0 {
+            return;
+        }
+        while list.len() >= self.keep {
             list.pop_front();
         }
         list.push_back(ex);
@@ -267,6 +285,41 @@ mod tests {
             "unknown"
         );
         assert!(!is_api(operation_for(&Method::GET, "/phone/x").0));
+    }
+
+    fn exchange(reference: &str) -> Exchange {
+        Exchange {
+            method: "GET".into(),
+            path: format!("/epayment/v1/payments/{reference}"),
+            operation: "getPayment".into(),
+            reference: Some(reference.into()),
+            status: Some(200),
+            request_headers: Vec::new(),
+            request_body: None,
+            response_content_type: None,
+            response_body: Some(serde_json::json!({ "reference": reference })),
+            bytes_in: 10,
+            bytes_out: 20,
+            fault: None,
+        }
+    }
+
+    #[test]
+    fn keeps_the_newest_exchanges_and_counts_them_all() {
+        let r = Recorder::keeping(2);
+        for reference in ["a", "b", "c"] {
+            r.push(exchange(reference));
+        }
+        let kept: Vec<_> = r.exchanges().into_iter().map(|e| e.reference).collect();
+        assert_eq!(kept, vec![Some("b".into()), Some("c".into())]);
+        assert_eq!(r.stats().requests, 3);
+        assert_eq!(r.stats().reads_per_reference.len(), 3);
+
+        let none = Recorder::keeping(0);
+        none.push(exchange("a"));
+        assert!(none.exchanges().is_empty(), "a till keeps no exchanges");
+        assert_eq!(none.stats().requests, 1, "but still counts them");
+        assert_eq!(none.stats().bytes_out, 20);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::time::Instant;
 
+use super::idempotency::{Fingerprint, Stored};
 use super::limits::{RateWindows, Tokens};
 use super::problem::Fail;
 use super::{SimError, SimPayment};
@@ -177,12 +178,6 @@ struct IdemScope {
     key: String,
 }
 
-#[derive(Debug)]
-struct Stored {
-    fingerprint: Value,
-    reply: Reply,
-}
-
 pub(crate) struct SimState {
     payments: HashMap<String, PaymentRecord>,
     order: Vec<String>,
@@ -235,9 +230,10 @@ impl SimState {
         fingerprint: Value,
         op: impl FnOnce(&mut SimState) -> Result<Reply, Fail>,
     ) -> Result<Reply, Fail> {
+        let fingerprint = Fingerprint::of(&fingerprint);
         if let Some(stored) = self.idempotent.get(&scope) {
             if stored.fingerprint == fingerprint {
-                return Ok(stored.reply.clone());
+                return Ok(stored.reply());
             }
             return Err(Fail::conflict(format!(
                 "Idempotency-Key '{}' was already used for a different {} request on reference '{}'",
@@ -245,13 +241,8 @@ impl SimState {
             )));
         }
         let reply = op(self)?;
-        self.idempotent.insert(
-            scope,
-            Stored {
-                fingerprint,
-                reply: reply.clone(),
-            },
-        );
+        self.idempotent
+            .insert(scope, Stored::new(fingerprint, &reply));
         Ok(reply)
     }
 

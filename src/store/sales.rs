@@ -497,12 +497,32 @@ impl Reader<'_> {
         )?)
     }
 
-    /// Sales started at or after `since`, newest first.
-    pub fn sales_since(&self, since: OffsetDateTime) -> Result<Vec<SaleRecord>> {
+    /// The newest `limit` sales started at or after `since`, newest first.
+    /// Bounded in SQL so a long day costs the screen no more than its rows;
+    /// figures over the whole day come from [`Self::sale_counts_since`] and
+    /// the report, never from these rows.
+    pub fn sales_since(&self, since: OffsetDateTime, limit: usize) -> Result<Vec<SaleRecord>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {SALE_COLUMNS} FROM sales WHERE created_at >= ?1 ORDER BY id DESC"
+            "SELECT {SALE_COLUMNS} FROM sales WHERE created_at >= ?1 ORDER BY id DESC LIMIT ?2"
         ))?;
-        let rows = stmt.query_map(params![rfc3339(since)], sale_from_row)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![rfc3339(since), limit], sale_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many sales started at or after `since` are in each status.
+    pub fn sale_counts_since(&self, since: OffsetDateTime) -> Result<Vec<(SaleStatus, u64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT status, count(*) FROM sales WHERE created_at >= ?1 GROUP BY status ORDER BY status",
+        )?;
+        let rows = stmt.query_map(params![rfc3339(since)], |row| {
+            let status: String = row.get(0)?;
+            let n: i64 = row.get(1)?;
+            Ok((
+                status.parse().map_err(|e: String| bad_column(0, e))?,
+                n.max(0) as u64,
+            ))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

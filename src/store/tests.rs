@@ -186,6 +186,64 @@ fn receipt_numbers_are_consecutive_and_final_states_are_final() {
 }
 
 #[test]
+fn todays_rows_are_bounded_and_todays_counts_are_not() {
+    let (_d, s) = store();
+    let mut yesterday = new_sale(PaymentMethod::Cash);
+    yesterday.now = datetime!(2026-11-20 12:00 UTC);
+    s.write(|w| w.insert_sale(&yesterday)).unwrap();
+    s.write(|w| {
+        let sale = w.insert_sale(&new_sale(PaymentMethod::Vipps))?;
+        w.close_unpaid(sale.id, &[SaleStatus::Pending], UnpaidReason::Aborted, NOW)
+    })
+    .unwrap();
+    for _ in 0..5 {
+        s.write(|w| {
+            let sale = w.insert_sale(&new_sale(PaymentMethod::Cash))?;
+            w.mark_paid(sale.id, &[SaleStatus::Pending], NOW)
+        })
+        .unwrap();
+    }
+    s.write(|w| w.insert_sale(&new_sale(PaymentMethod::Vipps)))
+        .unwrap();
+    let midnight = datetime!(2026-11-21 00:00 UTC);
+    let newest: Vec<i64> = s
+        .read(|r| r.sales_since(midnight, 3))
+        .unwrap()
+        .iter()
+        .map(|sale| sale.id)
+        .collect();
+    assert_eq!(newest, vec![8, 7, 6], "the newest three, newest first");
+    assert_eq!(s.read(|r| r.sales_since(midnight, 100)).unwrap().len(), 7);
+    assert_eq!(
+        s.read(|r| r.sale_counts_since(midnight)).unwrap(),
+        vec![
+            (SaleStatus::Paid, 5),
+            (SaleStatus::Pending, 1),
+            (SaleStatus::Unpaid, 1)
+        ],
+        "every sale of the day, however few rows were read; not yesterday's"
+    );
+}
+
+#[test]
+fn the_kept_side_connection_sees_every_commit_and_recovers_from_a_failed_read() {
+    let (_d, s) = store();
+    let count = |s: &Store| {
+        s.read_separately(|r| Ok::<_, StoreError>(r.all_sales()?.len()))
+            .unwrap()
+    };
+    assert_eq!(count(&s), 0);
+    s.write(|w| w.insert_sale(&new_sale(PaymentMethod::Cash)))
+        .unwrap();
+    assert_eq!(count(&s), 1, "a later read sees the later commit");
+    let failed = s.read_separately(|r| r.sale(99).map(|_| ()));
+    assert!(failed.is_err());
+    s.write(|w| w.insert_sale(&new_sale(PaymentMethod::Cash)))
+        .unwrap();
+    assert_eq!(count(&s), 2, "and reads go on after a failed one");
+}
+
+#[test]
 fn refunds_never_exceed_what_was_paid() {
     let (_d, s) = store();
     let id = s

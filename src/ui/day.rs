@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::config::Language;
 use crate::domain::report::Report;
-use crate::domain::{Money, PaymentMethod, SaleLine, SaleStatus};
+use crate::domain::{Money, PaymentMethod, SaleStatus};
 use crate::store::{OutboxItem, OutboxStatus, RefundRecord, SaleRecord, Store};
 
 /// What the organizer screen shows, as text.
@@ -54,16 +54,42 @@ pub struct BacklogView {
     pub error: String,
 }
 
-/// One stored sale with what the screen needs of it.
+/// One stored sale with what its row needs.
 pub struct DaySale {
     pub sale: SaleRecord,
-    pub lines: Vec<SaleLine>,
     pub refunds: Vec<RefundRecord>,
     pub copy_printed: bool,
 }
 
-/// The most rows the sales list shows (newest first).
-const MAX_ROWS: usize = 200;
+/// Today's sales counted in SQL, over the whole day, however many rows the
+/// list shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayCounts {
+    pub unpaid: u64,
+    /// Still being paid (pending, awaiting, capturing, cancelling).
+    pub open: u64,
+}
+
+impl DayCounts {
+    pub fn from_statuses(counts: &[(SaleStatus, u64)]) -> DayCounts {
+        let sum = |pick: &dyn Fn(SaleStatus) -> bool| {
+            counts
+                .iter()
+                .filter(|(s, _)| pick(*s))
+                .map(|(_, n)| n)
+                .sum()
+        };
+        DayCounts {
+            unpaid: sum(&|s| s == SaleStatus::Unpaid),
+            open: sum(&|s| SaleStatus::OPEN.contains(&s)),
+        }
+    }
+}
+
+/// The most rows the sales list shows (newest first). Only these are read:
+/// a cup weekend's thousands of sales would otherwise be read, with their
+/// refunds, on every visit to the organizer screen.
+pub const MAX_ROWS: usize = 200;
 
 /// Reads the figures since the last Z, today's sales (local midnight
 /// onwards) and the backlog.
@@ -79,19 +105,18 @@ pub fn today(
     let midnight = local.replace_time(time::Time::MIDNIGHT);
     let sales = store.read(|r| {
         let mut out = Vec::new();
-        for sale in r.sales_since(midnight)? {
-            let lines = r.sale_lines(sale.id)?;
+        for sale in r.sales_since(midnight, MAX_ROWS)? {
             let refunds = r.refunds(sale.id)?;
             let copy_printed = r
                 .outbox_by_key(&crate::kiosk::printing::copy_key(sale.id))?
                 .is_some();
             out.push(DaySale {
                 sale,
-                lines,
                 refunds,
                 copy_printed,
             });
         }
+        let counts = DayCounts::from_statuses(&r.sale_counts_since(midnight)?);
         let backlog = r.outbox_backlog_without_sync()?;
         let refs = backlog
             .iter()
@@ -103,14 +128,14 @@ pub fn today(
         let lanes = r.sync_status(&[])?;
         let rec = r.last_reconciliation()?;
         Ok((
-            out,
+            (out, counts),
             backlog.into_iter().zip(refs).collect::<Vec<_>>(),
             lanes,
             rec,
         ))
     })?;
-    let (sales, backlog, lanes, rec) = (sales.0, sales.1, sales.2, sales.3);
-    let mut v = view(&report, &sales, &backlog, lang, printer);
+    let ((sales, counts), backlog, lanes, rec) = sales;
+    let mut v = view(&report, &sales, counts, &backlog, lang, printer);
     // The books: one row per lane with something waiting, and the last
     // Vipps settlement reconciliation.
     let books = lanes
@@ -199,23 +224,19 @@ fn t(lang: Language, nb: &str, en: &str) -> String {
     }
 }
 
-/// The figures from the report, today's sales (any order) and the backlog.
+/// The figures from the report and today's counts; a row for each of
+/// `sales` (the newest, in the order given, at most [`MAX_ROWS`]); the
+/// backlog. No figure is computed from the rows.
 pub fn view(
     report: &Report,
     sales: &[DaySale],
+    today: DayCounts,
     backlog: &[(OutboxItem, String)],
     lang: Language,
     printer: bool,
 ) -> DayView {
     let text = crate::ui::text::Text(lang);
-    let unpaid = sales
-        .iter()
-        .filter(|d| d.sale.status == SaleStatus::Unpaid)
-        .count();
-    let open = sales
-        .iter()
-        .filter(|d| SaleStatus::OPEN.contains(&d.sale.status))
-        .count();
+    let DayCounts { unpaid, open } = today;
     let mut counts = vec![
         (t(lang, "Salg", "Sales"), report.sales.count.to_string()),
         (
@@ -374,7 +395,7 @@ fn backlog_row(i: &OutboxItem, reference: &str, lang: Language) -> BacklogView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Currency, VatCode};
+    use crate::domain::Currency;
     use time::macros::datetime;
 
     fn sale(
@@ -399,17 +420,6 @@ mod tests {
             training: true,
             created_at: at,
             closed_at: Some(at),
-        }
-    }
-
-    fn line(name: &str, q: u32, unit: i64) -> SaleLine {
-        SaleLine {
-            product_id: Some(name.to_lowercase()),
-            name: name.into(),
-            group: "Kiosk".into(),
-            quantity: q,
-            unit_price: Money::nok(unit),
-            vat: VatCode::try_from(31).unwrap(),
         }
     }
 
@@ -473,24 +483,22 @@ mod tests {
         let sales = vec![
             DaySale {
                 sale: sale(1, SaleStatus::Paid, PaymentMethod::Vipps, 33_000, 12),
-                lines: vec![line("Voksen", 2, 15_000), line("Vaffel", 1, 3_000)],
                 refunds: vec![refund(1, 15_000, "done")],
                 copy_printed: true,
             },
             DaySale {
                 sale: sale(2, SaleStatus::Paid, PaymentMethod::Cash, 3_000, 14),
-                lines: vec![line("Vaffel", 1, 3_000)],
                 refunds: vec![],
                 copy_printed: false,
             },
             DaySale {
                 sale: sale(3, SaleStatus::Unpaid, PaymentMethod::Vipps, 5_000, 14),
-                lines: vec![line("Barn", 1, 5_000)],
                 refunds: vec![],
                 copy_printed: false,
             },
         ];
-        let v = view(&report(), &sales, &[], Language::Nb, true);
+        let today = DayCounts { unpaid: 1, open: 0 };
+        let v = view(&report(), &sales, today, &[], Language::Nb, true);
         assert_eq!(v.total, "kr 210,00", "360 sold − 150 refunded");
         assert_eq!(v.counts[0], ("Salg".into(), "2".into()));
         assert_eq!(v.counts[1], ("Refusjoner".into(), "1 (kr 150,00)".into()));
@@ -522,9 +530,31 @@ mod tests {
         assert!(!v.sales[0].copyable, "its one copy is used");
         assert!(v.sales[1].copyable);
         assert!(!v.sales[2].copyable, "an unpaid sale has no receipt");
-        let no_printer = view(&report(), &sales, &[], Language::Nb, false);
+        let no_printer = view(&report(), &sales, today, &[], Language::Nb, false);
         assert!(!no_printer.sales[1].copyable);
-        let en = view(&report(), &sales, &[], Language::En, true);
+        let en = view(&report(), &sales, today, &[], Language::En, true);
         assert_eq!(en.per_method[0].0, "Cash");
+    }
+
+    #[test]
+    fn counts_are_the_days_not_the_rows_shown() {
+        // One row on screen, a day of 250 sales behind it.
+        let rows = vec![DaySale {
+            sale: sale(250, SaleStatus::Paid, PaymentMethod::Cash, 3_000, 14),
+            refunds: vec![],
+            copy_printed: false,
+        }];
+        let today = DayCounts::from_statuses(&[
+            (SaleStatus::Paid, 240),
+            (SaleStatus::Unpaid, 7),
+            (SaleStatus::Awaiting, 2),
+            (SaleStatus::Capturing, 1),
+        ]);
+        assert_eq!(today, DayCounts { unpaid: 7, open: 3 });
+        let v = view(&report(), &rows, today, &[], Language::Nb, true);
+        assert_eq!(v.counts[0], ("Salg".into(), "2".into()), "from the report");
+        assert_eq!(v.counts[2], ("Ikke betalt i dag".into(), "7".into()));
+        assert_eq!(v.counts[4], ("Pågår".into(), "3".into()));
+        assert_eq!(v.sales.len(), 1);
     }
 }
