@@ -96,12 +96,6 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 pub struct Store {
     conn: Mutex<Connection>,
-    /// The read-only connection [`Store::read_separately`] runs on, opened on
-    /// first use and kept. One opened per read filled its own page cache (up
-    /// to 2 MB) and freed it again on every organizer refresh, and the freed
-    /// memory stayed with whichever blocking thread's allocator arena had it:
-    /// the till grew a few MB per organizer visit (issue 18).
-    side: Mutex<Option<Connection>>,
     path: PathBuf,
     key: KeySlot,
     /// Held while this process runs the outbox; see [`Store::claim_workers`].
@@ -166,7 +160,6 @@ impl Store {
         Self::configure(&conn)?;
         let store = Store {
             conn: Mutex::new(conn),
-            side: Mutex::new(None),
             path: path.to_path_buf(),
             key: KeySlot {
                 path: signing_key_path(path),
@@ -279,9 +272,7 @@ impl Store {
     }
 
     /// Runs long read-only work (reports over a year, the SAF-T export) on
-    /// a second, read-only connection, so the till's writes are not held up
-    /// meanwhile. Such reads take turns on it; after a failed read it is
-    /// opened afresh.
+    /// its own connection, so the till's writes are not held up meanwhile.
     pub fn read_separately<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&Reader<'_>) -> Result<T, E>,
@@ -294,19 +285,10 @@ impl Store {
             conn.busy_timeout(std::time::Duration::from_secs(5))?;
             Ok(conn)
         };
-        let mut side = self.side.lock().unwrap_or_else(|e| e.into_inner());
-        let conn = match side.as_mut() {
-            Some(conn) => conn,
-            None => side.insert(open()?),
-        };
-        let out = match conn.transaction() {
-            Ok(tx) => f(&Reader { conn: &tx }),
-            Err(e) => Err(StoreError::from(e).into()),
-        };
-        if out.is_err() {
-            *side = None;
-        }
-        out
+        let mut conn = open()?;
+        let tx = conn.transaction().map_err(StoreError::from)?;
+        let r = Reader { conn: &tx };
+        f(&r)
     }
 
     /// Loads the journal signing key, making it (0600) if this is the first
