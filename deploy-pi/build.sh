@@ -120,19 +120,7 @@ printf '[till]\nid = "qemu-smoke"\n\n[store]\npath = "%s/luka.db"\n' "$work" >"$
   echo "$rc" >"$work/rc"
 ) &
 sale=$!
-phone=""
-for _ in $(seq 1 600); do
-  phone="$(grep -o 'http://[^ ]*/phone/[^ ]*' "$work/err.txt" 2>/dev/null | head -1 || true)"
-  [ -n "$phone" ] && break
-  sleep 0.2
-done
-if [ -z "$phone" ]; then
-  echo "build: the training sale never showed its QR:" >&2
-  cat "$work/err.txt" >&2
-  exit 1
-fi
-# The simulator listens on every address; approve over loopback only.
-curl -fsS -o /dev/null -X POST "$(sed -E 's#^http://[^/]+:([0-9]+)/#http://127.0.0.1:\1/#' <<<"$phone")/approve"
+deploy-pi/approve-training-sale.sh "$work/err.txt" 120
 wait "$sale"
 sale=""
 rc="$(cat "$work/rc")"

@@ -145,15 +145,7 @@ printf '' >"$work/err.txt"
   echo "$rc" >"$work/rc"
 ) &
 sale=$!
-phone=""
-for _ in $(seq 1 300); do
-  phone="$(grep -o 'http://[^ ]*/phone/[^ ]*' "$work/err.txt" 2>/dev/null | head -1 || true)"
-  [ -n "$phone" ] && break
-  sleep 0.2
-done
-[ -n "$phone" ] || { cat "$work/err.txt" >&2; fail "the training sale never showed its QR"; }
-# The simulator listens on every address; approve over loopback only.
-curl -fsS -o /dev/null -X POST "$(sed -E 's#^http://[^/]+:([0-9]+)/#http://127.0.0.1:\1/#' <<<"$phone")/approve"
+"$HERE/approve-training-sale.sh" "$work/err.txt" 60 || fail "the training sale never showed its QR"
 wait "$sale"
 sale=""
 if ! grep -q '"state":"paid"' "$work/out.json" || [ "$(cat "$work/rc")" != 0 ]; then
