@@ -9,14 +9,25 @@
 //! moment earlier, and the sale closes unpaid. Once the till has seen the
 //! approval (the sale is `capturing`) the cancel is refused and the sale
 //! completes: the customer already saw "approved" in the app.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `mod.rs` | [`Kiosk`]: commands (sales, cash, cancel, refund, backlog), [`KioskEvent`], [`KioskError`] |
+//! | `poller.rs` | polls one payment within Vipps's guideline until the sale moves on |
+//! | `settle.rs` | applies what the provider said and acts on the decision, in one transaction |
+//! | `handler.rs` | runs the kiosk's outbox items (create, capture, cancel, refund) against the provider |
+//! | `printing.rs` | receipts and reports through the outbox; the printer's held/printed/skipped journal |
+//! | `receipt_api.rs` | what the UI and CLI may ask of the printer (retry, the one copy, skip, X/Z) |
+//! | `receipt_input.rs` | a stored sale or refund → the printer's receipt input |
+//! | `printer_state.rs` | the printer's settings, its state for the UI, the print lock |
 
 mod handler;
+mod poller;
 mod printer_state;
 pub mod printing;
 mod receipt_api;
 pub mod receipt_input;
 pub mod settle;
-mod tracker;
 
 pub use printer_state::{PrinterState, PrinterView, ReceiptSettings};
 pub use receipt_api::ReceiptError;
@@ -562,7 +573,7 @@ impl Kiosk {
     }
 
     pub(crate) fn track(&self, sale_id: i64, first_delay: Duration) {
-        tracker::track(self.clone(), sale_id, first_delay);
+        poller::track(self.clone(), sale_id, first_delay);
     }
 }
 
