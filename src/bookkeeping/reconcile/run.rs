@@ -1,0 +1,138 @@
+//! Reconciling a date for real: the Report API as a [`SettlementSource`], and
+//! [`run`], which fetches, compares, stores the result and queues the vouchers
+//! in one transaction.
+
+use time::{Date, OffsetDateTime};
+
+use super::LedgerDay;
+use super::compare::{Reconciliation, reconcile};
+use crate::bookkeeping::SyncTargets;
+use crate::domain::local_time::start_of_local_day;
+use crate::domain::voucher::Voucher;
+use crate::outbox::Failure;
+use crate::store::{Store, StoreError};
+
+/// Where settlement rows come from (the Vipps Report API client).
+#[async_trait::async_trait]
+pub trait SettlementSource: Send + Sync {
+    /// The ledger that settles this till's sales, and its currency.
+    async fn ledger(&self) -> Result<(String, String), Failure>;
+    async fn funds(&self, ledger_id: &str, date: Date) -> Result<LedgerDay, Failure>;
+}
+
+/// The Vipps Report API as a [`SettlementSource`]: the configured ledger,
+/// or the one that settles this merchant serial number.
+pub struct VippsSettlements {
+    pub client: crate::vipps::report::ReportClient,
+    pub ledger_id: Option<String>,
+    pub merchant_serial_number: String,
+}
+
+fn report_failure(e: crate::vipps::report::ReportError) -> Failure {
+    Failure {
+        outcome: e.outcome(),
+        message: e.to_string(),
+    }
+}
+
+#[async_trait::async_trait]
+impl SettlementSource for VippsSettlements {
+    async fn ledger(&self) -> Result<(String, String), Failure> {
+        let ledgers = self.client.ledgers().await.map_err(report_failure)?;
+        let handle = format!("api:{}", self.merchant_serial_number);
+        let found = ledgers.iter().find(|l| match &self.ledger_id {
+            Some(id) => &l.ledger_id == id,
+            None => l.settles_for_recipient_handles.contains(&handle),
+        });
+        match found {
+            Some(l) => Ok((
+                l.ledger_id.clone(),
+                l.currency.clone().unwrap_or_else(|| "NOK".into()),
+            )),
+            None => Err(Failure {
+                // The ledger list came back without ours: asking again
+                // gives the same list until the config changes.
+                outcome: crate::outbox::Outcome::Permanent,
+                message: match &self.ledger_id {
+                    Some(id) => format!(
+                        "Vipps has no ledger {id} for these API keys; check [bookkeeping] vipps_ledger_id"
+                    ),
+                    None => format!(
+                        "no Vipps ledger settles {handle}; set [bookkeeping] vipps_ledger_id \
+                         (one of: {})",
+                        ledgers
+                            .iter()
+                            .map(|l| l.ledger_id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
+            }),
+        }
+    }
+
+    async fn funds(&self, ledger_id: &str, date: Date) -> Result<LedgerDay, Failure> {
+        self.client
+            .ledger_day(ledger_id, crate::vipps::report::Topic::Funds, date)
+            .await
+            .map_err(report_failure)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("Vipps has not closed {0} yet; try again later (reports are ready the day after)")]
+    NotReady(String),
+    #[error("the Vipps Report API: {0}")]
+    Vipps(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// What `run` did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub reconciliation: Reconciliation,
+    pub vouchers: Vec<Voucher>,
+    /// Outbox items queued now (zero on a re-run: each voucher goes once).
+    pub queued: usize,
+}
+
+/// Reconciles `date` (the Oslo ledger date): fetch, compare, store the
+/// result and queue the fee and payout vouchers, once.
+pub async fn run(
+    store: &Store,
+    source: &dyn SettlementSource,
+    date: Date,
+    targets: &SyncTargets,
+    now: OffsetDateTime,
+) -> Result<Outcome, ReconcileError> {
+    let (ledger_id, currency) = source
+        .ledger()
+        .await
+        .map_err(|f| ReconcileError::Vipps(f.message))?;
+    let entries = match source
+        .funds(&ledger_id, date)
+        .await
+        .map_err(|f| ReconcileError::Vipps(f.message))?
+    {
+        LedgerDay::NotReady => return Err(ReconcileError::NotReady(date.to_string())),
+        LedgerDay::Ready(e) => e,
+    };
+    let from = start_of_local_day(date);
+    let to = start_of_local_day(date.next_day().unwrap_or(date));
+    let journal = store.read(|r| r.vipps_activity(from, to))?;
+    let rec = reconcile(&ledger_id, &date.to_string(), &currency, &journal, &entries);
+    let vouchers = rec.vouchers(&targets.accounts);
+    let result = serde_json::to_value(&rec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let queued = store.write(|w| {
+        w.save_reconciliation(&ledger_id, &rec.ledger_date, rec.ok(), &result, now)?;
+        targets.queue_vouchers(w, &vouchers, now)
+    })?;
+    tracing::info!(date = %rec.ledger_date, ok = rec.ok(), queued, "Vipps settlement reconciled");
+    Ok(Outcome {
+        reconciliation: rec,
+        vouchers,
+        queued,
+    })
+}
