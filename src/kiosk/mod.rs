@@ -12,7 +12,9 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `mod.rs` | [`Kiosk`]: commands (sales, cash, cancel, refund, backlog), [`KioskEvent`], [`KioskError`] |
+//! | `mod.rs` | [`Kiosk`]: commands (sales, cash, cancel, refund, backlog), settings, outbox kinds |
+//! | `events.rs` | [`KioskEvent`]: what happened, for whoever shows it |
+//! | `error.rs` | [`KioskError`]: why a command was refused |
 //! | `poller.rs` | polls one payment within Vipps's guideline until the sale moves on |
 //! | `settle.rs` | applies what the provider said and acts on the decision, in one transaction |
 //! | `handler.rs` | runs the kiosk's outbox items (create, capture, cancel, refund) against the provider |
@@ -21,6 +23,8 @@
 //! | `receipt_input.rs` | a stored sale or refund → the printer's receipt input |
 //! | `printer_state.rs` | the printer's settings, its state for the UI, the print lock |
 
+mod error;
+mod events;
 mod handler;
 mod poller;
 mod printer_state;
@@ -29,6 +33,8 @@ mod receipt_api;
 pub mod receipt_input;
 pub mod settle;
 
+pub use error::KioskError;
+pub use events::KioskEvent;
 pub use printer_state::{PrinterState, PrinterView, ReceiptSettings};
 pub use receipt_api::ReceiptError;
 
@@ -56,83 +62,6 @@ pub mod outbox_kind {
     pub const PRINT_RECEIPT: &str = "print.receipt";
     /// An X or Z report on the receipt printer.
     pub const PRINT_REPORT: &str = "print.report";
-}
-
-/// What happened, for whoever shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KioskEvent {
-    /// The QR can be shown.
-    QrReady {
-        sale_id: i64,
-        reference: String,
-        qr_target: String,
-        expires_at: time::OffsetDateTime,
-    },
-    /// A truthful status line for the pay screen.
-    Status {
-        sale_id: i64,
-        status: SaleStatus,
-        note: String,
-    },
-    Paid {
-        sale_id: i64,
-        reference: String,
-        amount: Money,
-        receipt_no: i64,
-        /// Cash opens the drawer; listeners need not read the store to know.
-        method: PaymentMethod,
-    },
-    NotPaid {
-        sale_id: i64,
-        reference: String,
-        reason: UnpaidReason,
-    },
-    Refunded {
-        sale_id: i64,
-        refund_id: i64,
-        amount: Money,
-    },
-    /// Vipps could not be reached (true) or answered again (false).
-    Connectivity { reachable: bool, detail: String },
-    /// The printer's state or the number of waiting receipts changed; read
-    /// both with [`Kiosk::printer_status`].
-    Printer { state: PrinterState },
-    /// A receipt came out of the printer (`copy`: the one "KOPI").
-    ReceiptPrinted { sale_id: i64, copy: bool },
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum KioskError {
-    #[error("{0}")]
-    Cart(#[from] CartError),
-    #[error(
-        "the till cannot save sales right now ({0}); no money was taken. \
-         Check the SD card or disk (full or read-only?) and restart Luka"
-    )]
-    StorageUnavailable(String),
-    #[error("{0}")]
-    Store(StoreError),
-    #[error("the customer has already approved: the payment is being completed")]
-    AlreadyApproved,
-    #[error("the sale is already closed ({0})")]
-    AlreadyClosed(SaleStatus),
-    #[error("{0}")]
-    Rejected(String),
-    #[error("{0}")]
-    Receipt(#[from] ReceiptError),
-}
-
-impl From<StoreError> for KioskError {
-    fn from(e: StoreError) -> Self {
-        if e.is_storage_unavailable() {
-            KioskError::StorageUnavailable(e.to_string())
-        } else {
-            match e {
-                StoreError::Rejected(m) => KioskError::Rejected(m),
-                e => KioskError::Store(e),
-            }
-        }
-    }
 }
 
 /// Settings the service runs with.

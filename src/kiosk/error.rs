@@ -1,0 +1,40 @@
+//! Why a kiosk command was refused, in words a volunteer can act on.
+
+use super::ReceiptError;
+use crate::domain::SaleStatus;
+use crate::domain::sale::CartError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KioskError {
+    #[error("{0}")]
+    Cart(#[from] CartError),
+    #[error(
+        "the till cannot save sales right now ({0}); no money was taken. \
+         Check the SD card or disk (full or read-only?) and restart Luka"
+    )]
+    StorageUnavailable(String),
+    #[error("{0}")]
+    Store(StoreError),
+    #[error("the customer has already approved: the payment is being completed")]
+    AlreadyApproved,
+    #[error("the sale is already closed ({0})")]
+    AlreadyClosed(SaleStatus),
+    #[error("{0}")]
+    Rejected(String),
+    #[error("{0}")]
+    Receipt(#[from] ReceiptError),
+}
+
+impl From<StoreError> for KioskError {
+    fn from(e: StoreError) -> Self {
+        if e.is_storage_unavailable() {
+            KioskError::StorageUnavailable(e.to_string())
+        } else {
+            match e {
+                StoreError::Rejected(m) => KioskError::Rejected(m),
+                e => KioskError::Store(e),
+            }
+        }
+    }
+}

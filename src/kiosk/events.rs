@@ -1,0 +1,48 @@
+//! What the kiosk tells its listeners (the UI, the GPIO driver, the CLI): one
+//! event per thing that happened, never a question.
+
+use super::PrinterState;
+use crate::domain::{Money, PaymentMethod, SaleStatus, UnpaidReason};
+
+/// What happened, for whoever shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KioskEvent {
+    /// The QR can be shown.
+    QrReady {
+        sale_id: i64,
+        reference: String,
+        qr_target: String,
+        expires_at: time::OffsetDateTime,
+    },
+    /// A truthful status line for the pay screen.
+    Status {
+        sale_id: i64,
+        status: SaleStatus,
+        note: String,
+    },
+    Paid {
+        sale_id: i64,
+        reference: String,
+        amount: Money,
+        receipt_no: i64,
+        /// Cash opens the drawer; listeners need not read the store to know.
+        method: PaymentMethod,
+    },
+    NotPaid {
+        sale_id: i64,
+        reference: String,
+        reason: UnpaidReason,
+    },
+    Refunded {
+        sale_id: i64,
+        refund_id: i64,
+        amount: Money,
+    },
+    /// Vipps could not be reached (true) or answered again (false).
+    Connectivity { reachable: bool, detail: String },
+    /// The printer's state or the number of waiting receipts changed; read
+    /// both with [`Kiosk::printer_status`].
+    Printer { state: PrinterState },
+    /// A receipt came out of the printer (`copy`: the one "KOPI").
+    ReceiptPrinted { sale_id: i64, copy: bool },
+}
