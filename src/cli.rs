@@ -16,6 +16,7 @@ use crate::store::{SaleRecord, Store};
 
 mod books;
 mod receipt;
+mod records;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -116,16 +117,16 @@ pub enum Command {
     },
     /// X and Z reports.
     #[command(subcommand)]
-    Report(crate::records_cli::ReportCommand),
+    Report(records::ReportCommand),
     /// The electronic journal: verify its chain and signatures, show the public key.
     #[command(subcommand)]
-    Journal(crate::records_cli::JournalCommand),
+    Journal(records::JournalCommand),
     /// The cash drawer: declare the opening float.
     #[command(subcommand)]
-    Cash(crate::records_cli::CashCommand),
+    Cash(records::CashCommand),
     /// Exports for the books and the tax authority.
     #[command(subcommand)]
-    Export(crate::records_cli::ExportCommand),
+    Export(records::ExportCommand),
     /// Deliver everything waiting for the books (webhook, PowerOffice, CSV) and exit.
     Sync {
         #[command(subcommand)]
@@ -189,7 +190,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             year_sales,
             ..
         }) => {
-            let opts = crate::bench_all::AllOptions {
+            let opts = crate::bench::all::AllOptions {
                 sales,
                 latency_payments,
                 drain_sales,
@@ -197,7 +198,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 year_sales,
                 ui,
             };
-            println!("{}", rt.block_on(crate::bench_all::run(&opts))?);
+            println!("{}", rt.block_on(crate::bench::all::run(&opts))?);
             Ok(0)
         }
         Some(Command::Bench {
@@ -205,8 +206,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             drain_sales,
             ..
         }) => {
-            let opts = crate::bench_books::BooksBenchOptions { sales: drain_sales };
-            println!("{}", rt.block_on(crate::bench_books::run(&opts))?);
+            let opts = crate::bench::books::BooksBenchOptions { sales: drain_sales };
+            println!("{}", rt.block_on(crate::bench::books::run(&opts))?);
             Ok(0)
         }
         Some(Command::Bench {
@@ -215,11 +216,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             year_sales,
             ..
         }) => {
-            let opts = crate::bench_records::RecordsBenchOptions {
+            let opts = crate::bench::records::RecordsBenchOptions {
                 day_sales,
                 year_sales,
             };
-            println!("{}", crate::bench_records::run(&opts)?);
+            println!("{}", crate::bench::records::run(&opts)?);
             Ok(0)
         }
         Some(Command::Bench {
@@ -227,10 +228,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             latency_payments,
             ..
         }) => {
-            let table = rt.block_on(crate::bench::run(crate::bench::BenchOptions {
-                sales,
-                latency_payments,
-            }))?;
+            let table = rt.block_on(crate::bench::money::run(
+                crate::bench::money::BenchOptions {
+                    sales,
+                    latency_payments,
+                },
+            ))?;
             println!("{table}");
             Ok(0)
         }
@@ -259,17 +262,17 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             backup(&config, &to)
         }
         Some(Command::PinHash) => pin_hash(),
-        Some(Command::Report(c)) => crate::records_cli::report(cli.config.as_deref(), c),
-        Some(Command::Journal(c)) => crate::records_cli::journal(cli.config.as_deref(), c),
-        Some(Command::Cash(c)) => crate::records_cli::cash(cli.config.as_deref(), c),
-        Some(Command::Export(c)) => crate::records_cli::export(cli.config.as_deref(), c),
+        Some(Command::Report(c)) => records::report(cli.config.as_deref(), c),
+        Some(Command::Journal(c)) => records::journal(cli.config.as_deref(), c),
+        Some(Command::Cash(c)) => records::cash(cli.config.as_deref(), c),
+        Some(Command::Export(c)) => records::export(cli.config.as_deref(), c),
         Some(Command::Sync {
             command: Some(books::SyncCommand::Status { json }),
             ..
         }) => books::status(&Config::load(cli.config.as_deref())?, json),
         Some(Command::Reconcile { date, json }) => {
             let config = Config::load(cli.config.as_deref())?;
-            let date = crate::records_cli::parse_date(&date, "--date")?;
+            let date = records::parse_date(&date, "--date")?;
             rt.block_on(books::reconcile(config, date, json))
         }
         Some(Command::Sync {

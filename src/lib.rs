@@ -18,23 +18,19 @@
 //! | [`hardware`] | GPIO (rppal): paid LED + buzzer, error LED, drawer relay, buttons; no-op off the Pi |
 //! | [`sim`]      | contract-faithful Vipps simulator for training mode and tests          |
 //! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
-//! | [`cli`]      | the `luka` command line (clap)                                         |
-//! | [`records_cli`] | `luka report`, `journal`, `cash`, `export`: record-keeping commands |
+//! | [`cli`]      | the `luka` command line (clap); `cli/records.rs`: `report`, `journal`, `cash`, `export` |
 //! | [`app`]      | wiring: config → store, provider, simulator (training), kiosk          |
 //! | [`clock`]    | time and id sources, passed in so tests are deterministic              |
 //! | [`shutdown`] | SIGTERM/SIGINT latched into one stop signal (graceful stop)            |
 //! | [`secret`]   | a string type that never prints its value                              |
 //! | [`pin`]      | the organizer PIN: Argon2 hash and the lockout rule                    |
 //! | [`ui`]       | the Slint bridge (the only module that imports Slint); `.slint` in `ui/` |
-//! | [`bench`], [`bench_records`], [`bench_books`], [`bench_all`] | `luka bench`: money path; `--records`: Z, SAF-T, verify; `--books`: backlog drain; `--all`: one table of everything |
+//! | [`bench`](mod@bench) | `luka bench`: money path; `--records`: Z, SAF-T, verify; `--books`: backlog drain; `--all`: one table of everything |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 
 pub mod app;
 pub mod bench;
-pub mod bench_all;
-pub mod bench_books;
-pub mod bench_records;
 pub mod bookkeeping;
 pub mod cli;
 pub mod clock;
@@ -47,7 +43,6 @@ pub mod outbox;
 pub mod payments;
 pub mod pin;
 pub mod printer;
-pub mod records_cli;
 pub mod reports;
 pub mod secret;
 pub mod shutdown;

@@ -41,7 +41,7 @@ pub enum KioskEvent {
     /// Vipps could not be reached (true) or answered again (false).
     Connectivity { reachable: bool, detail: String },
     /// The printer's state or the number of waiting receipts changed; read
-    /// both with [`Kiosk::printer_status`].
+    /// both with [`super::Kiosk::printer_status`].
     Printer { state: PrinterState },
     /// A receipt came out of the printer (`copy`: the one "KOPI").
     ReceiptPrinted { sale_id: i64, copy: bool },

@@ -65,7 +65,7 @@ pub struct ReportClient {
 }
 
 impl ReportClient {
-    /// The same keys, headers and timeouts as [`super::VippsClient`], but its own token
+    /// The same keys, headers and timeouts as [`crate::vipps::VippsClient`], but its own token
     /// cache: reconciliation runs as a background job, and one extra token fetch a day
     /// is cheaper than coupling it to the sales path's client. Note that Vipps offers
     /// the Report API in production only.

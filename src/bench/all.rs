@@ -1,7 +1,7 @@
 //! `luka bench --all`: every figure the issues ask for, in one table, with
-//! the machine it ran on. Runs the money path (`bench`), a receipt's layout
-//! and encode, the books drain (`bench_books`), the records at a day and a
-//! year (`bench_records`), and with `--ui` the touchscreen against
+//! the machine it ran on. Runs the money path (`money`), a receipt's layout
+//! and encode, the books drain (`books`), the records at a day and a
+//! year (`records`), and with `--ui` the touchscreen against
 //! Chromium (`scripts/bench-ui.sh`, which needs Xvfb and Chromium; run from
 //! here it only names what is missing, it never installs anything).
 //! Nothing here is asserted: the numbers are for people to read and
@@ -122,7 +122,7 @@ pub async fn run(opts: &AllOptions) -> anyhow::Result<String> {
     let mut out = format!("Machine: {}\n\n| measure | value |\n|---|---|\n", machine());
     eprintln!("bench: money path…");
     out.push_str(&rows(
-        &crate::bench::run(crate::bench::BenchOptions {
+        &crate::bench::money::run(crate::bench::money::BenchOptions {
             sales: opts.sales,
             latency_payments: opts.latency_payments,
         })
@@ -132,18 +132,18 @@ pub async fn run(opts: &AllOptions) -> anyhow::Result<String> {
     out.push_str(&receipt_rows());
     eprintln!("bench: the books…");
     out.push_str(&rows(
-        &crate::bench_books::run(&crate::bench_books::BooksBenchOptions {
+        &crate::bench::books::run(&crate::bench::books::BooksBenchOptions {
             sales: opts.drain_sales,
         })
         .await?,
     ));
     eprintln!("bench: records (a day and a year; the year takes minutes)…");
-    let records = crate::bench_records::RecordsBenchOptions {
+    let records = crate::bench::records::RecordsBenchOptions {
         day_sales: opts.day_sales,
         year_sales: opts.year_sales,
     };
     out.push_str(&rows(
-        &tokio::task::spawn_blocking(move || crate::bench_records::run(&records)).await??,
+        &tokio::task::spawn_blocking(move || crate::bench::records::run(&records)).await??,
     ));
     if opts.ui {
         eprintln!("bench: the touchscreen vs Chromium (Xvfb)…");

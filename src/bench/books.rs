@@ -80,7 +80,7 @@ pub async fn run(opts: &BooksBenchOptions) -> anyhow::Result<String> {
     };
     let start = datetime!(2024-06-01 06:00 UTC);
     let t = Instant::now();
-    crate::bench_records::fill_for_books(
+    crate::bench::records::fill_for_books(
         &store,
         opts.sales,
         start,
@@ -96,7 +96,7 @@ pub async fn run(opts: &BooksBenchOptions) -> anyhow::Result<String> {
     );
     crate::reports::close_day_and_book(
         &store,
-        crate::bench_records::TILL,
+        crate::bench::records::TILL,
         Some(Money::nok(0)),
         &targets,
         start + time::Duration::hours(15),
