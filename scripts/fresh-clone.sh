@@ -12,7 +12,12 @@ cd "$(dirname "$0")/.."
 if [ -n "$(git status --porcelain)" ]; then
   echo "fresh-clone: note: uncommitted changes are not part of the clone" >&2
 fi
-work="$(mktemp -d)"
+# Always the same emptied folder, not a new random one: cargo keys a package's build
+# artifacts by its path, so a new path each run would leave another ~10 GB of test
+# binaries in a shared CARGO_TARGET_DIR every time (it filled this machine's disk).
+work="${TMPDIR:-/tmp}/luka-fresh-clone"
+rm -rf "$work"
+mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
 git clone -q --no-hardlinks "$(pwd)" "$work/luka"
 if [ "$(ls -A "$work")" != "luka" ]; then
