@@ -53,9 +53,9 @@ if ! [[ "$VERSION" =~ ^[0-9][A-Za-z0-9.+~-]*$ ]]; then
   echo "package.sh: '$VERSION' is not a Debian version (digits first, then [A-Za-z0-9.+~-])" >&2
   exit 2
 fi
-for tool in dpkg-deb dpkg-shlibdeps objcopy; do
+for tool in dpkg-deb dpkg-shlibdeps objcopy file; do
   command -v "$tool" >/dev/null || {
-    echo "package.sh: $tool is missing: run ./scripts/setup.sh (it installs dpkg-dev, binutils, lintian)" >&2
+    echo "package.sh: $tool is missing: run ./scripts/setup.sh (it installs dpkg-dev, binutils, file, lintian)" >&2
     exit 1
   }
 done

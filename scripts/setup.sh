@@ -11,13 +11,13 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # C libraries for -sys crates (udev/input/xkbcommon are for the touchscreen UI
 # backends), xmllint for the SAF-T schema checks, pkg-config to find them;
 # for the deploy-pi/ checks: shellcheck, systemd (systemd-analyze), and for the
-# Debian package: dpkg-dev (dpkg-shlibdeps), lintian, binutils (strip).
+# Debian package: dpkg-dev (dpkg-shlibdeps), lintian, binutils (objcopy), file.
 PACKAGES=(build-essential pkg-config libudev-dev libinput-dev libxkbcommon-dev
           libfontconfig1-dev libxml2-utils openssl ca-certificates curl shellcheck systemd
-          dpkg-dev lintian binutils)
+          dpkg-dev lintian binutils file)
 
 log="$(mktemp -t luka-setup.XXXXXX.log)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log.rustup"' EXIT
 # run WHAT CMD...: runs CMD with its output in the log; on failure shows the log's tail.
 run() {
   local what="$1"; shift

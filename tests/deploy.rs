@@ -247,7 +247,7 @@ fn tool_or_setup(tool: &str) {
 /// packaged unit through `systemd-analyze verify`.
 #[test]
 fn the_debian_package_has_exact_files_and_modes_and_passes_lintian() {
-    for tool in ["dpkg-deb", "lintian", "objcopy"] {
+    for tool in ["dpkg-deb", "lintian", "objcopy", "file"] {
         tool_or_setup(tool);
     }
     let tmp = tempfile::tempdir().unwrap();
