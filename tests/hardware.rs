@@ -114,6 +114,20 @@ async fn the_error_led_follows_connectivity_and_goes_off_at_the_end() {
     tx.send(reach(true)).unwrap();
     drop(tx);
     task.await.unwrap();
+    // The pulse thread applies the last command after `drive` returns: wait
+    // for it (the hardware is still alive, so nothing else turns it off).
+    let off = log.clone();
+    let went_off = tokio::task::spawn_blocking(move || {
+        off.wait_until(PATIENCE, |w| {
+            w.iter()
+                .rev()
+                .find(|x| x.pin == ERROR_LED)
+                .is_some_and(|x| !x.high)
+        })
+    })
+    .await
+    .unwrap();
+    assert!(went_off, "{:?}", log.writes());
     let levels = log.levels(ERROR_LED);
     assert_eq!(levels.first(), Some(&false));
     assert_eq!(levels.last(), Some(&false), "{levels:?}");
