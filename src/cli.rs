@@ -369,7 +369,7 @@ async fn charge(
     }
     // Stop first (the item in flight finishes, the stop is journalled, the
     // WAL is checkpointed), then report the state that stop left behind.
-    let store = app.kiosk.store().clone();
+    let store = app.store.clone();
     app.shutdown().await;
     let final_sale = store.read(|r| r.sale(sale.id))?;
     println!("{}", outcome_json(&store, &final_sale));
@@ -392,7 +392,7 @@ async fn resume(config: Config, timeout: Duration) -> anyhow::Result<i32> {
     };
     for sale in &open {
         let s = app.kiosk.sale(sale.id)?;
-        println!("{}", outcome_json(app.kiosk.store(), &s));
+        println!("{}", outcome_json(&app.store, &s));
     }
     app.shutdown().await;
     Ok(if settled { 0 } else { 1 })

@@ -506,7 +506,7 @@ async fn a_training_till_runs_the_books_on_simulators() {
     let books = app.kiosk.settings().books.clone();
     assert_eq!(books.voucher_kinds, vec![kind::POWEROFFICE]);
     luka::reports::close_day_and_book(
-        app.kiosk.store(),
+        &app.store,
         &app.config.till_id,
         None,
         &books,
@@ -528,8 +528,7 @@ async fn a_training_till_runs_the_books_on_simulators() {
     assert_eq!(po.balance(3200), -30_000);
     let today = luka::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
     let (_, rec) = app
-        .kiosk
-        .store()
+        .store
         .read(|r| r.reconciliation(&today.to_string()))
         .unwrap()
         .unwrap();

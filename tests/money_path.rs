@@ -162,9 +162,14 @@ async fn partial_then_full_refund_and_never_more() {
         rig.kiosk.wait_final(sale.id, WAIT).await.unwrap().status,
         SaleStatus::Paid
     );
+    let (_, left) = rig.kiosk.refund_limit(sale.id).unwrap();
+    assert_eq!(left, Money::nok(30_000));
     rig.kiosk
         .refund(sale.id, Money::nok(5_000), "Barn, ikke voksen")
         .unwrap();
+    // What the refund dialog offers counts the pending refund at once.
+    let (_, left) = rig.kiosk.refund_limit(sale.id).unwrap();
+    assert_eq!(left, Money::nok(25_000));
     let err = rig
         .kiosk
         .refund(sale.id, Money::nok(25_001), "for mye")
@@ -181,6 +186,69 @@ async fn partial_then_full_refund_and_never_more() {
     let p = rig.store.read(|r| r.payment(sale.id)).unwrap();
     assert_eq!((p.phase, p.refunded), (PaymentPhase::Refunded, 30_000));
     assert!(rig.kiosk.refund(sale.id, Money::nok(100), "igjen").is_err());
+    assert_eq!(rig.kiosk.refund_limit(sale.id).unwrap().1, Money::nok(0));
+    rig.stop().await;
+}
+
+/// What the organizer screen asks of the kiosk: its PIN attempts and
+/// leaving are journaled, the day view's figures come from SQL over the
+/// whole day while the list is bounded, and the Z closes the day once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organizer_screen_reads_and_journals_through_the_kiosk() {
+    let rig = rig().await;
+    let k = &rig.kiosk;
+    k.organizer_login(false).unwrap();
+    k.organizer_login(true).unwrap();
+    k.organizer_logout().unwrap();
+    let kinds: Vec<String> = rig
+        .store
+        .read(|r| r.journal_entries(None))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .filter(|k| k.starts_with("operator."))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["operator.login_failed", "operator.login", "operator.logout"]
+    );
+
+    let sales = luka::kiosk::MAX_ROWS + 3;
+    for _ in 0..sales {
+        k.cash_sale(&tickets(1, 0), Money::nok(15_000), "").unwrap();
+    }
+    let cancelled = k.start_vipps_sale(&tickets(1, 0), "").unwrap();
+    wait_created(&rig.sim, &cancelled.reference).await;
+    k.cancel_sale(cancelled.id).unwrap();
+    assert_eq!(
+        k.wait_final(cancelled.id, WAIT).await.unwrap().status,
+        SaleStatus::Unpaid
+    );
+    let day = k.day_view().unwrap();
+    assert_eq!(day.report.sales.count as usize, sales, "every sale counted");
+    assert_eq!(day.report.net, Money::nok(15_000 * sales as i64));
+    assert_eq!(
+        day.sales.len(),
+        luka::kiosk::MAX_ROWS,
+        "the list is bounded"
+    );
+    assert_eq!(day.sales[0].sale.id, cancelled.id, "newest first");
+    assert_eq!((day.counts.unpaid, day.counts.open), (1, 0));
+    assert!(!day.printer, "this rig has no printer");
+    assert_eq!(
+        k.expected_cash().unwrap(),
+        Money::nok(15_000 * sales as i64)
+    );
+
+    let x = k.x_report().unwrap();
+    assert!(!x.printed, "no printer: nothing queued");
+    assert_eq!(x.paper.title, "X-rapport");
+    let z = k.close_day(None).unwrap();
+    assert_eq!(z.report.header.number, Some(1));
+    assert_eq!(z.report.cash.counted, None, "not counted is not 0 kr");
+    let again = k.close_day(Some(Money::nok(0))).unwrap_err();
+    assert!(again.to_string().contains("already closed"), "{again}");
+    assert_eq!(k.day_view().unwrap().report.sales.count, 0, "since the Z");
     rig.stop().await;
 }
 

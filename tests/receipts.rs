@@ -18,7 +18,7 @@ use luka::kiosk::{
 };
 use luka::printer::{Connection, LayoutConfig, PaperWidth, samples, sim::PrinterSim};
 use luka::sim::SimConfig;
-use luka::store::{JournalEntry, NewOutboxItem, OutboxStatus};
+use luka::store::{JournalEntry, NewOutboxItem, OutboxStatus, Store};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -55,12 +55,12 @@ async fn until(what: &str, f: impl Fn() -> bool) {
     }
 }
 
-fn journal(k: &Kiosk, sale_id: Option<i64>) -> Vec<JournalEntry> {
-    k.store().read(|r| r.journal_entries(sale_id)).unwrap()
+fn journal(db: &Store, sale_id: Option<i64>) -> Vec<JournalEntry> {
+    db.read(|r| r.journal_entries(sale_id)).unwrap()
 }
 
-fn has(k: &Kiosk, sale_id: i64, kind: &str) -> bool {
-    journal(k, Some(sale_id)).iter().any(|e| e.kind == kind)
+fn has(db: &Store, sale_id: i64, kind: &str) -> bool {
+    journal(db, Some(sale_id)).iter().any(|e| e.kind == kind)
 }
 
 /// What came out on paper, one receipt (decoded lines) per cut.
@@ -158,6 +158,7 @@ async fn paper_out_holds_the_receipt_not_the_sale_and_it_prints_after_paper_is_l
     printer.set_paper_out(true);
     let rig = rig_with(SimConfig::training(), settings(network(&printer), false)).await;
     let k = rig.kiosk.clone();
+    let db = rig.store.clone();
     let mut events = k.subscribe();
     let sale_id = paid_vipps_sale(&rig, &tickets(2, 1)).await;
 
@@ -169,7 +170,7 @@ async fn paper_out_holds_the_receipt_not_the_sale_and_it_prints_after_paper_is_l
         "Tom for papir – legg i ny rull og trykk Prøv igjen"
     );
     assert_eq!(k.sale(sale_id).unwrap().status, SaleStatus::Paid);
-    assert!(!has(&k, sale_id, "receipt.printed"));
+    assert!(!has(&db, sale_id, "receipt.printed"));
     assert!(printer.printed().is_empty() && printer.pending().is_empty());
     assert!(
         k.wait_settled(Duration::from_secs(5)).await.unwrap(),
@@ -184,7 +185,7 @@ async fn paper_out_holds_the_receipt_not_the_sale_and_it_prints_after_paper_is_l
     printer.load_paper();
     assert_eq!(k.retry_print().unwrap(), 1);
     until("the receipt is journalled printed", || {
-        has(&k, sale_id, "receipt.printed")
+        has(&db, sale_id, "receipt.printed")
     })
     .await;
     let receipts = paper(&printer);
@@ -221,10 +222,11 @@ async fn a_cash_sale_opens_the_drawer_once_and_the_one_copy_says_kopi() {
     let printer = PrinterSim::start().unwrap();
     let rig = rig_with(SimConfig::training(), settings(network(&printer), true)).await;
     let k = rig.kiosk.clone();
+    let db = rig.store.clone();
     let (sale, change) = k.cash_sale(&kiosk_order(), Money::nok(50_000), "").unwrap();
-    until("printed", || has(&k, sale.id, "receipt.printed")).await;
+    until("printed", || has(&db, sale.id, "receipt.printed")).await;
     k.print_copy(sale.id).unwrap();
-    until("copy printed", || has(&k, sale.id, "receipt.copy_printed")).await;
+    until("copy printed", || has(&db, sale.id, "receipt.copy_printed")).await;
     let second = k.print_copy(sale.id).unwrap_err();
     assert!(matches!(
         second,
@@ -245,7 +247,7 @@ async fn a_cash_sale_opens_the_drawer_once_and_the_one_copy_says_kopi() {
         "KOPI in large type at top and bottom: {copy:#?}"
     );
     assert_eq!(receipt_no(copy), Some(1));
-    let kinds: Vec<String> = journal(&k, Some(sale.id))
+    let kinds: Vec<String> = journal(&db, Some(sale.id))
         .into_iter()
         .map(|e| e.kind)
         .collect();
@@ -267,13 +269,14 @@ async fn a_held_cash_sale_still_opens_the_drawer_with_the_real_time_pulse() {
     printer.set_cover_open(true);
     let rig = rig_with(SimConfig::training(), settings(network(&printer), true)).await;
     let k = rig.kiosk.clone();
+    let db = rig.store.clone();
     let (sale, _) = k.cash_sale(&tickets(1, 0), Money::nok(20_000), "").unwrap();
-    until("the drawer opened", || has(&k, sale.id, "drawer.opened")).await;
+    until("the drawer opened", || has(&db, sale.id, "drawer.opened")).await;
     assert_eq!(printer.drawer_pulses(), 1);
     assert!(k.printer_status().state.message().contains("Lokket"));
     printer.set_cover_open(false);
     k.retry_print().unwrap();
-    until("printed", || has(&k, sale.id, "receipt.printed")).await;
+    until("printed", || has(&db, sale.id, "receipt.printed")).await;
     let receipts = paper(&printer);
     assert!(!shows(&receipts[0], "[DRAWER]"), "opened once, not twice");
     assert_eq!(printer.drawer_pulses(), 1);
@@ -286,9 +289,9 @@ async fn training_receipts_carry_the_training_text() {
     let mut s = settings(network(&printer), false);
     s.training = true;
     let rig = rig_with(SimConfig::training(), s).await;
-    let k = rig.kiosk.clone();
+    let db = rig.store.clone();
     let sale_id = paid_vipps_sale(&rig, &tickets(1, 0)).await;
-    until("printed", || has(&k, sale_id, "receipt.printed")).await;
+    until("printed", || has(&db, sale_id, "receipt.printed")).await;
     let receipts = paper(&printer);
     let r = &receipts[0];
     assert!(
@@ -296,7 +299,7 @@ async fn training_receipts_carry_the_training_text() {
             .any(|l| l.starts_with("[C][B][2x]") && l.contains("IKKJE")),
         "{r:#?}"
     );
-    let entry = journal(&k, Some(sale_id))
+    let entry = journal(&db, Some(sale_id))
         .into_iter()
         .find(|e| e.kind == "receipt.printed")
         .unwrap();
@@ -309,12 +312,13 @@ async fn a_refund_prints_a_returkvittering_with_its_own_number() {
     let printer = PrinterSim::start().unwrap();
     let rig = rig_with(SimConfig::training(), settings(network(&printer), false)).await;
     let k = rig.kiosk.clone();
+    let db = rig.store.clone();
     let sale_id = paid_vipps_sale(&rig, &tickets(1, 1)).await;
-    until("printed", || has(&k, sale_id, "receipt.printed")).await;
+    until("printed", || has(&db, sale_id, "receipt.printed")).await;
     let total = k.sale(sale_id).unwrap().total;
     k.refund(sale_id, total, "feil billett").unwrap();
     until("refund receipt printed", || {
-        journal(&k, Some(sale_id))
+        journal(&db, Some(sale_id))
             .iter()
             .any(|e| e.kind == "receipt.printed" && e.data["receipt"] == "refund")
     })
@@ -331,7 +335,7 @@ async fn a_refund_prints_a_returkvittering_with_its_own_number() {
             .any(|l| l.starts_with("Gjelder kvittering nr") && l.ends_with(" 1"))
     );
     assert!(shows(refund, &format!("-{}", total.format_plain())));
-    let refunded = journal(&k, Some(sale_id))
+    let refunded = journal(&db, Some(sale_id))
         .into_iter()
         .find(|e| e.kind == "sale.refunded")
         .unwrap();
@@ -366,6 +370,7 @@ async fn an_unplugged_printer_never_blocks_or_loses_a_sale() {
     )
     .await;
     let k = rig.kiosk.clone();
+    let db = rig.store.clone();
     let mut sales = Vec::new();
     for _ in 0..3 {
         sales.push(paid_vipps_sale(&rig, &tickets(1, 0)).await);
@@ -386,14 +391,14 @@ async fn an_unplugged_printer_never_blocks_or_loses_a_sale() {
     let first = sales[0];
     let total = k.sale(first).unwrap().total;
     k.refund(first, total, "angret").unwrap();
-    until("refunded", || has(&k, first, "sale.refunded")).await;
+    until("refunded", || has(&db, first, "sale.refunded")).await;
     assert_eq!(
         sim_view(&rig.sim, &k.sale(first).unwrap().reference).refunded,
         total.minor()
     );
     // The organizer gives up on one: journalled, no longer counted.
     skip_when_not_printing(&k, sales[1]).await;
-    let skipped = journal(&k, Some(sales[1]))
+    let skipped = journal(&db, Some(sales[1]))
         .into_iter()
         .find(|e| e.kind == "receipt.not_printed")
         .unwrap();
@@ -413,7 +418,7 @@ async fn an_unplugged_printer_never_blocks_or_loses_a_sale() {
     k.print_copy(sales[1]).unwrap();
     assert!(k.wait_settled(Duration::from_secs(10)).await.unwrap());
     assert!(
-        !has(&k, cash.id, "drawer.opened"),
+        !has(&db, cash.id, "drawer.opened"),
         "an unplugged printer opens nothing"
     );
     rig.stop().await;
@@ -423,10 +428,11 @@ async fn an_unplugged_printer_never_blocks_or_loses_a_sale() {
 async fn without_a_printer_each_sale_is_journalled_as_concluded_without_a_receipt() {
     let rig = rig_with(SimConfig::training(), settings(None, false)).await;
     let k = rig.kiosk.clone();
+    let db = rig.store.clone();
     assert_eq!(k.printer_status().state, PrinterState::NotConfigured);
     let (sale, _) = k.cash_sale(&tickets(1, 0), Money::nok(15_000), "").unwrap();
-    until("journalled", || has(&k, sale.id, "receipt.not_printed")).await;
-    let e = journal(&k, Some(sale.id)).pop().unwrap();
+    until("journalled", || has(&db, sale.id, "receipt.not_printed")).await;
+    let e = journal(&db, Some(sale.id)).pop().unwrap();
     assert_eq!(
         (e.data["reason"].as_str(), e.data["receipt_no"].as_i64()),
         (Some("no printer configured"), Some(1))
@@ -446,6 +452,7 @@ async fn reports_print_on_the_same_printer_and_held_receipts_survive_a_restart()
     printer.set_paper_out(true);
     let rig = rig_with(SimConfig::training(), settings(network(&printer), false)).await;
     let k = rig.kiosk.clone();
+    let db = rig.store.clone();
     let (sale, _) = k.cash_sale(&tickets(1, 0), Money::nok(15_000), "").unwrap();
     until("held", || k.printer_status().state.is_held()).await;
     k.print_report(samples::x_report()).unwrap();
@@ -472,9 +479,9 @@ async fn reports_print_on_the_same_printer_and_held_receipts_survive_a_restart()
     let titles: Vec<bool> = receipts.iter().map(|r| shows(r, "X-rapport")).collect();
     assert_eq!(titles.iter().filter(|t| **t).count(), 1);
     assert!(receipts.iter().any(|r| shows(r, "Salgskvittering")));
-    assert!(has(&k, sale.id, "receipt.printed"));
+    assert!(has(&db, sale.id, "receipt.printed"));
     assert!(
-        journal(&k, None)
+        journal(&db, None)
             .iter()
             .any(|e| e.kind == "report.printed" && e.data["title"] == "X-rapport")
     );
@@ -488,6 +495,8 @@ async fn the_cli_prints_the_one_copy_once_and_draws_a_preview() {
     let db = dir.path().join("luka-training.db");
     let bytes = dir.path().join("printer.bin");
     let store = std::sync::Arc::new(luka::store::Store::open(&db).unwrap());
+    let db_path = db;
+    let db = store.clone();
     let mut s = settings(
         Some(Connection::File {
             path: bytes.clone(),
@@ -504,16 +513,17 @@ async fn the_cli_prints_the_one_copy_once_and_draws_a_preview() {
     )
     .unwrap();
     let (sale, _) = k.cash_sale(&tickets(1, 0), Money::nok(15_000), "").unwrap();
-    until("printed", || has(&k, sale.id, "receipt.printed")).await;
+    until("printed", || has(&db, sale.id, "receipt.printed")).await;
     // The till stops before the CLI prints: one process runs a database's outbox.
     running.shutdown().await;
-    drop(k);
+    // The store holds the outbox claim: dropping its last handle releases it.
+    drop((k, db));
     let config = dir.path().join("luka.toml");
     std::fs::write(
         &config,
         format!(
             "[store]\npath = \"{}\"\n[printer]\ndriver = \"file\"\npath = \"{}\"\nwidth_mm = 58\n",
-            db.display(),
+            db_path.display(),
             bytes.display()
         ),
     )

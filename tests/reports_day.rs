@@ -191,6 +191,21 @@ fn x_and_z_of_a_mixed_day_match_the_hand_computed_figures() {
         "{:?}",
         cash.rows
     );
+    // The second day's Z was closed without counting: it says so, with no
+    // count of 0 kr and no shortage of the 50 kr the drawer should hold.
+    assert_eq!((z2.cash.counted, z2.cash.difference), (None, None));
+    let print2 = to_printer(&z2, &Merchant::training(), false, may2(20, 0));
+    let cash2 = print2
+        .sections
+        .iter()
+        .find(|s| s.heading == "Kontanter")
+        .unwrap();
+    assert!(
+        cash2.rows.contains(&("Opptalt".into(), "ikke talt".into()))
+            && !cash2.rows.iter().any(|(l, _)| l == "Differanse"),
+        "{:?}",
+        cash2.rows
+    );
 
     assert!(luka::journal::verify_store(&store).unwrap().ok());
 }

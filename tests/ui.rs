@@ -263,6 +263,8 @@ async fn reports(t: &T) {
     t.tap("Z-rapport (avslutt dagen)");
     t.wait("the count dialog", || t.find("Opptalt kontant").is_some())
         .await;
+    // Nothing typed is "not counted", never "kr 0".
+    assert!(t.find("Ikke talt").is_some(), "a blank count says so");
     t.tap("Avslutt dagen");
     t.wait("the refusal", || {
         t.find("Z-rapporten avslutter dagen for denne kassen og kan ikke angres.")
@@ -316,7 +318,7 @@ async fn english(t: &T) {
 /// still count every sale of the day, down to the oldest (the cancelled sale
 /// from `cancel`, which a list-based count would lose).
 async fn long_day(t: &T) {
-    let shown = luka::ui::day::MAX_ROWS;
+    let shown = luka::kiosk::MAX_ROWS;
     let coffee = t.app.config.catalog.get("kaffe").unwrap();
     let mut cart = luka::domain::Cart::new();
     cart.add_product(coffee);

@@ -21,6 +21,9 @@ pub use books::{
 
 pub struct App {
     pub config: Config,
+    /// The database. The kiosk and the books' lanes hold it too; the UI
+    /// never does (it asks the kiosk).
+    pub store: Arc<Store>,
     pub kiosk: Kiosk,
     pub running: Running,
     /// The in-process simulator, in training mode.
@@ -122,7 +125,7 @@ impl App {
             ),
         }
         let (kiosk, running) = start_vipps_kiosk(
-            store,
+            store.clone(),
             &base_url,
             creds,
             config.vipps.request_timeout,
@@ -140,10 +143,11 @@ impl App {
             kiosk.subscribe(),
             devices.hardware.clone(),
         ));
-        let books = books::start(&config, kiosk.store().clone(), sync, sim.as_ref()).await?;
+        let books = books::start(&config, store.clone(), sync, sim.as_ref()).await?;
         Ok(App {
             books,
             config,
+            store,
             kiosk,
             running,
             sim,
@@ -160,7 +164,7 @@ impl App {
         if let Some(books) = self.books {
             books.shutdown().await;
         }
-        let store = self.kiosk.store();
+        let store = &self.store;
         let now = time::OffsetDateTime::now_utc();
         let till = self.config.till_id.clone();
         if let Err(e) = store.write(|w| {

@@ -172,7 +172,8 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<String> {
         }
     }
     lat.sort();
-    let reads: i64 = kiosk.store().read(|r| {
+    // A second connection reads what the till wrote (WAL readers see every commit).
+    let reads: i64 = Store::open(&dir.path().join("bench.db"))?.read(|r| {
         let sales = r.all_sales()?;
         let mut total = 0;
         for s in &sales {

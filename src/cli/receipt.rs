@@ -35,8 +35,8 @@ pub async fn last(config: Config, copy: bool, timeout: Duration) -> anyhow::Resu
 
 async fn print_last(app: &App, copy: bool, timeout: Duration) -> anyhow::Result<i32> {
     let k = &app.kiosk;
-    let sale = k
-        .store()
+    let sale = app
+        .store
         .read(|r| r.last_paid_sale())?
         .context("no paid sale yet: there is no receipt to print")?;
     let key = if copy {
@@ -44,7 +44,7 @@ async fn print_last(app: &App, copy: bool, timeout: Duration) -> anyhow::Result<
     } else {
         printing::original_key(sale.id)
     };
-    let before = k.store().read(|r| r.outbox_by_key(&key))?;
+    let before = app.store.read(|r| r.outbox_by_key(&key))?;
     if copy {
         k.print_copy(sale.id)?;
     } else {
@@ -63,7 +63,7 @@ async fn print_last(app: &App, copy: bool, timeout: Duration) -> anyhow::Result<
     let tried_before = before.map(|i| i.attempts).unwrap_or(0);
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let item = k.store().read(|r| r.outbox_by_key(&key))?;
+        let item = app.store.read(|r| r.outbox_by_key(&key))?;
         let settled = item
             .as_ref()
             .filter(|i| i.attempts > tried_before && i.status != OutboxStatus::InFlight);

@@ -15,6 +15,7 @@
 //! | `mod.rs` | [`Kiosk`]: commands (sales, cash, cancel, refund, backlog), settings, outbox kinds |
 //! | `events.rs` | [`KioskEvent`]: what happened, for whoever shows it |
 //! | `error.rs` | [`KioskError`]: why a command was refused |
+//! | `organizer.rs` | what the organizer screen reads and does: login, day view, refund limit, X/Z, backlog |
 //! | `poller.rs` | polls one payment within Vipps's guideline until the sale moves on |
 //! | `settle.rs` | applies what the provider said and acts on the decision, in one transaction |
 //! | `handler.rs` | runs the kiosk's outbox items (create, capture, cancel, refund) against the provider |
@@ -26,6 +27,7 @@
 mod error;
 mod events;
 mod handler;
+mod organizer;
 mod poller;
 mod printer_state;
 pub mod printing;
@@ -35,6 +37,7 @@ pub mod settle;
 
 pub use error::KioskError;
 pub use events::KioskEvent;
+pub use organizer::{DayCounts, DayData, DaySale, MAX_ROWS, MadeReport};
 pub use printer_state::{PrinterState, PrinterView, ReceiptSettings};
 pub use receipt_api::ReceiptError;
 
@@ -211,10 +214,6 @@ impl Kiosk {
 
     pub fn subscribe(&self) -> broadcast::Receiver<KioskEvent> {
         self.inner.events.subscribe()
-    }
-
-    pub fn store(&self) -> &Arc<Store> {
-        &self.inner.store
     }
 
     pub fn settings(&self) -> &KioskSettings {
@@ -482,7 +481,7 @@ impl Kiosk {
             let printer_held = self.inner.printer.view().state.is_held();
             let busy = self.inner.store.read(|r| {
                 let open = r.open_sales()?;
-                let backlog = r.outbox_backlog_without_sync()?;
+                let backlog = r.outbox_backlog_without_sync(None)?;
                 Ok(!open.is_empty()
                     || backlog.iter().any(|i| {
                         i.status != crate::store::OutboxStatus::Failed

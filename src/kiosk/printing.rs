@@ -388,7 +388,7 @@ pub(super) fn refresh(k: &Kiosk, state: Option<PrinterState>) {
 /// At start-up: receipts still waiting from before show as held at once.
 pub(super) fn on_start(k: &Kiosk) {
     let last = k.inner.store.read(|r| {
-        Ok(r.outbox_backlog_without_sync()?
+        Ok(r.outbox_backlog_without_sync(None)?
             .into_iter()
             .filter(|i| i.kind.starts_with(PREFIX))
             .find_map(|i| i.last_error))

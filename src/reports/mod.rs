@@ -49,7 +49,17 @@ pub enum ReportError {
 
 /// The figures since the last Z report; nothing is journaled.
 pub fn current(store: &Store, till_id: &str, now: OffsetDateTime) -> Result<Report, ReportError> {
-    store.read_separately(|r| Ok(build(r, till_id, ReportKind::X, None, now)?))
+    store.read_separately(|r| current_on(r, till_id, now))
+}
+
+/// [`current`] on a snapshot the caller holds (the till's day view reads it
+/// together with the day's sales).
+pub fn current_on(
+    r: &Reader<'_>,
+    till_id: &str,
+    now: OffsetDateTime,
+) -> Result<Report, ReportError> {
+    Ok(build(r, till_id, ReportKind::X, None, now)?)
 }
 
 /// An X report: the figures since the last Z, journaled in full.

@@ -84,9 +84,17 @@ pub fn to_printer(
         row("Kontant inn", amount(c.cash_in)),
         row("Forventet i kassen", amount(c.expected)),
     ];
-    if let (Some(counted), Some(diff)) = (c.counted, c.difference) {
-        cash.push(row("Opptalt", amount(counted)));
-        cash.push(row("Differanse", amount(diff)));
+    match (c.counted, c.difference) {
+        (Some(counted), Some(diff)) => {
+            cash.push(row("Opptalt", amount(counted)));
+            cash.push(row("Differanse", amount(diff)));
+        }
+        // A Z closed without counting the drawer says so: no count of
+        // 0 kr and no shortage that never happened.
+        _ if report.header.kind == crate::domain::report::ReportKind::Z => {
+            cash.push(row("Opptalt", "ikke talt".to_string()));
+        }
+        _ => {}
     }
     sections.push(section("Kontanter", cash));
     sections.push(section(

@@ -8,9 +8,11 @@
 //! `UPDATE … WHERE status = ?`; zero rows changed is a `Conflict`, never a
 //! silent no-op.
 //!
-//! One connection behind a `std::sync::Mutex`: statements are short (a few
-//! milliseconds with the fsync), so briefly blocking a runtime worker is
-//! cheaper than a thread hop per statement. The UI thread never calls here.
+//! One connection behind a `std::sync::Mutex` for the till's work: statements
+//! are short (a few milliseconds with the fsync), so briefly blocking a
+//! runtime worker is cheaper than a thread hop per statement. The screens
+//! read on a second, read-only connection ([`Store::view`]); long exports on
+//! a fresh one ([`Store::read_separately`]). The UI thread never calls here.
 
 pub mod backup;
 mod cash_trans;
@@ -100,7 +102,14 @@ pub struct Store {
     key: KeySlot,
     /// Held while this process runs the outbox; see [`Store::claim_workers`].
     workers: Mutex<Option<std::fs::File>>,
+    /// The screens' read-only connection, opened on first use; see [`Store::view`].
+    viewer: std::sync::OnceLock<Mutex<Connection>>,
 }
+
+/// The page cache of the view connection, in KiB. The screens read a few
+/// hundred rows; SQLite's default (2 MiB) would only hold pages the till's
+/// own connection caches already.
+const VIEW_CACHE_KIB: i64 = 512;
 
 /// The journal signing key, loaded (or made) the first time a cash
 /// transaction is signed, so opening a store stays cheap.
@@ -166,6 +175,7 @@ impl Store {
                 key: std::sync::OnceLock::new(),
             },
             workers: Mutex::new(None),
+            viewer: std::sync::OnceLock::new(),
         };
         store.migrate()?;
         Ok(store)
@@ -271,21 +281,48 @@ impl Store {
         f(&r)
     }
 
+    /// Runs the screens' read-only queries (the organizer's day view, the
+    /// status bar's backlog count) on a connection of their own, kept open
+    /// with a small page cache: a screen never waits behind the till's
+    /// writes (WAL readers do not block), nor holds them up. The snapshot is
+    /// consistent, and sees every commit made before it began.
+    pub fn view<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Reader<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let cell = match self.viewer.get() {
+            Some(c) => c,
+            None => {
+                let conn = self.open_reader()?;
+                conn.pragma_update(None, "cache_size", -VIEW_CACHE_KIB)
+                    .map_err(StoreError::from)?;
+                // Two threads racing here both open one; the loser's is dropped.
+                let _ = self.viewer.set(Mutex::new(conn));
+                self.viewer.get().expect("set above")
+            }
+        };
+        let mut conn = cell.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = conn.transaction().map_err(StoreError::from)?;
+        let r = Reader { conn: &tx };
+        f(&r)
+    }
+
+    fn open_reader(&self) -> Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(conn)
+    }
+
     /// Runs long read-only work (reports over a year, the SAF-T export) on
     /// its own connection, so the till's writes are not held up meanwhile.
     pub fn read_separately<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&Reader<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        let open = || -> Result<Connection> {
-            let conn = Connection::open_with_flags(
-                &self.path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
-            conn.busy_timeout(std::time::Duration::from_secs(5))?;
-            Ok(conn)
-        };
-        let mut conn = open()?;
+        let mut conn = self.open_reader()?;
         let tx = conn.transaction().map_err(StoreError::from)?;
         let r = Reader { conn: &tx };
         f(&r)

@@ -236,13 +236,15 @@ impl Reader<'_> {
     /// The backlog without the waiting sync items (a receiver down for a
     /// day may leave thousands; they are shown per lane instead), but with
     /// the stopped ones, which need a person.
-    pub fn outbox_backlog_without_sync(&self) -> Result<Vec<OutboxItem>> {
+    /// `limit`: at most this many, oldest first (`None`: all).
+    pub fn outbox_backlog_without_sync(&self, limit: Option<usize>) -> Result<Vec<OutboxItem>> {
         let mut stmt = self.conn.prepare(
             "SELECT id FROM outbox WHERE status IN ('pending', 'in_flight', 'failed') \
-             AND (substr(kind, 1, 5) <> 'sync.' OR status = 'failed') ORDER BY id",
+             AND (substr(kind, 1, 5) <> 'sync.' OR status = 'failed') ORDER BY id LIMIT ?1",
         )?;
+        let limit = limit.map_or(-1, |n| n.min(i64::MAX as usize) as i64);
         let ids: Vec<i64> = stmt
-            .query_map([], |r| r.get(0))?
+            .query_map([limit], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         ids.into_iter().map(|id| self.outbox_item(id)).collect()
     }

@@ -487,7 +487,9 @@ fn sync_lanes_are_claimed_in_order_and_never_by_the_kiosk_worker() {
     assert_eq!((c.status, c.attempts), (OutboxStatus::Pending, 0));
     assert_eq!(s.read(|r| r.outbox_open_total()).unwrap(), 4);
     assert_eq!(
-        s.read(|r| r.outbox_backlog_without_sync()).unwrap().len(),
+        s.read(|r| r.outbox_backlog_without_sync(None))
+            .unwrap()
+            .len(),
         1
     );
 }
@@ -515,4 +517,34 @@ fn the_claim_queries_use_their_partial_indexes() {
          AND status IN ('pending', 'in_flight') ORDER BY id LIMIT 16",
     );
     assert!(lane.contains("outbox_sync_open"), "{lane}");
+}
+
+#[test]
+fn the_view_connection_sees_every_commit_and_reads_bounded_backlogs() {
+    let (_d, s) = store();
+    let now = datetime!(2026-11-21 12:00 UTC);
+    // Opened before the writes below: a view is a fresh snapshot each time.
+    assert_eq!(s.view(|r| r.outbox_open_total()).unwrap(), 0);
+    let sale = s
+        .write(|w| w.insert_sale(&new_sale(PaymentMethod::Vipps)))
+        .unwrap();
+    for n in 0..5 {
+        s.write(|w| w.enqueue(&item(sale.id, "vipps.capture", &format!("k{n}")), now))
+            .unwrap();
+    }
+    assert_eq!(s.view(|r| r.outbox_open_total()).unwrap(), 5);
+    let head = s.view(|r| r.outbox_backlog_without_sync(Some(2))).unwrap();
+    let keys: Vec<&str> = head.iter().map(|i| i.idempotency_key.as_str()).collect();
+    assert_eq!(keys, ["k0", "k1"], "the oldest, and only as many as asked");
+    assert_eq!(
+        s.view(|r| r.outbox_backlog_without_sync(None))
+            .unwrap()
+            .len(),
+        5
+    );
+    // It only reads.
+    let err = s
+        .view(|r| Ok::<_, StoreError>(r.conn.execute("DELETE FROM outbox", [])?))
+        .unwrap_err();
+    assert!(err.to_string().contains("readonly"), "{err}");
 }

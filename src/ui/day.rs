@@ -1,14 +1,14 @@
-//! The organizer screen's figures and lists. The takings are the shared
-//! report arithmetic ([`crate::reports::current`]: since the last Z, the
-//! same numbers an X report prints); this file only turns them, today's
-//! sales and the backlog into display rows, in [`view`], a pure function.
-
-use time::OffsetDateTime;
+//! The organizer screen's figures and lists, in words. The kiosk reads the
+//! data ([`crate::kiosk::DayData`]: the figures since the last Z, the same
+//! numbers an X report prints, today's sales and the backlog); this file
+//! only turns them into display rows, in [`today`] and [`view`], pure
+//! functions.
 
 use crate::config::Language;
 use crate::domain::report::Report;
 use crate::domain::{Money, PaymentMethod, SaleStatus};
-use crate::store::{OutboxItem, OutboxStatus, RefundRecord, SaleRecord, Store};
+use crate::kiosk::{DayCounts, DayData, DaySale, MAX_ROWS};
+use crate::store::{OutboxItem, OutboxStatus};
 
 /// What the organizer screen shows, as text.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -54,102 +54,24 @@ pub struct BacklogView {
     pub error: String,
 }
 
-/// One stored sale with what its row needs.
-pub struct DaySale {
-    pub sale: SaleRecord,
-    pub refunds: Vec<RefundRecord>,
-    pub copy_printed: bool,
-}
-
-/// Today's sales counted in SQL, over the whole day, however many rows the
-/// list shows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DayCounts {
-    pub unpaid: u64,
-    /// Still being paid (pending, awaiting, capturing, cancelling).
-    pub open: u64,
-}
-
-impl DayCounts {
-    pub fn from_statuses(counts: &[(SaleStatus, u64)]) -> DayCounts {
-        let sum = |pick: &dyn Fn(SaleStatus) -> bool| {
-            counts
-                .iter()
-                .filter(|(s, _)| pick(*s))
-                .map(|(_, n)| n)
-                .sum()
-        };
-        DayCounts {
-            unpaid: sum(&|s| s == SaleStatus::Unpaid),
-            open: sum(&|s| SaleStatus::OPEN.contains(&s)),
-        }
-    }
-}
-
-/// The most rows the sales list shows (newest first). Only these are read:
-/// a cup weekend's thousands of sales would otherwise be read, with their
-/// refunds, on every visit to the organizer screen.
-pub const MAX_ROWS: usize = 200;
-
-/// Reads the figures since the last Z, today's sales (local midnight
-/// onwards) and the backlog.
-pub fn today(
-    store: &Store,
-    till_id: &str,
-    now: OffsetDateTime,
-    lang: Language,
-    printer: bool,
-) -> Result<DayView, crate::reports::ReportError> {
-    let report = crate::reports::current(store, till_id, now)?;
-    let local = crate::domain::local_time::to_oslo(now);
-    let midnight = local.replace_time(time::Time::MIDNIGHT);
-    let sales = store.read(|r| {
-        let mut out = Vec::new();
-        for sale in r.sales_since(midnight, MAX_ROWS)? {
-            let refunds = r.refunds(sale.id)?;
-            let copy_printed = r
-                .outbox_by_key(&crate::kiosk::printing::copy_key(sale.id))?
-                .is_some();
-            out.push(DaySale {
-                sale,
-                refunds,
-                copy_printed,
-            });
-        }
-        let counts = DayCounts::from_statuses(&r.sale_counts_since(midnight)?);
-        let backlog = r.outbox_backlog_without_sync()?;
-        let refs = backlog
-            .iter()
-            .map(|i| match i.sale_id {
-                Some(id) => r.sale(id).map(|s| s.reference).unwrap_or_default(),
-                None => String::new(),
-            })
-            .collect::<Vec<_>>();
-        let lanes = r.sync_status(&[])?;
-        let rec = r.last_reconciliation()?;
-        Ok((
-            (out, counts),
-            backlog.into_iter().zip(refs).collect::<Vec<_>>(),
-            lanes,
-            rec,
-        ))
-    })?;
-    let ((sales, counts), backlog, lanes, rec) = sales;
-    let mut v = view(&report, &sales, counts, &backlog, lang, printer);
+/// What the organizer screen shows of the kiosk's [`DayData`], in `lang`.
+pub fn today(data: &DayData, lang: Language) -> DayView {
+    let mut v = view(
+        &data.report,
+        &data.sales,
+        data.counts,
+        &data.backlog,
+        lang,
+        data.printer,
+    );
     // The books: one row per lane with something waiting, and the last
     // Vipps settlement reconciliation.
-    let books = lanes
-        .into_iter()
-        .map(crate::bookkeeping::sync::lane_view)
-        .filter(|l| l.status.pending > 0);
-    v.backlog.extend(books.map(|l| lane_row(&l, lang)));
-    if let Some((_, result)) = rec
-        && let Ok(r) =
-            serde_json::from_value::<crate::bookkeeping::reconcile::Reconciliation>(result)
-    {
-        v.books_note = reconciliation_note(&r, lang);
+    let books = data.lanes.iter().filter(|l| l.status.pending > 0);
+    v.backlog.extend(books.map(|l| lane_row(l, lang)));
+    if let Some(r) = &data.reconciliation {
+        v.books_note = reconciliation_note(r, lang);
     }
-    Ok(v)
+    v
 }
 
 fn lane_row(l: &crate::bookkeeping::sync::LaneView, lang: Language) -> BacklogView {
@@ -396,6 +318,7 @@ fn backlog_row(i: &OutboxItem, reference: &str, lang: Language) -> BacklogView {
 mod tests {
     use super::*;
     use crate::domain::Currency;
+    use crate::store::{RefundRecord, SaleRecord};
     use time::macros::datetime;
 
     fn sale(

@@ -1,6 +1,6 @@
 //! The UI bridge: the only module that imports Slint. Callbacks from the
 //! `.slint` pages become kiosk commands; kiosk events become adapter
-//! properties. Nothing here blocks the event loop: every SQL statement,
+//! properties. It talks only to the kiosk, never to the store. Nothing here blocks the event loop: every SQL statement,
 //! HTTP call or PIN hash runs on the tokio runtime ([`Ctx::background`])
 //! and comes back with `upgrade_in_event_loop`.
 //!
@@ -13,7 +13,7 @@
 //! | `organizer.rs`| PIN with lockout, takings, sales and refunds, backlog     |
 //! | `reports.rs`  | X report, and the Z report with the counted cash          |
 //! | `status.rs`   | status bar (Vipps, printer, unsynced, clock), kiosk events|
-//! | `day.rs`      | today's figures for the organizer (pure `view`)           |
+//! | `day.rs`      | the kiosk's day data in words (pure `today`, `view`)      |
 //! | `keypad.rs`   | pure keypad editing rules                                 |
 //! | `text.rs`     | sentences built in Rust, in the operator's language       |
 //! | `qr.rs`       | QR code → pixels                                          |

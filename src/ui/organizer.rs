@@ -4,7 +4,6 @@
 
 use std::time::Instant;
 
-use serde_json::json;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::day::{self, DayView};
@@ -50,16 +49,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     o.on_close(move || {
         let Some(w) = c.weak.upgrade() else { return };
         c.background(
-            |k| {
-                k.store().write(|w| {
-                    w.journal(
-                        "operator.logout",
-                        None,
-                        json!({"operator": "organizer"}),
-                        time::OffsetDateTime::now_utc(),
-                    )
-                })
-            },
+            |k| k.organizer_logout(),
             |_, _, r| {
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "cannot journal the organizer's logout");
@@ -194,15 +184,9 @@ fn pin_key(w: &AppWindow, c: &Ctx, key: &str) {
                 Some(h) => h.verify(&entry),
                 None => entry == TRAINING_PIN,
             };
-            let now = time::OffsetDateTime::now_utc();
-            let kind = if ok {
-                "operator.login"
-            } else {
-                "operator.login_failed"
-            };
-            let _ = k
-                .store()
-                .write(|w| w.journal(kind, None, json!({"operator": "organizer"}), now));
+            if let Err(e) = k.organizer_login(ok) {
+                tracing::warn!(error = %e, "cannot journal the organizer's PIN attempt");
+            }
             ok
         },
         |w, c, ok| {
@@ -247,11 +231,7 @@ pub(super) fn tick_lockout(w: &AppWindow, c: &Ctx) {
 pub(super) fn refresh(c: &Ctx) {
     let lang = c.state().lang;
     c.background(
-        move |k| {
-            let now = time::OffsetDateTime::now_utc();
-            let printer = k.printer_status().state != crate::kiosk::PrinterState::NotConfigured;
-            day::today(k.store(), &k.settings().till_id, now, lang, printer)
-        },
+        move |k| k.day_view().map(|data| day::today(&data, lang)),
         |w, _c, view| match view {
             Ok(v) => show(w, &v),
             Err(e) => w
@@ -324,16 +304,15 @@ fn show(w: &AppWindow, v: &DayView) {
 
 fn open_refund(c: &Ctx, sale_id: i64) {
     c.background(
-        move |k| {
-            k.store().read(|r| {
-                let sale = r.sale(sale_id)?;
-                let done = r.refunded_or_pending(sale_id)?;
-                Ok((sale, done))
-            })
-        },
+        move |k| k.refund_limit(sale_id),
         move |w, c, r| {
-            let Ok((sale, done)) = r else { return };
-            let max = Money::new(sale.total.minor() - done, sale.total.currency());
+            let (sale, max) = match r {
+                Ok(found) => found,
+                Err(e) => {
+                    let msg = c.text().error(&e);
+                    return w.global::<OrganizerAdapter>().set_message(msg.into());
+                }
+            };
             let text = max.format_plain().replace(' ', "");
             c.state().refund = Some(RefundDraft {
                 sale_id,

@@ -11,7 +11,7 @@ use crate::printer::ReportInput;
 pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     let o = w.global::<OrganizerAdapter>();
     let c = ctx.clone();
-    o.on_x_report(move || make(&c, None));
+    o.on_x_report(move || make(&c, Made::X));
     let c = ctx.clone();
     o.on_z_report(move || open_count(&c));
 
@@ -37,18 +37,20 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     a.on_confirm(move || {
         let Some(w) = c.weak.upgrade() else { return };
         let text = c.state().count_text.clone();
+        // Left blank: the drawer was not counted. The Z says so and journals
+        // no cash difference, rather than a count of 0 kr and a false shortage.
         let counted = if text.is_empty() {
-            Money::nok(0)
+            None
         } else {
             match Money::parse(text.trim_end_matches(','), Currency::NOK) {
-                Ok(m) => m,
+                Ok(m) => Some(m),
                 Err(_) => {
                     let msg = c.text().bad_amount(&text);
                     return w.global::<CountAdapter>().set_message(msg.into());
                 }
             }
         };
-        make(&c, Some(counted));
+        make(&c, Made::Z { counted });
     });
 }
 
@@ -56,16 +58,13 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
 fn open_count(c: &Ctx) {
     c.state().count_text.clear();
     c.background(
-        |k| {
-            let now = time::OffsetDateTime::now_utc();
-            crate::reports::current(k.store(), &k.settings().till_id, now)
-        },
+        |k| k.expected_cash(),
         |w, _c, r| {
             let a = w.global::<CountAdapter>();
             a.set_counted_text(SharedString::new());
             a.set_message(SharedString::new());
             match r {
-                Ok(report) => a.set_expected(report.cash.expected.to_string().into()),
+                Ok(expected) => a.set_expected(expected.to_string().into()),
                 Err(e) => a.set_message(e.to_string().into()),
             }
             a.set_open(true);
@@ -73,29 +72,27 @@ fn open_count(c: &Ctx) {
     );
 }
 
-/// Makes an X report (`counted` is `None`) or closes the day with a Z.
-fn make(c: &Ctx, counted: Option<Money>) {
-    let merchant = c.services.merchant.clone();
-    let training = c.services.training;
+/// Which report the organizer asked for.
+#[derive(Debug, Clone, Copy)]
+enum Made {
+    X,
+    /// `counted`: the cash counted in the drawer; `None` when not counted.
+    Z {
+        counted: Option<Money>,
+    },
+}
+
+/// Makes an X report or closes the day with a Z.
+fn make(c: &Ctx, kind: Made) {
     let lang = c.state().lang;
+    let z = matches!(kind, Made::Z { .. });
     c.background(
         move |k| {
-            let now = time::OffsetDateTime::now_utc();
-            let till = k.settings().till_id.clone();
-            let report = match counted {
-                None => crate::reports::x_report(k.store(), &till, now),
-                Some(m) => crate::reports::close_day_and_book(
-                    k.store(),
-                    &till,
-                    Some(m),
-                    &k.settings().books,
-                    now,
-                ),
+            let made = match kind {
+                Made::X => k.x_report(),
+                Made::Z { counted } => k.close_day(counted),
             }?;
-            let input = crate::reports::to_printer(&report, &merchant, training, now);
-            let printed = k.print_report(input.clone());
-            k.settings().sync.wake();
-            Ok::<_, crate::reports::ReportError>((text(&input), printed.is_ok()))
+            Ok::<_, crate::reports::ReportError>((text(&made.paper), made.printed))
         },
         move |w, c, r| {
             let o = w.global::<OrganizerAdapter>();
@@ -104,12 +101,10 @@ fn make(c: &Ctx, counted: Option<Money>) {
                 Ok((text, printed)) => {
                     w.global::<CountAdapter>().set_open(false);
                     o.set_report(text.into());
-                    o.set_message(t.report_done(counted.is_some(), printed).into());
+                    o.set_message(t.report_done(z, printed).into());
                     super::organizer::refresh(c);
                 }
-                Err(e) if counted.is_some() => {
-                    w.global::<CountAdapter>().set_message(e.to_string().into())
-                }
+                Err(e) if z => w.global::<CountAdapter>().set_message(e.to_string().into()),
                 Err(e) => o.set_message(e.to_string().into()),
             }
         },

@@ -69,11 +69,7 @@ fn tick(w: &AppWindow, c: &Ctx) {
 /// Items not yet done (Vipps calls, receipts, bookkeeping), read off the UI thread.
 pub(super) fn refresh_backlog(c: &Ctx) {
     c.background(
-        |k| {
-            let n = k.store().read(|r| r.outbox_open_total())?;
-            let lanes = crate::bookkeeping::sync::status(k.store(), &[])?;
-            Ok::<_, crate::store::StoreError>((n, lanes.iter().any(|l| l.alert)))
-        },
+        |k| k.backlog(),
         |w, _c, r| {
             if let Ok((n, alert)) = r {
                 let s = w.global::<StatusAdapter>();
