@@ -1,8 +1,9 @@
-//! The durable work queue: the pure retry decision and the worker loop.
+//! The durable work queue's worker loop.
 //!
 //! Items come from the store (written in the same transaction as the state
 //! change that caused them). The worker claims due items, hands each to a
-//! `Handler`, and on failure asks `decide_retry` what to do. It never gives
+//! `Handler`, and on failure asks [`crate::retry::decide`] what to do,
+//! naming the item's service ([`service_of`]). It never gives
 //! up on a failure that time can fix (the network may be gone for half an
 //! hour mid-payment); it stops only on answers retrying cannot change, and
 //! those show on the organizer's backlog.
@@ -14,75 +15,8 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
+use crate::retry::{Failure, RetryPolicy, Verdict, decide};
 use crate::store::{OutboxItem, Store, StoreError};
-
-/// How an attempt ended, as far as retrying is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// No answer in time: the operation may or may not have been applied.
-    Timeout,
-    /// Could not connect, or the connection broke.
-    Connection,
-    /// An HTTP status (and `Retry-After`, if sent).
-    Status {
-        code: u16,
-        retry_after: Option<Duration>,
-    },
-    /// A success status with an unreadable body.
-    InvalidResponse,
-    /// A failure here, not an answer from anyone (an item the till cannot
-    /// read, a request it cannot send): the same item can never succeed. The
-    /// failure's message says why; no service is blamed for it.
-    Permanent,
-}
-
-/// What to do after a failed attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    RetryAfter(Duration),
-    /// Retrying cannot help; a person must look.
-    Stop(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Delay after the first failure.
-    pub base: Duration,
-    /// Ceiling for the exponential backoff.
-    pub max: Duration,
-    /// Unreadable success bodies are retried this many times, then stopped.
-    pub max_invalid_responses: u32,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            base: Duration::from_millis(500),
-            max: Duration::from_secs(30),
-            max_invalid_responses: 5,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Exponential backoff with "equal jitter": half fixed, half random, so
-    /// many tills coming back online do not retry in lockstep.
-    pub fn backoff(&self, attempt: u32, jitter: f64) -> Duration {
-        let exp = self.base.saturating_mul(
-            1u32.checked_shl(attempt.saturating_sub(1).min(20))
-                .unwrap_or(u32::MAX),
-        );
-        let capped = exp.min(self.max);
-        let half = capped / 2;
-        half + half.mul_f64(jitter.clamp(0.0, 1.0))
-    }
-}
-
-/// The retry decision for Vipps. `attempt` is the number of attempts made
-/// so far (1 after the first), `jitter` a random number in [0, 1].
-pub fn decide_retry(outcome: Outcome, attempt: u32, policy: &RetryPolicy, jitter: f64) -> Verdict {
-    decide_retry_for("Vipps", outcome, attempt, policy, jitter)
-}
 
 /// Who an outbox item talks to, by its kind, as a person reads it in a stop
 /// reason ("the receipt printer answered …", never "Vipps" for a print job).
@@ -98,55 +32,6 @@ pub fn service_of(kind: &str) -> &'static str {
         },
         _ => "the till",
     }
-}
-
-/// The retry decision, with `service` named in the reasons a person reads
-/// ("Vipps", "PowerOffice Go", "the webhook").
-pub fn decide_retry_for(
-    service: &str,
-    outcome: Outcome,
-    attempt: u32,
-    policy: &RetryPolicy,
-    jitter: f64,
-) -> Verdict {
-    let backoff = || Verdict::RetryAfter(policy.backoff(attempt, jitter));
-    match outcome {
-        Outcome::Permanent => {
-            Verdict::Stop("trying the same item again cannot change that".to_string())
-        }
-        Outcome::Timeout | Outcome::Connection => backoff(),
-        Outcome::InvalidResponse if attempt < policy.max_invalid_responses => backoff(),
-        Outcome::InvalidResponse => Verdict::Stop(format!(
-            "the answer could not be read {attempt} times in a row; check the {service} base URL"
-        )),
-        Outcome::Status {
-            code: 429,
-            retry_after,
-        } => match retry_after {
-            // Honour the server's wish, never sooner; a little jitter on top.
-            Some(after) => Verdict::RetryAfter(after + policy.base.mul_f64(jitter.clamp(0.0, 1.0))),
-            None => backoff(),
-        },
-        Outcome::Status {
-            code: 408 | 425, ..
-        } => backoff(),
-        Outcome::Status { code, .. } if code >= 500 => backoff(),
-        // The client already refreshed its token once; still 401 means the
-        // credentials themselves are wrong.
-        Outcome::Status { code: 401, .. } => Verdict::Stop(format!(
-            "{service} refused the credentials; fix them in luka.toml and retry"
-        )),
-        Outcome::Status { code, .. } => Verdict::Stop(format!(
-            "{service} answered {code}; sending the same request again cannot change that"
-        )),
-    }
-}
-
-/// A failed attempt, as a handler reports it.
-#[derive(Debug)]
-pub struct Failure {
-    pub outcome: Outcome,
-    pub message: String,
 }
 
 /// Does the work for one kind of outbox item. On success the handler has
@@ -255,9 +140,9 @@ async fn attempt(
         wake.notify_one();
         return;
     };
-    let verdict = decide_retry_for(
+    let verdict = decide(
         service_of(&item.kind),
-        failure.outcome,
+        failure.class,
         item.attempts,
         &policy,
         rand::random(),
@@ -337,110 +222,6 @@ async fn write_until_done(
 mod tests {
     use super::*;
 
-    const P: RetryPolicy = RetryPolicy {
-        base: Duration::from_millis(500),
-        max: Duration::from_secs(30),
-        max_invalid_responses: 5,
-    };
-
-    fn status(code: u16) -> Outcome {
-        Outcome::Status {
-            code,
-            retry_after: None,
-        }
-    }
-
-    #[test]
-    fn timeouts_and_broken_connections_retry_with_backoff() {
-        assert_eq!(
-            decide_retry(Outcome::Timeout, 1, &P, 1.0),
-            Verdict::RetryAfter(Duration::from_millis(500))
-        );
-        assert_eq!(
-            decide_retry(Outcome::Connection, 3, &P, 1.0),
-            Verdict::RetryAfter(Duration::from_millis(2000))
-        );
-    }
-
-    #[test]
-    fn server_errors_retry() {
-        for code in [500, 502, 503, 504] {
-            assert!(matches!(
-                decide_retry(status(code), 2, &P, 0.5),
-                Verdict::RetryAfter(_)
-            ));
-        }
-        assert!(matches!(
-            decide_retry(status(408), 1, &P, 0.5),
-            Verdict::RetryAfter(_)
-        ));
-    }
-
-    #[test]
-    fn too_many_requests_honours_retry_after() {
-        let o = Outcome::Status {
-            code: 429,
-            retry_after: Some(Duration::from_secs(7)),
-        };
-        for jitter in [0.0, 0.5, 1.0] {
-            let Verdict::RetryAfter(d) = decide_retry(o, 1, &P, jitter) else {
-                panic!("429 must retry")
-            };
-            assert!(
-                d >= Duration::from_secs(7) && d <= Duration::from_millis(7500),
-                "{d:?}"
-            );
-        }
-        // Without the header, the normal backoff applies.
-        assert_eq!(
-            decide_retry(status(429), 2, &P, 1.0),
-            Verdict::RetryAfter(Duration::from_secs(1))
-        );
-    }
-
-    #[test]
-    fn client_errors_that_retrying_cannot_fix_stop() {
-        for code in [400, 403, 404, 409, 422] {
-            let v = decide_retry(status(code), 1, &P, 0.5);
-            assert!(
-                matches!(&v, Verdict::Stop(m) if m.contains(&code.to_string())),
-                "{v:?}"
-            );
-        }
-        assert!(
-            matches!(decide_retry(status(401), 1, &P, 0.5), Verdict::Stop(m) if m.contains("credentials"))
-        );
-    }
-
-    #[test]
-    fn reasons_name_the_service() {
-        let v = decide_retry_for("PowerOffice Go", status(401), 1, &P, 0.5);
-        assert!(
-            matches!(&v, Verdict::Stop(m) if m.starts_with("PowerOffice Go refused")),
-            "{v:?}"
-        );
-        let v = decide_retry_for("the webhook", status(400), 1, &P, 0.5);
-        assert!(
-            matches!(&v, Verdict::Stop(m) if m.contains("the webhook answered 400")),
-            "{v:?}"
-        );
-        assert!(matches!(
-            decide_retry_for("the webhook", status(503), 9, &P, 0.5),
-            Verdict::RetryAfter(_)
-        ));
-    }
-
-    #[test]
-    fn a_local_failure_stops_at_once_and_blames_no_service() {
-        for attempt in [1, 7] {
-            let v = decide_retry_for("Vipps", Outcome::Permanent, attempt, &P, 0.5);
-            assert!(
-                matches!(&v, Verdict::Stop(m) if !m.contains("Vipps") && !m.contains("answered")),
-                "{v:?}"
-            );
-        }
-    }
-
     #[test]
     fn each_item_kind_names_its_own_service() {
         assert_eq!(service_of("vipps.capture"), "Vipps");
@@ -450,26 +231,5 @@ mod tests {
         assert_eq!(service_of("sync.poweroffice"), "PowerOffice Go");
         assert_eq!(service_of("sync.csv"), "the CSV folder");
         assert_eq!(service_of("something.else"), "the till");
-    }
-
-    #[test]
-    fn unreadable_answers_retry_a_few_times_then_stop() {
-        assert!(matches!(
-            decide_retry(Outcome::InvalidResponse, 4, &P, 0.0),
-            Verdict::RetryAfter(_)
-        ));
-        assert!(matches!(
-            decide_retry(Outcome::InvalidResponse, 5, &P, 0.0),
-            Verdict::Stop(_)
-        ));
-    }
-
-    #[test]
-    fn backoff_doubles_is_capped_and_jittered_within_half() {
-        assert_eq!(P.backoff(1, 1.0), Duration::from_millis(500));
-        assert_eq!(P.backoff(2, 1.0), Duration::from_millis(1000));
-        assert_eq!(P.backoff(100, 1.0), Duration::from_secs(30));
-        assert_eq!(P.backoff(100, 0.0), Duration::from_secs(15));
-        assert_eq!(P.backoff(0, 1.0), Duration::from_millis(500));
     }
 }

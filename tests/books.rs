@@ -49,7 +49,7 @@ fn start_lanes(
     let worker = SyncWorker {
         store,
         clock: Arc::new(SystemClock),
-        policy: luka::outbox::RetryPolicy {
+        policy: luka::retry::RetryPolicy {
             base: Duration::from_millis(50),
             max: Duration::from_millis(400),
             max_invalid_responses: 5,

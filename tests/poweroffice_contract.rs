@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use luka::bookkeeping::poweroffice::{Posted, PowerOfficeClient, PowerOfficeSettings};
 use luka::domain::voucher::{Accounts, Voucher, VoucherKind, VoucherLine, transfer};
-use luka::outbox::{Failure, Outcome, RetryPolicy, Verdict, decide_retry};
+use luka::retry::{Permanent, RetryClass, RetryPolicy, Verdict, decide};
 use luka::secret::Secret;
 use luka::sim::Exchange;
 use luka::sim::poweroffice::{
@@ -103,11 +103,15 @@ fn payout() -> Voucher {
     )
 }
 
-fn status(f: &Failure) -> Option<(u16, Option<Duration>)> {
-    match f.outcome {
-        Outcome::Status { code, retry_after } => Some((code, retry_after)),
-        _ => None,
-    }
+fn refused(status: Option<u16>) -> RetryClass {
+    RetryClass::Permanent(Permanent::Refused { status })
+}
+
+/// Refused here at the till, before PowerOffice was asked.
+const LOCAL: RetryClass = RetryClass::Permanent(Permanent::Local);
+
+fn verdict(class: RetryClass, jitter: f64) -> Verdict {
+    decide("PowerOffice Go", class, 1, &RetryPolicy::default(), jitter)
 }
 
 #[tokio::test]
@@ -195,16 +199,13 @@ async fn an_unbalanced_voucher_is_refused_locally() {
     let mut v = daily_sales(7);
     v.lines[0].amount += 1;
     let f = po.post_voucher(&v, &hint()).await.unwrap_err();
-    assert_eq!(status(&f), Some((422, None)));
+    assert_eq!(f.class, LOCAL);
     assert!(
         f.message.contains("Z7") && f.message.contains("does not balance"),
         "{}",
         f.message
     );
-    assert!(matches!(
-        decide_retry(f.outcome, 1, &RetryPolicy::default(), 0.5),
-        Verdict::Stop(_)
-    ));
+    assert!(matches!(verdict(f.class, 0.5), Verdict::Stop(_)));
     assert_eq!(sim.requests(), 0, "nothing was sent");
 }
 
@@ -218,10 +219,7 @@ async fn a_lost_answer_and_a_retry_post_exactly_once() {
         ..Default::default()
     });
     let f = po.post_voucher(&daily_sales(1), &hint()).await.unwrap_err();
-    assert!(
-        matches!(f.outcome, Outcome::Connection | Outcome::Timeout),
-        "{f:?}"
-    );
+    assert!(f.class == RetryClass::NoAnswer, "{f:?}");
     assert_eq!(
         sim.vouchers().len(),
         1,
@@ -258,11 +256,8 @@ async fn a_server_error_is_retried_and_then_posts() {
         ..Default::default()
     });
     let f = po.post_voucher(&fees(), &hint()).await.unwrap_err();
-    assert_eq!(status(&f), Some((503, None)));
-    assert!(matches!(
-        decide_retry(f.outcome, 1, &RetryPolicy::default(), 0.5),
-        Verdict::RetryAfter(_)
-    ));
+    assert_eq!(f.class, RetryClass::Transient);
+    assert!(matches!(verdict(f.class, 0.5), Verdict::RetryAfter(_)));
     let p = po.post_voucher(&fees(), &hint()).await.unwrap();
     assert!(!p.already_posted, "the 503 applied nothing");
     assert_eq!(sim.vouchers().len(), 1);
@@ -280,8 +275,13 @@ async fn throttling_surfaces_retry_after() {
         ..Default::default()
     });
     let f = po.post_voucher(&daily_sales(1), &hint()).await.unwrap_err();
-    assert_eq!(status(&f), Some((429, Some(Duration::from_secs(2)))));
-    match decide_retry(f.outcome, 1, &RetryPolicy::default(), 0.0) {
+    assert_eq!(
+        f.class,
+        RetryClass::Throttled {
+            after: Some(Duration::from_secs(2))
+        }
+    );
+    match verdict(f.class, 0.0) {
         Verdict::RetryAfter(d) => assert!(d >= Duration::from_secs(2), "{d:?}"),
         v => panic!("{v:?}"),
     }
@@ -345,7 +345,7 @@ async fn bad_credentials_stop_with_a_clear_message_and_no_secret() {
     })
     .unwrap();
     let f = po.post_voucher(&daily_sales(1), &hint()).await.unwrap_err();
-    assert_eq!(status(&f), Some((401, None)));
+    assert_eq!(f.class, RetryClass::Permanent(Permanent::Credentials));
     assert!(
         f.message.contains("invalid_client")
             && f.message
@@ -354,10 +354,7 @@ async fn bad_credentials_stop_with_a_clear_message_and_no_secret() {
         "{}",
         f.message
     );
-    assert!(matches!(
-        decide_retry(f.outcome, 1, &RetryPolicy::default(), 0.5),
-        Verdict::Stop(_)
-    ));
+    assert!(matches!(verdict(f.class, 0.5), Verdict::Stop(_)));
     let debug = format!("{po:?} {f:?}");
     for secret in [
         wrong_client_key,
@@ -379,7 +376,7 @@ async fn bad_credentials_stop_with_a_clear_message_and_no_secret() {
     })
     .unwrap();
     let f = po.post_voucher(&daily_sales(1), &hint()).await.unwrap_err();
-    assert_eq!(status(&f), Some((401, None)));
+    assert_eq!(f.class, RetryClass::Permanent(Permanent::Credentials));
     assert!(
         f.message.contains("subscription key") && !f.message.contains("9c2d"),
         "{}",
@@ -403,7 +400,7 @@ async fn an_unknown_account_stops_with_a_clear_message() {
     let sim = start(PowerOfficeSimConfig::default().without_account(3030)).await;
     let po = client(&sim);
     let f = po.post_voucher(&daily_sales(1), &hint()).await.unwrap_err();
-    assert_eq!(status(&f), Some((422, None)));
+    assert_eq!(f.class, LOCAL);
     assert_eq!(
         f.message,
         "voucher Z1: account 3030 does not exist in PowerOffice Go: create it or change \
@@ -423,7 +420,7 @@ async fn an_unknown_account_stops_with_a_clear_message() {
     po2.post_voucher(&fees(), &hint()).await.unwrap();
     sim2.remove_account(1903);
     let f = po2.post_voucher(&payout(), &hint()).await.unwrap_err();
-    assert_eq!(status(&f), Some((400, None)));
+    assert_eq!(f.class, refused(Some(400)));
     assert!(
         f.message.contains("General ledger account with id ="),
         "{}",

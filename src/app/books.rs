@@ -151,7 +151,7 @@ pub async fn start(
         let worker = SyncWorker {
             store: store.clone(),
             clock: Arc::new(SystemClock),
-            policy: crate::outbox::RetryPolicy::default(),
+            policy: crate::retry::RetryPolicy::default(),
             sinks: books.sinks,
             batch: 16,
             handle: handle.clone(),

@@ -50,7 +50,7 @@ async fn drain(store: &Arc<Store>, sink: Arc<dyn Sink>) -> anyhow::Result<f64> {
     let worker = SyncWorker {
         store: store.clone(),
         clock: Arc::new(SystemClock),
-        policy: crate::outbox::RetryPolicy::default(),
+        policy: crate::retry::RetryPolicy::default(),
         sinks: vec![sink],
         batch: 16,
         handle: Default::default(),

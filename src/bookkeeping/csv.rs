@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Sink, kind};
 use crate::domain::voucher::Voucher;
-use crate::outbox::{Failure, Outcome};
+use crate::retry::{Failure, RetryClass};
 use crate::store::OutboxItem;
 
 pub const HEADER: &str = "date,voucher_no,account,vat_code,amount,currency,text,reference";
@@ -119,12 +119,12 @@ impl Sink for CsvSink {
         tokio::task::spawn_blocking(move || me.append(&v))
             .await
             .map_err(|e| Failure {
-                outcome: Outcome::Connection,
+                class: RetryClass::Transient,
                 message: format!("CSV writer stopped: {e}"),
             })?
             .map_err(|e| Failure {
                 // A full or read-only disk may be fixed: keep trying.
-                outcome: Outcome::Connection,
+                class: RetryClass::Transient,
                 message: format!("cannot write {}: {e}", self.dir.display()),
             })
     }

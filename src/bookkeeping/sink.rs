@@ -3,7 +3,7 @@
 //! bookkeeping of the outbox rows.
 
 use crate::domain::voucher::Voucher;
-use crate::outbox::{Failure, Outcome};
+use crate::retry::Failure;
 use crate::store::OutboxItem;
 
 #[async_trait::async_trait]
@@ -23,8 +23,10 @@ pub trait Sink: Send + Sync + 'static {
 /// The voucher a voucher lane's item carries; an unreadable one is stopped
 /// for a person (retrying cannot make it readable).
 pub fn voucher_of(item: &OutboxItem) -> Result<Voucher, Failure> {
-    serde_json::from_value(item.payload["voucher"].clone()).map_err(|e| Failure {
-        outcome: Outcome::Permanent,
-        message: format!("outbox item {} holds no readable voucher: {e}", item.id),
+    serde_json::from_value(item.payload["voucher"].clone()).map_err(|e| {
+        Failure::local(format!(
+            "outbox item {} holds no readable voucher: {e}",
+            item.id
+        ))
     })
 }

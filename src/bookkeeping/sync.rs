@@ -3,7 +3,7 @@
 //! A lane claims its head items in a small batch (one commit for many
 //! deliveries), delivers them one by one, and records the outcome in one
 //! transaction: delivered items done, the first failure rescheduled by
-//! `decide_retry_for` (or stopped for a person), the rest given back
+//! `crate::retry::decide` (or stopped for a person), the rest given back
 //! untried. A receiver that is down holds only its own lane, at its head,
 //! with backoff; the others go on.
 //!
@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use super::Sink;
 use crate::clock::Clock;
-use crate::outbox::{RetryPolicy, Verdict, decide_retry_for};
+use crate::retry::{RetryPolicy, Verdict, decide};
 use crate::store::{OutboxItem, Store, StoreError, SyncLaneStatus};
 
 /// Wakes every lane (new items queued, "try again now").
@@ -171,9 +171,9 @@ impl SyncWorker {
             .collect();
         let now = self.clock.now();
         let verdict = failed.as_ref().map(|(item, f)| {
-            let v = decide_retry_for(
+            let v = decide(
                 sink.service(),
-                f.outcome,
+                f.class,
                 item.attempts,
                 &self.policy,
                 rand::random(),

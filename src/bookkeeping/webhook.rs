@@ -21,7 +21,7 @@ use sha2::Sha256;
 
 use super::{Sink, kind};
 use crate::clock::Clock;
-use crate::outbox::{Failure, Outcome};
+use crate::retry::{Failure, RetryClass};
 use crate::secret::Secret;
 use crate::store::OutboxItem;
 
@@ -92,15 +92,11 @@ impl WebhookSink {
 
 /// Maps a transport error to what retrying can do about it.
 pub(crate) fn transport_failure(service: &str, e: reqwest::Error) -> Failure {
-    let outcome = if e.is_timeout() {
-        Outcome::Timeout
-    } else {
-        Outcome::Connection
-    };
-    Failure {
-        outcome,
-        message: format!("{service} could not be reached: {}", e.without_url()),
-    }
+    // A timeout or a refused connection alike: no answer came.
+    Failure::new(
+        RetryClass::NoAnswer,
+        format!("{service} could not be reached: {}", e.without_url()),
+    )
 }
 
 pub(crate) fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
@@ -151,10 +147,7 @@ impl Sink for WebhookSink {
             .take(200)
             .collect();
         Err(Failure {
-            outcome: Outcome::Status {
-                code: status.as_u16(),
-                retry_after: after,
-            },
+            class: RetryClass::from_http(status.as_u16(), after),
             message: format!(
                 "the webhook receiver answered {}{}",
                 status.as_u16(),

@@ -86,7 +86,7 @@ pub async fn drain(config: Config, patience: Duration, retry_failed: bool) -> an
     let worker = SyncWorker {
         store,
         clock: Arc::new(SystemClock),
-        policy: crate::outbox::RetryPolicy::default(),
+        policy: crate::retry::RetryPolicy::default(),
         sinks,
         batch: 16,
         handle: Default::default(),

@@ -9,8 +9,9 @@ use serde_json::json;
 use super::settle::{self, Acted, Expiry};
 use super::{Kiosk, KioskEvent, crash_point, outbox_kind, printing};
 use crate::domain::{Money, SaleStatus, UnpaidReason};
-use crate::outbox::{Failure, Handler, Outcome};
+use crate::outbox::Handler;
 use crate::payments::{PaymentView, ProviderError};
+use crate::retry::{Failure, RetryClass};
 use crate::store::{OutboxItem, StoreError};
 
 pub struct KioskHandler {
@@ -26,32 +27,28 @@ impl KioskHandler {
 /// Whether a failed call may still have been applied (its answer lost, or
 /// throttled after earlier attempts were), so looking can save a repeat.
 fn maybe_applied(e: &ProviderError) -> bool {
-    match e.outcome {
-        Outcome::Timeout | Outcome::Connection | Outcome::InvalidResponse => true,
-        Outcome::Status { code, .. } => code == 429 || code >= 500,
-        Outcome::Permanent => false,
-    }
+    e.class.maybe_applied()
 }
 
 fn store_failure(e: StoreError) -> Failure {
     // A store error after a successful remote call: the retry repeats the
     // call with the same key, which the provider answers from its record.
     Failure {
-        outcome: Outcome::Connection,
+        class: RetryClass::Transient,
         message: format!("could not record the result: {e}"),
     }
 }
 
 impl KioskHandler {
     fn provider_failure(&self, e: ProviderError) -> Failure {
-        if matches!(e.outcome, Outcome::Timeout | Outcome::Connection) {
+        if e.class == RetryClass::NoAnswer {
             self.kiosk.emit(KioskEvent::Connectivity {
                 reachable: false,
                 detail: e.message.clone(),
             });
         }
         Failure {
-            outcome: e.outcome,
+            class: e.class,
             message: e.message,
         }
     }
@@ -193,7 +190,7 @@ impl KioskHandler {
             .map_err(|e| self.provider_failure(e))?;
         if view.amounts.captured < amount.minor() {
             return Err(Failure {
-                outcome: Outcome::InvalidResponse,
+                class: RetryClass::Unreadable,
                 message: format!(
                     "capture answered, but only {} of {} is captured",
                     view.amounts.captured,
@@ -391,20 +388,19 @@ impl Handler for KioskHandler {
             return printing::handle(&self.kiosk, item).await;
         }
         let Some(sale_id) = item.sale_id else {
-            return Err(Failure {
-                outcome: Outcome::Permanent,
-                message: format!("outbox item {} of kind {} has no sale", item.id, item.kind),
-            });
+            return Err(Failure::local(format!(
+                "outbox item {} of kind {} has no sale",
+                item.id, item.kind
+            )));
         };
         match item.kind.as_str() {
             outbox_kind::CREATE => self.create(item, sale_id).await,
             outbox_kind::CAPTURE => self.capture(item, sale_id).await,
             outbox_kind::CANCEL => self.cancel(item, sale_id).await,
             outbox_kind::REFUND => self.refund(item, sale_id).await,
-            other => Err(Failure {
-                outcome: Outcome::Permanent,
-                message: format!("unknown outbox item kind '{other}'"),
-            }),
+            other => Err(Failure::local(format!(
+                "unknown outbox item kind '{other}'"
+            ))),
         }
     }
 

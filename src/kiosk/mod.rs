@@ -51,8 +51,9 @@ use tokio::sync::{Notify, broadcast, watch};
 use crate::clock::{Clock, IdSource};
 use crate::domain::sale::CartError;
 use crate::domain::{Cart, Money, PaymentMethod, SaleStatus, UnpaidReason};
-use crate::outbox::{RetryPolicy, Worker};
+use crate::outbox::Worker;
 use crate::payments::PaymentProvider;
+use crate::retry::RetryPolicy;
 use crate::store::{NewOutboxItem, NewSale, SaleRecord, Store, StoreError};
 
 /// Outbox item kinds.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::settle::{self, Acted, Expiry};
 use super::{Kiosk, KioskEvent, crash_point};
 use crate::domain::{SaleStatus, UnpaidReason};
-use crate::outbox::Outcome;
+use crate::retry::RetryClass;
 
 pub fn track(kiosk: Kiosk, sale_id: i64, first_delay: Duration) {
     {
@@ -70,11 +70,7 @@ async fn poll(k: &Kiosk, sale_id: i64, first_delay: Duration) {
                 return;
             }
             Err(e) => {
-                if let Outcome::Status {
-                    code: 429,
-                    retry_after: Some(after),
-                } = e.outcome
-                {
+                if let RetryClass::Throttled { after: Some(after) } = e.class {
                     delay = delay.max(after);
                 }
                 if !unreachable {

@@ -21,10 +21,10 @@ use super::printer_state::PrinterState;
 use super::receipt_input::{self, RefundReceipt};
 use super::{Kiosk, KioskEvent, outbox_kind};
 use crate::domain::PaymentMethod;
-use crate::outbox::{Failure, Outcome};
 use crate::printer::{
     Connection, Document, PrintError, ReportInput, connect, escpos, layout, layout_report, print,
 };
+use crate::retry::{Failure, RetryClass};
 use crate::store::{NewOutboxItem, OutboxItem, Reader, Result, StoreError, Writer};
 
 /// Every print item's kind starts with this: its lane in the outbox.
@@ -234,17 +234,15 @@ fn attempt(k: &Kiosk, connection: &Connection, bytes: &[u8], kick: bool) -> Atte
 
 fn store_failure(e: StoreError) -> Failure {
     Failure {
-        outcome: Outcome::Connection,
+        class: RetryClass::Transient,
         message: format!("could not read or record a print job: {e}"),
     }
 }
 
 /// Runs one print item (the outbox handler's `print.*` branch).
 pub(super) async fn handle(k: &Kiosk, item: &OutboxItem) -> std::result::Result<(), Failure> {
-    let job: PrintJob = serde_json::from_value(item.payload.clone()).map_err(|e| Failure {
-        outcome: Outcome::Permanent,
-        message: format!("print item {} is unreadable: {e}", item.id),
-    })?;
+    let job: PrintJob = serde_json::from_value(item.payload.clone())
+        .map_err(|e| Failure::local(format!("print item {} is unreadable: {e}", item.id)))?;
     let Some(connection) = k.inner.settings.receipts.printer.clone() else {
         return not_printed(k, item, &job, "no printer configured").map_err(store_failure);
     };
@@ -287,7 +285,7 @@ pub(super) async fn handle(k: &Kiosk, item: &OutboxItem) -> std::result::Result<
                 }),
             );
             Err(Failure {
-                outcome: Outcome::Connection,
+                class: RetryClass::Transient,
                 message: error,
             })
         }

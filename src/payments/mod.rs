@@ -8,7 +8,7 @@ pub mod cash;
 pub mod vipps;
 
 use crate::domain::{Money, PaymentPhase, SaleLine, Signal};
-use crate::outbox::Outcome;
+use crate::retry::{Permanent, RetryClass};
 use crate::store::{Amounts, SaleRecord};
 
 /// A payment as the provider reports it.
@@ -37,14 +37,14 @@ pub struct Created {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct ProviderError {
-    pub outcome: Outcome,
+    pub class: RetryClass,
     pub message: String,
 }
 
 impl ProviderError {
-    /// The provider does not know this payment.
+    /// The provider does not know this payment (it answered 404).
     pub fn is_not_found(&self) -> bool {
-        matches!(self.outcome, Outcome::Status { code: 404, .. })
+        self.class == RetryClass::Permanent(Permanent::Refused { status: Some(404) })
     }
 }
 

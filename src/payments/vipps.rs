@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Created, PaymentProvider, PaymentView, ProviderError};
 use crate::domain::{Money, SaleLine, Signal, VippsEvent, VippsState, sale::totals};
-use crate::outbox::Outcome;
+use crate::retry::{Permanent, RetryClass};
 use crate::store::{Amounts, SaleRecord};
 use crate::vipps::VippsClient;
 use crate::vipps::dto::{
@@ -32,7 +32,7 @@ impl VippsProvider {
 
 fn provider_error(e: VippsError) -> ProviderError {
     ProviderError {
-        outcome: e.outcome(),
+        class: e.class(),
         message: e.to_string(),
     }
 }
@@ -162,7 +162,7 @@ impl PaymentProvider for VippsProvider {
     async fn create(&self, request: &Value, key: &str) -> Result<Created, ProviderError> {
         let body: CreatePaymentRequest =
             serde_json::from_value(request.clone()).map_err(|e| ProviderError {
-                outcome: Outcome::Permanent,
+                class: RetryClass::Permanent(Permanent::Local),
                 message: format!("stored create request is not valid: {e}"),
             })?;
         let resp = self

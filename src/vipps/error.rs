@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::dto::Problem;
-use crate::outbox::Outcome;
+use crate::retry::{Permanent, RetryClass};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VippsError {
@@ -55,26 +55,19 @@ impl VippsError {
         }
     }
 
-    /// The outbox's view of this failure, for the retry decision.
-    pub fn outcome(&self) -> Outcome {
+    /// How retrying stands with this failure.
+    pub fn class(&self) -> RetryClass {
         match self {
-            VippsError::Timeout => Outcome::Timeout,
-            VippsError::Network(_) => Outcome::Connection,
+            VippsError::Timeout | VippsError::Network(_) => RetryClass::NoAnswer,
             VippsError::Http {
                 status,
                 retry_after,
                 ..
-            } => Outcome::Status {
-                code: *status,
-                retry_after: *retry_after,
-            },
-            VippsError::Decode(_) => Outcome::InvalidResponse,
-            VippsError::Unauthorized => Outcome::Status {
-                code: 401,
-                retry_after: None,
-            },
+            } => RetryClass::from_http(*status, *retry_after),
+            VippsError::Decode(_) => RetryClass::Unreadable,
+            VippsError::Unauthorized => RetryClass::Permanent(Permanent::Credentials),
             // Ours, not an answer from Vipps: the message says what to fix.
-            VippsError::Config(_) => Outcome::Permanent,
+            VippsError::Config(_) => RetryClass::Permanent(Permanent::Local),
         }
     }
 
@@ -148,13 +141,14 @@ mod tests {
             "Vipps answered 400: Bad Request (Amount must be at least 100)"
         );
         assert_eq!(
-            e.outcome(),
-            Outcome::Status {
-                code: 400,
-                retry_after: None
-            }
+            e.class(),
+            RetryClass::Permanent(Permanent::Refused { status: Some(400) })
         );
-        assert_eq!(VippsError::Timeout.outcome(), Outcome::Timeout);
+        assert_eq!(VippsError::Timeout.class(), RetryClass::NoAnswer);
+        assert_eq!(
+            VippsError::Unauthorized.class(),
+            RetryClass::Permanent(Permanent::Credentials)
+        );
         assert_eq!(parse_retry_after(Some(" 7 ")), Some(Duration::from_secs(7)));
         assert_eq!(
             parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use luka::app::training_credentials;
 use luka::domain::{Cart, Catalog};
 use luka::kiosk::{Kiosk, KioskSettings, Running};
-use luka::outbox::RetryPolicy;
+use luka::retry::RetryPolicy;
 use luka::sim::{SimConfig, SimHandle};
 use luka::store::Store;
 

@@ -26,7 +26,7 @@ use super::lookup::{Lookups, account_filter, query_value};
 use super::map::{self, Journal};
 use super::token::{Keys, TokenCache};
 use crate::domain::voucher::Voucher;
-use crate::outbox::Failure;
+use crate::retry::Failure;
 use crate::secret::Secret;
 
 /// PowerOffice's demo environment, as its developer portal gives them; the
@@ -147,7 +147,7 @@ impl PowerOfficeClient {
                 }
                 failure.message = self.redact(failure.message);
                 tracing::warn!(
-                    voucher = %v.number, reference = %v.external_ref, outcome = ?failure.outcome,
+                    voucher = %v.number, reference = %v.external_ref, class = ?failure.class,
                     error = %failure.message, "PowerOffice Go post failed"
                 );
                 Err(failure)

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::dto::{GatewayMessage, OAuthError, ProblemDetails};
-use crate::outbox::{Failure, Outcome};
+use crate::retry::{Failure, Permanent, RetryClass};
 
 /// The luka.toml keys a person fixes when PowerOffice refuses the credentials.
 pub const CREDENTIAL_KEYS: &str = "[bookkeeping.poweroffice] application_key, client_key and \
@@ -54,37 +54,30 @@ pub enum PowerOfficeError {
 }
 
 impl PowerOfficeError {
-    /// The outbox's view of this failure, for the retry decision.
-    pub fn outcome(&self) -> Outcome {
-        let status = |code| Outcome::Status {
-            code,
-            retry_after: None,
-        };
+    /// How retrying stands with this failure.
+    pub fn class(&self) -> RetryClass {
         match self {
-            PowerOfficeError::Timeout => Outcome::Timeout,
-            PowerOfficeError::Network(_) => Outcome::Connection,
+            PowerOfficeError::Timeout | PowerOfficeError::Network(_) => RetryClass::NoAnswer,
             PowerOfficeError::Http {
                 status,
                 retry_after,
                 ..
-            } => Outcome::Status {
-                code: *status,
-                retry_after: *retry_after,
-            },
-            PowerOfficeError::Decode(_) => Outcome::InvalidResponse,
-            PowerOfficeError::Unauthorized(_) => status(401),
-            PowerOfficeError::Forbidden(_) => status(403),
-            // "Unprocessable": the request is well-formed, its content is wrong.
-            PowerOfficeError::Refused(_) => status(422),
-            PowerOfficeError::Config(_) => Outcome::Permanent,
+            } => RetryClass::from_http(*status, *retry_after),
+            PowerOfficeError::Decode(_) => RetryClass::Unreadable,
+            PowerOfficeError::Unauthorized(_) => RetryClass::Permanent(Permanent::Credentials),
+            PowerOfficeError::Forbidden(_) => {
+                RetryClass::Permanent(Permanent::Refused { status: Some(403) })
+            }
+            // Refused here, before sending (unbalanced, an unknown account):
+            // the message names what to fix; PowerOffice was never asked.
+            PowerOfficeError::Refused(_) | PowerOfficeError::Config(_) => {
+                RetryClass::Permanent(Permanent::Local)
+            }
         }
     }
 
     pub fn into_failure(self) -> Failure {
-        Failure {
-            outcome: self.outcome(),
-            message: self.to_string(),
-        }
+        Failure::new(self.class(), self.to_string())
     }
 
     pub(crate) fn from_reqwest(e: reqwest::Error) -> PowerOfficeError {
@@ -233,11 +226,11 @@ mod tests {
 
     #[test]
     fn outcomes_lead_the_retry_logic() {
-        use crate::outbox::{RetryPolicy, Verdict, decide_retry};
+        use crate::retry::{RetryPolicy, Verdict, decide};
         let p = RetryPolicy::default();
         let retries = |e: PowerOfficeError| {
             matches!(
-                decide_retry(e.outcome(), 1, &p, 0.5),
+                decide("PowerOffice Go", e.class(), 1, &p, 0.5),
                 Verdict::RetryAfter(_)
             )
         };

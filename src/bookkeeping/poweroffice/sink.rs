@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::PowerOfficeClient;
 use crate::bookkeeping::{Sink, kind};
 use crate::domain::voucher::Accounts;
-use crate::outbox::Failure;
+use crate::retry::Failure;
 use crate::store::OutboxItem;
 
 pub struct PowerOfficeSink {

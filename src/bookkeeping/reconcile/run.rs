@@ -9,7 +9,7 @@ use super::compare::{Reconciliation, reconcile};
 use crate::bookkeeping::SyncTargets;
 use crate::domain::local_time::start_of_local_day;
 use crate::domain::voucher::Voucher;
-use crate::outbox::Failure;
+use crate::retry::Failure;
 use crate::store::{Store, StoreError};
 
 /// Where settlement rows come from (the Vipps Report API client).
@@ -29,10 +29,7 @@ pub struct VippsSettlements {
 }
 
 fn report_failure(e: crate::vipps::report::ReportError) -> Failure {
-    Failure {
-        outcome: e.outcome(),
-        message: e.to_string(),
-    }
+    Failure::new(e.class(), e.to_string())
 }
 
 #[async_trait::async_trait]
@@ -52,7 +49,7 @@ impl SettlementSource for VippsSettlements {
             None => Err(Failure {
                 // The ledger list came back without ours: asking again
                 // gives the same list until the config changes.
-                outcome: crate::outbox::Outcome::Permanent,
+                class: crate::retry::RetryClass::Permanent(crate::retry::Permanent::Local),
                 message: match &self.ledger_id {
                     Some(id) => format!(
                         "Vipps has no ledger {id} for these API keys; check [bookkeeping] vipps_ledger_id"

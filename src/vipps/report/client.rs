@@ -10,7 +10,7 @@ use time::Date;
 
 use super::dto::{Ledger, LedgersPage, ReportPage, Topic, entry_from_wire, ymd};
 use crate::domain::settlement::SettlementEntry;
-use crate::outbox::{Outcome, RetryPolicy, Verdict, decide_retry};
+use crate::retry::{RetryClass, RetryPolicy, Verdict, decide};
 use crate::vipps::client::SystemInfo;
 use crate::vipps::error::VippsError;
 use crate::vipps::session::Session;
@@ -43,18 +43,18 @@ pub enum ReportError {
 }
 
 impl ReportError {
-    /// The outbox's view of this failure; an incomplete report counts as an unreadable
-    /// answer (retried a few times, then a person must look).
-    pub fn outcome(&self) -> Outcome {
+    /// How retrying stands with this failure; an incomplete report counts as
+    /// an unreadable answer (retried a few times, then a person must look).
+    pub fn class(&self) -> RetryClass {
         match self {
-            ReportError::Vipps(e) => e.outcome(),
-            ReportError::Incomplete(_) => Outcome::InvalidResponse,
+            ReportError::Vipps(e) => e.class(),
+            ReportError::Incomplete(_) => RetryClass::Unreadable,
         }
     }
 
     /// Whether a later attempt can succeed, by the till's one retry policy.
     pub fn is_retryable(&self) -> bool {
-        let verdict = decide_retry(self.outcome(), 1, &RetryPolicy::default(), 0.0);
+        let verdict = decide("Vipps", self.class(), 1, &RetryPolicy::default(), 0.0);
         matches!(verdict, Verdict::RetryAfter(_))
     }
 }
