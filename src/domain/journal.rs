@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Currency, PaymentMethod, VatCode};
 
-pub use super::journal_lines::{allocate, return_lines, sale_lines, totals_of};
+pub use super::journal_lines::{
+    allocate, is_full_return, return_lines, return_per_vat, return_shares, sale_lines, totals_of,
+};
 
 /// How a journal kind appears in SAF-T: a basic of type 13 (event) or 11
 /// (transaction), with our own `basicID` and Skatteetaten's predefined code.
