@@ -316,9 +316,16 @@ async fn a_refund_prints_a_returkvittering_with_its_own_number() {
     until("refund receipt printed", || {
         journal(&k, Some(sale_id))
             .iter()
-            .any(|e| e.kind == "receipt.printed" && e.data["receipt"] == "refund")
+            .any(|e| e.kind == "receipt.return_printed" && e.data["receipt"] == "refund")
     })
     .await;
+    // Journaled as a return receipt: SAF-T 13013, not a sales receipt (13012).
+    let codes: Vec<u32> = journal(&k, Some(sale_id))
+        .iter()
+        .filter(|e| e.kind.starts_with("receipt."))
+        .map(|e| luka::domain::journal::saft_code(&e.kind, &e.data).predefined)
+        .collect();
+    assert_eq!(codes, [13012, 13013]);
     let receipts = paper(&printer);
     assert_eq!(receipts.len(), 2);
     let refund = &receipts[1];
@@ -473,10 +480,14 @@ async fn reports_print_on_the_same_printer_and_held_receipts_survive_a_restart()
     assert_eq!(titles.iter().filter(|t| **t).count(), 1);
     assert!(receipts.iter().any(|r| shows(r, "Salgskvittering")));
     assert!(has(&k, sale.id, "receipt.printed"));
-    assert!(
-        journal(&k, None)
-            .iter()
-            .any(|e| e.kind == "report.printed" && e.data["title"] == "X-rapport")
+    let report = journal(&k, None)
+        .into_iter()
+        .find(|e| e.kind == "report.printed" && e.data["title"] == "X-rapport")
+        .expect("the printed X report is journaled");
+    // A report on paper: "other reports or receipts" (13018), not 13999.
+    assert_eq!(
+        luka::domain::journal::saft_code(&report.kind, &report.data).predefined,
+        13018
     );
     again.shutdown().await;
     shut(rig).await;

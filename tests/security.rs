@@ -639,7 +639,7 @@ async fn organizer_actions_are_journaled_with_the_operator() {
     store
         .write(|w| {
             w.journal(
-                "operator.login",
+                luka::domain::journal::JournalKind::OperatorLogin,
                 None,
                 json!({"operator": "organizer"}),
                 now,
@@ -656,7 +656,7 @@ async fn organizer_actions_are_journaled_with_the_operator() {
     store
         .write(|w| {
             w.journal(
-                "operator.logout",
+                luka::domain::journal::JournalKind::OperatorLogout,
                 None,
                 json!({"operator": "organizer"}),
                 now,

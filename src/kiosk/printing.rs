@@ -21,6 +21,7 @@ use super::printer_state::PrinterState;
 use super::receipt_input::{self, RefundReceipt};
 use super::{Kiosk, KioskEvent, outbox_kind};
 use crate::domain::PaymentMethod;
+use crate::domain::journal::JournalKind;
 use crate::outbox::{Failure, Outcome};
 use crate::printer::{
     Connection, Document, PrintError, ReportInput, connect, escpos, layout, layout_report, print,
@@ -114,7 +115,7 @@ pub fn queue_refund_receipt(
 struct Prepared {
     doc: Document,
     /// Journal kind on success, and its data.
-    printed: (&'static str, Value),
+    printed: (JournalKind, Value),
     /// A cash sale whose drawer has not opened yet, on a till that opens it.
     kick: bool,
     copy: bool,
@@ -130,7 +131,7 @@ fn with_training(mut data: Value, training: bool) -> Value {
 fn drawer_opened(r: &Reader<'_>, sale_id: i64) -> Result<bool> {
     Ok(r.journal_entries(Some(sale_id))?
         .iter()
-        .any(|e| e.kind == "drawer.opened"))
+        .any(|e| e.kind == JournalKind::DrawerOpened.as_str()))
 }
 
 fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> Result<Prepared> {
@@ -147,9 +148,9 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
             let kick = !copy && cash && cfg.open_drawer_for_cash && !drawer_opened(r, sale_id)?;
             cfg.open_drawer_for_cash = kick;
             let kind = if copy {
-                "receipt.copy_printed"
+                JournalKind::CopyPrinted
             } else {
-                "receipt.printed"
+                JournalKind::ReceiptPrinted
             };
             let data = json!({ "receipt_no": input.receipt_number, "receipt": if copy { "copy" } else { "sale" } });
             Prepared {
@@ -176,7 +177,11 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
             let data =
                 json!({ "receipt_no": receipt_no, "receipt": "refund", "refund_id": refund_id });
             Prepared {
-                printed: ("receipt.printed", with_training(data, input.training)),
+                // A Returkvittering is its own SAF-T event (13013).
+                printed: (
+                    JournalKind::ReturnReceiptPrinted,
+                    with_training(data, input.training),
+                ),
                 doc: layout(&input, &cfg),
                 kick: false,
                 copy: false,
@@ -185,7 +190,11 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
         PrintJob::Report { report } => {
             let data = json!({ "title": report.title, "number": report.number });
             Prepared {
-                printed: ("report.printed", with_training(data, report.training)),
+                // An X/Z report on paper: "other reports or receipts" (13018).
+                printed: (
+                    JournalKind::ReportPrinted,
+                    with_training(data, report.training),
+                ),
                 doc: layout_report(report, &cfg),
                 kick: false,
                 copy: false,
@@ -303,14 +312,22 @@ fn printed(k: &Kiosk, item: &OutboxItem, p: Prepared) -> std::result::Result<(),
             w.outbox_done(item.id, now)?;
             w.journal(kind, item.sale_id, data, now)?;
             if p.kick {
-                w.journal("drawer.opened", item.sale_id, drawer_data(&p), now)?;
+                w.journal(
+                    JournalKind::DrawerOpened,
+                    item.sale_id,
+                    drawer_data(&p),
+                    now,
+                )?;
             }
             Ok(())
         })
         .map_err(store_failure)?;
     k.inner.printer.succeeded();
     refresh(k, Some(PrinterState::Ready));
-    if let (Some(sale_id), "receipt.printed" | "receipt.copy_printed") = (item.sale_id, kind) {
+    if let (Some(sale_id), true) = (
+        item.sale_id,
+        kind.is_receipt_printed() || kind == JournalKind::CopyPrinted,
+    ) {
         k.emit(KioskEvent::ReceiptPrinted {
             sale_id,
             copy: p.copy,
@@ -327,7 +344,7 @@ fn drawer_data(p: &Prepared) -> Value {
 fn journal_drawer(k: &Kiosk, sale_id: Option<i64>, p: &Prepared) -> Result<()> {
     let now = k.inner.clock.now();
     k.inner.store.write(|w| {
-        w.journal("drawer.opened", sale_id, drawer_data(p), now)
+        w.journal(JournalKind::DrawerOpened, sale_id, drawer_data(p), now)
             .map(|_| ())
     })
 }
@@ -366,7 +383,7 @@ fn not_printed(k: &Kiosk, item: &OutboxItem, job: &PrintJob, reason: &str) -> Re
         };
         let data = json!({ "receipt_no": receipt_no, "receipt": what, "reason": reason });
         w.journal(
-            "receipt.not_printed",
+            JournalKind::ReceiptNotPrinted,
             Some(sale_id),
             with_training(data, sale.training),
             now,

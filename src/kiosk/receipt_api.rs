@@ -11,6 +11,7 @@ use super::printer_state::PrinterView;
 use super::printing::{self, PREFIX, PrintJob};
 use super::{Kiosk, KioskError, outbox_kind};
 use crate::domain::SaleStatus;
+use crate::domain::journal::JournalKind;
 use crate::printer::ReportInput;
 use crate::store::OutboxStatus;
 
@@ -93,7 +94,7 @@ impl Kiosk {
             // Not filed under the sale: the sale's own entries are the SAF-T
             // events (the copy itself is `receipt.copy_printed` when it prints).
             w.journal_action(
-                "receipt.copy_requested",
+                JournalKind::CopyRequested,
                 None,
                 json!({ "sale_id": sale_id, "receipt_no": no }),
                 now,
@@ -134,7 +135,7 @@ impl Kiosk {
             if sale.training {
                 data["training"] = json!(true);
             }
-            w.journal_action("receipt.not_printed", Some(sale_id), data, now)?;
+            w.journal_action(JournalKind::ReceiptNotPrinted, Some(sale_id), data, now)?;
             Ok(Ok(()))
         })??;
         printing::refresh(self, None);

@@ -53,7 +53,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
             |k| {
                 k.store().write(|w| {
                     w.journal(
-                        "operator.logout",
+                        crate::domain::journal::JournalKind::OperatorLogout,
                         None,
                         json!({"operator": "organizer"}),
                         time::OffsetDateTime::now_utc(),
@@ -196,9 +196,9 @@ fn pin_key(w: &AppWindow, c: &Ctx, key: &str) {
             };
             let now = time::OffsetDateTime::now_utc();
             let kind = if ok {
-                "operator.login"
+                crate::domain::journal::JournalKind::OperatorLogin
             } else {
-                "operator.login_failed"
+                crate::domain::journal::JournalKind::OperatorLoginFailed
             };
             let _ = k
                 .store()
