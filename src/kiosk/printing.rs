@@ -57,6 +57,45 @@ pub(crate) fn copy_key(sale_id: i64) -> String {
     format!("print:{sale_id}:copy")
 }
 
+/// Whether the one copy of a paid sale's receipt may still be given; the
+/// receipt number when it may. Kassasystemforskriften § 2-8-6: at most one
+/// copy of a sales receipt, marked "KOPI". The copy is one, whether it is
+/// printed (the `print:<sale>:copy` item) or drawn as a picture by `luka
+/// receipt --preview` (a `receipt.copy_printed` entry without that item);
+/// either refuses the other. A copy waits until the original is out of the
+/// printer (or was let go): it is a copy of something the customer has.
+/// Call it in the write transaction that then gives the copy.
+pub fn copy_allowed(
+    r: &Reader<'_>,
+    sale_id: i64,
+) -> Result<std::result::Result<i64, super::ReceiptError>> {
+    use super::ReceiptError;
+    use crate::domain::SaleStatus;
+    use crate::store::OutboxStatus;
+    let sale = r.sale(sale_id)?;
+    let no = match (sale.status, sale.receipt_no) {
+        (SaleStatus::Paid, Some(no)) => no,
+        _ => return Ok(Err(ReceiptError::NotPaid(sale_id))),
+    };
+    let copied = r.outbox_by_key(&copy_key(sale_id))?.is_some()
+        || r.journal_entries(Some(sale_id))?
+            .iter()
+            .any(|e| e.kind == JournalKind::CopyPrinted.as_str());
+    if copied {
+        return Ok(Err(ReceiptError::CopyAlreadyPrinted(no)));
+    }
+    let original = r.outbox_by_key(&original_key(sale_id))?;
+    if original.is_some_and(|o| {
+        matches!(
+            o.status,
+            OutboxStatus::Pending | OutboxStatus::InFlight | OutboxStatus::Failed
+        )
+    }) {
+        return Ok(Err(ReceiptError::NotPrintedYet(no)));
+    }
+    Ok(Ok(no))
+}
+
 pub(crate) fn enqueue(
     w: &mut Writer<'_>,
     sale_id: Option<i64>,

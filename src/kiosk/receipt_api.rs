@@ -63,26 +63,10 @@ impl Kiosk {
         }
         let now = self.inner.clock.now();
         self.inner.store.write(|w| {
-            let sale = w.reader().sale(sale_id)?;
-            let no = match (sale.status, sale.receipt_no) {
-                (SaleStatus::Paid, Some(no)) => no,
-                _ => return Ok(Err(ReceiptError::NotPaid(sale_id))),
+            let no = match printing::copy_allowed(&w.reader(), sale_id)? {
+                Ok(no) => no,
+                Err(refused) => return Ok(Err(refused)),
             };
-            if w.reader()
-                .outbox_by_key(&printing::copy_key(sale_id))?
-                .is_some()
-            {
-                return Ok(Err(ReceiptError::CopyAlreadyPrinted(no)));
-            }
-            let original = w.reader().outbox_by_key(&printing::original_key(sale_id))?;
-            if original.is_some_and(|o| {
-                matches!(
-                    o.status,
-                    OutboxStatus::Pending | OutboxStatus::InFlight | OutboxStatus::Failed
-                )
-            }) {
-                return Ok(Err(ReceiptError::NotPrintedYet(no)));
-            }
             printing::enqueue(
                 w,
                 Some(sale_id),
