@@ -15,7 +15,7 @@ use crate::shutdown::StopSignal;
 use crate::store::{SaleRecord, Store};
 
 mod books;
-mod receipt;
+pub mod receipt;
 mod records;
 
 #[derive(Debug, Parser)]
@@ -95,6 +95,8 @@ pub enum Command {
         #[arg(long, requires = "last")]
         copy: bool,
         /// A receipt number or payment reference to draw as PNG (nothing is printed).
+        /// Of a real sale the picture is its one copy ("KOPI"), journaled like a
+        /// printed copy and refused once the copy was given.
         #[arg(long, value_name = "REF", conflicts_with = "last")]
         preview: Option<String>,
         /// Where --preview writes the PNG.

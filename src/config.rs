@@ -313,17 +313,15 @@ impl Config {
             ));
         }
         let merchant = merchant::merchant(raw.merchant, vipps.environment, file)?;
-        let printer = printer::printer_config(
-            raw.printer,
-            vipps.environment == Environment::Training,
-            &store_path,
-            file,
-        )?;
+        let printer = printer::printer_config(raw.printer, vipps.environment, &store_path, file)?;
         let gpio = gpio::gpio(&raw.gpio, file)?;
         let ui = ui::ui_config(&raw.ui, vipps.environment, file)?;
         let training = ui::training_config(&raw.training, file)?;
         let production = vipps.environment == Environment::Production;
         let bookkeeping = bookkeeping::bookkeeping_config(raw.bookkeeping, file, env, production)?;
+        // Checked last, so a config with several mistakes names the earlier
+        // sections' first, as before this rule.
+        printer::receipts_reach_the_customer(&printer, vipps.environment, file)?;
         let catalog = if raw.products.is_empty() {
             Catalog::club_default()
         } else {

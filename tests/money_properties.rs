@@ -1,7 +1,8 @@
 //! Property tests for money: VAT split and rounding never lose or invent an
 //! øre, totals per VAT code add up to the sale total, a return's lines add up
 //! to the refund, a Z report's daily sales voucher always balances, `Money`
-//! arithmetic and its text round-trip, and a refund can never exceed what
+//! arithmetic and its text round-trip, a refund receipt's VAT per code is
+//! the signed return's, and a refund can never exceed what
 //! was captured (through the store's and the kiosk's refusal, also when
 //! refunds race).
 
@@ -22,6 +23,7 @@ use luka::domain::voucher::{Accounts, daily_sales};
 use luka::domain::{
     Currency, Money, PaymentMethod, SaleLine, SaleStatus, VatCode, money::MAX_SALE_MINOR,
 };
+use luka::kiosk::receipt_input::refund_lines;
 use luka::store::{NewSale, Store};
 
 fn vat_code() -> impl Strategy<Value = VatCode> {
@@ -136,6 +138,25 @@ proptest! {
                 prop_assert_eq!(r.quantity, s.quantity.map(|q| -q));
             }
         }
+    }
+
+    /// Issue 14: for any sale and any refund up to its total, the
+    /// Returkvittering (`kiosk::receipt_input::refund_lines`, totalled as the
+    /// printer totals it) shows per VAT code exactly the gross, VAT and net
+    /// the signed return transaction (`return_lines`) carries.
+    #[test]
+    fn refund_receipt_vat_is_the_signed_returns_vat(lines in lines(), pick in any::<prop::sample::Index>()) {
+        let Ok(t) = totals(&lines) else { return Ok(()) };
+        let amount = 1 + pick.index(t.gross.minor() as usize) as i64;
+        let printed = totals(&refund_lines(&lines, amount)).unwrap();
+        let (_, signed) = return_lines(&lines, amount);
+        let printed: Vec<(VatCode, i64, i64, i64)> = printed.per_vat.iter()
+            .map(|v| (v.vat, v.gross.minor(), v.vat_amount.minor(), v.net.minor()))
+            .collect();
+        let signed: Vec<(VatCode, i64, i64, i64)> = signed.iter()
+            .map(|v| (v.vat, v.gross, v.vat_amount, v.net))
+            .collect();
+        prop_assert_eq!(printed, signed, "refund of {} øre", amount);
     }
 
     /// Largest-remainder allocation hands out exactly the amount, each share

@@ -320,9 +320,16 @@ async fn a_refund_prints_a_returkvittering_with_its_own_number() {
     until("refund receipt printed", || {
         journal(&db, Some(sale_id))
             .iter()
-            .any(|e| e.kind == "receipt.printed" && e.data["receipt"] == "refund")
+            .any(|e| e.kind == "receipt.return_printed" && e.data["receipt"] == "refund")
     })
     .await;
+    // Journaled as a return receipt: SAF-T 13013, not a sales receipt (13012).
+    let codes: Vec<u32> = journal(&db, Some(sale_id))
+        .iter()
+        .filter(|e| e.kind.starts_with("receipt."))
+        .map(|e| luka::domain::journal::saft_code(&e.kind, &e.data).predefined)
+        .collect();
+    assert_eq!(codes, [13012, 13013]);
     let receipts = paper(&printer);
     assert_eq!(receipts.len(), 2);
     let refund = &receipts[1];
@@ -480,10 +487,14 @@ async fn reports_print_on_the_same_printer_and_held_receipts_survive_a_restart()
     assert_eq!(titles.iter().filter(|t| **t).count(), 1);
     assert!(receipts.iter().any(|r| shows(r, "Salgskvittering")));
     assert!(has(&db, sale.id, "receipt.printed"));
-    assert!(
-        journal(&db, None)
-            .iter()
-            .any(|e| e.kind == "report.printed" && e.data["title"] == "X-rapport")
+    let report = journal(&db, None)
+        .into_iter()
+        .find(|e| e.kind == "report.printed" && e.data["title"] == "X-rapport")
+        .expect("the printed X report is journaled");
+    // A report on paper: "other reports or receipts" (13018), not 13999.
+    assert_eq!(
+        luka::domain::journal::saft_code(&report.kind, &report.data).predefined,
+        13018
     );
     again.shutdown().await;
     shut(rig).await;
@@ -570,4 +581,84 @@ async fn the_cli_prints_the_one_copy_once_and_draws_a_preview() {
     );
     let missing = luka(&["receipt", "--preview", "77", "--out", png.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("receipt number 77"));
+}
+
+/// Kassasystemforskriften § 2-8-6: at most one copy, marked KOPI. A PNG of a
+/// real sale's receipt (`luka receipt --preview`) can be handed over like
+/// paper, so it is that one copy: drawn with KOPI, journaled as the copy
+/// (SAF-T 13014, counted on the X report), and refused once the copy was
+/// given, drawn or printed, whichever came first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_of_a_real_sale_is_its_one_copy() {
+    use luka::cli::receipt::preview_to;
+    use luka::kiosk::receipt_input::sale_receipt;
+    let printer = PrinterSim::start().unwrap();
+    let s = settings(network(&printer), false);
+    let receipts = s.receipts.clone();
+    let rig = rig_with(SimConfig::training(), s).await;
+    let k = rig.kiosk.clone();
+    let db = rig.store.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("copy.png");
+    let now = time::OffsetDateTime::now_utc();
+    let copies = |db: &Store, sale_id: i64| {
+        journal(db, Some(sale_id))
+            .into_iter()
+            .filter(|e| e.kind == "receipt.copy_printed")
+            .collect::<Vec<_>>()
+    };
+
+    // Drawn first: the picture is the copy, and the printed copy is refused.
+    let first = paid_vipps_sale(&rig, &tickets(1, 0)).await;
+    assert!(!rig.kiosk.sale(first).unwrap().training);
+    until("printed", || has(&db, first, "receipt.printed")).await;
+    let no = k.sale(first).unwrap().receipt_no.unwrap();
+    let drawn = preview_to(&db, &receipts, &no.to_string(), &png, now).unwrap();
+    assert_eq!((drawn.receipt_no, drawn.copy), (no, true));
+    let render = |copy: bool| {
+        let input = db
+            .read(|r| sale_receipt(r, first, copy, &receipts))
+            .unwrap();
+        luka::printer::preview::render_png(&luka::printer::layout(&input, &receipts.layout))
+            .unwrap()
+    };
+    let picture = std::fs::read(&png).unwrap();
+    assert_eq!(picture, render(true), "the picture is the KOPI receipt");
+    assert_ne!(picture, render(false), "never a second original");
+    let journaled = copies(&db, first);
+    assert_eq!(journaled.len(), 1);
+    assert_eq!(journaled[0].data["receipt_no"], no);
+    assert_eq!(
+        luka::domain::journal::saft_code(&journaled[0].kind, &journaled[0].data).predefined,
+        13014
+    );
+    std::fs::remove_file(&png).unwrap();
+    let again = preview_to(&db, &receipts, &no.to_string(), &png, now).unwrap_err();
+    assert!(again.to_string().contains("one copy per sale"), "{again}");
+    assert!(!png.exists(), "a refused copy is not drawn");
+    let printed = k.print_copy(first).unwrap_err();
+    assert!(
+        matches!(
+            printed,
+            KioskError::Receipt(ReceiptError::CopyAlreadyPrinted(n)) if n == no
+        ),
+        "{printed}"
+    );
+    assert_eq!(copies(&db, first).len(), 1);
+
+    // Printed first: the picture is refused.
+    let second = paid_vipps_sale(&rig, &tickets(1, 0)).await;
+    until("printed", || has(&db, second, "receipt.printed")).await;
+    k.print_copy(second).unwrap();
+    until("copy printed", || copies(&db, second).len() == 1).await;
+    let no2 = k.sale(second).unwrap().receipt_no.unwrap();
+    let e = preview_to(&db, &receipts, &no2.to_string(), &png, now).unwrap_err();
+    assert!(e.to_string().contains("one copy per sale"), "{e}");
+    assert!(!png.exists());
+    assert_eq!(copies(&db, second).len(), 1);
+
+    // Both copies are counted where copies are counted.
+    let x = luka::reports::x_report(&db, "test-till", now).unwrap();
+    assert_eq!(x.copies.count, 2);
+    shut(rig).await;
 }

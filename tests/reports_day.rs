@@ -9,8 +9,11 @@ mod day;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde_json::json;
+
 use day::{TILL, may1, may2, mixed_day, product, sell};
 use luka::bookkeeping::saft::{SaftOptions, export_file};
+use luka::domain::journal::JournalKind;
 use luka::domain::report::{Report, ReportKind};
 use luka::domain::{Catalog, Merchant, Money, PaymentMethod};
 use luka::reports::{ReportError, close_day, current, to_printer, x_report};
@@ -237,7 +240,32 @@ fn saft_export_of_the_day_validates_against_the_xsd_and_a_broken_file_does_not()
     assert!(xsd().exists(), "the XSD is missing at {}", xsd().display());
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("luka.db")).unwrap();
-    mixed_day(&store);
+    let day = mixed_day(&store);
+    // A Returkvittering, one journaled before return receipts had their own
+    // kind, and an X report on paper: 13013, 13013, 13018.
+    let refund = json!({ "receipt_no": 9, "receipt": "refund", "refund_id": 1 });
+    day::event(
+        &store,
+        JournalKind::ReturnReceiptPrinted,
+        Some(day.b.id),
+        refund.clone(),
+        may1(13, 1),
+    );
+    day::event(
+        &store,
+        JournalKind::ReceiptPrinted,
+        Some(day.b.id),
+        refund,
+        may1(13, 2),
+    );
+    let report = json!({ "title": "X-rapport", "number": null });
+    day::event(
+        &store,
+        JournalKind::ReportPrinted,
+        None,
+        report,
+        may1(14, 30),
+    );
     x_report(&store, TILL, may1(15, 0)).unwrap();
     close_day(&store, TILL, Some(Money::nok(187_000)), may1(22, 0)).unwrap();
     let mut merchant = Merchant::training();
@@ -263,6 +291,9 @@ fn saft_export_of_the_day_validates_against_the_xsd_and_a_broken_file_does_not()
         "<taxRegIdent>999999999MVA</taxRegIdent>",
         "<predefinedBasicID>12011</predefinedBasicID>",
         "<predefinedBasicID>13014</predefinedBasicID>",
+        "<predefinedBasicID>13013</predefinedBasicID>",
+        "<predefinedBasicID>13018</predefinedBasicID>",
+        "<predefinedBasicID>13999</predefinedBasicID>",
         "<predefinedBasicID>13021</predefinedBasicID>",
         "<predefinedBasicID>11007</predefinedBasicID>",
         "<predefinedBasicID>11008</predefinedBasicID>",
@@ -276,6 +307,9 @@ fn saft_export_of_the_day_validates_against_the_xsd_and_a_broken_file_does_not()
     ] {
         assert!(xml.contains(needle), "the export lacks {needle}");
     }
+
+    assert_eq!(xml.matches("<eventType>RETREC</eventType>").count(), 2);
+    assert_eq!(xml.matches("<eventType>OTHERREP</eventType>").count(), 1);
 
     // Negative control: drop a required element and the schema must say no.
     let first = xml.find("<transAmntIn>").unwrap();
@@ -292,4 +326,63 @@ fn saft_export_of_the_day_validates_against_the_xsd_and_a_broken_file_does_not()
     reversed.to = time::macros::date!(2024 - 04 - 30);
     let e = export_file(&store, &reversed, &dir.path().join("x.xml")).unwrap_err();
     assert!(e.to_string().contains("before --from"), "{e}");
+}
+
+/// The predefined codes of one of Skatteetaten's code lists (`-11`:
+/// transactions, `-13`: events) as (code, English description). The files
+/// are read as published: `-11` is Latin-1, `-13` UTF-8 with CRLF.
+fn code_list(which: &str) -> Vec<(u32, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "specs/saft-cash-register/Norwegian SAF-T Cash Register data - Code list - PredefinedBasicID-{which}.csv"
+    ));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut f = l.split(';');
+            let code = f.next()?.trim().parse().ok()?;
+            Some((code, f.next()?.trim().to_string()))
+        })
+        .collect()
+}
+
+/// Every kind the journal can be written with carries a code (and its
+/// description) from Skatteetaten's predefined lists, in the right list:
+/// cash transactions 11xxx, events 13xxx. A made-up code would pass the XSD
+/// (it only says "a string") but not an auditor.
+#[test]
+fn every_journal_kind_has_a_predefined_saft_code() {
+    let transactions = code_list("11");
+    let events = code_list("13");
+    assert!(
+        transactions.len() > 10 && events.len() > 25,
+        "code lists not read"
+    );
+    for kind in JournalKind::ALL {
+        for training in [false, true] {
+            let c = kind.saft(training);
+            let list = if kind.is_cash_transaction() {
+                &transactions
+            } else {
+                &events
+            };
+            let found = list.iter().find(|(code, _)| *code == c.predefined);
+            let Some((_, description)) = found else {
+                panic!(
+                    "{kind:?}: {} is not a predefined code in its list",
+                    c.predefined
+                );
+            };
+            assert_eq!(c.description, description, "{kind:?} ({})", c.predefined);
+        }
+    }
+    let code = |k: JournalKind| k.saft(false).predefined;
+    assert_eq!(code(JournalKind::ReturnReceiptPrinted), 13013);
+    assert_eq!(code(JournalKind::ReportPrinted), 13018);
+    assert_eq!(code(JournalKind::CopyPrinted), 13014);
+    assert_eq!(
+        JournalKind::ReturnReceiptPrinted.saft(true).predefined,
+        13017
+    );
 }

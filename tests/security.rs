@@ -515,7 +515,7 @@ fn secret_files_readable_by_others_stop_the_till() {
     assert_eq!(code, Some(0), "owner-only read is fine: {err}");
 }
 
-const MERCHANT: &str = "[printer]\ndriver = \"none\"\n[ui]\npin_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$uFtn+OAWSJx8dNvqZxnBOhQ0QlqtCDAN4MDMvVjJqGs\"\n[merchant]\nname = \"Luka IL\"\norg_number = \"974760673\"\n";
+const MERCHANT: &str = "[printer]\ndriver = \"network\"\naddress = \"192.168.1.50\"\n[ui]\npin_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$uFtn+OAWSJx8dNvqZxnBOhQ0QlqtCDAN4MDMvVjJqGs\"\n[merchant]\nname = \"Luka IL\"\norg_number = \"974760673\"\n";
 
 fn parse(env: &str, vipps_url: &str, books: &str) -> Result<Config, luka::config::ConfigError> {
     let text = format!(
@@ -639,7 +639,7 @@ async fn organizer_actions_are_journaled_with_the_operator() {
     store
         .write(|w| {
             w.journal(
-                "operator.login",
+                luka::domain::journal::JournalKind::OperatorLogin,
                 None,
                 json!({"operator": "organizer"}),
                 now,
@@ -656,7 +656,7 @@ async fn organizer_actions_are_journaled_with_the_operator() {
     store
         .write(|w| {
             w.journal(
-                "operator.logout",
+                luka::domain::journal::JournalKind::OperatorLogout,
                 None,
                 json!({"operator": "organizer"}),
                 now,

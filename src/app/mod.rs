@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::clock::{RandomIds, SystemClock};
 use crate::config::Config;
+use crate::domain::journal::JournalKind;
 use crate::hardware::{Button, Hardware};
 use crate::kiosk::{Kiosk, KioskSettings, ReceiptSettings, Running};
 use crate::payments::vipps::VippsProvider;
@@ -168,8 +169,13 @@ impl App {
         let now = time::OffsetDateTime::now_utc();
         let till = self.config.till_id.clone();
         if let Err(e) = store.write(|w| {
-            w.journal("app.stop", None, serde_json::json!({ "till": till }), now)
-                .map(|_| ())
+            w.journal(
+                JournalKind::AppStop,
+                None,
+                serde_json::json!({ "till": till }),
+                now,
+            )
+            .map(|_| ())
         }) {
             tracing::warn!(error = %e, "could not record the stop in the journal");
         }

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 use crate::bookkeeping::saft::{SaftOptions, export_file};
+use crate::domain::journal::JournalKind;
 use crate::domain::local_time::to_oslo;
 use crate::domain::{Catalog, Merchant, Money, PaymentMethod, SaleLine, SaleStatus};
 use crate::store::{NewSale, Store};
@@ -96,7 +97,7 @@ pub(crate) fn fill_for_books(
                     now,
                 )?;
                 w.journal(
-                    "receipt.printed",
+                    JournalKind::ReceiptPrinted,
                     Some(sale.id),
                     json!({ "kind": "sale" }),
                     now,
@@ -105,7 +106,7 @@ pub(crate) fn fill_for_books(
                     let id = w.insert_refund(sale.id, total.minor(), "bench", now)?;
                     w.finish_refund(id, true, now)?;
                     w.journal(
-                        "sale.refunded",
+                        JournalKind::SaleRefunded,
                         Some(sale.id),
                         json!({ "refund_id": id, "amount": total.minor() }),
                         now,

@@ -3,8 +3,9 @@
 //! receipt (`--preview REF --out file.png`).
 //!
 //! Printing goes through the kiosk and its outbox like at the till, so the
-//! copy-once rule and the journal hold here too; the preview only reads the
-//! store and must never print or write to it.
+//! copy-once rule and the journal hold here too. The preview never prints;
+//! of a real sale it draws the one copy (KOPI) and journals it, so the
+//! copy-once rule holds for pictures too (kassasystemforskriften § 2-8-6).
 //!
 //! Like `luka resume`, `--last` starts the till's service: it refuses while the
 //! till runs on the same database (`Store::claim_workers`); stop it first.
@@ -17,8 +18,9 @@ use serde_json::json;
 
 use crate::app::{App, receipt_settings};
 use crate::config::Config;
-use crate::kiosk::printing;
+use crate::domain::journal::JournalKind;
 use crate::kiosk::receipt_input::sale_receipt;
+use crate::kiosk::{ReceiptSettings, printing};
 use crate::printer::{layout, preview};
 use crate::store::{OutboxStatus, SaleRecord, Store};
 
@@ -107,19 +109,95 @@ fn outcome(sale: &SaleRecord, copy: bool, printed: bool, message: Option<&str>) 
 pub fn preview_png(config: &Config, reference: &str, out: &Path) -> anyhow::Result<i32> {
     let store = Store::open(&config.store_path)?;
     let settings = receipt_settings(config);
-    let input = store.read(|r| {
-        let sale = match reference.parse::<i64>() {
-            Ok(n) => r.sale_by_receipt_no(n)?,
-            Err(_) => r.sale_by_reference(reference)?,
-        };
-        sale_receipt(r, sale.id, false, &settings)
-    })?;
-    let png = preview::render_png(&layout(&input, &settings.layout))?;
-    std::fs::write(out, png).with_context(|| format!("cannot write {}", out.display()))?;
+    let drawn = preview_to(
+        &store,
+        &settings,
+        reference,
+        out,
+        time::OffsetDateTime::now_utc(),
+    )?;
+    let what = if drawn.copy {
+        " (its one copy, marked KOPI)"
+    } else {
+        " (training)"
+    };
     eprintln!(
-        "Receipt {} written to {}",
-        input.receipt_number,
+        "Receipt {}{what} written to {}",
+        drawn.receipt_no,
         out.display()
     );
     Ok(0)
+}
+
+/// What `--preview` drew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drawn {
+    pub receipt_no: i64,
+    /// The sale's one copy (a real sale); `false`: a training receipt.
+    pub copy: bool,
+}
+
+/// Draws a sale's receipt into `out` as a PNG.
+///
+/// A picture of a real sale's receipt can be handed over like paper, so it
+/// is what the till's printed copy is: the one copy of the receipt
+/// (kassasystemforskriften § 2-8-6: at most one copy, marked "KOPI"). It is
+/// drawn with "KOPI", journaled as `receipt.copy_printed` (SAF-T 13014,
+/// counted with the copies on the X/Z report) in the same write that checks
+/// the copy is still to be given, and refused like a second printed copy
+/// once the sale's copy exists, printed or drawn (and before the original
+/// has printed). A training sale's receipt is drawn as it is, marked as
+/// training, and journals nothing.
+pub fn preview_to(
+    store: &Store,
+    settings: &ReceiptSettings,
+    reference: &str,
+    out: &Path,
+    now: time::OffsetDateTime,
+) -> anyhow::Result<Drawn> {
+    let sale = store.read(|r| match reference.parse::<i64>() {
+        Ok(n) => r.sale_by_receipt_no(n),
+        Err(_) => r.sale_by_reference(reference),
+    })?;
+    if sale.training {
+        let input = store.read(|r| sale_receipt(r, sale.id, false, settings))?;
+        let png = preview::render_png(&layout(&input, &settings.layout))?;
+        std::fs::write(out, png).with_context(|| format!("cannot write {}", out.display()))?;
+        return Ok(Drawn {
+            receipt_no: input.receipt_number as i64,
+            copy: false,
+        });
+    }
+    let drawn: Result<i64, String> = store.write(|w| {
+        let no = match printing::copy_allowed(&w.reader(), sale.id)? {
+            Ok(no) => no,
+            Err(refused) => {
+                return Ok(Err(format!(
+                    "{refused} (luka receipt --preview of a real sale draws its one copy)"
+                )));
+            }
+        };
+        let input = sale_receipt(&w.reader(), sale.id, true, settings)?;
+        let png = match preview::render_png(&layout(&input, &settings.layout)) {
+            Ok(png) => png,
+            Err(e) => return Ok(Err(format!("cannot draw receipt {no}: {e}"))),
+        };
+        if let Err(e) = std::fs::write(out, png) {
+            return Ok(Err(format!("cannot write {}: {e}", out.display())));
+        }
+        let data = json!({ "receipt_no": no, "receipt": "copy", "medium": "png" });
+        if let Err(e) = w.journal(JournalKind::CopyPrinted, Some(sale.id), data, now) {
+            // Not journaled, so not given: take the picture back.
+            let _ = std::fs::remove_file(out);
+            return Err(e);
+        }
+        Ok(Ok(no))
+    })?;
+    match drawn {
+        Ok(receipt_no) => Ok(Drawn {
+            receipt_no,
+            copy: true,
+        }),
+        Err(message) => bail!(message),
+    }
 }

@@ -6,20 +6,25 @@
 //! Defaults: in training mode without `[printer]`, PNG previews go into a
 //! folder next to the database, so a newcomer sees the receipts. Outside
 //! training, `[printer]` is required: a till must print a receipt for every
-//! sale, and running without one is a choice written down as
-//! `driver = "none"` (every sale is then journalled as concluded without a
-//! receipt), never a silent default.
+//! sale. Against Vipps' test environment, running without one is a choice
+//! written down as `driver = "none"` (every sale is then journalled as
+//! concluded without a receipt), never a silent default. In production the
+//! receipt must reach the customer (kassasystemforskriften § 2-6 (4)), so
+//! only drivers that print on paper are taken
+//! ([`receipts_reach_the_customer`]).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{ConfigError, err};
+use super::{ConfigError, Environment, err};
 use crate::printer::{Bitmap, Connection, PaperWidth};
 
 const DRIVERS: &str =
     "\"usb\", \"network\", \"serial\", \"device\", \"file\", \"preview\" or \"none\"";
+/// The drivers that put a receipt on paper in front of the customer.
+const PAPER_DRIVERS: &str = "\"usb\", \"network\", \"serial\" or \"device\"";
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -98,23 +103,27 @@ fn preview_folder(store_path: &Path) -> PathBuf {
 
 pub(super) fn printer_config(
     raw: Option<RawPrinter>,
-    training: bool,
+    environment: Environment,
     store_path: &Path,
     file: &Path,
 ) -> Result<PrinterConfig, ConfigError> {
     let Some(raw) = raw else {
-        if training {
-            return Ok(PrinterConfig::training_preview(store_path));
-        }
-        return Err(err(
-            file,
-            "[printer]",
-            "missing: a till must print a receipt for every sale",
-            format!(
+        let fix = match environment {
+            Environment::Training => return Ok(PrinterConfig::training_preview(store_path)),
+            Environment::Production => format!(
+                "add [printer] with driver = {PAPER_DRIVERS} (see deploy-pi/luka.toml.example)"
+            ),
+            Environment::Test => format!(
                 "add [printer] with driver = {DRIVERS} (see deploy-pi/luka.toml.example); \
                  driver = \"none\" runs without a printer and journals every sale as \
                  concluded without a receipt"
             ),
+        };
+        return Err(err(
+            file,
+            "[printer]",
+            "missing: a till must print a receipt for every sale",
+            fix,
         ));
     };
     let key = |k: &str| format!("[printer] {k}");
@@ -228,6 +237,46 @@ fn connection(
             width,
         },
     }))
+}
+
+/// Refuses, in production, a printer setup under which a sale can be
+/// concluded without the customer getting a receipt.
+///
+/// Kassasystemforskriften § 2-6 (4): it shall not be possible to conclude a
+/// sale without the system printing a sales receipt (and § 2-3 (1): a printer
+/// at every point of sale). `driver = "none"` prints nothing, `"file"`
+/// appends bytes to a file and `"preview"` draws PNGs into a folder: none of
+/// them hands the customer a receipt, so each would let every sale end
+/// without one. They stay for training (no credentials, receipts marked as
+/// training) and for Vipps' test environment, where no real sale is made.
+pub(super) fn receipts_reach_the_customer(
+    printer: &PrinterConfig,
+    environment: Environment,
+    file: &Path,
+) -> Result<(), ConfigError> {
+    if environment != Environment::Production {
+        return Ok(());
+    }
+    let driver = match &printer.connection {
+        None => "none",
+        Some(Connection::File { .. }) => "file",
+        Some(Connection::Preview { .. }) => "preview",
+        Some(_) => return Ok(()),
+    };
+    Err(err(
+        file,
+        "[printer] driver",
+        format!(
+            "driver = \"{driver}\" gives the customer no receipt, and in production \
+             ([vipps] environment = \"production\") a sale must not be concluded without \
+             one (kassasystemforskriften § 2-6 (4))"
+        ),
+        format!(
+            "connect the receipt printer and set driver = {PAPER_DRIVERS}; \
+             to try Luka without a printer use training (no [vipps] credentials) or \
+             [vipps] environment = \"test\""
+        ),
+    ))
 }
 
 /// `0x0416` (TOML hex integer) or the "0416" `lsusb` shows.

@@ -39,6 +39,71 @@ fn outside_training_printer_is_required_and_none_is_a_choice() {
     assert_eq!(c.printer.connection, None);
 }
 
+/// Everything a production config needs besides `[printer]`.
+fn production() -> String {
+    LIVE.replace("environment = \"test\"", "environment = \"production\"")
+}
+
+/// Kassasystemforskriften § 2-6 (4): in production no driver that leaves
+/// the customer without a receipt is taken, and the error says why and how
+/// to fix it.
+#[test]
+fn production_refuses_drivers_that_give_no_receipt() {
+    let live = production();
+    assert!(live.contains("environment = \"production\""));
+    for (driver, extra) in [
+        ("none", ""),
+        ("file", "path = \"/tmp/receipts.bin\"\n"),
+        ("preview", "path = \"/tmp/receipts\"\n"),
+        ("preview", ""),
+    ] {
+        let e = parse(&format!("{live}[printer]\ndriver = \"{driver}\"\n{extra}")).unwrap_err();
+        assert_eq!(e.key, "[printer] driver", "{driver}: {e}");
+        assert!(e.problem.contains(&format!("\"{driver}\"")), "{e}");
+        assert!(e.problem.contains("no receipt"), "{e}");
+        assert!(e.problem.contains("§ 2-6 (4)"), "{e}");
+        assert!(e.fix.contains("\"usb\""), "{e}");
+        assert!(e.fix.contains("environment = \"test\""), "{e}");
+        // The credentials never show in the message.
+        let shown = e.to_string();
+        assert!(
+            !shown.contains("client_secret") && !shown.contains("= \"s\""),
+            "{shown}"
+        );
+    }
+    // Missing [printer] in production does not suggest "none".
+    let e = parse(&live).unwrap_err();
+    assert_eq!(e.key, "[printer]");
+    assert!(!e.fix.contains("none"), "{e}");
+    // Paper printers are fine.
+    for ok in [
+        "driver = \"network\"\naddress = \"192.168.1.50\"",
+        "driver = \"usb\"\nusb_vendor_id = 0x0416\nusb_product_id = 0x5011",
+        "driver = \"serial\"\npath = \"/dev/ttyUSB0\"",
+        "driver = \"device\"\npath = \"/dev/usb/lp0\"",
+    ] {
+        let c = parse(&format!("{live}[printer]\n{ok}\n"));
+        assert!(c.is_ok(), "{ok}: {:?}", c.err());
+    }
+}
+
+/// The same drivers stay allowed against Vipps' test environment and in
+/// training, where no real sale is made.
+#[test]
+fn test_environment_and_training_keep_receiptless_drivers() {
+    for (driver, extra) in [
+        ("none", ""),
+        ("file", "path = \"/tmp/receipts.bin\"\n"),
+        ("preview", ""),
+    ] {
+        let printer = format!("[printer]\ndriver = \"{driver}\"\n{extra}");
+        let test = parse(&format!("{LIVE}{printer}"));
+        assert!(test.is_ok(), "test, {driver}: {:?}", test.err());
+        let training = parse(&printer).unwrap();
+        assert!(training.is_training(), "{driver}");
+    }
+}
+
 #[test]
 fn each_driver_reads_its_keys() {
     let cases: Vec<(&str, Connection)> = vec![

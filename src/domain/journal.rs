@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Currency, PaymentMethod, VatCode};
 
-pub use super::journal_lines::{allocate, return_lines, sale_lines, totals_of};
+pub use super::journal_lines::{
+    allocate, is_full_return, return_lines, return_per_vat, return_shares, sale_lines, totals_of,
+};
 
 /// How a journal kind appears in SAF-T: a basic of type 13 (event) or 11
 /// (transaction), with our own `basicID` and Skatteetaten's predefined code.
@@ -30,61 +32,254 @@ const fn code(basic_id: &'static str, predefined: u32, description: &'static str
     }
 }
 
-/// Kinds that are cash transactions: signed in the SAF-T chain.
-pub mod kinds {
-    pub const SALE_PAID: &str = "sale.paid";
-    pub const SALE_REFUNDED: &str = "sale.refunded";
-    pub const CASH_FLOAT: &str = "cash.float";
-    pub const CASH_DIFFERENCE: &str = "cash.difference";
-    pub const REPORT_X: &str = "report.x";
-    pub const REPORT_Z: &str = "report.z";
-    pub const OPERATOR_LOGIN: &str = "operator.login";
-    pub const OPERATOR_LOGOUT: &str = "operator.logout";
+/// Every kind of journal entry this Luka writes. Writing takes this enum
+/// only (`store::Writer::journal`), so a kind cannot be misspelt into
+/// "other" (13999); reading takes the stored string ([`JournalKind::parse`],
+/// [`saft_code`]), because an older or newer Luka may have written kinds
+/// this one does not know.
+///
+/// Each kind has its stored string and its SAF-T code from Skatteetaten's
+/// predefined code lists (`specs/saft-cash-register/…PredefinedBasicID-11.csv`
+/// and `-13.csv`, kassasystemforskriften § 2-7-1: every event in the
+/// electronic journal with its code); a test checks every code against them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JournalKind {
+    // Cash transactions, signed in the SAF-T chain.
+    /// A sale paid (11001).
+    SalePaid,
+    /// Money given back on a sale (11006).
+    SaleRefunded,
+    /// Opening float declared (11007).
+    CashFloat,
+    /// Counted minus expected cash at the Z report (11008).
+    CashDifference,
+    // SAF-T events (basic type 13).
+    AppStart,
+    AppStop,
+    OperatorLogin,
+    OperatorLogout,
+    DrawerOpened,
+    DrawerClosed,
+    AppUpdated,
+    ReportX,
+    ReportZ,
+    /// A Salgskvittering on paper (13012).
+    ReceiptPrinted,
+    /// A Returkvittering on paper (13013).
+    ReturnReceiptPrinted,
+    /// The one copy, marked KOPI (13014): printed, or drawn as a picture by
+    /// `luka receipt --preview`.
+    CopyPrinted,
+    /// A sale concluded without its receipt (13030).
+    ReceiptNotPrinted,
+    /// An X or Z report printed on paper (13018, other reports or receipts).
+    ReportPrinted,
+    PriceChanged,
+    TrainingOn,
+    TrainingOff,
+    JournalExported,
+    // Luka's own events: SAF-T "other" (13999).
+    OperatorLoginFailed,
+    SaleStarted,
+    SaleUnpaid,
+    PaymentCreated,
+    PaymentAuthorized,
+    PaymentCancelRequested,
+    RefundRequested,
+    RefundFailed,
+    CopyRequested,
+    OutboxRetryRequested,
+    /// A signing key's public half, journaled when it first signs.
+    JournalKey,
 }
 
-pub const OTHER_EVENT: SaftCode = code("OTHER", 13999, "Other event");
+impl JournalKind {
+    pub const ALL: [JournalKind; 33] = {
+        use JournalKind::*;
+        [
+            SalePaid,
+            SaleRefunded,
+            CashFloat,
+            CashDifference,
+            AppStart,
+            AppStop,
+            OperatorLogin,
+            OperatorLogout,
+            DrawerOpened,
+            DrawerClosed,
+            AppUpdated,
+            ReportX,
+            ReportZ,
+            ReceiptPrinted,
+            ReturnReceiptPrinted,
+            CopyPrinted,
+            ReceiptNotPrinted,
+            ReportPrinted,
+            PriceChanged,
+            TrainingOn,
+            TrainingOff,
+            JournalExported,
+            OperatorLoginFailed,
+            SaleStarted,
+            SaleUnpaid,
+            PaymentCreated,
+            PaymentAuthorized,
+            PaymentCancelRequested,
+            RefundRequested,
+            RefundFailed,
+            CopyRequested,
+            OutboxRetryRequested,
+            JournalKey,
+        ]
+    };
 
-/// The SAF-T code of a journal entry. Unknown kinds are "other" (13999),
-/// never an error: a newer Luka may journal kinds this one does not know.
-pub fn saft_code(kind: &str, data: &serde_json::Value) -> SaftCode {
-    let training = data.get("training").and_then(|v| v.as_bool()) == Some(true);
-    match kind {
-        kinds::SALE_PAID => code("CASHSAL", 11001, "Cash sale"),
-        kinds::SALE_REFUNDED => code("RETURNSAL", 11006, "Return payment"),
-        kinds::CASH_FLOAT => code("FLOAT", 11007, "Cash declaration (opening float)"),
-        kinds::CASH_DIFFERENCE => code("CASHDIFF", 11008, "Cash difference at count"),
-        "app.start" => code("POSSTART", 13001, "POS application start"),
-        "app.stop" => code("POSEND", 13002, "POS application shut down"),
-        kinds::OPERATOR_LOGIN => code("EMPIN", 13003, "Employee log in"),
-        kinds::OPERATOR_LOGOUT => code("EMPOUT", 13004, "Employee log out"),
-        "drawer.opened" => code("DRAWOPEN", 13005, "Open cash drawer"),
-        "drawer.closed" => code("DRAWCLOSE", 13006, "Close cash drawer"),
-        "app.updated" => code("POSUPDATE", 13007, "Update of POS application"),
-        kinds::REPORT_X => code("XREP", 13008, "X report"),
-        kinds::REPORT_Z => code("ZREP", 13009, "Z report"),
-        "receipt.printed" | "receipt.copy_printed" if training => {
-            code("TRAINREC", 13017, "Training receipt")
+    /// The string stored in `journal.kind`. Never change one: old databases
+    /// and their hash chains hold them.
+    pub const fn as_str(self) -> &'static str {
+        use JournalKind::*;
+        match self {
+            SalePaid => "sale.paid",
+            SaleRefunded => "sale.refunded",
+            CashFloat => "cash.float",
+            CashDifference => "cash.difference",
+            AppStart => "app.start",
+            AppStop => "app.stop",
+            OperatorLogin => "operator.login",
+            OperatorLogout => "operator.logout",
+            DrawerOpened => "drawer.opened",
+            DrawerClosed => "drawer.closed",
+            AppUpdated => "app.updated",
+            ReportX => "report.x",
+            ReportZ => "report.z",
+            ReceiptPrinted => "receipt.printed",
+            ReturnReceiptPrinted => "receipt.return_printed",
+            CopyPrinted => "receipt.copy_printed",
+            ReceiptNotPrinted => "receipt.not_printed",
+            ReportPrinted => "report.printed",
+            PriceChanged => "price.changed",
+            TrainingOn => "training.on",
+            TrainingOff => "training.off",
+            JournalExported => "journal.exported",
+            OperatorLoginFailed => "operator.login_failed",
+            SaleStarted => "sale.started",
+            SaleUnpaid => "sale.unpaid",
+            PaymentCreated => "payment.created",
+            PaymentAuthorized => "payment.authorized",
+            PaymentCancelRequested => "payment.cancel_requested",
+            RefundRequested => "refund.requested",
+            RefundFailed => "refund.failed",
+            CopyRequested => "receipt.copy_requested",
+            OutboxRetryRequested => "outbox.retry_requested",
+            JournalKey => "journal.key",
         }
-        "receipt.printed" if data.get("kind").and_then(|k| k.as_str()) == Some("refund") => {
-            code("RETREC", 13013, "Return receipt")
+    }
+
+    /// The kind a stored string names; `None` for a kind this Luka does not
+    /// know (written by a newer one).
+    pub fn parse(stored: &str) -> Option<JournalKind> {
+        JournalKind::ALL.into_iter().find(|k| k.as_str() == stored)
+    }
+
+    /// The SAF-T code of an entry of this kind. Every kind of receipt made
+    /// in training is a training receipt (13017).
+    pub const fn saft(self, training: bool) -> SaftCode {
+        use JournalKind::*;
+        match self {
+            ReceiptPrinted | ReturnReceiptPrinted | CopyPrinted if training => {
+                code("TRAINREC", 13017, "Training receipt")
+            }
+            SalePaid => code("CASHSAL", 11001, "Cash sale"),
+            SaleRefunded => code("RETURNSAL", 11006, "Return payment"),
+            CashFloat => code("FLOAT", 11007, "Cash declaration"),
+            CashDifference => code("CASHDIFF", 11008, "Cash difference"),
+            AppStart => code("POSSTART", 13001, "POS application start"),
+            AppStop => code("POSEND", 13002, "POS application shut down"),
+            OperatorLogin => code("EMPIN", 13003, "Employee log in"),
+            OperatorLogout => code("EMPOUT", 13004, "Employee log out"),
+            DrawerOpened => code("DRAWOPEN", 13005, "Open cash drawer"),
+            DrawerClosed => code("DRAWCLOSE", 13006, "Close cash drawer"),
+            AppUpdated => code("POSUPDATE", 13007, "Update of POS application"),
+            ReportX => code("XREP", 13008, "X report"),
+            ReportZ => code("ZREP", 13009, "Z report"),
+            ReceiptPrinted => code("SALREC", 13012, "Sales receipt printed"),
+            ReturnReceiptPrinted => code("RETREC", 13013, "Return receipt"),
+            CopyPrinted => code("COPYREC", 13014, "Copy receipt"),
+            ReportPrinted => code("OTHERREP", 13018, "Other reports or receipts"),
+            JournalExported => code(
+                "EXPORT",
+                13020,
+                "Export of journal to external storage (cash register)",
+            ),
+            PriceChanged => code("PRICECHG", 13021, "Price change"),
+            TrainingOn => code("TRAINON", 13023, "Training mode on"),
+            TrainingOff => code("TRAINOFF", 13024, "Training mode off"),
+            ReceiptNotPrinted => code("NORECEIPT", 13030, "Concluded sale without receipt printed"),
+            OperatorLoginFailed
+            | SaleStarted
+            | SaleUnpaid
+            | PaymentCreated
+            | PaymentAuthorized
+            | PaymentCancelRequested
+            | RefundRequested
+            | RefundFailed
+            | CopyRequested
+            | OutboxRetryRequested
+            | JournalKey => OTHER_EVENT,
         }
-        "receipt.printed" => code("SALREC", 13012, "Sales receipt printed"),
-        "receipt.copy_printed" => code("COPYREC", 13014, "Copy receipt"),
-        "receipt.not_printed" => code("NORECEIPT", 13030, "Sale concluded without receipt"),
-        "price.changed" => code("PRICECHG", 13021, "Price change"),
-        "training.on" => code("TRAINON", 13023, "Training mode on"),
-        "training.off" => code("TRAINOFF", 13024, "Training mode off"),
-        "journal.exported" => code("EXPORT", 13020, "Export of journal"),
-        _ => OTHER_EVENT,
+    }
+
+    /// Whether entries of this kind are signed cash transactions.
+    pub const fn is_cash_transaction(self) -> bool {
+        matches!(
+            self,
+            JournalKind::SalePaid
+                | JournalKind::SaleRefunded
+                | JournalKind::CashFloat
+                | JournalKind::CashDifference
+        )
+    }
+
+    /// Whether this entry is any kind of customer receipt on paper (sale or
+    /// return), as the X/Z report counts them.
+    pub const fn is_receipt_printed(self) -> bool {
+        matches!(
+            self,
+            JournalKind::ReceiptPrinted | JournalKind::ReturnReceiptPrinted
+        )
     }
 }
 
-/// Whether entries of this kind are signed cash transactions.
+impl std::fmt::Display for JournalKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub const OTHER_EVENT: SaftCode = code("OTHER", 13999, "Other");
+
+fn is_training(data: &serde_json::Value) -> bool {
+    data.get("training").and_then(|v| v.as_bool()) == Some(true)
+}
+
+/// The SAF-T code of a stored journal entry. Unknown kinds are "other"
+/// (13999), never an error: a newer Luka may journal kinds this one does not
+/// know. Return receipts written before they had their own kind were
+/// `receipt.printed` with `"receipt": "refund"` in their data (and `"kind":
+/// "refund"` in some tools); they read as return receipts (13013).
+pub fn saft_code(kind: &str, data: &serde_json::Value) -> SaftCode {
+    let Some(mut k) = JournalKind::parse(kind) else {
+        return OTHER_EVENT;
+    };
+    let refund = |field: &str| data.get(field).and_then(|v| v.as_str()) == Some("refund");
+    if k == JournalKind::ReceiptPrinted && (refund("receipt") || refund("kind")) {
+        k = JournalKind::ReturnReceiptPrinted;
+    }
+    k.saft(is_training(data))
+}
+
+/// Whether a stored entry of this kind is a signed cash transaction.
 pub fn is_cash_transaction(kind: &str) -> bool {
-    matches!(
-        kind,
-        kinds::SALE_PAID | kinds::SALE_REFUNDED | kinds::CASH_FLOAT | kinds::CASH_DIFFERENCE
-    )
+    JournalKind::parse(kind).is_some_and(JournalKind::is_cash_transaction)
 }
 
 /// What kind of money movement a cash transaction is.
@@ -100,12 +295,12 @@ pub enum TransKind {
 }
 
 impl TransKind {
-    pub fn journal_kind(self) -> &'static str {
+    pub fn journal_kind(self) -> JournalKind {
         match self {
-            TransKind::Sale => kinds::SALE_PAID,
-            TransKind::Return => kinds::SALE_REFUNDED,
-            TransKind::Float => kinds::CASH_FLOAT,
-            TransKind::Difference => kinds::CASH_DIFFERENCE,
+            TransKind::Sale => JournalKind::SalePaid,
+            TransKind::Return => JournalKind::SaleRefunded,
+            TransKind::Float => JournalKind::CashFloat,
+            TransKind::Difference => JournalKind::CashDifference,
         }
     }
 }
@@ -249,11 +444,69 @@ mod tests {
             13017
         );
         assert_eq!(
-            saft_code("receipt.printed", &serde_json::json!({"kind": "refund"})).predefined,
-            13013
+            saft_code(
+                "receipt.return_printed",
+                &serde_json::json!({"training": true})
+            )
+            .predefined,
+            13017
         );
+        assert_eq!(saft_code("receipt.return_printed", &none).predefined, 13013);
+        // Rows written before return receipts had their own kind: the till
+        // wrote "receipt": "refund", older tools "kind": "refund".
+        for legacy in [
+            serde_json::json!({"receipt": "refund", "receipt_no": 7}),
+            serde_json::json!({"kind": "refund"}),
+        ] {
+            assert_eq!(saft_code("receipt.printed", &legacy).predefined, 13013);
+        }
+        assert_eq!(
+            saft_code("receipt.printed", &serde_json::json!({"receipt": "sale"})).predefined,
+            13012
+        );
+        assert_eq!(saft_code("report.printed", &none).predefined, 13018);
         assert_eq!(saft_code("something.new", &none), OTHER_EVENT);
+        assert_eq!(saft_code("receipt.prnited", &none), OTHER_EVENT);
         assert!(is_cash_transaction("sale.paid"));
         assert!(!is_cash_transaction("sale.started"));
+        assert!(!is_cash_transaction("sale.unknown"));
+    }
+
+    #[test]
+    fn every_kind_has_one_stored_string_that_reads_back() {
+        let mut seen = std::collections::BTreeSet::new();
+        for k in JournalKind::ALL {
+            assert!(seen.insert(k.as_str()), "{k:?}: {} used twice", k.as_str());
+            assert_eq!(JournalKind::parse(k.as_str()), Some(k));
+            assert_eq!(saft_code(k.as_str(), &serde_json::json!({})), k.saft(false));
+        }
+        assert_eq!(JournalKind::parse("sale.pay"), None);
+        for t in [
+            TransKind::Sale,
+            TransKind::Return,
+            TransKind::Float,
+            TransKind::Difference,
+        ] {
+            assert!(t.journal_kind().is_cash_transaction());
+        }
+        let signed = JournalKind::ALL
+            .iter()
+            .filter(|k| k.is_cash_transaction())
+            .count();
+        assert_eq!(signed, 4);
+    }
+
+    /// One `basicID` per code: SAF-T's `<basics>` lists each once, and an
+    /// event refers to its basic by that id.
+    #[test]
+    fn each_basic_id_stands_for_one_code() {
+        let mut by_id = std::collections::BTreeMap::new();
+        for k in JournalKind::ALL {
+            for training in [false, true] {
+                let c = k.saft(training);
+                let prev = by_id.insert(c.basic_id, c);
+                assert!(prev.is_none_or(|p| p == c), "{} differs", c.basic_id);
+            }
+        }
     }
 }

@@ -4,8 +4,8 @@
 //!
 //! Pure arithmetic in øre; it never rounds twice and never uses floats.
 
-use super::SaleLine;
 use super::journal::{TransLine, TransVat};
+use super::{SaleLine, VatCode};
 
 /// Lines of a sale with VAT per line. The VAT of each code is computed once
 /// on the code's total (as on the receipt) and spread over its lines, the
@@ -36,16 +36,8 @@ pub fn sale_lines(lines: &[SaleLine]) -> (Vec<TransLine>, Vec<TransVat>) {
 /// the sale's lines in proportion to their amounts (largest remainder).
 pub fn return_lines(sale: &[SaleLine], amount: i64) -> (Vec<TransLine>, Vec<TransVat>) {
     let (sold, _) = sale_lines(sale);
-    let total: i64 = sold.iter().map(|l| l.amount_in).sum();
-    let shares: Vec<i64> = if amount == total || total == 0 {
-        sold.iter().map(|l| l.amount_in).collect()
-    } else {
-        allocate(
-            amount,
-            &sold.iter().map(|l| l.amount_in).collect::<Vec<_>>(),
-        )
-    };
-    let full = amount == total;
+    let shares = return_shares(sale, amount);
+    let full = is_full_return(sale, amount);
     let mut out: Vec<TransLine> = sold
         .into_iter()
         .zip(shares)
@@ -60,6 +52,53 @@ pub fn return_lines(sale: &[SaleLine], amount: i64) -> (Vec<TransLine>, Vec<Tran
         .collect();
     let vat = spread_vat(&mut out);
     (out, vat)
+}
+
+/// Whether a return of `amount` øre gives back all of a sale with `sale`'s lines.
+pub fn is_full_return(sale: &[SaleLine], amount: i64) -> bool {
+    amount == line_amounts(sale).iter().sum::<i64>()
+}
+
+/// The øre each of the sale's lines gives back on a return of `amount`:
+/// the whole line on a full return, otherwise `amount` spread over the lines
+/// in proportion to what each sold, largest remainder first ([`allocate`]).
+///
+/// The one rule for a partial refund: the signed return transaction
+/// ([`return_lines`]) and the Returkvittering ([`return_per_vat`]) both take
+/// their amounts from here, so what the customer is handed and what the
+/// journal signs agree per VAT code to the øre (kassasystemforskriften
+/// § 2-8-5: the return receipt shows the VAT that is given back).
+pub fn return_shares(sale: &[SaleLine], amount: i64) -> Vec<i64> {
+    let sold = line_amounts(sale);
+    let total: i64 = sold.iter().sum();
+    if amount == total || total == 0 {
+        sold
+    } else {
+        allocate(amount, &sold)
+    }
+}
+
+/// What a return of `amount` øre gives back per VAT code (positive øre), in
+/// the order the codes first appear on the sale; codes that give back
+/// nothing are left out. The sum of [`return_shares`] per code, so it equals
+/// the negated gross of each code in [`return_lines`]' VAT totals.
+pub fn return_per_vat(sale: &[SaleLine], amount: i64) -> Vec<(VatCode, i64)> {
+    let mut out: Vec<(VatCode, i64)> = Vec::new();
+    for (line, share) in sale.iter().zip(return_shares(sale, amount)) {
+        match out.iter_mut().find(|(vat, _)| *vat == line.vat) {
+            Some((_, sum)) => *sum += share,
+            None => out.push((line.vat, share)),
+        }
+    }
+    out.retain(|(_, sum)| *sum != 0);
+    out
+}
+
+/// Each line's amount in øre (unit price × quantity), as the journal has it.
+fn line_amounts(sale: &[SaleLine]) -> Vec<i64> {
+    sale.iter()
+        .map(|l| l.unit_price.minor() * l.quantity as i64)
+        .collect()
 }
 
 /// Splits `amount` over `weights` in proportion, largest remainder first.
@@ -164,5 +203,29 @@ mod tests {
         assert_eq!(totals_of(&vat).0, -5_001);
         assert_eq!(allocate(10, &[1, 1, 1]), vec![4, 3, 3]);
         assert_eq!(allocate(-10, &[1, 1, 1]), vec![-4, -3, -3]);
+    }
+
+    /// The example from issue 14: 50,00 back from 33,33 (A) + 33,33 + 33,34
+    /// (B). Truncating per code gave A 16,66 / B 33,34 on the receipt while
+    /// the journal signed A 16,67 / B 33,33; both now take the latter.
+    #[test]
+    fn a_partial_return_splits_per_code_as_the_journal_signs_it() {
+        let a = VatCode::Regular;
+        let b = VatCode::ReducedMiddle;
+        let sale = vec![
+            SaleLine::free_amount(Money::nok(3_333), a, "A"),
+            SaleLine::free_amount(Money::nok(3_333), b, "B1"),
+            SaleLine::free_amount(Money::nok(3_334), b, "B2"),
+        ];
+        assert_eq!(return_shares(&sale, 5_000), vec![1_667, 1_666, 1_667]);
+        assert_eq!(return_per_vat(&sale, 5_000), vec![(a, 1_667), (b, 3_333)]);
+        let (_, vat) = return_lines(&sale, 5_000);
+        let signed: Vec<(VatCode, i64)> = vat.iter().map(|v| (v.vat, -v.gross)).collect();
+        let mut printed = return_per_vat(&sale, 5_000);
+        printed.sort_by_key(|(v, _)| v.code());
+        assert_eq!(signed, printed);
+        assert!(!is_full_return(&sale, 5_000));
+        assert!(is_full_return(&sale, 10_000));
+        assert_eq!(return_per_vat(&sale, 10_000), vec![(a, 3_333), (b, 6_667)]);
     }
 }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::journal::{CashTransaction, TransKind};
+use super::journal::{CashTransaction, JournalKind, TransKind};
 use super::{Currency, Money, PaymentMethod};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,7 +71,7 @@ pub struct GrandTotals {
 /// A journal event that reports count (copies, drawer openings, …).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventFact {
-    pub kind: String,
+    pub kind: JournalKind,
     pub sale_id: Option<i64>,
     /// For copies: the amount of the receipt copied.
     pub amount: Option<i64>,
@@ -253,15 +253,16 @@ impl ReportBuilder {
 
     pub fn event(&mut self, e: &EventFact) {
         let training = e.training && !self.training_till;
-        match e.kind.as_str() {
-            "receipt.copy_printed" if !training => {
+        match e.kind {
+            JournalKind::CopyPrinted if !training => {
                 self.copies.0 += 1;
                 self.copies.1 += e.amount.unwrap_or(0);
             }
-            "receipt.printed" if !training => self.printed += 1,
-            "receipt.not_printed" if !training => self.not_printed += 1,
-            "drawer.opened" if e.sale_id.is_none() => self.drawer += 1,
-            "price.changed" => self.price_changes += 1,
+            // Sales and return receipts on paper (§ 2-8-2: receipts printed).
+            k if k.is_receipt_printed() && !training => self.printed += 1,
+            JournalKind::ReceiptNotPrinted if !training => self.not_printed += 1,
+            JournalKind::DrawerOpened if e.sale_id.is_none() => self.drawer += 1,
+            JournalKind::PriceChanged => self.price_changes += 1,
             _ => {}
         }
     }

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::settle::{self, Acted, Expiry};
 use super::{Kiosk, KioskEvent, crash_point, outbox_kind, printing};
+use crate::domain::journal::JournalKind;
 use crate::domain::{Money, SaleStatus, UnpaidReason};
 use crate::outbox::Handler;
 use crate::payments::{PaymentView, ProviderError};
@@ -142,7 +143,7 @@ impl KioskHandler {
                     w.set_sale_status(sale_id, &[SaleStatus::Pending], SaleStatus::Awaiting)?;
                 }
                 w.journal(
-                    "payment.created",
+                    JournalKind::PaymentCreated,
                     Some(sale_id),
                     json!({ "reference": sale.reference }),
                     now,
@@ -318,7 +319,7 @@ impl KioskHandler {
                     now,
                 )?;
                 w.journal(
-                    "sale.refunded",
+                    JournalKind::SaleRefunded,
                     Some(sale_id),
                     json!({ "refund_id": refund_id, "amount": amount.minor(), "refunded_total": view.amounts.refunded, "receipt_no": receipt_no }),
                     now,
@@ -417,7 +418,7 @@ impl Handler for KioskHandler {
             let _ = self.kiosk.inner.store.write(|w| {
                 w.finish_refund(refund_id, false, now)?;
                 w.journal(
-                    "refund.failed",
+                    JournalKind::RefundFailed,
                     Some(sale_id),
                     json!({ "refund_id": refund_id, "error": reason }),
                     now,

@@ -192,7 +192,7 @@ impl Kiosk {
         let (requeued, open) = self.inner.store.write(|w| {
             let n = w.requeue_in_flight("found in flight at start-up (crash or power cut)", now)?;
             w.journal(
-                "app.start",
+                crate::domain::journal::JournalKind::AppStart,
                 None,
                 json!({ "till": self.inner.settings.till_id }),
                 now,
@@ -281,7 +281,7 @@ impl Kiosk {
                 now,
             )?;
             w.journal(
-                "sale.started",
+                crate::domain::journal::JournalKind::SaleStarted,
                 Some(sale.id),
                 json!({
                     "reference": sale.reference,
@@ -370,7 +370,7 @@ impl Kiosk {
                 && w.outbox_skip_unattempted(create.id, now)?
             {
                 w.journal(
-                    "payment.cancel_requested",
+                    crate::domain::journal::JournalKind::PaymentCancelRequested,
                     Some(sale_id),
                     json!({"reason": "cashier"}),
                     now,
@@ -422,7 +422,7 @@ impl Kiosk {
                 now,
             )?;
             w.journal_action(
-                "refund.requested",
+                crate::domain::journal::JournalKind::RefundRequested,
                 Some(sale_id),
                 json!({ "refund_id": id, "amount": amount.minor(), "reason": reason }),
                 now,
@@ -439,7 +439,12 @@ impl Kiosk {
         let now = self.inner.clock.now();
         let n = self.inner.store.write(|w| {
             let n = w.outbox_wake("", now)?;
-            w.journal_action("outbox.retry_requested", None, json!({ "items": n }), now)?;
+            w.journal_action(
+                crate::domain::journal::JournalKind::OutboxRetryRequested,
+                None,
+                json!({ "items": n }),
+                now,
+            )?;
             Ok(n)
         })?;
         self.inner.wake.notify_one();

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use super::{Kiosk, KioskError};
 use crate::bookkeeping::reconcile::Reconciliation;
 use crate::bookkeeping::sync::{LaneView, lane_view};
-use crate::domain::journal::kinds;
+use crate::domain::journal::JournalKind;
 use crate::domain::report::Report;
 use crate::domain::{Money, SaleStatus};
 use crate::printer::ReportInput;
@@ -96,19 +96,22 @@ impl Kiosk {
     /// Journals an organizer PIN attempt: a login, or a failed one.
     pub fn organizer_login(&self, accepted: bool) -> Result<(), KioskError> {
         let kind = if accepted {
-            kinds::OPERATOR_LOGIN
+            JournalKind::OperatorLogin
         } else {
-            "operator.login_failed"
+            JournalKind::OperatorLoginFailed
         };
         self.journal_event(kind, json!({ "operator": ORGANIZER }))
     }
 
     /// Journals the organizer leaving the organizer screen.
     pub fn organizer_logout(&self) -> Result<(), KioskError> {
-        self.journal_event(kinds::OPERATOR_LOGOUT, json!({ "operator": ORGANIZER }))
+        self.journal_event(
+            JournalKind::OperatorLogout,
+            json!({ "operator": ORGANIZER }),
+        )
     }
 
-    fn journal_event(&self, kind: &str, data: serde_json::Value) -> Result<(), KioskError> {
+    fn journal_event(&self, kind: JournalKind, data: serde_json::Value) -> Result<(), KioskError> {
         let now = self.inner.clock.now();
         self.inner
             .store

@@ -21,6 +21,7 @@ use super::printer_state::PrinterState;
 use super::receipt_input::{self, RefundReceipt};
 use super::{Kiosk, KioskEvent, outbox_kind};
 use crate::domain::PaymentMethod;
+use crate::domain::journal::JournalKind;
 use crate::printer::{
     Connection, Document, PrintError, ReportInput, connect, escpos, layout, layout_report, print,
 };
@@ -54,6 +55,45 @@ pub(crate) fn original_key(sale_id: i64) -> String {
 
 pub(crate) fn copy_key(sale_id: i64) -> String {
     format!("print:{sale_id}:copy")
+}
+
+/// Whether the one copy of a paid sale's receipt may still be given; the
+/// receipt number when it may. Kassasystemforskriften § 2-8-6: at most one
+/// copy of a sales receipt, marked "KOPI". The copy is one, whether it is
+/// printed (the `print:<sale>:copy` item) or drawn as a picture by `luka
+/// receipt --preview` (a `receipt.copy_printed` entry without that item);
+/// either refuses the other. A copy waits until the original is out of the
+/// printer (or was let go): it is a copy of something the customer has.
+/// Call it in the write transaction that then gives the copy.
+pub fn copy_allowed(
+    r: &Reader<'_>,
+    sale_id: i64,
+) -> Result<std::result::Result<i64, super::ReceiptError>> {
+    use super::ReceiptError;
+    use crate::domain::SaleStatus;
+    use crate::store::OutboxStatus;
+    let sale = r.sale(sale_id)?;
+    let no = match (sale.status, sale.receipt_no) {
+        (SaleStatus::Paid, Some(no)) => no,
+        _ => return Ok(Err(ReceiptError::NotPaid(sale_id))),
+    };
+    let copied = r.outbox_by_key(&copy_key(sale_id))?.is_some()
+        || r.journal_entries(Some(sale_id))?
+            .iter()
+            .any(|e| e.kind == JournalKind::CopyPrinted.as_str());
+    if copied {
+        return Ok(Err(ReceiptError::CopyAlreadyPrinted(no)));
+    }
+    let original = r.outbox_by_key(&original_key(sale_id))?;
+    if original.is_some_and(|o| {
+        matches!(
+            o.status,
+            OutboxStatus::Pending | OutboxStatus::InFlight | OutboxStatus::Failed
+        )
+    }) {
+        return Ok(Err(ReceiptError::NotPrintedYet(no)));
+    }
+    Ok(Ok(no))
 }
 
 pub(crate) fn enqueue(
@@ -114,7 +154,7 @@ pub fn queue_refund_receipt(
 struct Prepared {
     doc: Document,
     /// Journal kind on success, and its data.
-    printed: (&'static str, Value),
+    printed: (JournalKind, Value),
     /// A cash sale whose drawer has not opened yet, on a till that opens it.
     kick: bool,
     copy: bool,
@@ -130,7 +170,7 @@ fn with_training(mut data: Value, training: bool) -> Value {
 fn drawer_opened(r: &Reader<'_>, sale_id: i64) -> Result<bool> {
     Ok(r.journal_entries(Some(sale_id))?
         .iter()
-        .any(|e| e.kind == "drawer.opened"))
+        .any(|e| e.kind == JournalKind::DrawerOpened.as_str()))
 }
 
 fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> Result<Prepared> {
@@ -147,9 +187,9 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
             let kick = !copy && cash && cfg.open_drawer_for_cash && !drawer_opened(r, sale_id)?;
             cfg.open_drawer_for_cash = kick;
             let kind = if copy {
-                "receipt.copy_printed"
+                JournalKind::CopyPrinted
             } else {
-                "receipt.printed"
+                JournalKind::ReceiptPrinted
             };
             let data = json!({ "receipt_no": input.receipt_number, "receipt": if copy { "copy" } else { "sale" } });
             Prepared {
@@ -176,7 +216,11 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
             let data =
                 json!({ "receipt_no": receipt_no, "receipt": "refund", "refund_id": refund_id });
             Prepared {
-                printed: ("receipt.printed", with_training(data, input.training)),
+                // A Returkvittering is its own SAF-T event (13013).
+                printed: (
+                    JournalKind::ReturnReceiptPrinted,
+                    with_training(data, input.training),
+                ),
                 doc: layout(&input, &cfg),
                 kick: false,
                 copy: false,
@@ -185,7 +229,11 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
         PrintJob::Report { report } => {
             let data = json!({ "title": report.title, "number": report.number });
             Prepared {
-                printed: ("report.printed", with_training(data, report.training)),
+                // An X/Z report on paper: "other reports or receipts" (13018).
+                printed: (
+                    JournalKind::ReportPrinted,
+                    with_training(data, report.training),
+                ),
                 doc: layout_report(report, &cfg),
                 kick: false,
                 copy: false,
@@ -301,14 +349,22 @@ fn printed(k: &Kiosk, item: &OutboxItem, p: Prepared) -> std::result::Result<(),
             w.outbox_done(item.id, now)?;
             w.journal(kind, item.sale_id, data, now)?;
             if p.kick {
-                w.journal("drawer.opened", item.sale_id, drawer_data(&p), now)?;
+                w.journal(
+                    JournalKind::DrawerOpened,
+                    item.sale_id,
+                    drawer_data(&p),
+                    now,
+                )?;
             }
             Ok(())
         })
         .map_err(store_failure)?;
     k.inner.printer.succeeded();
     refresh(k, Some(PrinterState::Ready));
-    if let (Some(sale_id), "receipt.printed" | "receipt.copy_printed") = (item.sale_id, kind) {
+    if let (Some(sale_id), true) = (
+        item.sale_id,
+        kind.is_receipt_printed() || kind == JournalKind::CopyPrinted,
+    ) {
         k.emit(KioskEvent::ReceiptPrinted {
             sale_id,
             copy: p.copy,
@@ -325,7 +381,7 @@ fn drawer_data(p: &Prepared) -> Value {
 fn journal_drawer(k: &Kiosk, sale_id: Option<i64>, p: &Prepared) -> Result<()> {
     let now = k.inner.clock.now();
     k.inner.store.write(|w| {
-        w.journal("drawer.opened", sale_id, drawer_data(p), now)
+        w.journal(JournalKind::DrawerOpened, sale_id, drawer_data(p), now)
             .map(|_| ())
     })
 }
@@ -364,7 +420,7 @@ fn not_printed(k: &Kiosk, item: &OutboxItem, job: &PrintJob, reason: &str) -> Re
         };
         let data = json!({ "receipt_no": receipt_no, "receipt": what, "reason": reason });
         w.journal(
-            "receipt.not_printed",
+            JournalKind::ReceiptNotPrinted,
             Some(sale_id),
             with_training(data, sale.training),
             now,

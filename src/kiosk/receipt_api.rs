@@ -11,6 +11,7 @@ use super::printer_state::PrinterView;
 use super::printing::{self, PREFIX, PrintJob};
 use super::{Kiosk, KioskError, outbox_kind};
 use crate::domain::SaleStatus;
+use crate::domain::journal::JournalKind;
 use crate::printer::ReportInput;
 use crate::store::OutboxStatus;
 
@@ -62,26 +63,10 @@ impl Kiosk {
         }
         let now = self.inner.clock.now();
         self.inner.store.write(|w| {
-            let sale = w.reader().sale(sale_id)?;
-            let no = match (sale.status, sale.receipt_no) {
-                (SaleStatus::Paid, Some(no)) => no,
-                _ => return Ok(Err(ReceiptError::NotPaid(sale_id))),
+            let no = match printing::copy_allowed(&w.reader(), sale_id)? {
+                Ok(no) => no,
+                Err(refused) => return Ok(Err(refused)),
             };
-            if w.reader()
-                .outbox_by_key(&printing::copy_key(sale_id))?
-                .is_some()
-            {
-                return Ok(Err(ReceiptError::CopyAlreadyPrinted(no)));
-            }
-            let original = w.reader().outbox_by_key(&printing::original_key(sale_id))?;
-            if original.is_some_and(|o| {
-                matches!(
-                    o.status,
-                    OutboxStatus::Pending | OutboxStatus::InFlight | OutboxStatus::Failed
-                )
-            }) {
-                return Ok(Err(ReceiptError::NotPrintedYet(no)));
-            }
             printing::enqueue(
                 w,
                 Some(sale_id),
@@ -93,7 +78,7 @@ impl Kiosk {
             // Not filed under the sale: the sale's own entries are the SAF-T
             // events (the copy itself is `receipt.copy_printed` when it prints).
             w.journal_action(
-                "receipt.copy_requested",
+                JournalKind::CopyRequested,
                 None,
                 json!({ "sale_id": sale_id, "receipt_no": no }),
                 now,
@@ -134,7 +119,7 @@ impl Kiosk {
             if sale.training {
                 data["training"] = json!(true);
             }
-            w.journal_action("receipt.not_printed", Some(sale_id), data, now)?;
+            w.journal_action(JournalKind::ReceiptNotPrinted, Some(sale_id), data, now)?;
             Ok(Ok(()))
         })??;
         printing::refresh(self, None);

@@ -2,12 +2,13 @@
 //! number, lines, VAT totals, payment, local time, training flag.
 //!
 //! Reads only; it must never write, print or decide when to print. Totals
-//! come from `domain::sale::totals`, never from arithmetic here, except the
-//! split of a partial refund over VAT codes, which is one pure function.
+//! come from `domain::sale::totals`, never from arithmetic here; the split of
+//! a partial refund over VAT codes is the journal's (`domain::journal`).
 
 use time::OffsetDateTime;
 
 use super::printer_state::ReceiptSettings;
+use crate::domain::journal::{is_full_return, return_per_vat};
 use crate::domain::local_time::to_oslo as norwegian;
 use crate::domain::sale::totals;
 use crate::domain::{Money, PaymentMethod, SaleLine, SaleStatus};
@@ -73,7 +74,7 @@ pub fn refund_receipt(
     s: &ReceiptSettings,
 ) -> Result<ReceiptInput> {
     let sale = r.sale(sale_id)?;
-    let lines = refund_lines(&r.sale_lines(sale_id)?, refund.amount, sale.total.minor());
+    let lines = refund_lines(&r.sale_lines(sale_id)?, refund.amount);
     let payment = PaymentInfo::Vipps {
         reference: sale.reference.clone(),
     };
@@ -129,46 +130,30 @@ fn build(
     })
 }
 
-/// The lines of a refund of `amount` øre from a sale of `total`: the sale's
-/// lines negated when all of it goes back; otherwise one "Delvis retur" line
-/// per VAT code, the amount shared in proportion to each code's part of the
-/// sale (the last code takes the rounding), so the VAT given back matches
-/// what was charged.
-pub fn refund_lines(lines: &[SaleLine], amount: i64, total: i64) -> Vec<SaleLine> {
+/// The lines of a refund of `amount` øre: the sale's lines negated when all
+/// of it goes back; otherwise one "Delvis retur" line per VAT code with what
+/// that code gives back. The split is `domain::journal::return_per_vat`, the
+/// same rule the signed return transaction uses, so the receipt's VAT per
+/// code is the journal's to the øre (kassasystemforskriften § 2-8-5).
+pub fn refund_lines(lines: &[SaleLine], amount: i64) -> Vec<SaleLine> {
     let negate = |l: &SaleLine, unit: Money| SaleLine {
         unit_price: Money::new(-unit.minor(), unit.currency()),
         ..l.clone()
     };
-    if amount == total || lines.is_empty() || total <= 0 {
+    if lines.is_empty() || is_full_return(lines, amount) {
         return lines.iter().map(|l| negate(l, l.unit_price)).collect();
     }
-    let mut per_code: Vec<(SaleLine, i64)> = Vec::new();
-    for l in lines {
-        let gross = l.amount().map(|m| m.minor()).unwrap_or_default();
-        match per_code.iter_mut().find(|(p, _)| p.vat == l.vat) {
-            Some((_, g)) => *g += gross,
-            None => per_code.push((l.clone(), gross)),
-        }
-    }
-    let mut left = amount;
-    let n = per_code.len();
-    per_code
+    return_per_vat(lines, amount)
         .into_iter()
-        .enumerate()
-        .map(|(i, (l, gross))| {
-            let share = if i + 1 == n {
-                left
-            } else {
-                (amount as i128 * gross as i128 / total as i128) as i64
-            };
-            left -= share;
+        .filter_map(|(vat, share)| {
+            let first = lines.iter().find(|l| l.vat == vat)?;
             let line = SaleLine {
                 product_id: None,
                 name: "Delvis retur".into(),
                 quantity: 1,
-                ..l
+                ..first.clone()
             };
-            negate(&line, Money::new(share, line.unit_price.currency()))
+            Some(negate(&line, Money::new(share, line.unit_price.currency())))
         })
         .collect()
 }
@@ -195,7 +180,7 @@ mod tests {
             line(2, "Kaffe", 3_000, VatCode::ReducedMiddle),
             line(1, "Skjerf", 24_900, VatCode::Regular),
         ];
-        let back = refund_lines(&lines, 30_900, 30_900);
+        let back = refund_lines(&lines, 30_900);
         assert_eq!(back.len(), 2);
         assert_eq!(back[0].quantity, 2);
         assert_eq!(back[0].unit_price, Money::nok(-3_000));
@@ -209,19 +194,48 @@ mod tests {
             line(1, "Vaffel", 3_500, VatCode::ReducedMiddle),
             line(1, "Skjerf", 24_900, VatCode::Regular),
         ];
-        // 9 500 of 34 400 at 15 %, 24 900 at 25 %; 100,01 kr back.
-        let back = refund_lines(&lines, 10_001, 34_400);
+        // 9 500 of 34 400 at 15 %, 24 900 at 25 %; 100,01 kr back. Per line
+        // (largest remainder, as the journal signs it): 17,44 + 10,18 + 72,39.
+        let back = refund_lines(&lines, 10_001);
         let t = totals(&back).unwrap();
         assert_eq!(t.gross, Money::nok(-10_001));
         let by_code: Vec<(VatCode, i64)> =
             t.per_vat.iter().map(|v| (v.vat, v.gross.minor())).collect();
         assert_eq!(
             by_code,
-            [(VatCode::Regular, -7_240), (VatCode::ReducedMiddle, -2_761)]
+            [(VatCode::Regular, -7_239), (VatCode::ReducedMiddle, -2_762)]
         );
         assert!(back.iter().all(|l| l.name == "Delvis retur"));
-        let one_code = refund_lines(&lines[..2], 1_000, 9_500);
+        let one_code = refund_lines(&lines[..2], 1_000);
         assert_eq!(one_code.len(), 1);
         assert_eq!(one_code[0].unit_price, Money::nok(-1_000));
+    }
+
+    /// Issue 14's example: 50,00 back from 33,33 (A) + 33,33 + 33,34 (B)
+    /// printed A 16,66 / B 33,34 while the journal signed A 16,67 / B 33,33.
+    /// The receipt's VAT per code must be the signed transaction's.
+    #[test]
+    fn a_partial_refund_prints_what_the_journal_signs() {
+        let lines = [
+            line(1, "A", 3_333, VatCode::Regular),
+            line(1, "B1", 3_333, VatCode::ReducedMiddle),
+            line(1, "B2", 3_334, VatCode::ReducedMiddle),
+        ];
+        let printed = totals(&refund_lines(&lines, 5_000)).unwrap();
+        let (_, signed) = crate::domain::journal::return_lines(&lines, 5_000);
+        let printed: Vec<(VatCode, i64, i64)> = printed
+            .per_vat
+            .iter()
+            .map(|v| (v.vat, v.gross.minor(), v.vat_amount.minor()))
+            .collect();
+        let signed: Vec<(VatCode, i64, i64)> = signed
+            .iter()
+            .map(|v| (v.vat, v.gross, v.vat_amount))
+            .collect();
+        assert_eq!(printed, signed);
+        assert_eq!(
+            printed.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
+            [(VatCode::Regular, -1_667), (VatCode::ReducedMiddle, -3_333)]
+        );
     }
 }

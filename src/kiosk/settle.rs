@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use super::{KioskEvent, outbox_kind};
 use crate::bookkeeping::SyncTargets;
+use crate::domain::journal::JournalKind;
 use crate::domain::{Decision, Money, PaymentPhase, SaleStatus, Snapshot, UnpaidReason, decide};
 use crate::payments::PaymentView;
 use crate::store::{NewOutboxItem, Result, SaleRecord, Writer};
@@ -102,7 +103,7 @@ pub fn act(
                 now,
             )?;
             w.journal(
-                "payment.authorized",
+                JournalKind::PaymentAuthorized,
                 Some(sale.id),
                 json!({ "reference": sale.reference, "authorized": p.authorized }),
                 now,
@@ -164,7 +165,7 @@ pub fn record_paid(
     if let (Some(d), serde_json::Value::Object(extra)) = (data.as_object_mut(), details) {
         d.extend(extra);
     }
-    w.journal("sale.paid", Some(sale.id), data, now)?;
+    w.journal(JournalKind::SalePaid, Some(sale.id), data, now)?;
     super::printing::queue_sale_receipt(w, sale.id, now)?;
     books.on_sale_paid(w, sale.id, now)?;
     tracing::info!(reference = %sale.reference, receipt_no, "sale paid");
@@ -214,7 +215,7 @@ pub fn close_unpaid(
 ) -> Result<Acted> {
     w.close_unpaid(sale.id, &SaleStatus::OPEN, reason, now)?;
     w.journal(
-        "sale.unpaid",
+        JournalKind::SaleUnpaid,
         Some(sale.id),
         json!({ "reference": sale.reference, "reason": reason.as_str() }),
         now,
@@ -249,7 +250,7 @@ pub fn queue_cancel(
         now,
     )?;
     w.journal(
-        "payment.cancel_requested",
+        JournalKind::PaymentCancelRequested,
         Some(sale.id),
         json!({ "reference": sale.reference, "reason": reason }),
         now,

@@ -20,7 +20,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::domain::Money;
-use crate::domain::journal::kinds;
+use crate::domain::journal::JournalKind;
 use crate::domain::local_time::{local_date, local_time};
 use crate::domain::report::{
     EventFact, GrandTotals, Report, ReportBuilder, ReportHeader, ReportKind,
@@ -66,7 +66,7 @@ pub fn current_on(
 pub fn x_report(store: &Store, till_id: &str, now: OffsetDateTime) -> Result<Report, ReportError> {
     Ok(store.write(|w| {
         let report = build(&w.reader(), till_id, ReportKind::X, None, now)?;
-        w.journal_action(kinds::REPORT_X, None, to_json(&report)?, now)?;
+        w.journal_action(JournalKind::ReportX, None, to_json(&report)?, now)?;
         Ok(report)
     })?)
 }
@@ -114,7 +114,7 @@ pub fn close_day_and_book(
                 let before = build(&w.reader(), till_id, ReportKind::Z, None, now)?;
                 let expected = before.cash.expected.minor();
                 w.journal(
-                    kinds::CASH_DIFFERENCE,
+                    JournalKind::CashDifference,
                     None,
                     json!({
                         "till": till_id,
@@ -132,7 +132,7 @@ pub fn close_day_and_book(
                 counted.map(|c| c.minor()),
                 now,
             )?;
-            w.journal_action(kinds::REPORT_Z, None, to_json(&report)?, now)?;
+            w.journal_action(JournalKind::ReportZ, None, to_json(&report)?, now)?;
             books.on_z(w, &report, now)?;
             tracing::info!(
                 till = till_id,
@@ -159,7 +159,7 @@ pub fn set_float(
     }
     Ok(store.write(|w| {
         w.journal(
-            kinds::CASH_FLOAT,
+            JournalKind::CashFloat,
             None,
             json!({ "till": till_id, "amount": amount.minor() }),
             now,
@@ -223,23 +223,22 @@ pub fn fold_period(
             b.transaction(&t);
             return Ok::<(), StoreError>(());
         }
-        if !matches!(
-            rec.kind.as_str(),
-            "receipt.printed"
-                | "receipt.copy_printed"
-                | "receipt.not_printed"
-                | "drawer.opened"
-                | "price.changed"
-        ) {
+        use JournalKind::*;
+        let kind = JournalKind::parse(&rec.kind);
+        let Some(
+            kind @ (ReceiptPrinted | ReturnReceiptPrinted | CopyPrinted | ReceiptNotPrinted
+            | DrawerOpened | PriceChanged),
+        ) = kind
+        else {
             return Ok(());
-        }
+        };
         let amount = match (rec.data.get("total").and_then(|t| t.as_i64()), rec.sale_id) {
             (Some(t), _) => Some(t),
-            (None, Some(id)) if rec.kind == "receipt.copy_printed" => r.sale_total_minor(id)?,
+            (None, Some(id)) if kind == CopyPrinted => r.sale_total_minor(id)?,
             _ => None,
         };
         b.event(&EventFact {
-            kind: rec.kind,
+            kind,
             sale_id: rec.sale_id,
             amount,
             training: rec.data.get("training").and_then(|t| t.as_bool()) == Some(true),

@@ -196,6 +196,7 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     use super::*;
+    use crate::domain::journal::JournalKind;
     use crate::store::Store;
 
     fn journal_rows(path: &Path) -> i64 {
@@ -220,8 +221,15 @@ mod tests {
         let store = Arc::new(Store::open(&db).unwrap());
         let now = OffsetDateTime::now_utc();
         let write_one = move |s: &Store, i: i64| {
-            s.write(|w| w.journal("test.row", None, serde_json::json!({ "i": i }), now))
-                .unwrap();
+            s.write(|w| {
+                w.journal(
+                    JournalKind::AppStart,
+                    None,
+                    serde_json::json!({ "i": i }),
+                    now,
+                )
+            })
+            .unwrap();
         };
         for i in 0..50 {
             write_one(&store, i);
@@ -286,7 +294,7 @@ mod tests {
         store
             .write(|w| {
                 w.journal(
-                    "test.row",
+                    JournalKind::AppStart,
                     None,
                     serde_json::json!({}),
                     OffsetDateTime::now_utc(),

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::{Result, StoreError, Writer};
 use crate::domain::journal::{
-    CashTransaction, TransKind, TransPayment, kinds, return_lines, sale_lines, totals_of,
+    CashTransaction, JournalKind, TransKind, TransPayment, return_lines, sale_lines, totals_of,
 };
 use crate::domain::local_time::{local_date, local_time};
 use crate::domain::{Currency, PaymentMethod};
@@ -14,20 +14,20 @@ use crate::domain::{Currency, PaymentMethod};
 impl Writer<'_> {
     pub(super) fn cash_transaction(
         &mut self,
-        kind: &str,
+        kind: JournalKind,
         sale_id: Option<i64>,
         data: &serde_json::Value,
         now: OffsetDateTime,
     ) -> Result<CashTransaction> {
         let operator = self.current_operator()?;
         let mut t = match kind {
-            kinds::SALE_PAID | kinds::SALE_REFUNDED => {
+            JournalKind::SalePaid | JournalKind::SaleRefunded => {
                 let sale_id = sale_id.ok_or_else(|| {
                     StoreError::Rejected(format!("a {kind} journal entry needs its sale"))
                 })?;
                 let sale = self.reader().sale(sale_id)?;
                 let lines = self.reader().sale_lines(sale_id)?;
-                let (kind, amount, (lines, vat), refund_id) = if kind == kinds::SALE_PAID {
+                let (kind, amount, (lines, vat), refund_id) = if kind == JournalKind::SalePaid {
                     (
                         TransKind::Sale,
                         sale.total.minor(),
@@ -75,8 +75,8 @@ impl Writer<'_> {
                     training: sale.training,
                 }
             }
-            _ => {
-                let (kind, field) = if kind == kinds::CASH_FLOAT {
+            JournalKind::CashFloat | JournalKind::CashDifference => {
+                let (kind, field) = if kind == JournalKind::CashFloat {
                     (TransKind::Float, "amount")
                 } else {
                     (TransKind::Difference, "difference")
@@ -109,6 +109,11 @@ impl Writer<'_> {
                     operator: None,
                     training: data["training"].as_bool().unwrap_or(false),
                 }
+            }
+            other => {
+                return Err(StoreError::Rejected(format!(
+                    "{other} is not a cash transaction"
+                )));
             }
         };
         t.nr = self.next_counter("saft_nr")?;

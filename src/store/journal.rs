@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::{Reader, Result, StoreError, Writer};
 use crate::clock::{parse_rfc3339, rfc3339};
-use crate::domain::journal::{is_cash_transaction, kinds, saft_code, signature_message};
+use crate::domain::journal::{JournalKind, signature_message};
 use crate::journal::{ChainRow, GENESIS};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,19 +22,22 @@ pub struct JournalEntry {
 }
 
 impl Writer<'_> {
-    /// Appends an entry; returns its sequence number. For a cash
-    /// transaction kind (`sale.paid`, `sale.refunded`, `cash.float`,
-    /// `cash.difference`) the SAF-T transaction is built from the store and
-    /// signed; a signing key that cannot be read fails the whole write.
+    /// Appends an entry; returns its sequence number. The kind is a
+    /// [`JournalKind`], never a free string, so its SAF-T code is always the
+    /// one meant. For a cash transaction kind (`sale.paid`, `sale.refunded`,
+    /// `cash.float`, `cash.difference`) the SAF-T transaction is built from
+    /// the store and signed; a signing key that cannot be read fails the
+    /// whole write.
     pub fn journal(
         &mut self,
-        kind: &str,
+        kind: JournalKind,
         sale_id: Option<i64>,
         data: serde_json::Value,
         now: OffsetDateTime,
     ) -> Result<i64> {
-        let code = saft_code(kind, &data).predefined as i64;
-        let (trans, signature, key_version) = if is_cash_transaction(kind) {
+        let training = data.get("training").and_then(|t| t.as_bool()) == Some(true);
+        let code = kind.saft(training).predefined as i64;
+        let (trans, signature, key_version) = if kind.is_cash_transaction() {
             let key = self.key.get()?;
             self.register_key(&key, now)?;
             let t = self.cash_transaction(kind, sale_id, &data, now)?;
@@ -50,7 +53,7 @@ impl Writer<'_> {
             seq: 0,
             at: rfc3339(now),
             sale_id,
-            kind: kind.to_string(),
+            kind: kind.as_str().to_string(),
             data: data.to_string(),
             event_code: Some(code),
             trans,
@@ -143,7 +146,7 @@ impl Writer<'_> {
         )?;
         if added == 1 {
             self.journal(
-                "journal.key",
+                JournalKind::JournalKey,
                 None,
                 serde_json::json!({
                     "key_version": key.version(),
@@ -161,7 +164,7 @@ impl Writer<'_> {
     /// cash transactions record it, or `null` when nobody is (the CLI).
     pub fn journal_action(
         &mut self,
-        kind: &str,
+        kind: JournalKind,
         sale_id: Option<i64>,
         mut data: serde_json::Value,
         now: OffsetDateTime,
@@ -179,12 +182,15 @@ impl Writer<'_> {
             .conn()
             .query_row(
                 "SELECT kind, data FROM journal WHERE kind IN (?1, ?2) ORDER BY seq DESC LIMIT 1",
-                params![kinds::OPERATOR_LOGIN, kinds::OPERATOR_LOGOUT],
+                params![
+                    JournalKind::OperatorLogin.as_str(),
+                    JournalKind::OperatorLogout.as_str()
+                ],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
         Ok(match last {
-            Some((kind, data)) if kind == kinds::OPERATOR_LOGIN => {
+            Some((kind, data)) if kind == JournalKind::OperatorLogin.as_str() => {
                 let v: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
                 operator_id(&v)
             }

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::{Reader, Result, StoreError};
 use crate::clock::{parse_rfc3339, rfc3339};
-use crate::domain::journal::{CashTransaction, kinds};
+use crate::domain::journal::{CashTransaction, JournalKind};
 use crate::domain::report::{GrandTotals, ReportHeader};
 
 /// A journal entry as reports and the export use it.
@@ -135,7 +135,7 @@ impl Reader<'_> {
             .conn
             .query_row(
                 "SELECT seq, data FROM journal WHERE kind = ?1 ORDER BY seq DESC LIMIT 1",
-                params![kinds::REPORT_Z],
+                params![JournalKind::ReportZ.as_str()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;

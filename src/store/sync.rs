@@ -315,9 +315,10 @@ impl Reader<'_> {
         let mut stmt = self
             .conn
             .prepare("SELECT seq, data FROM journal WHERE kind = ?1 ORDER BY seq")?;
-        let rows = stmt.query_map(params![crate::domain::journal::kinds::REPORT_Z], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })?;
+        let rows = stmt.query_map(
+            params![crate::domain::journal::JournalKind::ReportZ.as_str()],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )?;
         let mut out = Vec::new();
         for row in rows {
             let (seq, data) = row?;

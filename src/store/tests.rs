@@ -4,6 +4,7 @@ use serde_json::json;
 use time::macros::datetime;
 
 use super::*;
+use crate::domain::journal::JournalKind;
 use crate::domain::{
     Catalog, Money, PaymentMethod, PaymentPhase, SaleLine, SaleStatus, UnpaidReason,
 };
@@ -50,7 +51,12 @@ fn a_sale_with_its_lines_payment_and_outbox_commits_together() {
             let sale = w.insert_sale(&new_sale(PaymentMethod::Vipps))?;
             w.insert_payment(&sale, "vipps", NOW)?;
             w.enqueue(&item(sale.id, "vipps.create", "k1"), NOW)?;
-            w.journal("sale.started", Some(sale.id), json!({"total": 30000}), NOW)?;
+            w.journal(
+                JournalKind::SaleStarted,
+                Some(sale.id),
+                json!({"total": 30000}),
+                NOW,
+            )?;
             Ok(sale)
         })
         .unwrap();
@@ -339,7 +345,7 @@ fn failed_items_wait_for_a_hand_retry_and_unattempted_ones_can_be_skipped() {
 #[test]
 fn the_journal_refuses_edits_and_deletions() {
     let (_d, s) = store();
-    s.write(|w| w.journal("app.start", None, json!({}), NOW))
+    s.write(|w| w.journal(JournalKind::AppStart, None, json!({}), NOW))
         .unwrap();
     let conn = rusqlite::Connection::open(s.path()).unwrap();
     let upd = conn

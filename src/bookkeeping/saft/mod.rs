@@ -19,7 +19,7 @@ use std::path::Path;
 
 use time::{Date, OffsetDateTime};
 
-use crate::domain::journal::{SaftCode, TransKind, kinds, saft_code};
+use crate::domain::journal::{JournalKind, SaftCode, TransKind, saft_code};
 use crate::domain::local_time::{local_date, local_time, start_of_local_day};
 use crate::domain::{Catalog, Merchant, VatCode};
 use crate::store::{RecordFilter, Store, StoreError, operator_id};
@@ -208,7 +208,7 @@ fn collect(
         }
         let code = saft_code(&rec.kind, &rec.data);
         m.events.insert(code.basic_id, code);
-        if rec.kind == kinds::OPERATOR_LOGIN
+        if rec.kind == JournalKind::OperatorLogin.as_str()
             && let Some(id) = operator_id(&rec.data)
         {
             seen_employee(&id);

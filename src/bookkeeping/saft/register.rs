@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use super::company::{group_id, id35};
 use super::xml::Xml;
 use super::{Meta, SaftOptions};
-use crate::domain::journal::{CashTransaction, TransKind, kinds, saft_amount, saft_code};
+use crate::domain::journal::{CashTransaction, JournalKind, TransKind, saft_amount, saft_code};
 use crate::domain::local_time::{local_date, local_time};
 use crate::domain::report::{Report, ReportKind, Row};
 use crate::domain::{PaymentMethod, VatCode};
@@ -47,9 +47,10 @@ pub fn write_event<W: Write>(
     if let Some(nr) = trans {
         x.val("transID", nr)?;
     }
+    let kind = JournalKind::parse(&rec.kind);
     if matches!(
-        rec.kind.as_str(),
-        kinds::OPERATOR_LOGIN | kinds::OPERATOR_LOGOUT
+        kind,
+        Some(JournalKind::OperatorLogin | JournalKind::OperatorLogout)
     ) && let Some(op) = operator_id(&rec.data)
         && m.employees.contains_key(&id35(&op))
     {
@@ -57,7 +58,7 @@ pub fn write_event<W: Write>(
     }
     x.val("eventDate", local_date(rec.at))?;
     x.val("eventTime", local_time(rec.at))?;
-    let report = matches!(rec.kind.as_str(), kinds::REPORT_X | kinds::REPORT_Z)
+    let report = matches!(kind, Some(JournalKind::ReportX | JournalKind::ReportZ))
         .then(|| serde_json::from_value::<Report>(rec.data.clone()).ok())
         .flatten();
     match &report {

@@ -145,6 +145,20 @@ fn holds_its_rules(c: &Config) {
             let url = c.vipps.base_url.as_deref().expect("a base URL");
             if env == Environment::Production {
                 assert!(url.starts_with("https://"), "production on {url}");
+                // Kassasystemforskriften § 2-6 (4): a receipt on paper.
+                assert!(
+                    matches!(
+                        c.printer.connection,
+                        Some(
+                            luka::printer::Connection::Usb { .. }
+                                | luka::printer::Connection::Network { .. }
+                                | luka::printer::Connection::Serial { .. }
+                                | luka::printer::Connection::Device { .. }
+                        )
+                    ),
+                    "production with {:?}",
+                    c.printer.connection
+                );
             } else {
                 assert!(
                     url.starts_with("https://") || loopback_http(url),

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use arbitrary::{Arbitrary, Unstructured};
-use luka::domain::journal::{CashTransaction, signature_message};
+use luka::domain::journal::{CashTransaction, JournalKind, signature_message};
 use luka::domain::{Money, PaymentMethod, SaleLine, SaleStatus, VatCode};
 use luka::journal::{ChainRow, GENESIS, Verifier, VerifyReport};
 use luka::store::{NewSale, Store};
@@ -46,11 +46,15 @@ fn at(minutes: i64) -> OffsetDateTime {
 fn make() -> Journal {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("fuzz-training.db")).expect("store");
-    let event = |kind: &str, data: serde_json::Value, m: i64| {
+    let event = |kind: JournalKind, data: serde_json::Value, m: i64| {
         store.write(|w| w.journal(kind, None, data, at(m))).unwrap();
     };
-    event("app.start", json!({"till": "kiosk-1"}), 0);
-    event("operator.login", json!({"operator": "organizer"}), 1);
+    event(JournalKind::AppStart, json!({"till": "kiosk-1"}), 0);
+    event(
+        JournalKind::OperatorLogin,
+        json!({"operator": "organizer"}),
+        1,
+    );
     luka::reports::set_float(&store, "kiosk-1", Money::nok(150_000), at(2)).unwrap();
     let sell = |method: PaymentMethod, lines: Vec<SaleLine>, m: i64| {
         let total = Money::nok(lines.iter().map(|l| l.amount().unwrap().minor()).sum());
@@ -105,14 +109,15 @@ fn make() -> Journal {
             let id = w.insert_refund(b.id, 2_500, "feil vare", at(30))?;
             w.finish_refund(id, true, at(31))?;
             w.journal(
-                "sale.refunded",
+                JournalKind::SaleRefunded,
                 Some(b.id),
                 json!({"refund_id": id, "amount": 2_500}),
                 at(31),
             )
         })
         .unwrap();
-    event("sale.mystery", json!({"unknown": true}), 40);
+    // A kind of Luka's own that SAF-T knows as "other" (13999).
+    event(JournalKind::OutboxRetryRequested, json!({"items": 0}), 40);
     luka::reports::x_report(&store, "kiosk-1", at(50)).unwrap();
     luka::reports::close_day(&store, "kiosk-1", Some(Money::nok(179_900)), at(60)).unwrap();
     let mut rows = Vec::new();
