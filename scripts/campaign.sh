@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The long crash campaign of issue 8, in one command: the same test as the
-# short one in scripts/test.sh (tests/campaign.rs), with 1,000 SIGKILLs by
+# short one in scripts/test.sh (tests/it/campaign.rs), with 1,000 SIGKILLs by
 # default, run at low priority. Its result table replaces the "Last long
 # run" section of RELIABILITY.md (between the campaign markers), pass or fail.
 #
@@ -30,16 +30,16 @@ if [ -n "$(git status --porcelain -- src tests 2>/dev/null)" ]; then commit="$co
 # Build first, then run the test binary itself: cargo's lock is not held for
 # the whole run, and a rebuild cannot swap the binary under a running campaign
 # unnoticed (the path is printed in the log).
-exe=$(cargo test --test campaign --no-run --message-format=json 2>/dev/null |
-    grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep '/campaign-' | tail -n 1)
+exe=$(cargo test --test it --no-run --message-format=json 2>/dev/null |
+    grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep '/it-' | tail -n 1)
 if [ -z "$exe" ]; then
-    echo "campaign: the test did not build; run: cargo test --test campaign --no-run" >&2
+    echo "campaign: the test did not build; run: cargo test --test it --no-run" >&2
     exit 2
 fi
 status=0
 {
     echo "test binary: $exe"
-    nice -n 10 "$exe" --exact random_sigkill_campaign --ignored --nocapture
+    nice -n 10 "$exe" --exact campaign::random_sigkill_campaign --ignored --nocapture
 } >"$log" 2>&1 || status=$?
 
 if [ "$status" -eq 0 ]; then verdict="PASS"; else verdict="FAIL (exit $status, see $log)"; fi

@@ -10,7 +10,7 @@
 # (FUZZ_TARGET_DIR; FUZZ_NO_BUILD=1 runs what is built). Crashes do not
 # stop a run (fork mode); each leaves its input in tests/fuzz/artifacts/TARGET/:
 # keep it as tests/fuzz/regressions/TARGET/<name> so `cargo test
-# --test fuzz_regressions` replays it from then on.
+# --test it fuzz_regressions::` replays it from then on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-300}"

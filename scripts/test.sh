@@ -9,4 +9,4 @@ cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked --all-targets
 # The 60-kill SIGKILL campaign (about a minute), skipped by a bare `cargo test`.
-cargo test --locked --test campaign -- --ignored
+cargo test --locked --test it campaign:: -- --ignored

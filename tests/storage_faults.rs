@@ -16,19 +16,21 @@
 //!   running as root (chmod does not stop root), and `chmod a-w` otherwise;
 //!   this is how a Pi's card looks after the kernel remounted it read-only.
 
+#[path = "it/chaos/mod.rs"]
 mod chaos;
-mod common;
+#[path = "it/support/mod.rs"]
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chaos::matrix::{Bench, settings};
 use chaos::till::{Kill, Run, Secrets, Till, Wiring, run};
-use common::wait_created;
 use luka::domain::{Cart, Money, SaleLine, SaleStatus, VatCode};
 use luka::kiosk::KioskError;
 use luka::sim::{Faults, SimConfig};
 use luka::store::OutboxStatus;
+use support::wait_created;
 
 static TURNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const WAIT: Duration = Duration::from_secs(30);

@@ -1,5 +1,5 @@
 //! The bodies of the fuzz targets, shared by the libFuzzer binaries in
-//! `fuzz_targets/` and by the main package's `tests/fuzz_regressions.rs`,
+//! `fuzz_targets/` and by the main package's `tests/it/fuzz_regressions.rs`,
 //! which replays every seed and every input that once failed. A property
 //! that does not hold panics, which libFuzzer reports as a crash.
 #![allow(dead_code)]

@@ -4,7 +4,7 @@
 //! and cancel sales. Only the pins are fake; the pulse thread, the event
 //! mapping, SQLite and the simulator are the real ones.
 
-mod common;
+use crate::support;
 
 use std::time::Duration;
 
@@ -51,7 +51,7 @@ async fn wait_pulses(log: &PinLog, pin: u8, n: usize) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_completed_payment_pulses_the_paid_led_and_buzzer() {
-    let rig = common::rig().await;
+    let rig = support::rig().await;
     let (devices, log, _presser) = fake_devices(&pins());
     tokio::spawn(luka::hardware::drive(
         rig.kiosk.subscribe(),
@@ -59,11 +59,11 @@ async fn a_completed_payment_pulses_the_paid_led_and_buzzer() {
     ));
     let sale = rig
         .kiosk
-        .start_vipps_sale(&common::tickets(1, 0), "")
+        .start_vipps_sale(&support::tickets(1, 0), "")
         .unwrap();
     // Nothing blinks before the money is in.
     assert_eq!(log.levels(PAID_LED), vec![false]);
-    common::wait_created(&rig.sim, &sale.reference).await;
+    support::wait_created(&rig.sim, &sale.reference).await;
     rig.sim.approve(&sale.reference).unwrap();
     let done = rig.kiosk.wait_final(sale.id, PATIENCE).await.unwrap();
     assert_eq!(done.status, SaleStatus::Paid);
@@ -79,14 +79,14 @@ async fn a_completed_payment_pulses_the_paid_led_and_buzzer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cash_sale_pulses_the_drawer_relay_too() {
-    let rig = common::rig().await;
+    let rig = support::rig().await;
     let (devices, log, _presser) = fake_devices(&pins());
     tokio::spawn(luka::hardware::drive(
         rig.kiosk.subscribe(),
         devices.hardware.clone(),
     ));
     rig.kiosk
-        .cash_sale(&common::tickets(1, 0), Money::nok(20_000), "")
+        .cash_sale(&support::tickets(1, 0), Money::nok(20_000), "")
         .unwrap();
     assert!(wait_pulses(&log, DRAWER, 1).await, "{:?}", log.writes());
     assert!(wait_pulses(&log, PAID_LED, 1).await, "{:?}", log.writes());
@@ -136,7 +136,7 @@ async fn the_error_led_follows_connectivity_and_goes_off_at_the_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_button_press_starts_a_new_sale_and_cancel_cancels_it() {
-    let rig = common::rig().await;
+    let rig = support::rig().await;
     let (mut devices, _log, presser) = fake_devices(&pins());
     // What the UI does with presses, reduced to its core.
     let kiosk = rig.kiosk.clone();
@@ -145,7 +145,7 @@ async fn a_button_press_starts_a_new_sale_and_cancel_cancels_it() {
         while let Some(b) = devices.buttons.recv().await {
             match b {
                 Button::NewSale => {
-                    current = Some(kiosk.start_vipps_sale(&common::tickets(0, 1), "").unwrap())
+                    current = Some(kiosk.start_vipps_sale(&support::tickets(0, 1), "").unwrap())
                 }
                 Button::Cancel => {
                     if let Some(s) = &current {

@@ -2,14 +2,14 @@
 //! SQLite file: approve, reject, expire, cancel (before and racing approval),
 //! refunds, lost responses and 429/5xx storms. Every sale ends exactly once.
 
-mod common;
+use crate::support;
 
 use std::time::Duration;
 
-use common::*;
 use luka::domain::{Money, PaymentPhase, SaleStatus, UnpaidReason};
 use luka::kiosk::KioskError;
 use luka::sim::{Faults, SimConfig};
+use support::*;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -37,7 +37,7 @@ async fn approve_capture_paid() {
         .into_iter()
         .map(|e| e.kind)
         // The receipt is printed (here: journalled as not printed, no
-        // printer) by its own outbox item, after the sale; tests/receipts.rs.
+        // printer) by its own outbox item, after the sale; tests/it/receipts.rs.
         .filter(|k| !k.starts_with("receipt."))
         .collect();
     assert_eq!(

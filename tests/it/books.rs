@@ -3,13 +3,11 @@
 //! the receiver was down all day), the daily voucher to PowerOffice Go and
 //! CSV, and the Vipps settlement reconciliation.
 
-mod common;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::support::webhook_receiver::{Receiver, free_port};
-use common::*;
 use luka::bookkeeping::webhook::{WebhookKey, WebhookSink};
 use luka::bookkeeping::{Sink, SyncHandle, SyncTargets, SyncWorker, kind};
 use luka::clock::SystemClock;
@@ -17,6 +15,8 @@ use luka::domain::{Cart, Catalog, Money, SaleStatus};
 use luka::kiosk::KioskSettings;
 use luka::secret::Secret;
 use luka::sim::SimConfig;
+use support::webhook_receiver::{Receiver, free_port};
+use support::*;
 
 const SECRET: &str = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0xMjM0NTY3OA==";
 const WAIT: Duration = Duration::from_secs(30);
@@ -400,7 +400,7 @@ async fn a_day_of_tickets_lands_in_poweroffice_once_and_clears_to_zero() {
     let _ = stop.send(true);
     lanes.await.unwrap();
     let report_exchanges = rig.sim.exchanges();
-    common::support::report_spec::validate_all(&report_exchanges);
+    support::report_spec::validate_all(&report_exchanges);
     po.shutdown().await;
     rig.stop().await;
 }

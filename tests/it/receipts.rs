@@ -4,14 +4,12 @@
 //!
 //! The promise under test: a printer can hold a receipt, never a sale.
 
-mod common;
+use crate::support;
 
-#[path = "support/escpos_decode.rs"]
-mod escpos_decode;
+use crate::support::escpos_decode;
 
 use std::time::Duration;
 
-use common::*;
 use luka::domain::{Cart, Catalog, Money, SaleStatus};
 use luka::kiosk::{
     Kiosk, KioskError, KioskEvent, KioskSettings, PrinterState, ReceiptError, ReceiptSettings,
@@ -19,6 +17,7 @@ use luka::kiosk::{
 use luka::printer::{Connection, LayoutConfig, PaperWidth, samples, sim::PrinterSim};
 use luka::sim::SimConfig;
 use luka::store::{JournalEntry, NewOutboxItem, OutboxStatus, Store};
+use support::*;
 
 const WAIT: Duration = Duration::from_secs(20);
 

@@ -12,7 +12,7 @@ use luka::store::{SaleRecord, Store};
 
 use super::lane::Lane;
 use super::needles::Needles;
-use crate::common::support::webhook_receiver::Received;
+use crate::support::webhook_receiver::Received;
 
 /// The figures a campaign reports.
 #[derive(Debug, Default, Clone)]

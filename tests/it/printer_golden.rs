@@ -2,12 +2,11 @@
 //! → text compared with `tests/golden/printer/*.txt`, plus the style commands
 //! and the PC865 bytes asserted one by one.
 //!
-//! `LUKA_UPDATE_GOLDEN=1 cargo test --test printer_golden` rewrites the text
+//! `LUKA_UPDATE_GOLDEN=1 cargo test --test it printer_golden::` rewrites the text
 //! files (read the diff before committing). The `#[ignore]`d generators make
 //! `assets/logo.png` and the PNGs under `docs/receipts/`.
 
-#[path = "support/escpos_decode.rs"]
-mod escpos_decode;
+use crate::support::escpos_decode;
 
 use std::path::{Path, PathBuf};
 

@@ -11,8 +11,7 @@
 //! read from the store's own connection and, where `strace` is installed,
 //! seen in what the real binary does: one sync of the WAL per commit.
 
-mod chaos;
-mod common;
+use crate::chaos;
 
 use std::process::Stdio;
 use std::time::Duration;

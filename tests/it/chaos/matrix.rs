@@ -80,12 +80,12 @@ fn check_event(e: &KioskEvent, sim: &SimHandle, store: &Store) -> Option<String>
     }
 }
 
-/// Test settings: fast polling and retries (see `common::fast_settings`),
+/// Test settings: fast polling and retries (see `support::fast_settings`),
 /// with this payment lifetime at the till.
 pub fn settings(lifetime: Duration) -> KioskSettings {
     KioskSettings {
         payment_lifetime: lifetime,
-        ..crate::common::fast_settings()
+        ..crate::support::fast_settings()
     }
 }
 

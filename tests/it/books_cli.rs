@@ -3,16 +3,16 @@
 //! reconcile`, `luka export vouchers`, `luka sync status` and `luka sync`
 //! into a CSV folder, as a treasurer would run them.
 
-mod common;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
 use luka::domain::SaleStatus;
 use luka::sim::{SimConfig, SimHandle};
+use support::*;
 
 fn luka(config: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_luka"))

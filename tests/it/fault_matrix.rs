@@ -11,17 +11,17 @@
 //! "the network gone for 30 minutes" becomes 8 s, which is still longer
 //! than the payment lifetime, 16 poll intervals and ten retry cycles.
 
-mod chaos;
-mod common;
+use crate::chaos;
+use crate::support;
 
 use std::time::Duration;
 
 use chaos::matrix::{Bench, eventually, settings};
-use common::wait_created;
 use luka::domain::payment::{PaymentPhase, Signal, VippsEvent, fold};
 use luka::domain::{SaleStatus, UnpaidReason};
 use luka::sim::{Faults, SimConfig};
 use luka::vipps::dto::PaymentEventName;
+use support::wait_created;
 
 const WAIT: Duration = Duration::from_secs(40);
 const LONG_LIFE: Duration = Duration::from_secs(600);

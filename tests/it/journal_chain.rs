@@ -4,7 +4,7 @@
 //! signature chain, rebuilt from the exported XML by the `openssl` command
 //! line tool, must match the signatures Luka wrote byte for byte.
 
-mod day;
+use crate::day;
 
 use std::path::Path;
 use std::process::Command;

@@ -3,13 +3,11 @@
 //! then the ledger date read back with `ReportClient` across several pages, checked
 //! against the money that moved and against `report.swagger.yaml`.
 
-mod common;
+use crate::support;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use common::support::report_spec::{self, report_exchanges};
-use common::*;
 use luka::app::training_credentials;
 use luka::domain::SaleStatus;
 use luka::domain::settlement::{EntryType, SettlementEntry};
@@ -21,6 +19,8 @@ use luka::vipps::dto::{
 use luka::vipps::report::{LedgerDay, ReportClient, ReportError, Topic};
 use luka::vipps::{SystemInfo, VippsClient, VippsError};
 use serde_json::Value;
+use support::report_spec::{self, report_exchanges};
+use support::*;
 use time::Date;
 
 const PAGE: usize = 7;

@@ -5,7 +5,7 @@
 //! Must never send traffic anywhere but loopback (the client has proxies disabled) and
 //! never sleep longer than a fraction of a second.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

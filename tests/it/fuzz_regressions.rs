@@ -3,7 +3,7 @@
 //! fixed finding stays fixed under a plain `cargo test`. Fuzzing itself is
 //! `scripts/fuzz.sh`, never part of the test run.
 
-#[path = "fuzz/harness/mod.rs"]
+#[path = "../fuzz/harness/mod.rs"]
 mod harness;
 
 use std::path::Path;

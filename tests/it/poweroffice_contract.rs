@@ -5,7 +5,7 @@
 //! simulator accepted against `CashVoucherPostDto` / `BankVoucherPostDto`, and
 //! the simulator's answers against their response DTOs.
 //!
-//! `tests/support/openapi.rs` is tied to the Vipps spec files, so the small
+//! `tests/it/support/openapi.rs` is tied to the Vipps spec files, so the small
 //! schema loader here does the same job (inline `$ref`s, `nullable` → `null`)
 //! for these two files. Must never send traffic anywhere but loopback.
 

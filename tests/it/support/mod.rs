@@ -1,9 +1,14 @@
-//! Shared set-up for the money-path tests: a simulator on 127.0.0.1:0, a
-//! real SQLite file in a temp dir, and a kiosk with fast polling.
+//! What the integration tests share: a simulator on 127.0.0.1:0, a real
+//! SQLite file in a temp dir and a kiosk with fast polling (the [`Rig`]);
+//! the official specs as validators ([`openapi`], [`report_spec`]); a
+//! webhook receiver; an ESC/POS decoder. Must never reach beyond 127.0.0.1.
+//! Not every test uses every helper, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
-#[path = "../support/mod.rs"]
-pub mod support;
+pub mod escpos_decode;
+pub mod openapi;
+pub mod report_spec;
+pub mod webhook_receiver;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -107,7 +112,7 @@ impl Rig {
         }
         let exchanges = self.sim.exchanges();
         assert!(!exchanges.is_empty(), "the simulator saw no traffic");
-        support::openapi::validate_all(&exchanges);
+        openapi::validate_all(&exchanges);
     }
 }
 

@@ -4,16 +4,16 @@
 //! The simulator runs in this test process with a slow network, so the
 //! signal lands while a request to "Vipps" is still in the air.
 
-mod common;
+use crate::support;
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::write_till_config;
 use luka::sim::{Faults, SimConfig};
 use luka::store::{OutboxStatus, Store};
+use support::write_till_config;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 fn sigterm(child: &tokio::process::Child) {

@@ -3,14 +3,14 @@
 //! nothing reserved. The simulator runs in this test process, so it
 //! outlives the till, as Vipps would.
 
-mod common;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use common::{sim_view, write_till_config};
 use luka::sim::{SimConfig, SimHandle};
+use support::{sim_view, write_till_config};
 
 fn luka(config: &Path, args: &[&str], crash_at: Option<&str>) -> tokio::process::Child {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_luka"));
@@ -107,7 +107,7 @@ async fn crash_then_resume(point: &str, approve_before_crash: bool) {
     let store = luka::store::Store::open(&dir.path().join("luka.db")).unwrap();
     assert_eq!(store.integrity_check().unwrap(), "ok");
     // What the real binary sent, checked against the official schemas.
-    common::support::openapi::validate_all(&sim.exchanges());
+    support::openapi::validate_all(&sim.exchanges());
     sim.shutdown().await;
 }
 

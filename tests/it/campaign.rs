@@ -6,14 +6,14 @@
 //!
 //! `scripts/test.sh` (and so CI) runs the short campaign (60 kills by
 //! default, about a minute) after the rest of the suite; a bare `cargo test`
-//! skips it to keep the edit-test loop quick (`cargo test --test campaign --
-//! --ignored` runs it). `LUKA_CAMPAIGN_KILLS=1000 scripts/campaign.sh` runs the long
+//! skips it to keep the edit-test loop quick (`cargo test --test it campaign::
+//! -- --ignored` runs it). `LUKA_CAMPAIGN_KILLS=1000 scripts/campaign.sh` runs the long
 //! one; `LUKA_CAMPAIGN_SEED` repeats a seed (the kill instants are random
 //! in time, so a seed repeats the choices, not the exact interleaving);
 //! `LUKA_CAMPAIGN_REPORT=FILE` writes the result table there.
 
-mod chaos;
-mod common;
+use crate::chaos;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,8 +23,8 @@ use chaos::lane::{Lane, Shared, Stats};
 use chaos::proxy::Proxy;
 use chaos::till::{Secrets, Till, Wiring};
 use chaos::views::{self, Tally};
-use common::support::webhook_receiver::Receiver;
 use luka::printer::sim::PrinterSim;
+use support::webhook_receiver::Receiver;
 
 fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
     std::env::var(key)
@@ -117,7 +117,7 @@ fn report(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "about a minute: scripts/test.sh and CI run it (cargo test --test campaign -- --ignored)"]
+#[ignore = "about a minute: scripts/test.sh and CI run it (cargo test --test it campaign:: -- --ignored)"]
 async fn random_sigkill_campaign() {
     let setup = Setup {
         kills: env_or("LUKA_CAMPAIGN_KILLS", 60),

@@ -12,7 +12,7 @@
 //!   network can play the customer's phone for a real payment; the training
 //!   simulator's phone page is where `[training] listen` says.
 
-mod common;
+use crate::support;
 
 use std::collections::HashSet;
 use std::fs;
@@ -26,13 +26,13 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::json;
 
-use common::support::webhook_receiver::Receiver;
 use luka::config::Config;
 use luka::domain::{Money, SaleStatus};
 use luka::pin::{Attempt, FIRST_LOCKOUT, Lockout, MAX_LOCKOUT, PinHash};
 use luka::printer::Connection;
 use luka::sim::SimConfig;
 use luka::sim::poweroffice::PowerOfficeSimConfig;
+use support::webhook_receiver::Receiver;
 
 const LUKA: &str = env!("CARGO_BIN_EXE_luka");
 const PIN: &str = "903172648051";
@@ -610,17 +610,17 @@ fn pin_is_argon2_and_the_lockout_doubles() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn organizer_actions_are_journaled_with_the_operator() {
     let printed = tempfile::tempdir().unwrap();
-    let mut settings = common::fast_settings();
+    let mut settings = support::fast_settings();
     settings.receipts.printer = Some(Connection::File {
         path: printed.path().join("printer.bin"),
     });
-    let rig = common::rig_with(SimConfig::training(), settings).await;
+    let rig = support::rig_with(SimConfig::training(), settings).await;
     let store = rig.store.clone();
     let sale = rig
         .kiosk
-        .start_vipps_sale(&common::tickets(1, 0), "")
+        .start_vipps_sale(&support::tickets(1, 0), "")
         .unwrap();
-    common::wait_created(&rig.sim, &sale.reference).await;
+    support::wait_created(&rig.sim, &sale.reference).await;
     rig.sim.approve(&sale.reference).unwrap();
     let paid = rig
         .kiosk

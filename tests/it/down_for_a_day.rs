@@ -4,19 +4,17 @@
 //! receiver is back, every receipt comes out once and every sale reaches
 //! the books once, in order (the paper in whatever order the held receipts
 //! are retried: RELIABILITY.md says why that is left as it is). The day is scaled down: a dozen sales over a
-//! few seconds, with the retry backoff of `common::fast_settings` (capped at
+//! few seconds, with the retry backoff of `support::fast_settings` (capped at
 //! 0.8 s instead of 30 s) so the retries run their full course meanwhile.
 
-mod chaos;
-mod common;
+use crate::chaos;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chaos::matrix::{Bench, eventually};
 use chaos::views::printed_numbers;
-use common::support::webhook_receiver::{Receiver, free_port};
-use common::wait_created;
 use luka::bookkeeping::webhook::{WebhookKey, WebhookSink};
 use luka::bookkeeping::{SyncHandle, SyncTargets, SyncWorker, kind};
 use luka::clock::SystemClock;
@@ -25,6 +23,8 @@ use luka::kiosk::{KioskEvent, KioskSettings, PrinterState, ReceiptSettings};
 use luka::printer::{Connection, LayoutConfig, PaperWidth, samples, sim::PrinterSim};
 use luka::secret::Secret;
 use luka::sim::SimConfig;
+use support::wait_created;
+use support::webhook_receiver::{Receiver, free_port};
 
 const SECRET: &str = "whsec_ZG93bi1mb3ItYS1kYXktd2ViaG9vay1rZXk=";
 const WAIT: Duration = Duration::from_secs(30);
@@ -45,7 +45,7 @@ fn settings(printer: &PrinterSim, sync: &SyncHandle) -> KioskSettings {
             accounts: Default::default(),
         },
         sync: sync.clone(),
-        ..common::fast_settings()
+        ..support::fast_settings()
     }
 }
 
@@ -60,7 +60,7 @@ fn lanes(
     let worker = SyncWorker {
         store,
         clock: Arc::new(SystemClock),
-        policy: common::fast_settings().retry,
+        policy: support::fast_settings().retry,
         sinks: vec![Arc::new(sink)],
         batch: 4,
         handle,

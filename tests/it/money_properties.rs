@@ -6,7 +6,7 @@
 //! was captured (through the store's and the kiosk's refusal, also when
 //! refunds race).
 
-mod common;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -519,12 +519,12 @@ fn racing_refunds_never_exceed_the_sale() {
 /// sale's is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kiosk_refunds_never_exceed_what_was_captured() {
-    let rig = common::rig().await;
+    let rig = support::rig().await;
     let sale = rig
         .kiosk
-        .start_vipps_sale(&common::tickets(1, 1), "")
+        .start_vipps_sale(&support::tickets(1, 1), "")
         .unwrap();
-    common::wait_created(&rig.sim, &sale.reference).await;
+    support::wait_created(&rig.sim, &sale.reference).await;
     rig.sim.approve(&sale.reference).unwrap();
     let paid = rig
         .kiosk
@@ -532,7 +532,7 @@ async fn kiosk_refunds_never_exceed_what_was_captured() {
         .await
         .unwrap();
     assert_eq!(paid.status, SaleStatus::Paid);
-    let captured = common::sim_view(&rig.sim, &sale.reference).captured;
+    let captured = support::sim_view(&rig.sim, &sale.reference).captured;
     assert_eq!(captured, 20_000);
     let eur = rig
         .kiosk
@@ -560,7 +560,7 @@ async fn kiosk_refunds_never_exceed_what_was_captured() {
             .await
             .unwrap()
     );
-    let v = common::sim_view(&rig.sim, &sale.reference);
+    let v = support::sim_view(&rig.sim, &sale.reference);
     assert_eq!((v.captured, v.refunded), (20_000, 20_000));
     assert!(v.refunded <= v.captured);
     rig.stop().await;

@@ -4,7 +4,7 @@
 //! Skatteetaten's XSD with xmllint, and a file missing a required element
 //! does not.
 
-mod day;
+use crate::day;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,50 @@
+//! Luka's integration tests, in one test binary: real SQLite files, the
+//! simulators on 127.0.0.1, real `luka` processes where a test kills or
+//! signals one. One binary links Slint, axum and reqwest once, not once per
+//! file. Run one file's tests with `cargo test --test it money_path::`.
+//!
+//! | module | tests |
+//! |---|---|
+//! | `support/` | shared: the kiosk [`support::Rig`], spec validators, webhook receiver, ESC/POS decoder |
+//! | `chaos/` | the crash and fault campaign's harness (real tills, proxy, WAL reader) |
+//! | `day/` | a scripted day at the kiosk through the store, at fixed times |
+//! | `money_path`, `money_properties`, `fault_matrix` | sales end to end, properties, faults |
+//! | `receipts`, `printer_golden`, `printer_sim` | receipts, the printer, golden ESC/POS |
+//! | `reports_day`, `journal_chain`, `report_contract` | X/Z, SAF-T, the signed journal, Vipps' Report API |
+//! | `books`, `books_cli`, `poweroffice_contract` | the books' lanes, the CLI, PowerOffice Go |
+//! | `crash`, `power_loss`, `sigterm`, `down_for_a_day`, `campaign` | killed, cut, stopped, offline (`campaign` is `#[ignore]`d: `scripts/test.sh` runs it) |
+//! | `backup`, `security`, `hardware`, `sim_contract`, `translations`, `deploy`, `fuzz_regressions` | the rest |
+//!
+//! Outside this binary, each for a reason: `tests/storage_faults.rs` sets a
+//! process-wide file-size limit (it would fail other tests' writes), and
+//! `tests/ui.rs` / `tests/ui_screenshots.rs` run the Slint window on the main
+//! thread without the test harness.
+
+mod chaos;
+mod day;
+mod support;
+
+mod backup;
+mod books;
+mod books_cli;
+mod campaign;
+mod crash;
+mod deploy;
+mod down_for_a_day;
+mod fault_matrix;
+mod fuzz_regressions;
+mod hardware;
+mod journal_chain;
+mod money_path;
+mod money_properties;
+mod power_loss;
+mod poweroffice_contract;
+mod printer_golden;
+mod printer_sim;
+mod receipts;
+mod report_contract;
+mod reports_day;
+mod security;
+mod sigterm;
+mod sim_contract;
+mod translations;
