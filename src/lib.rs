@@ -19,7 +19,7 @@
 //! | [`hardware`] | GPIO (rppal): paid LED + buzzer, error LED, drawer relay, buttons; no-op off the Pi |
 //! | [`sim`]      | contract-faithful Vipps simulator for training mode and tests          |
 //! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
-//! | [`cli`]      | the `luka` command line (clap); `cli/records.rs`: `report`, `journal`, `cash`, `export` |
+//! | [`cli`]      | the `luka` command line (clap); one file per group of commands, table in `cli/mod.rs` |
 //! | [`app`]      | wiring: config → store, provider, simulator (training), kiosk          |
 //! | [`clock`]    | time and id sources, passed in so tests are deterministic              |
 //! | [`shutdown`] | SIGTERM/SIGINT latched into one stop signal (graceful stop)            |

@@ -19,6 +19,8 @@ mod cash_trans;
 mod journal;
 mod journal_read;
 mod outbox;
+mod payments;
+mod refunds;
 mod sales;
 mod sync;
 #[cfg(test)]
@@ -32,7 +34,9 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 pub use journal::{JournalEntry, operator_id};
 pub use journal_read::{JournalRecord, LastZ, RecordFilter};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxStatus};
-pub use sales::{Amounts, NewSale, PaymentRecord, RefundRecord, SaleRecord};
+pub use payments::{Amounts, PaymentRecord};
+pub use refunds::RefundRecord;
+pub use sales::{NewSale, SaleRecord};
 pub use sync::{SYNC_PREFIX, SyncLaneStatus};
 
 /// Numbered migrations, applied in order on open; `PRAGMA user_version`

@@ -1,4 +1,5 @@
-//! Sales, their lines, payments and refunds.
+//! Sales and their lines, receipt numbers, and the sale's status changes.
+//! Payments are in `payments.rs`, refunds in `refunds.rs`.
 
 use rusqlite::{OptionalExtension, Row, params};
 use time::OffsetDateTime;
@@ -6,9 +7,7 @@ use time::OffsetDateTime;
 use super::{Reader, Result, StoreError, Writer, guard};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::domain::reference::payment_reference;
-use crate::domain::{
-    Currency, Money, PaymentMethod, PaymentPhase, SaleLine, SaleStatus, UnpaidReason, VatCode,
-};
+use crate::domain::{Currency, Money, PaymentMethod, SaleLine, SaleStatus, UnpaidReason, VatCode};
 
 /// What is needed to record a new sale.
 #[derive(Debug, Clone)]
@@ -43,51 +42,15 @@ pub struct SaleRecord {
     pub closed_at: Option<OffsetDateTime>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentRecord {
-    pub sale_id: i64,
-    pub provider: String,
-    pub reference: String,
-    pub phase: PaymentPhase,
-    pub amount: i64,
-    pub authorized: i64,
-    pub captured: i64,
-    pub cancelled: i64,
-    pub refunded: i64,
-    pub redirect_url: Option<String>,
-    pub psp_reference: Option<String>,
-    pub expires_at: Option<OffsetDateTime>,
-    pub reads: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefundRecord {
-    pub id: i64,
-    pub sale_id: i64,
-    pub amount: i64,
-    pub reason: String,
-    pub status: String,
-    pub created_at: OffsetDateTime,
-}
-
-/// Amounts a provider reports for a payment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Amounts {
-    pub authorized: i64,
-    pub captured: i64,
-    pub cancelled: i64,
-    pub refunded: i64,
-}
-
 const SALE_COLUMNS: &str = "id, till_id, reference, method, status, currency, total_minor, \
      description, unpaid_reason, receipt_no, cash_given_minor, training, created_at, closed_at";
 
-fn time_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
+pub(super) fn time_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
     let s: String = row.get(idx)?;
     parse_rfc3339(&s).ok_or_else(|| bad_column(idx, format!("bad instant '{s}'")))
 }
 
-fn bad_column(idx: usize, msg: String) -> rusqlite::Error {
+pub(super) fn bad_column(idx: usize, msg: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         idx,
         rusqlite::types::Type::Text,
@@ -123,30 +86,6 @@ fn sale_from_row(row: &Row<'_>) -> rusqlite::Result<SaleRecord> {
         closed_at: closed.as_deref().and_then(parse_rfc3339),
     })
 }
-
-fn payment_from_row(row: &Row<'_>) -> rusqlite::Result<PaymentRecord> {
-    let phase: String = row.get(3)?;
-    let expires: Option<String> = row.get(11)?;
-    Ok(PaymentRecord {
-        sale_id: row.get(0)?,
-        provider: row.get(1)?,
-        reference: row.get(2)?,
-        phase: phase.parse().map_err(|e: String| bad_column(3, e))?,
-        amount: row.get(4)?,
-        authorized: row.get(5)?,
-        captured: row.get(6)?,
-        cancelled: row.get(7)?,
-        refunded: row.get(8)?,
-        redirect_url: row.get(9)?,
-        psp_reference: row.get(10)?,
-        expires_at: expires.as_deref().and_then(parse_rfc3339),
-        reads: row.get(12)?,
-    })
-}
-
-const PAYMENT_COLUMNS: &str = "sale_id, provider, reference, phase, amount_minor, \
-     authorized_minor, captured_minor, cancelled_minor, refunded_minor, redirect_url, \
-     psp_reference, expires_at, reads";
 
 impl Writer<'_> {
     /// Records a sale and its lines; returns it with its id and reference.
@@ -192,26 +131,6 @@ impl Writer<'_> {
             )?;
         }
         self.reader().sale(id)
-    }
-
-    pub fn insert_payment(
-        &mut self,
-        sale: &SaleRecord,
-        provider: &str,
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO payments (sale_id, provider, reference, phase, amount_minor, updated_at) \
-             VALUES (?1, ?2, ?3, 'initiated', ?4, ?5)",
-            params![
-                sale.id,
-                provider,
-                sale.reference,
-                sale.total.minor(),
-                rfc3339(now)
-            ],
-        )?;
-        Ok(())
     }
 
     /// Moves a sale from one of `from` to a non-final `to`.
@@ -278,123 +197,6 @@ impl Writer<'_> {
         )
     }
 
-    /// The provider confirmed the payment exists and gave us its QR target.
-    pub fn payment_created(
-        &mut self,
-        sale_id: i64,
-        redirect_url: Option<&str>,
-        expires_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        let changed = self.conn().execute(
-            "UPDATE payments SET phase = 'created', redirect_url = ?1, expires_at = ?2, \
-             updated_at = ?3 WHERE sale_id = ?4 AND phase = 'initiated'",
-            params![redirect_url, rfc3339(expires_at), rfc3339(now), sale_id],
-        )?;
-        guard(
-            changed,
-            format!("payment of sale {sale_id}"),
-            "initiated",
-            self.found_phase(sale_id),
-        )
-    }
-
-    /// Applies what the provider reported, guarded on the phase we read it in.
-    pub fn update_payment(
-        &mut self,
-        sale_id: i64,
-        from: PaymentPhase,
-        to: PaymentPhase,
-        amounts: Amounts,
-        psp_reference: Option<&str>,
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        let changed = self.conn().execute(
-            "UPDATE payments SET phase = ?1, authorized_minor = ?2, captured_minor = ?3, \
-             cancelled_minor = ?4, refunded_minor = ?5, \
-             psp_reference = COALESCE(?6, psp_reference), updated_at = ?7 \
-             WHERE sale_id = ?8 AND phase = ?9",
-            params![
-                to.as_str(),
-                amounts.authorized,
-                amounts.captured,
-                amounts.cancelled,
-                amounts.refunded,
-                psp_reference,
-                rfc3339(now),
-                sale_id,
-                from.as_str(),
-            ],
-        )?;
-        guard(
-            changed,
-            format!("payment of sale {sale_id}"),
-            from.as_str(),
-            self.found_phase(sale_id),
-        )
-    }
-
-    pub fn count_read(&mut self, sale_id: i64) -> Result<()> {
-        self.conn().execute(
-            "UPDATE payments SET reads = reads + 1 WHERE sale_id = ?1",
-            params![sale_id],
-        )?;
-        Ok(())
-    }
-
-    /// Records a refund request after checking it fits what is left to refund.
-    pub fn insert_refund(
-        &mut self,
-        sale_id: i64,
-        amount: i64,
-        reason: &str,
-        now: OffsetDateTime,
-    ) -> Result<i64> {
-        let sale = self.reader().sale(sale_id)?;
-        if sale.status != SaleStatus::Paid {
-            return Err(StoreError::Rejected(format!(
-                "sale {} is {}, only a paid sale can be refunded",
-                sale.reference, sale.status
-            )));
-        }
-        if amount <= 0 {
-            return Err(StoreError::Rejected("a refund must be above zero".into()));
-        }
-        let refundable = sale.total.minor() - self.reader().refunded_or_pending(sale_id)?;
-        if amount > refundable {
-            return Err(StoreError::Rejected(format!(
-                "cannot refund {} of sale {}: only {} is left to refund",
-                Money::new(amount, sale.total.currency()),
-                sale.reference,
-                Money::new(refundable, sale.total.currency())
-            )));
-        }
-        self.conn().execute(
-            "INSERT INTO refunds (sale_id, amount_minor, reason, status, created_at) \
-             VALUES (?1, ?2, ?3, 'pending', ?4)",
-            params![sale_id, amount, reason, rfc3339(now)],
-        )?;
-        Ok(self.conn().last_insert_rowid())
-    }
-
-    pub fn finish_refund(&mut self, id: i64, ok: bool, now: OffsetDateTime) -> Result<()> {
-        let to = if ok { "done" } else { "failed" };
-        let changed = self.conn().execute(
-            "UPDATE refunds SET status = ?1, done_at = ?2 WHERE id = ?3 AND status = 'pending'",
-            params![to, rfc3339(now), id],
-        )?;
-        let found = self
-            .conn()
-            .query_row(
-                "SELECT status FROM refunds WHERE id = ?1",
-                params![id],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()?
-            .unwrap_or_else(|| "nothing".into());
-        guard(changed, format!("refund {id}"), "pending", found)
-    }
-
     /// The next consecutive receipt number, for a receipt that is not a
     /// sale's own (a Returkvittering): one series for every receipt of the till.
     pub fn next_receipt_no(&mut self) -> Result<i64> {
@@ -419,13 +221,6 @@ impl Writer<'_> {
             .sale(id)
             .map(|s| s.status.to_string())
             .unwrap_or_else(|_| "no such sale".into())
-    }
-
-    fn found_phase(&self, sale_id: i64) -> String {
-        self.reader()
-            .payment(sale_id)
-            .map(|p| p.phase.to_string())
-            .unwrap_or_else(|_| "no such payment".into())
     }
 }
 
@@ -567,44 +362,5 @@ impl Reader<'_> {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    pub fn payment(&self, sale_id: i64) -> Result<PaymentRecord> {
-        self.conn
-            .query_row(
-                &format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE sale_id = ?1"),
-                params![sale_id],
-                payment_from_row,
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound(format!("payment of sale {sale_id}")))
-    }
-
-    pub fn refunds(&self, sale_id: i64) -> Result<Vec<RefundRecord>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, sale_id, amount_minor, reason, status, created_at FROM refunds \
-             WHERE sale_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![sale_id], |r| {
-            Ok(RefundRecord {
-                id: r.get(0)?,
-                sale_id: r.get(1)?,
-                amount: r.get(2)?,
-                reason: r.get(3)?,
-                status: r.get(4)?,
-                created_at: time_col(r, 5)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Refunded plus still-pending refund amounts: what can no longer be refunded.
-    pub fn refunded_or_pending(&self, sale_id: i64) -> Result<i64> {
-        Ok(self.conn.query_row(
-            "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds \
-             WHERE sale_id = ?1 AND status IN ('pending', 'done')",
-            params![sale_id],
-            |r| r.get(0),
-        )?)
     }
 }

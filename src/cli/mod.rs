@@ -1,22 +1,30 @@
-//! The `luka` command line.
+//! The `luka` command line: [`Cli`] and [`Command`] (clap), and [`run`],
+//! which hands each command to its file.
+//!
+//! | file | commands |
+//! |---|---|
+//! | `sale.rs` | `charge`, `resume` |
+//! | `receipt.rs` | `receipt --last [--copy]`, `receipt --preview` |
+//! | `records.rs` | `report x\|z`, `journal`, `cash float`, `export` |
+//! | `books.rs` | `sync`, `sync status`, `reconcile` |
+//! | `backup.rs` | `backup` |
+//! | `setup.rs` | `pin-hash`, `simulate` |
+//!
+//! `luka bench` runs [`crate::bench`]; no command runs the UI but the bare `luka`.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use serde_json::json;
 
-use crate::app::App;
 use crate::config::Config;
-use crate::domain::{Cart, Currency, Money, SaleLine};
-use crate::kiosk::KioskEvent;
-use crate::shutdown::StopSignal;
-use crate::store::{SaleRecord, Store};
 
+mod backup;
 mod books;
 pub mod receipt;
 mod records;
+mod sale;
+mod setup;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -173,14 +181,14 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         .worker_threads(2)
         .build()?;
     match cli.command {
-        Some(Command::Simulate { port, host }) => rt.block_on(simulate(host, port)),
+        Some(Command::Simulate { port, host }) => rt.block_on(setup::simulate(host, port)),
         Some(Command::Charge {
             amount,
             description,
             timeout,
         }) => {
             let config = Config::load(cli.config.as_deref())?;
-            rt.block_on(charge(config, &amount, &description, timeout))
+            rt.block_on(sale::charge(config, &amount, &description, timeout))
         }
         Some(Command::Bench {
             all: true,
@@ -241,7 +249,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Command::Resume { timeout }) => {
             let config = Config::load(cli.config.as_deref())?;
-            rt.block_on(resume(config, Duration::from_secs(timeout)))
+            rt.block_on(sale::resume(config, Duration::from_secs(timeout)))
         }
         Some(Command::Receipt {
             last,
@@ -261,9 +269,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Command::Backup { to }) => {
             let config = Config::load(cli.config.as_deref())?;
-            backup(&config, &to)
+            backup::backup(&config, &to)
         }
-        Some(Command::PinHash) => pin_hash(),
+        Some(Command::PinHash) => setup::pin_hash(),
         Some(Command::Report(c)) => records::report(cli.config.as_deref(), c),
         Some(Command::Journal(c)) => records::journal(cli.config.as_deref(), c),
         Some(Command::Cash(c)) => records::cash(cli.config.as_deref(), c),
@@ -294,159 +302,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let config = Config::load(cli.config.as_deref())?;
             crate::ui::run(config)
         }
-    }
-}
-
-fn pin_hash() -> anyhow::Result<i32> {
-    use std::io::IsTerminal;
-    if std::io::stdin().is_terminal() {
-        eprint!("Organizer PIN (4–12 digits): ");
-    }
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    let hash = crate::pin::PinHash::create(line.trim())
-        .map_err(|e| anyhow::anyhow!("{e}; nothing was written"))?;
-    println!("pin_hash = \"{}\"", hash.as_str());
-    eprintln!("Put that line under [ui] in luka.toml. The PIN itself is not stored anywhere.");
-    Ok(0)
-}
-
-async fn simulate(host: std::net::IpAddr, port: u16) -> anyhow::Result<i32> {
-    let stop = StopSignal::install()?;
-    let cfg = crate::sim::SimConfig::training();
-    let sim = crate::sim::start((host, port).into(), cfg.clone()).await?;
-    println!("{}", sim.base_url());
-    eprintln!(
-        "Vipps simulator running (training credentials: client_id={}, merchant_serial_number={}). Ctrl-C stops it.",
-        cfg.client_id, cfg.merchant_serial_number
-    );
-    let _ = std::io::stdout().flush();
-    stop.wait().await;
-    sim.shutdown().await;
-    Ok(0)
-}
-
-async fn charge(
-    config: Config,
-    amount: &str,
-    description: &str,
-    timeout: Option<u64>,
-) -> anyhow::Result<i32> {
-    // Before anything else, so a SIGTERM at any later instant is seen.
-    let stop = StopSignal::install()?;
-    let money = Money::parse(amount, Currency::NOK)?;
-    let vat = config.free_amount_vat;
-    let lifetime = config.vipps.payment_lifetime + config.vipps.expiry_margin;
-    let app = App::start(config).await?;
-    let mut events = app.kiosk.subscribe();
-    let mut cart = Cart::new();
-    cart.add_line(SaleLine::free_amount(money, vat, "Beløp"));
-    let sale = app.kiosk.start_vipps_sale(&cart, description)?;
-    eprintln!("Sale {} for {} started.", sale.reference, sale.total);
-    let wait = timeout
-        .map(Duration::from_secs)
-        .unwrap_or(lifetime + Duration::from_secs(120));
-    let deadline = tokio::time::Instant::now() + wait;
-    let kiosk = app.kiosk.clone();
-    loop {
-        tokio::select! {
-            ev = events.recv() => match ev {
-                Ok(KioskEvent::QrReady { sale_id, qr_target, expires_at, .. }) if sale_id == sale.id => {
-                    print_qr(&qr_target, app.sim.is_some());
-                    eprintln!("Waiting for approval (expires {expires_at})…");
-                }
-                Ok(KioskEvent::Status { sale_id, note, .. }) if sale_id == sale.id => eprintln!("{note}"),
-                _ => {}
-            },
-            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
-            _ = tokio::time::sleep_until(deadline) => break,
-            signal = stop.wait() => {
-                eprintln!("Stopped by {signal}. The sale is safe; run `luka resume` to settle it.");
-                break;
-            }
-        }
-        if kiosk.sale(sale.id)?.status.is_final() {
-            break;
-        }
-    }
-    // Stop first (the item in flight finishes, the stop is journalled, the
-    // WAL is checkpointed), then report the state that stop left behind.
-    let store = app.store.clone();
-    app.shutdown().await;
-    let final_sale = store.read(|r| r.sale(sale.id))?;
-    println!("{}", outcome_json(&store, &final_sale));
-    let paid = final_sale.status == crate::domain::SaleStatus::Paid;
-    Ok(if paid { 0 } else { 1 })
-}
-
-async fn resume(config: Config, timeout: Duration) -> anyhow::Result<i32> {
-    let stop = StopSignal::install()?;
-    let store = crate::store::Store::open(&config.store_path)?;
-    let open: Vec<SaleRecord> = store.read(|r| r.open_sales())?;
-    drop(store);
-    let app = App::start(config).await?;
-    let settled = tokio::select! {
-        s = app.kiosk.wait_settled(timeout) => s?,
-        signal = stop.wait() => {
-            eprintln!("Stopped by {signal}; what is not settled yet stays safe for the next start.");
-            false
-        }
-    };
-    for sale in &open {
-        let s = app.kiosk.sale(sale.id)?;
-        println!("{}", outcome_json(&app.store, &s));
-    }
-    app.shutdown().await;
-    Ok(if settled { 0 } else { 1 })
-}
-
-fn backup(config: &Config, to: &std::path::Path) -> anyhow::Result<i32> {
-    let made = crate::store::backup::backup_database(
-        &config.store_path,
-        to,
-        &config.till_id,
-        time::OffsetDateTime::now_utc(),
-    )?;
-    println!("{}", made.path.display());
-    eprintln!(
-        "Backup of {} written and checked ({} bytes, {} pages). Restore: see deploy-pi/README.md.",
-        config.store_path.display(),
-        made.bytes,
-        made.pages
-    );
-    Ok(0)
-}
-
-fn outcome_json(store: &Store, sale: &SaleRecord) -> serde_json::Value {
-    let payment = store.read(|r| r.payment(sale.id)).ok();
-    json!({
-        "sale_id": sale.id,
-        "reference": sale.reference,
-        "state": sale.status.as_str(),
-        "payment_state": payment.as_ref().map(|p| p.phase.as_str()),
-        "amount": sale.total.minor(),
-        "captured": payment.as_ref().map(|p| p.captured).unwrap_or(0),
-        "receipt_no": sale.receipt_no,
-        "reason": sale.unpaid_reason.map(|r| r.as_str()),
-        "training": sale.training,
-    })
-}
-
-fn print_qr(target: &str, training: bool) {
-    match qrcode::QrCode::new(target.as_bytes()) {
-        Ok(code) => {
-            let text = code
-                .render::<qrcode::render::unicode::Dense1x2>()
-                .quiet_zone(true)
-                .build();
-            eprintln!("{text}");
-        }
-        Err(e) => eprintln!("(cannot draw the QR code: {e})"),
-    }
-    if training {
-        eprintln!("TRAINING: open this page to play the customer: {target}");
-    } else {
-        eprintln!("Scan with the Vipps or MobilePay app: {target}");
     }
 }
 

@@ -1,0 +1,121 @@
+//! `luka charge` (one Vipps sale from the command line, its QR in the
+//! terminal) and `luka resume` (settle what a stop left open). Each prints
+//! one JSON line per sale.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::domain::{Cart, Currency, Money, SaleLine};
+use crate::kiosk::KioskEvent;
+use crate::shutdown::StopSignal;
+use crate::store::{SaleRecord, Store};
+
+pub(super) async fn charge(
+    config: Config,
+    amount: &str,
+    description: &str,
+    timeout: Option<u64>,
+) -> anyhow::Result<i32> {
+    // Before anything else, so a SIGTERM at any later instant is seen.
+    let stop = StopSignal::install()?;
+    let money = Money::parse(amount, Currency::NOK)?;
+    let vat = config.free_amount_vat;
+    let lifetime = config.vipps.payment_lifetime + config.vipps.expiry_margin;
+    let app = App::start(config).await?;
+    let mut events = app.kiosk.subscribe();
+    let mut cart = Cart::new();
+    cart.add_line(SaleLine::free_amount(money, vat, "Beløp"));
+    let sale = app.kiosk.start_vipps_sale(&cart, description)?;
+    eprintln!("Sale {} for {} started.", sale.reference, sale.total);
+    let wait = timeout
+        .map(Duration::from_secs)
+        .unwrap_or(lifetime + Duration::from_secs(120));
+    let deadline = tokio::time::Instant::now() + wait;
+    let kiosk = app.kiosk.clone();
+    loop {
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Ok(KioskEvent::QrReady { sale_id, qr_target, expires_at, .. }) if sale_id == sale.id => {
+                    print_qr(&qr_target, app.sim.is_some());
+                    eprintln!("Waiting for approval (expires {expires_at})…");
+                }
+                Ok(KioskEvent::Status { sale_id, note, .. }) if sale_id == sale.id => eprintln!("{note}"),
+                _ => {}
+            },
+            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+            _ = tokio::time::sleep_until(deadline) => break,
+            signal = stop.wait() => {
+                eprintln!("Stopped by {signal}. The sale is safe; run `luka resume` to settle it.");
+                break;
+            }
+        }
+        if kiosk.sale(sale.id)?.status.is_final() {
+            break;
+        }
+    }
+    // Stop first (the item in flight finishes, the stop is journalled, the
+    // WAL is checkpointed), then report the state that stop left behind.
+    let store = app.store.clone();
+    app.shutdown().await;
+    let final_sale = store.read(|r| r.sale(sale.id))?;
+    println!("{}", outcome_json(&store, &final_sale));
+    let paid = final_sale.status == crate::domain::SaleStatus::Paid;
+    Ok(if paid { 0 } else { 1 })
+}
+
+pub(super) async fn resume(config: Config, timeout: Duration) -> anyhow::Result<i32> {
+    let stop = StopSignal::install()?;
+    let store = crate::store::Store::open(&config.store_path)?;
+    let open: Vec<SaleRecord> = store.read(|r| r.open_sales())?;
+    drop(store);
+    let app = App::start(config).await?;
+    let settled = tokio::select! {
+        s = app.kiosk.wait_settled(timeout) => s?,
+        signal = stop.wait() => {
+            eprintln!("Stopped by {signal}; what is not settled yet stays safe for the next start.");
+            false
+        }
+    };
+    for sale in &open {
+        let s = app.kiosk.sale(sale.id)?;
+        println!("{}", outcome_json(&app.store, &s));
+    }
+    app.shutdown().await;
+    Ok(if settled { 0 } else { 1 })
+}
+
+fn outcome_json(store: &Store, sale: &SaleRecord) -> serde_json::Value {
+    let payment = store.read(|r| r.payment(sale.id)).ok();
+    json!({
+        "sale_id": sale.id,
+        "reference": sale.reference,
+        "state": sale.status.as_str(),
+        "payment_state": payment.as_ref().map(|p| p.phase.as_str()),
+        "amount": sale.total.minor(),
+        "captured": payment.as_ref().map(|p| p.captured).unwrap_or(0),
+        "receipt_no": sale.receipt_no,
+        "reason": sale.unpaid_reason.map(|r| r.as_str()),
+        "training": sale.training,
+    })
+}
+
+fn print_qr(target: &str, training: bool) {
+    match qrcode::QrCode::new(target.as_bytes()) {
+        Ok(code) => {
+            let text = code
+                .render::<qrcode::render::unicode::Dense1x2>()
+                .quiet_zone(true)
+                .build();
+            eprintln!("{text}");
+        }
+        Err(e) => eprintln!("(cannot draw the QR code: {e})"),
+    }
+    if training {
+        eprintln!("TRAINING: open this page to play the customer: {target}");
+    } else {
+        eprintln!("Scan with the Vipps or MobilePay app: {target}");
+    }
+}
