@@ -192,7 +192,7 @@ async fn disk_full_while_selling() {
     for s in &paid {
         assert_eq!(b.sale(s.id), *s, "a stored sale changed");
     }
-    assert!(luka::journal::verify_store(&b.store).unwrap().ok());
+    assert!(b.store.verify_journal().unwrap().ok());
     b.finish().await;
 }
 
@@ -239,7 +239,7 @@ async fn intact(till: &Till, sim: &luka::sim::SimHandle) {
         receipts,
         [(SaleStatus::Paid, Some(1)), (SaleStatus::Paid, Some(2))]
     );
-    assert!(luka::journal::verify_store(&store).unwrap().ok());
+    assert!(store.verify_journal().unwrap().ok());
     drop(store);
     let charge = run(
         till.command(&["charge", "100", "--timeout", "2"], None),

@@ -192,7 +192,7 @@ pub fn run(opts: &RecordsBenchOptions) -> anyhow::Result<String> {
     row("day: SAF-T export", took);
     row("day: SAF-T file size", mb(bytes));
     let t = Instant::now();
-    let v = crate::journal::verify_store(&store)?;
+    let v = store.verify_journal()?;
     row(
         &format!("day: journal verify ({} entries)", v.entries),
         ms(t),
@@ -230,7 +230,7 @@ pub fn run(opts: &RecordsBenchOptions) -> anyhow::Result<String> {
     row("year: SAF-T export", took);
     row("year: SAF-T file size", mb(bytes));
     let t = Instant::now();
-    let v = crate::journal::verify_store(&store)?;
+    let v = store.verify_journal()?;
     row(
         &format!("year: journal verify ({} entries)", v.entries),
         ms(t),

@@ -140,7 +140,7 @@ pub fn journal(config_path: Option<&Path>, cmd: JournalCommand) -> anyhow::Resul
     let store = open(&config)?;
     match cmd {
         JournalCommand::Verify { json } => {
-            let report = crate::journal::verify_store(&store)?;
+            let report = store.verify_journal()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else if let Some(p) = &report.problem {

@@ -11,6 +11,27 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// Amounts a provider reports for a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Amounts {
+    pub authorized: i64,
+    pub captured: i64,
+    pub cancelled: i64,
+    pub refunded: i64,
+}
+
+/// What a payment provider is asked to collect for one sale: the store's
+/// sale, reduced to what a provider may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentOrder {
+    pub sale_id: i64,
+    pub till_id: String,
+    /// The sale's payment reference, unique per merchant.
+    pub reference: String,
+    pub total: super::Money,
+    pub description: String,
+}
+
 use serde::{Deserialize, Serialize};
 
 /// The five ePayment states, as `GET /payments/{reference}` reports them.

@@ -276,7 +276,7 @@ impl Kiosk {
                     sale_id: Some(sale.id),
                     kind: outbox_kind::CREATE.into(),
                     idempotency_key: key,
-                    payload: provider.create_request(&sale, cart.lines()),
+                    payload: provider.create_request(&sale.payment_order(), cart.lines()),
                 },
                 now,
             )?;

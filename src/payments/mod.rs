@@ -7,9 +7,9 @@
 pub mod cash;
 pub mod vipps;
 
+use crate::domain::payment::{Amounts, PaymentOrder};
 use crate::domain::{Money, PaymentPhase, SaleLine, Signal};
 use crate::retry::{Permanent, RetryClass};
-use crate::store::{Amounts, SaleRecord};
 
 /// A payment as the provider reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub trait PaymentProvider: Send + Sync + 'static {
 
     /// The exact create request for a sale, stored in the outbox so every
     /// retry sends the same body with the same key.
-    fn create_request(&self, sale: &SaleRecord, lines: &[SaleLine]) -> serde_json::Value;
+    fn create_request(&self, sale: &PaymentOrder, lines: &[SaleLine]) -> serde_json::Value;
 
     async fn create(
         &self,

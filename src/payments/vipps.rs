@@ -5,9 +5,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::{Created, PaymentProvider, PaymentView, ProviderError};
+use crate::domain::payment::{Amounts, PaymentOrder};
 use crate::domain::{Money, SaleLine, Signal, VippsEvent, VippsState, sale::totals};
 use crate::retry::{Permanent, RetryClass};
-use crate::store::{Amounts, SaleRecord};
 use crate::vipps::VippsClient;
 use crate::vipps::dto::{
     Aggregate, Amount, BottomLine, CreatePaymentRequest, CustomerInteraction, OrderLine,
@@ -77,7 +77,7 @@ fn view(state: State, aggregate: &Aggregate, psp: &str) -> PaymentView {
 
 /// The receipt Vipps shows in the app: one order line per sale line, VAT per
 /// line, and the till id and sale number in the bottom line.
-fn receipt(sale: &SaleRecord, lines: &[SaleLine]) -> Receipt {
+fn receipt(sale: &PaymentOrder, lines: &[SaleLine]) -> Receipt {
     let order_lines = lines
         .iter()
         .enumerate()
@@ -114,7 +114,7 @@ fn receipt(sale: &SaleRecord, lines: &[SaleLine]) -> Receipt {
             pos_id: Some(sale.till_id.clone()),
             payment_sources: None,
             barcode: None,
-            receipt_number: Some(sale.id.to_string()),
+            receipt_number: Some(sale.sale_id.to_string()),
         },
     }
 }
@@ -125,7 +125,7 @@ impl PaymentProvider for VippsProvider {
         "vipps"
     }
 
-    fn create_request(&self, sale: &SaleRecord, lines: &[SaleLine]) -> Value {
+    fn create_request(&self, sale: &PaymentOrder, lines: &[SaleLine]) -> Value {
         // Per-line VAT is rounded per line for Vipps' receipt; the sale's
         // own VAT totals (per rate) come from `domain::sale::totals`.
         debug_assert_eq!(totals(lines).map(|t| t.gross).ok(), Some(sale.total));

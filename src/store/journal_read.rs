@@ -160,3 +160,20 @@ impl Reader<'_> {
             .optional()?)
     }
 }
+
+impl super::Store {
+    /// Checks the whole journal (hash chain, signatures, sequence) on its own
+    /// read connection: what `luka journal verify` reports.
+    pub fn verify_journal(&self) -> Result<crate::journal::VerifyReport> {
+        self.read_separately(|r| {
+            let keys: std::collections::HashMap<String, String> = r
+                .journal_keys()?
+                .into_iter()
+                .map(|(version, _, pem)| (version, pem))
+                .collect();
+            let mut v = crate::journal::Verifier::new(&keys);
+            r.chain_rows(|row| v.push(row))?;
+            Ok(v.finish(r.highest_journal_seq()?))
+        })
+    }
+}

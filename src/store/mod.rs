@@ -31,10 +31,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 
+pub use crate::domain::payment::Amounts;
 pub use journal::{JournalEntry, operator_id};
 pub use journal_read::{JournalRecord, LastZ, RecordFilter};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxStatus};
-pub use payments::{Amounts, PaymentRecord};
+pub use payments::PaymentRecord;
 pub use refunds::RefundRecord;
 pub use sales::{NewSale, SaleRecord};
 pub use sync::{SYNC_PREFIX, SyncLaneStatus};

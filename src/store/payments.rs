@@ -9,6 +9,7 @@ use super::sales::bad_column;
 use super::{Reader, Result, StoreError, Writer, guard};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::domain::PaymentPhase;
+use crate::domain::payment::Amounts;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRecord {
@@ -25,15 +26,6 @@ pub struct PaymentRecord {
     pub psp_reference: Option<String>,
     pub expires_at: Option<OffsetDateTime>,
     pub reads: i64,
-}
-
-/// Amounts a provider reports for a payment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Amounts {
-    pub authorized: i64,
-    pub captured: i64,
-    pub cancelled: i64,
-    pub refunded: i64,
 }
 
 fn payment_from_row(row: &Row<'_>) -> rusqlite::Result<PaymentRecord> {

@@ -42,6 +42,19 @@ pub struct SaleRecord {
     pub closed_at: Option<OffsetDateTime>,
 }
 
+impl SaleRecord {
+    /// What a payment provider is asked to collect for this sale.
+    pub fn payment_order(&self) -> crate::domain::payment::PaymentOrder {
+        crate::domain::payment::PaymentOrder {
+            sale_id: self.id,
+            till_id: self.till_id.clone(),
+            reference: self.reference.clone(),
+            total: self.total,
+            description: self.description.clone(),
+        }
+    }
+}
+
 const SALE_COLUMNS: &str = "id, till_id, reference, method, status, currency, total_minor, \
      description, unpaid_reason, receipt_no, cash_given_minor, training, created_at, closed_at";
 

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use day::{TILL, may1, mixed_day};
 use luka::bookkeeping::saft::{SaftOptions, export_file};
 use luka::domain::{Catalog, Merchant};
-use luka::journal::{ChainRow, GENESIS, verify_store};
+use luka::journal::{ChainRow, GENESIS};
 use luka::store::Store;
 use rusqlite::{Connection, params};
 
@@ -24,7 +24,7 @@ fn journal() -> (tempfile::TempDir, std::path::PathBuf) {
     let path = dir.path().join("day-training.db");
     let store = Store::open(&path).unwrap();
     mixed_day(&store);
-    let report = verify_store(&store).unwrap();
+    let report = store.verify_journal().unwrap();
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.signed, 7);
     (dir, path)
@@ -51,7 +51,8 @@ fn seq_of(c: &Connection, kind: &str, nth: usize) -> i64 {
 
 fn problem(path: &Path) -> (i64, String) {
     let store = Store::open(path).unwrap();
-    let p = verify_store(&store)
+    let p = store
+        .verify_journal()
         .unwrap()
         .problem
         .expect("tampering went unnoticed");

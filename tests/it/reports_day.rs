@@ -210,7 +210,7 @@ fn x_and_z_of_a_mixed_day_match_the_hand_computed_figures() {
         cash2.rows
     );
 
-    assert!(luka::journal::verify_store(&store).unwrap().ok());
+    assert!(store.verify_journal().unwrap().ok());
 }
 
 fn xsd() -> PathBuf {
