@@ -76,6 +76,11 @@ build_secs=$(since "$tb")
 deb1="$work/debs/luka_${V1}_amd64.deb"
 deb2="$work/debs/luka_${V2}_amd64.deb"
 if [ ! -f "$deb1" ] || [ ! -f "$deb2" ]; then fail "the packages were not built"; fi
+# The crash tests' fail points (cargo feature "failpoints") never ship.
+dpkg-deb -x "$deb1" "$work/unpacked"
+if grep -qa FAILPOINTS "$work/unpacked/usr/bin/luka"; then
+  fail "the packaged luka has the crash tests' fail points compiled in"
+fi
 
 # --- the throwaway root -----------------------------------------------------------
 step "a throwaway Debian 12 root (debootstrap --variant=minbase bookworm)"

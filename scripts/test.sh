@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --locked --all-targets
+cargo clippy --all-targets --locked --features failpoints -- -D warnings
+# The crash points (`fail` crate) exist only with --features failpoints.
+cargo test --locked --all-targets --features failpoints
 # The 60-kill SIGKILL campaign (about a minute), skipped by a bare `cargo test`.
-cargo test --locked --test it campaign:: -- --ignored
+cargo test --locked --features failpoints --test it campaign:: -- --ignored

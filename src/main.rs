@@ -9,6 +9,9 @@ fn main() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    // The crash tests' fail points, read from FAILPOINTS (test builds only).
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
     let cli = luka::cli::Cli::parse();
     match luka::cli::run(cli) {
         Ok(code) => std::process::exit(code),

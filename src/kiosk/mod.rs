@@ -528,15 +528,19 @@ fn describe(cart: &Cart, given: &str) -> String {
     }
 }
 
-/// Test hook for the crash tests: `LUKA_TEST_CRASH_AT=<point>` makes the
-/// process SIGKILL itself at that point, exactly as a power cut would stop
-/// it (no destructors, no flush). Unset in normal use.
+/// A crash point for the crash tests, through the `fail` crate: with the
+/// `failpoints` feature, `FAILPOINTS=<point>=return` makes the process
+/// SIGKILL itself here, exactly as a power cut would stop it (no
+/// destructors, no flush). Without the feature (the package, a plain build)
+/// it compiles to nothing.
+#[allow(unused_variables)]
 pub(crate) fn crash_point(point: &str) {
-    if std::env::var("LUKA_TEST_CRASH_AT").is_ok_and(|p| p == point) {
+    #[cfg(feature = "failpoints")]
+    fail::fail_point!(point, |_| {
         tracing::warn!(point, "crash point reached: killing the process");
         // SAFETY: kill(2) on our own pid with a valid signal has no memory effects.
         unsafe {
             libc::kill(libc::getpid(), libc::SIGKILL);
         }
-    }
+    });
 }

@@ -18,9 +18,9 @@ fn luka(config: &Path, args: &[&str], crash_at: Option<&str>) -> tokio::process:
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    cmd.env_remove("LUKA_TEST_CRASH_AT");
+    cmd.env_remove("FAILPOINTS");
     if let Some(point) = crash_at {
-        cmd.env("LUKA_TEST_CRASH_AT", point);
+        cmd.env("FAILPOINTS", format!("{point}=return"));
     }
     cmd.kill_on_drop(true);
     cmd.spawn().expect("luka binary starts")
@@ -112,16 +112,28 @@ async fn crash_then_resume(point: &str, approve_before_crash: bool) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the crash points: cargo test --features failpoints (scripts/test.sh)"
+)]
 async fn killed_after_commit_before_create() {
     crash_then_resume("after_sale_commit", false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the crash points: cargo test --features failpoints (scripts/test.sh)"
+)]
 async fn killed_after_create() {
     crash_then_resume("after_create", false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the crash points: cargo test --features failpoints (scripts/test.sh)"
+)]
 async fn killed_after_authorization_before_capture() {
     crash_then_resume("after_authorized", true).await;
 }

@@ -159,12 +159,12 @@ impl Till {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .env("LUKA_LOG", "debug")
-            .env_remove("LUKA_TEST_CRASH_AT")
+            .env_remove("FAILPOINTS")
             .env_remove("LUKA_VIPPS_CLIENT_SECRET")
             .env_remove("LUKA_VIPPS_SUBSCRIPTION_KEY")
             .kill_on_drop(true);
         if let Some(point) = crash_at {
-            cmd.env("LUKA_TEST_CRASH_AT", point);
+            cmd.env("FAILPOINTS", format!("{point}=return"));
         }
         cmd
     }
