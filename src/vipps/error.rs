@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::dto::Problem;
+use crate::http::ErrorAnswer;
 use crate::retry::{Permanent, RetryClass};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,27 +72,23 @@ impl VippsError {
         }
     }
 
-    /// Reads an error answer: its problem+json (or the start of another
-    /// body, for the log) and `Retry-After`.
+    /// Reads an error answer ([`ErrorAnswer`]): its problem+json (or the
+    /// start of another body, for the log) and `Retry-After`.
     pub(crate) async fn from_error_response(resp: reqwest::Response) -> VippsError {
-        let status = resp.status().as_u16();
-        let retry_after = parse_retry_after(
-            resp.headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok()),
-        );
-        let text = resp.text().await.unwrap_or_default();
-        let problem = serde_json::from_str::<Problem>(&text).ok().map(Box::new);
+        let answer = ErrorAnswer::read(resp).await;
+        let problem = serde_json::from_str::<Problem>(&answer.body)
+            .ok()
+            .map(Box::new);
         let body = if problem.is_some() {
             String::new()
         } else {
-            text.chars().take(200).collect()
+            answer.snippet()
         };
         VippsError::Http {
-            status,
+            status: answer.status,
             problem,
             body,
-            retry_after,
+            retry_after: answer.retry_after,
         }
     }
 
@@ -107,14 +104,6 @@ impl VippsError {
             VippsError::Network(e.without_url().to_string())
         }
     }
-}
-
-/// Reads `Retry-After` in its delta-seconds form; an HTTP-date is rare from
-/// Vipps' gateway and falls back to the normal backoff.
-pub(crate) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
-    value
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
 }
 
 #[cfg(test)]
@@ -148,11 +137,6 @@ mod tests {
         assert_eq!(
             VippsError::Unauthorized.class(),
             RetryClass::Permanent(Permanent::Credentials)
-        );
-        assert_eq!(parse_retry_after(Some(" 7 ")), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
-            None
         );
     }
 }

@@ -1,5 +1,5 @@
 //! Vipps MobilePay: wire types mirroring `specs/vipps`, the Access
-//! Token cache, the authenticated session both clients share, and the
+//! Token fetch (cached by `crate::http`), the authenticated session both clients share, and the
 //! ePayment and Report clients.
 //!
 //! Must never log a secret or a full access token.

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::client::SystemInfo;
 use super::error::VippsError;
-use super::token::{Credentials, TokenCache};
+use super::token::{self, Credentials, TokenCache};
 
 pub(crate) struct Session {
     http: reqwest::Client,
@@ -70,9 +70,9 @@ impl Session {
     ) -> Result<Response, VippsError> {
         let mut refreshed = false;
         loop {
-            let token = self
+            let (token, _) = self
                 .tokens
-                .get(&self.http, &self.base_url, &self.creds, &self.system)
+                .get(|| token::fetch(&self.http, &self.base_url, &self.creds, &self.system))
                 .await?;
             let mut req = self
                 .http
@@ -100,7 +100,7 @@ impl Session {
             if refreshed {
                 return Err(VippsError::Unauthorized);
             }
-            self.tokens.invalidate().await;
+            self.tokens.invalidate(&token).await;
             refreshed = true;
         }
     }

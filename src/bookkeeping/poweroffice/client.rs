@@ -24,7 +24,7 @@ use super::duplicate::{self, is_duplicate_reference};
 use super::error::PowerOfficeError;
 use super::lookup::{Lookups, account_filter, query_value};
 use super::map::{self, Journal};
-use super::token::{Keys, TokenCache};
+use super::token::{self, Keys, TokenCache};
 use crate::domain::voucher::Voucher;
 use crate::retry::Failure;
 use crate::secret::Secret;
@@ -256,7 +256,7 @@ impl PowerOfficeClient {
         loop {
             let (token, fetched) = self
                 .tokens
-                .get(&self.http, &self.token_url, &self.keys)
+                .get(|| token::fetch(&self.http, &self.token_url, &self.keys))
                 .await?;
             *n += u32::from(fetched) + 1;
             let mut req = self
@@ -278,7 +278,7 @@ impl PowerOfficeClient {
             if status == 401 && !refreshed {
                 // Expired early or revoked: one fresh token, one more try. A 401
                 // is refused before anything is applied, so this cannot double post.
-                self.tokens.invalidate().await;
+                self.tokens.invalidate(&token).await;
                 refreshed = true;
                 continue;
             }

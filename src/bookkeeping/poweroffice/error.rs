@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use super::dto::{GatewayMessage, OAuthError, ProblemDetails};
+use crate::http::ErrorAnswer;
+use crate::http::error_body;
 use crate::retry::{Failure, Permanent, RetryClass};
 
 /// The luka.toml keys a person fixes when PowerOffice refuses the credentials.
@@ -94,21 +95,15 @@ impl PowerOfficeError {
     /// Reads an error answer: its ProblemDetails (or OAuth error, or gateway
     /// message) and `Retry-After`.
     pub(crate) async fn from_response(resp: reqwest::Response) -> PowerOfficeError {
-        let status = resp.status().as_u16();
-        let header = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let body = resp.text().await.unwrap_or_default();
-        let text = error_text(&body);
-        let retry_after = match status {
-            429 => Some(retry_after_429(header.as_deref(), &text)),
-            503 => parse_retry_after(header.as_deref()),
+        let answer = ErrorAnswer::read(resp).await;
+        let text = error_text(&answer.body);
+        let retry_after = match answer.status {
+            429 => Some(answer.retry_after.unwrap_or_else(|| retry_after_429(&text))),
+            503 => answer.retry_after,
             _ => None,
         };
         PowerOfficeError::Http {
-            status,
+            status: answer.status,
             text,
             retry_after,
         }
@@ -131,54 +126,21 @@ impl PowerOfficeError {
     }
 }
 
-/// The human part of an error body, in whichever shape it came.
+/// The human part of an error body, in whichever shape it came (ProblemDetails,
+/// OAuth error, gateway message, else the start of the body): "title: detail".
 pub(crate) fn error_text(body: &str) -> String {
-    if let Ok(p) = serde_json::from_str::<ProblemDetails>(body)
-        && (p.title.is_some() || p.detail.is_some())
-    {
-        return match (p.title, p.detail) {
-            (Some(t), Some(d)) => format!("{t}: {d}"),
-            (t, d) => t.or(d).unwrap_or_default(),
-        };
-    }
-    if let Ok(e) = serde_json::from_str::<OAuthError>(body)
-        && e.error.is_some()
-    {
-        let code = e.error.unwrap_or_default();
-        return match e.error_description {
-            Some(d) => format!("{code}: {d}"),
-            None => code,
-        };
-    }
-    if let Ok(GatewayMessage {
-        message: Some(m), ..
-    }) = serde_json::from_str::<GatewayMessage>(body)
-    {
-        return m;
-    }
-    if body.trim().is_empty() {
-        return "no details".to_string();
-    }
-    body.chars().take(200).collect()
+    error_body::server_text(body, ": ")
 }
 
-/// `Retry-After` in its delta-seconds form.
-pub(crate) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
-    value
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
-/// How long to wait after a 429: the `Retry-After` header, else the gateway's
+/// How long to wait after a 429 without a `Retry-After` header: the gateway's
 /// "Try again in N seconds.", else one second, which PowerOffice's guidelines
 /// name as the least wait after a throttled request.
-fn retry_after_429(header: Option<&str>, text: &str) -> Duration {
-    parse_retry_after(header)
-        .or_else(|| {
-            let tail = text.split("Try again in ").nth(1)?;
-            let secs = tail.split_whitespace().next()?;
-            secs.parse::<u64>().ok().map(Duration::from_secs)
-        })
+fn retry_after_429(text: &str) -> Duration {
+    text.split("Try again in ")
+        .nth(1)
+        .and_then(|tail| tail.split_whitespace().next())
+        .and_then(|secs| secs.parse::<u64>().ok())
+        .map(Duration::from_secs)
         .unwrap_or(Duration::from_secs(1))
 }
 
@@ -215,13 +177,16 @@ mod tests {
     #[test]
     fn throttling_waits_as_told_or_one_second() {
         let s = Duration::from_secs;
-        assert_eq!(retry_after_429(Some("7"), "Try again in 3 seconds."), s(7));
+        let wait = |header: Option<&str>, text: &str| {
+            error_body::parse_retry_after(header).unwrap_or_else(|| retry_after_429(text))
+        };
+        assert_eq!(wait(Some("7"), "Try again in 3 seconds."), s(7));
         assert_eq!(
-            retry_after_429(None, "Rate limit is exceeded. Try again in 3 seconds."),
+            wait(None, "Rate limit is exceeded. Try again in 3 seconds."),
             s(3)
         );
-        assert_eq!(retry_after_429(Some("soon"), "no details"), s(1));
-        assert_eq!(parse_retry_after(Some(" 0 ")), Some(s(0)));
+        assert_eq!(wait(Some("soon"), "no details"), s(1));
+        assert_eq!(wait(Some(" 0 "), "no details"), s(0));
     }
 
     #[test]

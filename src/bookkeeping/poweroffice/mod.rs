@@ -9,7 +9,7 @@
 //! | `map.rs`       | voucher → `CashVoucherPostDto`/`BankVoucherPostDto`, local refusals (pure) |
 //! | `lookup.rs`    | account and VAT code ids, remembered per client               |
 //! | `sink.rs`      | the `sync.poweroffice` lane's [`sink::PowerOfficeSink`]   |
-//! | `token.rs`     | the client-credentials access token cache                    |
+//! | `token.rs`     | fetching the client-credentials access token (cached by `crate::http`) |
 //! | `error.rs`     | [`PowerOfficeError`] and its mapping to the outbox's `Failure` |
 //! | `dto.rs`       | wire types, shared with the simulator (`crate::sim::poweroffice`) |
 //! | `amount.rs`    | øre ↔ JSON decimal numbers, exactly, without floats          |

@@ -1,0 +1,14 @@
+//! What the Vipps and PowerOffice Go clients share on the wire: one access
+//! token cache ([`token`]) and one reader of error answers ([`error_body`]).
+//!
+//! A leaf below the clients: it knows neither service, only tokens, lifetimes,
+//! statuses, `Retry-After` and error bodies. Each client keeps its own
+//! messages and its own way of fetching a token.
+//!
+//! Must never log, print or put into an error a token.
+
+pub mod error_body;
+pub mod token;
+
+pub use error_body::ErrorAnswer;
+pub use token::{Fetched, Token, TokenCache};
