@@ -74,18 +74,12 @@ fn kiosk_item(name: &str) -> Cart {
 }
 
 async fn wait_lane_empty(store: &luka::store::Store, lane: &str, timeout: Duration) {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        let s = store.read(|r| r.sync_lane(lane)).unwrap();
-        if s.pending == 0 {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "lane {lane} still has {s:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let pending = || store.read(|r| r.sync_lane(lane)).unwrap().pending;
+    assert!(
+        eventually(timeout, || pending() == 0).await,
+        "lane {lane} still has {:?}",
+        store.read(|r| r.sync_lane(lane)).unwrap()
+    );
 }
 
 /// The receiver is down (nothing listens) for the whole selling day; when
@@ -269,24 +263,16 @@ async fn sell_tickets(rig: &Rig, n: usize, batch: usize) -> Vec<luka::store::Sal
 }
 
 async fn wait_refunds_done(rig: &Rig, sale_ids: &[i64]) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let done = sale_ids.iter().all(|id| {
+    let done = || {
+        sale_ids.iter().all(|id| {
             rig.store
                 .read(|r| r.refunds(*id))
                 .unwrap()
                 .iter()
                 .all(|f| f.status == "done")
-        });
-        if done {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "refunds never finished"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        })
+    };
+    assert!(eventually(WAIT, done).await, "refunds never finished");
 }
 
 /// The treasurer's day: 120 tickets by Vipps, 3 refunds and some cash. The
@@ -515,15 +501,11 @@ async fn a_training_till_runs_the_books_on_simulators() {
     .unwrap();
     app.kiosk.settings().sync.wake();
     let po = app.books.as_ref().unwrap().poweroffice_sim.clone().unwrap();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while po.vouchers().len() < 3 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "vouchers: {:#?}",
-            po.vouchers()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    assert!(
+        eventually(WAIT, || po.vouchers().len() >= 3).await,
+        "vouchers: {:#?}",
+        po.vouchers()
+    );
     assert_eq!(po.balance(1903), 0, "Vipps clearing settled to zero");
     assert_eq!(po.balance(3200), -30_000);
     let today = luka::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();

@@ -134,14 +134,12 @@ async fn cancel_after_the_till_saw_approval_completes_the_sale() {
     rig.sim.approve(&sale.reference).unwrap();
     // Wait until the till has read the approval (a loaded machine can take seconds;
     // cancelling before that is the racing case, tested above, not this one).
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while rig.kiosk.sale(sale.id).unwrap().status == SaleStatus::Awaiting {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the till never read the approval"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    assert!(
+        eventually(WAIT, || rig.kiosk.sale(sale.id).unwrap().status
+            != SaleStatus::Awaiting)
+        .await,
+        "the till never read the approval"
+    );
     match rig.kiosk.cancel_sale(sale.id) {
         Err(KioskError::AlreadyApproved) | Err(KioskError::AlreadyClosed(SaleStatus::Paid)) => {}
         other => panic!("cancel after approval must be refused, got {other:?}"),

@@ -42,16 +42,9 @@ fn network(sim: &PrinterSim) -> Option<Connection> {
     })
 }
 
-/// Polls until `f` holds; the deadline only stops a hung test.
+/// Waits until `f` holds ([`eventually`]); fails the test naming `what`.
 async fn until(what: &str, f: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !f() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up waiting: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    assert!(eventually(WAIT, f).await, "gave up waiting: {what}");
 }
 
 fn journal(db: &Store, sale_id: Option<i64>) -> Vec<JournalEntry> {
@@ -193,13 +186,12 @@ async fn paper_out_holds_the_receipt_not_the_sale_and_it_prints_after_paper_is_l
     assert_eq!(receipt_no(&receipts[0]), Some(1));
     assert!(shows(&receipts[0], "Fjellvik Idrettslag"));
     assert!(!shows(&receipts[0], "KOPI"));
-    assert_eq!(
-        k.printer_status(),
-        luka::kiosk::PrinterView {
-            state: PrinterState::Ready,
-            held: 0
-        }
-    );
+    // The printer's state follows the journal line a moment later.
+    let ready = luka::kiosk::PrinterView {
+        state: PrinterState::Ready,
+        held: 0,
+    };
+    until("the printer is ready again", || k.printer_status() == ready).await;
     let mut seen = Vec::new();
     while let Ok(e) = events.try_recv() {
         seen.push(e);
@@ -272,7 +264,11 @@ async fn a_held_cash_sale_still_opens_the_drawer_with_the_real_time_pulse() {
     let (sale, _) = k.cash_sale(&tickets(1, 0), Money::nok(20_000), "").unwrap();
     until("the drawer opened", || has(&db, sale.id, "drawer.opened")).await;
     assert_eq!(printer.drawer_pulses(), 1);
-    assert!(k.printer_status().state.message().contains("Lokket"));
+    // The printer's state follows the journal line a moment later.
+    until("the cover shows as open", || {
+        k.printer_status().state.message().contains("Lokket")
+    })
+    .await;
     printer.set_cover_open(false);
     k.retry_print().unwrap();
     until("printed", || has(&db, sale.id, "receipt.printed")).await;

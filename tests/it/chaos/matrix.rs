@@ -263,14 +263,4 @@ impl Bench {
     }
 }
 
-/// Polls until `f` holds or `timeout` passes; returns whether it held.
-pub async fn eventually(timeout: Duration, f: impl Fn() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + timeout;
-    while !f() {
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    true
-}
+pub use crate::support::eventually;

@@ -176,3 +176,17 @@ pub fn write_till_config(
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     path
 }
+
+/// The one way the tests wait for something to come true: polls `f` every
+/// 20 ms until it holds or `timeout` passes, and says whether it held. The
+/// timeout only stops a hung test; it is never a timing assertion.
+pub async fn eventually(timeout: Duration, f: impl Fn() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !f() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
