@@ -30,10 +30,10 @@ if [ -n "$(git status --porcelain -- src tests 2>/dev/null)" ]; then commit="$co
 # Build first, then run the test binary itself: cargo's lock is not held for
 # the whole run, and a rebuild cannot swap the binary under a running campaign
 # unnoticed (the path is printed in the log).
-exe=$(cargo test --features failpoints --test it --no-run --message-format=json 2>/dev/null |
+exe=$(cargo test --test it --no-run --message-format=json 2>/dev/null |
     grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep '/it-' | tail -n 1)
 if [ -z "$exe" ]; then
-    echo "campaign: the test did not build; run: cargo test --features failpoints --test it --no-run" >&2
+    echo "campaign: the test did not build; run: cargo test --test it --no-run" >&2
     exit 2
 fi
 status=0

@@ -12,10 +12,11 @@
 //! | [`pins`]    | `[gpio]` pin assignment, checked (pure)                      |
 //! | [`outputs`] | pulse timing over any output pins (`PinHardware`)            |
 //! | `rpi`       | rppal: real pins and button interrupts                       |
-//! | [`fake`]    | recording pins and hardware for tests                        |
+//! | `fake`      | recording pins and hardware for tests (feature `testing`)   |
 //! | [`drive`]   | kiosk events → LED, buzzer, relay                            |
 
 mod drive;
+#[cfg(feature = "testing")]
 pub mod fake;
 pub mod outputs;
 pub mod pins;

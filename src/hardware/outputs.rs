@@ -1,6 +1,6 @@
 //! [`PinHardware`]: the [`Hardware`] behaviour (pulse the paid LED and
 //! buzzer, hold the error LED, pulse the drawer relay) on top of any set of
-//! output pins — rppal's on a Pi, [`super::fake::FakePins`] in tests.
+//! output pins — rppal's on a Pi, `fake::FakePins` in tests.
 //!
 //! Owns the timing of pulses, on one small thread of its own so a pulse never
 //! blocks the caller (the UI thread or a tokio worker). It must never decide

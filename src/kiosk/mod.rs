@@ -529,10 +529,10 @@ fn describe(cart: &Cart, given: &str) -> String {
 }
 
 /// A crash point for the crash tests, through the `fail` crate: with the
-/// `failpoints` feature, `FAILPOINTS=<point>=return` makes the process
-/// SIGKILL itself here, exactly as a power cut would stop it (no
-/// destructors, no flush). Without the feature (the package, a plain build)
-/// it compiles to nothing.
+/// `failpoints` feature (every `cargo test` build has it),
+/// `FAILPOINTS=<point>=return` makes the process SIGKILL itself here,
+/// exactly as a power cut would stop it (no destructors, no flush). Without
+/// the feature (the package, `cargo build`) it compiles to nothing.
 #[allow(unused_variables)]
 pub(crate) fn crash_point(point: &str) {
     #[cfg(feature = "failpoints")]

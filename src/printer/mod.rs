@@ -18,7 +18,7 @@
 //! | [`network`]  | TCP port 9100 with real-time status                                     |
 //! | [`serial`]   | a serial port with real-time status                                     |
 //! | [`usb`]      | USB by vendor/product id (pure-Rust `nusb`)                             |
-//! | [`sim`]      | a loopback printer that records bytes and can run out of paper          |
+//! | `sim`        | a loopback printer that records bytes and can run out of paper (feature `testing`) |
 //! | [`samples`]  | representative receipts for training mode, docs, tests and benches      |
 //!
 //! The whole job, as the kiosk's print worker will do it:
@@ -51,6 +51,7 @@ pub mod pc865;
 pub mod preview;
 pub mod samples;
 pub mod serial;
+#[cfg(feature = "testing")]
 pub mod sim;
 pub mod status;
 pub mod text;

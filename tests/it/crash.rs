@@ -112,28 +112,16 @@ async fn crash_then_resume(point: &str, approve_before_crash: bool) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(feature = "failpoints"),
-    ignore = "needs the crash points: cargo test --features failpoints (scripts/test.sh)"
-)]
 async fn killed_after_commit_before_create() {
     crash_then_resume("after_sale_commit", false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(feature = "failpoints"),
-    ignore = "needs the crash points: cargo test --features failpoints (scripts/test.sh)"
-)]
 async fn killed_after_create() {
     crash_then_resume("after_create", false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(feature = "failpoints"),
-    ignore = "needs the crash points: cargo test --features failpoints (scripts/test.sh)"
-)]
 async fn killed_after_authorization_before_capture() {
     crash_then_resume("after_authorized", true).await;
 }

@@ -21,8 +21,8 @@ use super::proxy::Proxy;
 use super::till::{Kill, Run, Secrets, Till, run};
 use super::wal;
 
-/// The crash points the kiosk has (`FAILPOINTS=<point>=return`, built with
-/// `--features failpoints`).
+/// The crash points the kiosk has (`FAILPOINTS=<point>=return`; every test
+/// build has the `failpoints` feature).
 pub const CRASH_POINTS: [&str; 3] = ["after_sale_commit", "after_create", "after_authorized"];
 
 /// A hung process is killed after this; it counts as a violation.
@@ -248,12 +248,11 @@ impl Lane {
         let ms = |rng: &mut StdRng, max: u64| Duration::from_millis(rng.random_range(0..max));
         let sim = sh.sim.clone();
         match self.rng.random_range(0..100) {
-            // Crash points exist only in a `--features failpoints` build.
-            0..10 if cfg!(feature = "failpoints") => {
+            0..10 => {
                 let point = CRASH_POINTS[self.rng.random_range(0..CRASH_POINTS.len())];
                 (Some(point), Kill::Never)
             }
-            0..55 => (None, Kill::At(ms(&mut self.rng, 1500))),
+            10..55 => (None, Kill::At(ms(&mut self.rng, 1500))),
             55..80 => {
                 let captured = move |r: &str| sim.payment(r).is_some_and(|p| p.captures > 0);
                 (None, Kill::When(Arc::new(captured), ms(&mut self.rng, 60)))
