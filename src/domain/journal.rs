@@ -32,148 +32,99 @@ const fn code(basic_id: &'static str, predefined: u32, description: &'static str
     }
 }
 
-/// Every kind of journal entry this Luka writes. Writing takes this enum
-/// only (`store::Writer::journal`), so a kind cannot be misspelt into
-/// "other" (13999); reading takes the stored string ([`JournalKind::parse`],
-/// [`saft_code`]), because an older or newer Luka may have written kinds
-/// this one does not know.
-///
-/// Each kind has its stored string and its SAF-T code from Skatteetaten's
-/// predefined code lists (`specs/saft-cash-register/…PredefinedBasicID-11.csv`
-/// and `-13.csv`, kassasystemforskriften § 2-7-1: every event in the
-/// electronic journal with its code); a test checks every code against them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum JournalKind {
+/// Declares [`JournalKind`] from one table (variant, stored string), so the
+/// enum, [`JournalKind::ALL`] and [`JournalKind::as_str`] cannot drift apart.
+macro_rules! journal_kinds {
+    (
+        $(#[$meta:meta])* pub enum JournalKind;
+        $($(#[$doc:meta])* $kind:ident => $stored:literal,)*
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum JournalKind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        const JOURNAL_KINDS: usize = [$(stringify!($kind),)*].len();
+
+        impl JournalKind {
+            /// Every kind, in declaration order.
+            pub const ALL: [JournalKind; JOURNAL_KINDS] = [$(JournalKind::$kind,)*];
+
+            /// The string stored in `journal.kind`. Never change one: old
+            /// databases and their hash chains hold them.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(JournalKind::$kind => $stored,)*
+                }
+            }
+        }
+    };
+}
+
+journal_kinds! {
+    /// Every kind of journal entry this Luka writes. Writing takes this enum
+    /// only (`store::Writer::journal`), so a kind cannot be misspelt into
+    /// "other" (13999); reading takes the stored string ([`JournalKind::parse`],
+    /// [`saft_code`]), because an older or newer Luka may have written kinds
+    /// this one does not know.
+    ///
+    /// Each kind has its stored string and its SAF-T code from Skatteetaten's
+    /// predefined code lists (`specs/saft-cash-register/…PredefinedBasicID-11.csv`
+    /// and `-13.csv`, kassasystemforskriften § 2-7-1: every event in the
+    /// electronic journal with its code); a test checks every code against them.
+    pub enum JournalKind;
+
     // Cash transactions, signed in the SAF-T chain.
     /// A sale paid (11001).
-    SalePaid,
+    SalePaid => "sale.paid",
     /// Money given back on a sale (11006).
-    SaleRefunded,
+    SaleRefunded => "sale.refunded",
     /// Opening float declared (11007).
-    CashFloat,
+    CashFloat => "cash.float",
     /// Counted minus expected cash at the Z report (11008).
-    CashDifference,
+    CashDifference => "cash.difference",
     // SAF-T events (basic type 13).
-    AppStart,
-    AppStop,
-    OperatorLogin,
-    OperatorLogout,
-    DrawerOpened,
-    DrawerClosed,
-    AppUpdated,
-    ReportX,
-    ReportZ,
+    AppStart => "app.start",
+    AppStop => "app.stop",
+    OperatorLogin => "operator.login",
+    OperatorLogout => "operator.logout",
+    DrawerOpened => "drawer.opened",
+    DrawerClosed => "drawer.closed",
+    AppUpdated => "app.updated",
+    ReportX => "report.x",
+    ReportZ => "report.z",
     /// A Salgskvittering on paper (13012).
-    ReceiptPrinted,
+    ReceiptPrinted => "receipt.printed",
     /// A Returkvittering on paper (13013).
-    ReturnReceiptPrinted,
+    ReturnReceiptPrinted => "receipt.return_printed",
     /// The one copy, marked KOPI (13014): printed, or drawn as a picture by
     /// `luka receipt --preview`.
-    CopyPrinted,
+    CopyPrinted => "receipt.copy_printed",
     /// A sale concluded without its receipt (13030).
-    ReceiptNotPrinted,
+    ReceiptNotPrinted => "receipt.not_printed",
     /// An X or Z report printed on paper (13018, other reports or receipts).
-    ReportPrinted,
-    PriceChanged,
-    TrainingOn,
-    TrainingOff,
-    JournalExported,
+    ReportPrinted => "report.printed",
+    PriceChanged => "price.changed",
+    TrainingOn => "training.on",
+    TrainingOff => "training.off",
+    JournalExported => "journal.exported",
     // Luka's own events: SAF-T "other" (13999).
-    OperatorLoginFailed,
-    SaleStarted,
-    SaleUnpaid,
-    PaymentCreated,
-    PaymentAuthorized,
-    PaymentCancelRequested,
-    RefundRequested,
-    RefundFailed,
-    CopyRequested,
-    OutboxRetryRequested,
+    OperatorLoginFailed => "operator.login_failed",
+    SaleStarted => "sale.started",
+    SaleUnpaid => "sale.unpaid",
+    PaymentCreated => "payment.created",
+    PaymentAuthorized => "payment.authorized",
+    PaymentCancelRequested => "payment.cancel_requested",
+    RefundRequested => "refund.requested",
+    RefundFailed => "refund.failed",
+    CopyRequested => "receipt.copy_requested",
+    OutboxRetryRequested => "outbox.retry_requested",
     /// A signing key's public half, journaled when it first signs.
-    JournalKey,
+    JournalKey => "journal.key",
 }
 
 impl JournalKind {
-    pub const ALL: [JournalKind; 33] = {
-        use JournalKind::*;
-        [
-            SalePaid,
-            SaleRefunded,
-            CashFloat,
-            CashDifference,
-            AppStart,
-            AppStop,
-            OperatorLogin,
-            OperatorLogout,
-            DrawerOpened,
-            DrawerClosed,
-            AppUpdated,
-            ReportX,
-            ReportZ,
-            ReceiptPrinted,
-            ReturnReceiptPrinted,
-            CopyPrinted,
-            ReceiptNotPrinted,
-            ReportPrinted,
-            PriceChanged,
-            TrainingOn,
-            TrainingOff,
-            JournalExported,
-            OperatorLoginFailed,
-            SaleStarted,
-            SaleUnpaid,
-            PaymentCreated,
-            PaymentAuthorized,
-            PaymentCancelRequested,
-            RefundRequested,
-            RefundFailed,
-            CopyRequested,
-            OutboxRetryRequested,
-            JournalKey,
-        ]
-    };
-
-    /// The string stored in `journal.kind`. Never change one: old databases
-    /// and their hash chains hold them.
-    pub const fn as_str(self) -> &'static str {
-        use JournalKind::*;
-        match self {
-            SalePaid => "sale.paid",
-            SaleRefunded => "sale.refunded",
-            CashFloat => "cash.float",
-            CashDifference => "cash.difference",
-            AppStart => "app.start",
-            AppStop => "app.stop",
-            OperatorLogin => "operator.login",
-            OperatorLogout => "operator.logout",
-            DrawerOpened => "drawer.opened",
-            DrawerClosed => "drawer.closed",
-            AppUpdated => "app.updated",
-            ReportX => "report.x",
-            ReportZ => "report.z",
-            ReceiptPrinted => "receipt.printed",
-            ReturnReceiptPrinted => "receipt.return_printed",
-            CopyPrinted => "receipt.copy_printed",
-            ReceiptNotPrinted => "receipt.not_printed",
-            ReportPrinted => "report.printed",
-            PriceChanged => "price.changed",
-            TrainingOn => "training.on",
-            TrainingOff => "training.off",
-            JournalExported => "journal.exported",
-            OperatorLoginFailed => "operator.login_failed",
-            SaleStarted => "sale.started",
-            SaleUnpaid => "sale.unpaid",
-            PaymentCreated => "payment.created",
-            PaymentAuthorized => "payment.authorized",
-            PaymentCancelRequested => "payment.cancel_requested",
-            RefundRequested => "refund.requested",
-            RefundFailed => "refund.failed",
-            CopyRequested => "receipt.copy_requested",
-            OutboxRetryRequested => "outbox.retry_requested",
-            JournalKey => "journal.key",
-        }
-    }
-
     /// The kind a stored string names; `None` for a kind this Luka does not
     /// know (written by a newer one).
     pub fn parse(stored: &str) -> Option<JournalKind> {
