@@ -117,6 +117,7 @@ impl App {
             payment_lifetime: config.vipps.payment_lifetime,
             expiry_margin: config.vipps.expiry_margin,
             receipts: receipt_settings(&config),
+            drawer_relay: config.gpio.drawer_relay.is_some(),
             ..KioskSettings::default()
         };
         match &config.printer.connection {

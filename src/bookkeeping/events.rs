@@ -107,7 +107,24 @@ pub fn sale_refunded(
         .find(|x| x.id == refund_id)
         .map(|x| x.reason)
         .unwrap_or_default();
-    let payment = r.payment(sale_id)?;
+    // A cash sale has no provider payment: its money went back from the drawer.
+    let (refunded_total, payment) = match sale.method {
+        PaymentMethod::Vipps => {
+            let p = r.payment(sale_id)?;
+            (
+                p.refunded,
+                json!({ "method": "vipps", "reference": p.reference }),
+            )
+        }
+        PaymentMethod::Cash => (
+            r.refunds(sale_id)?
+                .iter()
+                .filter(|x| x.status == "done")
+                .map(|x| x.amount)
+                .sum(),
+            json!({ "method": "cash" }),
+        ),
+    };
     Ok(json!({
         "type": SALE_REFUNDED,
         "timestamp": rfc3339(now),
@@ -120,9 +137,9 @@ pub fn sale_refunded(
             "refunded_at": rfc3339(now),
             "currency": sale.total.currency().code(),
             "amount": amount,
-            "refunded_total": payment.refunded,
+            "refunded_total": refunded_total,
             "reason": reason,
-            "payment": { "method": "vipps", "reference": payment.reference },
+            "payment": payment,
         }
     }))
 }

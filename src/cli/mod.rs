@@ -4,6 +4,7 @@
 //! | file | commands |
 //! |---|---|
 //! | `sale.rs` | `charge`, `resume` |
+//! | `refund.rs` | `refund`, `drawer open` |
 //! | `receipt.rs` | `receipt --last [--copy]`, `receipt --preview` |
 //! | `records.rs` | `report x\|z`, `journal`, `cash float`, `export` |
 //! | `books.rs` | `sync`, `sync status`, `reconcile` |
@@ -23,6 +24,7 @@ mod backup;
 mod books;
 pub mod receipt;
 mod records;
+mod refund;
 mod sale;
 mod setup;
 
@@ -56,6 +58,12 @@ pub enum Command {
         amount: String,
         #[arg(long, default_value = "")]
         description: String,
+        /// Paid in cash at the till (no Vipps): recorded at once, the drawer opens.
+        #[arg(long)]
+        cash: bool,
+        /// With --cash: what the customer handed over (default: the amount); the change is printed.
+        #[arg(long, requires = "cash", value_name = "KRONER")]
+        tendered: Option<String>,
         /// Give up waiting after this many seconds (the sale itself stays safe).
         #[arg(long)]
         timeout: Option<u64>,
@@ -86,6 +94,24 @@ pub enum Command {
         #[arg(long, default_value_t = 500_000)]
         year_sales: usize,
     },
+    /// Refund a paid sale, all of it or --amount, the way it was paid (cash from the
+    /// drawer at once, Vipps through Vipps); prints the Returkvittering's number.
+    Refund {
+        /// The sale's receipt number (on the receipt and in the organizer's list).
+        receipt_no: i64,
+        /// Kroner to refund, e.g. 50 or 49,50 (default: all that is left).
+        #[arg(long)]
+        amount: Option<String>,
+        /// Why, for the journal (e.g. "Feil vare", "Kunden angret").
+        #[arg(long)]
+        reason: String,
+        /// How long to wait for Vipps to apply a Vipps refund, in seconds.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+    /// The cash drawer: open it without a sale, with a reason (journaled, counted in X/Z).
+    #[command(subcommand)]
+    Drawer(DrawerCommand),
     /// Hash an organizer PIN for `[ui] pin_hash` (reads the PIN from standard input).
     PinHash,
     /// Settle every unfinished sale and outbox item from an earlier run, then exit.
@@ -158,6 +184,16 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum DrawerCommand {
+    /// Open the drawer now ("Åpne skuff"): on the printer's kick port or the GPIO relay.
+    Open {
+        /// Why, for the journal (e.g. "Veksel", "Telling").
+        #[arg(long)]
+        reason: String,
+    },
+}
+
 /// Runs the CLI; returns the process exit code.
 /// The words `luka` prints for an error that ended a command: the error, then
 /// each cause the words do not already contain. Most of Luka's errors carry
@@ -185,10 +221,45 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Charge {
             amount,
             description,
+            cash: true,
+            tendered,
+            ..
+        }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            rt.block_on(sale::charge_cash(
+                config,
+                &amount,
+                tendered.as_deref(),
+                &description,
+            ))
+        }
+        Some(Command::Charge {
+            amount,
+            description,
             timeout,
+            ..
         }) => {
             let config = Config::load(cli.config.as_deref())?;
             rt.block_on(sale::charge(config, &amount, &description, timeout))
+        }
+        Some(Command::Refund {
+            receipt_no,
+            amount,
+            reason,
+            timeout,
+        }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            rt.block_on(refund::refund(
+                config,
+                receipt_no,
+                amount.as_deref(),
+                &reason,
+                Duration::from_secs(timeout),
+            ))
+        }
+        Some(Command::Drawer(DrawerCommand::Open { reason })) => {
+            let config = Config::load(cli.config.as_deref())?;
+            rt.block_on(refund::open_drawer(config, &reason))
         }
         Some(Command::Bench {
             all: true,

@@ -1,5 +1,5 @@
 //! `luka charge` (one Vipps sale from the command line, its QR in the
-//! terminal) and `luka resume` (settle what a stop left open). Each prints
+//! terminal; or `--cash`) and `luka resume` (settle what a stop left open). Each prints
 //! one JSON line per sale.
 
 use std::time::Duration;
@@ -64,6 +64,39 @@ pub(super) async fn charge(
     println!("{}", outcome_json(&store, &final_sale));
     let paid = final_sale.status == crate::domain::SaleStatus::Paid;
     Ok(if paid { 0 } else { 1 })
+}
+
+/// `luka charge AMOUNT --cash [--tendered N]`: a cash sale of a free
+/// amount, recorded at once; waits for its receipt (printed or held).
+pub(super) async fn charge_cash(
+    config: Config,
+    amount: &str,
+    tendered: Option<&str>,
+    description: &str,
+) -> anyhow::Result<i32> {
+    let money = Money::parse(amount, Currency::NOK)?;
+    let given = match tendered {
+        Some(t) => Money::parse(t, Currency::NOK)?,
+        None => money,
+    };
+    let vat = config.free_amount_vat;
+    let app = App::start(config).await?;
+    let mut cart = Cart::new();
+    cart.add_line(SaleLine::free_amount(money, vat, "Beløp"));
+    let sold = app.kiosk.cash_sale(&cart, given, description);
+    if sold.is_ok() {
+        // Its receipt: printed, or held with the printer's message.
+        let _ = app.kiosk.wait_settled(Duration::from_secs(10)).await;
+    }
+    let store = app.store.clone();
+    app.shutdown().await;
+    let (sale, change) = sold?;
+    let mut out = outcome_json(&store, &store.read(|r| r.sale(sale.id))?);
+    out["method"] = "cash".into();
+    out["tendered"] = given.minor().into();
+    out["change"] = change.minor().into();
+    println!("{out}");
+    Ok(0)
 }
 
 pub(super) async fn resume(config: Config, timeout: Duration) -> anyhow::Result<i32> {

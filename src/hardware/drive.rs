@@ -1,5 +1,7 @@
-//! Kiosk events → hardware: a paid pulse on every completed payment (and the
-//! drawer for cash), the error LED while Vipps cannot be reached.
+//! Kiosk events → hardware: a paid pulse on every completed payment, the
+//! drawer relay when the kiosk says so (it journals every opening first:
+//! kassasystemforskriften § 2-8-2 m), the error LED while Vipps cannot be
+//! reached.
 //!
 //! Owns only that mapping, from the events alone: it never reads or changes
 //! a sale.
@@ -9,7 +11,6 @@ use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::Hardware;
-use crate::domain::PaymentMethod;
 use crate::kiosk::KioskEvent;
 
 /// Runs until the event channel closes (the kiosk is gone), then turns the
@@ -18,12 +19,8 @@ use crate::kiosk::KioskEvent;
 pub async fn drive(mut events: broadcast::Receiver<KioskEvent>, hw: Arc<dyn Hardware>) {
     loop {
         match events.recv().await {
-            Ok(KioskEvent::Paid { method, .. }) => {
-                hw.paid();
-                if method == PaymentMethod::Cash {
-                    hw.open_drawer();
-                }
-            }
+            Ok(KioskEvent::Paid { .. }) => hw.paid(),
+            Ok(KioskEvent::DrawerRelay { .. }) => hw.open_drawer(),
             Ok(KioskEvent::Connectivity { reachable, .. }) => hw.set_error(!reachable),
             Ok(_) => {}
             // Missed events (a burst of status lines) only cost a blink.

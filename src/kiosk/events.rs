@@ -37,7 +37,13 @@ pub enum KioskEvent {
         sale_id: i64,
         refund_id: i64,
         amount: Money,
+        /// Cash comes back out of the drawer.
+        method: PaymentMethod,
     },
+    /// The drawer's relay is to open now (`[gpio] drawer_relay`): for a cash
+    /// sale or return (`sale_id`), or the organizer's "Åpne skuff" (`None`).
+    /// The opening is journaled already; the GPIO driver only pulses.
+    DrawerRelay { sale_id: Option<i64> },
     /// Vipps could not be reached (true) or answered again (false).
     Connectivity { reachable: bool, detail: String },
     /// The printer's state or the number of waiting receipts changed; read

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::settle::{self, Acted, Expiry};
 use super::{Kiosk, KioskEvent, crash_point, outbox_kind, printing};
 use crate::domain::journal::JournalKind;
-use crate::domain::{Money, SaleStatus, UnpaidReason};
+use crate::domain::{Money, PaymentMethod, SaleStatus, UnpaidReason};
 use crate::outbox::Handler;
 use crate::payments::{PaymentView, ProviderError};
 use crate::retry::{Failure, RetryClass};
@@ -331,6 +331,7 @@ impl KioskHandler {
             sale_id,
             refund_id,
             amount,
+            method: PaymentMethod::Vipps,
         });
         Ok(())
     }

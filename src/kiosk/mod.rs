@@ -12,9 +12,11 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `mod.rs` | [`Kiosk`]: commands (sales, cash, cancel, refund, backlog), settings, outbox kinds |
+//! | `mod.rs` | [`Kiosk`]: commands (sales, cash, cancel, backlog), settings, outbox kinds |
 //! | `events.rs` | [`KioskEvent`]: what happened, for whoever shows it |
 //! | `error.rs` | [`KioskError`]: why a command was refused |
+//! | `refund.rs` | refunds: a Vipps sale's through the outbox, a cash sale's from the drawer at once |
+//! | `drawer.rs` | every drawer opening journaled; the organizer's "Åpne skuff" |
 //! | `organizer.rs` | what the organizer screen reads and does: login, day view, refund limit, X/Z, backlog |
 //! | `poller.rs` | polls one payment within Vipps's guideline until the sale moves on |
 //! | `settle.rs` | applies what the provider said and acts on the decision, in one transaction |
@@ -24,6 +26,7 @@
 //! | `receipt_input.rs` | a stored sale or refund → the printer's receipt input |
 //! | `printer_state.rs` | the printer's settings, its state for the UI, the print lock |
 
+mod drawer;
 mod error;
 mod events;
 mod handler;
@@ -33,8 +36,10 @@ mod printer_state;
 pub mod printing;
 mod receipt_api;
 pub mod receipt_input;
+mod refund;
 pub mod settle;
 
+pub use drawer::DrawerDevice;
 pub use error::KioskError;
 pub use events::KioskEvent;
 pub use organizer::{DayCounts, DayData, DaySale, MAX_ROWS, MadeReport};
@@ -89,6 +94,9 @@ pub struct KioskSettings {
     pub books: crate::bookkeeping::SyncTargets,
     /// Wakes the bookkeeping lanes when something was queued for them.
     pub sync: crate::bookkeeping::SyncHandle,
+    /// The drawer opens on a GPIO relay (`[gpio] drawer_relay`): the kiosk
+    /// journals each opening and tells the GPIO driver to pulse it.
+    pub drawer_relay: bool,
 }
 
 impl Default for KioskSettings {
@@ -105,6 +113,7 @@ impl Default for KioskSettings {
             receipts: ReceiptSettings::default(),
             books: Default::default(),
             sync: Default::default(),
+            drawer_relay: false,
         }
     }
 }
@@ -339,6 +348,7 @@ impl Kiosk {
                 &self.inner.settings.books,
                 now,
             )?;
+            self.journal_relay(w, Some(sale.id), json!({ "reason": "cash sale" }), now)?;
             w.reader().sale(sale.id)
         })?;
         // Its receipt is queued: the worker may be asleep for seconds.
@@ -350,6 +360,7 @@ impl Kiosk {
             receipt_no: sale.receipt_no.unwrap_or_default(),
             method: sale.method,
         });
+        self.pulse_relay(Some(sale.id));
         Ok((sale, change))
     }
 
@@ -386,51 +397,6 @@ impl Kiosk {
         }
         self.inner.wake.notify_one();
         Ok(())
-    }
-
-    /// Queues a refund of `amount` (full or partial) of a paid Vipps sale.
-    pub fn refund(&self, sale_id: i64, amount: Money, reason: &str) -> Result<i64, KioskError> {
-        if reason.trim().is_empty() {
-            return Err(KioskError::Rejected("give a reason for the refund".into()));
-        }
-        let now = self.inner.clock.now();
-        let key = self.new_key();
-        let id = self.inner.store.write(|w| {
-            let sale = w.reader().sale(sale_id)?;
-            if sale.method != PaymentMethod::Vipps {
-                return Err(StoreError::Rejected(
-                    "cash sales are refunded from the drawer, not through Vipps".into(),
-                ));
-            }
-            if amount.currency() != sale.total.currency() {
-                return Err(StoreError::Rejected(format!(
-                    "sale {} was paid in {}: refund it in {}, not {}",
-                    sale.reference,
-                    sale.total.currency().code(),
-                    sale.total.currency().code(),
-                    amount.currency().code()
-                )));
-            }
-            let id = w.insert_refund(sale_id, amount.minor(), reason, now)?;
-            w.enqueue(
-                &NewOutboxItem {
-                    sale_id: Some(sale_id),
-                    kind: outbox_kind::REFUND.into(),
-                    idempotency_key: key,
-                    payload: json!({ "refund_id": id, "amount": amount.minor(), "currency": amount.currency() }),
-                },
-                now,
-            )?;
-            w.journal_action(
-                crate::domain::journal::JournalKind::RefundRequested,
-                Some(sale_id),
-                json!({ "refund_id": id, "amount": amount.minor(), "reason": reason }),
-                now,
-            )?;
-            Ok(id)
-        })?;
-        self.inner.wake.notify_one();
-        Ok(id)
     }
 
     /// The organizer's "try again now": stopped items go back to the queue

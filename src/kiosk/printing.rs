@@ -155,8 +155,11 @@ struct Prepared {
     doc: Document,
     /// Journal kind on success, and its data.
     printed: (JournalKind, Value),
-    /// A cash sale whose drawer has not opened yet, on a till that opens it.
+    /// A cash sale or return whose drawer has not opened yet, on a till that
+    /// opens it on the printer's kick port.
     kick: bool,
+    /// What the drawer opening is journaled with, when `kick`.
+    drawer: Value,
     copy: bool,
 }
 
@@ -167,10 +170,15 @@ fn with_training(mut data: Value, training: bool) -> Value {
     data
 }
 
-fn drawer_opened(r: &Reader<'_>, sale_id: i64) -> Result<bool> {
-    Ok(r.journal_entries(Some(sale_id))?
-        .iter()
-        .any(|e| e.kind == JournalKind::DrawerOpened.as_str()))
+/// Whether the printer already opened the drawer for this sale (`refund_id`
+/// `None`) or this return: a held receipt's real-time pulse may have, and a
+/// retry must not open it twice. Relay openings are the relay's own.
+fn drawer_opened(r: &Reader<'_>, sale_id: i64, refund_id: Option<i64>) -> Result<bool> {
+    Ok(r.journal_entries(Some(sale_id))?.iter().any(|e| {
+        e.kind == JournalKind::DrawerOpened.as_str()
+            && e.data["device"].as_str() != Some("relay")
+            && e.data["refund_id"].as_i64() == refund_id
+    }))
 }
 
 fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> Result<Prepared> {
@@ -184,7 +192,8 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
             let copy = *job == PrintJob::Copy;
             let input = receipt_input::sale_receipt(r, sale_id, copy, s)?;
             let cash = r.sale(sale_id)?.method == PaymentMethod::Cash;
-            let kick = !copy && cash && cfg.open_drawer_for_cash && !drawer_opened(r, sale_id)?;
+            let kick =
+                !copy && cash && cfg.open_drawer_for_cash && !drawer_opened(r, sale_id, None)?;
             cfg.open_drawer_for_cash = kick;
             let kind = if copy {
                 JournalKind::CopyPrinted
@@ -196,6 +205,10 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
                 printed: (kind, with_training(data, input.training)),
                 doc: layout(&input, &cfg),
                 kick,
+                drawer: with_training(
+                    json!({ "reason": "cash sale", "device": "printer" }),
+                    input.training,
+                ),
                 copy,
             }
         }
@@ -211,8 +224,13 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
                 amount: *amount,
                 at: *at,
             };
-            let input = receipt_input::refund_receipt(r, need_sale()?, refund, s)?;
-            cfg.open_drawer_for_cash = false;
+            let sale_id = need_sale()?;
+            let input = receipt_input::refund_receipt(r, sale_id, refund, s)?;
+            // A cash return's money comes out of the drawer.
+            let cash = r.sale(sale_id)?.method == PaymentMethod::Cash;
+            let kick =
+                cash && cfg.open_drawer_for_cash && !drawer_opened(r, sale_id, Some(*refund_id))?;
+            cfg.open_drawer_for_cash = kick;
             let data =
                 json!({ "receipt_no": receipt_no, "receipt": "refund", "refund_id": refund_id });
             Prepared {
@@ -222,7 +240,11 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
                     with_training(data, input.training),
                 ),
                 doc: layout(&input, &cfg),
-                kick: false,
+                kick,
+                drawer: with_training(
+                    json!({ "reason": "cash return", "device": "printer", "refund_id": refund_id }),
+                    input.training,
+                ),
                 copy: false,
             }
         }
@@ -236,6 +258,7 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
                 ),
                 doc: layout_report(report, &cfg),
                 kick: false,
+                drawer: Value::Null,
                 copy: false,
             }
         }
@@ -352,7 +375,7 @@ fn printed(k: &Kiosk, item: &OutboxItem, p: Prepared) -> std::result::Result<(),
                 w.journal(
                     JournalKind::DrawerOpened,
                     item.sale_id,
-                    drawer_data(&p),
+                    p.drawer.clone(),
                     now,
                 )?;
             }
@@ -373,17 +396,34 @@ fn printed(k: &Kiosk, item: &OutboxItem, p: Prepared) -> std::result::Result<(),
     Ok(())
 }
 
-fn drawer_data(p: &Prepared) -> Value {
-    let training = p.printed.1.get("training").is_some();
-    with_training(json!({ "reason": "cash sale" }), training)
-}
-
 fn journal_drawer(k: &Kiosk, sale_id: Option<i64>, p: &Prepared) -> Result<()> {
     let now = k.inner.clock.now();
     k.inner.store.write(|w| {
-        w.journal(JournalKind::DrawerOpened, sale_id, drawer_data(p), now)
+        w.journal(JournalKind::DrawerOpened, sale_id, p.drawer.clone(), now)
             .map(|_| ())
     })
+}
+
+/// Opens the drawer on the printer's kick port now, without paper: the
+/// organizer's "Åpne skuff". Waits for the printer (one job at a time);
+/// the printer's message when it could not.
+pub(super) async fn kick_drawer(
+    k: &Kiosk,
+    connection: Connection,
+) -> std::result::Result<(), String> {
+    let doc = Document {
+        width: k.inner.settings.receipts.layout.width,
+        blocks: vec![crate::printer::Block::DrawerKick],
+    };
+    let bytes = escpos::render(&doc).map_err(|e| e.to_string())?;
+    let kiosk = k.clone();
+    let outcome = tokio::task::spawn_blocking(move || attempt(&kiosk, &connection, &bytes, false))
+        .await
+        .map_err(|e| format!("the printer job stopped: {e}"))?;
+    match outcome {
+        Attempt::Printed => Ok(()),
+        Attempt::Failed { error, .. } => Err(error),
+    }
 }
 
 /// A failure only a change of setup can fix: the item stops (Retry still

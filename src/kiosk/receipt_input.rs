@@ -75,8 +75,18 @@ pub fn refund_receipt(
 ) -> Result<ReceiptInput> {
     let sale = r.sale(sale_id)?;
     let lines = refund_lines(&r.sale_lines(sale_id)?, refund.amount);
-    let payment = PaymentInfo::Vipps {
-        reference: sale.reference.clone(),
+    let payment = match sale.method {
+        // Paid out of the drawer: "Utbetalt kontant".
+        PaymentMethod::Cash => {
+            let out = Money::new(refund.amount, sale.total.currency());
+            PaymentInfo::Cash {
+                given: out,
+                change: Money::new(0, sale.total.currency()),
+            }
+        }
+        PaymentMethod::Vipps => PaymentInfo::Vipps {
+            reference: sale.reference.clone(),
+        },
     };
     build(
         ReceiptKind::Refund,

@@ -517,3 +517,40 @@ async fn a_training_till_runs_the_books_on_simulators() {
     assert_eq!(rec["matched_captures"], 2);
     app.shutdown().await;
 }
+
+/// A cash return reaches the books like a Vipps one: a signed
+/// `sale.refunded` event, its payment "cash", what is refunded so far.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cash_return_reaches_the_webhook_as_a_cash_refund() {
+    let receiver = Receiver::start(([127, 0, 0, 1], 0).into(), SECRET).await;
+    let handle = SyncHandle::default();
+    let rig = rig_with(SimConfig::training(), books_settings(&handle, true, vec![])).await;
+    let (sale, _) = rig
+        .kiosk
+        .cash_sale(&kiosk_item("kaffe"), Money::nok(5_000), "")
+        .unwrap();
+    rig.kiosk
+        .refund(sale.id, Money::nok(1_000), "Sølt kaffe")
+        .unwrap();
+    let (stop, lanes) = start_lanes(
+        rig.store.clone(),
+        vec![webhook_sink(&receiver.url())],
+        handle,
+    );
+    wait_lane_empty(&rig.store, kind::WEBHOOK, WAIT).await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert!(got.iter().all(|r| r.verified));
+    let refund = &got[1].body;
+    assert_eq!(refund["type"], "sale.refunded");
+    assert_eq!(refund["data"]["payment"]["method"], "cash");
+    assert_eq!(refund["data"]["amount"], 1_000);
+    assert_eq!(refund["data"]["refunded_total"], 1_000);
+    assert_eq!(refund["data"]["reason"], "Sølt kaffe");
+    assert_eq!(refund["data"]["sale_receipt_no"], 1);
+    assert_eq!(refund["data"]["receipt_no"], 2);
+    let _ = stop.send(true);
+    lanes.await.unwrap();
+    let mut rig = rig;
+    rig.running.take().unwrap().shutdown().await;
+}

@@ -1,6 +1,6 @@
 //! GPIO through the fake pins, driven by the real kiosk: a completed Vipps
-//! payment pulses the paid LED and buzzer, a cash sale also pulses the
-//! drawer relay, losing Vipps lights the error LED, and the buttons start
+//! payment pulses the paid LED and buzzer, a cash sale or return and the
+//! organizer's "Åpne skuff" pulse the drawer relay (journaled), losing Vipps lights the error LED, and the buttons start
 //! and cancel sales. Only the pins are fake; the pulse thread, the event
 //! mapping, SQLite and the simulator are the real ones.
 
@@ -77,8 +77,64 @@ async fn a_completed_payment_pulses_the_paid_led_and_buzzer() {
     assert!(!log.levels(ERROR_LED).contains(&true), "{:?}", log.writes());
 }
 
+/// Every relay opening is journaled before the pulse (§ 2-8-2 m): a cash
+/// sale, a cash return and the organizer's opening without a sale.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cash_sale_pulses_the_drawer_relay_too() {
+async fn cash_sales_returns_and_the_organizer_pulse_the_drawer_relay_and_journal_it() {
+    let rig = support::rig_with(
+        luka::sim::SimConfig::training(),
+        luka::kiosk::KioskSettings {
+            drawer_relay: true,
+            ..support::fast_settings()
+        },
+    )
+    .await;
+    let (devices, log, _presser) = fake_devices(&pins());
+    tokio::spawn(luka::hardware::drive(
+        rig.kiosk.subscribe(),
+        devices.hardware.clone(),
+    ));
+    let (sale, _) = rig
+        .kiosk
+        .cash_sale(&support::tickets(1, 0), Money::nok(20_000), "")
+        .unwrap();
+    assert!(wait_pulses(&log, DRAWER, 1).await, "{:?}", log.writes());
+    assert!(wait_pulses(&log, PAID_LED, 1).await, "{:?}", log.writes());
+    rig.kiosk
+        .refund(sale.id, Money::nok(1_000), "Feil vare")
+        .unwrap();
+    assert!(wait_pulses(&log, DRAWER, 2).await, "{:?}", log.writes());
+    let device = rig.kiosk.open_drawer("Veksel").await.unwrap();
+    assert_eq!(device, luka::kiosk::DrawerDevice::Relay);
+    assert!(wait_pulses(&log, DRAWER, 3).await, "{:?}", log.writes());
+    let opened: Vec<(Option<i64>, String)> = rig
+        .store
+        .read(|r| r.journal_entries(None))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "drawer.opened")
+        .map(|e| {
+            (
+                e.sale_id,
+                e.data["reason"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        opened,
+        [
+            (Some(sale.id), "cash sale".to_string()),
+            (Some(sale.id), "cash return".to_string()),
+            (None, "Veksel".to_string())
+        ]
+    );
+    let x = rig.kiosk.x_report().unwrap().report;
+    assert_eq!(x.drawer_openings_without_sale, 1);
+}
+
+/// Without `[gpio] drawer_relay` a cash sale pulses no relay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_relay_a_cash_sale_pulses_nothing_but_the_paid_led() {
     let rig = support::rig().await;
     let (devices, log, _presser) = fake_devices(&pins());
     tokio::spawn(luka::hardware::drive(
@@ -88,8 +144,8 @@ async fn a_cash_sale_pulses_the_drawer_relay_too() {
     rig.kiosk
         .cash_sale(&support::tickets(1, 0), Money::nok(20_000), "")
         .unwrap();
-    assert!(wait_pulses(&log, DRAWER, 1).await, "{:?}", log.writes());
     assert!(wait_pulses(&log, PAID_LED, 1).await, "{:?}", log.writes());
+    assert_eq!(log.levels(DRAWER), vec![false]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -657,3 +657,263 @@ async fn a_preview_of_a_real_sale_is_its_one_copy() {
     assert_eq!(x.copies.count, 2);
     shut(rig).await;
 }
+
+/// Decoded printer output including what follows the last cut (a drawer
+/// kick alone prints no paper and cuts nothing).
+fn all_output(sim: &PrinterSim) -> Vec<String> {
+    escpos_decode::decode(&sim.printed())
+}
+
+/// Kassasystemforskriften § 2-8-2 p and § 2-8-4: a cash sale is refunded
+/// from the drawer, fully or in part, with a reason: at once (nothing to
+/// wait for), with a Returkvittering of its own number that refers to the
+/// sale, a signed SAF-T return transaction, the drawer opening journaled,
+/// and the X report counting the return and the cash that left the drawer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cash_return_pays_out_of_the_drawer_with_its_own_returkvittering() {
+    let printer = PrinterSim::start().unwrap();
+    let rig = rig_with(SimConfig::training(), settings(network(&printer), true)).await;
+    let k = rig.kiosk.clone();
+    let db = rig.store.clone();
+    let mut events = k.subscribe();
+    let cart = kiosk_order();
+    let total = cart.totals().unwrap().gross;
+    let (sale, _) = k.cash_sale(&cart, total, "").unwrap();
+    until("printed", || has(&db, sale.id, "drawer.opened")).await;
+
+    let no_reason = k.refund(sale.id, Money::nok(1_000), "  ").unwrap_err();
+    assert!(no_reason.to_string().contains("reason"), "{no_reason}");
+    let part = Money::nok(5_000);
+    let refund_id = k.refund(sale.id, part, "Feil vare").unwrap();
+    // Done on return: the money left the drawer with the return receipt.
+    let refunds = db.read(|r| r.refunds(sale.id)).unwrap();
+    assert_eq!(
+        (refunds[0].id, refunds[0].status.as_str()),
+        (refund_id, "done")
+    );
+    let event = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Ok(KioskEvent::Refunded { method, amount, .. }) = events.recv().await {
+                return (method, amount);
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(event, (luka::domain::PaymentMethod::Cash, part));
+    until("return receipt printed", || {
+        has(&db, sale.id, "receipt.return_printed")
+    })
+    .await;
+
+    let receipts = paper(&printer);
+    assert_eq!(receipts.len(), 2, "{receipts:#?}");
+    let ret = &receipts[1];
+    assert!(
+        shows(ret, "[DRAWER]"),
+        "the money comes out of the drawer: {ret:#?}"
+    );
+    assert!(shows(ret, "Returkvittering") && !shows(ret, "Salgskvittering"));
+    assert_eq!(receipt_no(ret), Some(2));
+    assert!(
+        ret.iter()
+            .any(|l| l.starts_with("Gjelder kvittering nr") && l.ends_with(" 1"))
+    );
+    assert!(shows(ret, "Utbetalt kontant") && shows(ret, &part.format_plain()));
+    assert!(!shows(ret, "Vipps"), "{ret:#?}");
+
+    let entries = journal(&db, Some(sale.id));
+    let kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "sale.paid",
+            "receipt.printed",
+            "drawer.opened",
+            "refund.requested",
+            "sale.refunded",
+            "receipt.return_printed",
+            "drawer.opened"
+        ]
+    );
+    let refunded = &entries[4];
+    assert_eq!(refunded.data["receipt_no"], 2);
+    assert_eq!(refunded.data["amount"], part.minor());
+    let drawer = &entries[6];
+    assert_eq!(drawer.data["reason"], "cash return");
+    assert_eq!(drawer.data["refund_id"], refund_id);
+    // The return is a signed cash transaction of its own, and the chain holds.
+    let verified = db.verify_journal().unwrap();
+    assert!(verified.ok(), "{:?}", verified.problem);
+    assert_eq!(verified.signed, 2, "the sale and its return are signed");
+
+    // The rest, then nothing more.
+    let rest = total.checked_sub(part).unwrap();
+    let too_much = k
+        .refund(sale.id, rest.checked_add(Money::nok(1)).unwrap(), "x")
+        .unwrap_err();
+    assert!(too_much.to_string().contains("only"), "{too_much}");
+    k.refund(sale.id, rest, "Kunden angret").unwrap();
+    until("second return printed", || paper(&printer).len() == 3).await;
+    let none_left = k.refund(sale.id, Money::nok(100), "x").unwrap_err();
+    assert!(none_left.to_string().contains("only"), "{none_left}");
+
+    let x = k.x_report().unwrap().report;
+    assert_eq!((x.sales.count, x.sales.amount), (1, total));
+    assert_eq!((x.returns.count, x.returns.amount), (2, total));
+    assert_eq!(x.net.minor(), 0);
+    assert_eq!(x.cash.cash_in.minor(), 0, "all of it went back out");
+    assert_eq!(x.drawer_openings_without_sale, 0, "these had a sale");
+    let cash = x.per_payment.iter().find(|r| r.key == "cash").unwrap();
+    assert_eq!(cash.amount.minor(), 0);
+    shut(rig).await;
+}
+
+/// § 2-8-2 m: the organizer opens the drawer without a sale, with a reason,
+/// and the X report counts it. A printer that cannot open it refuses (and
+/// nothing is journaled); a till without a drawer says how to set one up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organizer_opens_the_drawer_without_a_sale() {
+    let printer = PrinterSim::start().unwrap();
+    let rig = rig_with(SimConfig::training(), settings(network(&printer), true)).await;
+    let k = rig.kiosk.clone();
+    let db = rig.store.clone();
+    let no_reason = k.open_drawer(" ").await.unwrap_err();
+    assert!(no_reason.to_string().contains("reason"), "{no_reason}");
+    let device = k.open_drawer("Veksel til kassen").await.unwrap();
+    assert_eq!(device, luka::kiosk::DrawerDevice::Printer);
+    let out = all_output(&printer);
+    assert_eq!(
+        out.iter().filter(|l| l.contains("[DRAWER]")).count(),
+        1,
+        "{out:#?}"
+    );
+    assert!(
+        !out.iter().any(|l| l == "[CUT]"),
+        "no paper for a drawer: {out:#?}"
+    );
+    let opened: Vec<JournalEntry> = journal(&db, None)
+        .into_iter()
+        .filter(|e| e.kind == "drawer.opened")
+        .collect();
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].sale_id, None);
+    assert_eq!(opened[0].data["reason"], "Veksel til kassen");
+    assert_eq!(opened[0].data["device"], "printer");
+    assert!(
+        opened[0].data.get("operator").is_some(),
+        "{:?}",
+        opened[0].data
+    );
+
+    // The cover is open: the drawer does not open, and nothing says it did.
+    printer.set_cover_open(true);
+    let held = k.open_drawer("Telling").await.unwrap_err();
+    assert!(held.to_string().contains("did not open"), "{held}");
+    printer.set_cover_open(false);
+    let x = k.x_report().unwrap().report;
+    assert_eq!(x.drawer_openings_without_sale, 1);
+    shut(rig).await;
+
+    let rig = rig_with(SimConfig::training(), settings(None, false)).await;
+    let none = rig.kiosk.open_drawer("Veksel").await.unwrap_err();
+    assert!(none.to_string().contains("drawer_kick"), "{none}");
+    assert!(none.to_string().contains("drawer_relay"), "{none}");
+    shut(rig).await;
+}
+
+/// The headless commands a treasurer or a test uses over SSH: a cash sale, a
+/// partial and a full cash return, the drawer opened without a sale, each
+/// one JSON line; then the X report counts them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_sells_for_cash_refunds_and_opens_the_drawer() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = dir.path().join("printer.bin");
+    let config = dir.path().join("luka.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"{}\"\n[printer]\ndriver = \"file\"\npath = \"{}\"\nwidth_mm = 58\ndrawer_kick = true\n",
+            dir.path().join("luka-training.db").display(),
+            bytes.display()
+        ),
+    )
+    .unwrap();
+    let luka = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_luka"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap();
+        let line = serde_json::from_slice::<serde_json::Value>(&out.stdout).ok();
+        (
+            out.status.code(),
+            line,
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, sale, err) = luka(&["charge", "100", "--cash", "--tendered", "200"]);
+    assert_eq!(code, Some(0), "{err}");
+    let sale = sale.unwrap();
+    assert_eq!(
+        (
+            sale["state"].as_str(),
+            sale["receipt_no"].as_i64(),
+            sale["change"].as_i64()
+        ),
+        (Some("paid"), Some(1), Some(10_000))
+    );
+    let (code, part, err) = luka(&["refund", "1", "--amount", "40", "--reason", "Feil vare"]);
+    assert_eq!(code, Some(0), "{err}");
+    let part = part.unwrap();
+    assert_eq!(
+        (
+            part["state"].as_str(),
+            part["method"].as_str(),
+            part["amount"].as_i64(),
+            part["return_receipt_no"].as_i64()
+        ),
+        (Some("done"), Some("cash"), Some(4_000), Some(2))
+    );
+    let (code, rest, err) = luka(&["refund", "1", "--reason", "Kunden angret"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        rest.unwrap()["amount"].as_i64(),
+        Some(6_000),
+        "the rest by default"
+    );
+    let (code, _, err) = luka(&["refund", "1", "--reason", "x"]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("refunded in full"), "{err}");
+    let (code, _, err) = luka(&["refund", "2", "--reason", "x"]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("receipt 2 is not a sale"), "{err}");
+    let (code, opened, err) = luka(&["drawer", "open", "--reason", "Veksel"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(opened.unwrap()["device"].as_str(), Some("printer"));
+
+    let decoded = escpos_decode::decode(&std::fs::read(&bytes).unwrap());
+    assert_eq!(
+        decoded.iter().filter(|l| l.contains("[DRAWER]")).count(),
+        4,
+        "the sale, two returns and the opening without a sale: {decoded:#?}"
+    );
+    assert_eq!(
+        decoded
+            .iter()
+            .filter(|l| l.contains("Returkvittering"))
+            .count(),
+        2
+    );
+    let (code, x, err) = luka(&["report", "x", "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let x = x.unwrap();
+    assert_eq!(x["returns"]["count"], 2, "{x:#}");
+    assert_eq!(x["drawer_openings_without_sale"], 1, "{x:#}");
+    assert_eq!(
+        x["net"]["minor"].as_i64().or(x["net"].as_i64()),
+        Some(0),
+        "{x:#}"
+    );
+}

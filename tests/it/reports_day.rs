@@ -386,3 +386,42 @@ fn every_journal_kind_has_a_predefined_saft_code() {
         13017
     );
 }
+
+/// A cash return (§ 2-8-2 p) is a signed RETURNSAL paid back in cash: in
+/// the X by payment method (cash nets to what stayed in the drawer), and in
+/// a SAF-T file that validates.
+#[test]
+fn a_cash_return_is_a_returnsal_paid_in_cash_and_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("luka.db")).unwrap();
+    let sale = sell(
+        &store,
+        PaymentMethod::Cash,
+        vec![product("voksen", 2)],
+        false,
+        may1(12, 0),
+    );
+    day::refund(&store, &sale, 15_000, may1(12, 30));
+    let x = x_report(&store, TILL, may1(13, 0)).unwrap();
+    assert_eq!((x.returns.count, x.returns.amount.minor()), (1, 15_000));
+    assert_eq!(rows(&x.per_payment), vec![s("cash", 2, 15_000)]);
+    assert_eq!(x.cash.cash_in.minor(), 15_000);
+    let opts = SaftOptions {
+        from: time::macros::date!(2024 - 05 - 01),
+        to: time::macros::date!(2024 - 05 - 01),
+        merchant: Merchant::training(),
+        till_id: TILL.into(),
+        catalog: Catalog::club_default(),
+        now: may2(8, 0),
+    };
+    let out = dir.path().join("saft.xml");
+    let summary = export_file(&store, &opts, &out).unwrap();
+    assert_eq!(summary.transactions, 2);
+    let (ok, err) = xmllint(&out);
+    assert!(ok, "xmllint rejected the export:\n{err}");
+    let xml = std::fs::read_to_string(&out).unwrap();
+    let ret = &xml[xml.find("<transType>RETURNSAL</transType>").unwrap()..];
+    let ret = &ret[..ret.find("</cashtransaction>").unwrap()];
+    assert!(ret.contains("<paymentType>CASH</paymentType>"), "{ret}");
+    assert!(ret.contains("<transAmntIn>-150.00</transAmntIn>"), "{ret}");
+}
