@@ -133,6 +133,14 @@ impl App {
             config.vipps.request_timeout,
             settings,
         )?;
+        // Before the first sale: a changed price list is journaled now.
+        let changed = kiosk.apply_catalog(&config.catalog)?;
+        if changed > 0 {
+            tracing::info!(
+                changed,
+                "price list changed since the last start (journaled)"
+            );
+        }
         let devices = match crate::hardware::open(&config.gpio) {
             Ok(d) => d,
             // GPIO is a convenience: a till that cannot blink still sells.

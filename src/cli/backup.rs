@@ -9,6 +9,14 @@ pub(super) fn backup(config: &Config, to: &std::path::Path) -> anyhow::Result<i3
         &config.till_id,
         time::OffsetDateTime::now_utc(),
     )?;
+    // A copy of the journal left the till (SAF-T 13020, § 2-7-1).
+    let store = crate::store::Store::open(&config.store_path)?;
+    super::records::journal_export(
+        &store,
+        serde_json::json!({
+            "what": "backup", "file": made.path.display().to_string(), "bytes": made.bytes,
+        }),
+    )?;
     println!("{}", made.path.display());
     eprintln!(
         "Backup of {} written and checked ({} bytes, {} pages). Restore: see deploy-pi/README.md.",

@@ -181,6 +181,20 @@ pub fn journal(config_path: Option<&Path>, cmd: JournalCommand) -> anyhow::Resul
     }
 }
 
+/// Journals that the journal was copied out of the till (SAF-T 13020).
+pub(super) fn journal_export(store: &Store, data: serde_json::Value) -> anyhow::Result<()> {
+    let now = time::OffsetDateTime::now_utc();
+    store.write(|w| {
+        w.journal(
+            crate::domain::journal::JournalKind::JournalExported,
+            None,
+            data,
+            now,
+        )
+    })?;
+    Ok(())
+}
+
 pub fn export(config_path: Option<&Path>, cmd: ExportCommand) -> anyhow::Result<i32> {
     let config = Config::load(config_path)?;
     let store = open(&config)?;
@@ -195,6 +209,15 @@ pub fn export(config_path: Option<&Path>, cmd: ExportCommand) -> anyhow::Result<
                 now: time::OffsetDateTime::now_utc(),
             };
             let s = crate::bookkeeping::saft::export_file(&store, &opts, &out)?;
+            // The journal left the till (SAF-T 13020, § 2-7-1).
+            journal_export(
+                &store,
+                serde_json::json!({
+                    "what": "saft", "from": opts.from.to_string(), "to": opts.to.to_string(),
+                    "file": out.display().to_string(), "transactions": s.transactions,
+                    "events": s.events, "bytes": s.bytes,
+                }),
+            )?;
             println!(
                 "Wrote {} ({} cash transactions, {} events, {} bytes).",
                 out.display(),

@@ -16,6 +16,7 @@
 //! | `events.rs` | [`KioskEvent`]: what happened, for whoever shows it |
 //! | `error.rs` | [`KioskError`]: why a command was refused |
 //! | `refund.rs` | refunds: a Vipps sale's through the outbox, a cash sale's from the drawer at once |
+//! | `catalog.rs` | the price list and version the till starts selling with, each change journaled |
 //! | `drawer.rs` | every drawer opening journaled; the organizer's "Åpne skuff" |
 //! | `organizer.rs` | what the organizer screen reads and does: login, day view, refund limit, X/Z, backlog |
 //! | `poller.rs` | polls one payment within Vipps's guideline until the sale moves on |
@@ -26,6 +27,7 @@
 //! | `receipt_input.rs` | a stored sale or refund → the printer's receipt input |
 //! | `printer_state.rs` | the printer's settings, its state for the UI, the print lock |
 
+mod catalog;
 mod drawer;
 mod error;
 mod events;
@@ -200,10 +202,11 @@ impl Kiosk {
         let now = self.inner.clock.now();
         let (requeued, open) = self.inner.store.write(|w| {
             let n = w.requeue_in_flight("found in flight at start-up (crash or power cut)", now)?;
+            catalog::journal_version_change(w, now)?;
             w.journal(
                 crate::domain::journal::JournalKind::AppStart,
                 None,
-                json!({ "till": self.inner.settings.till_id }),
+                json!({ "till": self.inner.settings.till_id, "version": catalog::VERSION }),
                 now,
             )?;
             Ok((n, w.reader().open_sales()?))

@@ -216,18 +216,22 @@ impl Reader<'_> {
             "SELECT seq, at, sale_id, kind, data FROM journal \
              WHERE ?1 IS NULL OR sale_id = ?1 ORDER BY seq",
         )?;
-        let rows = stmt.query_map(params![sale_id], |r| {
-            let at: String = r.get(1)?;
-            let data: String = r.get(4)?;
-            Ok(JournalEntry {
-                seq: r.get(0)?,
-                at: parse_rfc3339(&at).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                sale_id: r.get(2)?,
-                kind: r.get(3)?,
-                data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
-            })
-        })?;
+        let rows = stmt.query_map(params![sale_id], entry_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The newest entry of `kind`, if any.
+    pub fn last_journal_of(&self, kind: JournalKind) -> Result<Option<JournalEntry>> {
+        let found = self
+            .conn
+            .query_row(
+                "SELECT seq, at, sale_id, kind, data FROM journal \
+                 WHERE kind = ?1 ORDER BY seq DESC LIMIT 1",
+                params![kind.as_str()],
+                entry_row,
+            )
+            .optional()?;
+        Ok(found)
     }
 
     /// Streams every entry, as stored, in order; `f` returns false to stop.
@@ -292,4 +296,17 @@ impl Reader<'_> {
             .map(|(s, h)| (s, h.unwrap_or_else(|| GENESIS.to_string())))
             .unwrap_or((0, GENESIS.to_string())))
     }
+}
+
+/// A row of `SELECT seq, at, sale_id, kind, data FROM journal`.
+fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
+    let at: String = r.get(1)?;
+    let data: String = r.get(4)?;
+    Ok(JournalEntry {
+        seq: r.get(0)?,
+        at: parse_rfc3339(&at).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        sale_id: r.get(2)?,
+        kind: r.get(3)?,
+        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+    })
 }

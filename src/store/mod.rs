@@ -16,6 +16,7 @@
 
 pub mod backup;
 mod cash_trans;
+mod catalog;
 mod journal;
 mod journal_read;
 mod outbox;
@@ -32,6 +33,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags, Transaction};
 
 pub use crate::domain::payment::Amounts;
+pub use catalog::KnownPrice;
 pub use journal::{JournalEntry, operator_id};
 pub use journal_read::{JournalRecord, LastZ, RecordFilter};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxStatus};
@@ -49,6 +51,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/002_journal_chain.sql"),
     ),
     ("003_sync", include_str!("migrations/003_sync.sql")),
+    (
+        "004_known_prices",
+        include_str!("migrations/004_known_prices.sql"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -98,4 +98,15 @@ async fn backup_while_the_till_sells() {
     drop(copy);
     assert!(sales_in(&made) >= 20);
     assert!(sales_in(&training_db) >= sales_in(&made));
+    // The copy that left the till is in its journal (SAF-T 13020).
+    let exported: Vec<_> = Store::open(&training_db)
+        .unwrap()
+        .read(|r| r.journal_entries(None))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "journal.exported")
+        .collect();
+    assert_eq!(exported.len(), 1);
+    assert_eq!(exported[0].data["what"], "backup");
+    assert_eq!(exported[0].data["file"], made.display().to_string());
 }

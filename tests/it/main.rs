@@ -10,7 +10,7 @@
 //! | `day/` | a scripted day at the kiosk through the store, at fixed times |
 //! | `money_path`, `money_properties`, `fault_matrix` | sales end to end, properties, faults |
 //! | `receipts`, `printer_golden`, `printer_sim` | receipts, the printer, golden ESC/POS |
-//! | `reports_day`, `journal_chain`, `report_contract` | X/Z, SAF-T, the signed journal, Vipps' Report API |
+//! | `reports_day`, `journal_chain`, `journal_events`, `report_contract` | X/Z, SAF-T, the signed journal and what it records, Vipps' Report API |
 //! | `books`, `books_cli`, `poweroffice_contract` | the books' lanes, the CLI, PowerOffice Go |
 //! | `crash`, `power_loss`, `sigterm`, `down_for_a_day`, `campaign` | killed, cut, stopped, offline (`campaign` is `#[ignore]`d: `scripts/test.sh` runs it) |
 //! | `backup`, `security`, `hardware`, `sim_contract`, `translations`, `deploy`, `fuzz_regressions` | the rest |
@@ -35,6 +35,7 @@ mod fault_matrix;
 mod fuzz_regressions;
 mod hardware;
 mod journal_chain;
+mod journal_events;
 mod money_path;
 mod money_properties;
 mod power_loss;

@@ -1,0 +1,149 @@
+//! The price list the till sells from, and the software it runs: each
+//! change is journaled when the till starts selling with it
+//! (kassasystemforskriften § 2-7-1; SAF-T 13021 "price change" with the old
+//! and the new price, 13007 "update of POS application" with both versions).
+
+use serde_json::{Value, json};
+
+use super::{Kiosk, KioskError};
+use crate::domain::Catalog;
+use crate::domain::journal::JournalKind;
+use crate::store::{KnownPrice, Writer};
+
+/// This build's version, journaled at every start.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+impl Kiosk {
+    /// Starts selling from `catalog`: journals each product added, changed
+    /// (name, price or VAT code) or removed since the price list the till
+    /// last sold from, and remembers this one. A till's very first price list
+    /// is its starting point, not a change. Returns how many changes were
+    /// journaled. Call it between sales (at start-up; a hub's catalogue later).
+    pub fn apply_catalog(&self, catalog: &Catalog) -> Result<usize, KioskError> {
+        let now = self.inner.clock.now();
+        let new: Vec<KnownPrice> = catalog
+            .products()
+            .iter()
+            .map(|p| KnownPrice {
+                product_id: p.id.clone(),
+                name: p.name.clone(),
+                price_minor: p.price.minor(),
+                currency: p.price.currency().code().to_string(),
+                vat_code: p.vat.code(),
+            })
+            .collect();
+        let training = self.inner.settings.training;
+        Ok(self.inner.store.write(|w| {
+            let old = w.reader().known_prices()?;
+            let changes = if old.is_empty() {
+                Vec::new()
+            } else {
+                price_changes(&old, &new)
+            };
+            for mut data in changes.iter().cloned() {
+                if training {
+                    data["training"] = json!(true);
+                }
+                w.journal(JournalKind::PriceChanged, None, data, now)?;
+            }
+            if old != new {
+                w.set_known_prices(&new)?;
+            }
+            Ok(changes.len())
+        })?)
+    }
+}
+
+/// Journals an update (13007) when this build's version differs from the
+/// one the last start journaled; called in the start-up transaction, before
+/// this start's own entry.
+pub(super) fn journal_version_change(
+    w: &mut Writer<'_>,
+    now: time::OffsetDateTime,
+) -> crate::store::Result<()> {
+    let Some(last) = w.reader().last_journal_of(JournalKind::AppStart)? else {
+        return Ok(()); // a new till: nothing was updated
+    };
+    let before = last.data["version"].as_str();
+    if before != Some(VERSION) {
+        // A start without a version was made by a Luka older than 0.1.0's
+        // journaled versions: the software changed, from what is unknown.
+        w.journal(
+            JournalKind::AppUpdated,
+            None,
+            json!({ "from": before, "to": VERSION }),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+fn price_json(p: &KnownPrice) -> Value {
+    json!({ "name": p.name, "price": p.price_minor, "currency": p.currency, "vat_code": p.vat_code })
+}
+
+/// One journal entry's data per product added, changed or removed, in
+/// product-id order: `{"product", "old": {…} | null, "new": {…} | null}`.
+fn price_changes(old: &[KnownPrice], new: &[KnownPrice]) -> Vec<Value> {
+    let mut ids: Vec<&str> = old
+        .iter()
+        .chain(new)
+        .map(|p| p.product_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.into_iter()
+        .filter_map(|id| {
+            let was = old.iter().find(|p| p.product_id == id);
+            let is = new.iter().find(|p| p.product_id == id);
+            (was != is).then(|| {
+                json!({
+                    "product": id,
+                    "old": was.map(price_json),
+                    "new": is.map(price_json),
+                })
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(id: &str, price: i64, vat: u16) -> KnownPrice {
+        KnownPrice {
+            product_id: id.into(),
+            name: id.to_uppercase(),
+            price_minor: price,
+            currency: "NOK".into(),
+            vat_code: vat,
+        }
+    }
+
+    #[test]
+    fn each_product_added_changed_or_removed_is_one_change_with_old_and_new() {
+        let old = [
+            p("brus", 3_500, 31),
+            p("kaffe", 3_000, 31),
+            p("skjerf", 25_000, 3),
+        ];
+        let new = [
+            p("kaffe", 3_500, 31),
+            p("brus", 3_500, 31),
+            p("te", 2_500, 31),
+        ];
+        let c = price_changes(&old, &new);
+        let ids: Vec<&str> = c.iter().map(|v| v["product"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["kaffe", "skjerf", "te"], "brus did not change");
+        assert_eq!(
+            (c[0]["old"]["price"].as_i64(), c[0]["new"]["price"].as_i64()),
+            (Some(3_000), Some(3_500))
+        );
+        assert!(c[1]["new"].is_null(), "skjerf was removed");
+        assert!(c[2]["old"].is_null(), "te is new");
+        let vat = price_changes(&[p("kaffe", 3_000, 31)], &[p("kaffe", 3_000, 3)]);
+        assert_eq!(vat.len(), 1, "a VAT code change is a change");
+        assert!(price_changes(&new, &new).is_empty());
+    }
+}

@@ -1,0 +1,172 @@
+//! What the journal records besides sales (kassasystemforskriften § 2-7-1):
+//! each price change the till starts selling with, with the old and the new
+//! price (13021); each software update (13007); each export of the journal
+//! (13020). Real SQLite files, the real kiosk and the real `luka` binary.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use luka::domain::journal::{JournalKind, saft_code};
+use luka::domain::{Catalog, Money, Product, VatCode};
+use luka::kiosk::{Kiosk, KioskSettings, Running};
+use luka::sim::SimConfig;
+use luka::store::{JournalEntry, Store};
+
+fn start(store: Arc<Store>) -> (Kiosk, Running) {
+    luka::app::start_vipps_kiosk(
+        store,
+        "http://127.0.0.1:9",
+        luka::app::training_credentials(&SimConfig::training()),
+        Duration::from_secs(1),
+        KioskSettings::default(),
+    )
+    .unwrap()
+}
+
+fn entries(store: &Store, kind: JournalKind) -> Vec<JournalEntry> {
+    store
+        .read(|r| r.journal_entries(None))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == kind.as_str())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_price_list_is_journaled_once_with_old_and_new_prices() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("luka.db")).unwrap());
+    let (k, running) = start(store.clone());
+    let first = Catalog::club_default();
+    assert_eq!(
+        k.apply_catalog(&first).unwrap(),
+        0,
+        "the first list is the start"
+    );
+    assert_eq!(k.apply_catalog(&first).unwrap(), 0, "nothing changed");
+
+    let mut products: Vec<Product> = first
+        .products()
+        .iter()
+        .filter(|p| p.id != "skjerf")
+        .cloned()
+        .collect();
+    products.iter_mut().find(|p| p.id == "kaffe").unwrap().price = Money::nok(3_500);
+    products.push(Product {
+        id: "te".into(),
+        name: "Te".into(),
+        group: "Kiosk".into(),
+        price: Money::nok(2_000),
+        vat: VatCode::ReducedMiddle,
+    });
+    let second = Catalog::new(products).unwrap();
+    assert_eq!(k.apply_catalog(&second).unwrap(), 3);
+    assert_eq!(k.apply_catalog(&second).unwrap(), 0, "journaled once");
+
+    let changed = entries(&store, JournalKind::PriceChanged);
+    let by_product: Vec<(&str, Option<i64>, Option<i64>)> = changed
+        .iter()
+        .map(|e| {
+            (
+                e.data["product"].as_str().unwrap(),
+                e.data["old"]["price"].as_i64(),
+                e.data["new"]["price"].as_i64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_product,
+        [
+            ("kaffe", Some(3_000), Some(3_500)),
+            ("skjerf", Some(25_000), None),
+            ("te", None, Some(2_000))
+        ]
+    );
+    assert!(
+        changed
+            .iter()
+            .all(|e| saft_code(&e.kind, &e.data).predefined == 13021)
+    );
+    let x = k.x_report().unwrap().report;
+    assert_eq!(x.price_changes, 3, "the X counts them");
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_version_is_journaled_as_an_update_at_its_first_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("luka.db");
+    {
+        let store = Store::open(&path).unwrap();
+        // What an older Luka journaled at its last start.
+        store
+            .write(|w| {
+                w.journal(
+                    JournalKind::AppStart,
+                    None,
+                    serde_json::json!({ "till": "kiosk-1", "version": "0.0.9" }),
+                    time::OffsetDateTime::now_utc(),
+                )
+            })
+            .unwrap();
+    }
+    for _ in 0..2 {
+        let store = Arc::new(Store::open(&path).unwrap());
+        let (_k, running) = start(store.clone());
+        running.shutdown().await;
+    }
+    let store = Store::open(&path).unwrap();
+    let updated = entries(&store, JournalKind::AppUpdated);
+    assert_eq!(
+        updated.len(),
+        1,
+        "once, at the first start of the new version"
+    );
+    assert_eq!(updated[0].data["from"], "0.0.9");
+    assert_eq!(updated[0].data["to"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        saft_code(&updated[0].kind, &updated[0].data).predefined,
+        13007
+    );
+    let starts = entries(&store, JournalKind::AppStart);
+    assert_eq!(starts.len(), 3);
+    assert_eq!(starts[2].data["version"], env!("CARGO_PKG_VERSION"));
+
+    // A brand-new till has nothing to update from.
+    let fresh = Arc::new(Store::open(&dir.path().join("new.db")).unwrap());
+    let (_k, running) = start(fresh.clone());
+    running.shutdown().await;
+    assert!(entries(&fresh, JournalKind::AppUpdated).is_empty());
+}
+
+/// `luka export saft` journals that the journal left the till (13020).
+#[test]
+fn a_saft_export_is_journaled() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("luka-training.db");
+    let config = dir.path().join("luka.toml");
+    std::fs::write(&config, format!("[store]\npath = \"{}\"\n", db.display())).unwrap();
+    let out = dir.path().join("saft.xml");
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_luka"))
+        .arg("--config")
+        .arg(&config)
+        .args(["export", "saft", "--from", &today, "--to", &today, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let store = Store::open(&db).unwrap();
+    let exported = entries(&store, JournalKind::JournalExported);
+    assert_eq!(exported.len(), 1);
+    assert_eq!(exported[0].data["what"], "saft");
+    assert_eq!(exported[0].data["file"], out.display().to_string());
+    assert_eq!(
+        saft_code(&exported[0].kind, &exported[0].data).predefined,
+        13020
+    );
+}
