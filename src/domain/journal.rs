@@ -191,7 +191,7 @@ impl JournalKind {
     }
 
     /// Whether this entry is any kind of customer receipt on paper (sale or
-    /// return), as the X/Z report counts them.
+    /// return). The X/Z counts the two apart (§ 2-8-2 l: sales receipts).
     pub const fn is_receipt_printed(self) -> bool {
         matches!(
             self,

@@ -31,6 +31,16 @@ pub struct Tally {
     pub amount: Money,
 }
 
+/// Nothing, in kroner: what a report made before a tally existed reads as.
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            count: 0,
+            amount: Money::nok(0),
+        }
+    }
+}
+
 /// One labelled row: a product, group, payment method, operator or hour.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
@@ -117,8 +127,16 @@ pub struct Report {
     pub discounts: Tally,
     pub copies: Tally,
     pub training: Tally,
+    /// Salgskvitteringer on paper (§ 2-8-2 l); SAF-T's reportReceiptNum.
     pub receipts_printed: i64,
+    /// Returkvitteringer on paper: not sales receipts, counted apart.
+    #[serde(default)]
+    pub return_receipts_printed: i64,
     pub receipts_not_printed: i64,
+    /// Sales cancelled or not paid, with what they would have come to
+    /// (§ 2-8-2 r; SAF-T reportVoidTrans).
+    #[serde(default)]
+    pub voids: Tally,
     pub drawer_openings_without_sale: i64,
     pub price_changes: i64,
     pub cash: CashSummary,
@@ -161,7 +179,9 @@ pub struct ReportBuilder {
     cash_in: i64,
     copies: (i64, i64),
     printed: i64,
+    return_printed: i64,
     not_printed: i64,
+    voids: (i64, i64),
     drawer: i64,
     price_changes: i64,
     /// A training till: its separate database holds nothing but training,
@@ -258,8 +278,13 @@ impl ReportBuilder {
                 self.copies.0 += 1;
                 self.copies.1 += e.amount.unwrap_or(0);
             }
-            // Sales and return receipts on paper (§ 2-8-2: receipts printed).
-            k if k.is_receipt_printed() && !training => self.printed += 1,
+            // Sales receipts on paper (§ 2-8-2 l); return receipts apart.
+            JournalKind::ReceiptPrinted if !training => self.printed += 1,
+            JournalKind::ReturnReceiptPrinted if !training => self.return_printed += 1,
+            JournalKind::SaleUnpaid if !training => {
+                self.voids.0 += 1;
+                self.voids.1 += e.amount.unwrap_or(0);
+            }
             JournalKind::ReceiptNotPrinted if !training => self.not_printed += 1,
             JournalKind::DrawerOpened if e.sale_id.is_none() => self.drawer += 1,
             JournalKind::PriceChanged => self.price_changes += 1,
@@ -334,6 +359,8 @@ impl ReportBuilder {
             copies: tally(self.copies),
             training: tally(self.training),
             receipts_printed: self.printed,
+            return_receipts_printed: self.return_printed,
+            voids: tally(self.voids),
             receipts_not_printed: self.not_printed,
             drawer_openings_without_sale: self.drawer,
             price_changes: self.price_changes,

@@ -217,7 +217,10 @@ pub fn close_unpaid(
     w.journal(
         JournalKind::SaleUnpaid,
         Some(sale.id),
-        json!({ "reference": sale.reference, "reason": reason.as_str() }),
+        json!({
+            "reference": sale.reference, "reason": reason.as_str(),
+            "total": sale.total.minor(), "training": sale.training,
+        }),
         now,
     )?;
     tracing::info!(reference = %sale.reference, reason = reason.as_str(), "sale closed unpaid");

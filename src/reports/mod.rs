@@ -227,14 +227,17 @@ pub fn fold_period(
         let kind = JournalKind::parse(&rec.kind);
         let Some(
             kind @ (ReceiptPrinted | ReturnReceiptPrinted | CopyPrinted | ReceiptNotPrinted
-            | DrawerOpened | PriceChanged),
+            | DrawerOpened | PriceChanged | SaleUnpaid),
         ) = kind
         else {
             return Ok(());
         };
         let amount = match (rec.data.get("total").and_then(|t| t.as_i64()), rec.sale_id) {
             (Some(t), _) => Some(t),
-            (None, Some(id)) if kind == CopyPrinted => r.sale_total_minor(id)?,
+            // Entries from before the total was journaled with them.
+            (None, Some(id)) if matches!(kind, CopyPrinted | SaleUnpaid) => {
+                r.sale_total_minor(id)?
+            }
             _ => None,
         };
         b.event(&EventFact {

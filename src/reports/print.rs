@@ -108,9 +108,14 @@ pub fn to_printer(
                 report.drawer_openings_without_sale.to_string(),
             ),
             row(
-                "Kvitteringer skrevet ut",
+                "Salgskvitteringer skrevet ut",
                 report.receipts_printed.to_string(),
             ),
+            row(
+                "Returkvitteringer skrevet ut",
+                report.return_receipts_printed.to_string(),
+            ),
+            row("Avbrutte og ubetalte salg", tally(report.voids)),
             row(
                 "Salg uten kvittering",
                 report.receipts_not_printed.to_string(),

@@ -170,3 +170,41 @@ fn a_saft_export_is_journaled() {
         13020
     );
 }
+
+/// § 2-8-2 r: a sale cancelled or not paid is counted in the X with what it
+/// would have come to, and the sales receipts are counted apart from the
+/// return receipts (§ 2-8-2 l), the same on paper and in SAF-T.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_sales_are_counted_as_voids_and_receipts_apart_from_returns() {
+    let rig = crate::support::rig().await;
+    let k = rig.kiosk.clone();
+    let cart = crate::support::tickets(1, 1);
+    let total = cart.totals().unwrap().gross;
+    let sale = k.start_vipps_sale(&cart, "").unwrap();
+    crate::support::wait_created(&rig.sim, &sale.reference).await;
+    k.cancel_sale(sale.id).unwrap();
+    let closed = k
+        .wait_final(sale.id, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert!(closed.status.is_final() && closed.receipt_no.is_none());
+    let (paid, _) = k
+        .cash_sale(&crate::support::tickets(1, 0), Money::nok(15_000), "")
+        .unwrap();
+    k.refund(paid.id, Money::nok(5_000), "Feil billett")
+        .unwrap();
+    let x = k.x_report().unwrap();
+    assert_eq!((x.report.voids.count, x.report.voids.amount), (1, total));
+    let lines = x.paper.sections.iter().flat_map(|s| s.rows.iter());
+    let voids = lines
+        .clone()
+        .find(|(label, _)| label == "Avbrutte og ubetalte salg")
+        .unwrap();
+    assert!(voids.1.starts_with("1 "), "{voids:?}");
+    assert!(
+        lines
+            .clone()
+            .any(|(l, _)| l == "Returkvitteringer skrevet ut")
+    );
+    rig.stop().await;
+}

@@ -187,7 +187,8 @@ fn write_report<W: Write>(
         "reportOpeningChangeFloat",
         saft_amount(r.cash.float.minor()),
     )?;
-    x.val("reportReceiptNum", r.sales.count)?;
+    // The same count the paper report prints (§ 2-8-2 l).
+    x.val("reportReceiptNum", r.receipts_printed)?;
     x.val("reportOpenCashBoxNum", r.drawer_openings_without_sale)?;
     x.val("reportReceiptCopyNum", r.copies.count)?;
     x.val(
@@ -203,8 +204,8 @@ fn write_report<W: Write>(
         "reportDiscountAmnt",
         saft_amount(r.discounts.amount.minor()),
     )?;
-    x.val("reportVoidTransNum", 0)?;
-    x.val("reportVoidTransAmnt", "0.00")?;
+    x.val("reportVoidTransNum", r.voids.count)?;
+    x.val("reportVoidTransAmnt", saft_amount(r.voids.amount.minor()))?;
     let corr = ["corrLineType", "corrLineNum", "corrLineAmnt"];
     write_rows(x, "reportCorrLines", "reportCorrLine", corr, &none())?;
     let price = ["priceInquiryGroup", "priceInquiryNum", "priceInquiryAmnt"];
