@@ -105,6 +105,12 @@ pub struct ReportHeader {
     pub to_seq: i64,
     /// Hash of the journal entry `to_seq`: printed, it anchors the chain on paper.
     pub journal_head: String,
+    /// The system and its version, e.g. "Luka 0.1.0" (§ 2-8-2 d).
+    #[serde(default)]
+    pub system: String,
+    /// The installation's unique id (§ 2-8-2 d).
+    #[serde(default)]
+    pub installation: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

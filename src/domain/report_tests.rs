@@ -13,6 +13,8 @@ fn header() -> ReportHeader {
         from_seq: 0,
         to_seq: 10,
         journal_head: "00".into(),
+        system: "Luka 0.1.0".into(),
+        installation: "test".into(),
     }
 }
 

@@ -206,6 +206,8 @@ fn build(
         from_seq: after,
         to_seq,
         journal_head: head,
+        system: format!("Luka {}", env!("CARGO_PKG_VERSION")),
+        installation: r.installation_id()?,
     };
     Ok(b.finish(header, counted, previous))
 }

@@ -140,6 +140,15 @@ pub fn to_printer(
             row("Kjede", h.journal_head.chars().take(16).collect()),
         ],
     ));
+    // Which system made it, and which installation (§ 2-8-2 d).
+    sections.push(section(
+        "Kassasystem",
+        vec![
+            row("System", h.system.clone()),
+            row("Kasse", h.till_id.clone()),
+            row("Installasjon", h.installation.clone()),
+        ],
+    ));
     ReportInput {
         title: match h.kind {
             ReportKind::X => "X-rapport".into(),

@@ -1,5 +1,6 @@
 //! The price list the till last started selling with (`known_prices`), so a
-//! change of product, price or VAT code can be journaled with the old value.
+//! change of product, price or VAT code can be journaled with the old value;
+//! and the installation's own id (`till_identity`).
 
 use rusqlite::params;
 
@@ -16,6 +17,15 @@ pub struct KnownPrice {
 }
 
 impl Reader<'_> {
+    /// This installation's unique id (32 hex digits), made with the database.
+    pub fn installation_id(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("SELECT installation_id FROM till_identity", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     /// The price list the till last started with, by product id.
     pub fn known_prices(&self) -> Result<Vec<KnownPrice>> {
         let mut stmt = self.conn.prepare(

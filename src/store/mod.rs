@@ -52,8 +52,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("003_sync", include_str!("migrations/003_sync.sql")),
     (
-        "004_known_prices",
-        include_str!("migrations/004_known_prices.sql"),
+        "004_prices_and_identity",
+        include_str!("migrations/004_prices_and_identity.sql"),
     ),
 ];
 

@@ -370,6 +370,8 @@ mod tests {
             from_seq: 0,
             to_seq: 0,
             journal_head: String::new(),
+            system: "Luka 0.1.0".into(),
+            installation: "test".into(),
         };
         let mut r = compute(header, &[], &[], None, GrandTotals::default());
         let nok = Money::nok;

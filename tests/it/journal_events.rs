@@ -206,5 +206,25 @@ async fn cancelled_sales_are_counted_as_voids_and_receipts_apart_from_returns() 
             .clone()
             .any(|(l, _)| l == "Returkvitteringer skrevet ut")
     );
+    // § 2-8-2 d: the system, its version and the installation on every X/Z.
+    let installation = rig.store.read(|r| r.installation_id()).unwrap();
+    assert_eq!(installation.len(), 32, "{installation}");
+    assert_eq!(x.report.header.installation, installation);
+    let system = format!("Luka {}", env!("CARGO_PKG_VERSION"));
+    assert!(lines.clone().any(|(l, v)| l == "System" && *v == system));
+    assert!(
+        lines
+            .clone()
+            .any(|(l, v)| l == "Installasjon" && *v == installation)
+    );
+    let doc = luka::printer::layout_report(
+        &x.paper,
+        &luka::printer::LayoutConfig::new(luka::printer::PaperWidth::Mm58),
+    );
+    let paper = doc.plain_lines().join("\n");
+    assert!(
+        paper.contains(&installation),
+        "the whole id fits 58 mm paper:\n{paper}"
+    );
     rig.stop().await;
 }

@@ -348,6 +348,8 @@ fn z_header() -> ReportHeader {
         from_seq: 0,
         to_seq: 99,
         journal_head: "00".into(),
+        system: "Luka 0.1.0".into(),
+        installation: "test".into(),
     }
 }
 

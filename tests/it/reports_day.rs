@@ -424,4 +424,14 @@ fn a_cash_return_is_a_returnsal_paid_in_cash_and_validates() {
     let ret = &ret[..ret.find("</cashtransaction>").unwrap()];
     assert!(ret.contains("<paymentType>CASH</paymentType>"), "{ret}");
     assert!(ret.contains("<transAmntIn>-150.00</transAmntIn>"), "{ret}");
+    // § 2-8-2 d: which system and installation made the file.
+    let installation = store.read(|r| r.installation_id()).unwrap();
+    assert!(
+        xml.contains(&format!(
+            "<regDesc>Luka {} till {TILL}, installation {installation}</regDesc>",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{}",
+        &xml[xml.find("<cashregister>").unwrap()..][..300]
+    );
 }

@@ -107,7 +107,13 @@ pub fn write_head<W: Write>(x: &mut Xml<W>, o: &SaftOptions, m: &Meta) -> io::Re
     x.leaf("name", &o.merchant.name, 100)?;
     x.open("cashregister")?;
     x.leaf("registerID", &o.till_id, 100)?;
-    x.leaf("regDesc", &format!("Luka till {}", o.till_id), 999)?;
+    let desc = format!(
+        "Luka {} till {}, installation {}",
+        env!("CARGO_PKG_VERSION"),
+        o.till_id,
+        m.installation
+    );
+    x.leaf("regDesc", &desc, 999)?;
     Ok(())
 }
 

@@ -82,6 +82,8 @@ struct Meta {
     /// refund id → SAF-T nr of the return
     refund_nr: HashMap<i64, i64>,
     public_keys: Vec<(String, String)>,
+    /// The installation's unique id (§ 2-8-2 d), in the register's description.
+    installation: String,
 }
 
 /// Writes the file for `opts` to `path` (through a temporary file, renamed
@@ -155,7 +157,10 @@ fn collect(
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) -> Result<Meta, SaftError> {
-    let mut m = Meta::default();
+    let mut m = Meta {
+        installation: r.installation_id()?,
+        ..Meta::default()
+    };
     let first_date = opts.from.to_string();
     for p in opts.catalog.products() {
         m.articles.insert(

@@ -9,3 +9,11 @@ CREATE TABLE known_prices (
     currency     TEXT    NOT NULL,
     vat_code     INTEGER NOT NULL
 );
+
+-- This installation's id, made once with the database (a restored backup
+-- keeps it: the journal is the installation's). Printed on every X and Z
+-- and written in SAF-T (kassasystemforskriften § 2-8-2 d).
+CREATE TABLE till_identity (
+    installation_id  TEXT NOT NULL
+);
+INSERT INTO till_identity (installation_id) VALUES (lower(hex(randomblob(16))));
