@@ -37,6 +37,18 @@ pub enum JournalCommand {
     },
     /// Print the public signing key(s) and key versions, for the auditor.
     Key,
+    /// Print the journal of a period on the receipt printer (or as text with --out).
+    Print {
+        /// First local date, e.g. 2026-12-05.
+        #[arg(long)]
+        from: String,
+        /// Last local date (included).
+        #[arg(long)]
+        to: String,
+        /// Write the lines as they would print to this file instead (the till may run).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,9 +149,16 @@ pub fn cash(config_path: Option<&Path>, cmd: CashCommand) -> anyhow::Result<i32>
 
 pub fn journal(config_path: Option<&Path>, cmd: JournalCommand) -> anyhow::Result<i32> {
     let config = Config::load(config_path)?;
-    let store = open(&config)?;
     match cmd {
+        JournalCommand::Print { from, to, out } => {
+            let (from, to) = (parse_date(&from, "--from")?, parse_date(&to, "--to")?);
+            match out {
+                Some(path) => journal_text(&config, from, to, &path),
+                None => tokio::runtime::Runtime::new()?.block_on(journal_paper(config, from, to)),
+            }
+        }
         JournalCommand::Verify { json } => {
+            let store = open(&config)?;
             let report = store.verify_journal()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -166,6 +185,7 @@ pub fn journal(config_path: Option<&Path>, cmd: JournalCommand) -> anyhow::Resul
             Ok(if report.ok() { 0 } else { 1 })
         }
         JournalCommand::Key => {
+            let store = open(&config)?;
             let keys = store.read(|r| r.journal_keys())?;
             if keys.is_empty() {
                 println!(
@@ -179,6 +199,65 @@ pub fn journal(config_path: Option<&Path>, cmd: JournalCommand) -> anyhow::Resul
             Ok(0)
         }
     }
+}
+
+/// `luka journal print --out FILE`: the lines as the printer would print
+/// them; a copy of the journal leaving the till, so journaled (13020).
+fn journal_text(
+    config: &Config,
+    from: time::Date,
+    to: time::Date,
+    path: &Path,
+) -> anyhow::Result<i32> {
+    let store = open(config)?;
+    let now = time::OffsetDateTime::now_utc();
+    let (paper, entries) = crate::reports::journal_print::journal_paper(
+        &store,
+        from,
+        to,
+        &config.merchant,
+        &config.till_id,
+        config.is_training(),
+        now,
+    )?;
+    let layout = crate::printer::LayoutConfig::new(config.printer.width);
+    let lines = crate::printer::layout_report(&paper, &layout).plain_lines();
+    std::fs::write(path, lines.join("\n") + "\n")
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    journal_export(
+        &store,
+        serde_json::json!({
+            "what": "journal text", "from": from.to_string(), "to": to.to_string(),
+            "file": path.display().to_string(), "entries": entries,
+        }),
+    )?;
+    println!(
+        "{}",
+        serde_json::json!({ "entries": entries, "file": path.display().to_string() })
+    );
+    Ok(0)
+}
+
+/// `luka journal print`: on the till's receipt printer (the till must be
+/// stopped: one process prints). Journaled as another report when printed.
+async fn journal_paper(config: Config, from: time::Date, to: time::Date) -> anyhow::Result<i32> {
+    let app = crate::app::App::start(config).await?;
+    let queued = app.kiosk.print_journal(from, to);
+    if queued.is_ok() {
+        let _ = app
+            .kiosk
+            .wait_settled(std::time::Duration::from_secs(60))
+            .await;
+    }
+    let printer = app.kiosk.printer_status();
+    app.shutdown().await;
+    let entries = queued?;
+    let printed = printer.held == 0 && !printer.state.is_held();
+    println!(
+        "{}",
+        serde_json::json!({ "entries": entries, "printed": printed, "printer": printer.state.message() })
+    );
+    Ok(if printed { 0 } else { 1 })
 }
 
 /// Journals that the journal was copied out of the till (SAF-T 13020).

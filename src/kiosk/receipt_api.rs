@@ -126,6 +126,23 @@ impl Kiosk {
         Ok(())
     }
 
+    /// Queues the electronic journal of `from`..=`to` (local dates) on the
+    /// receipt printer (§ 2-3 (1)); returns how many entries it holds.
+    pub fn print_journal(&self, from: time::Date, to: time::Date) -> Result<usize, KioskError> {
+        let s = &self.inner.settings;
+        let (paper, entries) = crate::reports::journal_print::journal_paper(
+            &self.inner.store,
+            from,
+            to,
+            &s.receipts.merchant,
+            &s.till_id,
+            s.training,
+            self.inner.clock.now(),
+        )?;
+        self.print_report(paper)?;
+        Ok(entries)
+    }
+
     /// Queues an X or Z report on the receipt printer.
     pub fn print_report(&self, report: ReportInput) -> Result<(), KioskError> {
         if self.inner.settings.receipts.printer.is_none() {

@@ -8,12 +8,14 @@
 //! - [`close_day`]: the Z report (13009): one per till per local day,
 //!   numbered, cumulative grand totals; with counted cash it first journals
 //!   the difference as a signed transaction (11008);
-//! - [`set_float`]: the opening float, a signed transaction (11007).
+//! - [`set_float`]: the opening float, a signed transaction (11007);
+//! - [`journal_print::journal_paper`]: the electronic journal of a period, for paper.
 //!
 //! The arithmetic is `domain::report`; the rows come from the journal, so a
 //! report shows exactly what the signed, hash-chained record holds. This
 //! module never formats for paper beyond [`print::to_printer`].
 
+pub mod journal_print;
 pub mod print;
 
 use serde_json::json;

@@ -916,4 +916,48 @@ async fn the_cli_sells_for_cash_refunds_and_opens_the_drawer() {
         Some(0),
         "{x:#}"
     );
+
+    // § 2-3 (1): the electronic journal printed at the till, and as text.
+    let today = luka::domain::local_time::local_date(time::OffsetDateTime::now_utc());
+    let (code, printed, err) = luka(&["journal", "print", "--from", &today, "--to", &today]);
+    assert_eq!(code, Some(0), "{err}");
+    let printed = printed.unwrap();
+    assert_eq!(printed["printed"], true, "{printed}");
+    let entries = printed["entries"].as_i64().unwrap();
+    assert!(entries > 10, "{printed}");
+    let decoded = escpos_decode::decode(&std::fs::read(&bytes).unwrap());
+    let from_journal = decoded
+        .iter()
+        .skip_while(|l| !l.ends_with("Elektronisk")) // the title, in large type, wraps
+        .collect::<Vec<_>>();
+    assert!(!from_journal.is_empty(), "{decoded:#?}");
+    for kind in [
+        "11001 sale.paid",
+        "11006 sale.refunded",
+        "13005 drawer.opened",
+    ] {
+        assert!(
+            from_journal.iter().any(|l| l.contains(kind)),
+            "{kind}: {from_journal:#?}"
+        );
+    }
+    let text = dir.path().join("journal.txt");
+    let (code, written, err) = luka(&[
+        "journal",
+        "print",
+        "--from",
+        &today,
+        "--to",
+        &today,
+        "--out",
+        text.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    // Since the paper print: it was journaled (13018), then the stop.
+    assert_eq!(written.unwrap()["entries"].as_i64(), Some(entries + 2));
+    let lines = std::fs::read_to_string(&text).unwrap();
+    assert!(
+        lines.contains("Elektronisk") && lines.contains("11001 sale.paid"),
+        "{lines}"
+    );
 }
