@@ -13,6 +13,7 @@
 //! | `ui.rs` | `[ui]` (language, PIN hash, result time) and `[training]` |
 //! | `merchant.rs` | `[merchant]`: the seller on every receipt |
 //! | `catalog.rs` | `[[products]]` |
+//! | `operators.rs` | `[[operators]]`: the volunteers who log in at the till |
 //! | `gpio.rs` | `[gpio]` |
 //! | `printer.rs` | `[printer]` |
 //! | `bookkeeping.rs` | `[bookkeeping.*]`: accounts and the book lanes |
@@ -29,6 +30,7 @@ mod bookkeeping;
 mod catalog;
 mod gpio;
 mod merchant;
+mod operators;
 mod printer;
 mod secrets;
 #[cfg(test)]
@@ -36,6 +38,7 @@ mod tests;
 mod ui;
 mod vipps;
 pub use bookkeeping::{BookkeepingConfig, PowerOfficeConfig, WebhookConfig};
+pub use operators::OperatorConfig;
 pub use printer::PrinterConfig;
 pub use secrets::inline_secrets;
 pub use ui::{Language, TrainingConfig, UiConfig};
@@ -87,6 +90,8 @@ struct RawConfig {
     training: RawTraining,
     #[serde(default)]
     products: Vec<RawProduct>,
+    #[serde(default)]
+    operators: Vec<operators::RawOperator>,
     #[serde(default)]
     printer: Option<printer::RawPrinter>,
     #[serde(default)]
@@ -201,6 +206,8 @@ pub struct Config {
     pub merchant: Merchant,
     pub vipps: VippsConfig,
     pub catalog: Catalog,
+    /// `[[operators]]`: who can log in for a shift (none: sales carry no operator).
+    pub operators: Vec<OperatorConfig>,
     /// `[printer]`; in training without it, PNG previews next to the database.
     pub printer: PrinterConfig,
     /// LEDs, buzzer, drawer relay and buttons; empty = no GPIO.
@@ -327,6 +334,7 @@ impl Config {
         } else {
             catalog::products(raw.products, file)?
         };
+        let operators = operators::operators(raw.operators, file)?;
         Ok(Config {
             file: Some(file.to_path_buf()),
             till_id,
@@ -335,6 +343,7 @@ impl Config {
             merchant,
             vipps,
             catalog,
+            operators,
             printer,
             gpio,
             ui,

@@ -118,6 +118,17 @@ impl App {
             expiry_margin: config.vipps.expiry_margin,
             receipts: receipt_settings(&config),
             drawer_relay: config.gpio.drawer_relay.is_some(),
+            operators: config
+                .operators
+                .iter()
+                .map(|o| crate::kiosk::OperatorAccount {
+                    operator: crate::kiosk::Operator {
+                        id: o.id.clone(),
+                        name: o.name.clone(),
+                    },
+                    code: o.code.clone(),
+                })
+                .collect(),
             ..KioskSettings::default()
         };
         match &config.printer.connection {

@@ -64,6 +64,9 @@ pub enum Command {
         /// With --cash: what the customer handed over (default: the amount); the change is printed.
         #[arg(long, requires = "cash", value_name = "KRONER")]
         tendered: Option<String>,
+        /// The volunteer (an [[operators]] id or name) the sale is made by.
+        #[arg(long)]
+        operator: Option<String>,
         /// Give up waiting after this many seconds (the sale itself stays safe).
         #[arg(long)]
         timeout: Option<u64>,
@@ -108,6 +111,9 @@ pub enum Command {
         /// How long to wait for Vipps to apply a Vipps refund, in seconds.
         #[arg(long, default_value_t = 120)]
         timeout: u64,
+        /// The volunteer (an [[operators]] id or name) giving the refund.
+        #[arg(long)]
+        operator: Option<String>,
     },
     /// The cash drawer: open it without a sale, with a reason (journaled, counted in X/Z).
     #[command(subcommand)]
@@ -191,7 +197,33 @@ pub enum DrawerCommand {
         /// Why, for the journal (e.g. "Veksel", "Telling").
         #[arg(long)]
         reason: String,
+        /// The volunteer (an [[operators]] id or name) opening it.
+        #[arg(long)]
+        operator: Option<String>,
     },
+}
+
+/// Starts the till for one command; with `--operator ID` the volunteer is
+/// logged in for it (journaled as from the command line) and out at the end.
+async fn start_as(config: Config, operator: Option<&str>) -> anyhow::Result<crate::app::App> {
+    let app = crate::app::App::start(config).await?;
+    if let Some(id) = operator
+        && let Err(e) = app.kiosk.operator_login_from_cli(id)
+    {
+        app.shutdown().await;
+        return Err(e.into());
+    }
+    Ok(app)
+}
+
+/// Stops what [`start_as`] started, logging its operator out first.
+async fn finish(app: crate::app::App, operator: Option<&str>) {
+    if operator.is_some()
+        && let Err(e) = app.kiosk.operator_logout()
+    {
+        tracing::warn!(error = %e, "could not journal the operator's logout");
+    }
+    app.shutdown().await;
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -223,6 +255,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             description,
             cash: true,
             tendered,
+            operator,
             ..
         }) => {
             let config = Config::load(cli.config.as_deref())?;
@@ -231,22 +264,31 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 &amount,
                 tendered.as_deref(),
                 &description,
+                operator.as_deref(),
             ))
         }
         Some(Command::Charge {
             amount,
             description,
             timeout,
+            operator,
             ..
         }) => {
             let config = Config::load(cli.config.as_deref())?;
-            rt.block_on(sale::charge(config, &amount, &description, timeout))
+            rt.block_on(sale::charge(
+                config,
+                &amount,
+                &description,
+                timeout,
+                operator.as_deref(),
+            ))
         }
         Some(Command::Refund {
             receipt_no,
             amount,
             reason,
             timeout,
+            operator,
         }) => {
             let config = Config::load(cli.config.as_deref())?;
             rt.block_on(refund::refund(
@@ -255,11 +297,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 amount.as_deref(),
                 &reason,
                 Duration::from_secs(timeout),
+                operator.as_deref(),
             ))
         }
-        Some(Command::Drawer(DrawerCommand::Open { reason })) => {
+        Some(Command::Drawer(DrawerCommand::Open { reason, operator })) => {
             let config = Config::load(cli.config.as_deref())?;
-            rt.block_on(refund::open_drawer(config, &reason))
+            rt.block_on(refund::open_drawer(config, &reason, operator.as_deref()))
         }
         Some(Command::Bench {
             all: true,

@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::json;
 
-use crate::app::App;
 use crate::config::Config;
 use crate::domain::journal::JournalKind;
 use crate::domain::{Currency, Money};
@@ -21,9 +20,10 @@ pub(super) async fn refund(
     amount: Option<&str>,
     reason: &str,
     timeout: Duration,
+    operator: Option<&str>,
 ) -> anyhow::Result<i32> {
     let stop = StopSignal::install()?;
-    let app = App::start(config).await?;
+    let app = super::start_as(config, operator).await?;
     let mut events = app.kiosk.subscribe();
     let found = app
         .store
@@ -37,7 +37,7 @@ pub(super) async fn refund(
     let sale = match found {
         Ok(s) => s,
         Err(e) => {
-            app.shutdown().await;
+            super::finish(app, operator).await;
             return Err(e);
         }
     };
@@ -59,7 +59,7 @@ pub(super) async fn refund(
     let (refund_id, amount) = match started {
         Ok(x) => x,
         Err(e) => {
-            app.shutdown().await;
+            super::finish(app, operator).await;
             return Err(e);
         }
     };
@@ -83,7 +83,7 @@ pub(super) async fn refund(
     // Its Returkvittering: printed, or held with the printer's message.
     let _ = app.kiosk.wait_settled(Duration::from_secs(10)).await;
     let store = app.store.clone();
-    app.shutdown().await;
+    super::finish(app, operator).await;
     let state = refund_state(&store, sale.id, refund_id)?;
     let return_receipt = store.read(|r| {
         Ok(r.journal_entries(Some(sale.id))?
@@ -122,10 +122,14 @@ fn refund_state(store: &Store, sale_id: i64, refund_id: i64) -> anyhow::Result<S
     })?)
 }
 
-pub(super) async fn open_drawer(config: Config, reason: &str) -> anyhow::Result<i32> {
-    let app = App::start(config).await?;
+pub(super) async fn open_drawer(
+    config: Config,
+    reason: &str,
+    operator: Option<&str>,
+) -> anyhow::Result<i32> {
+    let app = super::start_as(config, operator).await?;
     let opened = app.kiosk.open_drawer(reason).await;
-    app.shutdown().await;
+    super::finish(app, operator).await;
     let device = opened?;
     println!(
         "{}",

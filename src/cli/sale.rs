@@ -18,13 +18,14 @@ pub(super) async fn charge(
     amount: &str,
     description: &str,
     timeout: Option<u64>,
+    operator: Option<&str>,
 ) -> anyhow::Result<i32> {
     // Before anything else, so a SIGTERM at any later instant is seen.
     let stop = StopSignal::install()?;
     let money = Money::parse(amount, Currency::NOK)?;
     let vat = config.free_amount_vat;
     let lifetime = config.vipps.payment_lifetime + config.vipps.expiry_margin;
-    let app = App::start(config).await?;
+    let app = super::start_as(config, operator).await?;
     let mut events = app.kiosk.subscribe();
     let mut cart = Cart::new();
     cart.add_line(SaleLine::free_amount(money, vat, "Beløp"));
@@ -59,7 +60,7 @@ pub(super) async fn charge(
     // Stop first (the item in flight finishes, the stop is journalled, the
     // WAL is checkpointed), then report the state that stop left behind.
     let store = app.store.clone();
-    app.shutdown().await;
+    super::finish(app, operator).await;
     let final_sale = store.read(|r| r.sale(sale.id))?;
     println!("{}", outcome_json(&store, &final_sale));
     let paid = final_sale.status == crate::domain::SaleStatus::Paid;
@@ -73,6 +74,7 @@ pub(super) async fn charge_cash(
     amount: &str,
     tendered: Option<&str>,
     description: &str,
+    operator: Option<&str>,
 ) -> anyhow::Result<i32> {
     let money = Money::parse(amount, Currency::NOK)?;
     let given = match tendered {
@@ -80,7 +82,7 @@ pub(super) async fn charge_cash(
         None => money,
     };
     let vat = config.free_amount_vat;
-    let app = App::start(config).await?;
+    let app = super::start_as(config, operator).await?;
     let mut cart = Cart::new();
     cart.add_line(SaleLine::free_amount(money, vat, "Beløp"));
     let sold = app.kiosk.cash_sale(&cart, given, description);
@@ -89,7 +91,7 @@ pub(super) async fn charge_cash(
         let _ = app.kiosk.wait_settled(Duration::from_secs(10)).await;
     }
     let store = app.store.clone();
-    app.shutdown().await;
+    super::finish(app, operator).await;
     let (sale, change) = sold?;
     let mut out = outcome_json(&store, &store.read(|r| r.sale(sale.id))?);
     out["method"] = "cash".into();

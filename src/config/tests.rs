@@ -267,3 +267,40 @@ fn products_from_config() {
     let e = parse("[[products]]\nid = \"x\"\nname = \"X\"\nprice = 10\nvat = 25\n").unwrap_err();
     assert!(e.key.contains("vat"), "{e}");
 }
+
+#[test]
+fn operators_need_an_id_a_name_and_a_hashed_code() {
+    const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$uFtn+OAWSJx8dNvqZxnBOhQ0QlqtCDAN4MDMvVjJqGs";
+    let op = |id: &str, name: &str, hash: &str| {
+        format!("[[operators]]\nid = \"{id}\"\nname = \"{name}\"\ncode_hash = \"{hash}\"\n")
+    };
+    let c = parse(&format!(
+        "{}{}",
+        op("1001", "Kari", HASH),
+        op("1002", " Ola ", HASH)
+    ))
+    .unwrap();
+    let names: Vec<&str> = c.operators.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["Kari", "Ola"]);
+    assert!(parse("").unwrap().operators.is_empty());
+    let twice = parse(&format!(
+        "{}{}",
+        op("1001", "Kari", HASH),
+        op("1001", "Ola", HASH)
+    ))
+    .unwrap_err();
+    assert!(twice.problem.contains("twice"), "{twice}");
+    let plain = parse(&op("1001", "Kari", "1234")).unwrap_err();
+    assert_eq!(plain.key, "[[operators]] id = \"1001\": code_hash");
+    assert!(plain.fix.contains("luka pin-hash"), "{plain}");
+    assert!(
+        !plain.to_string().contains("= \"1234\""),
+        "the code is never echoed: {plain}"
+    );
+    let organizer = parse(&op("organizer", "Kari", HASH)).unwrap_err();
+    assert!(organizer.problem.contains("organizer"), "{organizer}");
+    let nameless = parse(&op("1001", "  ", HASH)).unwrap_err();
+    assert_eq!(nameless.key, "[[operators]] id = \"1001\": name");
+    let spaced = parse(&op("10 01", "Kari", HASH)).unwrap_err();
+    assert!(spaced.problem.contains("without spaces"), "{spaced}");
+}

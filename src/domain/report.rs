@@ -127,6 +127,10 @@ pub struct Report {
     pub per_vat: Vec<VatRow>,
     pub per_payment: Vec<Row>,
     pub per_operator: Vec<Row>,
+    /// Per operator and payment method (§ 2-8-2 h): key `operator/method`,
+    /// label the method's.
+    #[serde(default)]
+    pub per_operator_payment: Vec<Row>,
     /// 24 rows, hour 0 to 23 local time, for the organizer's bar chart.
     pub per_hour: Vec<Row>,
     /// The till has no discount function yet: always zero, kept for SAF-T.
@@ -180,6 +184,7 @@ pub struct ReportBuilder {
     vat: BTreeMap<u16, (i64, i64, i64, i64)>,
     payments: BTreeMap<&'static str, (i64, i64)>,
     operators: BTreeMap<String, (i64, i64)>,
+    operator_payments: BTreeMap<(String, &'static str), (i64, i64)>,
     hours: [(i64, i64); 24],
     float: i64,
     cash_in: i64,
@@ -269,6 +274,14 @@ impl ReportBuilder {
             }
         }
         let op = t.operator.clone().unwrap_or_else(|| NO_OPERATOR.into());
+        for p in &t.payments {
+            let e = self
+                .operator_payments
+                .entry((op.clone(), p.method.as_str()))
+                .or_default();
+            e.0 += one;
+            e.1 += p.amount;
+        }
         let e = self.operators.entry(op).or_default();
         e.0 += one;
         e.1 += t.amount_in;
@@ -354,6 +367,11 @@ impl ReportBuilder {
                 .operators
                 .into_iter()
                 .map(|(k, v)| row(k.clone(), k, v))
+                .collect(),
+            per_operator_payment: self
+                .operator_payments
+                .into_iter()
+                .map(|((op, m), v)| row(format!("{op}/{m}"), method_label(m).to_string(), v))
                 .collect(),
             per_hour: self
                 .hours

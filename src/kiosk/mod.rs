@@ -18,6 +18,7 @@
 //! | `refund.rs` | refunds: a Vipps sale's through the outbox, a cash sale's from the drawer at once |
 //! | `catalog.rs` | the price list and version the till starts selling with, each change journaled |
 //! | `drawer.rs` | every drawer opening journaled; the organizer's "Åpne skuff" |
+//! | `operators.rs` | volunteers' shifts: login with a code, logout, who is at the till |
 //! | `organizer.rs` | what the organizer screen reads and does: login, day view, refund limit, X/Z, backlog |
 //! | `poller.rs` | polls one payment within Vipps's guideline until the sale moves on |
 //! | `settle.rs` | applies what the provider said and acts on the decision, in one transaction |
@@ -32,6 +33,7 @@ mod drawer;
 mod error;
 mod events;
 mod handler;
+mod operators;
 mod organizer;
 mod poller;
 mod printer_state;
@@ -44,6 +46,7 @@ pub mod settle;
 pub use drawer::DrawerDevice;
 pub use error::KioskError;
 pub use events::KioskEvent;
+pub use operators::{Operator, OperatorAccount};
 pub use organizer::{DayCounts, DayData, DaySale, MAX_ROWS, MadeReport};
 pub use printer_state::{PrinterState, PrinterView, ReceiptSettings};
 pub use receipt_api::ReceiptError;
@@ -99,6 +102,8 @@ pub struct KioskSettings {
     /// The drawer opens on a GPIO relay (`[gpio] drawer_relay`): the kiosk
     /// journals each opening and tells the GPIO driver to pulse it.
     pub drawer_relay: bool,
+    /// The volunteers who may log in (`[[operators]]`).
+    pub operators: Vec<OperatorAccount>,
 }
 
 impl Default for KioskSettings {
@@ -116,6 +121,7 @@ impl Default for KioskSettings {
             books: Default::default(),
             sync: Default::default(),
             drawer_relay: false,
+            operators: Vec::new(),
         }
     }
 }

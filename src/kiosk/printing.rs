@@ -372,7 +372,7 @@ fn printed(k: &Kiosk, item: &OutboxItem, p: Prepared) -> std::result::Result<(),
             w.outbox_done(item.id, now)?;
             w.journal(kind, item.sale_id, data, now)?;
             if p.kick {
-                w.journal(
+                w.journal_action(
                     JournalKind::DrawerOpened,
                     item.sale_id,
                     p.drawer.clone(),
@@ -399,7 +399,7 @@ fn printed(k: &Kiosk, item: &OutboxItem, p: Prepared) -> std::result::Result<(),
 fn journal_drawer(k: &Kiosk, sale_id: Option<i64>, p: &Prepared) -> Result<()> {
     let now = k.inner.clock.now();
     k.inner.store.write(|w| {
-        w.journal(JournalKind::DrawerOpened, sale_id, p.drawer.clone(), now)
+        w.journal_action(JournalKind::DrawerOpened, sale_id, p.drawer.clone(), now)
             .map(|_| ())
     })
 }

@@ -68,7 +68,20 @@ pub fn to_printer(
             .collect(),
     ));
     sections.push(section("Betalingsmåter", listed(&report.per_payment)));
-    sections.push(section("Operatører", listed(&report.per_operator)));
+    // Each operator, then what they took per payment method (§ 2-8-2 h).
+    let mut operators = Vec::new();
+    for op in &report.per_operator {
+        operators.push((format!("{} ({})", op.label, op.count), amount(op.amount)));
+        let prefix = format!("{}/", op.key);
+        for m in report
+            .per_operator_payment
+            .iter()
+            .filter(|r| r.key.starts_with(&prefix))
+        {
+            operators.push((format!("  {} ({})", m.label, m.count), amount(m.amount)));
+        }
+    }
+    sections.push(section("Operatører", operators));
     sections.push(section(
         "Per time",
         report

@@ -176,26 +176,9 @@ impl Writer<'_> {
         self.journal(kind, sale_id, data, now)
     }
 
-    /// The operator logged in at this till now, from the journal itself.
+    /// The operator logged in at this till now: see [`Reader::current_operator`].
     pub(super) fn current_operator(&self) -> Result<Option<String>> {
-        let last: Option<(String, String)> = self
-            .conn()
-            .query_row(
-                "SELECT kind, data FROM journal WHERE kind IN (?1, ?2) ORDER BY seq DESC LIMIT 1",
-                params![
-                    JournalKind::OperatorLogin.as_str(),
-                    JournalKind::OperatorLogout.as_str()
-                ],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(match last {
-            Some((kind, data)) if kind == JournalKind::OperatorLogin.as_str() => {
-                let v: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
-                operator_id(&v)
-            }
-            _ => None,
-        })
+        self.reader().current_operator()
     }
 }
 
@@ -211,6 +194,40 @@ pub fn operator_id(data: &serde_json::Value) -> Option<String> {
 }
 
 impl Reader<'_> {
+    /// The operator logged in at this till now, from the journal itself.
+    ///
+    /// Logins nest: an organizer who logs in over a volunteer's shift and
+    /// out again hands the till back to that volunteer. So the current one
+    /// is the newest login whose operator has not logged out since (looked
+    /// for among the last 200 logins and logouts; a shift is never deeper).
+    pub fn current_operator(&self) -> Result<Option<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT kind, data FROM journal WHERE kind IN (?1, ?2) ORDER BY seq DESC LIMIT 200",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                JournalKind::OperatorLogin.as_str(),
+                JournalKind::OperatorLogout.as_str()
+            ],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        let mut left: Vec<String> = Vec::new();
+        for row in rows {
+            let (kind, data) = row?;
+            let v: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+            let Some(id) = operator_id(&v) else { continue };
+            if kind == JournalKind::OperatorLogout.as_str() {
+                left.push(id);
+            } else if let Some(i) = left.iter().position(|l| *l == id) {
+                // This login ended with that logout.
+                left.swap_remove(i);
+            } else {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+
     pub fn journal_entries(&self, sale_id: Option<i64>) -> Result<Vec<JournalEntry>> {
         let mut stmt = self.conn.prepare(
             "SELECT seq, at, sale_id, kind, data FROM journal \

@@ -228,3 +228,101 @@ async fn cancelled_sales_are_counted_as_voids_and_receipts_apart_from_returns() 
     );
     rig.stop().await;
 }
+
+/// A volunteer whose code is 1234.
+fn volunteer(id: &str, name: &str) -> luka::kiosk::OperatorAccount {
+    luka::kiosk::OperatorAccount {
+        operator: luka::kiosk::Operator {
+            id: id.into(),
+            name: name.into(),
+        },
+        code: luka::pin::PinHash::create("1234").unwrap(),
+    }
+}
+
+/// § 2-8-2 h: volunteers log in with their code for a shift; each sale and
+/// return carries who made it; the organizer's visit nests over a shift;
+/// the X shows each operator per payment method.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_sale_carries_its_operator_and_the_x_splits_them_by_payment_method() {
+    let rig = crate::support::rig_with(
+        SimConfig::training(),
+        KioskSettings {
+            operators: vec![volunteer("1001", "Kari"), volunteer("1002", "Ola")],
+            ..crate::support::fast_settings()
+        },
+    )
+    .await;
+    let k = rig.kiosk.clone();
+    assert_eq!(k.operators().len(), 2);
+    let wrong = k.operator_login("1001", "9999").unwrap_err();
+    assert!(wrong.to_string().contains("wrong code for Kari"), "{wrong}");
+    assert_eq!(k.current_operator().unwrap(), None);
+    let unknown = k.operator_login("1003", "1234").unwrap_err();
+    assert!(unknown.to_string().contains("1001, 1002"), "{unknown}");
+
+    let kari = k.operator_login("1001", "1234").unwrap();
+    assert_eq!(kari.name, "Kari");
+    let cart = crate::support::tickets(1, 0);
+    let (first, _) = k.cash_sale(&cart, Money::nok(15_000), "").unwrap();
+    // The organizer looks in and leaves: the till is Kari's again.
+    k.organizer_login(true).unwrap();
+    k.refund(first.id, Money::nok(5_000), "Feil billett")
+        .unwrap();
+    k.organizer_logout().unwrap();
+    assert_eq!(
+        k.current_operator().unwrap().map(|o| o.id),
+        Some("1001".into())
+    );
+    let vipps = k.start_vipps_sale(&cart, "").unwrap();
+    crate::support::wait_created(&rig.sim, &vipps.reference).await;
+    rig.sim.approve(&vipps.reference).unwrap();
+    k.wait_final(vipps.id, Duration::from_secs(20))
+        .await
+        .unwrap();
+    k.operator_logout().unwrap();
+    assert_eq!(k.current_operator().unwrap(), None);
+
+    // Switching volunteer: Ola logs in over nobody.
+    k.operator_login("Ola", "1234").unwrap();
+    k.cash_sale(&cart, Money::nok(20_000), "").unwrap();
+
+    let x = k.x_report().unwrap().report;
+    let ops: Vec<(String, i64, i64)> = x
+        .per_operator
+        .iter()
+        .map(|r| (r.key.clone(), r.count, r.amount.minor()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("1001".to_string(), 2, 30_000),
+            ("1002".to_string(), 1, 15_000),
+            ("organizer".to_string(), 0, -5_000)
+        ]
+    );
+    let by_method: Vec<(String, i64, i64)> = x
+        .per_operator_payment
+        .iter()
+        .map(|r| (r.key.clone(), r.count, r.amount.minor()))
+        .collect();
+    assert_eq!(
+        by_method,
+        [
+            ("1001/cash".to_string(), 1, 15_000),
+            ("1001/vipps".to_string(), 1, 15_000),
+            ("1002/cash".to_string(), 1, 15_000),
+            ("organizer/cash".to_string(), 0, -5_000)
+        ]
+    );
+    let journal = rig.store.read(|r| r.journal_entries(None)).unwrap();
+    let failed = journal
+        .iter()
+        .filter(|e| e.kind == "operator.login_failed")
+        .count();
+    assert_eq!(
+        failed, 1,
+        "the wrong code is journaled; the unknown id never got that far"
+    );
+    rig.stop().await;
+}

@@ -833,9 +833,11 @@ async fn the_cli_sells_for_cash_refunds_and_opens_the_drawer() {
     std::fs::write(
         &config,
         format!(
-            "[store]\npath = \"{}\"\n[printer]\ndriver = \"file\"\npath = \"{}\"\nwidth_mm = 58\ndrawer_kick = true\n",
+            "[store]\npath = \"{}\"\n[printer]\ndriver = \"file\"\npath = \"{}\"\nwidth_mm = 58\ndrawer_kick = true\n\
+             [[operators]]\nid = \"1001\"\nname = \"Kari\"\ncode_hash = \"{}\"\n",
             dir.path().join("luka-training.db").display(),
-            bytes.display()
+            bytes.display(),
+            luka::pin::PinHash::create("1234").unwrap().as_str()
         ),
     )
     .unwrap();
@@ -853,7 +855,15 @@ async fn the_cli_sells_for_cash_refunds_and_opens_the_drawer() {
             String::from_utf8_lossy(&out.stderr).to_string(),
         )
     };
-    let (code, sale, err) = luka(&["charge", "100", "--cash", "--tendered", "200"]);
+    let (code, sale, err) = luka(&[
+        "charge",
+        "100",
+        "--cash",
+        "--tendered",
+        "200",
+        "--operator",
+        "kari",
+    ]);
     assert_eq!(code, Some(0), "{err}");
     let sale = sale.unwrap();
     assert_eq!(
@@ -911,6 +921,17 @@ async fn the_cli_sells_for_cash_refunds_and_opens_the_drawer() {
     let x = x.unwrap();
     assert_eq!(x["returns"]["count"], 2, "{x:#}");
     assert_eq!(x["drawer_openings_without_sale"], 1, "{x:#}");
+    // --operator: Kari made the sale (logged in and out for that command).
+    let kari = x["per_operator_payment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "1001/cash")
+        .unwrap_or_else(|| panic!("{x:#}"));
+    assert_eq!(kari["count"], 1);
+    let (code, _, err) = luka(&["drawer", "open", "--reason", "x", "--operator", "nobody"]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("the operators are 1001"), "{err}");
     assert_eq!(
         x["net"]["minor"].as_i64().or(x["net"].as_i64()),
         Some(0),
