@@ -120,6 +120,9 @@ journal_kinds! {
     RefundFailed => "refund.failed",
     CopyRequested => "receipt.copy_requested",
     OutboxRetryRequested => "outbox.retry_requested",
+    /// A line taken out of the cart (or its quantity lowered) before
+    /// payment, with its amount (§ 2-8-2 s; counted in reportCorrLines).
+    CartLineCorrected => "cart.line_corrected",
     /// A signing key's public half, journaled when it first signs.
     JournalKey => "journal.key",
 }
@@ -175,6 +178,7 @@ impl JournalKind {
             | RefundFailed
             | CopyRequested
             | OutboxRetryRequested
+            | CartLineCorrected
             | JournalKey => OTHER_EVENT,
         }
     }

@@ -147,6 +147,10 @@ pub struct Report {
     /// (§ 2-8-2 r; SAF-T reportVoidTrans).
     #[serde(default)]
     pub voids: Tally,
+    /// Cart lines taken out or lowered before payment, with their amount
+    /// (§ 2-8-2 s; SAF-T reportCorrLines).
+    #[serde(default)]
+    pub corrections: Tally,
     pub drawer_openings_without_sale: i64,
     pub price_changes: i64,
     pub cash: CashSummary,
@@ -193,6 +197,7 @@ pub struct ReportBuilder {
     return_printed: i64,
     not_printed: i64,
     voids: (i64, i64),
+    corrections: (i64, i64),
     drawer: i64,
     price_changes: i64,
     /// A training till: its separate database holds nothing but training,
@@ -304,6 +309,10 @@ impl ReportBuilder {
                 self.voids.0 += 1;
                 self.voids.1 += e.amount.unwrap_or(0);
             }
+            JournalKind::CartLineCorrected if !training => {
+                self.corrections.0 += 1;
+                self.corrections.1 += e.amount.unwrap_or(0);
+            }
             JournalKind::ReceiptNotPrinted if !training => self.not_printed += 1,
             JournalKind::DrawerOpened if e.sale_id.is_none() => self.drawer += 1,
             JournalKind::PriceChanged => self.price_changes += 1,
@@ -385,6 +394,7 @@ impl ReportBuilder {
             receipts_printed: self.printed,
             return_receipts_printed: self.return_printed,
             voids: tally(self.voids),
+            corrections: tally(self.corrections),
             receipts_not_printed: self.not_printed,
             drawer_openings_without_sale: self.drawer,
             price_changes: self.price_changes,

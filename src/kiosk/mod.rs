@@ -16,6 +16,7 @@
 //! | `events.rs` | [`KioskEvent`]: what happened, for whoever shows it |
 //! | `error.rs` | [`KioskError`]: why a command was refused |
 //! | `refund.rs` | refunds: a Vipps sale's through the outbox, a cash sale's from the drawer at once |
+//! | `cart.rs` | lines corrected in the cart before payment, journaled |
 //! | `catalog.rs` | the price list and version the till starts selling with, each change journaled |
 //! | `drawer.rs` | every drawer opening journaled; the organizer's "Åpne skuff" |
 //! | `operators.rs` | volunteers' shifts: login with a code, logout, who is at the till |
@@ -28,6 +29,7 @@
 //! | `receipt_input.rs` | a stored sale or refund → the printer's receipt input |
 //! | `printer_state.rs` | the printer's settings, its state for the UI, the print lock |
 
+mod cart;
 mod catalog;
 mod drawer;
 mod error;

@@ -231,7 +231,7 @@ pub fn fold_period(
         let kind = JournalKind::parse(&rec.kind);
         let Some(
             kind @ (ReceiptPrinted | ReturnReceiptPrinted | CopyPrinted | ReceiptNotPrinted
-            | DrawerOpened | PriceChanged | SaleUnpaid),
+            | DrawerOpened | PriceChanged | SaleUnpaid | CartLineCorrected),
         ) = kind
         else {
             return Ok(());

@@ -129,6 +129,7 @@ pub fn to_printer(
                 report.return_receipts_printed.to_string(),
             ),
             row("Avbrutte og ubetalte salg", tally(report.voids)),
+            row("Korrigerte linjer før betaling", tally(report.corrections)),
             row(
                 "Salg uten kvittering",
                 report.receipts_not_printed.to_string(),

@@ -326,3 +326,33 @@ async fn each_sale_carries_its_operator_and_the_x_splits_them_by_payment_method(
     );
     rig.stop().await;
 }
+
+/// § 2-8-2 s: lines taken out of the cart before payment are journaled with
+/// their amount and counted in the X and in SAF-T's reportCorrLines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cart_corrections_before_payment_are_counted_with_their_amount() {
+    let rig = crate::support::rig().await;
+    let k = rig.kiosk.clone();
+    let mut cart = crate::support::tickets(2, 1);
+    let adults = cart.lines()[0].clone();
+    assert_eq!(adults.quantity, 2);
+    k.cart_line_corrected(&adults, 1).unwrap();
+    cart.set_quantity(0, 1).unwrap();
+    let child = cart.remove(1).unwrap();
+    k.cart_line_corrected(&child, child.quantity).unwrap();
+    k.cart_line_corrected(&child, 0).unwrap(); // nothing left the cart
+    k.cash_sale(&cart, Money::nok(15_000), "").unwrap();
+    let x = k.x_report().unwrap().report;
+    let expected = adults.unit_price.minor() + child.unit_price.minor();
+    assert_eq!(
+        (x.corrections.count, x.corrections.amount.minor()),
+        (2, expected)
+    );
+    let corrected: Vec<JournalEntry> = entries(&rig.store, JournalKind::CartLineCorrected);
+    assert_eq!(corrected.len(), 2);
+    assert_eq!(corrected[0].data["product"], "voksen");
+    assert_eq!(corrected[0].data["quantity"], 1);
+    // Cash only: nothing went to Vipps, so no exchanges to check.
+    let mut rig = rig;
+    rig.running.take().unwrap().shutdown().await;
+}

@@ -204,11 +204,17 @@ async fn the_organizer_screen_reads_and_journals_through_the_kiosk() {
         .unwrap()
         .into_iter()
         .map(|e| e.kind)
-        .filter(|k| k.starts_with("operator."))
+        .filter(|k| k.starts_with("operator.") || k.starts_with("report."))
         .collect();
+    // The overview shown after the login is an X report (§ 2-8-2).
     assert_eq!(
         kinds,
-        ["operator.login_failed", "operator.login", "operator.logout"]
+        [
+            "operator.login_failed",
+            "operator.login",
+            "report.x",
+            "operator.logout"
+        ]
     );
 
     let sales = luka::kiosk::MAX_ROWS + 3;

@@ -402,7 +402,18 @@ fn a_cash_return_is_a_returnsal_paid_in_cash_and_validates() {
         may1(12, 0),
     );
     day::refund(&store, &sale, 15_000, may1(12, 30));
+    day::event(
+        &store,
+        JournalKind::CartLineCorrected,
+        None,
+        json!({ "product": "kaffe", "quantity": 1, "total": 3_000 }),
+        may1(12, 40),
+    );
     let x = x_report(&store, TILL, may1(13, 0)).unwrap();
+    assert_eq!(
+        (x.corrections.count, x.corrections.amount.minor()),
+        (1, 3_000)
+    );
     assert_eq!((x.returns.count, x.returns.amount.minor()), (1, 15_000));
     assert_eq!(rows(&x.per_payment), vec![s("cash", 2, 15_000)]);
     assert_eq!(x.cash.cash_in.minor(), 15_000);
@@ -424,6 +435,16 @@ fn a_cash_return_is_a_returnsal_paid_in_cash_and_validates() {
     let ret = &ret[..ret.find("</cashtransaction>").unwrap()];
     assert!(ret.contains("<paymentType>CASH</paymentType>"), "{ret}");
     assert!(ret.contains("<transAmntIn>-150.00</transAmntIn>"), "{ret}");
+    // § 2-8-2 s: the correction in the X's reportCorrLines.
+    let corr = &xml[xml.find("<reportCorrLines>").unwrap()..];
+    let corr = &corr[..corr.find("</reportCorrLines>").unwrap()];
+    for part in [
+        "<corrLineType>Line correction</corrLineType>",
+        "<corrLineNum>1</corrLineNum>",
+        "<corrLineAmnt>30.00</corrLineAmnt>",
+    ] {
+        assert!(corr.contains(part), "{part} in {corr}");
+    }
     // § 2-8-2 d: which system and installation made the file.
     let installation = store.read(|r| r.installation_id()).unwrap();
     assert!(

@@ -207,7 +207,16 @@ fn write_report<W: Write>(
     x.val("reportVoidTransNum", r.voids.count)?;
     x.val("reportVoidTransAmnt", saft_amount(r.voids.amount.minor()))?;
     let corr = ["corrLineType", "corrLineNum", "corrLineAmnt"];
-    write_rows(x, "reportCorrLines", "reportCorrLine", corr, &none())?;
+    let corr_rows = if r.corrections.count > 0 {
+        vec![(
+            "Line correction".into(),
+            r.corrections.count.to_string(),
+            saft_amount(r.corrections.amount.minor()),
+        )]
+    } else {
+        none()
+    };
+    write_rows(x, "reportCorrLines", "reportCorrLine", corr, &corr_rows)?;
     let price = ["priceInquiryGroup", "priceInquiryNum", "priceInquiryAmnt"];
     write_rows(
         x,
