@@ -456,3 +456,27 @@ fn a_cash_return_is_a_returnsal_paid_in_cash_and_validates() {
         &xml[xml.find("<cashregister>").unwrap()..][..300]
     );
 }
+
+/// The system documentation a product declaration rests on lists every kind
+/// of journal entry with the SAF-T code this Luka gives it: a new kind, or a
+/// changed code, cannot ship undocumented.
+#[test]
+fn the_system_documentation_lists_every_journal_kind_with_its_code() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/KASSASYSTEM.md"))
+            .unwrap();
+    let rows: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `")).collect();
+    for kind in JournalKind::ALL {
+        let name = format!("`{}`", kind.as_str());
+        let code = kind.saft(false).predefined.to_string();
+        let row = rows
+            .iter()
+            .find(|r| r.split('|').nth(1).is_some_and(|c| c.contains(&name)))
+            .unwrap_or_else(|| panic!("docs/KASSASYSTEM.md has no journal row for {name}"));
+        let codes = row.split('|').nth(2).unwrap_or_default();
+        assert!(
+            codes.contains(&code),
+            "{name} is {code}, the doc says {codes}"
+        );
+    }
+}
