@@ -12,7 +12,7 @@
 //! | [`bookkeeping`] | the books: sync lanes (signed webhook, PowerOffice Go, CSV) fed from the outbox, vouchers, Vipps reconciliation, SAF-T export |
 //! | [`retry`]    | retrying in its own words: retry classes, `Failure`, the pure decision; a leaf |
 //! | [`outbox`]   | the durable work queue's worker loop (hands items to handlers, records verdicts) |
-//! | [`http`]     | what the Vipps and PowerOffice clients share: one token cache (refresh ahead, single flight, 401), one error-answer reader; a leaf |
+//! | [`http`]     | what the Vipps and PowerOffice clients share: one token cache (refresh ahead, single flight), the 401 rule (one fresh token, one more try), one error-answer reader; a leaf |
 //! | [`vipps`]    | Access Token and ePayment clients; DTOs mirroring the official specs   |
 //! | [`payments`] | the payment-provider trait and its implementations (Vipps, cash)       |
 //! | [`printer`]  | receipt layout (pure), ESC/POS + PC865, drivers, PNG preview, printer sim |
