@@ -18,7 +18,7 @@
 //! | [`printer`]  | receipt layout (pure), ESC/POS + PC865, drivers, PNG preview, printer sim |
 //! | [`kiosk`]    | the service: commands in, events out; runs sales and receipts through it all |
 //! | [`hardware`] | GPIO (rppal): paid LED + buzzer, error LED, drawer relay, buttons; no-op off the Pi |
-//! | [`sim`]      | contract-faithful Vipps simulator for training mode and tests          |
+//! | [`sim`]      | contract-faithful Vipps and PowerOffice simulators for training mode and tests; faults only with `testing` |
 //! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
 //! | [`cli`]      | the `luka` command line (clap); one file per group of commands, table in `cli/mod.rs` |
 //! | [`app`]      | wiring: config → store, provider, simulator (training), kiosk          |
@@ -173,5 +173,28 @@ mod boundaries {
                 path.display()
             );
         }
+    }
+
+    /// Training mode runs the simulators, so they are part of the product;
+    /// the faults tests inject are not. Every file of theirs that injects
+    /// faults is declared only for `--features testing`.
+    #[test]
+    fn simulator_faults_are_compiled_only_for_tests() {
+        let mut checked = 0;
+        for path in sources("sim") {
+            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+            if !(stem.contains("fault") || stem == "abort") {
+                continue;
+            }
+            let parent = std::fs::read_to_string(path.with_file_name("mod.rs")).unwrap();
+            let gated = format!("#[cfg(feature = \"testing\")]\nmod {stem};");
+            assert!(
+                parent.contains(&gated),
+                "{} injects faults: declare it as `{gated}`",
+                path.display()
+            );
+            checked += 1;
+        }
+        assert!(checked >= 4, "found only {checked} fault files");
     }
 }
