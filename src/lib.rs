@@ -26,7 +26,7 @@
 //! | [`shutdown`] | SIGTERM/SIGINT latched into one stop signal (graceful stop)            |
 //! | [`secret`]   | a string type that never prints its value                              |
 //! | [`pin`]      | the organizer PIN: Argon2 hash and the lockout rule                    |
-//! | [`ui`]       | the Slint bridge (the only module that imports Slint); `.slint` in `ui/` |
+//! | [`ui`]       | the Slint bridge (the only module that imports Slint); `.slint` in `ui/`, every sentence from its `@tr` catalogue |
 //! | [`bench`](mod@bench) | `luka bench`: money path; `--records`: Z, SAF-T, verify; `--books`: backlog drain; `--all`: one table of everything |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
@@ -171,6 +171,30 @@ mod boundaries {
                 !text.contains(concat!("slint", "::")),
                 "{} uses Slint; only ui/ may",
                 path.display()
+            );
+        }
+    }
+
+    /// Which language a sentence is in is the catalogue's business
+    /// (`ui/words.slint`, `ui/translations/`): product code that branches
+    /// on the language with literal words of its own would bring back the
+    /// half-English screen. Only `config` (parsing the setting) and
+    /// `ui/mod.rs` (selecting the catalogue) name a language.
+    #[test]
+    fn sentences_come_from_the_catalogue_not_from_language_branches() {
+        let en = concat!("Language", "::En");
+        for path in sources("") {
+            let name = path.display().to_string();
+            if name.contains("/src/config") || name.ends_with("/src/ui/mod.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Tests may switch the screen's language to check its words.
+            let product = text.split("#[cfg(test)]").next().unwrap_or_default();
+            assert!(
+                !product.contains(en),
+                "{name} picks words by language; put the sentence in ui/words.slint (@tr) \
+                 and its English in luka.po"
             );
         }
     }

@@ -21,6 +21,10 @@ pub enum KioskError {
     #[error("the sale is already closed ({0})")]
     AlreadyClosed(SaleStatus),
     #[error("{0}")]
+    Cash(#[from] crate::payments::cash::CashError),
+    #[error("give a reason for the refund")]
+    NoRefundReason,
+    #[error("{0}")]
     Rejected(String),
     #[error("{0}")]
     Receipt(#[from] ReceiptError),

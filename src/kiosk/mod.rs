@@ -36,7 +36,7 @@ pub mod receipt_input;
 pub mod settle;
 
 pub use error::KioskError;
-pub use events::KioskEvent;
+pub use events::{KioskEvent, StatusNote};
 pub use organizer::{DayCounts, DayData, DaySale, MAX_ROWS, MadeReport};
 pub use printer_state::{PrinterState, PrinterView, ReceiptSettings};
 pub use receipt_api::ReceiptError;
@@ -309,8 +309,7 @@ impl Kiosk {
         description: &str,
     ) -> Result<(SaleRecord, Money), KioskError> {
         let totals = cart.totals()?;
-        let change = crate::payments::cash::change_due(totals.gross, given)
-            .map_err(|e| KioskError::Rejected(e.to_string()))?;
+        let change = crate::payments::cash::change_due(totals.gross, given)?;
         let now = self.inner.clock.now();
         let new = NewSale {
             till_id: self.inner.settings.till_id.clone(),
@@ -391,7 +390,7 @@ impl Kiosk {
     /// Queues a refund of `amount` (full or partial) of a paid Vipps sale.
     pub fn refund(&self, sale_id: i64, amount: Money, reason: &str) -> Result<i64, KioskError> {
         if reason.trim().is_empty() {
-            return Err(KioskError::Rejected("give a reason for the refund".into()));
+            return Err(KioskError::NoRefundReason);
         }
         let now = self.inner.clock.now();
         let key = self.new_key();

@@ -19,6 +19,7 @@ use std::time::Duration;
 use chaos::matrix::{Bench, eventually, settings};
 use luka::domain::payment::{PaymentPhase, Signal, VippsEvent, fold};
 use luka::domain::{SaleStatus, UnpaidReason};
+use luka::kiosk::StatusNote;
 use luka::sim::{Faults, SimConfig};
 use luka::vipps::dto::PaymentEventName;
 use support::wait_created;
@@ -180,7 +181,7 @@ async fn network_gone_mid_payment_for_longer_than_a_payment_lives() {
     tokio::time::sleep(Duration::from_secs(8)).await;
     assert!(b.said_reachable(false), "never said Vipps was unreachable");
     assert!(
-        b.said_note(approved.id, "Mistet kontakten med Vipps"),
+        b.said_note(approved.id, StatusNote::ConnectionLost),
         "the pay screen never said contact was lost: {:?}",
         b.events()
     );
