@@ -178,6 +178,9 @@ async fn network_gone_mid_payment_for_longer_than_a_payment_lives() {
     b.proxy.set_down(true).await;
     let offline = b.sell(80);
     b.sim.approve(&approved.reference).unwrap();
+    // The scenario: the network stays gone for longer than a payment lives
+    // (3 s) plus the expiry margin; what must not happen meanwhile (settling
+    // while offline) has no state to wait on.
     tokio::time::sleep(Duration::from_secs(8)).await;
     assert!(b.said_reachable(false), "never said Vipps was unreachable");
     assert!(
