@@ -179,12 +179,12 @@ fn show_printer(w: &AppWindow, c: &Ctx) {
     a.set_printer_text(text.into());
     a.set_printer_ok(ok);
     let r = w.global::<super::ResultAdapter>();
-    if let crate::kiosk::PrinterState::Held { message } = &view.state
+    if let crate::kiosk::PrinterState::Held { problem, .. } = view.state
         && w.global::<super::AppState>().get_page() == Page::Result
         && r.get_paid()
         && c.state().last_paid.is_some()
     {
-        r.set_receipt_note(Text::of(w).receipt_held(message).into());
+        r.set_receipt_note(Text::of(w).receipt_held(problem).into());
     }
 }
 

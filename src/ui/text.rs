@@ -9,9 +9,10 @@
 //! reaches the screen: it is logged, and the volunteer reads the catalogued
 //! sentence for its kind.
 
-use super::{AppWindow, ErrorWord, StatusWord, UnpaidWord, Words};
+use super::{AppWindow, ErrorWord, PrinterWord, StatusWord, UnpaidWord, Words};
 use crate::domain::{Money, PaymentMethod, SaleStatus, UnpaidReason};
 use crate::kiosk::{KioskError, PrinterState, PrinterView, ReceiptError};
+use crate::printer::PrintProblem;
 use crate::reports::ReportError;
 use slint::ComponentHandle;
 
@@ -132,8 +133,9 @@ impl<'a> Text<'a> {
     }
 
     /// Under "Betalt" when the receipt is held: what to do about it.
-    pub fn receipt_held(&self, message: &str) -> String {
-        self.0.invoke_receipt_held(message.into()).into()
+    pub fn receipt_held(&self, problem: PrintProblem) -> String {
+        let what = self.0.invoke_printer_problem(printer_word(problem));
+        self.0.invoke_receipt_held(what).into()
     }
 
     pub fn method(&self, method: PaymentMethod) -> String {
@@ -183,6 +185,20 @@ pub(crate) fn status_word(s: SaleStatus) -> StatusWord {
     }
 }
 
+fn printer_word(p: PrintProblem) -> PrinterWord {
+    match p {
+        PrintProblem::PaperOut => PrinterWord::PaperOut,
+        PrintProblem::CoverOpen => PrinterWord::CoverOpen,
+        PrintProblem::Fault => PrinterWord::Fault,
+        PrintProblem::Offline => PrinterWord::Offline,
+        PrintProblem::Unreachable => PrinterWord::Unreachable,
+        PrintProblem::NotFound => PrinterWord::NotFound,
+        PrintProblem::NoAccess => PrinterWord::NoAccess,
+        PrintProblem::Setup => PrinterWord::Setup,
+        PrintProblem::Unknown => PrinterWord::Unknown,
+    }
+}
+
 fn unpaid_word(r: UnpaidReason) -> UnpaidWord {
     match r {
         UnpaidReason::Aborted => UnpaidWord::Aborted,
@@ -221,4 +237,45 @@ fn error_word(e: &KioskError) -> (ErrorWord, i64) {
         _ => ErrorWord::Other,
     };
     (word, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Language;
+
+    /// A volunteer reads one language: a refusal's English detail from below
+    /// never lands inside the screen's sentence, whichever language it is.
+    #[test]
+    fn errors_and_held_receipts_are_said_in_the_screens_language_only() {
+        i_slint_backend_testing::init_no_event_loop();
+        let w = AppWindow::new().unwrap();
+        let detail = "cannot refund kr 10,00 of sale x: only kr 5,00 is left to refund";
+        let refused = KioskError::Rejected(detail.into());
+        let t = Text::of(&w);
+        crate::ui::select_language(Language::Nb);
+        assert_eq!(
+            t.error(&refused),
+            "Ikke mulig: kassen avviste dette. Ingen penger er flyttet."
+        );
+        assert!(
+            t.receipt_held(PrintProblem::PaperOut)
+                .contains("Tom for papir")
+        );
+        crate::ui::select_language(Language::En);
+        assert_eq!(
+            t.error(&refused),
+            "Not possible: the till refused this. No money was moved."
+        );
+        assert_eq!(
+            t.receipt_held(PrintProblem::PaperOut),
+            "The sale is paid, but the receipt did not print: Out of paper – put in a new \
+             roll. Tap the printer at the top once it is fixed."
+        );
+        assert_eq!(
+            t.error(&KioskError::Receipt(ReceiptError::AlreadyPrinted(7))),
+            "Receipt 7 has already printed."
+        );
+        assert_eq!(t.unpaid_short(UnpaidReason::Expired), "Not paid – expired");
+    }
 }
