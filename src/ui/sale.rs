@@ -148,7 +148,7 @@ pub(super) fn refresh(w: &AppWindow, c: &Ctx) {
         }
         Err(e) => {
             a.set_total("–".into());
-            a.set_message(e.to_string().into());
+            a.set_message(t.error(&e.into()).into());
         }
     }
     if !s.cart.is_empty() {
