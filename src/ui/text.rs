@@ -174,7 +174,7 @@ fn int(n: impl TryInto<i32>) -> i32 {
     n.try_into().unwrap_or(i32::MAX)
 }
 
-pub(crate) fn status_word(s: SaleStatus) -> StatusWord {
+fn status_word(s: SaleStatus) -> StatusWord {
     match s {
         SaleStatus::Pending => StatusWord::Pending,
         SaleStatus::Awaiting => StatusWord::Awaiting,
