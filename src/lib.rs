@@ -12,13 +12,13 @@
 //! | [`bookkeeping`] | the books: sync lanes (signed webhook, PowerOffice Go, CSV) fed from the outbox, vouchers, Vipps reconciliation, SAF-T export |
 //! | [`retry`]    | retrying in its own words: retry classes, `Failure`, the pure decision; a leaf |
 //! | [`outbox`]   | the durable work queue's worker loop (hands items to handlers, records verdicts) |
-//! | [`http`]     | what the Vipps and PowerOffice clients share: one token cache (refresh ahead, single flight, 401), one error-answer reader; a leaf |
+//! | [`http`]     | what the Vipps and PowerOffice clients share: one token cache (refresh ahead, single flight), the 401 rule (one fresh token, one more try), one error-answer reader; a leaf |
 //! | [`vipps`]    | Access Token and ePayment clients; DTOs mirroring the official specs   |
 //! | [`payments`] | the payment-provider trait and its implementations (Vipps, cash)       |
 //! | [`printer`]  | receipt layout (pure), ESC/POS + PC865, drivers, PNG preview, printer sim |
 //! | [`kiosk`]    | the service: commands in, events out; runs sales and receipts through it all |
 //! | [`hardware`] | GPIO (rppal): paid LED + buzzer, error LED, drawer relay, buttons; no-op off the Pi |
-//! | [`sim`]      | contract-faithful Vipps simulator for training mode and tests          |
+//! | [`sim`]      | contract-faithful Vipps and PowerOffice simulators for training mode and tests; faults only with `testing` |
 //! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
 //! | [`cli`]      | the `luka` command line (clap); one file per group of commands, table in `cli/mod.rs` |
 //! | [`app`]      | wiring: config → store, provider, simulator (training), kiosk          |
@@ -26,7 +26,7 @@
 //! | [`shutdown`] | SIGTERM/SIGINT latched into one stop signal (graceful stop)            |
 //! | [`secret`]   | a string type that never prints its value                              |
 //! | [`pin`]      | the organizer PIN: Argon2 hash and the lockout rule                    |
-//! | [`ui`]       | the Slint bridge (the only module that imports Slint); `.slint` in `ui/` |
+//! | [`ui`]       | the Slint bridge (the only module that imports Slint); `.slint` in `ui/`, every sentence from its `@tr` catalogue |
 //! | [`bench`](mod@bench) | `luka bench`: money path; `--records`: Z, SAF-T, verify; `--books`: backlog drain; `--all`: one table of everything |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
@@ -173,5 +173,52 @@ mod boundaries {
                 path.display()
             );
         }
+    }
+
+    /// Which language a sentence is in is the catalogue's business
+    /// (`ui/words.slint`, `ui/translations/`): product code that branches
+    /// on the language with literal words of its own would bring back the
+    /// half-English screen. Only `config` (parsing the setting) and
+    /// `ui/mod.rs` (selecting the catalogue) name a language.
+    #[test]
+    fn sentences_come_from_the_catalogue_not_from_language_branches() {
+        let en = concat!("Language", "::En");
+        for path in sources("") {
+            let name = path.display().to_string();
+            if name.contains("/src/config") || name.ends_with("/src/ui/mod.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Tests may switch the screen's language to check its words.
+            let product = text.split("#[cfg(test)]").next().unwrap_or_default();
+            assert!(
+                !product.contains(en),
+                "{name} picks words by language; put the sentence in ui/words.slint (@tr) \
+                 and its English in luka.po"
+            );
+        }
+    }
+
+    /// Training mode runs the simulators, so they are part of the product;
+    /// the faults tests inject are not. Every file of theirs that injects
+    /// faults is declared only for `--features testing`.
+    #[test]
+    fn simulator_faults_are_compiled_only_for_tests() {
+        let mut checked = 0;
+        for path in sources("sim") {
+            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+            if !(stem.contains("fault") || stem == "abort") {
+                continue;
+            }
+            let parent = std::fs::read_to_string(path.with_file_name("mod.rs")).unwrap();
+            let gated = format!("#[cfg(feature = \"testing\")]\nmod {stem};");
+            assert!(
+                parent.contains(&gated),
+                "{} injects faults: declare it as `{gated}`",
+                path.display()
+            );
+            checked += 1;
+        }
+        assert!(checked >= 4, "found only {checked} fault files");
     }
 }

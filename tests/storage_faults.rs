@@ -94,7 +94,9 @@ async fn an_answer_that_could_not_be_recorded_is_picked_up_without_a_restart() {
     b.store.checkpoint().unwrap();
     limit_file_size(Some(4096));
     wait_created(&b.sim, &sale.reference).await;
-    // The answer is back and could not be recorded.
+    // The answer is back and could not be recorded. What is checked is that
+    // nothing is recorded in this window, and a write the full disk refused
+    // leaves no state to wait on: the window is the scenario.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let status_during = b.sale(sale.id).status;
     limit_file_size(None);
@@ -141,7 +143,18 @@ async fn disk_full_while_selling() {
     wait_created(&b.sim, &waiting.reference).await;
     b.proxy.set_down(true).await;
     let stuck = b.sell(70);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Its create has met the dead network once, so it is due again below.
+    let tried = || {
+        b.store
+            .read(|r| r.outbox_for_sale(stuck.id))
+            .unwrap()
+            .iter()
+            .any(|i| i.kind == "vipps.create" && i.attempts >= 1 && i.last_error.is_some())
+    };
+    assert!(
+        chaos::matrix::eventually(WAIT, tried).await,
+        "the stuck sale's create was never tried"
+    );
     let before = b.store.read(|r| r.all_sales()).unwrap();
 
     b.store.checkpoint().unwrap();
@@ -152,6 +165,8 @@ async fn disk_full_while_selling() {
     let refused = b.kiosk.start_vipps_sale(&cart(90), "");
     let refused_cash = b.kiosk.cash_sale(&cart(50), Money::nok(5_000), "");
     b.sim.approve(&waiting.reference).unwrap();
+    // The window the till works in on a full disk: the check below is that
+    // nothing in it was recorded or said paid, which no state can announce.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let during = b.store.read(|r| r.all_sales());
     let integrity = b.store.integrity_check();

@@ -259,7 +259,8 @@ async fn reports(t: &T) {
     })
     .await;
     assert!(t.value("Melding").starts_with("Dagen er avsluttet"));
-    // One Z per till per day: a second is refused with the reason.
+    // One Z per till per day: a second is refused with the reason, in the
+    // screen's language (not the report error's English).
     t.tap("Z-rapport (avslutt dagen)");
     t.wait("the count dialog", || t.find("Opptalt kontant").is_some())
         .await;
@@ -273,7 +274,7 @@ async fn reports(t: &T) {
                 .window
                 .global::<luka::ui::CountAdapter>()
                 .get_message()
-                .contains("already closed")
+                .starts_with("Dagen er allerede avsluttet med Z-rapport 1.")
     })
     .await;
     t.tap("Avbryt");

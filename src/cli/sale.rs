@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::config::Config;
 use crate::domain::{Cart, Currency, Money, SaleLine};
-use crate::kiosk::KioskEvent;
+use crate::kiosk::{KioskEvent, StatusNote};
 use crate::shutdown::StopSignal;
 use crate::store::{SaleRecord, Store};
 
@@ -43,7 +43,7 @@ pub(super) async fn charge(
                     print_qr(&qr_target, app.sim.is_some());
                     eprintln!("Waiting for approval (expires {expires_at})…");
                 }
-                Ok(KioskEvent::Status { sale_id, note, .. }) if sale_id == sale.id => eprintln!("{note}"),
+                Ok(KioskEvent::Status { sale_id, note, .. }) if sale_id == sale.id => eprintln!("{}", said(note)),
                 _ => {}
             },
             _ = tokio::time::sleep(Duration::from_millis(300)) => {}
@@ -99,6 +99,14 @@ pub(super) async fn charge_cash(
     out["change"] = change.minor().into();
     println!("{out}");
     Ok(0)
+}
+
+/// The command line speaks English, like the rest of its output.
+fn said(note: StatusNote) -> &'static str {
+    match note {
+        StatusNote::Approved => "Approved – capturing the amount…",
+        StatusNote::ConnectionLost => "Lost contact with Vipps – retrying. Not paid yet.",
+    }
 }
 
 pub(super) async fn resume(config: Config, timeout: Duration) -> anyhow::Result<i32> {

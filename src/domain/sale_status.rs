@@ -74,7 +74,8 @@ impl FromStr for SaleStatus {
     }
 }
 
-/// Why a sale closed without payment, in words a volunteer understands.
+/// Why a sale closed without payment. The words a volunteer reads for each
+/// are the screen's (`ui/words.slint`), not the domain's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnpaidReason {
@@ -98,27 +99,6 @@ impl UnpaidReason {
             UnpaidReason::Cancelled => "cancelled",
             UnpaidReason::Rejected => "rejected",
             UnpaidReason::Unknown => "unknown",
-        }
-    }
-
-    /// The sentence on the "Ikke betalt" screen.
-    pub fn message_nb(self) -> &'static str {
-        match self {
-            UnpaidReason::Aborted => "Kunden avbrøt betalingen i appen.",
-            UnpaidReason::Expired => "Betalingen ble ikke godkjent i tide.",
-            UnpaidReason::Cancelled => "Salget ble avbrutt. Ingen penger er trukket.",
-            UnpaidReason::Rejected => "Vipps avviste betalingen. Prøv igjen eller ta kontant.",
-            UnpaidReason::Unknown => "Betalingen ble aldri opprettet. Ingen penger er trukket.",
-        }
-    }
-
-    pub fn message_en(self) -> &'static str {
-        match self {
-            UnpaidReason::Aborted => "The customer rejected the payment in the app.",
-            UnpaidReason::Expired => "The payment was not approved in time.",
-            UnpaidReason::Cancelled => "The sale was cancelled. No money was taken.",
-            UnpaidReason::Rejected => "Vipps refused the payment. Try again or take cash.",
-            UnpaidReason::Unknown => "The payment was never created. No money was taken.",
         }
     }
 }

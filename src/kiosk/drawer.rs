@@ -71,9 +71,7 @@ impl Kiosk {
     pub async fn open_drawer(&self, reason: &str) -> Result<DrawerDevice, KioskError> {
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(KioskError::Rejected(
-                "give a reason for opening the drawer".into(),
-            ));
+            return Err(KioskError::NoDrawerReason);
         }
         let now = self.inner.clock.now();
         if self.inner.settings.drawer_relay {
@@ -88,15 +86,11 @@ impl Kiosk {
             receipts.printer.clone(),
             receipts.layout.open_drawer_for_cash,
         ) else {
-            return Err(KioskError::Rejected(
-                "this till has no drawer to open: set [printer] drawer_kick = true \
-                 (a drawer on the printer's kick port) or [gpio] drawer_relay"
-                    .into(),
-            ));
+            return Err(KioskError::NoDrawer);
         };
         printing::kick_drawer(self, connection)
             .await
-            .map_err(|e| KioskError::Rejected(format!("the drawer did not open: {e}")))?;
+            .map_err(KioskError::DrawerNotOpened)?;
         let now = self.inner.clock.now();
         let mut data = json!({ "reason": reason, "device": DrawerDevice::Printer.as_str() });
         if self.inner.settings.training {

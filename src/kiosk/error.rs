@@ -21,6 +21,21 @@ pub enum KioskError {
     #[error("the sale is already closed ({0})")]
     AlreadyClosed(SaleStatus),
     #[error("{0}")]
+    Cash(#[from] crate::payments::cash::CashError),
+    #[error("give a reason for the refund")]
+    NoRefundReason,
+    #[error("give a reason for opening the drawer")]
+    NoDrawerReason,
+    #[error(
+        "this till has no drawer to open: set [printer] drawer_kick = true \
+         (a drawer on the printer's kick port) or [gpio] drawer_relay"
+    )]
+    NoDrawer,
+    #[error("the drawer did not open: {0}")]
+    DrawerNotOpened(String),
+    #[error("wrong code for {0}: try again, or ask the organizer")]
+    WrongCode(String),
+    #[error("{0}")]
     Rejected(String),
     #[error("{0}")]
     Receipt(#[from] ReceiptError),

@@ -14,11 +14,12 @@ pub enum KioskEvent {
         qr_target: String,
         expires_at: time::OffsetDateTime,
     },
-    /// A truthful status line for the pay screen.
+    /// A truthful status line for the pay screen; `note` says why it was
+    /// sent, and each listener puts it in its own words.
     Status {
         sale_id: i64,
         status: SaleStatus,
-        note: String,
+        note: StatusNote,
     },
     Paid {
         sale_id: i64,
@@ -51,4 +52,14 @@ pub enum KioskEvent {
     Printer { state: PrinterState },
     /// A receipt came out of the printer (`copy`: the one "KOPI").
     ReceiptPrinted { sale_id: i64, copy: bool },
+}
+
+/// Why a [`KioskEvent::Status`] was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusNote {
+    /// The customer approved; the amount is being captured.
+    Approved,
+    /// Vipps stopped answering while the sale waits; the till keeps asking
+    /// and the sale is not paid yet.
+    ConnectionLost,
 }

@@ -47,7 +47,7 @@ pub mod settle;
 
 pub use drawer::DrawerDevice;
 pub use error::KioskError;
-pub use events::KioskEvent;
+pub use events::{KioskEvent, StatusNote};
 pub use operators::{Operator, OperatorAccount};
 pub use organizer::{DayCounts, DayData, DaySale, MAX_ROWS, MadeReport};
 pub use printer_state::{PrinterState, PrinterView, ReceiptSettings};
@@ -329,8 +329,7 @@ impl Kiosk {
         description: &str,
     ) -> Result<(SaleRecord, Money), KioskError> {
         let totals = cart.totals()?;
-        let change = crate::payments::cash::change_due(totals.gross, given)
-            .map_err(|e| KioskError::Rejected(e.to_string()))?;
+        let change = crate::payments::cash::change_due(totals.gross, given)?;
         let now = self.inner.clock.now();
         let new = NewSale {
             till_id: self.inner.settings.till_id.clone(),

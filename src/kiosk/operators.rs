@@ -43,10 +43,7 @@ impl Kiosk {
         let account = self.account(id)?;
         if !account.code.verify(code) {
             self.journal_operator(JournalKind::OperatorLoginFailed, &account.operator, None)?;
-            return Err(KioskError::Rejected(format!(
-                "wrong code for {}: try again, or ask the organizer",
-                account.operator.name
-            )));
+            return Err(KioskError::WrongCode(account.operator.name));
         }
         self.journal_operator(JournalKind::OperatorLogin, &account.operator, None)?;
         Ok(account.operator)

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::settle::{self, Acted, Expiry};
-use super::{Kiosk, KioskEvent, crash_point};
+use super::{Kiosk, KioskEvent, StatusNote, crash_point};
 use crate::domain::{SaleStatus, UnpaidReason};
 use crate::retry::RetryClass;
 
@@ -82,7 +82,7 @@ async fn poll(k: &Kiosk, sale_id: i64, first_delay: Duration) {
                     k.emit(KioskEvent::Status {
                         sale_id,
                         status: sale.status,
-                        note: "Mistet kontakten med Vipps – prøver igjen. Ikke betalt ennå.".into(),
+                        note: StatusNote::ConnectionLost,
                     });
                 }
                 tracing::warn!(reference = %sale.reference, error = %e.message, "payment read failed");
@@ -115,7 +115,7 @@ async fn poll(k: &Kiosk, sale_id: i64, first_delay: Duration) {
                 k.emit(KioskEvent::Status {
                     sale_id,
                     status: SaleStatus::Capturing,
-                    note: "Godkjent – trekker beløpet…".into(),
+                    note: StatusNote::Approved,
                 });
                 k.inner.wake.notify_one();
                 return;

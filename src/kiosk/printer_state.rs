@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::domain::Merchant;
-use crate::printer::{Connection, LayoutConfig, PaperWidth};
+use crate::printer::{Connection, LayoutConfig, PaperWidth, PrintProblem};
 
 /// How this till prints receipts (from `[printer]` and `[merchant]`).
 #[derive(Debug, Clone)]
@@ -44,9 +44,13 @@ pub enum PrinterState {
     Unknown,
     /// The last job came out.
     Ready,
-    /// Receipts wait for a hand at the printer; `message` says what to do
-    /// (Norwegian, from [`crate::printer::PrintError`]).
-    Held { message: String },
+    /// Receipts wait for a hand at the printer: `problem` is what the
+    /// screen puts in its words, `message` the printer layer's own
+    /// ([`crate::printer::PrintError`]) for the log and the command line.
+    Held {
+        problem: PrintProblem,
+        message: String,
+    },
 }
 
 impl PrinterState {
@@ -60,7 +64,7 @@ impl PrinterState {
             }
             PrinterState::Unknown => "Skriveren er ikke brukt ennå".into(),
             PrinterState::Ready => "Skriveren er klar".into(),
-            PrinterState::Held { message } => message.clone(),
+            PrinterState::Held { message, .. } => message.clone(),
         }
     }
 
@@ -83,9 +87,36 @@ pub struct PrinterView {
 /// a pile of held receipts must not fill the worker slots Vipps needs.
 const FAIL_FAST: Duration = Duration::from_secs(2);
 
+/// How a print attempt failed: the printer layer's words, the kind of
+/// problem, and whether the same receipt may print after a hand fixes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failed {
+    pub message: String,
+    pub problem: PrintProblem,
+    pub retry_can_help: bool,
+}
+
+impl Failed {
+    pub(crate) fn of(e: &crate::printer::PrintError) -> Failed {
+        Failed {
+            message: e.to_string(),
+            problem: e.problem(),
+            retry_can_help: e.retry_can_help(),
+        }
+    }
+
+    /// What the screen shows while receipts wait.
+    pub(crate) fn held(&self) -> PrinterState {
+        PrinterState::Held {
+            problem: self.problem,
+            message: self.message.clone(),
+        }
+    }
+}
+
 pub(crate) struct PrinterCell {
     view: Mutex<PrinterView>,
-    last_failure: Mutex<Option<(Instant, String, bool)>>,
+    last_failure: Mutex<Option<(Instant, Failed)>>,
     /// Taken by each job on the blocking thread that talks to the printer.
     pub(crate) job: Mutex<()>,
 }
@@ -123,21 +154,21 @@ impl PrinterCell {
         *v != before
     }
 
-    pub(crate) fn failed(&self, message: &str, retry_can_help: bool) {
+    pub(crate) fn failed(&self, failed: Failed) {
         *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((Instant::now(), message.to_string(), retry_can_help));
+            Some((Instant::now(), failed));
     }
 
     pub(crate) fn succeeded(&self) {
         *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    /// The message of a failure so recent that trying again now is pointless.
-    pub(crate) fn recent_failure(&self) -> Option<(String, bool)> {
+    /// A failure so recent that trying again now is pointless.
+    pub(crate) fn recent_failure(&self) -> Option<Failed> {
         let last = self.last_failure.lock().unwrap_or_else(|e| e.into_inner());
         last.as_ref()
-            .filter(|(at, _, _)| at.elapsed() < FAIL_FAST)
-            .map(|(_, m, r)| (m.clone(), *r))
+            .filter(|(at, _)| at.elapsed() < FAIL_FAST)
+            .map(|(_, f)| f.clone())
     }
 }
 
@@ -150,6 +181,7 @@ mod tests {
         let cell = PrinterCell::new(true);
         assert_eq!(cell.view().state, PrinterState::Unknown);
         let held = PrinterState::Held {
+            problem: PrintProblem::PaperOut,
             message: "Tom for papir".into(),
         };
         assert!(cell.update(Some(held.clone()), Some(1)));
@@ -166,8 +198,9 @@ mod tests {
     fn a_failure_is_recent_until_a_success() {
         let cell = PrinterCell::new(true);
         assert_eq!(cell.recent_failure(), None);
-        cell.failed("Tom for papir", true);
-        assert_eq!(cell.recent_failure(), Some(("Tom for papir".into(), true)));
+        let paper = Failed::of(&crate::printer::PrintError::PaperOut);
+        cell.failed(paper.clone());
+        assert_eq!(cell.recent_failure(), Some(paper));
         cell.succeeded();
         assert_eq!(cell.recent_failure(), None);
     }

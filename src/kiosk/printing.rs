@@ -17,13 +17,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::printer_state::PrinterState;
+use super::printer_state::{Failed, PrinterState};
 use super::receipt_input::{self, RefundReceipt};
 use super::{Kiosk, KioskEvent, outbox_kind};
 use crate::domain::PaymentMethod;
 use crate::domain::journal::JournalKind;
 use crate::printer::{
-    Connection, Document, PrintError, ReportInput, connect, escpos, layout, layout_report, print,
+    Connection, Document, PrintError, PrintProblem, ReportInput, connect, escpos, layout,
+    layout_report, print,
 };
 use crate::retry::{Failure, RetryClass};
 use crate::store::{NewOutboxItem, OutboxItem, Reader, Result, StoreError, Writer};
@@ -269,8 +270,7 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
 enum Attempt {
     Printed,
     Failed {
-        error: String,
-        retry_can_help: bool,
+        failed: Failed,
         /// The drawer of a held cash sale opened with the real-time pulse.
         drawer_opened: bool,
     },
@@ -280,10 +280,9 @@ enum Attempt {
 fn attempt(k: &Kiosk, connection: &Connection, bytes: &[u8], kick: bool) -> Attempt {
     let cell = &k.inner.printer;
     let _job = cell.job.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((error, retry_can_help)) = cell.recent_failure() {
+    if let Some(failed) = cell.recent_failure() {
         return Attempt::Failed {
-            error,
-            retry_can_help,
+            failed,
             drawer_opened: false,
         };
     }
@@ -295,8 +294,7 @@ fn attempt(k: &Kiosk, connection: &Connection, bytes: &[u8], kick: bool) -> Atte
                 kick && e.is_held() && driver.send(&escpos::REALTIME_DRAWER_PULSE).is_ok();
             tracing::warn!(printer = %driver.describe(), error = %e, "receipt held");
             Attempt::Failed {
-                error: e.to_string(),
-                retry_can_help: e.retry_can_help(),
+                failed: Failed::of(&e),
                 drawer_opened,
             }
         }
@@ -324,40 +322,36 @@ pub(super) async fn handle(k: &Kiosk, item: &OutboxItem) -> std::result::Result<
         .map_err(store_failure)?;
     let bytes = match escpos::render(&prepared.doc) {
         Ok(b) => b,
-        Err(e) => return stop(k, item, &e.to_string()),
+        Err(e) => return stop(k, item, &Failed::of(&e)),
     };
     let kiosk = k.clone();
     let kick = prepared.kick;
     let outcome = tokio::task::spawn_blocking(move || attempt(&kiosk, &connection, &bytes, kick))
         .await
         .unwrap_or_else(|e| Attempt::Failed {
-            error: PrintError::Render(format!("the print job stopped: {e}")).to_string(),
-            retry_can_help: true,
+            failed: Failed {
+                retry_can_help: true,
+                ..Failed::of(&PrintError::Render(format!("the print job stopped: {e}")))
+            },
             drawer_opened: false,
         });
     match outcome {
         Attempt::Printed => printed(k, item, prepared),
         Attempt::Failed {
-            error,
-            retry_can_help,
+            failed,
             drawer_opened,
         } => {
             if drawer_opened {
                 journal_drawer(k, item.sale_id, &prepared).map_err(store_failure)?;
             }
-            if !retry_can_help {
-                return stop(k, item, &error);
+            if !failed.retry_can_help {
+                return stop(k, item, &failed);
             }
-            k.inner.printer.failed(&error, true);
-            refresh(
-                k,
-                Some(PrinterState::Held {
-                    message: error.clone(),
-                }),
-            );
+            k.inner.printer.failed(failed.clone());
+            refresh(k, Some(failed.held()));
             Err(Failure {
                 class: RetryClass::Transient,
-                message: error,
+                message: failed.message,
             })
         }
     }
@@ -422,25 +416,24 @@ pub(super) async fn kick_drawer(
         .map_err(|e| format!("the printer job stopped: {e}"))?;
     match outcome {
         Attempt::Printed => Ok(()),
-        Attempt::Failed { error, .. } => Err(error),
+        Attempt::Failed { failed, .. } => Err(failed.message),
     }
 }
 
 /// A failure only a change of setup can fix: the item stops (Retry still
 /// wakes it) and the printer shows as held with the message.
-fn stop(k: &Kiosk, item: &OutboxItem, error: &str) -> std::result::Result<(), Failure> {
+fn stop(k: &Kiosk, item: &OutboxItem, failed: &Failed) -> std::result::Result<(), Failure> {
     let now = k.inner.clock.now();
     k.inner
         .store
-        .write(|w| w.outbox_fail(item.id, error, now))
+        .write(|w| w.outbox_fail(item.id, &failed.message, now))
         .map_err(store_failure)?;
-    k.inner.printer.failed(error, false);
-    refresh(
-        k,
-        Some(PrinterState::Held {
-            message: error.into(),
-        }),
-    );
+    let failed = Failed {
+        retry_can_help: false,
+        ..failed.clone()
+    };
+    k.inner.printer.failed(failed.clone());
+    refresh(k, Some(failed.held()));
     Ok(())
 }
 
@@ -488,8 +481,12 @@ pub(super) fn on_start(k: &Kiosk) {
             .find_map(|i| i.last_error))
     });
     let state = match last {
+        // Only the words were stored; the screen says the printer needs a look.
         Ok(Some(message)) if k.inner.settings.receipts.printer.is_some() => {
-            Some(PrinterState::Held { message })
+            Some(PrinterState::Held {
+                problem: PrintProblem::Unknown,
+                message,
+            })
         }
         _ => None,
     };

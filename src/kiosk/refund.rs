@@ -22,7 +22,7 @@ impl Kiosk {
     pub fn refund(&self, sale_id: i64, amount: Money, reason: &str) -> Result<i64, KioskError> {
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(KioskError::Rejected("give a reason for the refund".into()));
+            return Err(KioskError::NoRefundReason);
         }
         let now = self.inner.clock.now();
         let key = self.new_key();

@@ -44,7 +44,42 @@ pub enum PrintError {
     },
 }
 
+/// What the person at the printer has to do, as a kind: the till's screen
+/// says it in its own words and language (`ui/words.slint`); the `Display`
+/// of [`PrintError`] is for the log, the outbox and the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintProblem {
+    PaperOut,
+    CoverOpen,
+    /// The printer reports a fault, or answered something unexpected.
+    Fault,
+    Offline,
+    Unreachable,
+    NotFound,
+    /// The till's user may not open the printer's device.
+    NoAccess,
+    /// Only a change of setup (or code) helps: config, render, preview.
+    Setup,
+    /// Known only as stored words (a failure from before a restart).
+    Unknown,
+}
+
 impl PrintError {
+    pub fn problem(&self) -> PrintProblem {
+        match self {
+            PrintError::PaperOut => PrintProblem::PaperOut,
+            PrintError::CoverOpen => PrintProblem::CoverOpen,
+            PrintError::PrinterFault | PrintError::StatusReply(_) => PrintProblem::Fault,
+            PrintError::Offline => PrintProblem::Offline,
+            PrintError::Unreachable { .. } => PrintProblem::Unreachable,
+            PrintError::NotFound { .. } => PrintProblem::NotFound,
+            PrintError::PermissionDenied { .. } => PrintProblem::NoAccess,
+            PrintError::Config(_) | PrintError::Render(_) | PrintError::Preview { .. } => {
+                PrintProblem::Setup
+            }
+        }
+    }
+
     /// True when the same receipt may print after the person fixes something
     /// at the printer; false when only a change of configuration or code helps.
     pub fn retry_can_help(&self) -> bool {
@@ -118,6 +153,35 @@ mod tests {
         for (err, retry, hint) in cases {
             assert_eq!(err.retry_can_help(), retry, "{err}");
             assert!(err.to_string().contains(hint), "{err}");
+        }
+    }
+
+    #[test]
+    fn each_error_is_a_problem_the_screen_has_words_for() {
+        let io = |k: std::io::ErrorKind| PrintError::from_io("/dev/usb/lp0", k.into());
+        let cases = [
+            (PrintError::PaperOut, PrintProblem::PaperOut),
+            (PrintError::CoverOpen, PrintProblem::CoverOpen),
+            (PrintError::PrinterFault, PrintProblem::Fault),
+            (PrintError::StatusReply("0x7f".into()), PrintProblem::Fault),
+            (PrintError::Offline, PrintProblem::Offline),
+            (
+                io(std::io::ErrorKind::ConnectionRefused),
+                PrintProblem::Unreachable,
+            ),
+            (io(std::io::ErrorKind::NotFound), PrintProblem::NotFound),
+            (
+                io(std::io::ErrorKind::PermissionDenied),
+                PrintProblem::NoAccess,
+            ),
+            (
+                PrintError::Config("width_mm = 60".into()),
+                PrintProblem::Setup,
+            ),
+            (PrintError::Render("qr".into()), PrintProblem::Setup),
+        ];
+        for (err, problem) in cases {
+            assert_eq!(err.problem(), problem, "{err}");
         }
     }
 }

@@ -59,7 +59,7 @@ pub mod usb;
 
 pub use document::{Align, Bitmap, Block, Document, PaperWidth, Size, Style};
 pub use driver::{Connection, PrinterDriver, connect, print};
-pub use error::PrintError;
+pub use error::{PrintError, PrintProblem};
 pub use layout::{LayoutConfig, layout, layout_report};
 pub use model::{
     Merchant, PaymentInfo, ReceiptInput, ReceiptKind, ReceiptLine, ReportInput, ReportSection,

@@ -1,31 +1,49 @@
-//! Fault injection and recording around every request: the one middleware all routes go
-//! through. It decides (with the seeded RNG) whether to delay, fail, throttle, drop or
-//! reset, and writes the exchange to the recorder.
+//! Fault injection, in test builds only (`--features testing`): the tests'
+//! knobs ([`Faults`]) and the seeded dice that decide, per request, whether
+//! to delay, fail, throttle, drop or reset it. `exchange.rs` hands it every
+//! ePayment, Access Token and Report request; never the phone page or the
+//! admin endpoints.
 //!
-//! Faults apply to the ePayment and Access Token operations only, never to the phone page
-//! or the admin endpoints. A 5xx, a 429 or a reset never reaches the handler, so nothing
-//! is applied; a dropped response is applied first and then lost, which is exactly the
+//! A 5xx, a 429 or a reset never reaches the handler, so nothing is applied;
+//! a dropped response is applied first and then lost, which is exactly the
 //! case idempotency keys exist for. It must never apply an operation twice.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::body::Bytes;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::Faults;
 use super::Shared;
+use super::abort::{AbortKind, ConnControl};
 use super::problem::Fail;
-use super::record::{Exchange, is_api, operation_for};
-use super::server::{AbortKind, ConnControl};
+use super::record::Exchange;
 
-/// Bodies above this are refused; a create request with a long receipt is a few kB.
-const MAX_BODY: usize = 1024 * 1024;
+/// Fault knobs for the ePayment, Access Token and Report endpoints (never the phone
+/// page or `/sim/`). Rates are probabilities in 0..=1, rolled independently per request in this
+/// order: reset, 5xx, 429, drop.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// Added before every request is handled.
+    pub latency: Duration,
+    /// 500/502/503 problem; the request is NOT applied.
+    pub error_5xx_rate: f64,
+    /// The request IS applied, then the connection closes without a response.
+    pub drop_response_rate: f64,
+    /// 429 with `Retry-After`; the request is NOT applied.
+    pub rate_429: f64,
+    /// The `Retry-After` of a fault 429 (rounded up to whole seconds).
+    pub retry_after: Duration,
+    /// The connection is reset (RST) before the request is applied.
+    pub connection_reset_rate: f64,
+    /// When not empty, the knobs apply only to these operations (the spec's operationIds,
+    /// e.g. `capturePayment`); every other request passes untouched.
+    pub only_operations: Vec<String>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
@@ -80,27 +98,17 @@ impl FaultInjector {
     }
 }
 
-pub(crate) async fn exchange_layer(
-    State(shared): State<Arc<Shared>>,
-    req: Request,
+/// Rolls the dice for one API request, then fails, delays, drops or passes it
+/// and records the exchange with the fault it got.
+pub(crate) async fn inject(
+    shared: &Shared,
+    operation: &str,
+    parts: Parts,
+    bytes: Bytes,
+    mut ex: Exchange,
     next: Next,
 ) -> Response {
-    let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return Fail::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
-    };
-    let (operation, reference) = operation_for(&parts.method, parts.uri.path());
-    let mut ex = Exchange::of_request(&parts, &bytes, operation);
-    ex.reference = if operation == "createPayment" {
-        ex.request_body
-            .as_ref()
-            .and_then(|b| b.get("reference"))
-            .and_then(|r| r.as_str())
-            .map(str::to_string)
-    } else {
-        reference
-    };
-    let (latency, retry_after, action) = if is_api(operation) {
+    let (latency, retry_after, action) = {
         let mut inj = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
         let only = &inj.faults.only_operations;
         if only.is_empty() || only.iter().any(|o| o == operation) {
@@ -108,8 +116,6 @@ pub(crate) async fn exchange_layer(
         } else {
             (Duration::ZERO, Duration::ZERO, Action::Pass)
         }
-    } else {
-        (Duration::ZERO, Duration::ZERO, Action::Pass)
     };
     if !latency.is_zero() {
         ex.fault = Some("latency".into());
@@ -117,6 +123,7 @@ pub(crate) async fn exchange_layer(
     }
     let conn = parts.extensions.get::<ConnControl>().cloned();
     let resp = match action {
+        Action::Pass => return super::exchange::pass(shared, parts, bytes, ex, next).await,
         Action::Reset => {
             ex.fault = Some("connection_reset".into());
             shared.recorder.push(ex);
@@ -134,9 +141,12 @@ pub(crate) async fn exchange_layer(
             Fail::too_many("simulated throttling; the request was not applied", secs)
                 .into_response()
         }
-        Action::Pass | Action::DropResponse => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
+        Action::DropResponse => {
+            next.run(axum::extract::Request::from_parts(
+                parts,
+                axum::body::Body::from(bytes),
+            ))
+            .await
         }
     };
     let resp = ex.note_response(resp).await;
@@ -150,7 +160,7 @@ pub(crate) async fn exchange_layer(
 }
 
 async fn abort(conn: Option<ConnControl>, kind: AbortKind) -> Response {
-    super::server::abort(conn, kind, || {
+    super::abort::abort(conn, kind, || {
         Fail::new(StatusCode::BAD_GATEWAY, "simulated connection loss").into_response()
     })
     .await

@@ -6,13 +6,16 @@
 //!
 //! | file          | owns                                                            |
 //! |---------------|-----------------------------------------------------------------|
-//! | `mod.rs`      | the public API: [`SimConfig`], [`Faults`], [`start`], [`SimHandle`] |
+//! | `mod.rs`      | the public API: [`SimConfig`], [`start`], [`SimHandle`]         |
 //! | `api.rs`      | ePayment + Access Token handlers: auth, headers, rate limits    |
 //! | `validate.rs` | create-request and idempotency-key rules (pure)                 |
 //! | `state.rs`    | payments, event logs, idempotent replies, transitions           |
 //! | `idempotency.rs` | a stored reply: body digest + compact answer                 |
 //! | `limits.rs`   | sliding-window rate limits, access-token expiry                 |
-//! | `faults.rs`   | the middleware: fault injection + recording                     |
+//! | `exchange.rs` | the middleware: every request recorded                          |
+//! | `faults.rs`   | test builds only: fault knobs ([`Faults`]) and the dice         |
+//! | `abort.rs`    | test builds only: end a connection without an answer            |
+//! | `fault_admin.rs` | test builds only: `POST /sim/faults`, the knobs for scripts  |
 //! | `record.rs`   | [`Exchange`] records and [`SimStats`], with secrets redacted    |
 //! | `server.rs`   | accept loop that can drop or reset a connection mid-request     |
 //! | `phone.rs`    | the customer's "phone" page (approve / reject)                  |
@@ -23,9 +26,20 @@
 //! | `report_admin.rs` | close a date, inject or drop rows: [`SimHandle`] + `/sim/report` |
 //!
 //! It must never talk to the real Vipps, never move money, and never log a secret.
+//!
+//! Training mode runs this simulator as its Vipps, so it is part of the product; the
+//! faults tests set up (errors, delays, throttling, lost answers, resets, shuffled event
+//! logs) are not: they are compiled only with `--features testing`, which every
+//! `cargo test` turns on and `cargo build` and the Debian package never do.
 
+#[cfg(feature = "testing")]
+mod abort;
 mod admin;
 mod api;
+mod exchange;
+#[cfg(feature = "testing")]
+mod fault_admin;
+#[cfg(feature = "testing")]
 mod faults;
 mod idempotency;
 mod ledger;
@@ -50,13 +64,15 @@ use axum::routing::{get, post};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-pub use admin::FaultsJson;
+#[cfg(feature = "testing")]
+pub use fault_admin::FaultsJson;
+#[cfg(feature = "testing")]
+pub use faults::Faults;
 pub use ledger::ReportConfig;
 pub use record::{Exchange, MAX_EXCHANGES, SimStats};
 pub use report_admin::LedgerError;
 
 use crate::vipps::dto::{Aggregate, Amount, PaymentEvent, State, UserFlow};
-use faults::FaultInjector;
 use state::{Now, SimState};
 
 /// What the simulated merchant account looks like.
@@ -146,28 +162,6 @@ impl fmt::Debug for SimConfig {
     }
 }
 
-/// Fault knobs for the ePayment, Access Token and Report endpoints (never the phone
-/// page or `/sim/`). Rates are probabilities in 0..=1, rolled independently per request in this
-/// order: reset, 5xx, 429, drop.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Faults {
-    /// Added before every request is handled.
-    pub latency: Duration,
-    /// 500/502/503 problem; the request is NOT applied.
-    pub error_5xx_rate: f64,
-    /// The request IS applied, then the connection closes without a response.
-    pub drop_response_rate: f64,
-    /// 429 with `Retry-After`; the request is NOT applied.
-    pub rate_429: f64,
-    /// The `Retry-After` of a fault 429 (rounded up to whole seconds).
-    pub retry_after: Duration,
-    /// The connection is reset (RST) before the request is applied.
-    pub connection_reset_rate: f64,
-    /// When not empty, the knobs apply only to these operations (the spec's operationIds,
-    /// e.g. `capturePayment`); every other request passes untouched.
-    pub only_operations: Vec<String>,
-}
-
 /// Why a customer action was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimError {
@@ -204,7 +198,8 @@ pub(crate) struct Shared {
     cfg: SimConfig,
     public_base: String,
     state: Mutex<SimState>,
-    faults: Mutex<FaultInjector>,
+    #[cfg(feature = "testing")]
+    faults: Mutex<faults::FaultInjector>,
     recorder: record::Recorder,
     report: Mutex<report::ReportBook>,
 }
@@ -216,6 +211,7 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    #[cfg(feature = "testing")]
     fn set_faults(&self, f: Faults) {
         self.faults.lock().unwrap_or_else(|e| e.into_inner()).faults = f;
     }
@@ -242,7 +238,7 @@ impl Shared {
 
 fn router(sh: Arc<Shared>) -> Router {
     let payment = "/epayment/v1/payments/{reference}";
-    Router::new()
+    let api = Router::new()
         .route("/accesstoken/get", post(api::access_token))
         .route("/epayment/v1/payments", post(api::create_payment))
         .route(payment, get(api::get_payment))
@@ -260,19 +256,21 @@ fn router(sh: Arc<Shared>) -> Router {
         .route("/phone/{token}/qr.svg", get(phone::qr_svg))
         .route("/phone/{token}/qr.png", get(phone::qr_png))
         .route("/sim/payments", get(admin::payments))
-        .route("/sim/faults", post(admin::faults))
         .route("/sim/payments/{reference}/approve", post(admin::approve))
         .route("/sim/payments/{reference}/reject", post(admin::reject))
-        .merge(report::routes())
-        .fallback(|| async {
-            problem::Fail::new(axum::http::StatusCode::NOT_FOUND, "no such endpoint")
-        })
-        .layer(axum::middleware::from_fn(admin::local_only))
-        .layer(axum::middleware::from_fn_with_state(
-            sh.clone(),
-            faults::exchange_layer,
-        ))
-        .with_state(sh)
+        .merge(report::routes());
+    // Test builds: the fault knobs, for scripts (`fault_admin.rs`).
+    #[cfg(feature = "testing")]
+    let api = api.merge(fault_admin::routes());
+    api.fallback(|| async {
+        problem::Fail::new(axum::http::StatusCode::NOT_FOUND, "no such endpoint")
+    })
+    .layer(axum::middleware::from_fn(admin::local_only))
+    .layer(axum::middleware::from_fn_with_state(
+        sh.clone(),
+        exchange::layer,
+    ))
+    .with_state(sh)
 }
 
 /// Binds `listen` (use `127.0.0.1:0` in tests) and serves until [`SimHandle::shutdown`].
@@ -291,7 +289,8 @@ pub async fn start(listen: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHan
     let shared = Arc::new(Shared {
         public_base,
         state: Mutex::new(SimState::new(cfg.seed)),
-        faults: Mutex::new(FaultInjector::new(cfg.seed)),
+        #[cfg(feature = "testing")]
+        faults: Mutex::new(faults::FaultInjector::new(cfg.seed)),
         recorder: record::Recorder::keeping(cfg.keep_exchanges),
         report: Mutex::default(),
         cfg,
@@ -329,11 +328,13 @@ impl SimHandle {
         self.inner.shared.payment(reference).map(|p| p.phone_url)
     }
 
+    #[cfg(feature = "testing")]
     pub fn set_faults(&self, f: Faults) {
         tracing::info!(faults = ?f, "sim faults set");
         self.inner.shared.set_faults(f);
     }
 
+    #[cfg(feature = "testing")]
     pub fn faults(&self) -> Faults {
         let f = self
             .inner
@@ -346,6 +347,7 @@ impl SimHandle {
 
     /// When on, `GET .../events` returns the log shuffled and with one entry duplicated,
     /// to prove a reader tolerates out-of-order and repeated events.
+    #[cfg(feature = "testing")]
     pub fn set_events_disorder(&self, on: bool) {
         self.inner.shared.lock().events_disorder = on;
     }

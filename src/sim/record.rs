@@ -97,7 +97,8 @@ impl Exchange {
         axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
     }
 
-    /// The answer was made (and noted) but never sent.
+    /// The answer was made (and noted) but never sent (a test's fault).
+    #[cfg(feature = "testing")]
     pub(crate) fn mark_dropped(&mut self) {
         self.status = None;
         self.bytes_out = 0;
@@ -212,6 +213,7 @@ pub(crate) fn operation_for(method: &Method, path: &str) -> (&'static str, Optio
 
 /// The operations fault injection applies to: the ePayment, Access Token and Report API, never
 /// the phone page or the admin endpoints.
+#[cfg(any(test, feature = "testing"))]
 pub(crate) fn is_api(operation: &str) -> bool {
     !matches!(operation, "phone" | "admin" | "unknown")
 }

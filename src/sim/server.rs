@@ -1,13 +1,10 @@
 //! The simulator's own accept loop: one hyper HTTP/1 connection task per socket.
 //!
-//! It exists (instead of `axum::serve`) so a handler can make the connection vanish
-//! mid-request: a lost response (FIN, no bytes) or a reset (RST). The handler sends an
-//! [`AbortKind`] on its connection's channel and the connection task drops the hyper
-//! future. It must never panic to do that, and must never hold a connection open after
-//! shutdown beyond a short grace period.
+//! It exists (instead of `axum::serve`) so that, in test builds, a fault can make the
+//! connection vanish mid-request (`abort.rs`), and so every request knows its peer. It
+//! must never hold a connection open after shutdown beyond a short grace period.
 
 use std::convert::Infallible;
-use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 use axum::Router;
@@ -15,33 +12,13 @@ use axum::extract::Request;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
-
-/// How to end a connection without answering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AbortKind {
-    /// Close normally (FIN): the client sees the connection end before a response.
-    Drop,
-    /// Close with RST (SO_LINGER 0): the client sees "connection reset by peer".
-    Reset,
-}
 
 /// The address a request came from, put into every request's extensions.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Peer(pub std::net::SocketAddr);
-
-/// Put into every request's extensions so a handler can end its own connection.
-#[derive(Debug, Clone)]
-pub(crate) struct ConnControl(mpsc::UnboundedSender<AbortKind>);
-
-impl ConnControl {
-    /// False if the connection is already gone.
-    pub fn abort(&self, kind: AbortKind) -> bool {
-        self.0.send(kind).is_ok()
-    }
-}
 
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -79,11 +56,15 @@ async fn serve_connection(
     app: Router,
     mut stop: watch::Receiver<bool>,
 ) {
-    let fd = stream.as_raw_fd();
     let _ = stream.set_nodelay(true);
-    let (tx, mut aborts) = mpsc::unbounded_channel();
-    let control = ConnControl(tx);
+    // Test builds: a fault can end this connection without an answer.
+    #[cfg(feature = "testing")]
+    let (control, aborted) = super::abort::channel(std::os::fd::AsRawFd::as_raw_fd(&stream));
+    #[cfg(not(feature = "testing"))]
+    let aborted = std::future::pending::<()>();
+    tokio::pin!(aborted);
     let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+        #[cfg(feature = "testing")]
         req.extensions_mut().insert(control.clone());
         req.extensions_mut().insert(Peer(peer));
         let app = app.clone();
@@ -107,10 +88,7 @@ async fn serve_connection(
                 }
                 return;
             }
-            Some(kind) = aborts.recv() => {
-                if kind == AbortKind::Reset {
-                    set_linger_zero(fd);
-                }
+            () = &mut aborted => {
                 // Returning drops `conn`, and with it the socket, before any response.
                 return;
             }
@@ -121,43 +99,6 @@ async fn serve_connection(
                 }
             }
         }
-    }
-}
-
-/// SO_LINGER with a zero timeout makes close() send RST instead of FIN.
-fn set_linger_zero(fd: RawFd) {
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: `fd` belongs to the TcpStream owned by the connection future, which is still
-    // alive here (it is dropped right after); the option value is a valid `linger`.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    if rc != 0 {
-        tracing::debug!("sim could not set SO_LINGER; the reset becomes a plain close");
-    }
-}
-
-/// Asks the connection task to close the socket (`kind`), then waits
-/// forever: the task drops this future together with the connection, so no
-/// byte of an answer is ever written. `fallback` is answered only when the
-/// router runs without the simulator's accept loop (there is no socket).
-pub(crate) async fn abort(
-    conn: Option<ConnControl>,
-    kind: AbortKind,
-    fallback: impl FnOnce() -> axum::response::Response,
-) -> axum::response::Response {
-    match conn {
-        Some(c) if c.abort(kind) => std::future::pending().await,
-        _ => fallback(),
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use rand::rngs::StdRng;
+#[cfg(feature = "testing")]
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -188,6 +189,8 @@ pub(crate) struct SimState {
     pub modifications: RateWindows,
     /// Seeded, so pspReferences and shuffled event logs repeat from run to run.
     rng: StdRng,
+    /// A test's knob (`SimHandle::set_events_disorder`); test builds only.
+    #[cfg(feature = "testing")]
     pub events_disorder: bool,
 }
 
@@ -211,6 +214,7 @@ impl SimState {
             reads: RateWindows::default(),
             modifications: RateWindows::default(),
             rng: StdRng::seed_from_u64(seed),
+            #[cfg(feature = "testing")]
             events_disorder: false,
         }
     }
@@ -319,10 +323,12 @@ impl SimState {
     /// The event log, in order, unless the disorder knob asks for it shuffled and with
     /// one entry duplicated (clients must tolerate both).
     pub fn events(&mut self, reference: &str, now: Now) -> Result<Vec<PaymentEvent>, Fail> {
+        #[cfg_attr(not(feature = "testing"), allow(unused_mut))]
         let mut events = self
             .payment_mut(reference, now)
             .map(|p| p.events.clone())
             .ok_or_else(|| Fail::not_found(reference))?;
+        #[cfg(feature = "testing")]
         if self.events_disorder && !events.is_empty() {
             let dup = events[self.rng.random_range(0..events.len())].clone();
             events.push(dup);

@@ -2,6 +2,7 @@
 //! sale is recorded (and the drawer opens, when printing lands) only on
 //! "Fullfør", in the background.
 
+use super::text::Text;
 use slint::{ComponentHandle, SharedString};
 
 use super::{AppWindow, CashAdapter, Ctx, Page, keypad};
@@ -93,7 +94,7 @@ fn confirm(w: &AppWindow, c: &Ctx) {
             a.set_busy(false);
             match result {
                 Ok((sale, change)) => {
-                    let extra = c.text().change(change);
+                    let extra = Text::of(w).change(change);
                     super::pay::paid(
                         w,
                         c,
@@ -103,7 +104,7 @@ fn confirm(w: &AppWindow, c: &Ctx) {
                         extra,
                     );
                 }
-                Err(e) => a.set_message(c.text().error(&e).into()),
+                Err(e) => a.set_message(Text::of(w).error(&e).into()),
             }
         },
     );

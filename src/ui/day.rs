@@ -4,7 +4,8 @@
 //! only turns them into display rows, in [`today`] and [`view`], pure
 //! functions.
 
-use crate::config::Language;
+use super::text::Text;
+use super::{JobStateWord, JobWord, MismatchWord};
 use crate::domain::report::Report;
 use crate::domain::{Money, PaymentMethod, SaleStatus};
 use crate::kiosk::{DayCounts, DayData, DaySale, MAX_ROWS};
@@ -54,54 +55,54 @@ pub struct BacklogView {
     pub error: String,
 }
 
-/// What the organizer screen shows of the kiosk's [`DayData`], in `lang`.
-pub fn today(data: &DayData, lang: Language) -> DayView {
+/// What the organizer screen shows of the kiosk's [`DayData`], in the
+/// screen's words.
+pub fn today(data: &DayData, text: &Text) -> DayView {
     let mut v = view(
         &data.report,
         &data.sales,
         data.counts,
         &data.backlog,
-        lang,
+        text,
         data.printer,
     );
     // The books: one row per lane with something waiting, and the last
     // Vipps settlement reconciliation.
     let books = data.lanes.iter().filter(|l| l.status.pending > 0);
-    v.backlog.extend(books.map(|l| lane_row(l, lang)));
+    v.backlog.extend(books.map(|l| lane_row(l, text)));
     if let Some(r) = &data.reconciliation {
-        v.books_note = reconciliation_note(r, lang);
+        v.books_note = reconciliation_note(r, text);
     }
     v
 }
 
-fn lane_row(l: &crate::bookkeeping::sync::LaneView, lang: Language) -> BacklogView {
+fn lane_row(l: &crate::bookkeeping::sync::LaneView, text: &Text) -> BacklogView {
     let name = match l.status.kind.as_str() {
         crate::bookkeeping::kind::WEBHOOK => "webhook",
         crate::bookkeeping::kind::POWEROFFICE => "PowerOffice Go",
         crate::bookkeeping::kind::CSV => "CSV",
         other => other,
     };
+    let w = text.words();
     BacklogView {
         id: 0,
-        what: format!("{} {name}", t(lang, "Regnskap:", "Books:")),
-        sale: match lang {
-            Language::Nb => format!("{} venter", l.status.pending),
-            Language::En => format!("{} waiting", l.status.pending),
-        },
+        what: w.invoke_books(name.into()).into(),
+        sale: w.invoke_lane_waiting(count(l.status.pending)).into(),
         attempts: l.status.head_attempts,
-        state: if l.alert {
-            t(lang, "får ikke levert – sjekk", "cannot deliver – check")
-        } else {
-            t(lang, "venter", "waiting")
-        },
+        state: w
+            .invoke_job_state(if l.alert {
+                JobStateWord::Undeliverable
+            } else {
+                JobStateWord::Waiting
+            })
+            .into(),
         error: l.status.head_error.clone().unwrap_or_default(),
     }
 }
 
-fn reconciliation_note(
-    r: &crate::bookkeeping::reconcile::Reconciliation,
-    lang: Language,
-) -> String {
+/// The last settlement in a line, and its first difference (in the order
+/// the reconciliation lists them) on a second line.
+fn reconciliation_note(r: &crate::bookkeeping::reconcile::Reconciliation, text: &Text) -> String {
     let problems = r.captured_not_in_journal.len()
         + r.journaled_not_captured.len()
         + r.refunds_not_in_journal.len()
@@ -109,41 +110,60 @@ fn reconciliation_note(
         + r.amount_differences.len()
         + r.for_review.len();
     let kr = |m: i64| Money::new(m, crate::domain::Currency::NOK).to_string();
-    let head = match lang {
-        Language::Nb => format!(
-            "Vipps-oppgjør {}: utbetalt {}, gebyr {} – {}",
-            r.ledger_date,
-            kr(r.payout),
-            kr(r.fees),
-            if r.ok() {
-                "stemmer med kassen".to_string()
-            } else {
-                format!("{problems} avvik")
-            }
+    let w = text.words();
+    let head = w.invoke_settlement(
+        r.ledger_date.as_str().into(),
+        kr(r.payout).into(),
+        kr(r.fees).into(),
+        r.ok(),
+        count(problems),
+    );
+    let lists = [
+        (
+            MismatchWord::CapturedNotJournaled,
+            &r.captured_not_in_journal,
         ),
-        Language::En => format!(
-            "Vipps settlement {}: paid out {}, fees {} – {}",
-            r.ledger_date,
-            kr(r.payout),
-            kr(r.fees),
-            if r.ok() {
-                "matches the till".to_string()
-            } else {
-                format!("{problems} differences")
-            }
+        (
+            MismatchWord::JournaledNotCaptured,
+            &r.journaled_not_captured,
         ),
-    };
-    match r.summary().lines().find(|l| l.starts_with("  ")) {
-        Some(first) => format!("{head}\n{}", first.trim()),
-        None => head,
+        (MismatchWord::RefundNotJournaled, &r.refunds_not_in_journal),
+        (
+            MismatchWord::RefundNotAtVipps,
+            &r.journaled_refunds_not_at_vipps,
+        ),
+        (MismatchWord::AmountsDiffer, &r.amount_differences),
+    ];
+    let first = lists
+        .iter()
+        .find_map(|(word, list)| list.first().map(|m| (*word, m)))
+        .map(|(word, m)| {
+            let amount = match m.journal_amount {
+                Some(j) => format!("{} ({})", kr(m.amount), kr(j)),
+                None => kr(m.amount),
+            };
+            w.invoke_mismatch(word, m.reference.as_str().into(), amount.into())
+        })
+        .or_else(|| {
+            r.for_review.first().map(|e| {
+                let what = e
+                    .reference
+                    .clone()
+                    .unwrap_or_else(|| e.psp_reference.clone());
+                w.invoke_mismatch(MismatchWord::ForReview, what.into(), kr(e.amount).into())
+            })
+        })
+        .or_else(|| {
+            (r.clearing_left != 0).then(|| w.invoke_clearing_left(kr(r.clearing_left).into()))
+        });
+    match first {
+        Some(line) => format!("{head}\n{line}"),
+        None => head.into(),
     }
 }
 
-fn t(lang: Language, nb: &str, en: &str) -> String {
-    match lang {
-        Language::Nb => nb.into(),
-        Language::En => en.into(),
-    }
+fn count(n: impl TryInto<i32>) -> i32 {
+    n.try_into().unwrap_or(i32::MAX)
 }
 
 /// The figures from the report and today's counts; a row for each of
@@ -154,25 +174,22 @@ pub fn view(
     sales: &[DaySale],
     today: DayCounts,
     backlog: &[(OutboxItem, String)],
-    lang: Language,
+    text: &Text,
     printer: bool,
 ) -> DayView {
-    let text = crate::ui::text::Text(lang);
+    let w = text.words();
     let DayCounts { unpaid, open } = today;
     let mut counts = vec![
-        (t(lang, "Salg", "Sales"), report.sales.count.to_string()),
+        (w.invoke_sales().into(), report.sales.count.to_string()),
         (
-            t(lang, "Refusjoner", "Refunds"),
+            w.invoke_refunds().into(),
             format!("{} ({})", report.returns.count, report.returns.amount),
         ),
-        (
-            t(lang, "Ikke betalt i dag", "Not paid today"),
-            unpaid.to_string(),
-        ),
-        (t(lang, "Brutto", "Gross"), report.sales.amount.to_string()),
+        (w.invoke_unpaid_today().into(), unpaid.to_string()),
+        (w.invoke_gross().into(), report.sales.amount.to_string()),
     ];
     if open > 0 {
-        counts.push((t(lang, "Pågår", "In progress"), open.to_string()));
+        counts.push((w.invoke_in_progress().into(), open.to_string()));
     }
     let method = |key: &str, label: &str| match PaymentMethod::parse(key) {
         Some(m) => text.method(m),
@@ -219,17 +236,17 @@ pub fn view(
         sales: sales
             .iter()
             .take(MAX_ROWS)
-            .map(|d| row(d, lang, printer))
+            .map(|d| row(d, text, printer))
             .collect(),
         backlog: backlog
             .iter()
-            .map(|(i, r)| backlog_row(i, r, lang))
+            .map(|(i, r)| backlog_row(i, r, text))
             .collect(),
         books_note: String::new(),
     }
 }
 
-fn row(d: &DaySale, lang: Language, printer: bool) -> SaleRowView {
+fn row(d: &DaySale, text: &Text, printer: bool) -> SaleRowView {
     let s = &d.sale;
     let at = crate::domain::local_time::to_oslo(s.created_at);
     let refunded: i64 = d
@@ -238,20 +255,15 @@ fn row(d: &DaySale, lang: Language, printer: bool) -> SaleRowView {
         .filter(|r| r.status == "done" || r.status == "pending")
         .map(|r| r.amount)
         .sum();
-    let text = crate::ui::text::Text(lang);
+    let w = text.words();
     let status = match (s.status, refunded) {
         (SaleStatus::Paid, 0) => text.status(SaleStatus::Paid),
-        (SaleStatus::Paid, r) if r >= s.total.minor() => t(lang, "Refundert", "Refunded"),
-        (SaleStatus::Paid, r) => match lang {
-            Language::Nb => format!("Delvis refundert ({})", Money::new(r, s.total.currency())),
-            Language::En => format!("Partly refunded ({})", Money::new(r, s.total.currency())),
-        },
+        (SaleStatus::Paid, r) if r >= s.total.minor() => w.invoke_fully_refunded().into(),
+        (SaleStatus::Paid, r) => w
+            .invoke_partly_refunded(Money::new(r, s.total.currency()).to_string().into())
+            .into(),
         (SaleStatus::Unpaid, _) => match s.unpaid_reason {
-            Some(reason) => format!(
-                "{} – {}",
-                text.status(SaleStatus::Unpaid),
-                short(reason, lang)
-            ),
+            Some(reason) => text.unpaid_short(reason),
             None => text.status(SaleStatus::Unpaid),
         },
         (other, _) => text.status(other),
@@ -270,46 +282,28 @@ fn row(d: &DaySale, lang: Language, printer: bool) -> SaleRowView {
     }
 }
 
-fn short(reason: crate::domain::UnpaidReason, lang: Language) -> String {
-    use crate::domain::UnpaidReason::*;
-    match (reason, lang) {
-        (Aborted, Language::Nb) => "avbrutt av kunden".into(),
-        (Expired, Language::Nb) => "utløpt".into(),
-        (Cancelled, Language::Nb) => "avbrutt i kassen".into(),
-        (Rejected, Language::Nb) => "avvist".into(),
-        (Unknown, Language::Nb) => "ikke opprettet".into(),
-        (r, Language::En) => r.as_str().into(),
-    }
-}
-
-fn backlog_row(i: &OutboxItem, reference: &str, lang: Language) -> BacklogView {
-    let what = match (i.kind.as_str(), lang) {
-        ("vipps.create", Language::Nb) => "Opprett Vipps-betaling",
-        ("vipps.capture", Language::Nb) => "Trekk beløpet",
-        ("vipps.cancel", Language::Nb) => "Avbryt betaling",
-        ("vipps.refund", Language::Nb) => "Refusjon",
-        (k, Language::Nb) if k.starts_with("print.") => "Kvittering",
-        ("vipps.create", Language::En) => "Create Vipps payment",
-        ("vipps.capture", Language::En) => "Capture",
-        ("vipps.cancel", Language::En) => "Cancel payment",
-        ("vipps.refund", Language::En) => "Refund",
-        (k, Language::En) if k.starts_with("print.") => "Receipt",
-        (other, _) => other,
+/// An outbox item on the backlog; a kind this screen has no words for shows as stored.
+fn backlog_row(i: &OutboxItem, reference: &str, text: &Text) -> BacklogView {
+    let w = text.words();
+    let job = match i.kind.as_str() {
+        "vipps.create" => Some(JobWord::Create),
+        "vipps.capture" => Some(JobWord::Capture),
+        "vipps.cancel" => Some(JobWord::Cancel),
+        "vipps.refund" => Some(JobWord::Refund),
+        k if k.starts_with("print.") => Some(JobWord::Receipt),
+        _ => None,
     };
-    let state = match (i.status, lang) {
-        (OutboxStatus::Failed, Language::Nb) => "stoppet – trenger deg",
-        (OutboxStatus::Failed, Language::En) => "stopped – needs you",
-        (OutboxStatus::InFlight, Language::Nb) => "sendes nå",
-        (OutboxStatus::InFlight, Language::En) => "sending",
-        (_, Language::Nb) => "venter",
-        (_, Language::En) => "waiting",
+    let state = match i.status {
+        OutboxStatus::Failed => JobStateWord::Stopped,
+        OutboxStatus::InFlight => JobStateWord::Sending,
+        _ => JobStateWord::Waiting,
     };
     BacklogView {
         id: i.id,
-        what: what.into(),
+        what: job.map_or_else(|| i.kind.clone(), |j| w.invoke_job(j).into()),
         sale: reference.into(),
         attempts: i.attempts,
-        state: state.into(),
+        state: w.invoke_job_state(state).into(),
         error: i.last_error.clone().unwrap_or_default(),
     }
 }
@@ -317,9 +311,20 @@ fn backlog_row(i: &OutboxItem, reference: &str, lang: Language) -> BacklogView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Language;
     use crate::domain::Currency;
     use crate::store::{RefundRecord, SaleRecord};
+    use crate::ui::AppWindow;
     use time::macros::datetime;
+
+    /// A window to take the words from. Each test runs on its own thread,
+    /// which gets its own Slint platform (the testing one, no event loop).
+    fn window(lang: Language) -> AppWindow {
+        i_slint_backend_testing::init_no_event_loop();
+        let w = AppWindow::new().unwrap();
+        crate::ui::select_language(lang);
+        w
+    }
 
     fn sale(
         id: i64,
@@ -423,7 +428,9 @@ mod tests {
             },
         ];
         let today = DayCounts { unpaid: 1, open: 0 };
-        let v = view(&report(), &sales, today, &[], Language::Nb, true);
+        let w = window(Language::Nb);
+        let nb = Text::of(&w);
+        let v = view(&report(), &sales, today, &[], &nb, true);
         assert_eq!(v.total, "kr 210,00", "360 sold − 150 refunded");
         assert_eq!(v.counts[0], ("Salg".into(), "2".into()));
         assert_eq!(v.counts[1], ("Refusjoner".into(), "1 (kr 150,00)".into()));
@@ -455,10 +462,13 @@ mod tests {
         assert!(!v.sales[0].copyable, "its one copy is used");
         assert!(v.sales[1].copyable);
         assert!(!v.sales[2].copyable, "an unpaid sale has no receipt");
-        let no_printer = view(&report(), &sales, today, &[], Language::Nb, false);
+        let no_printer = view(&report(), &sales, today, &[], &nb, false);
         assert!(!no_printer.sales[1].copyable);
-        let en = view(&report(), &sales, today, &[], Language::En, true);
+        crate::ui::select_language(Language::En);
+        let en = view(&report(), &sales, today, &[], &Text::of(&w), true);
         assert_eq!(en.per_method[0].0, "Cash");
+        assert_eq!(en.counts[2].0, "Not paid today");
+        assert!(en.sales[0].status.starts_with("Partly refunded"));
     }
 
     #[test]
@@ -476,7 +486,8 @@ mod tests {
             (SaleStatus::Capturing, 1),
         ]);
         assert_eq!(today, DayCounts { unpaid: 7, open: 3 });
-        let v = view(&report(), &rows, today, &[], Language::Nb, true);
+        let w = window(Language::Nb);
+        let v = view(&report(), &rows, today, &[], &Text::of(&w), true);
         assert_eq!(v.counts[0], ("Salg".into(), "2".into()), "from the report");
         assert_eq!(v.counts[2], ("Ikke betalt i dag".into(), "7".into()));
         assert_eq!(v.counts[4], ("Pågår".into(), "3".into()));

@@ -15,7 +15,7 @@
 //! | `status.rs`   | status bar (Vipps, printer, unsynced, clock), kiosk events|
 //! | `day.rs`      | the kiosk's day data in words (pure `today`, `view`)      |
 //! | `keypad.rs`   | pure keypad editing rules                                 |
-//! | `text.rs`     | sentences built in Rust, in the operator's language       |
+//! | `text.rs`     | which catalogued sentence (`ui/words.slint`) to show      |
 //! | `qr.rs`       | QR code → pixels                                          |
 
 mod buttons;
@@ -122,10 +122,6 @@ impl Ctx {
 
     pub fn kiosk(&self) -> &Kiosk {
         &self.services.kiosk
-    }
-
-    pub fn text(&self) -> text::Text {
-        text::Text(self.state().lang)
     }
 
     /// Runs `work` on a blocking thread of the runtime, then `done` on the

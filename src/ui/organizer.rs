@@ -2,6 +2,7 @@
 //! lockout from [`crate::pin`]), today's takings, the sales list with
 //! refunds, the backlog, and the language switch.
 
+use super::text::Text;
 use std::time::Instant;
 
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
@@ -24,8 +25,6 @@ pub(crate) struct RefundDraft {
 }
 
 pub const REFUND_REASONS_NB: [&str; 4] = ["Feil vare", "Kunden angret", "Dobbeltbetaling", "Annet"];
-pub const REFUND_REASONS_EN: [&str; 4] =
-    ["Wrong item", "Customer changed mind", "Paid twice", "Other"];
 
 pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     let p = w.global::<PinAdapter>();
@@ -63,7 +62,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
         c.background(
             |k| k.retry_backlog(),
             |w, c, r| {
-                let t = c.text();
+                let t = Text::of(w);
                 let msg = match r {
                     Ok(n) => t.retried(n),
                     Err(e) => t.error(&e),
@@ -81,7 +80,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
         super::select_language(lang);
         w.global::<OrganizerAdapter>()
             .set_language(lang.code().into());
-        let t = c.text();
+        let t = Text::of(&w);
         w.global::<super::StatusAdapter>()
             .set_vipps_text(t.vipps_chip(c.state().vipps_reachable).into());
         super::sale::refresh(&w, &c);
@@ -95,7 +94,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
         c.background(
             move |k| k.print_copy(sale_id),
             |w, c, r| {
-                let t = c.text();
+                let t = Text::of(w);
                 let msg = match r {
                     Ok(()) => t.copy_queued(),
                     Err(e) => t.error(&e),
@@ -145,7 +144,7 @@ pub(super) fn enter(w: &AppWindow, c: &Ctx) {
     p.set_message(SharedString::new());
     p.set_checking(false);
     let hint = match c.services.pin_hash {
-        None => c.text().training_pin_hint(TRAINING_PIN),
+        None => Text::of(w).training_pin_hint(TRAINING_PIN),
         Some(_) => String::new(),
     };
     p.set_hint(hint.into());
@@ -202,7 +201,7 @@ fn pin_key(w: &AppWindow, c: &Ctx, key: &str) {
                 return;
             }
             let locked = c.state().lockout.failed(Instant::now());
-            p.set_message(c.text().wrong_pin().into());
+            p.set_message(Text::of(w).wrong_pin().into());
             if locked.is_some() {
                 tick_lockout(w, c);
             }
@@ -217,7 +216,7 @@ pub(super) fn tick_lockout(w: &AppWindow, c: &Ctx) {
     match attempt {
         Attempt::Locked(left) => {
             p.set_locked(true);
-            p.set_message(c.text().locked(left.as_secs().max(1)).into());
+            p.set_message(Text::of(w).locked(left.as_secs().max(1)).into());
         }
         Attempt::Allowed if p.get_locked() => {
             p.set_locked(false);
@@ -229,14 +228,15 @@ pub(super) fn tick_lockout(w: &AppWindow, c: &Ctx) {
 
 /// Re-reads today's figures, sales and backlog in the background.
 pub(super) fn refresh(c: &Ctx) {
-    let lang = c.state().lang;
+    // The figures are read in the background; the words are the window's,
+    // so they are put together on the event loop.
     c.background(
-        move |k| k.day_view().map(|data| day::today(&data, lang)),
-        |w, _c, view| match view {
-            Ok(v) => show(w, &v),
+        move |k| k.day_view(),
+        |w, _c, data| match data {
+            Ok(data) => show(w, &day::today(&data, &Text::of(w))),
             Err(e) => w
                 .global::<OrganizerAdapter>()
-                .set_message(e.to_string().into()),
+                .set_message(Text::of(w).report_error(&e).into()),
         },
     );
 }
@@ -309,7 +309,7 @@ fn open_refund(c: &Ctx, sale_id: i64) {
             let (sale, max) = match r {
                 Ok(found) => found,
                 Err(e) => {
-                    let msg = c.text().error(&e);
+                    let msg = Text::of(w).error(&e);
                     return w.global::<OrganizerAdapter>().set_message(msg.into());
                 }
             };
@@ -319,10 +319,8 @@ fn open_refund(c: &Ctx, sale_id: i64) {
                 max,
                 text: text.clone(),
             });
-            let reasons: Vec<SharedString> = match c.state().lang {
-                Language::Nb => REFUND_REASONS_NB.iter().map(|s| (*s).into()).collect(),
-                Language::En => REFUND_REASONS_EN.iter().map(|s| (*s).into()).collect(),
-            };
+            // Shown in the screen's words, journaled in bokmål by index.
+            let reasons = w.global::<super::Words>().invoke_refund_reasons();
             let a = w.global::<RefundAdapter>();
             a.set_title(
                 format!(
@@ -335,7 +333,7 @@ fn open_refund(c: &Ctx, sale_id: i64) {
             );
             a.set_max(max.to_string().into());
             a.set_amount_text(text.into());
-            a.set_reasons(model(reasons));
+            a.set_reasons(reasons);
             a.set_reason(0);
             a.set_message(SharedString::new());
             a.set_busy(false);
@@ -348,7 +346,7 @@ fn confirm_refund(w: &AppWindow, c: &Ctx) {
     let Some(draft) = c.state().refund.clone() else {
         return;
     };
-    let t = c.text();
+    let t = Text::of(w);
     let a = w.global::<RefundAdapter>();
     let amount = match Money::parse(draft.text.trim_end_matches(','), Currency::NOK) {
         Ok(m) if m.minor() > 0 => m,
@@ -372,10 +370,10 @@ fn confirm_refund(w: &AppWindow, c: &Ctx) {
                     c.state().refund = None;
                     a.set_open(false);
                     w.global::<OrganizerAdapter>()
-                        .set_message(c.text().refund_queued(amount).into());
+                        .set_message(Text::of(w).refund_queued(amount).into());
                     refresh(c);
                 }
-                Err(e) => a.set_message(c.text().error(&e).into()),
+                Err(e) => a.set_message(Text::of(w).error(&e).into()),
             }
         },
     );
@@ -385,7 +383,7 @@ fn confirm_refund(w: &AppWindow, c: &Ctx) {
 pub(super) fn refunded(w: &AppWindow, c: &Ctx, amount: Money) {
     if w.global::<AppState>().get_page() == Page::Organizer {
         w.global::<OrganizerAdapter>()
-            .set_message(c.text().refunded(amount).into());
+            .set_message(Text::of(w).refunded(amount).into());
         refresh(c);
     }
 }

@@ -2,6 +2,7 @@
 //! page that follows it. Kiosk events for the current sale arrive through
 //! `status::apply` and land here.
 
+use super::text::Text;
 use slint::{ComponentHandle, SharedString};
 
 use super::{AppWindow, Ctx, Page, PayAdapter, ResultAdapter, SaleAdapter};
@@ -20,9 +21,9 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
         w.global::<PayAdapter>().set_can_cancel(false);
         c.background(
             move |k| k.cancel_sale(id),
-            |w, c, result| {
+            |w, _, result| {
                 let a = w.global::<PayAdapter>();
-                let t = c.text();
+                let t = Text::of(w);
                 match result {
                     Ok(()) => a.set_status(t.status(SaleStatus::Cancelling).into()),
                     Err(KioskError::AlreadyApproved) => {
@@ -55,12 +56,12 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
 }
 
 /// Resets the pay page for a new sale of `amount`.
-pub(super) fn open(w: &AppWindow, c: &Ctx, amount: &Money) {
+pub(super) fn open(w: &AppWindow, amount: &Money) {
     let a = w.global::<PayAdapter>();
     a.set_qr_ready(false);
     a.set_amount(amount.to_string().into());
     a.set_countdown("–".into());
-    a.set_status(c.text().status(SaleStatus::Pending).into());
+    a.set_status(Text::of(w).status(SaleStatus::Pending).into());
     a.set_problem(false);
     a.set_can_cancel(true);
     a.set_phone_url(SharedString::new());
@@ -81,7 +82,7 @@ pub(super) fn qr_ready(
     let a = w.global::<PayAdapter>();
     a.set_reference(reference.into());
     a.set_countdown(countdown(expires_at, time::OffsetDateTime::now_utc()).into());
-    a.set_status(c.text().status(SaleStatus::Awaiting).into());
+    a.set_status(Text::of(w).status(SaleStatus::Awaiting).into());
     if c.services.training {
         a.set_phone_url(target.as_str().into());
     }
@@ -98,10 +99,10 @@ pub(super) fn qr_ready(
     });
 }
 
-pub(super) fn status(w: &AppWindow, c: &Ctx, status: SaleStatus) {
+pub(super) fn status(w: &AppWindow, status: SaleStatus) {
     let a = w.global::<PayAdapter>();
     a.set_problem(false);
-    a.set_status(c.text().status(status).into());
+    a.set_status(Text::of(w).status(status).into());
     if status == SaleStatus::Capturing {
         a.set_can_cancel(false);
     }
@@ -115,7 +116,7 @@ pub(super) fn paid(
     receipt_no: i64,
     extra: String,
 ) {
-    let t = c.text();
+    let t = Text::of(w);
     {
         let mut s = c.state();
         s.sale = None;
@@ -134,7 +135,7 @@ pub(super) fn paid(
 }
 
 pub(super) fn not_paid(w: &AppWindow, c: &Ctx, reason: UnpaidReason) {
-    let t = c.text();
+    let t = Text::of(w);
     let amount = c.state().sale.take().map(|s| s.amount);
     w.global::<PayAdapter>().set_qr_ready(false);
     let r = w.global::<ResultAdapter>();

@@ -2,6 +2,7 @@
 //! `luka report x|z` ([`crate::reports`]), shown as text and printed on the
 //! receipt printer when there is one. A Z asks for the counted cash first.
 
+use super::text::Text;
 use slint::{ComponentHandle, SharedString};
 
 use super::{AppWindow, CountAdapter, Ctx, OrganizerAdapter, keypad};
@@ -45,7 +46,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
             match Money::parse(text.trim_end_matches(','), Currency::NOK) {
                 Ok(m) => Some(m),
                 Err(_) => {
-                    let msg = c.text().bad_amount(&text);
+                    let msg = Text::of(&w).bad_amount(&text);
                     return w.global::<CountAdapter>().set_message(msg.into());
                 }
             }
@@ -65,7 +66,7 @@ fn open_count(c: &Ctx) {
             a.set_message(SharedString::new());
             match r {
                 Ok(expected) => a.set_expected(expected.to_string().into()),
-                Err(e) => a.set_message(e.to_string().into()),
+                Err(e) => a.set_message(Text::of(w).report_error(&e).into()),
             }
             a.set_open(true);
         },
@@ -84,7 +85,6 @@ enum Made {
 
 /// Makes an X report or closes the day with a Z.
 fn make(c: &Ctx, kind: Made) {
-    let lang = c.state().lang;
     let z = matches!(kind, Made::Z { .. });
     c.background(
         move |k| {
@@ -96,7 +96,7 @@ fn make(c: &Ctx, kind: Made) {
         },
         move |w, c, r| {
             let o = w.global::<OrganizerAdapter>();
-            let t = super::text::Text(lang);
+            let t = Text::of(w);
             match r {
                 Ok((text, printed)) => {
                     w.global::<CountAdapter>().set_open(false);
@@ -104,8 +104,10 @@ fn make(c: &Ctx, kind: Made) {
                     o.set_message(t.report_done(z, printed).into());
                     super::organizer::refresh(c);
                 }
-                Err(e) if z => w.global::<CountAdapter>().set_message(e.to_string().into()),
-                Err(e) => o.set_message(e.to_string().into()),
+                Err(e) if z => w
+                    .global::<CountAdapter>()
+                    .set_message(t.report_error(&e).into()),
+                Err(e) => o.set_message(t.report_error(&e).into()),
             }
         },
     );

@@ -2,6 +2,7 @@
 //! edits are pure and instant on the UI thread; starting a payment writes
 //! to SQLite, so it goes to the background.
 
+use super::text::Text;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::{AppWindow, CartRow, Ctx, CurrentSale, Page, ProductTile, SaleAdapter, keypad};
@@ -73,7 +74,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
 }
 
 fn add_amount(w: &AppWindow, c: &Ctx) {
-    let t = c.text();
+    let t = Text::of(w);
     let typed = c.state().keypad.clone();
     let a = w.global::<SaleAdapter>();
     let amount = match Money::parse(typed.trim_end_matches(','), Currency::NOK) {
@@ -110,7 +111,7 @@ fn change_quantity(c: &Ctx, index: i32, by: i64) {
 
 /// Shows the cart, its total and VAT.
 pub(super) fn refresh(w: &AppWindow, c: &Ctx) {
-    let t = c.text();
+    let t = Text::of(w);
     let s = c.state();
     let rows: Vec<CartRow> = s
         .cart
@@ -147,7 +148,7 @@ pub(super) fn refresh(w: &AppWindow, c: &Ctx) {
         }
         Err(e) => {
             a.set_total("–".into());
-            a.set_message(e.to_string().into());
+            a.set_message(t.error(&e.into()).into());
         }
     }
     if !s.cart.is_empty() {
@@ -184,14 +185,14 @@ fn pay_vipps(w: &AppWindow, c: &Ctx) {
                         amount: sale.total,
                         expires_at: None,
                     });
-                    super::pay::open(w, c, &sale.total);
+                    super::pay::open(w, &sale.total);
                     c.set_page(w, Page::Pay);
                     for ev in early {
                         super::status::apply(w, c, ev);
                     }
                 }
                 Err(e) => {
-                    let msg = c.text().error(&e);
+                    let msg = Text::of(w).error(&e);
                     w.global::<SaleAdapter>().set_message(msg.into());
                 }
             }

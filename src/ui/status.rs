@@ -2,6 +2,7 @@
 //! and are applied on the event loop; the bar's clock and the unsynced count
 //! tick on Slint timers (the count is read in the background).
 
+use super::text::Text;
 use std::time::Duration;
 
 use slint::{ComponentHandle, Timer, TimerMode};
@@ -14,7 +15,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) -> Vec<Timer> {
     let a = w.global::<StatusAdapter>();
     a.set_training(ctx.services.training);
     a.set_vipps_ok(true);
-    a.set_vipps_text(ctx.text().vipps_chip(true).into());
+    a.set_vipps_text(Text::of(w).vipps_chip(true).into());
     show_printer(w, ctx);
     a.set_unsynced(0);
     let c = ctx.clone();
@@ -129,7 +130,7 @@ pub(super) fn apply(w: &AppWindow, c: &Ctx, ev: KioskEvent) {
         } if is_current(sale_id) => super::pay::qr_ready(w, c, reference, qr_target, expires_at),
         KioskEvent::Status {
             sale_id, status, ..
-        } if is_current(sale_id) => super::pay::status(w, c, status),
+        } if is_current(sale_id) => super::pay::status(w, status),
         KioskEvent::Paid {
             sale_id,
             amount,
@@ -152,7 +153,7 @@ pub(super) fn apply(w: &AppWindow, c: &Ctx, ev: KioskEvent) {
         }
         KioskEvent::Connectivity { reachable, .. } => {
             c.state().vipps_reachable = reachable;
-            let t = c.text();
+            let t = Text::of(w);
             let a = w.global::<StatusAdapter>();
             a.set_vipps_ok(reachable);
             a.set_vipps_text(t.vipps_chip(reachable).into());
@@ -173,17 +174,17 @@ pub(super) fn apply(w: &AppWindow, c: &Ctx, ev: KioskEvent) {
 /// The state lives in memory in the kiosk, so reading it here is cheap.
 fn show_printer(w: &AppWindow, c: &Ctx) {
     let view = c.kiosk().printer_status();
-    let (text, ok) = c.text().printer_chip(&view);
+    let (text, ok) = Text::of(w).printer_chip(&view);
     let a = w.global::<StatusAdapter>();
     a.set_printer_text(text.into());
     a.set_printer_ok(ok);
     let r = w.global::<super::ResultAdapter>();
-    if let crate::kiosk::PrinterState::Held { message } = &view.state
+    if let crate::kiosk::PrinterState::Held { problem, .. } = view.state
         && w.global::<super::AppState>().get_page() == Page::Result
         && r.get_paid()
         && c.state().last_paid.is_some()
     {
-        r.set_receipt_note(c.text().receipt_held(message).into());
+        r.set_receipt_note(Text::of(w).receipt_held(problem).into());
     }
 }
 

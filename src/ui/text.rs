@@ -1,245 +1,285 @@
-//! Sentences the Rust side puts on screen, in the operator's language.
-//! Strings written in `.slint` files go through `@tr` instead; these are the
-//! ones built from kiosk events and errors.
+//! Sentences the Rust side puts on screen. The words are not here: they are
+//! `@tr` strings in `ui/words.slint` (the `Words` global), translated from
+//! the one catalogue (`ui/translations/`) in the language the screen has
+//! selected. This file only picks the sentence for an event, a status or an
+//! error and hands it its numbers, so every sentence on screen goes through
+//! the same translation path, and `tests/it/translations.rs` checks them all.
+//!
+//! The English `Display` of an error from below (the store, the kiosk) never
+//! reaches the screen: it is logged, and the volunteer reads the catalogued
+//! sentence for its kind.
 
-use crate::config::Language;
-use crate::domain::{Money, SaleStatus, UnpaidReason};
-use crate::kiosk::KioskError;
+use super::{AppWindow, ErrorWord, PrinterWord, StatusWord, UnpaidWord, Words};
+use crate::domain::{Money, PaymentMethod, SaleStatus, UnpaidReason};
+use crate::kiosk::{KioskError, PrinterState, PrinterView, ReceiptError};
+use crate::printer::PrintProblem;
+use crate::reports::ReportError;
+use slint::ComponentHandle;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Text(pub Language);
+/// The screen's sentences, in the language the window shows.
+pub struct Text<'a>(Words<'a>);
 
-impl Text {
-    fn pick(self, nb: &str, en: &str) -> String {
-        match self.0 {
-            Language::Nb => nb.to_string(),
-            Language::En => en.to_string(),
-        }
+impl<'a> Text<'a> {
+    pub fn of(w: &'a AppWindow) -> Text<'a> {
+        Text(w.global::<Words>())
+    }
+
+    /// The `Words` global itself, for the organizer's lists (`day.rs`).
+    pub(crate) fn words(&self) -> &Words<'a> {
+        &self.0
     }
 
     /// The live status line while the customer decides.
-    pub fn status(self, status: SaleStatus) -> String {
-        match status {
-            SaleStatus::Pending => self.pick("Lager betaling…", "Creating the payment…"),
-            SaleStatus::Awaiting => self.pick("Venter på godkjenning…", "Waiting for approval…"),
-            SaleStatus::Capturing => self.pick(
-                "Godkjent – trekker beløpet…",
-                "Approved – capturing the amount…",
-            ),
-            SaleStatus::Cancelling => self.pick("Avbryter betalingen…", "Cancelling the payment…"),
-            SaleStatus::Paid => self.pick("Betalt", "Paid"),
-            SaleStatus::Unpaid => self.pick("Ikke betalt", "Not paid"),
-        }
+    pub fn status(&self, status: SaleStatus) -> String {
+        self.0.invoke_status(status_word(status)).into()
     }
 
-    pub fn offline(self) -> String {
-        self.pick(
-            "Får ikke kontakt med Vipps. Prøver igjen – salget avgjøres når nettet er tilbake.",
-            "Cannot reach Vipps. Retrying – the sale is settled when the network is back.",
-        )
+    pub fn offline(&self) -> String {
+        self.0.invoke_offline().into()
     }
 
-    pub fn vipps_chip(self, reachable: bool) -> String {
-        match reachable {
-            true => self.pick("Vipps OK", "Vipps OK"),
-            false => self.pick("Vipps nede", "Vipps down"),
-        }
+    pub fn vipps_chip(&self, reachable: bool) -> String {
+        self.0.invoke_vipps_chip(reachable).into()
     }
 
-    pub fn unpaid(self, reason: UnpaidReason) -> String {
-        match self.0 {
-            Language::Nb => reason.message_nb().to_string(),
-            Language::En => reason.message_en().to_string(),
-        }
+    pub fn unpaid(&self, reason: UnpaidReason) -> String {
+        self.0.invoke_unpaid(unpaid_word(reason)).into()
     }
 
-    pub fn receipt_no(self, n: i64) -> String {
-        match self.0 {
-            Language::Nb => format!("Kvittering nr. {n}"),
-            Language::En => format!("Receipt no. {n}"),
-        }
+    /// "Ikke betalt – avvist": the sales list's short form.
+    pub fn unpaid_short(&self, reason: UnpaidReason) -> String {
+        let short = self.0.invoke_unpaid_short(unpaid_word(reason));
+        self.0.invoke_unpaid_because(short).into()
     }
 
-    pub fn change(self, change: Money) -> String {
-        match self.0 {
-            Language::Nb => format!("Vekslepenger: {change}"),
-            Language::En => format!("Change: {change}"),
-        }
+    pub fn receipt_no(&self, n: i64) -> String {
+        self.0.invoke_receipt_no(int(n)).into()
     }
 
-    pub fn vat_note(self, vat: Money) -> String {
-        match self.0 {
-            Language::Nb => format!("herav mva. {vat}"),
-            Language::En => format!("incl. VAT {vat}"),
-        }
+    pub fn change(&self, change: Money) -> String {
+        self.0.invoke_change(change.to_string().into()).into()
     }
 
-    pub fn free_amount_name(self) -> String {
-        self.pick("Beløp", "Amount")
+    pub fn vat_note(&self, vat: Money) -> String {
+        self.0.invoke_vat_note(vat.to_string().into()).into()
     }
 
-    pub fn already_approved(self) -> String {
-        self.pick(
-            "Kunden har allerede godkjent – betalingen fullføres.",
-            "The customer already approved – the payment is being completed.",
-        )
+    pub fn free_amount_name(&self) -> String {
+        self.0.invoke_free_amount_name().into()
     }
 
-    pub fn bad_amount(self, text: &str) -> String {
-        match self.0 {
-            Language::Nb => format!("«{text}» er ikke et gyldig beløp. Tast for eksempel 149,50."),
-            Language::En => format!("\"{text}\" is not a valid amount. Type e.g. 149,50."),
-        }
+    pub fn already_approved(&self) -> String {
+        self.error_word(ErrorWord::AlreadyApproved, 0)
     }
 
-    pub fn zero_amount(self) -> String {
-        self.pick(
-            "Beløpet må være større enn 0.",
-            "The amount must be above 0.",
-        )
+    pub fn bad_amount(&self, text: &str) -> String {
+        self.0.invoke_bad_amount(text.into()).into()
     }
 
-    pub fn wrong_pin(self) -> String {
-        self.pick("Feil PIN-kode.", "Wrong PIN.")
+    pub fn zero_amount(&self) -> String {
+        self.0.invoke_zero_amount().into()
     }
 
-    pub fn locked(self, secs: u64) -> String {
-        match self.0 {
-            Language::Nb => format!("For mange feil. Prøv igjen om {secs} sekunder."),
-            Language::En => format!("Too many wrong PINs. Try again in {secs} seconds."),
-        }
+    pub fn wrong_pin(&self) -> String {
+        self.0.invoke_wrong_pin().into()
     }
 
-    pub fn training_pin_hint(self, pin: &str) -> String {
-        match self.0 {
-            Language::Nb => format!("Treningsmodus: PIN-koden er {pin}."),
-            Language::En => format!("Training mode: the PIN is {pin}."),
-        }
+    pub fn locked(&self, secs: u64) -> String {
+        self.0.invoke_locked(int(secs)).into()
     }
 
-    pub fn refund_queued(self, amount: Money) -> String {
-        match self.0 {
-            Language::Nb => format!("Refusjon av {amount} er sendt til Vipps."),
-            Language::En => format!("A refund of {amount} was sent to Vipps."),
-        }
+    pub fn training_pin_hint(&self, pin: &str) -> String {
+        self.0.invoke_training_pin_hint(pin.into()).into()
     }
 
-    pub fn refunded(self, amount: Money) -> String {
-        match self.0 {
-            Language::Nb => format!("Refundert: {amount}. Pengene er på vei tilbake til kunden."),
-            Language::En => format!("Refunded: {amount}. The money is on its way back."),
-        }
+    pub fn refund_queued(&self, amount: Money) -> String {
+        self.0
+            .invoke_refund_queued(amount.to_string().into())
+            .into()
     }
 
-    pub fn refund_too_much(self, max: Money) -> String {
-        match self.0 {
-            Language::Nb => format!("Du kan refundere høyst {max}."),
-            Language::En => format!("You can refund at most {max}."),
-        }
+    pub fn refunded(&self, amount: Money) -> String {
+        self.0.invoke_refunded(amount.to_string().into()).into()
     }
 
-    pub fn retried(self, n: usize) -> String {
-        match self.0 {
-            Language::Nb => format!("{n} oppgaver prøves på nytt nå."),
-            Language::En => format!("{n} items are being retried now."),
-        }
+    pub fn refund_too_much(&self, max: Money) -> String {
+        self.0.invoke_refund_too_much(max.to_string().into()).into()
     }
 
-    pub fn report_done(self, z: bool, printed: bool) -> String {
-        match (self.0, z, printed) {
-            (Language::Nb, false, true) => "X-rapporten er laget og skrives ut.".into(),
-            (Language::Nb, false, false) => "X-rapporten er laget (ingen skriver).".into(),
-            (Language::Nb, true, true) => "Dagen er avsluttet. Z-rapporten skrives ut.".into(),
-            (Language::Nb, true, false) => {
-                "Dagen er avsluttet (ingen skriver for Z-rapporten).".into()
-            }
-            (Language::En, false, true) => "The X report is made and printing.".into(),
-            (Language::En, false, false) => "The X report is made (no printer).".into(),
-            (Language::En, true, true) => "The day is closed. The Z report is printing.".into(),
-            (Language::En, true, false) => {
-                "The day is closed (no printer for the Z report).".into()
-            }
-        }
+    pub fn retried(&self, n: usize) -> String {
+        self.0.invoke_retried(int(n)).into()
     }
 
-    pub fn copy_queued(self) -> String {
-        self.pick(
-            "Kopien skrives ut («KOPI»). Hvert salg kan få én kopi.",
-            "The copy is printing (\"KOPI\"). Each sale can have one copy.",
-        )
+    pub fn report_done(&self, z: bool, printed: bool) -> String {
+        self.0.invoke_report_done(z, printed).into()
+    }
+
+    pub fn copy_queued(&self) -> String {
+        self.0.invoke_copy_queued().into()
     }
 
     /// The printer chip in the status bar, and whether it is fine.
-    pub fn printer_chip(self, view: &crate::kiosk::PrinterView) -> (String, bool) {
-        use crate::kiosk::PrinterState::*;
-        match (&view.state, self.0) {
-            (NotConfigured, Language::Nb) => ("Uten skriver".into(), true),
-            (NotConfigured, Language::En) => ("No printer".into(), true),
-            (Held { .. }, Language::Nb) => (format!("Skriver: {} venter", view.held.max(1)), false),
-            (Held { .. }, Language::En) => {
-                (format!("Printer: {} waiting", view.held.max(1)), false)
+    pub fn printer_chip(&self, view: &PrinterView) -> (String, bool) {
+        match &view.state {
+            PrinterState::NotConfigured => (self.0.invoke_printer_none().into(), true),
+            PrinterState::Held { .. } => (
+                self.0.invoke_printer_waiting(int(view.held.max(1))).into(),
+                false,
+            ),
+            PrinterState::Ready | PrinterState::Unknown => {
+                (self.0.invoke_printer_ready().into(), true)
             }
-            (Ready | Unknown, Language::Nb) => ("Skriver klar".into(), true),
-            (Ready | Unknown, Language::En) => ("Printer ready".into(), true),
         }
     }
 
     /// Under "Betalt" when the receipt is held: what to do about it.
-    pub fn receipt_held(self, message: &str) -> String {
-        match self.0 {
-            Language::Nb => format!(
-                "Salget er betalt, men kvitteringen er ikke skrevet ut: {message}. \
-                 Trykk på skriveren øverst når det er fikset."
-            ),
-            Language::En => format!(
-                "The sale is paid, but the receipt did not print: {message}. \
-                 Tap the printer at the top once it is fixed."
-            ),
-        }
+    pub fn receipt_held(&self, problem: PrintProblem) -> String {
+        let what = self.0.invoke_printer_problem(printer_word(problem));
+        self.0.invoke_receipt_held(what).into()
     }
 
-    pub fn method(self, method: crate::domain::PaymentMethod) -> String {
+    pub fn method(&self, method: PaymentMethod) -> String {
         match method {
-            crate::domain::PaymentMethod::Vipps => "Vipps".into(),
-            crate::domain::PaymentMethod::Cash => self.pick("Kontant", "Cash"),
+            // A name, the same in every language.
+            PaymentMethod::Vipps => "Vipps".into(),
+            PaymentMethod::Cash => self.0.invoke_cash().into(),
         }
     }
 
-    /// A kiosk error as the volunteer should read it: what happened and what to do.
-    pub fn error(self, e: &KioskError) -> String {
-        use crate::domain::sale::CartError;
-        match (self.0, e) {
-            (Language::Nb, KioskError::StorageUnavailable(_)) => {
-                "Kassen får ikke lagret salg (minnekortet er fullt eller skrivebeskyttet). \
-                 Ingen penger er tatt. Ring arrangøren."
-                    .into()
+    /// A kiosk error as the volunteer should read it: what happened and what
+    /// to do. The error's own (English) words go to the log.
+    pub fn error(&self, e: &KioskError) -> String {
+        tracing::warn!(error = %e, "a command was refused");
+        let (word, n) = error_word(e);
+        self.error_word(word, n)
+    }
+
+    /// A report that could not be made, in the organizer's words; the detail is logged.
+    pub fn report_error(&self, e: &ReportError) -> String {
+        tracing::warn!(error = %e, "a report was refused");
+        match e {
+            ReportError::AlreadyClosed { number, .. } => {
+                self.error_word(ErrorWord::DayClosed, *number)
             }
-            (Language::Nb, KioskError::Cart(CartError::Empty)) => "Handlekurven er tom.".into(),
-            (Language::Nb, KioskError::Cart(CartError::BelowMinimum(_))) => {
-                "Vipps krever minst kr 1,00.".into()
-            }
-            (Language::Nb, KioskError::AlreadyApproved) => self.already_approved(),
-            (Language::Nb, KioskError::AlreadyClosed(_)) => "Salget er allerede avsluttet.".into(),
-            (Language::Nb, KioskError::Rejected(m)) => format!("Ikke mulig: {m}"),
-            (Language::Nb, KioskError::Receipt(r)) => receipt_error_nb(r),
-            (Language::Nb, e) => format!("Noe gikk galt: {e}. Ingen penger er tatt."),
-            (Language::En, e) => e.to_string(),
+            _ => self.error_word(ErrorWord::ReportFailed, 0),
         }
+    }
+
+    fn error_word(&self, word: ErrorWord, n: i64) -> String {
+        self.0.invoke_error(word, int(n)).into()
     }
 }
 
-fn receipt_error_nb(e: &crate::kiosk::ReceiptError) -> String {
-    use crate::kiosk::ReceiptError::*;
-    match e {
-        NoPrinter => "Ingen kvitteringsskriver er satt opp ([printer] i luka.toml).".into(),
-        NotPaid(_) => "Salget er ikke betalt, så det har ingen kvittering.".into(),
-        CopyAlreadyPrinted(n) => {
-            format!("Kvittering {n} har allerede fått sin ene kopi; reglene tillater ikke flere.")
+fn int(n: impl TryInto<i32>) -> i32 {
+    n.try_into().unwrap_or(i32::MAX)
+}
+
+fn status_word(s: SaleStatus) -> StatusWord {
+    match s {
+        SaleStatus::Pending => StatusWord::Pending,
+        SaleStatus::Awaiting => StatusWord::Awaiting,
+        SaleStatus::Capturing => StatusWord::Capturing,
+        SaleStatus::Cancelling => StatusWord::Cancelling,
+        SaleStatus::Paid => StatusWord::Paid,
+        SaleStatus::Unpaid => StatusWord::Unpaid,
+    }
+}
+
+fn printer_word(p: PrintProblem) -> PrinterWord {
+    match p {
+        PrintProblem::PaperOut => PrinterWord::PaperOut,
+        PrintProblem::CoverOpen => PrinterWord::CoverOpen,
+        PrintProblem::Fault => PrinterWord::Fault,
+        PrintProblem::Offline => PrinterWord::Offline,
+        PrintProblem::Unreachable => PrinterWord::Unreachable,
+        PrintProblem::NotFound => PrinterWord::NotFound,
+        PrintProblem::NoAccess => PrinterWord::NoAccess,
+        PrintProblem::Setup => PrinterWord::Setup,
+        PrintProblem::Unknown => PrinterWord::Unknown,
+    }
+}
+
+fn unpaid_word(r: UnpaidReason) -> UnpaidWord {
+    match r {
+        UnpaidReason::Aborted => UnpaidWord::Aborted,
+        UnpaidReason::Expired => UnpaidWord::Expired,
+        UnpaidReason::Cancelled => UnpaidWord::Cancelled,
+        UnpaidReason::Rejected => UnpaidWord::Rejected,
+        UnpaidReason::Unknown => UnpaidWord::Unknown,
+    }
+}
+
+/// The sentence for an error, and the receipt number it names (0: none).
+fn error_word(e: &KioskError) -> (ErrorWord, i64) {
+    use crate::domain::sale::CartError;
+    use crate::payments::cash::CashError;
+    let word = match e {
+        KioskError::StorageUnavailable(_) => ErrorWord::Storage,
+        KioskError::Cart(CartError::Empty) => ErrorWord::CartEmpty,
+        KioskError::Cart(CartError::BelowMinimum(_)) => ErrorWord::BelowMinimum,
+        KioskError::Cart(CartError::TooLarge) => ErrorWord::TooLarge,
+        KioskError::AlreadyApproved => ErrorWord::AlreadyApproved,
+        KioskError::AlreadyClosed(_) => ErrorWord::AlreadyClosed,
+        KioskError::Cash(CashError::NotEnough { .. }) => ErrorWord::NotEnoughCash,
+        KioskError::NoRefundReason => ErrorWord::NoRefundReason,
+        KioskError::NoDrawerReason => ErrorWord::NoDrawerReason,
+        KioskError::NoDrawer => ErrorWord::NoDrawer,
+        KioskError::DrawerNotOpened(_) => ErrorWord::DrawerNotOpened,
+        KioskError::WrongCode(_) => ErrorWord::WrongCode,
+        KioskError::Rejected(_) => ErrorWord::Refused,
+        KioskError::Receipt(r) => {
+            return match r {
+                ReceiptError::NoPrinter => (ErrorWord::NoPrinter, 0),
+                ReceiptError::NotPaid(_) => (ErrorWord::NotPaid, 0),
+                ReceiptError::CopyAlreadyPrinted(n) => (ErrorWord::CopyAlreadyPrinted, *n),
+                ReceiptError::NotPrintedYet(n) => (ErrorWord::NotPrintedYet, *n),
+                ReceiptError::PrintingNow(n) => (ErrorWord::PrintingNow, *n),
+                ReceiptError::AlreadyPrinted(n) => (ErrorWord::AlreadyPrinted, *n),
+            };
         }
-        NotPrintedYet(n) => format!(
-            "Kvittering {n} er ikke skrevet ut ennå: fiks skriveren og trykk på den øverst først."
-        ),
-        PrintingNow(n) => format!("Kvittering {n} skrives ut akkurat nå: se på skriveren."),
-        AlreadyPrinted(n) => format!("Kvittering {n} er allerede skrevet ut."),
+        // The rest are faults of the till, not of the volunteer's input.
+        _ => ErrorWord::Other,
+    };
+    (word, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Language;
+
+    /// A volunteer reads one language: a refusal's English detail from below
+    /// never lands inside the screen's sentence, whichever language it is.
+    #[test]
+    fn errors_and_held_receipts_are_said_in_the_screens_language_only() {
+        i_slint_backend_testing::init_no_event_loop();
+        let w = AppWindow::new().unwrap();
+        let detail = "cannot refund kr 10,00 of sale x: only kr 5,00 is left to refund";
+        let refused = KioskError::Rejected(detail.into());
+        let t = Text::of(&w);
+        crate::ui::select_language(Language::Nb);
+        assert_eq!(
+            t.error(&refused),
+            "Ikke mulig: kassen avviste dette. Ingen penger er flyttet."
+        );
+        assert!(
+            t.receipt_held(PrintProblem::PaperOut)
+                .contains("Tom for papir")
+        );
+        crate::ui::select_language(Language::En);
+        assert_eq!(
+            t.error(&refused),
+            "Not possible: the till refused this. No money was moved."
+        );
+        assert_eq!(
+            t.receipt_held(PrintProblem::PaperOut),
+            "The sale is paid, but the receipt did not print: Out of paper – put in a new \
+             roll. Tap the printer at the top once it is fixed."
+        );
+        assert_eq!(
+            t.error(&KioskError::Receipt(ReceiptError::AlreadyPrinted(7))),
+            "Receipt 7 has already printed."
+        );
+        assert_eq!(t.unpaid_short(UnpaidReason::Expired), "Not paid – expired");
     }
 }

@@ -68,40 +68,36 @@ impl Session {
         idempotency_key: Option<&str>,
         body: Option<&B>,
     ) -> Result<Response, VippsError> {
-        let mut refreshed = false;
-        loop {
-            let (token, _) = self
-                .tokens
-                .get(|| token::fetch(&self.http, &self.base_url, &self.creds, &self.system))
-                .await?;
-            let mut req = self
-                .http
-                .request(method.clone(), url)
-                .bearer_auth(token.expose())
-                .header(
-                    "Ocp-Apim-Subscription-Key",
-                    self.creds.subscription_key.expose(),
-                )
-                // Required by ePayment; Vipps asks for it everywhere to ease troubleshooting.
-                .header("Merchant-Serial-Number", &self.creds.merchant_serial_number);
-            for (name, value) in &self.system {
-                req = req.header(*name, value);
-            }
-            if let Some(key) = idempotency_key {
-                req = req.header("Idempotency-Key", key);
-            }
-            if let Some(body) = body {
-                req = req.json(body);
-            }
-            let resp = req.send().await.map_err(VippsError::from_reqwest)?;
-            if resp.status().as_u16() != 401 {
-                return Ok(resp);
-            }
-            if refreshed {
-                return Err(VippsError::Unauthorized);
-            }
-            self.tokens.invalidate(&token).await;
-            refreshed = true;
+        let sent = crate::http::bearer::send(
+            &self.tokens,
+            || token::fetch(&self.http, &self.base_url, &self.creds, &self.system),
+            |token| {
+                let mut req = self
+                    .http
+                    .request(method.clone(), url)
+                    .bearer_auth(token.expose())
+                    .header(
+                        "Ocp-Apim-Subscription-Key",
+                        self.creds.subscription_key.expose(),
+                    )
+                    // Required by ePayment; Vipps asks for it everywhere to ease troubleshooting.
+                    .header("Merchant-Serial-Number", &self.creds.merchant_serial_number);
+                for (name, value) in &self.system {
+                    req = req.header(*name, value);
+                }
+                if let Some(key) = idempotency_key {
+                    req = req.header("Idempotency-Key", key);
+                }
+                if let Some(body) = body {
+                    req = req.json(body);
+                }
+                async move { req.send().await.map_err(VippsError::from_reqwest) }
+            },
+        )
+        .await?;
+        if sent.refused() {
+            return Err(VippsError::Unauthorized);
         }
+        Ok(sent.answer)
     }
 }

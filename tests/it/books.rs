@@ -111,13 +111,14 @@ async fn webhook_receiver_down_all_day_gets_everything_in_order() {
     rig.kiosk
         .refund(vipps[0].id, Money::nok(15_000), "feil billett")
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let waiting = rig.store.read(|r| r.sync_lane(kind::WEBHOOK)).unwrap();
-    assert_eq!(waiting.pending, 6, "{waiting:?}");
-    assert!(
-        waiting.head_attempts >= 1 && waiting.head_error.is_some(),
-        "{waiting:?}"
-    );
+    // Wait for all six (the refund's once Vipps has refunded it) to be
+    // waiting behind a head the lane has tried and failed, not for a while.
+    let lane = || rig.store.read(|r| r.sync_lane(kind::WEBHOOK)).unwrap();
+    let held = || {
+        let l = lane();
+        l.pending == 6 && l.head_attempts >= 1 && l.head_error.is_some()
+    };
+    assert!(support::eventually(WAIT, held).await, "{:?}", lane());
     assert!(
         rig.kiosk.wait_settled(WAIT).await.unwrap(),
         "selling is not held up by the books"

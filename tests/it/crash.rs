@@ -141,6 +141,7 @@ async fn killed_from_outside_at_random_instants() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = write_till_config(dir.path(), &sim, "crash-till", "Crash IL", "");
         let mut charge = luka(&cfg, &["charge", "150"], None);
+        // The scenario: a kill at an arbitrary instant, not at a known state.
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
         let _ = charge.start_kill();
         let _ = charge.wait().await;

@@ -20,7 +20,7 @@ use luka::bookkeeping::{SyncHandle, SyncTargets, SyncWorker, kind};
 use luka::clock::SystemClock;
 use luka::domain::{Cart, Catalog, Money, SaleStatus};
 use luka::kiosk::{KioskEvent, KioskSettings, PrinterState, ReceiptSettings};
-use luka::printer::{Connection, LayoutConfig, PaperWidth, samples, sim::PrinterSim};
+use luka::printer::{Connection, LayoutConfig, PaperWidth, PrintProblem, samples, sim::PrinterSim};
 use luka::secret::Secret;
 use luka::sim::SimConfig;
 use support::wait_created;
@@ -134,6 +134,7 @@ async fn printer_and_books_down_for_a_day_then_the_backlog_drains_in_order() {
     assert_eq!(
         view.state,
         PrinterState::Held {
+            problem: PrintProblem::PaperOut,
             message: "Tom for papir – legg i ny rull og trykk Prøv igjen".into()
         }
     );

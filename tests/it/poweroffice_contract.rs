@@ -326,6 +326,7 @@ async fn a_token_is_renewed_before_it_expires() {
     .await;
     let po = client(&sim);
     po.post_voucher(&daily_sales(1), &hint()).await.unwrap();
+    // The scenario: 95 % of the token's life passes before the next post.
     tokio::time::sleep(Duration::from_millis(950)).await;
     let p = po.post_voucher(&fees(), &hint()).await.unwrap();
     assert_eq!(p.requests, 2, "token + post, no 401");

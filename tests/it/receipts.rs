@@ -201,7 +201,7 @@ async fn paper_out_holds_the_receipt_not_the_sale_and_it_prints_after_paper_is_l
         copy: false
     }));
     assert!(seen.iter().any(|e| matches!(e,
-        KioskEvent::Printer { state: PrinterState::Held { message } } if message.contains("papir"))));
+        KioskEvent::Printer { state: PrinterState::Held { message, .. } } if message.contains("papir"))));
     assert!(seen.contains(&KioskEvent::Printer {
         state: PrinterState::Ready
     }));

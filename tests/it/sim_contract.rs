@@ -267,6 +267,7 @@ async fn epayment_needs_token_subscription_key_and_merchant() {
         wrong_msn.send().await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
+    // The scenario: the token's lifetime runs out (no state to wait on but the clock).
     tokio::time::sleep(Duration::from_millis(350)).await;
     let expired = t.get(path).await;
     assert_eq!(
@@ -464,6 +465,7 @@ async fn approve_reject_and_expire() {
         "ABORTED"
     );
 
+    // The scenario: nobody answers until the payment's lifetime has run out.
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(
         t.get("/epayment/v1/payments/kiosk1-exp-0001").await.body["state"],

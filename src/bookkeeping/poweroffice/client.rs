@@ -252,54 +252,48 @@ impl PowerOfficeClient {
         body: Option<Vec<u8>>,
         n: &mut u32,
     ) -> Result<(u16, Vec<u8>), PowerOfficeError> {
-        let mut refreshed = false;
-        loop {
-            let (token, fetched) = self
-                .tokens
-                .get(|| token::fetch(&self.http, &self.token_url, &self.keys))
-                .await?;
-            *n += u32::from(fetched) + 1;
-            let mut req = self
-                .http
-                .request(method.clone(), format!("{}{path}", self.api_base_url))
-                .header(AUTHORIZATION, format!("Bearer {}", token.expose()))
-                .header(
-                    "Ocp-Apim-Subscription-Key",
-                    self.keys.subscription_key.expose(),
-                )
-                .header(ACCEPT, "application/json");
-            if let Some(body) = &body {
-                req = req
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body.clone());
-            }
-            let resp = req.send().await.map_err(PowerOfficeError::from_reqwest)?;
-            let status = resp.status().as_u16();
-            if status == 401 && !refreshed {
-                // Expired early or revoked: one fresh token, one more try. A 401
-                // is refused before anything is applied, so this cannot double post.
-                self.tokens.invalidate(&token).await;
-                refreshed = true;
-                continue;
-            }
-            if status == 401 || status == 403 {
-                let text = PowerOfficeError::response_text(resp).await;
-                return Err(if status == 401 {
-                    PowerOfficeError::Unauthorized(format!(
-                        "a fresh access token was refused too: {text}"
-                    ))
-                } else {
-                    PowerOfficeError::Forbidden(format!("{method} {path}: {text}"))
-                });
-            }
-            if !(200..300).contains(&status) {
-                return Err(PowerOfficeError::from_response(resp).await);
-            }
-            // Read the whole body here: a connection that breaks mid-body is a
-            // network failure (outcome unknown), not a malformed answer.
-            let bytes = resp.bytes().await.map_err(PowerOfficeError::from_reqwest)?;
-            return Ok((status, bytes.to_vec()));
+        let sent = crate::http::bearer::send(
+            &self.tokens,
+            || token::fetch(&self.http, &self.token_url, &self.keys),
+            |token| {
+                let mut req = self
+                    .http
+                    .request(method.clone(), format!("{}{path}", self.api_base_url))
+                    .header(AUTHORIZATION, format!("Bearer {}", token.expose()))
+                    .header(
+                        "Ocp-Apim-Subscription-Key",
+                        self.keys.subscription_key.expose(),
+                    )
+                    .header(ACCEPT, "application/json");
+                if let Some(body) = &body {
+                    req = req
+                        .header(CONTENT_TYPE, "application/json")
+                        .body(body.clone());
+                }
+                async move { req.send().await.map_err(PowerOfficeError::from_reqwest) }
+            },
+        )
+        .await?;
+        *n += sent.fetches + sent.attempts;
+        let resp = sent.answer;
+        let status = resp.status().as_u16();
+        if status == 401 || status == 403 {
+            let text = PowerOfficeError::response_text(resp).await;
+            return Err(if status == 401 {
+                PowerOfficeError::Unauthorized(format!(
+                    "a fresh access token was refused too: {text}"
+                ))
+            } else {
+                PowerOfficeError::Forbidden(format!("{method} {path}: {text}"))
+            });
         }
+        if !(200..300).contains(&status) {
+            return Err(PowerOfficeError::from_response(resp).await);
+        }
+        // Read the whole body here: a connection that breaks mid-body is a
+        // network failure (outcome unknown), not a malformed answer.
+        let bytes = resp.bytes().await.map_err(PowerOfficeError::from_reqwest)?;
+        Ok((status, bytes.to_vec()))
     }
 
     /// Blanks the keys out of a message, in case a server ever echoes one.

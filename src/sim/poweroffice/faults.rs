@@ -1,75 +1,26 @@
-//! The middleware every request goes through: it names the endpoint, counts
-//! and records the exchange (keys and tokens redacted), and fires the fault
-//! knobs.
+//! Fault knobs, in test builds only (`--features testing`): `exchange.rs`
+//! hands every request here first, and a knob that is set fails, throttles,
+//! delays or drops it.
 //!
 //! Knobs are counters, not dice, so a test says exactly which request fails:
 //! "the next voucher post is applied and its answer lost". A 5xx or a 429
 //! never reaches the handler, so nothing is applied; a dropped response is
 //! applied first and then lost. It must never apply a request twice.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::super::Exchange;
-use super::super::server::{AbortKind, ConnControl};
+use super::super::abort::{AbortKind, ConnControl};
+use super::endpoint::Endpoint;
 use super::reply;
 use super::{Shared, lock};
-
-/// Bodies above this are refused; a day's voucher is a few kB.
-const MAX_BODY: usize = 1024 * 1024;
-
-/// The simulated endpoints, as counted and recorded (`Exchange::operation`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    Token,
-    GeneralLedgerAccounts,
-    VatCodes,
-    PostCashJournal,
-    PostBankJournal,
-    GetCashJournal,
-    GetBankJournal,
-    AccountTransactions,
-    Unknown,
-}
-
-impl Endpoint {
-    pub fn name(self) -> &'static str {
-        match self {
-            Endpoint::Token => "Token",
-            Endpoint::GeneralLedgerAccounts => "GeneralLedgerAccounts",
-            Endpoint::VatCodes => "VatCodes",
-            Endpoint::PostCashJournal => "PostCashJournal",
-            Endpoint::PostBankJournal => "PostBankJournal",
-            Endpoint::GetCashJournal => "GetCashJournal",
-            Endpoint::GetBankJournal => "GetBankJournal",
-            Endpoint::AccountTransactions => "AccountTransactions",
-            Endpoint::Unknown => "unknown",
-        }
-    }
-
-    pub(crate) fn of(method: &Method, path: &str) -> Endpoint {
-        let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let get = method == Method::GET;
-        let post = method == Method::POST;
-        match segs.as_slice() {
-            ["OAuth", "Token"] if post => Endpoint::Token,
-            ["v2", "GeneralLedgerAccounts"] if get => Endpoint::GeneralLedgerAccounts,
-            ["v2", "VatCodes"] if get => Endpoint::VatCodes,
-            ["v2", "Vouchers", "CashJournals"] if post => Endpoint::PostCashJournal,
-            ["v2", "Vouchers", "BankJournals"] if post => Endpoint::PostBankJournal,
-            ["v2", "Vouchers", "CashJournals", _] if get => Endpoint::GetCashJournal,
-            ["v2", "Vouchers", "BankJournals", _] if get => Endpoint::GetBankJournal,
-            ["v2", "AccountTransactions"] if get => Endpoint::AccountTransactions,
-            _ => Endpoint::Unknown,
-        }
-    }
-}
 
 /// Fault knobs. Each counter is the number of upcoming matching requests it
 /// hits, and goes down as it fires; checked in this order: 5xx, 429, drop.
@@ -124,19 +75,16 @@ impl PowerOfficeFaults {
     }
 }
 
-pub(crate) async fn layer(State(sh): State<Arc<Shared>>, req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return reply::bad_request("request body too large");
-    };
-    let endpoint = Endpoint::of(&parts.method, parts.uri.path());
-    let mut ex = Exchange::of_request(&parts, &bytes, endpoint.name());
-    ex.reference = ex
-        .request_body
-        .as_ref()
-        .and_then(|b| b.get("ExternalImportReference"))
-        .and_then(|r| r.as_str())
-        .map(str::to_string);
+/// Fires the knob set for `endpoint`, if any, and records the exchange with
+/// the fault it got.
+pub(crate) async fn inject(
+    sh: &Shared,
+    endpoint: Endpoint,
+    parts: Parts,
+    bytes: Bytes,
+    mut ex: Exchange,
+    next: Next,
+) -> Response {
     let (latency, action) = lock(&sh.faults).take(endpoint);
     let conn = parts.extensions.get::<ConnControl>().cloned();
     if !latency.is_zero() {
@@ -144,6 +92,7 @@ pub(crate) async fn layer(State(sh): State<Arc<Shared>>, req: Request, next: Nex
         tokio::time::sleep(latency).await;
     }
     let resp = match action {
+        Action::Pass => return super::exchange::pass(sh, parts, bytes, ex, next).await,
         Action::ServerError => {
             ex.fault = Some("error_5xx".into());
             reply::problem(
@@ -156,7 +105,7 @@ pub(crate) async fn layer(State(sh): State<Arc<Shared>>, req: Request, next: Nex
             ex.fault = Some("rate_429".into());
             reply::too_many(secs)
         }
-        Action::Pass | Action::Drop => {
+        Action::Drop => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
@@ -172,7 +121,7 @@ pub(crate) async fn layer(State(sh): State<Arc<Shared>>, req: Request, next: Nex
 }
 
 async fn abort(conn: Option<ConnControl>) -> Response {
-    super::super::server::abort(conn, AbortKind::Drop, || {
+    super::super::abort::abort(conn, AbortKind::Drop, || {
         (StatusCode::BAD_GATEWAY, "simulated connection loss").into_response()
     })
     .await
@@ -181,24 +130,6 @@ async fn abort(conn: Option<ConnControl>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn endpoints_from_paths() {
-        let (g, p) = (Method::GET, Method::POST);
-        assert_eq!(Endpoint::of(&p, "/OAuth/Token"), Endpoint::Token);
-        assert_eq!(
-            Endpoint::of(&p, "/v2/Vouchers/BankJournals"),
-            Endpoint::PostBankJournal
-        );
-        assert_eq!(
-            Endpoint::of(&g, "/v2/Vouchers/CashJournals/abc"),
-            Endpoint::GetCashJournal
-        );
-        assert_eq!(
-            Endpoint::of(&g, "/v2/Vouchers/CashJournals"),
-            Endpoint::Unknown
-        );
-    }
 
     #[test]
     fn knobs_fire_in_order_and_run_out() {

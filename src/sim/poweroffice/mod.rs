@@ -9,16 +9,23 @@
 //! | `mod.rs`    | the public API: [`PowerOfficeSimConfig`], [`start`], [`PowerOfficeSimHandle`] |
 //! | `api.rs`    | the handlers: keys, tokens, look-ups, posting                    |
 //! | `reply.rs`  | the answer shapes: ProblemDetails, OAuth errors, gateway 401/429 |
-//! | `faults.rs` | the middleware: fault knobs, request counts, recording           |
+//! | `endpoint.rs` | the endpoints by name, as counted and recorded                 |
+//! | `exchange.rs` | the middleware: request counts, recording                      |
+//! | `faults.rs` | test builds only: the fault knobs ([`PowerOfficeFaults`])        |
 //! | `ledger.rs` | accounts, VAT codes, booked vouchers, running balances           |
 //! | `parse.rs`  | reading a posted voucher as the spec defines it (pure)           |
 //! | `seed.rs`   | the NS 4102 chart of accounts and the SAF-T VAT codes            |
 //!
-//! It reuses the Vipps simulator's accept loop (which can drop a connection
-//! after the handler ran) and its redacting recorder. It must never talk to
+//! It reuses the Vipps simulator's accept loop (which, in test builds, can drop
+//! a connection after the handler ran) and its redacting recorder. Training
+//! mode books to it, so it is part of the product; its fault knobs are compiled
+//! only with `--features testing`. It must never talk to
 //! the real PowerOffice, and never log or record a key or a token.
 
 mod api;
+mod endpoint;
+mod exchange;
+#[cfg(feature = "testing")]
 mod faults;
 mod ledger;
 mod parse;
@@ -35,7 +42,9 @@ use axum::Router;
 use axum::routing::{get, post};
 use tokio::time::Instant;
 
-pub use faults::{Endpoint, PowerOfficeFaults};
+pub use endpoint::Endpoint;
+#[cfg(feature = "testing")]
+pub use faults::PowerOfficeFaults;
 pub use ledger::{PostedLine, PostedVoucherRecord};
 pub use seed::{SimAccount, SimVatCode};
 
@@ -106,6 +115,7 @@ pub(crate) struct Shared {
     ledger: Mutex<Ledger>,
     /// Issued access tokens and when each stops working.
     tokens: Mutex<HashMap<String, Instant>>,
+    #[cfg(feature = "testing")]
     faults: Mutex<PowerOfficeFaults>,
     recorder: Recorder,
 }
@@ -129,7 +139,7 @@ fn router(sh: Arc<Shared>) -> Router {
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(
             sh.clone(),
-            faults::layer,
+            exchange::layer,
         ))
         .with_state(sh)
 }
@@ -148,6 +158,7 @@ pub async fn start(
             cfg.vat_codes.clone(),
         )),
         tokens: Mutex::new(HashMap::new()),
+        #[cfg(feature = "testing")]
         faults: Mutex::new(PowerOfficeFaults::default()),
         recorder: Recorder::default(),
         cfg,
@@ -229,12 +240,14 @@ impl PowerOfficeSimHandle {
         self.inner.shared.recorder.exchanges()
     }
 
+    #[cfg(feature = "testing")]
     pub fn set_faults(&self, f: PowerOfficeFaults) {
         tracing::info!(faults = ?f, "PowerOffice sim faults set");
         *lock(&self.inner.shared.faults) = f;
     }
 
     /// The knobs as they are now (counters go down as faults fire).
+    #[cfg(feature = "testing")]
     pub fn faults(&self) -> PowerOfficeFaults {
         lock(&self.inner.shared.faults).clone()
     }

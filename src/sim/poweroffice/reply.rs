@@ -99,7 +99,9 @@ pub(crate) fn token_refused() -> Response {
     resp
 }
 
-/// 429 with `Retry-After` and the gateway's `RateLimitResponseDto`.
+/// 429 with `Retry-After` and the gateway's `RateLimitResponseDto`. Only a
+/// test's throttle knob answers it: the simulator keeps no rate limits.
+#[cfg(feature = "testing")]
 pub(crate) fn too_many(retry_after_secs: u64) -> Response {
     let mut resp = json(
         StatusCode::TOO_MANY_REQUESTS,

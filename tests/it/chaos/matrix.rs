@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use luka::domain::{Cart, Money, PaymentMethod, SaleLine, SaleStatus, VatCode};
-use luka::kiosk::{Kiosk, KioskEvent, KioskSettings, Running};
+use luka::kiosk::{Kiosk, KioskEvent, KioskSettings, Running, StatusNote};
 use luka::sim::{SimConfig, SimHandle};
 use luka::store::{SaleRecord, Store};
 use luka::vipps::dto::State;
@@ -161,9 +161,9 @@ impl Bench {
             .any(|e| matches!(e, KioskEvent::Connectivity { reachable: r, .. } if *r == reachable))
     }
 
-    pub fn said_note(&self, sale_id: i64, words: &str) -> bool {
+    pub fn said_note(&self, sale_id: i64, said: StatusNote) -> bool {
         self.events().iter().any(
-            |e| matches!(e, KioskEvent::Status { sale_id: s, note, .. } if *s == sale_id && note.contains(words)),
+            |e| matches!(e, KioskEvent::Status { sale_id: s, note, .. } if *s == sale_id && *note == said),
         )
     }
 
