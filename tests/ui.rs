@@ -1,7 +1,8 @@
 //! The real Slint UI under Slint's testing backend, driven by accessible
 //! labels as a volunteer would tap it, against the real kiosk service,
 //! SQLite file and in-process Vipps simulator: a complete sale, a cancel, a
-//! cash sale, a refund from the organizer screen, English, a day longer than
+//! cash sale, a refund from the organizer screen, a cash return and "Åpne
+//! skuff", English, a day longer than
 //! the sales list, and the PIN lockout. Screens and the QR on them are checked in `ui_screenshots.rs`.
 //!
 //! One process, one event loop (Slint allows one platform per process), so
@@ -29,6 +30,8 @@ async fn scenarios(t: &T) {
     cash_sale(t).await;
     run("a partial refund from the organizer screen");
     refund(t).await;
+    run("a cash return from the drawer, and the drawer opened without a sale");
+    cash_return_and_drawer(t).await;
     run("X and Z reports from the organizer screen");
     reports(t).await;
     run("English is selectable");
@@ -226,6 +229,69 @@ async fn lockout(t: &T) {
     t.tap("1");
     assert_eq!(t.ui.window.global::<PinAdapter>().get_digits(), 0);
     t.tap("Tilbake til salg");
+}
+
+/// Kassasystemforskriften § 2-8-2 m and p: a cash sale is refunded from the
+/// drawer, and the organizer opens the drawer without a sale with a reason
+/// (the second tap); both are journaled, the drawer kicked on the printer.
+async fn cash_return_and_drawer(t: &T) {
+    enter_organizer(t, "1234").await;
+    t.wait("the organizer screen", || t.page() == Page::Organizer)
+        .await;
+    t.tap("Salg");
+    t.wait("the cash sale", || t.find("Refunder salg 2").is_some())
+        .await;
+    t.tap("Refunder salg 2");
+    t.wait("the refund dialog", || {
+        t.find("Beløp å refundere").is_some()
+    })
+    .await;
+    assert_eq!(t.value("Beløp å refundere"), "60,00");
+    for _ in 0..5 {
+        t.tap("Slett siffer");
+    }
+    for k in ["2", "0"] {
+        t.tap(k);
+    }
+    t.tap("Bekreft refusjon");
+    t.wait("the cash to go back", || {
+        t.find_value("Melding")
+            .is_some_and(|m| m.starts_with("Gi kunden kr 20,00 fra skuffen"))
+    })
+    .await;
+    t.tap("Rapporter");
+    t.tap("Åpne skuff");
+    t.tap("Telle kassen");
+    t.wait("the drawer to open", || {
+        t.find_value("Melding").as_deref() == Some("Skuffen er åpnet.")
+    })
+    .await;
+    let opened: Vec<(Option<i64>, String)> = t
+        .app
+        .store
+        .read(|r| r.journal_entries(None))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "drawer.opened")
+        .map(|e| {
+            (
+                e.sale_id,
+                e.data["reason"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        opened.contains(&(None, "Telle kassen".to_string())),
+        "{opened:?}"
+    );
+    assert!(
+        opened
+            .iter()
+            .any(|(s, r)| s.is_some() && r == "cash return"),
+        "the return opened it too: {opened:?}"
+    );
+    t.tap("Lukk");
+    assert_eq!(t.page(), Page::Sale);
 }
 
 async fn reports(t: &T) {

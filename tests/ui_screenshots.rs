@@ -94,6 +94,11 @@ async fn screenshots(t: &T) {
         t.shoot_at("organizer-backlog", w, h);
         t.tap("Rapporter");
         t.shoot_at("organizer-reports", w, h);
+        t.tap("Åpne skuff");
+        t.wait("the drawer dialog", || t.find("Telle kassen").is_some())
+            .await;
+        t.shoot_at("organizer-drawer", w, h);
+        t.tap("Avbryt");
         state.set_page(Page::Sale);
     }
     books(t).await;

@@ -275,9 +275,8 @@ fn row(d: &DaySale, text: &Text, printer: bool) -> SaleRowView {
         amount: s.total.to_string(),
         method: text.method(s.method),
         status,
-        refundable: s.status == SaleStatus::Paid
-            && s.method == PaymentMethod::Vipps
-            && refunded < s.total.minor(),
+        // Cash too: it goes back out of the drawer (§ 2-8-2 p).
+        refundable: s.status == SaleStatus::Paid && refunded < s.total.minor(),
         copyable: printer && s.status == SaleStatus::Paid && !d.copy_printed,
     }
 }
@@ -457,7 +456,7 @@ mod tests {
         );
         assert!(v.sales[0].status.starts_with("Delvis refundert"));
         assert!(v.sales[0].refundable, "half is left to refund");
-        assert!(!v.sales[1].refundable, "cash is refunded from the drawer");
+        assert!(v.sales[1].refundable, "cash is refunded from the drawer");
         assert!(!v.sales[2].refundable);
         assert!(!v.sales[0].copyable, "its one copy is used");
         assert!(v.sales[1].copyable);

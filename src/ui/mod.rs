@@ -12,6 +12,7 @@
 //! | `cash.rs`     | cash given and change due                                 |
 //! | `organizer.rs`| PIN with lockout, takings, sales and refunds, backlog     |
 //! | `reports.rs`  | X report, and the Z report with the counted cash          |
+//! | `drawer.rs`   | "Åpne skuff": the drawer opened without a sale, a reason  |
 //! | `status.rs`   | status bar (Vipps, printer, unsynced, clock), kiosk events|
 //! | `day.rs`      | the kiosk's day data in words (pure `today`, `view`)      |
 //! | `keypad.rs`   | pure keypad editing rules                                 |
@@ -21,6 +22,7 @@
 mod buttons;
 mod cash;
 pub mod day;
+mod drawer;
 pub mod keypad;
 mod organizer;
 mod pay;
@@ -176,6 +178,7 @@ pub fn init(
     cash::setup(&window, &ctx);
     organizer::setup(&window, &ctx);
     reports::setup(&window, &ctx);
+    drawer::setup(&window, &ctx);
     let timers = status::setup(&window, &ctx);
     status::pump_events(&ctx);
     if let Some(rx) = buttons {

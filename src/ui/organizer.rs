@@ -22,6 +22,8 @@ pub(crate) struct RefundDraft {
     pub sale_id: i64,
     pub max: Money,
     pub text: String,
+    /// Paid in cash: the money goes back out of the drawer at once.
+    pub cash: bool,
 }
 
 pub const REFUND_REASONS_NB: [&str; 4] = ["Feil vare", "Kunden angret", "Dobbeltbetaling", "Annet"];
@@ -317,6 +319,7 @@ fn open_refund(c: &Ctx, sale_id: i64) {
             c.state().refund = Some(RefundDraft {
                 sale_id,
                 max,
+                cash: sale.method == crate::domain::PaymentMethod::Cash,
                 text: text.clone(),
             });
             // Shown in the screen's words, journaled in bokmål by index.
@@ -369,8 +372,13 @@ fn confirm_refund(w: &AppWindow, c: &Ctx) {
                 Ok(_) => {
                     c.state().refund = None;
                     a.set_open(false);
-                    w.global::<OrganizerAdapter>()
-                        .set_message(Text::of(w).refund_queued(amount).into());
+                    let t = Text::of(w);
+                    let said = if draft.cash {
+                        t.refund_cash(amount)
+                    } else {
+                        t.refund_queued(amount)
+                    };
+                    w.global::<OrganizerAdapter>().set_message(said.into());
                     refresh(c);
                 }
                 Err(e) => a.set_message(Text::of(w).error(&e).into()),
@@ -379,11 +387,19 @@ fn confirm_refund(w: &AppWindow, c: &Ctx) {
     );
 }
 
-/// A refund went through at Vipps.
-pub(super) fn refunded(w: &AppWindow, c: &Ctx, amount: Money) {
+/// A refund went through: at Vipps (said now), or from the drawer (said
+/// when it was confirmed).
+pub(super) fn refunded(
+    w: &AppWindow,
+    c: &Ctx,
+    amount: Money,
+    method: crate::domain::PaymentMethod,
+) {
     if w.global::<AppState>().get_page() == Page::Organizer {
-        w.global::<OrganizerAdapter>()
-            .set_message(Text::of(w).refunded(amount).into());
+        if method == crate::domain::PaymentMethod::Vipps {
+            w.global::<OrganizerAdapter>()
+                .set_message(Text::of(w).refunded(amount).into());
+        }
         refresh(c);
     }
 }

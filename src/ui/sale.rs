@@ -57,7 +57,12 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     let c = ctx.clone();
     a.on_clear(move || {
         let Some(w) = c.weak.upgrade() else { return };
+        let emptied: Vec<SaleLine> = c.state().cart.lines().to_vec();
         c.state().cart.clear();
+        for line in emptied {
+            let n = line.quantity;
+            corrected(&c, line, n);
+        }
         refresh(&w, &c);
     });
     let c = ctx.clone();
@@ -97,16 +102,34 @@ fn change_quantity(c: &Ctx, index: i32, by: i64) {
     {
         let mut s = c.state();
         let index = index as usize;
-        if let Some(line) = s.cart.lines().get(index) {
+        if let Some(line) = s.cart.lines().get(index).cloned() {
             let q = line.quantity as i64 + by;
             if q <= 0 {
                 let _ = s.cart.remove(index);
             } else {
                 let _ = s.cart.set_quantity(index, q as u32);
             }
+            if by < 0 {
+                let removed = (-by).min(line.quantity as i64) as u32;
+                drop(s);
+                corrected(c, line, removed);
+            }
         }
     }
     refresh(&w, c);
+}
+
+/// Journals units taken out of the cart before payment (§ 2-8-2 s).
+fn corrected(c: &Ctx, line: SaleLine, removed: u32) {
+    c.background(
+        move |k| k.cart_line_corrected(&line, removed),
+        |w, _, r| {
+            if let Err(e) = r {
+                let t = Text::of(w);
+                w.global::<SaleAdapter>().set_message(t.error(&e).into());
+            }
+        },
+    );
 }
 
 /// Shows the cart, its total and VAT.

@@ -142,7 +142,9 @@ pub(super) fn apply(w: &AppWindow, c: &Ctx, ev: KioskEvent) {
         KioskEvent::NotPaid {
             sale_id, reason, ..
         } if is_current(sale_id) => super::pay::not_paid(w, c, reason),
-        KioskEvent::Refunded { amount, .. } => super::organizer::refunded(w, c, amount),
+        KioskEvent::Refunded { amount, method, .. } => {
+            super::organizer::refunded(w, c, amount, method)
+        }
         KioskEvent::Printer { .. } => show_printer(w, c),
         KioskEvent::ReceiptPrinted { sale_id, .. } => {
             if c.state().last_paid == Some(sale_id) {

@@ -98,6 +98,14 @@ impl<'a> Text<'a> {
             .into()
     }
 
+    pub fn drawer_opened(&self) -> String {
+        self.0.invoke_drawer_opened().into()
+    }
+
+    pub fn refund_cash(&self, amount: Money) -> String {
+        self.0.invoke_refund_cash(amount.to_string().into()).into()
+    }
+
     pub fn refunded(&self, amount: Money) -> String {
         self.0.invoke_refunded(amount.to_string().into()).into()
     }

@@ -34,10 +34,14 @@ pub fn run<Fut: Future<Output = ()> + 'static>(scenarios: impl FnOnce(Rc<T>) -> 
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
+    // A receipt printer that writes its ESC/POS bytes to a file, with a
+    // drawer on its kick port: cash returns and "Åpne skuff" open it.
     let text = format!(
         "[store]\npath = \"{}\"\n\n[training]\nlisten = \"127.0.0.1:0\"\n\n\
-         [vipps]\npoll_initial_delay_ms = 300\npoll_interval_ms = 500\n",
-        dir.path().join("luka.db").display()
+         [vipps]\npoll_initial_delay_ms = 300\npoll_interval_ms = 500\n\n\
+         [printer]\ndriver = \"file\"\npath = \"{}\"\nwidth_mm = 80\ndrawer_kick = true\n",
+        dir.path().join("luka.db").display(),
+        dir.path().join("printer.bin").display()
     );
     let config = Config::parse(&text, Path::new("ui-test.toml"), &|_| None).unwrap();
     let app = rt.block_on(App::start(config)).unwrap();
