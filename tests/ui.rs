@@ -26,6 +26,8 @@ async fn scenarios(t: &T) {
     complete_sale(t).await;
     run("a cancelled sale releases the reservation");
     cancel(t).await;
+    run("a volunteer logs in for a shift with their code");
+    shift(t).await;
     run("a cash sale with change");
     cash_sale(t).await;
     run("a partial refund from the organizer screen");
@@ -135,6 +137,56 @@ async fn cash_sale(t: &T) {
         "receipt numbers run on"
     );
     t.tap("Neste kunde");
+    let paid = t
+        .app
+        .store
+        .read(|r| r.journal_entries(None))
+        .unwrap()
+        .into_iter()
+        .rfind(|e| e.kind == "sale.paid")
+        .unwrap();
+    let mut operator = None;
+    t.app
+        .store
+        .read(|r| {
+            r.records_by_seq(
+                paid.seq - 1,
+                paid.seq,
+                luka::store::RecordFilter::Transactions,
+                |rec| {
+                    operator = rec.trans.and_then(|tr| tr.operator);
+                    Ok::<(), luka::store::StoreError>(())
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!(operator.as_deref(), Some("1001"), "Kari made the sale");
+}
+
+/// § 2-8-2 h: a volunteer taps "Vakt", their name and their code; a wrong
+/// code is refused in words; the sales after carry them.
+async fn shift(t: &T) {
+    assert_eq!(t.value("Vakt"), "", "nobody at the till yet");
+    t.tap("Vakt");
+    t.wait("the shift picker", || t.find("Ola").is_some()).await;
+    t.tap("Kari");
+    for d in ["1", "1", "1", "1"] {
+        t.tap(d);
+    }
+    t.tap("OK");
+    t.wait("the wrong code refused", || {
+        t.find_value("Melding om vakt")
+            .is_some_and(|m| m.starts_with("Feil kode"))
+    })
+    .await;
+    for d in ["2", "4", "6", "8"] {
+        t.tap(d);
+    }
+    t.tap("OK");
+    t.wait("Kari at the till", || {
+        t.find_value("Vakt").as_deref() == Some("Kari")
+    })
+    .await;
 }
 
 async fn enter_organizer(t: &T, pin: &str) {

@@ -57,6 +57,13 @@ async fn screenshots(t: &T) {
             t.tap(p);
         }
         t.shoot_at("sale", w, h);
+        t.tap("Vakt");
+        t.wait("the shift picker", || t.find("Ola").is_some()).await;
+        t.tap("Kari");
+        t.shoot_at("operator", w, h);
+        t.ui.window
+            .global::<luka::ui::OperatorAdapter>()
+            .invoke_cancel();
         t.tap("Beløp");
         for k in ["1", "4", "9", ",", "5"] {
             t.tap(k);

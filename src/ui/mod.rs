@@ -12,6 +12,7 @@
 //! | `cash.rs`     | cash given and change due                                 |
 //! | `organizer.rs`| PIN with lockout, takings, sales and refunds, backlog     |
 //! | `reports.rs`  | X report, and the Z report with the counted cash          |
+//! | `operators.rs`| who stands at the till: name, code, logout                |
 //! | `drawer.rs`   | "Åpne skuff": the drawer opened without a sale, a reason  |
 //! | `status.rs`   | status bar (Vipps, printer, unsynced, clock), kiosk events|
 //! | `day.rs`      | the kiosk's day data in words (pure `today`, `view`)      |
@@ -24,6 +25,7 @@ mod cash;
 pub mod day;
 mod drawer;
 pub mod keypad;
+mod operators;
 mod organizer;
 mod pay;
 pub mod qr;
@@ -106,6 +108,8 @@ pub(crate) struct State {
     pub last_paid: Option<i64>,
     /// Counted cash typed in the Z dialog.
     pub count_text: String,
+    /// The volunteer's code being typed in the shift picker.
+    pub operator_code: String,
 }
 
 /// Everything a callback needs, cheap to clone and `Send`.
@@ -179,6 +183,7 @@ pub fn init(
     organizer::setup(&window, &ctx);
     reports::setup(&window, &ctx);
     drawer::setup(&window, &ctx);
+    operators::setup(&window, &ctx);
     let timers = status::setup(&window, &ctx);
     status::pump_events(&ctx);
     if let Some(rx) = buttons {

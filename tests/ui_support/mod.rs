@@ -39,9 +39,13 @@ pub fn run<Fut: Future<Output = ()> + 'static>(scenarios: impl FnOnce(Rc<T>) -> 
     let text = format!(
         "[store]\npath = \"{}\"\n\n[training]\nlisten = \"127.0.0.1:0\"\n\n\
          [vipps]\npoll_initial_delay_ms = 300\npoll_interval_ms = 500\n\n\
-         [printer]\ndriver = \"file\"\npath = \"{}\"\nwidth_mm = 80\ndrawer_kick = true\n",
+         [printer]\ndriver = \"file\"\npath = \"{}\"\nwidth_mm = 80\ndrawer_kick = true\n\n\
+         [[operators]]\nid = \"1001\"\nname = \"Kari\"\ncode_hash = \"{code}\"\n\n\
+         [[operators]]\nid = \"1002\"\nname = \"Ola\"\ncode_hash = \"{code}\"\n",
         dir.path().join("luka.db").display(),
-        dir.path().join("printer.bin").display()
+        dir.path().join("printer.bin").display(),
+        // Both volunteers' code is 2468.
+        code = luka::pin::PinHash::create("2468").unwrap().as_str(),
     );
     let config = Config::parse(&text, Path::new("ui-test.toml"), &|_| None).unwrap();
     let app = rt.block_on(App::start(config)).unwrap();
