@@ -261,17 +261,34 @@ async fn journal_paper(config: Config, from: time::Date, to: time::Date) -> anyh
 }
 
 /// Journals that the journal was copied out of the till (SAF-T 13020).
+///
+/// Runs beside the till: SQLite's lock has no queue, so a till committing
+/// back to back can hold it past the 5 s busy timeout. A command can wait,
+/// so a busy database is tried again for up to a minute before giving up.
 pub(super) fn journal_export(store: &Store, data: serde_json::Value) -> anyhow::Result<()> {
-    let now = time::OffsetDateTime::now_utc();
-    store.write(|w| {
-        w.journal(
-            crate::domain::journal::JournalKind::JournalExported,
-            None,
-            data,
-            now,
-        )
-    })?;
-    Ok(())
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let now = time::OffsetDateTime::now_utc();
+        match store.write(|w| {
+            w.journal(
+                crate::domain::journal::JournalKind::JournalExported,
+                None,
+                data.clone(),
+                now,
+            )
+        }) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.is_busy() && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => {
+                return Err(anyhow::anyhow!(
+                    "the export is written, but recording it in the journal failed: {e}; \
+                     run the command again"
+                ));
+            }
+        }
+    }
 }
 
 pub fn export(config_path: Option<&Path>, cmd: ExportCommand) -> anyhow::Result<i32> {

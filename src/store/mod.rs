@@ -91,6 +91,16 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Another connection held the write lock past the busy timeout: the
+    /// same write can succeed a moment later.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+
     /// Disk full or read-only media: new sales must be refused.
     pub fn is_storage_unavailable(&self) -> bool {
         use rusqlite::ErrorCode as C;
