@@ -480,3 +480,29 @@ fn the_system_documentation_lists_every_journal_kind_with_its_code() {
         );
     }
 }
+
+/// Writes `docs/receipts/day-x-*.png` and `day-z-*.png`: the X and the Z of
+/// the scripted mixed day above (not hand-made samples), as the receipt
+/// printer prints them, for the product declaration's documentation.
+#[test]
+#[ignore = "generator: writes docs/receipts/day-*.png"]
+fn generate_day_report_previews() {
+    use luka::printer::{LayoutConfig, PaperWidth, layout_report, preview};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("luka.db")).unwrap();
+    mixed_day(&store);
+    let mut merchant = Merchant::training();
+    merchant.vat_registered = true;
+    let x = x_report(&store, TILL, may1(15, 0)).unwrap();
+    check_day_figures(&x);
+    let z = close_day(&store, TILL, Some(Money::nok(187_000)), may1(22, 0)).unwrap();
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/receipts");
+    for (name, report, at) in [("day-x", &x, may1(15, 0)), ("day-z", &z, may1(22, 0))] {
+        let paper = to_printer(report, &merchant, false, at);
+        for (width, tag) in [(PaperWidth::Mm58, "58mm"), (PaperWidth::Mm80, "80mm")] {
+            let doc = layout_report(&paper, &LayoutConfig::new(width));
+            let png = preview::render_png(&doc).unwrap();
+            std::fs::write(out.join(format!("{name}-{tag}.png")), png).unwrap();
+        }
+    }
+}
