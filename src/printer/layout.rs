@@ -46,17 +46,24 @@ pub fn layout(r: &ReceiptInput, cfg: &LayoutConfig) -> Document {
     }
     s.logo(cfg.logo.as_ref());
     s.markings(r.training, r.copy);
-    let title = match r.kind {
-        ReceiptKind::Sale => "Salgskvittering",
-        ReceiptKind::Refund => "Returkvittering",
+    // A training receipt has no "Salgskvittering" or "Returkvittering" title
+    // that could pass for a real one (kassasystemforskriften § 2-8-2 w): the
+    // training marking is its title, and a training return says only "Retur".
+    let title = match (r.kind, r.training) {
+        (ReceiptKind::Sale, false) => Some("Salgskvittering"),
+        (ReceiptKind::Refund, false) => Some("Returkvittering"),
+        (ReceiptKind::Sale, true) => None,
+        (ReceiptKind::Refund, true) => Some("Retur"),
     };
-    s.text(
-        title,
-        Style::default()
-            .bold()
-            .size(Size::TALL)
-            .align(Align::Center),
-    );
+    if let Some(title) = title {
+        s.text(
+            title,
+            Style::default()
+                .bold()
+                .size(Size::TALL)
+                .align(Align::Center),
+        );
+    }
     s.merchant(&r.merchant);
     s.separator();
     s.row(

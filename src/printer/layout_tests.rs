@@ -107,6 +107,19 @@ fn content_rules_per_kind() {
             let b = big(d).join(" ");
             b.matches("IKKJE KVITTERING FOR KJØP").count() == 2
         }),
+        // § 2-8-2 w: nothing on a training receipt passes for a real one.
+        (
+            "training has no sales-receipt title",
+            samples::training(),
+            |d| {
+                !lines(d)
+                    .iter()
+                    .any(|l| l.contains("Salgskvittering") || l.contains("Returkvittering"))
+            },
+        ),
+        ("a real sale has its title", samples::ticket(), |d| {
+            lines(d).contains(&"Salgskvittering".into())
+        }),
         ("footer", samples::ticket(), |d| {
             lines(d).contains(&"Takk for besøket!".into())
         }),
