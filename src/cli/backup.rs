@@ -10,7 +10,7 @@ pub(super) fn backup(config: &Config, to: &std::path::Path) -> anyhow::Result<i3
         time::OffsetDateTime::now_utc(),
     )?;
     // A copy of the journal left the till (SAF-T 13020, § 2-7-1).
-    let store = crate::store::Store::open(&config.store_path)?;
+    let store = super::records::open(config)?;
     super::records::journal_export(
         &store,
         serde_json::json!({

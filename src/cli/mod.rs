@@ -387,7 +387,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Command::PinHash) => setup::pin_hash(),
         Some(Command::Report(c)) => records::report(cli.config.as_deref(), c),
-        Some(Command::Journal(c)) => records::journal(cli.config.as_deref(), c),
+        Some(Command::Journal(c)) => records::journal(cli.config.as_deref(), c, &rt),
         Some(Command::Cash(c)) => records::cash(cli.config.as_deref(), c),
         Some(Command::Export(c)) => records::export(cli.config.as_deref(), c),
         Some(Command::Sync {

@@ -81,8 +81,12 @@ pub enum ExportCommand {
     },
 }
 
-fn open(config: &Config) -> anyhow::Result<Store> {
-    Ok(Store::open(&config.store_path)?)
+/// The database for a command that may run beside the till: its writes
+/// (a journal line, a float, a Z) wait up to a minute for the till's.
+pub(super) fn open(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::open(&config.store_path)?;
+    store.wait_for_writers(std::time::Duration::from_secs(60))?;
+    Ok(store)
 }
 
 pub fn report(config_path: Option<&Path>, cmd: ReportCommand) -> anyhow::Result<i32> {
@@ -147,14 +151,18 @@ pub fn cash(config_path: Option<&Path>, cmd: CashCommand) -> anyhow::Result<i32>
     Ok(0)
 }
 
-pub fn journal(config_path: Option<&Path>, cmd: JournalCommand) -> anyhow::Result<i32> {
+pub fn journal(
+    config_path: Option<&Path>,
+    cmd: JournalCommand,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<i32> {
     let config = Config::load(config_path)?;
     match cmd {
         JournalCommand::Print { from, to, out } => {
             let (from, to) = (parse_date(&from, "--from")?, parse_date(&to, "--to")?);
             match out {
                 Some(path) => journal_text(&config, from, to, &path),
-                None => tokio::runtime::Runtime::new()?.block_on(journal_paper(config, from, to)),
+                None => rt.block_on(journal_paper(config, from, to)),
             }
         }
         JournalCommand::Verify { json } => {
@@ -260,35 +268,26 @@ async fn journal_paper(config: Config, from: time::Date, to: time::Date) -> anyh
     Ok(if printed { 0 } else { 1 })
 }
 
-/// Journals that the journal was copied out of the till (SAF-T 13020).
-///
-/// Runs beside the till: SQLite's lock has no queue, so a till committing
-/// back to back can hold it past the 5 s busy timeout. A command can wait,
-/// so a busy database is tried again for up to a minute before giving up.
+/// Journals that the journal was copied out of the till (SAF-T 13020). The
+/// store comes from [`open`], so it waits for a busy till.
 pub(super) fn journal_export(store: &Store, data: serde_json::Value) -> anyhow::Result<()> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let now = time::OffsetDateTime::now_utc();
-        match store.write(|w| {
+    let now = time::OffsetDateTime::now_utc();
+    store
+        .write(|w| {
             w.journal(
                 crate::domain::journal::JournalKind::JournalExported,
                 None,
-                data.clone(),
+                data,
                 now,
             )
-        }) {
-            Ok(_) => return Ok(()),
-            Err(e) if e.is_busy() && std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(e) => {
-                return Err(anyhow::anyhow!(
-                    "the export is written, but recording it in the journal failed: {e}; \
-                     run the command again"
-                ));
-            }
-        }
-    }
+        })
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the export is written, but recording it in the journal failed: {e}; \
+                 run the command again"
+            )
+        })?;
+    Ok(())
 }
 
 pub fn export(config_path: Option<&Path>, cmd: ExportCommand) -> anyhow::Result<i32> {

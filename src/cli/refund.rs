@@ -10,7 +10,6 @@ use serde_json::json;
 use crate::config::Config;
 use crate::domain::journal::JournalKind;
 use crate::domain::{Currency, Money};
-use crate::kiosk::KioskEvent;
 use crate::shutdown::StopSignal;
 use crate::store::Store;
 
@@ -71,7 +70,7 @@ pub(super) async fn refund(
             break;
         }
         tokio::select! {
-            ev = events.recv() => if let Ok(KioskEvent::Refunded { .. }) = ev { continue },
+            _ = events.recv() => {}
             _ = tokio::time::sleep(Duration::from_millis(200)) => {}
             _ = tokio::time::sleep_until(deadline) => break,
             signal = stop.wait() => {

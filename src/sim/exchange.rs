@@ -8,10 +8,9 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes, to_bytes};
+use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -42,21 +41,5 @@ pub(crate) async fn layer(State(shared): State<Arc<Shared>>, req: Request, next:
     if super::record::is_api(operation) {
         return super::faults::inject(&shared, operation, parts, bytes, ex, next).await;
     }
-    pass(&shared, parts, bytes, ex, next).await
-}
-
-/// Handles the request as the API would and records what it answered.
-pub(crate) async fn pass(
-    shared: &Shared,
-    parts: Parts,
-    bytes: Bytes,
-    mut ex: Exchange,
-    next: Next,
-) -> Response {
-    let resp = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
-    let resp = ex.note_response(resp).await;
-    shared.recorder.push(ex);
-    resp
+    shared.recorder.pass(parts, bytes, ex, next).await
 }

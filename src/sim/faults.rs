@@ -123,7 +123,7 @@ pub(crate) async fn inject(
     }
     let conn = parts.extensions.get::<ConnControl>().cloned();
     let resp = match action {
-        Action::Pass => return super::exchange::pass(shared, parts, bytes, ex, next).await,
+        Action::Pass => return shared.recorder.pass(parts, bytes, ex, next).await,
         Action::Reset => {
             ex.fault = Some("connection_reset".into());
             shared.recorder.push(ex);

@@ -130,6 +130,21 @@ impl Default for Recorder {
 }
 
 impl Recorder {
+    /// Hands the request to the handlers as the API would and records what
+    /// they answered: the middleware's last step in both simulators.
+    pub(crate) async fn pass(
+        &self,
+        parts: axum::http::request::Parts,
+        bytes: axum::body::Bytes,
+        mut ex: Exchange,
+        next: axum::middleware::Next,
+    ) -> axum::response::Response {
+        let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+        let resp = ex.note_response(next.run(req).await).await;
+        self.push(ex);
+        resp
+    }
+
     pub fn keeping(keep: usize) -> Recorder {
         Recorder {
             keep,

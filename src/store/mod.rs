@@ -91,16 +91,6 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Another connection held the write lock past the busy timeout: the
-    /// same write can succeed a moment later.
-    pub fn is_busy(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        )
-    }
-
     /// Disk full or read-only media: new sales must be refused.
     pub fn is_storage_unavailable(&self) -> bool {
         use rusqlite::ErrorCode as C;
@@ -207,6 +197,16 @@ impl Store {
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// How long this store's writes wait for another process's write lock
+    /// (5 s from [`Store::open`]). A command run beside the till (`luka
+    /// backup`, `cash float`, `report z`, exports) may wait longer: SQLite's
+    /// lock has no queue, and a till committing back to back can hold it
+    /// past 5 s. The till itself keeps 5 s: a sale must not hang on a command.
+    pub fn wait_for_writers(&self, wait: std::time::Duration) -> Result<()> {
+        self.lock().busy_timeout(wait)?;
+        Ok(())
     }
 
     fn configure(conn: &Connection) -> Result<()> {

@@ -7,6 +7,7 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::text::Text;
 use super::{AppWindow, Ctx, OperatorAdapter, SaleAdapter, keypad};
+use crate::kiosk::{Kiosk, KioskError};
 
 pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     let names: Vec<SharedString> = ctx
@@ -56,23 +57,24 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
         key(&w, &c, &k);
     });
     let c = ctx.clone();
-    a.on_logout(move || {
-        let Some(w) = c.weak.upgrade() else { return };
-        w.global::<OperatorAdapter>().set_busy(true);
-        c.background(
-            |k| k.operator_logout(),
-            |w, c, r| {
-                let a = w.global::<OperatorAdapter>();
-                a.set_busy(false);
-                match r {
-                    Ok(_) => {
-                        a.set_open(false);
-                        show_current(c);
-                    }
-                    Err(e) => a.set_message(Text::of(w).error(&e).into()),
-                }
-            },
-        );
+    a.on_logout(move || change_shift(&c, |k| k.operator_logout().map(|_| ())));
+}
+
+/// Runs a login or logout off the UI thread (Argon2 is slow on purpose);
+/// then closes the picker and shows who stands at the till, or says why not.
+fn change_shift(c: &Ctx, work: impl FnOnce(&Kiosk) -> Result<(), KioskError> + Send + 'static) {
+    let Some(w) = c.weak.upgrade() else { return };
+    w.global::<OperatorAdapter>().set_busy(true);
+    c.background(work, |w, c, r| {
+        let a = w.global::<OperatorAdapter>();
+        a.set_busy(false);
+        match r {
+            Ok(()) => {
+                a.set_open(false);
+                show_current(c);
+            }
+            Err(e) => a.set_message(Text::of(w).error(&e).into()),
+        }
     });
 }
 
@@ -96,22 +98,7 @@ fn key(w: &AppWindow, c: &Ctx, k: &str) {
     };
     let code = std::mem::take(&mut c.state().operator_code);
     a.set_digits(0);
-    a.set_busy(true);
-    c.background(
-        // Argon2 is slow on purpose: off the UI thread.
-        move |k| k.operator_login(&op.id, &code),
-        |w, c, r| {
-            let a = w.global::<OperatorAdapter>();
-            a.set_busy(false);
-            match r {
-                Ok(_) => {
-                    a.set_open(false);
-                    show_current(c);
-                }
-                Err(e) => a.set_message(Text::of(w).error(&e).into()),
-            }
-        },
-    );
+    change_shift(c, move |k| k.operator_login(&op.id, &code).map(|_| ()));
 }
 
 /// Shows who stands at the till now, read from the journal.

@@ -11,9 +11,9 @@ use std::process::Command;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use day::{TILL, may1, mixed_day};
-use luka::bookkeeping::saft::{SaftOptions, export_file};
-use luka::domain::{Catalog, Merchant};
+use day::{may1, mixed_day};
+use luka::bookkeeping::saft::export_file;
+use luka::domain::Merchant;
 use luka::journal::{ChainRow, GENESIS};
 use luka::store::Store;
 use rusqlite::{Connection, params};
@@ -223,14 +223,7 @@ fn openssl(args: &[&str]) -> std::process::Output {
 fn openssl_rebuilds_the_signature_chain_from_the_saft_file() {
     let (dir, path) = journal();
     let store = Store::open(&path).unwrap();
-    let opts = SaftOptions {
-        from: time::macros::date!(2024 - 05 - 01),
-        to: time::macros::date!(2024 - 05 - 01),
-        merchant: Merchant::training(),
-        till_id: TILL.into(),
-        catalog: Catalog::club_default(),
-        now: may1(23, 0),
-    };
+    let opts = day::saft_may1(Merchant::training(), may1(23, 0));
     let xml_path = dir.path().join("saft.xml");
     export_file(&store, &opts, &xml_path).unwrap();
     let xml = std::fs::read_to_string(&xml_path).unwrap();

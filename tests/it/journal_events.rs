@@ -353,6 +353,5 @@ async fn cart_corrections_before_payment_are_counted_with_their_amount() {
     assert_eq!(corrected[0].data["product"], "voksen");
     assert_eq!(corrected[0].data["quantity"], 1);
     // Cash only: nothing went to Vipps, so no exchanges to check.
-    let mut rig = rig;
-    rig.running.take().unwrap().shutdown().await;
+    rig.shut().await;
 }

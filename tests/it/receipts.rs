@@ -99,12 +99,6 @@ async fn paid_vipps_sale(rig: &Rig, cart: &Cart) -> i64 {
     sale.id
 }
 
-async fn shut(mut rig: Rig) {
-    if let Some(r) = rig.running.take() {
-        r.shutdown().await;
-    }
-}
-
 /// A print item the till cannot read (a bad row, an older version's shape)
 /// stops at once for the organizer, with a reason about the item itself: it
 /// never blames Vipps or claims anyone "answered 400".
@@ -141,7 +135,7 @@ async fn an_unreadable_print_item_stops_with_its_own_reason_and_blames_no_servic
         "{reason}"
     );
     assert_eq!(item().attempts, 1, "stopped at the first attempt");
-    shut(rig).await;
+    rig.shut().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -251,7 +245,7 @@ async fn a_cash_sale_opens_the_drawer_once_and_the_one_copy_says_kopi() {
             "receipt.copy_printed"
         ]
     );
-    shut(rig).await;
+    rig.shut().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -275,7 +269,7 @@ async fn a_held_cash_sale_still_opens_the_drawer_with_the_real_time_pulse() {
     let receipts = paper(&printer);
     assert!(!shows(&receipts[0], "[DRAWER]"), "opened once, not twice");
     assert_eq!(printer.drawer_pulses(), 1);
-    shut(rig).await;
+    rig.shut().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -445,7 +439,7 @@ async fn without_a_printer_each_sale_is_journalled_as_concluded_without_a_receip
     ));
     assert!(k.print_report(samples::x_report()).is_err());
     assert_eq!(k.printer_status().held, 0);
-    shut(rig).await;
+    rig.shut().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -492,7 +486,7 @@ async fn reports_print_on_the_same_printer_and_held_receipts_survive_a_restart()
         13018
     );
     again.shutdown().await;
-    shut(rig).await;
+    rig.shut().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -655,7 +649,7 @@ async fn a_preview_of_a_real_sale_is_its_one_copy() {
     // Both copies are counted where copies are counted.
     let x = luka::reports::x_report(&db, "test-till", now).unwrap();
     assert_eq!(x.copies.count, 2);
-    shut(rig).await;
+    rig.shut().await;
 }
 
 /// Decoded printer output including what follows the last cut (a drawer
@@ -766,7 +760,7 @@ async fn a_cash_return_pays_out_of_the_drawer_with_its_own_returkvittering() {
     assert_eq!(x.drawer_openings_without_sale, 0, "these had a sale");
     let cash = x.per_payment.iter().find(|r| r.key == "cash").unwrap();
     assert_eq!(cash.amount.minor(), 0);
-    shut(rig).await;
+    rig.shut().await;
 }
 
 /// § 2-8-2 m: the organizer opens the drawer without a sale, with a reason,
@@ -813,13 +807,13 @@ async fn the_organizer_opens_the_drawer_without_a_sale() {
     printer.set_cover_open(false);
     let x = k.x_report().unwrap().report;
     assert_eq!(x.drawer_openings_without_sale, 1);
-    shut(rig).await;
+    rig.shut().await;
 
     let rig = rig_with(SimConfig::training(), settings(None, false)).await;
     let none = rig.kiosk.open_drawer("Veksel").await.unwrap_err();
     assert!(none.to_string().contains("drawer_kick"), "{none}");
     assert!(none.to_string().contains("drawer_relay"), "{none}");
-    shut(rig).await;
+    rig.shut().await;
 }
 
 /// The headless commands a treasurer or a test uses over SSH: a cash sale, a

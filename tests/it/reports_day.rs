@@ -12,10 +12,10 @@ use std::process::Command;
 use serde_json::json;
 
 use day::{TILL, may1, may2, mixed_day, product, sell};
-use luka::bookkeeping::saft::{SaftOptions, export_file};
+use luka::bookkeeping::saft::export_file;
 use luka::domain::journal::JournalKind;
 use luka::domain::report::{Report, ReportKind};
-use luka::domain::{Catalog, Merchant, Money, PaymentMethod};
+use luka::domain::{Merchant, Money, PaymentMethod};
 use luka::reports::{ReportError, close_day, current, to_printer, x_report};
 use luka::store::Store;
 
@@ -270,14 +270,7 @@ fn saft_export_of_the_day_validates_against_the_xsd_and_a_broken_file_does_not()
     close_day(&store, TILL, Some(Money::nok(187_000)), may1(22, 0)).unwrap();
     let mut merchant = Merchant::training();
     merchant.vat_registered = true;
-    let opts = SaftOptions {
-        from: time::macros::date!(2024 - 05 - 01),
-        to: time::macros::date!(2024 - 05 - 01),
-        merchant,
-        till_id: TILL.into(),
-        catalog: Catalog::club_default(),
-        now: may2(8, 0),
-    };
+    let opts = day::saft_may1(merchant, may2(8, 0));
     let out = dir.path().join("saft.xml");
     let summary = export_file(&store, &opts, &out).unwrap();
     // 4 sales + training sale + return + float + cash difference
@@ -417,14 +410,7 @@ fn a_cash_return_is_a_returnsal_paid_in_cash_and_validates() {
     assert_eq!((x.returns.count, x.returns.amount.minor()), (1, 15_000));
     assert_eq!(rows(&x.per_payment), vec![s("cash", 2, 15_000)]);
     assert_eq!(x.cash.cash_in.minor(), 15_000);
-    let opts = SaftOptions {
-        from: time::macros::date!(2024 - 05 - 01),
-        to: time::macros::date!(2024 - 05 - 01),
-        merchant: Merchant::training(),
-        till_id: TILL.into(),
-        catalog: Catalog::club_default(),
-        now: may2(8, 0),
-    };
+    let opts = day::saft_may1(Merchant::training(), may2(8, 0));
     let out = dir.path().join("saft.xml");
     let summary = export_file(&store, &opts, &out).unwrap();
     assert_eq!(summary.transactions, 2);

@@ -5,9 +5,8 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes, to_bytes};
+use axum::body::to_bytes;
 use axum::extract::{Request, State};
-use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -35,21 +34,5 @@ pub(crate) async fn layer(State(sh): State<Arc<Shared>>, req: Request, next: Nex
     #[cfg(feature = "testing")]
     return super::faults::inject(&sh, endpoint, parts, bytes, ex, next).await;
     #[cfg(not(feature = "testing"))]
-    pass(&sh, parts, bytes, ex, next).await
-}
-
-/// Handles the request as the API would and records what it answered.
-pub(crate) async fn pass(
-    sh: &Shared,
-    parts: Parts,
-    bytes: Bytes,
-    mut ex: Exchange,
-    next: Next,
-) -> Response {
-    let resp = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
-    let resp = ex.note_response(resp).await;
-    sh.recorder.push(ex);
-    resp
+    sh.recorder.pass(parts, bytes, ex, next).await
 }

@@ -92,7 +92,7 @@ pub(crate) async fn inject(
         tokio::time::sleep(latency).await;
     }
     let resp = match action {
-        Action::Pass => return super::exchange::pass(sh, parts, bytes, ex, next).await,
+        Action::Pass => return sh.recorder.pass(parts, bytes, ex, next).await,
         Action::ServerError => {
             ex.fault = Some("error_5xx".into());
             reply::problem(

@@ -15,6 +15,22 @@ use luka::store::{NewSale, SaleRecord, Store};
 
 pub const TILL: &str = "kiosk-1";
 
+/// SAF-T export options for the day (1 May 2024, [`TILL`], the club
+/// catalogue), made at `now` for `merchant`.
+pub fn saft_may1(
+    merchant: luka::domain::Merchant,
+    now: OffsetDateTime,
+) -> luka::bookkeeping::saft::SaftOptions {
+    luka::bookkeeping::saft::SaftOptions {
+        from: time::macros::date!(2024 - 05 - 01),
+        to: time::macros::date!(2024 - 05 - 01),
+        merchant,
+        till_id: TILL.into(),
+        catalog: Catalog::club_default(),
+        now,
+    }
+}
+
 /// Local 1 May 2024 at `h:m` as UTC.
 pub fn may1(h: u8, m: u8) -> OffsetDateTime {
     datetime!(2024-05-01 00:00 UTC) + time::Duration::minutes((h as i64 - 2) * 60 + m as i64)
