@@ -27,8 +27,12 @@ pub struct App {
     pub store: Arc<Store>,
     pub kiosk: Kiosk,
     pub running: Running,
-    /// The in-process simulator, in training mode.
+    /// The in-process simulator of the demo (the training till).
     pub sim: Option<SimHandle>,
+    /// A production till's in-process simulator, where its training sales
+    /// are paid while training mode is on (`kiosk/training.rs`); None if it
+    /// could not start (training mode is then refused, never sent to Vipps).
+    pub training_sim: Option<SimHandle>,
     /// GPIO outputs (a no-op off the Pi or without `[gpio]` pins), already
     /// driven by kiosk events: paid pulse, error LED, drawer for cash.
     pub hardware: Arc<dyn Hardware>,
@@ -72,24 +76,7 @@ impl App {
         let key_version = store.signing_key_version()?;
         tracing::info!(key_version, "journal signing key ready");
         let (base_url, creds, sim) = if config.is_training() {
-            let mut sim_cfg = SimConfig {
-                // Nobody reads a till's flight recorder, and through a long day it
-                // was most of the till's growing memory (issue 18).
-                keep_exchanges: 0,
-                ..SimConfig::training()
-            };
-            let creds = training_credentials(&sim_cfg);
-            let listen: SocketAddr = config.training.listen;
-            sim_cfg.public_host = Some(
-                config
-                    .training
-                    .phone_host
-                    .clone()
-                    .unwrap_or_else(|| phone_host(listen)),
-            );
-            let sim = crate::sim::start(listen, sim_cfg)
-                .await
-                .map_err(AppError::Sim)?;
+            let (sim, creds) = start_training_sim(&config).await?;
             tracing::info!(url = %sim.base_url(), "training mode: Vipps simulator running in-process");
             (sim.base_url(), creds, Some(sim))
         } else {
@@ -137,11 +124,32 @@ impl App {
                 "[printer] driver = \"none\": sales are concluded without a receipt (journalled)"
             ),
         }
-        let (kiosk, running) = start_vipps_kiosk(
+        // A production till's training mode pays at a simulator of its own.
+        let training_sim = if config.is_training() {
+            None
+        } else {
+            match start_training_sim(&config).await {
+                Ok((sim, creds)) => Some((sim, creds)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "training mode is unavailable on this till");
+                    None
+                }
+            }
+        };
+        let training_provider = match &training_sim {
+            Some((sim, creds)) => Some(vipps_provider(
+                &sim.base_url(),
+                creds.clone(),
+                config.vipps.request_timeout,
+            )?),
+            None => None,
+        };
+        let (kiosk, running) = Kiosk::start_with_training(
             store.clone(),
-            &base_url,
-            creds,
-            config.vipps.request_timeout,
+            vipps_provider(&base_url, creds, config.vipps.request_timeout)?,
+            training_provider,
+            Arc::new(SystemClock),
+            Arc::new(RandomIds),
             settings,
         )?;
         // Before the first sale: a changed price list is journaled now.
@@ -172,6 +180,7 @@ impl App {
             kiosk,
             running,
             sim,
+            training_sim: training_sim.map(|(sim, _)| sim),
             hardware: devices.hardware,
             buttons: Some(devices.buttons),
         })
@@ -205,7 +214,7 @@ impl App {
                 tracing::warn!(error = %e, "WAL checkpoint failed (the next start recovers it)")
             }
         }
-        if let Some(sim) = self.sim {
+        for sim in [self.sim, self.training_sim].into_iter().flatten() {
             sim.shutdown().await;
         }
     }
@@ -220,15 +229,46 @@ pub fn start_vipps_kiosk(
     request_timeout: std::time::Duration,
     settings: KioskSettings,
 ) -> Result<(Kiosk, Running), AppError> {
-    let client = VippsClient::new(base_url, creds, SystemInfo::default(), request_timeout)?;
-    let provider = Arc::new(VippsProvider::new(Arc::new(client)));
     Ok(Kiosk::start(
         store,
-        provider,
+        vipps_provider(base_url, creds, request_timeout)?,
         Arc::new(SystemClock),
         Arc::new(RandomIds),
         settings,
     )?)
+}
+
+pub fn vipps_provider(
+    base_url: &str,
+    creds: Credentials,
+    request_timeout: std::time::Duration,
+) -> Result<Arc<dyn crate::payments::PaymentProvider>, AppError> {
+    let client = VippsClient::new(base_url, creds, SystemInfo::default(), request_timeout)?;
+    Ok(Arc::new(VippsProvider::new(Arc::new(client))))
+}
+
+/// The in-process Vipps simulator training payments go to, on `[training]
+/// listen` (a phone on the LAN plays the customer), and its credentials.
+async fn start_training_sim(config: &Config) -> Result<(SimHandle, Credentials), AppError> {
+    let mut sim_cfg = SimConfig {
+        // Nobody reads a till's flight recorder, and through a long day it
+        // was most of the till's growing memory (issue 18).
+        keep_exchanges: 0,
+        ..SimConfig::training()
+    };
+    let creds = training_credentials(&sim_cfg);
+    let listen: SocketAddr = config.training.listen;
+    sim_cfg.public_host = Some(
+        config
+            .training
+            .phone_host
+            .clone()
+            .unwrap_or_else(|| phone_host(listen)),
+    );
+    let sim = crate::sim::start(listen, sim_cfg)
+        .await
+        .map_err(AppError::Sim)?;
+    Ok((sim, creds))
 }
 
 /// How the kiosk prints, from `[printer]` and `[merchant]`.

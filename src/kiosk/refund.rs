@@ -26,7 +26,7 @@ impl Kiosk {
         }
         let now = self.inner.clock.now();
         let key = self.new_key();
-        let (id, done) = self.inner.store.write(|w| {
+        let (id, done, training) = self.inner.store.write(|w| {
             let sale = w.reader().sale(sale_id)?;
             if amount.currency() != sale.total.currency() {
                 return Err(StoreError::Rejected(format!(
@@ -55,7 +55,7 @@ impl Kiosk {
                         },
                         now,
                     )?;
-                    Ok((id, false))
+                    Ok((id, false, sale.training))
                 }
                 PaymentMethod::Cash => {
                     // Paid out of the drawer now: nothing to wait for.
@@ -67,7 +67,7 @@ impl Kiosk {
                     w.journal(
                         JournalKind::SaleRefunded,
                         Some(sale_id),
-                        json!({ "refund_id": id, "amount": amount.minor(), "refunded_total": refunded, "receipt_no": receipt_no, "method": "cash" }),
+                        json!({ "refund_id": id, "amount": amount.minor(), "refunded_total": refunded, "receipt_no": receipt_no, "method": "cash", "training": sale.training }),
                         now,
                     )?;
                     self.inner.settings.books.on_refund(
@@ -78,13 +78,15 @@ impl Kiosk {
                         receipt_no,
                         now,
                     )?;
-                    self.journal_relay(
-                        w,
-                        Some(sale_id),
-                        json!({ "reason": "cash return", "refund_id": id }),
-                        now,
-                    )?;
-                    Ok((id, true))
+                    if !self.practice_only(sale.training) {
+                        self.journal_relay(
+                            w,
+                            Some(sale_id),
+                            json!({ "reason": "cash return", "refund_id": id }),
+                            now,
+                        )?;
+                    }
+                    Ok((id, true, sale.training))
                 }
             }
         })?;
@@ -96,7 +98,9 @@ impl Kiosk {
                 amount,
                 method: PaymentMethod::Cash,
             });
-            self.pulse_relay(Some(sale_id));
+            if !self.practice_only(training) {
+                self.pulse_relay(Some(sale_id));
+            }
         }
         Ok(id)
     }

@@ -33,6 +33,7 @@ mod reports;
 mod sale;
 mod status;
 pub mod text;
+mod training;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -86,6 +87,8 @@ pub(crate) struct CurrentSale {
     pub id: i64,
     pub amount: Money,
     pub expires_at: Option<time::OffsetDateTime>,
+    /// A training sale: its QR opens the simulator's phone page.
+    pub training: bool,
 }
 
 /// UI-side state. Touched only from the event loop thread; the mutex makes
@@ -183,6 +186,7 @@ pub fn init(
     organizer::setup(&window, &ctx);
     reports::setup(&window, &ctx);
     drawer::setup(&window, &ctx);
+    training::setup(&window, &ctx);
     operators::setup(&window, &ctx);
     let timers = status::setup(&window, &ctx);
     status::pump_events(&ctx);

@@ -207,6 +207,7 @@ fn pay_vipps(w: &AppWindow, c: &Ctx) {
                         id: sale.id,
                         amount: sale.total,
                         expires_at: None,
+                        training: sale.training,
                     });
                     super::pay::open(w, &sale.total);
                     c.set_page(w, Page::Pay);

@@ -102,6 +102,10 @@ impl<'a> Text<'a> {
         self.0.invoke_drawer_opened().into()
     }
 
+    pub fn training_switched(&self, on: bool) -> String {
+        self.0.invoke_training_switched(on).into()
+    }
+
     pub fn refund_cash(&self, amount: Money) -> String {
         self.0.invoke_refund_cash(amount.to_string().into()).into()
     }
@@ -234,6 +238,7 @@ fn error_word(e: &KioskError) -> (ErrorWord, i64) {
         KioskError::NoDrawer => ErrorWord::NoDrawer,
         KioskError::DrawerNotOpened(_) => ErrorWord::DrawerNotOpened,
         KioskError::WrongCode(_) => ErrorWord::WrongCode,
+        KioskError::NoTrainingSimulator => ErrorWord::NoTraining,
         KioskError::Rejected(_) => ErrorWord::Refused,
         KioskError::Receipt(r) => {
             return match r {

@@ -48,4 +48,5 @@ mod reports_day;
 mod security;
 mod sigterm;
 mod sim_contract;
+mod training;
 mod translations;
