@@ -45,6 +45,7 @@ mod printer_sim;
 mod receipts;
 mod report_contract;
 mod reports_day;
+mod scripted_day;
 mod security;
 mod sigterm;
 mod sim_contract;
