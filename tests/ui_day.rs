@@ -17,7 +17,6 @@
 #[path = "ui_support/mod.rs"]
 mod ui_support;
 
-#[allow(dead_code)]
 #[path = "it/support/escpos_decode.rs"]
 mod escpos_decode;
 
