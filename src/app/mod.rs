@@ -16,9 +16,11 @@ use crate::store::Store;
 use crate::vipps::{Credentials, SystemInfo, VippsClient};
 
 mod books;
+mod training;
 pub use books::{
     Books, BooksRunning, books_sinks, reconcile_source, spawn_reconciler, sync_targets,
 };
+pub use training::TrainingProvider;
 
 pub struct App {
     pub config: Config,
@@ -29,10 +31,9 @@ pub struct App {
     pub running: Running,
     /// The in-process simulator of the demo (the training till).
     pub sim: Option<SimHandle>,
-    /// A production till's in-process simulator, where its training sales
-    /// are paid while training mode is on (`kiosk/training.rs`); None if it
-    /// could not start (training mode is then refused, never sent to Vipps).
-    pub training_sim: Option<SimHandle>,
+    /// Where a production till's training sales are paid: its own simulator,
+    /// started on first need (`app/training.rs`, `kiosk/training.rs`).
+    pub training: Option<Arc<TrainingProvider>>,
     /// GPIO outputs (a no-op off the Pi or without `[gpio]` pins), already
     /// driven by kiosk events: paid pulse, error LED, drawer for cash.
     pub hardware: Arc<dyn Hardware>,
@@ -125,29 +126,14 @@ impl App {
             ),
         }
         // A production till's training mode pays at a simulator of its own.
-        let training_sim = if config.is_training() {
-            None
-        } else {
-            match start_training_sim(&config).await {
-                Ok((sim, creds)) => Some((sim, creds)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "training mode is unavailable on this till");
-                    None
-                }
-            }
-        };
-        let training_provider = match &training_sim {
-            Some((sim, creds)) => Some(vipps_provider(
-                &sim.base_url(),
-                creds.clone(),
-                config.vipps.request_timeout,
-            )?),
-            None => None,
-        };
+        let training =
+            (!config.is_training()).then(|| Arc::new(TrainingProvider::new(config.clone())));
         let (kiosk, running) = Kiosk::start_with_training(
             store.clone(),
             vipps_provider(&base_url, creds, config.vipps.request_timeout)?,
-            training_provider,
+            training
+                .clone()
+                .map(|t| t as Arc<dyn crate::payments::PaymentProvider>),
             Arc::new(SystemClock),
             Arc::new(RandomIds),
             settings,
@@ -180,7 +166,7 @@ impl App {
             kiosk,
             running,
             sim,
-            training_sim: training_sim.map(|(sim, _)| sim),
+            training,
             hardware: devices.hardware,
             buttons: Some(devices.buttons),
         })
@@ -214,8 +200,11 @@ impl App {
                 tracing::warn!(error = %e, "WAL checkpoint failed (the next start recovers it)")
             }
         }
-        for sim in [self.sim, self.training_sim].into_iter().flatten() {
+        if let Some(sim) = self.sim {
             sim.shutdown().await;
+        }
+        if let Some(training) = self.training {
+            training.shutdown().await;
         }
     }
 }

@@ -12,7 +12,7 @@ pub(super) async fn switch(
     operator: Option<&str>,
 ) -> anyhow::Result<i32> {
     let app = super::start_as(config, operator).await?;
-    let switched = app.kiosk.set_training(on);
+    let switched = app.kiosk.set_training(on).await;
     super::finish(app, operator).await;
     let changed = switched?;
     println!("{}", json!({ "training": on, "changed": changed }));

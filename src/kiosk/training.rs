@@ -46,13 +46,21 @@ impl Kiosk {
     }
 
     /// Switches training mode on or off, journaled with the operator at the
-    /// till. Returns false when it already was so (nothing journaled).
-    pub fn set_training(&self, on: bool) -> Result<bool, KioskError> {
+    /// till. Returns false when it already was so (nothing journaled). "On"
+    /// first makes sure the training simulator runs: a till that cannot
+    /// start it stays out of training, rather than fail its next sale.
+    pub async fn set_training(&self, on: bool) -> Result<bool, KioskError> {
         if self.inner.settings.training {
             return Err(KioskError::TrainingTill);
         }
-        if on && self.inner.training_provider.is_none() {
-            return Err(KioskError::NoTrainingSimulator);
+        if on {
+            let Some(provider) = &self.inner.training_provider else {
+                return Err(KioskError::NoTrainingSimulator);
+            };
+            if let Err(e) = provider.ready().await {
+                tracing::error!(error = %e.message, "training mode cannot be switched on");
+                return Err(KioskError::NoTrainingSimulator);
+            }
         }
         let now = self.inner.clock.now();
         let till = self.inner.settings.till_id.clone();

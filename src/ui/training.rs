@@ -24,7 +24,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
         let Some(w) = c.weak.upgrade() else { return };
         let on = !w.global::<OrganizerAdapter>().get_training();
         c.background(
-            move |k| k.set_training(on),
+            move |k| tokio::runtime::Handle::current().block_on(k.set_training(on)),
             move |w, _, r| {
                 let o = w.global::<OrganizerAdapter>();
                 let t = Text::of(w);

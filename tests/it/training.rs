@@ -69,8 +69,8 @@ async fn training_sales_of_a_production_till_go_to_the_simulator_and_are_counted
     assert!(!real.training);
 
     // On, journaled once; a second "on" changes nothing.
-    assert!(k.set_training(true).unwrap());
-    assert!(!k.set_training(true).unwrap());
+    assert!(k.set_training(true).await.unwrap());
+    assert!(!k.set_training(true).await.unwrap());
     assert!(k.is_training().unwrap());
     let on = kinds(&store, JournalKind::TrainingOn);
     assert_eq!(on.len(), 1);
@@ -119,7 +119,7 @@ async fn training_sales_of_a_production_till_go_to_the_simulator_and_are_counted
     );
 
     // Off again; the next sale is real.
-    assert!(k.set_training(false).unwrap());
+    assert!(k.set_training(false).await.unwrap());
     assert_eq!(kinds(&store, JournalKind::TrainingOff).len(), 1);
     let (after, _) = k.cash_sale(&cart, Money::nok(15_000), "").unwrap();
     assert!(!after.training);
@@ -168,7 +168,7 @@ async fn training_mode_is_refused_where_it_cannot_be_kept_apart() {
     // training sale can never go to Vipps.
     let rig = crate::support::rig().await;
     assert!(!rig.kiosk.can_switch_training());
-    let e = rig.kiosk.set_training(true).unwrap_err();
+    let e = rig.kiosk.set_training(true).await.unwrap_err();
     assert!(matches!(e, KioskError::NoTrainingSimulator), "{e}");
     assert!(kinds(&rig.store, JournalKind::TrainingOn).is_empty());
     rig.shut().await;
@@ -182,7 +182,7 @@ async fn training_mode_is_refused_where_it_cannot_be_kept_apart() {
     )
     .await;
     assert!(demo.kiosk.is_training().unwrap());
-    let e = demo.kiosk.set_training(false).unwrap_err();
+    let e = demo.kiosk.set_training(false).await.unwrap_err();
     assert!(matches!(e, KioskError::TrainingTill), "{e}");
     demo.shut().await;
 }
