@@ -318,4 +318,57 @@ async fn day(t: &T) {
     assert_eq!(kicks, 3, "the drawer opened three times: {paper:#?}");
     let verified = t.app.store.verify_journal().unwrap();
     assert!(verified.ok(), "{:?}", verified.problem);
+
+    step("the next day's first sale paid on the club's card terminal");
+    card(t).await;
+}
+
+/// "Kort": the amount is taken on the terminal, the slip's reference typed,
+/// "Betalt på terminalen"; recorded with the reference, no drawer opened.
+async fn card(t: &T) {
+    let kicks_before = escpos_decode::decode(&std::fs::read(&t.printer).unwrap())
+        .iter()
+        .filter(|l| l.contains("[DRAWER]"))
+        .count();
+    t.tap("Vaffel");
+    t.tap("Kort");
+    assert_eq!(t.page(), Page::Card);
+    assert_eq!(t.value("Å betale"), "kr 25,00");
+    for d in ["4", "7", "1", "1"] {
+        t.tap(d);
+    }
+    assert_eq!(t.value("Terminalreferanse"), "4711");
+    for (w, h) in [(800, 480), (1280, 800)] {
+        t.ui.window
+            .window()
+            .set_size(slint::PhysicalSize::new(w, h));
+        t.snapshot();
+        t.shoot_at("card", w, h);
+    }
+    t.tap("Betalt på terminalen");
+    t.wait("Betalt", || t.find("Betalt").is_some()).await;
+    t.tap("Neste kunde");
+    let sale = t.app.store.read(|r| r.last_paid_sale()).unwrap().unwrap();
+    assert_eq!(
+        (
+            sale.method,
+            sale.terminal_ref.as_deref(),
+            sale.total.minor()
+        ),
+        (luka::domain::PaymentMethod::Card, Some("4711"), 2_500)
+    );
+    t.wait("its receipt", || {
+        escpos_decode::decode(&std::fs::read(&t.printer).unwrap())
+            .iter()
+            .any(|l| l.starts_with("Terminalref.") && l.ends_with("4711"))
+    })
+    .await;
+    let kicks = escpos_decode::decode(&std::fs::read(&t.printer).unwrap())
+        .iter()
+        .filter(|l| l.contains("[DRAWER]"))
+        .count();
+    assert_eq!(kicks, kicks_before, "a card sale never opens the drawer");
+    t.ui.window
+        .window()
+        .set_size(slint::PhysicalSize::new(800, 480));
 }

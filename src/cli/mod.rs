@@ -75,6 +75,12 @@ pub enum Command {
         /// With --cash: what the customer handed over (default: the amount); the change is printed.
         #[arg(long, requires = "cash", value_name = "KRONER")]
         tendered: Option<String>,
+        /// Paid on the club's own card terminal (`[till] card_terminal`): recorded at once.
+        #[arg(long, conflicts_with = "cash")]
+        card: bool,
+        /// With --card: the reference on the terminal's slip, printed on the receipt.
+        #[arg(long, requires = "card", value_name = "REF")]
+        terminal_ref: Option<String>,
         /// The volunteer (an [[operators]] id or name) the sale is made by.
         #[arg(long)]
         operator: Option<String>,
@@ -276,6 +282,30 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         .build()?;
     match cli.command {
         Some(Command::Simulate { port, host }) => rt.block_on(setup::simulate(host, port)),
+        Some(Command::Charge {
+            amount,
+            product,
+            remove,
+            description,
+            card: true,
+            terminal_ref,
+            operator,
+            ..
+        }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let cart = sale::CartSpec {
+                amount,
+                products: product,
+                removed: remove,
+            };
+            rt.block_on(sale::charge_card(
+                config,
+                &cart,
+                terminal_ref.as_deref(),
+                &description,
+                operator.as_deref(),
+            ))
+        }
         Some(Command::Charge {
             amount,
             product,

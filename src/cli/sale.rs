@@ -209,6 +209,43 @@ pub(super) async fn charge_cash(
     Ok(0)
 }
 
+/// `luka charge … --card [--terminal-ref R]`: a sale the customer paid on
+/// the club's own card terminal, recorded at once; waits for its receipt.
+pub(super) async fn charge_card(
+    config: Config,
+    spec: &CartSpec,
+    terminal_ref: Option<&str>,
+    description: &str,
+    operator: Option<&str>,
+) -> anyhow::Result<i32> {
+    if !config.card_terminal {
+        anyhow::bail!(
+            "this till has no card terminal: set [till] card_terminal = true in luka.toml \
+             if the club's terminal is at this counter"
+        );
+    }
+    let (cart, corrections) = spec.build(&config)?;
+    let app = super::start_as(config, operator).await?;
+    let sold = match journal_corrections(&app, &corrections) {
+        Ok(()) => app
+            .kiosk
+            .card_sale(&cart, terminal_ref, description)
+            .map_err(anyhow::Error::from),
+        Err(e) => Err(e),
+    };
+    if sold.is_ok() {
+        let _ = app.kiosk.wait_settled(Duration::from_secs(10)).await;
+    }
+    let store = app.store.clone();
+    super::finish(app, operator).await;
+    let sale = sold?;
+    let mut out = outcome_json(&store, &store.read(|r| r.sale(sale.id))?);
+    out["method"] = "card".into();
+    out["terminal_ref"] = sale.terminal_ref.into();
+    println!("{out}");
+    Ok(0)
+}
+
 /// The command line speaks English, like the rest of its output.
 fn said(note: StatusNote) -> &'static str {
     match note {

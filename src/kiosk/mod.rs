@@ -15,6 +15,7 @@
 //! | `mod.rs` | [`Kiosk`]: commands (sales, cash, cancel, backlog), settings, outbox kinds |
 //! | `events.rs` | [`KioskEvent`]: what happened, for whoever shows it |
 //! | `error.rs` | [`KioskError`]: why a command was refused |
+//! | `card.rs` | sales paid on the club's own card terminal, recorded at once |
 //! | `refund.rs` | refunds: a Vipps sale's through the outbox, a cash sale's from the drawer at once |
 //! | `cart.rs` | lines corrected in the cart before payment, journaled |
 //! | `catalog.rs` | the price list and version the till starts selling with, each change journaled |
@@ -30,6 +31,7 @@
 //! | `receipt_input.rs` | a stored sale or refund → the printer's receipt input |
 //! | `printer_state.rs` | the printer's settings, its state for the UI, the print lock |
 
+mod card;
 mod cart;
 mod catalog;
 mod drawer;
@@ -302,6 +304,7 @@ impl Kiosk {
             description: describe(cart, description),
             training: self.inner.settings.training,
             cash_given: None,
+            terminal_ref: None,
             reference_random: self.inner.ids.random_u32(),
             now,
         };
@@ -360,6 +363,7 @@ impl Kiosk {
             description: describe(cart, description),
             training: self.inner.settings.training,
             cash_given: Some(given),
+            terminal_ref: None,
             reference_random: self.inner.ids.random_u32(),
             now,
         };

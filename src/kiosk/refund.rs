@@ -26,6 +26,7 @@ impl Kiosk {
         }
         let now = self.inner.clock.now();
         let key = self.new_key();
+        // `done`: the method of a refund made at once (cash, card).
         let (id, done, training) = self.inner.store.write(|w| {
             let sale = w.reader().sale(sale_id)?;
             if amount.currency() != sale.total.currency() {
@@ -55,10 +56,11 @@ impl Kiosk {
                         },
                         now,
                     )?;
-                    Ok((id, false, sale.training))
+                    Ok((id, None, sale.training))
                 }
-                PaymentMethod::Cash => {
-                    // Paid out of the drawer now: nothing to wait for.
+                PaymentMethod::Cash | PaymentMethod::Card => {
+                    // Paid out of the drawer, or back on the card terminal by
+                    // the volunteer, now: nothing to wait for.
                     w.finish_refund(id, true, now)?;
                     let receipt_no =
                         printing::queue_refund_receipt(w, sale_id, id, amount.minor(), now)?;
@@ -67,7 +69,7 @@ impl Kiosk {
                     w.journal(
                         JournalKind::SaleRefunded,
                         Some(sale_id),
-                        json!({ "refund_id": id, "amount": amount.minor(), "refunded_total": refunded, "receipt_no": receipt_no, "method": "cash", "training": sale.training }),
+                        json!({ "refund_id": id, "amount": amount.minor(), "refunded_total": refunded, "receipt_no": receipt_no, "method": sale.method.as_str(), "training": sale.training }),
                         now,
                     )?;
                     self.inner.settings.books.on_refund(
@@ -78,7 +80,7 @@ impl Kiosk {
                         receipt_no,
                         now,
                     )?;
-                    if !self.practice_only(sale.training) {
+                    if sale.method == PaymentMethod::Cash && !self.practice_only(sale.training) {
                         self.journal_relay(
                             w,
                             Some(sale_id),
@@ -86,19 +88,19 @@ impl Kiosk {
                             now,
                         )?;
                     }
-                    Ok((id, true, sale.training))
+                    Ok((id, Some(sale.method), sale.training))
                 }
             }
         })?;
         self.inner.wake.notify_one();
-        if done {
+        if let Some(method) = done {
             self.emit(KioskEvent::Refunded {
                 sale_id,
                 refund_id: id,
                 amount,
-                method: PaymentMethod::Cash,
+                method,
             });
-            if !self.practice_only(training) {
+            if method == PaymentMethod::Cash && !self.practice_only(training) {
                 self.pulse_relay(Some(sale_id));
             }
         }

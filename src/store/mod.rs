@@ -55,6 +55,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "004_prices_and_identity",
         include_str!("migrations/004_prices_and_identity.sql"),
     ),
+    ("005_card", include_str!("migrations/005_card.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

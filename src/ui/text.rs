@@ -110,6 +110,10 @@ impl<'a> Text<'a> {
         self.0.invoke_refund_cash(amount.to_string().into()).into()
     }
 
+    pub fn refund_card(&self, amount: Money) -> String {
+        self.0.invoke_refund_card(amount.to_string().into()).into()
+    }
+
     pub fn refunded(&self, amount: Money) -> String {
         self.0.invoke_refunded(amount.to_string().into()).into()
     }
@@ -155,6 +159,7 @@ impl<'a> Text<'a> {
             // A name, the same in every language.
             PaymentMethod::Vipps => "Vipps".into(),
             PaymentMethod::Cash => self.0.invoke_cash().into(),
+            PaymentMethod::Card => self.0.invoke_card().into(),
         }
     }
 

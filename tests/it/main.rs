@@ -28,6 +28,7 @@ mod backup;
 mod books;
 mod books_cli;
 mod campaign;
+mod card;
 mod crash;
 mod deploy;
 mod down_for_a_day;
