@@ -23,7 +23,7 @@ mod escpos_decode;
 use luka::domain::journal::JournalKind;
 use luka::domain::report::{Report, Row};
 use luka::ui::{OrganizerAdapter, Page, StatusAdapter};
-use slint::ComponentHandle;
+use slint::{ComponentHandle, Model};
 use ui_support::{T, Till};
 
 fn main() {
@@ -321,6 +321,49 @@ async fn day(t: &T) {
 
     step("the next day's first sale paid on the club's card terminal");
     card(t).await;
+    step("the organizer counts the sausages and marks the waffles sold out");
+    stock(t).await;
+}
+
+/// "Varer": +10 on Pølse i brød (a count from nothing), Vaffel sold out;
+/// the sale page's tiles follow, and a sold-out tile adds nothing.
+async fn stock(t: &T) {
+    organizer(t).await;
+    t.tap("Varer og lager");
+    t.tap_eventually("10 flere Pølse i brød").await;
+    t.wait("the count", || {
+        t.find_value("Vare Pølse i brød").as_deref() == Some("10 igjen")
+    })
+    .await;
+    t.tap("Vaffel utsolgt");
+    t.wait("sold out", || {
+        t.find_value("Vare Vaffel").as_deref() == Some("Utsolgt")
+    })
+    .await;
+    t.shoot("organizer-stock");
+    t.tap("Lukk");
+    t.wait("the tiles", || {
+        t.find_value("Pølse i brød").as_deref() == Some("10 igjen")
+            && t.find_value("Vaffel").as_deref() == Some("Utsolgt")
+    })
+    .await;
+    t.tap("Vaffel");
+    assert_eq!(
+        t.sale().get_cart().row_count(),
+        0,
+        "a sold-out tile adds nothing"
+    );
+    t.shoot("sale-stock");
+    t.tap("Pølse i brød");
+    t.tap("Kontant");
+    t.tap("Gitt akkurat");
+    t.tap("Fullfør kontantsalg");
+    t.wait("Betalt", || t.find("Betalt").is_some()).await;
+    t.tap("Neste kunde");
+    t.wait("one fewer", || {
+        t.find_value("Pølse i brød").as_deref() == Some("9 igjen")
+    })
+    .await;
 }
 
 /// "Kort": the amount is taken on the terminal, the slip's reference typed,

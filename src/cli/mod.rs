@@ -6,6 +6,7 @@
 //! | `sale.rs` | `charge`, `resume` |
 //! | `refund.rs` | `refund`, `drawer open` |
 //! | `training.rs` | `training on\|off` |
+//! | `stock.rs` | `product ID --sold-out\|--on-sale\|--count N\|--add N\|--uncounted` |
 //! | `receipt.rs` | `receipt --last [--copy]`, `receipt --preview` |
 //! | `records.rs` | `report x\|z`, `journal`, `cash float`, `export` |
 //! | `books.rs` | `sync`, `sync status`, `reconcile` |
@@ -28,6 +29,7 @@ mod records;
 mod refund;
 mod sale;
 mod setup;
+mod stock;
 mod training;
 
 #[derive(Debug, Parser)]
@@ -180,6 +182,39 @@ pub enum Command {
         #[arg(value_enum)]
         state: OnOff,
         /// The volunteer (an [[operators]] id or name) switching it.
+        #[arg(long)]
+        operator: Option<String>,
+    },
+    /// What is left to sell: mark a product sold out or back on sale, or count it
+    /// (journaled); alone, list every counted or sold-out product.
+    Product {
+        /// The product's id in the price list, e.g. polse.
+        id: Option<String>,
+        /// Sold out from now: its tile is greyed and a sale of it refused.
+        #[arg(long, requires = "id", group = "change")]
+        sold_out: bool,
+        /// Back on sale.
+        #[arg(long, requires = "id", group = "change")]
+        on_sale: bool,
+        /// Counted from now, N left; every paid sale takes from it.
+        #[arg(long, requires = "id", group = "change", value_name = "N")]
+        count: Option<u32>,
+        /// With --count: warn on the tile when this many are left.
+        #[arg(long, requires = "count", value_name = "N")]
+        low: Option<u32>,
+        /// Add N to the count (negative to take away), e.g. a new box.
+        #[arg(
+            long,
+            requires = "id",
+            group = "change",
+            value_name = "N",
+            allow_hyphen_values = true
+        )]
+        add: Option<i32>,
+        /// No longer counted.
+        #[arg(long, requires = "id", group = "change")]
+        uncounted: bool,
+        /// The volunteer (an [[operators]] id or name) making the change.
         #[arg(long)]
         operator: Option<String>,
     },
@@ -367,6 +402,41 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 amount.as_deref(),
                 &reason,
                 Duration::from_secs(timeout),
+                operator.as_deref(),
+            ))
+        }
+        Some(Command::Product {
+            id,
+            sold_out,
+            on_sale,
+            count,
+            low,
+            add,
+            uncounted,
+            operator,
+        }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            use crate::kiosk::StockChange;
+            let change = if sold_out {
+                Some(StockChange::SoldOut)
+            } else if on_sale {
+                Some(StockChange::OnSale)
+            } else if let Some(remaining) = count {
+                Some(StockChange::Count {
+                    remaining,
+                    low_mark: low,
+                })
+            } else if let Some(n) = add {
+                Some(StockChange::Add(n))
+            } else if uncounted {
+                Some(StockChange::Uncounted)
+            } else {
+                None
+            };
+            rt.block_on(stock::product(
+                config,
+                id.as_deref(),
+                change,
                 operator.as_deref(),
             ))
         }

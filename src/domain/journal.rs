@@ -123,6 +123,8 @@ journal_kinds! {
     /// A line taken out of the cart (or its quantity lowered) before
     /// payment, with its amount (§ 2-8-2 s; counted in reportCorrLines).
     CartLineCorrected => "cart.line_corrected",
+    /// A product marked sold out or back on sale, or its count set (issue 16).
+    StockChanged => "stock.changed",
     /// A signing key's public half, journaled when it first signs.
     JournalKey => "journal.key",
 }
@@ -179,6 +181,7 @@ impl JournalKind {
             | CopyRequested
             | OutboxRetryRequested
             | CartLineCorrected
+            | StockChanged
             | JournalKey => OTHER_EVENT,
         }
     }

@@ -36,6 +36,9 @@ impl Kiosk {
             }
             Some(r) => Some(r.to_string()),
         };
+        self.inner
+            .store
+            .read(|r| Ok(self.check_stock(r, cart.lines())))??;
         let now = self.inner.clock.now();
         let mut new = NewSale {
             till_id: self.inner.settings.till_id.clone(),

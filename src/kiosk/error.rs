@@ -43,6 +43,10 @@ pub enum KioskError {
          till: see the log for why (e.g. [training] listen)"
     )]
     NoTrainingSimulator,
+    #[error("{0} is sold out: take it out of the cart")]
+    SoldOut(String),
+    #[error("only {left} {name} left: lower the number in the cart")]
+    NotEnoughLeft { name: String, left: i64 },
     #[error("wrong code for {0}: try again, or ask the organizer")]
     WrongCode(String),
     #[error("{0}")]

@@ -50,6 +50,9 @@ pub enum KioskEvent {
     /// The printer's state or the number of waiting receipts changed; read
     /// both with [`super::Kiosk::printer_status`].
     Printer { state: PrinterState },
+    /// A product's stock changed (by hand, a sale or a return): read it
+    /// with [`super::Kiosk::stock`].
+    Stock { product_id: String },
     /// Training mode was switched on or off (journaled already).
     Training { on: bool },
     /// A receipt came out of the printer (`copy`: the one "KOPI").

@@ -311,6 +311,11 @@ impl KioskHandler {
                 settle::apply_view(w, sale_id, &view, now)?;
                 w.outbox_done(item.id, now)?;
                 w.finish_refund(refund_id, true, now)?;
+                super::stock::put_back_if_returned(
+                    w,
+                    &sale,
+                    k.inner.settings.books.training_till,
+                )?;
                 let receipt_no = printing::queue_refund_receipt(
                     w,
                     sale_id,

@@ -16,6 +16,7 @@
 //! | `events.rs` | [`KioskEvent`]: what happened, for whoever shows it |
 //! | `error.rs` | [`KioskError`]: why a command was refused |
 //! | `card.rs` | sales paid on the club's own card terminal, recorded at once |
+//! | `stock.rs` | sold out and counts: set by hand (journaled), taken by paid sales, refused when out |
 //! | `refund.rs` | refunds: a Vipps sale's through the outbox, a cash sale's from the drawer at once |
 //! | `cart.rs` | lines corrected in the cart before payment, journaled |
 //! | `catalog.rs` | the price list and version the till starts selling with, each change journaled |
@@ -47,6 +48,7 @@ mod receipt_api;
 pub mod receipt_input;
 mod refund;
 pub mod settle;
+pub mod stock;
 mod training;
 
 pub use drawer::DrawerDevice;
@@ -56,6 +58,7 @@ pub use operators::{Operator, OperatorAccount};
 pub use organizer::{DayCounts, DayData, DaySale, MAX_ROWS, MadeReport};
 pub use printer_state::{PrinterState, PrinterView, ReceiptSettings};
 pub use receipt_api::ReceiptError;
+pub use stock::StockChange;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -294,6 +297,9 @@ impl Kiosk {
         if totals.gross.minor() < 100 {
             return Err(CartError::BelowMinimum(totals.gross.to_string()).into());
         }
+        self.inner
+            .store
+            .read(|r| Ok(self.check_stock(r, cart.lines())))??;
         let now = self.inner.clock.now();
         let mut new = NewSale {
             till_id: self.inner.settings.till_id.clone(),
@@ -353,6 +359,9 @@ impl Kiosk {
     ) -> Result<(SaleRecord, Money), KioskError> {
         let totals = cart.totals()?;
         let change = crate::payments::cash::change_due(totals.gross, given)?;
+        self.inner
+            .store
+            .read(|r| Ok(self.check_stock(r, cart.lines())))??;
         let now = self.inner.clock.now();
         let mut new = NewSale {
             till_id: self.inner.settings.till_id.clone(),

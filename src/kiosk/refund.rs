@@ -62,6 +62,11 @@ impl Kiosk {
                     // Paid out of the drawer, or back on the card terminal by
                     // the volunteer, now: nothing to wait for.
                     w.finish_refund(id, true, now)?;
+                    super::stock::put_back_if_returned(
+                        w,
+                        &sale,
+                        self.inner.settings.books.training_till,
+                    )?;
                     let receipt_no =
                         printing::queue_refund_receipt(w, sale_id, id, amount.minor(), now)?;
                     let refunded = w.reader().refunded_or_pending(sale_id)?;

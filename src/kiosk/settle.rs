@@ -169,6 +169,7 @@ pub fn record_paid(
         d.extend(extra);
     }
     w.journal(JournalKind::SalePaid, Some(sale.id), data, now)?;
+    super::stock::take(w, sale, books.training_till)?;
     super::printing::queue_sale_receipt(w, sale.id, now)?;
     books.on_sale_paid(w, sale.id, now)?;
     tracing::info!(reference = %sale.reference, receipt_no, "sale paid");

@@ -23,6 +23,7 @@ mod outbox;
 mod payments;
 mod refunds;
 mod sales;
+mod stock;
 mod sync;
 #[cfg(test)]
 mod tests;
@@ -40,6 +41,7 @@ pub use outbox::{NewOutboxItem, OutboxItem, OutboxStatus};
 pub use payments::PaymentRecord;
 pub use refunds::RefundRecord;
 pub use sales::{NewSale, SaleRecord};
+pub use stock::Stock;
 pub use sync::{SYNC_PREFIX, SyncLaneStatus};
 
 /// Numbered migrations, applied in order on open; `PRAGMA user_version`
@@ -56,6 +58,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/004_prices_and_identity.sql"),
     ),
     ("005_card", include_str!("migrations/005_card.sql")),
+    ("006_stock", include_str!("migrations/006_stock.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -33,6 +33,7 @@ pub mod qr;
 mod reports;
 mod sale;
 mod status;
+mod stock;
 pub mod text;
 mod training;
 
@@ -193,6 +194,7 @@ pub fn init(
     reports::setup(&window, &ctx);
     drawer::setup(&window, &ctx);
     card::setup(&window, &ctx);
+    stock::setup(&window, &ctx);
     training::setup(&window, &ctx);
     operators::setup(&window, &ctx);
     let timers = status::setup(&window, &ctx);

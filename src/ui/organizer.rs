@@ -231,6 +231,7 @@ pub(super) fn tick_lockout(w: &AppWindow, c: &Ctx) {
 
 /// Re-reads today's figures, sales and backlog in the background.
 pub(super) fn refresh(c: &Ctx) {
+    super::stock::refresh(c);
     // The figures are read in the background; the words are the window's,
     // so they are put together on the event loop.
     c.background(

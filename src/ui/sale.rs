@@ -8,21 +8,54 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use super::{AppWindow, CartRow, Ctx, CurrentSale, Page, ProductTile, SaleAdapter, keypad};
 use crate::domain::{Currency, Money, SaleLine};
 
-pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
-    let a = w.global::<SaleAdapter>();
+/// The product tiles, with what is left of each (`stock`: the counted or
+/// sold-out products; the rest are simply on sale).
+fn show_tiles(w: &AppWindow, ctx: &Ctx, stock: &[crate::store::Stock]) {
+    let t = Text::of(w);
     let tiles: Vec<ProductTile> = ctx
         .services
         .catalog
         .products()
         .iter()
-        .map(|p| ProductTile {
-            id: p.id.as_str().into(),
-            name: p.name.as_str().into(),
-            price: p.price.format_plain().into(),
-            group: p.group.as_str().into(),
+        .map(|p| {
+            let s = stock.iter().find(|s| s.product_id == p.id);
+            let available = s.is_none_or(|s| s.available());
+            let note = match s {
+                Some(_) if !available => t.sold_out(),
+                Some(s) => s.remaining.map(|n| t.left(n)).unwrap_or_default(),
+                None => String::new(),
+            };
+            ProductTile {
+                id: p.id.as_str().into(),
+                name: p.name.as_str().into(),
+                price: p.price.format_plain().into(),
+                group: p.group.as_str().into(),
+                available,
+                note: note.into(),
+                low: s.is_some_and(|s| s.low()),
+            }
         })
         .collect();
-    a.set_products(ModelRc::new(VecModel::from(tiles)));
+    w.global::<SaleAdapter>()
+        .set_products(ModelRc::new(VecModel::from(tiles)));
+}
+
+/// Reads the stock in the background and shows it on the tiles: at start,
+/// and after every sale, return or change by hand.
+pub(super) fn refresh_stock(ctx: &Ctx) {
+    ctx.background(
+        |k| k.stock(),
+        |w, c, stock| match stock {
+            Ok(stock) => show_tiles(w, c, &stock),
+            Err(e) => tracing::warn!(error = %e, "cannot read the stock"),
+        },
+    );
+}
+
+pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
+    let a = w.global::<SaleAdapter>();
+    show_tiles(w, ctx, &[]);
+    refresh_stock(ctx);
     a.set_keypad_text("".into());
 
     let c = ctx.clone();

@@ -110,6 +110,10 @@ pub(super) fn pump_events(ctx: &Ctx) {
 
 /// Applies one kiosk event to the screen.
 pub(super) fn apply(w: &AppWindow, c: &Ctx, ev: KioskEvent) {
+    // A sale or a return may have changed what is left of a product.
+    if matches!(ev, KioskEvent::Paid { .. } | KioskEvent::Refunded { .. }) {
+        super::sale::refresh_stock(c);
+    }
     let current = {
         let mut s = c.state();
         if s.starting {
@@ -147,6 +151,7 @@ pub(super) fn apply(w: &AppWindow, c: &Ctx, ev: KioskEvent) {
         }
         KioskEvent::Printer { .. } => show_printer(w, c),
         KioskEvent::Training { on } => super::training::show(w, on),
+        KioskEvent::Stock { .. } => super::sale::refresh_stock(c),
         KioskEvent::ReceiptPrinted { sale_id, .. } => {
             if c.state().last_paid == Some(sale_id) {
                 w.global::<super::ResultAdapter>()

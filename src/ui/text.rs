@@ -102,6 +102,25 @@ impl<'a> Text<'a> {
         self.0.invoke_drawer_opened().into()
     }
 
+    /// A product's stock on the organizer's "Varer" tab.
+    pub fn stock_status(&self, s: &crate::store::Stock) -> String {
+        self.0
+            .invoke_stock_status(
+                s.available(),
+                s.remaining.map(|n| n as i32).unwrap_or(-1),
+                s.low_mark.map(|n| n as i32).unwrap_or(-1),
+            )
+            .into()
+    }
+
+    pub fn sold_out(&self) -> String {
+        self.0.invoke_sold_out().into()
+    }
+
+    pub fn left(&self, n: i64) -> String {
+        self.0.invoke_left(n as i32).into()
+    }
+
     pub fn training_switched(&self, on: bool) -> String {
         self.0.invoke_training_switched(on).into()
     }
@@ -244,6 +263,8 @@ fn error_word(e: &KioskError) -> (ErrorWord, i64) {
         KioskError::DrawerNotOpened(_) => ErrorWord::DrawerNotOpened,
         KioskError::WrongCode(_) => ErrorWord::WrongCode,
         KioskError::NoTrainingSimulator => ErrorWord::NoTraining,
+        KioskError::SoldOut(_) => ErrorWord::SoldOut,
+        KioskError::NotEnoughLeft { left, .. } => return (ErrorWord::NotEnoughLeft, *left),
         KioskError::Rejected(_) => ErrorWord::Refused,
         KioskError::Receipt(r) => {
             return match r {

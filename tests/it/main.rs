@@ -50,5 +50,6 @@ mod scripted_day;
 mod security;
 mod sigterm;
 mod sim_contract;
+mod stock;
 mod training;
 mod translations;
