@@ -31,8 +31,9 @@ pub struct SimVatCode {
     pub active: bool,
 }
 
-const ACCOUNTS: [(u32, &str, Option<&str>, &str); 18] = [
+const ACCOUNTS: [(u32, &str, Option<&str>, &str); 19] = [
     (1500, "Kundefordringer", None, "Asset"),
+    (1580, "Mellomregning kortterminal", None, "Asset"),
     (1900, "Kontanter", None, "Asset"),
     (1903, "Mellomregning Vipps", None, "Asset"),
     (1920, "Bankinnskudd", None, "Asset"),
