@@ -1,5 +1,6 @@
-//! Wiring for the books: which lanes `[bookkeeping]` asks for, their sinks,
-//! the sync worker, and the Vipps settlement reconciler.
+//! Wiring for the books: which lanes `[bookkeeping]` asks for, their sinks
+//! (and the hub's journal lane when the till is paired), the sync worker,
+//! and the Vipps settlement reconciler.
 //!
 //! A training till never reaches real books: its PowerOffice lane goes to
 //! an in-process PowerOffice simulator, its webhook only to this machine,
@@ -107,6 +108,14 @@ pub async fn books_sinks(config: &Config, clock: Arc<dyn Clock>) -> Result<Books
     }
     if let Some(dir) = &b.csv_dir {
         sinks.push(Arc::new(crate::bookkeeping::csv::CsvSink::new(dir)));
+    }
+    // Paired with the club's hub (`luka pair`): the journal's lane.
+    if let Some(link) =
+        crate::hub::link::Link::load(&config.store_path).map_err(AppError::Config)?
+    {
+        let sink = crate::hub::link::HubSink::new(link, Duration::from_secs(20))
+            .map_err(AppError::Config)?;
+        sinks.push(Arc::new(sink));
     }
     Ok(Books {
         sinks,

@@ -98,6 +98,12 @@ impl Writer<'_> {
                 row.hash,
             ],
         )?;
+        // Paired with a hub: the entry goes up through its lane, queued in
+        // this same transaction (no entry without its item, no item without
+        // its entry).
+        if let Some(link) = self.reader().hub_link()? {
+            self.enqueue_hub_entry(&link, &row, OffsetDateTime::now_utc())?;
+        }
         Ok(row.seq)
     }
 
