@@ -7,6 +7,7 @@
 
 pub mod escpos_decode;
 pub mod openapi;
+pub mod pg;
 pub mod report_spec;
 pub mod webhook_receiver;
 
