@@ -139,13 +139,9 @@ fn body_error(r: BytesRejection) -> Response {
     }
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        api_error(
-            400,
-            &format!("the request is not what the hub expects: {e}"),
-        )
-    })
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body)
+        .map_err(|e| format!("the request is not what the hub expects: {e}"))
 }
 
 #[derive(Deserialize)]
@@ -160,7 +156,7 @@ async fn api_pair(State(app): State<Shared>, body: Result<Bytes, BytesRejection>
     };
     let req: PairRequest = match parse_json(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(e) => return api_error(400, &e),
     };
     match app.hub.pair(&req.code).await {
         Ok(paired) => axum::Json(paired).into_response(),
@@ -194,7 +190,7 @@ async fn api_journal(
     };
     let upload: Upload = match parse_json(&body) {
         Ok(u) => u,
-        Err(resp) => return resp,
+        Err(e) => return api_error(400, &e),
     };
     // The credential decides which till this device is; the upload names
     // the till its entries are of, and must name the same.
