@@ -13,10 +13,12 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # for the deploy-pi/ checks: shellcheck, systemd (systemd-analyze), and for the
 # Debian package: dpkg-dev (dpkg-shlibdeps), lintian, binutils (objcopy), file;
 # postgresql for the hub's tests, which make a throwaway cluster per test with
-# its initdb and pg_ctl (tests/it/support/pg.rs; /usr/lib/postgresql/*/bin).
+# its initdb and pg_ctl (tests/it/support/pg.rs; /usr/lib/postgresql/*/bin);
+# chromium and chromium-driver for the hub's pages in a real headless browser
+# (tests/it/support/webdriver.rs).
 PACKAGES=(build-essential pkg-config libudev-dev libinput-dev libxkbcommon-dev
           libfontconfig1-dev libxml2-utils openssl ca-certificates curl shellcheck systemd
-          dpkg-dev lintian binutils file postgresql)
+          dpkg-dev lintian binutils file postgresql chromium chromium-driver)
 
 log="$(mktemp -t luka-setup.XXXXXX.log)"
 trap 'rm -f "$log" "$log.rustup"' EXIT

@@ -722,3 +722,77 @@ fn form(fields: &[(&str, &str)]) -> String {
         .collect::<Vec<_>>()
         .join("&")
 }
+
+/// Where the page pictures go: the target folder, and `docs/screenshots/`
+/// with `LUKA_UPDATE_SCREENSHOTS=1` (as the till's screenshot test does).
+fn save_screenshot(name: &str, png: &[u8]) {
+    assert!(png.starts_with(b"\x89PNG"), "{name} is not a PNG");
+    let image = image::load_from_memory(png).unwrap();
+    assert!(
+        image.width() > 300 && image.height() > 300,
+        "{name}: {}x{}",
+        image.width(),
+        image.height()
+    );
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hub-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+    if std::env::var_os("LUKA_UPDATE_SCREENSHOTS").is_some() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::write(docs.join(name), png).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_real_browser_the_treasurer_logs_in_and_sees_a_real_tills_sale() {
+    let rig = HubRig::start().await;
+    rig.hub.set_user("kasserer", PASSWORD).await.unwrap();
+    let till = Till::new("kiosk-1").await;
+    let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    till.sell_cash("80");
+    till.sell_cash("12,50");
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+
+    let browser = support::webdriver::Browser::start(390, 844).await;
+    browser.goto(&format!("{}/omsetning", rig.url())).await;
+    assert!(
+        browser.url().await.ends_with("/logg-inn"),
+        "pages need a login"
+    );
+    save_screenshot("hub-login-phone.png", &browser.screenshot().await);
+    browser.type_into("#name", "kasserer").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#login").await;
+    assert!(browser.url().await.ends_with("/omsetning"));
+    // Midnight must not move the sale out of the page: yesterday to tomorrow.
+    let today = luka::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
+    let (from, to) = (today.previous_day().unwrap(), today.next_day().unwrap());
+    browser
+        .goto(&format!("{}/omsetning?fra={from}&til={to}", rig.url()))
+        .await;
+    let page = browser.source().await;
+    assert!(page.contains("kr 92,50"), "{page}");
+    assert!(
+        page.contains("kiosk-1") && page.contains("Kontant"),
+        "{page}"
+    );
+    save_screenshot("hub-omsetning-phone.png", &browser.screenshot().await);
+    browser.goto(&format!("{}/kasser", rig.url())).await;
+    let page = browser.source().await;
+    assert!(page.contains("Journalen er hel"), "{page}");
+    save_screenshot("hub-kasser-phone.png", &browser.screenshot().await);
+    browser.resize(1280, 800).await;
+    save_screenshot("hub-kasser-laptop.png", &browser.screenshot().await);
+    browser
+        .goto(&format!("{}/omsetning?fra={from}&til={to}", rig.url()))
+        .await;
+    save_screenshot("hub-omsetning-laptop.png", &browser.screenshot().await);
+    // Logging out ends the session: the pages ask for a login again.
+    browser.click("header button").await;
+    assert!(browser.url().await.ends_with("/logg-inn"));
+    browser.goto(&format!("{}/kasser", rig.url())).await;
+    assert!(browser.url().await.ends_with("/logg-inn"));
+    browser.quit().await;
+}
