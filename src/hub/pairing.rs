@@ -212,6 +212,19 @@ impl Hub {
         }
     }
 
+    /// The till a credential belongs to, whichever it is (to tell a device
+    /// that sends another till's entries what it is paired as).
+    pub async fn till_of_credential(&self, credential: &str) -> Result<Option<String>, HubError> {
+        let client = self.client().await?;
+        Ok(client
+            .query_opt(
+                "SELECT id FROM tills WHERE credential_hash = $1",
+                &[&sha256(credential)],
+            )
+            .await?
+            .map(|r| r.get(0)))
+    }
+
     /// Every till with its chain head and open alerts.
     pub async fn tills(&self) -> Result<Vec<TillRow>, HubError> {
         let client = self.client().await?;

@@ -194,10 +194,17 @@ async fn api_journal(
     };
     // The credential decides which till this device is; the upload names
     // the till its entries are of, and must name the same.
-    if let Err(e) = app.hub.authenticate(&upload.till_id, credential).await {
-        return hub_error(e);
-    }
-    match app.hub.ingest(&upload.till_id, &upload).await {
+    let device = match app.hub.authenticate(&upload.till_id, credential).await {
+        Ok(()) => upload.till_id.clone(),
+        // A real device naming another till: say what it is paired as
+        // (ingest refuses it, 403); anything else is simply not a device.
+        Err(e) => match app.hub.till_of_credential(credential).await {
+            Ok(Some(till)) => till,
+            Ok(None) => return hub_error(e),
+            Err(e) => return hub_error(e),
+        },
+    };
+    match app.hub.ingest(&device, &upload).await {
         Ok(done) => axum::Json(done).into_response(),
         Err(e) => hub_error(e),
     }

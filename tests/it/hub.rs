@@ -470,7 +470,8 @@ async fn tampered_forged_foreign_and_oversized_uploads_are_refused_or_alerted() 
     // Another till's entries under this device's credential.
     rig.add_till("kiosk-2");
     let (status, body) = post_upload(&rig.url(), &credential, upload("kiosk-2", &next)).await;
-    assert_eq!(status, 401, "{body}");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("paired as till kiosk-1"), "{body}");
     // A signed transaction of another till inside this till's upload.
     let mut foreign = next.clone();
     let signed = foreign.iter_mut().find(|r| r.trans.is_some()).unwrap();
@@ -795,4 +796,55 @@ async fn in_a_real_browser_the_treasurer_logs_in_and_sees_a_real_tills_sale() {
     browser.goto(&format!("{}/kasser", rig.url())).await;
     assert!(browser.url().await.ends_with("/logg-inn"));
     browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn luka_hub_serve_runs_from_its_config_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    let rig = HubRig::start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = rig._dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[hub]\ndatabase_url = \"{}\"\nlisten = \"127.0.0.1:{port}\"\n",
+            rig._pg.url()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_luka"))
+        .arg("--config")
+        .arg(&config)
+        .args(["hub", "serve"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains(&format!("http://127.0.0.1:{port}")), "{line}");
+    let resp = http()
+        .get(format!("http://127.0.0.1:{port}/logg-inn"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.text().await.unwrap().contains("Logg inn"));
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // Without a database the hub says what to set.
+    let bare = rig._dir.path().join("bare.toml");
+    std::fs::write(&bare, "[hub]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+    let (c, _, err) = luka(&bare, &["hub", "serve"]);
+    assert_ne!(c, 0);
+    assert!(err.contains("database_url"), "{err}");
 }

@@ -12,6 +12,8 @@ CREATE TABLE tills (
     removed_at       TIMESTAMPTZ,
     last_seen        TIMESTAMPTZ
 );
+CREATE UNIQUE INDEX tills_credential ON tills (credential_hash)
+    WHERE credential_hash IS NOT NULL;
 
 -- One-time pairing codes, hashed; a code is used at most once.
 CREATE TABLE pair_codes (
