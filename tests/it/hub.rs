@@ -557,6 +557,48 @@ async fn tampered_forged_foreign_and_oversized_uploads_are_refused_or_alerted() 
     let page = get_page(&rig.url(), "/kasser", &cookie).await;
     assert!(page.contains("2 varsel"), "{page}");
     assert!(page.contains(&format!("Oppføring {}", sale.seq)), "{page}");
+
+    // A forger who rewrites a sale's amount and makes its hash fit again
+    // still cannot sign it: the hub checks the SAF-T signature with the
+    // public key that came up with the journal.
+    rig.stop().await;
+    till.sell_cash("99");
+    rig.restart().await;
+    let forged_seq = {
+        let db = rusqlite::Connection::open(till.db()).unwrap();
+        let (id, payload): (i64, String) = db
+            .query_row(
+                "SELECT id, payload FROM outbox WHERE kind = 'sync.hub' AND status = 'pending' \
+                 AND json_extract(payload, '$.entry.kind') = 'sale.paid'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let mut item: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        let mut row: ChainRow = serde_json::from_value(item["entry"].clone()).unwrap();
+        let mut t: serde_json::Value = serde_json::from_str(row.trans.as_deref().unwrap()).unwrap();
+        assert_eq!(t["amount_in"], 9900);
+        t["amount_in"] = 990.into();
+        row.trans = Some(t.to_string());
+        row.hash = Some(row.expected_hash(row.prev_hash.as_deref().unwrap()));
+        item["entry"] = serde_json::to_value(&row).unwrap();
+        db.execute(
+            "UPDATE outbox SET payload = ?1 WHERE id = ?2",
+            rusqlite::params![item.to_string(), id],
+        )
+        .unwrap();
+        row.seq
+    };
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    // Two alerts: the signature, and the next entry, which links to the
+    // hash the till wrote, not to the forger's.
+    let alerts = rig.alerts("kiosk-1").await;
+    assert_eq!(alerts.len(), 4, "{alerts:?}");
+    assert_eq!(alerts[2].0, Some(forged_seq));
+    assert!(alerts[2].1.contains("SAF-T signature"), "{alerts:?}");
+    assert_eq!(alerts[3].0, Some(forged_seq + 1));
+    assert!(alerts[3].1.contains("does not follow"), "{alerts:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
