@@ -11,8 +11,8 @@
 
 use std::collections::HashMap;
 
+use deadpool_postgres::Transaction;
 use serde::{Deserialize, Serialize};
-use tokio_postgres::Transaction;
 
 use super::{Hub, HubError};
 use crate::domain::journal::CashTransaction;
@@ -125,20 +125,27 @@ impl Hub {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
+        // What of this upload the hub has already, in one query.
+        let seqs: Vec<i64> = upload.entries.iter().map(|e| e.entry.seq).collect();
+        let mut have: HashMap<i64, ChainRow> = tx
+            .query(
+                &format!(
+                    "SELECT {JOURNAL_COLUMNS} FROM journal WHERE till_id = $1 AND seq = ANY($2)"
+                ),
+                &[&device_till, &seqs],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                let row = chain_row(r);
+                (row.seq, row)
+            })
+            .collect();
         let mut out = Ingested::default();
         for e in &upload.entries {
             let row = &e.entry;
-            let stored = tx
-                .query_opt(
-                    &format!(
-                        "SELECT {JOURNAL_COLUMNS} FROM journal WHERE till_id = $1 AND seq = $2"
-                    ),
-                    &[&device_till, &row.seq],
-                )
-                .await?
-                .map(|r| chain_row(&r));
-            if let Some(stored) = stored {
-                if &stored == row {
+            if let Some(stored) = have.get(&row.seq) {
+                if stored == row {
                     out.duplicates += 1;
                     continue;
                 }
@@ -174,6 +181,7 @@ impl Hub {
                 }
             }
             insert_entry(&tx, device_till, row).await?;
+            have.insert(row.seq, row.clone());
             if let Some(what) = alert {
                 tx.execute(
                     "INSERT INTO alerts (till_id, seq, what) VALUES ($1, $2, $3)",
@@ -318,11 +326,14 @@ async fn store_key(
 }
 
 async fn insert_entry(tx: &Transaction<'_>, till: &str, row: &ChainRow) -> Result<(), HubError> {
-    tx.execute(
-        &format!(
+    let insert = tx
+        .prepare_cached(&format!(
             "INSERT INTO journal (till_id, {JOURNAL_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        ),
+        ))
+        .await?;
+    tx.execute(
+        &insert,
         &[
             &till,
             &row.seq,

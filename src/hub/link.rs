@@ -207,9 +207,14 @@ pub async fn pair(
     })
 }
 
-/// The `sync.hub` lane's sink: posts each entry to `/api/journal` with the
-/// device credential. Safe to repeat: the hub takes an entry it has as a
-/// duplicate.
+/// Entries sent in one upload: one request and one hub transaction for
+/// many entries, well under the hub's body limit (an entry with its key is
+/// a few KiB).
+pub const UPLOAD_BATCH: usize = 100;
+
+/// The `sync.hub` lane's sink: posts the lane's next entries (up to
+/// [`UPLOAD_BATCH`]) to `/api/journal` with the device credential, all or
+/// none. Safe to repeat: the hub takes an entry it has as a duplicate.
 pub struct HubSink {
     http: reqwest::Client,
     link: Link,
@@ -236,15 +241,28 @@ impl Sink for HubSink {
     }
 
     async fn deliver(&self, item: &OutboxItem) -> Result<(), Failure> {
-        let entry: UploadEntry = serde_json::from_value(item.payload.clone()).map_err(|e| {
-            Failure::local(format!(
-                "outbox item {} holds no journal entry: {e}",
-                item.id
-            ))
-        })?;
+        self.deliver_all(std::slice::from_ref(item)).await
+    }
+
+    fn batch(&self) -> usize {
+        UPLOAD_BATCH
+    }
+
+    async fn deliver_all(&self, items: &[OutboxItem]) -> Result<(), Failure> {
+        let entries = items
+            .iter()
+            .map(|item| {
+                serde_json::from_value::<UploadEntry>(item.payload.clone()).map_err(|e| {
+                    Failure::local(format!(
+                        "outbox item {} holds no journal entry: {e}",
+                        item.id
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let upload = Upload {
             till_id: self.link.till_id.clone(),
-            entries: vec![entry],
+            entries,
         };
         let resp = self
             .http

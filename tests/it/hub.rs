@@ -890,3 +890,50 @@ async fn luka_hub_serve_runs_from_its_config_and_stops_on_sigterm() {
     assert_ne!(c, 0);
     assert!(err.contains("database_url"), "{err}");
 }
+
+/// Not a timed test: prints how fast a till's offline backlog drains into
+/// the hub through `luka sync` (one entry per request, as the lane sends
+/// them). `cargo test --test it hub::backlog -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn backlog_drain_numbers() {
+    let rig = HubRig::start().await;
+    let till = Till::new("kiosk-1").await;
+    till.sell_cash("10");
+    let n = 5_000;
+    {
+        let store = Store::open(&till.db()).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        store
+            .write(|w| {
+                for i in 0..n {
+                    w.journal(
+                        luka::domain::journal::JournalKind::AppStart,
+                        None,
+                        serde_json::json!({ "n": i }),
+                        now,
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+    let started = std::time::Instant::now();
+    let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    let queued = started.elapsed();
+    let started = std::time::Instant::now();
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    let drained = started.elapsed();
+    let stored = rig.stored("kiosk-1").await;
+    assert_eq!(stored, till.journal());
+    assert!(rig.alerts("kiosk-1").await.is_empty());
+    println!(
+        "{} entries: pairing queued them in {:.2} s; luka sync delivered and the hub checked them in {:.2} s ({:.0} entries/s)",
+        stored.len(),
+        queued.as_secs_f64(),
+        drained.as_secs_f64(),
+        stored.len() as f64 / drained.as_secs_f64()
+    );
+}
