@@ -79,6 +79,10 @@ pub async fn pair(config: Config, url: &str, code: &str) -> anyhow::Result<i32> 
     let done = crate::hub::link::pair(&store, &config.till_id, url, code)
         .await
         .map_err(anyhow::Error::msg)?;
+    eprintln!(
+        "Paired. A till that is running sends nothing until it is restarted \
+         (sudo systemctl restart luka); `luka sync` sends now when it is not running."
+    );
     println!(
         "{}",
         serde_json::json!({

@@ -79,3 +79,39 @@ pub(super) fn hub_config(
         public_url: raw.public_url,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<HubConfig, ConfigError> {
+        let raw: RawHub = toml::from_str(text).unwrap();
+        hub_config(raw, Path::new("luka.toml"), env)
+    }
+
+    #[test]
+    fn defaults_loopback_and_the_clear_text_rule() {
+        let none = |_: &str| None;
+        let c = parse("", &none).unwrap();
+        assert!(c.database_url.is_none());
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert!(!c.secure_cookies(), "plain http on loopback: no Secure");
+        let c = parse("listen = \"0.0.0.0:8470\"", &none).unwrap();
+        assert!(c.secure_cookies());
+        let c = parse("public_url = \"https://hub.klubben.no\"", &none).unwrap();
+        assert!(c.secure_cookies());
+        let e = parse("public_url = \"http://hub.klubben.no\"", &none).unwrap_err();
+        assert_eq!(e.key, "[hub] public_url");
+        assert!(e.problem.contains("in clear"), "{e}");
+        let e = parse("listen = \"everywhere\"", &none).unwrap_err();
+        assert_eq!(e.key, "[hub] listen");
+        // The environment wins, and the URL never prints.
+        let env = |k: &str| (k == "LUKA_HUB_DATABASE_URL").then(|| "postgresql://u:pw@h/db".into());
+        let c = parse("database_url = \"host=/tmp\"", &env).unwrap();
+        assert_eq!(
+            c.database_url.as_ref().unwrap().expose(),
+            "postgresql://u:pw@h/db"
+        );
+        assert!(!format!("{c:?}").contains("pw@"));
+    }
+}

@@ -391,19 +391,32 @@ async fn sales_reach_the_hub_and_the_hub_being_down_never_stops_selling() {
     assert_eq!(done["stored"], 0);
     assert_eq!(rig.stored("kiosk-1").await, journal);
 
-    // Takings: 50 + 60 + 40 + 25,50 kr in cash, from the signed sales.
+    // A return of 10 kr on the first sale, from the drawer, goes up too.
+    let (c, out, err) = till.run(&["refund", "1", "--amount", "10", "--reason", "Feil vare"]);
+    assert_eq!(c, 0, "{out}{err}");
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    let journal = till.journal();
+    assert_eq!(rig.stored("kiosk-1").await, journal);
+    assert!(journal.iter().any(|r| r.kind == "sale.refunded"));
+
+    // Takings: 50 + 60 + 40 + 25,50 kr in cash, less the 10 kr return,
+    // from the signed sales and returns.
     let today = luka::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
     let (from, to) = (today.previous_day().unwrap(), today.next_day().unwrap());
     let t = rig.hub.takings(from, to).await.unwrap();
-    assert_eq!(t.total, 17_550);
+    assert_eq!(t.total, 16_550);
     assert_eq!(t.rows.len(), 1);
+    let row = &t.rows[0];
     assert_eq!(
         (
-            t.rows[0].till_id.as_str(),
-            t.rows[0].method.as_str(),
-            t.rows[0].count
+            row.till_id.as_str(),
+            row.method.as_str(),
+            row.sales,
+            row.returns,
+            row.count
         ),
-        ("kiosk-1", "cash", 4)
+        ("kiosk-1", "cash", 17_550, -1_000, 5)
     );
 
     // And the treasurer sees them in the back office.
@@ -421,7 +434,10 @@ async fn sales_reach_the_hub_and_the_hub_being_down_never_stops_selling() {
         &cookie,
     )
     .await;
-    assert!(page.contains("kr 175,50"), "{page}");
+    assert!(
+        page.contains("kr 165,50") && page.contains("kr -10,00"),
+        "{page}"
+    );
     assert!(
         page.contains("kiosk-1") && page.contains("Kontant"),
         "{page}"
