@@ -70,15 +70,17 @@ impl Writer<'_> {
             till_id: till_id.to_string(),
             paired_at: rfc3339(now),
         };
-        let mut rows = Vec::new();
-        self.reader().chain_rows(|r| {
-            rows.push(r.clone());
-            true
-        })?;
+        // A chunk at a time: a year's journal is not held in memory at once.
         let mut queued = 0;
-        for row in &rows {
-            if self.enqueue_hub_entry(&link, row, now)? {
-                queued += 1;
+        let mut after = 0;
+        loop {
+            let rows = self.reader().chain_rows_after(after, 1000)?;
+            let Some(last) = rows.last() else { break };
+            after = last.seq;
+            for row in &rows {
+                if self.enqueue_hub_entry(&link, row, now)? {
+                    queued += 1;
+                }
             }
         }
         Ok(queued)
@@ -122,29 +124,35 @@ mod tests {
         let store = Store::open(&dir.path().join("luka.db")).unwrap();
         let now = OffsetDateTime::now_utc();
         let lane = |s: &Store| s.read(|r| r.sync_lane(HUB_LANE)).unwrap().pending;
+        // More than one chunk of the pairing's backlog.
         store
-            .write(|w| w.journal(JournalKind::AppStart, None, json!({}), now))
+            .write(|w| {
+                for i in 0..2_500 {
+                    w.journal(JournalKind::AppStart, None, json!({ "n": i }), now)?;
+                }
+                Ok(())
+            })
             .unwrap();
         assert_eq!(lane(&store), 0, "not paired: nothing queued");
         let queued = store
             .write(|w| w.hub_paired("https://hub.example", "kiosk-1", now))
             .unwrap();
-        assert_eq!(queued, 1);
+        assert_eq!(queued, 2_500);
         store
             .write(|w| w.journal(JournalKind::AppStart, None, json!({}), now))
             .unwrap();
-        assert_eq!(lane(&store), 2);
+        assert_eq!(lane(&store), 2_501);
         // Pairing again queues nothing twice.
         let again = store
             .write(|w| w.hub_paired("https://hub.example", "kiosk-1", now))
             .unwrap();
         assert_eq!(again, 0);
-        let items = store.write(|w| w.sync_claim(HUB_LANE, 10, now)).unwrap();
+        let items = store.write(|w| w.sync_claim(HUB_LANE, 3_000, now)).unwrap();
         let seqs: Vec<i64> = items
             .iter()
             .map(|i| i.payload["entry"]["seq"].as_i64().unwrap())
             .collect();
-        assert_eq!(seqs, vec![1, 2]);
+        assert_eq!(seqs, (1..=2_501).collect::<Vec<_>>());
         let row: ChainRow = serde_json::from_value(items[1].payload["entry"].clone()).unwrap();
         assert_eq!(
             row.hash.as_deref(),
