@@ -43,6 +43,29 @@ struct App {
     hub: Hub,
     secure: bool,
     pages: Environment<'static>,
+    /// Wrong pairing codes in the current minute (see [`WRONG_CODES_PER_MINUTE`]).
+    wrong_codes: std::sync::Mutex<(std::time::Instant, u32)>,
+}
+
+/// Wrong pairing codes the hub takes in a minute, from anyone, before it
+/// answers 429 until the minute is over: guessing a 50-bit code at this
+/// pace is hopeless, and a treasurer who mistypes waits a minute at most.
+pub const WRONG_CODES_PER_MINUTE: u32 = 10;
+
+impl App {
+    /// Whether pairing is paused after too many wrong codes this minute.
+    fn pairing_paused(&self) -> bool {
+        let mut w = self.wrong_codes.lock().unwrap_or_else(|e| e.into_inner());
+        if w.0.elapsed() >= std::time::Duration::from_secs(60) {
+            *w = (std::time::Instant::now(), 0);
+        }
+        w.1 >= WRONG_CODES_PER_MINUTE
+    }
+
+    fn wrong_code(&self) {
+        let mut w = self.wrong_codes.lock().unwrap_or_else(|e| e.into_inner());
+        w.1 = w.1.saturating_add(1);
+    }
 }
 
 type Shared = Arc<App>;
@@ -67,6 +90,7 @@ pub fn app(hub: Hub, secure_cookies: bool) -> Router {
         hub,
         secure: secure_cookies,
         pages: pages(),
+        wrong_codes: std::sync::Mutex::new((std::time::Instant::now(), 0)),
     });
     Router::new()
         .route("/", get(|| async { Redirect::to("/omsetning") }))
@@ -158,9 +182,20 @@ async fn api_pair(State(app): State<Shared>, body: Result<Bytes, BytesRejection>
         Ok(r) => r,
         Err(e) => return api_error(400, &e),
     };
+    if app.pairing_paused() {
+        return api_error(
+            429,
+            "too many wrong pairing codes in the last minute: wait a minute and try again",
+        );
+    }
     match app.hub.pair(&req.code).await {
         Ok(paired) => axum::Json(paired).into_response(),
-        Err(e) => hub_error(e),
+        Err(e) => {
+            if matches!(e, HubError::Refused { status: 404, .. }) {
+                app.wrong_code();
+            }
+            hub_error(e)
+        }
     }
 }
 

@@ -162,6 +162,23 @@ impl Till {
         luka(&self.config, args)
     }
 
+    /// Runs with the log on at `level`, to show what the log says.
+    fn run_logged(&self, level: &str, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_luka"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("LUKA_LOG", level)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     fn sell_cash(&self, kroner: &str) {
         let (code, out, err) = self.run(&["charge", kroner, "--cash"]);
         assert_eq!(code, 0, "a cash sale: {out}{err}");
@@ -308,6 +325,14 @@ async fn a_code_pairs_one_device_once_and_an_unpaired_till_is_refused() {
     assert_ne!(c, 0);
     assert!(err.contains("paired with a device already"), "{err}");
 
+    // A code for another till id than the till's own config is refused.
+    let wrong = rig.add_till("kiosk-3");
+    let mismatched = Till::new("kiosk-4").await;
+    let (c, _, err) = mismatched.pair(&rig.url(), &wrong);
+    assert_ne!(c, 0);
+    assert!(err.contains("[till] id = \"kiosk-4\""), "{err}");
+    assert!(!luka::hub::link::link_path(&mismatched.db()).exists());
+
     // An expired code is refused.
     let late = rig.add_till("kiosk-2");
     rig.hub
@@ -348,6 +373,48 @@ async fn a_code_pairs_one_device_once_and_an_unpaired_till_is_refused() {
     let fresh = rig.add_till("kiosk-1");
     let (c, out, err) = other.pair(&rig.url(), &fresh);
     assert_eq!(c, 0, "{out}{err}");
+
+    // Guessing codes: after 10 wrong ones in a minute, even a right one
+    // waits (429) and pairs nothing.
+    let guessed = rig.add_till("kiosk-5");
+    // (One wrong code was typed above already, in this minute or the last.)
+    let mut answers = Vec::new();
+    for i in 0..=luka::hub::web::WRONG_CODES_PER_MINUTE {
+        let resp = http()
+            .post(format!("{}/api/pair", rig.url()))
+            .json(&serde_json::json!({ "code": format!("AAAAA-AAAA{i}") }))
+            .send()
+            .await
+            .unwrap();
+        answers.push(resp.status().as_u16());
+        if answers.last() == Some(&429) {
+            break;
+        }
+    }
+    let refused = answers.len() - 1;
+    assert_eq!(answers[refused], 429, "{answers:?}");
+    assert!(answers[..refused].iter().all(|a| *a == 404), "{answers:?}");
+    assert!(refused >= luka::hub::web::WRONG_CODES_PER_MINUTE as usize - 1);
+    let resp = http()
+        .post(format!("{}/api/pair", rig.url()))
+        .json(&serde_json::json!({ "code": guessed }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    let paired: bool = rig
+        .hub
+        .client()
+        .await
+        .unwrap()
+        .query_one(
+            "SELECT credential_hash IS NOT NULL FROM tills WHERE id = 'kiosk-5'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!paired);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -366,15 +433,20 @@ async fn sales_reach_the_hub_and_the_hub_being_down_never_stops_selling() {
     rig.stop().await;
     till.sell_cash("40");
     till.sell_cash("25,50");
-    let (c, out, err) = till.run(&["sync", "--patience", "1"]);
+    let (c, out, err) = till.run_logged("debug", &["sync", "--patience", "1"]);
     assert_eq!(c, 1, "the lane cannot drain with the hub down: {out}{err}");
+    assert!(err.contains("the club's hub could not be reached"), "{err}");
+    assert!(!out.contains(&till.credential()) && !err.contains(&till.credential()));
     assert!(till.lane_pending() > 0);
     assert!(out.contains("sync.hub"), "{out}");
 
-    // Back: the backlog drains, every entry exactly once, in order.
+    // Back: the backlog drains, every entry exactly once, in order. The
+    // credential is in no line of the log, even at its most talkative.
     rig.restart().await;
-    let (c, out, err) = till.run(&["sync"]);
+    let (c, out, err) = till.run_logged("trace", &["sync"]);
     assert_eq!(c, 0, "{out}{err}");
+    assert!(!err.is_empty(), "the log is on");
+    assert!(!out.contains(&till.credential()) && !err.contains(&till.credential()));
     assert_eq!(till.lane_pending(), 0);
     let stored = rig.stored("kiosk-1").await;
     let journal = till.journal();
@@ -824,7 +896,7 @@ async fn in_a_real_browser_the_treasurer_logs_in_and_sees_a_real_tills_sale() {
     browser.type_into("#name", "kasserer").await;
     browser.type_into("#password", PASSWORD).await;
     browser.click("#login").await;
-    assert!(browser.url().await.ends_with("/omsetning"));
+    assert!(browser.wait_for_url("/omsetning").await, "logged in");
     // Midnight must not move the sale out of the page: yesterday to tomorrow.
     let today = luka::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
     let (from, to) = (today.previous_day().unwrap(), today.next_day().unwrap());
@@ -850,7 +922,7 @@ async fn in_a_real_browser_the_treasurer_logs_in_and_sees_a_real_tills_sale() {
     save_screenshot("hub-omsetning-laptop.png", &browser.screenshot().await);
     // Logging out ends the session: the pages ask for a login again.
     browser.click("header button").await;
-    assert!(browser.url().await.ends_with("/logg-inn"));
+    assert!(browser.wait_for_url("/logg-inn").await, "logged out");
     browser.goto(&format!("{}/kasser", rig.url())).await;
     assert!(browser.url().await.ends_with("/logg-inn"));
     browser.quit().await;

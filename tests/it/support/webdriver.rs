@@ -138,6 +138,22 @@ impl Browser {
             .to_string()
     }
 
+    /// Waits for the page at a URL ending in `suffix` (a click that
+    /// submits a form returns before the next page has loaded); false if it
+    /// never comes (the wait only stops a hung test).
+    pub async fn wait_for_url(&self, suffix: &str) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.url().await.ends_with(suffix) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn source(&self) -> String {
         self.call(reqwest::Method::GET, "/source", None)
             .await
@@ -205,15 +221,30 @@ impl Browser {
             .delete(format!("{}/session/{}", self.base, self.session))
             .send()
             .await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // Drop ends the driver.
+        self.session.clear();
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // A test that panicked before quit(): stop the driver at least
-        // (Chromium follows it when its pipe closes).
+        // A test that panicked before quit(): end the session the blocking
+        // way (Chromium does not follow a killed driver), then the driver.
+        use std::io::{Read, Write};
+        let host = self.base.trim_start_matches("http://").to_string();
+        if self.session.is_empty() {
+            // quit() ended it.
+        } else if let Ok(mut conn) = std::net::TcpStream::connect(&host) {
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(20)));
+            let _ = write!(
+                conn,
+                "DELETE /session/{} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                self.session
+            );
+            // The driver answers once Chromium has quit.
+            let mut answer = [0u8; 512];
+            let _ = conn.read(&mut answer);
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
