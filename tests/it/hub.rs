@@ -876,7 +876,7 @@ fn save_screenshot(name: &str, png: &[u8]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_real_browser_the_treasurer_logs_in_and_sees_a_real_tills_sale() {
-    let rig = HubRig::start().await;
+    let mut rig = HubRig::start().await;
     rig.hub.set_user("kasserer", PASSWORD).await.unwrap();
     let till = Till::new("kiosk-1").await;
     let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
@@ -920,6 +920,32 @@ async fn in_a_real_browser_the_treasurer_logs_in_and_sees_a_real_tills_sale() {
         .goto(&format!("{}/omsetning?fra={from}&til={to}", rig.url()))
         .await;
     save_screenshot("hub-omsetning-laptop.png", &browser.screenshot().await);
+    // A sale changed on its way up: the treasurer sees the alert.
+    rig.stop().await;
+    till.sell_cash("30");
+    rig.restart().await;
+    {
+        let db = rusqlite::Connection::open(till.db()).unwrap();
+        let changed = db
+            .execute(
+                "UPDATE outbox SET payload = json_set(payload, '$.entry.data', '{}') \
+                 WHERE kind = 'sync.hub' AND status = 'pending' \
+                 AND json_extract(payload, '$.entry.kind') = 'sale.paid'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    browser.resize(500, 844).await;
+    browser.goto(&format!("{}/kasser", rig.url())).await;
+    let page = browser.source().await;
+    assert!(
+        page.contains("1 varsel") && page.contains("was changed after it was written"),
+        "{page}"
+    );
+    save_screenshot("hub-kasser-varsel-phone.png", &browser.screenshot().await);
     // Logging out ends the session: the pages ask for a login again.
     browser.click("header button").await;
     assert!(browser.wait_for_url("/logg-inn").await, "logged out");
