@@ -156,6 +156,8 @@ struct RawTill {
     id: Option<String>,
     /// VAT code for free amounts typed on the keypad.
     free_amount_vat: Option<u16>,
+    /// The counter has the club's own card terminal: a "Kort" button.
+    card_terminal: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -206,6 +208,9 @@ pub struct Config {
     pub till_id: String,
     /// VAT code for a free amount typed on the keypad (default 3, 25 %).
     pub free_amount_vat: VatCode,
+    /// `[till] card_terminal = true`: sales paid on the club's standalone
+    /// card terminal are recorded here ("Kort"; `kiosk/card.rs`).
+    pub card_terminal: bool,
     pub store_path: PathBuf,
     /// The seller; in training without `[merchant]`, [`Merchant::training`].
     pub merchant: Merchant,
@@ -347,6 +352,7 @@ impl Config {
             file: Some(file.to_path_buf()),
             till_id,
             free_amount_vat,
+            card_terminal: raw.till.card_terminal.unwrap_or(false),
             store_path,
             merchant,
             vipps,

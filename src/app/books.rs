@@ -41,6 +41,7 @@ pub fn sync_targets(config: &Config) -> SyncTargets {
             .is_some_and(|w| !config.is_training() || is_loopback_url(&w.url)),
         voucher_kinds,
         accounts: b.accounts.clone(),
+        training_till: config.is_training(),
     }
 }
 

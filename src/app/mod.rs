@@ -16,9 +16,11 @@ use crate::store::Store;
 use crate::vipps::{Credentials, SystemInfo, VippsClient};
 
 mod books;
+mod training;
 pub use books::{
     Books, BooksRunning, books_sinks, reconcile_source, spawn_reconciler, sync_targets,
 };
+pub use training::TrainingProvider;
 
 pub struct App {
     pub config: Config,
@@ -27,8 +29,11 @@ pub struct App {
     pub store: Arc<Store>,
     pub kiosk: Kiosk,
     pub running: Running,
-    /// The in-process simulator, in training mode.
+    /// The in-process simulator of the demo (the training till).
     pub sim: Option<SimHandle>,
+    /// Where a production till's training sales are paid: its own simulator,
+    /// started on first need (`app/training.rs`, `kiosk/training.rs`).
+    pub training: Option<Arc<TrainingProvider>>,
     /// GPIO outputs (a no-op off the Pi or without `[gpio]` pins), already
     /// driven by kiosk events: paid pulse, error LED, drawer for cash.
     pub hardware: Arc<dyn Hardware>,
@@ -72,24 +77,7 @@ impl App {
         let key_version = store.signing_key_version()?;
         tracing::info!(key_version, "journal signing key ready");
         let (base_url, creds, sim) = if config.is_training() {
-            let mut sim_cfg = SimConfig {
-                // Nobody reads a till's flight recorder, and through a long day it
-                // was most of the till's growing memory (issue 18).
-                keep_exchanges: 0,
-                ..SimConfig::training()
-            };
-            let creds = training_credentials(&sim_cfg);
-            let listen: SocketAddr = config.training.listen;
-            sim_cfg.public_host = Some(
-                config
-                    .training
-                    .phone_host
-                    .clone()
-                    .unwrap_or_else(|| phone_host(listen)),
-            );
-            let sim = crate::sim::start(listen, sim_cfg)
-                .await
-                .map_err(AppError::Sim)?;
+            let (sim, creds) = start_training_sim(&config).await?;
             tracing::info!(url = %sim.base_url(), "training mode: Vipps simulator running in-process");
             (sim.base_url(), creds, Some(sim))
         } else {
@@ -137,11 +125,17 @@ impl App {
                 "[printer] driver = \"none\": sales are concluded without a receipt (journalled)"
             ),
         }
-        let (kiosk, running) = start_vipps_kiosk(
+        // A production till's training mode pays at a simulator of its own.
+        let training =
+            (!config.is_training()).then(|| Arc::new(TrainingProvider::new(config.clone())));
+        let (kiosk, running) = Kiosk::start_with_training(
             store.clone(),
-            &base_url,
-            creds,
-            config.vipps.request_timeout,
+            vipps_provider(&base_url, creds, config.vipps.request_timeout)?,
+            training
+                .clone()
+                .map(|t| t as Arc<dyn crate::payments::PaymentProvider>),
+            Arc::new(SystemClock),
+            Arc::new(RandomIds),
             settings,
         )?;
         // Before the first sale: a changed price list is journaled now.
@@ -172,6 +166,7 @@ impl App {
             kiosk,
             running,
             sim,
+            training,
             hardware: devices.hardware,
             buttons: Some(devices.buttons),
         })
@@ -208,6 +203,9 @@ impl App {
         if let Some(sim) = self.sim {
             sim.shutdown().await;
         }
+        if let Some(training) = self.training {
+            training.shutdown().await;
+        }
     }
 }
 
@@ -220,15 +218,46 @@ pub fn start_vipps_kiosk(
     request_timeout: std::time::Duration,
     settings: KioskSettings,
 ) -> Result<(Kiosk, Running), AppError> {
-    let client = VippsClient::new(base_url, creds, SystemInfo::default(), request_timeout)?;
-    let provider = Arc::new(VippsProvider::new(Arc::new(client)));
     Ok(Kiosk::start(
         store,
-        provider,
+        vipps_provider(base_url, creds, request_timeout)?,
         Arc::new(SystemClock),
         Arc::new(RandomIds),
         settings,
     )?)
+}
+
+pub fn vipps_provider(
+    base_url: &str,
+    creds: Credentials,
+    request_timeout: std::time::Duration,
+) -> Result<Arc<dyn crate::payments::PaymentProvider>, AppError> {
+    let client = VippsClient::new(base_url, creds, SystemInfo::default(), request_timeout)?;
+    Ok(Arc::new(VippsProvider::new(Arc::new(client))))
+}
+
+/// The in-process Vipps simulator training payments go to, on `[training]
+/// listen` (a phone on the LAN plays the customer), and its credentials.
+async fn start_training_sim(config: &Config) -> Result<(SimHandle, Credentials), AppError> {
+    let mut sim_cfg = SimConfig {
+        // Nobody reads a till's flight recorder, and through a long day it
+        // was most of the till's growing memory (issue 18).
+        keep_exchanges: 0,
+        ..SimConfig::training()
+    };
+    let creds = training_credentials(&sim_cfg);
+    let listen: SocketAddr = config.training.listen;
+    sim_cfg.public_host = Some(
+        config
+            .training
+            .phone_host
+            .clone()
+            .unwrap_or_else(|| phone_host(listen)),
+    );
+    let sim = crate::sim::start(listen, sim_cfg)
+        .await
+        .map_err(AppError::Sim)?;
+    Ok((sim, creds))
 }
 
 /// How the kiosk prints, from `[printer]` and `[merchant]`.

@@ -77,6 +77,7 @@ pub async fn run(opts: &BooksBenchOptions) -> anyhow::Result<String> {
         webhook: true,
         voucher_kinds: vec![kind::POWEROFFICE, kind::CSV],
         accounts: Default::default(),
+        training_till: false,
     };
     let start = datetime!(2024-06-01 06:00 UTC);
     let t = Instant::now();

@@ -83,6 +83,7 @@ pub(crate) fn fill_for_books(
                     description: String::new(),
                     training: false,
                     cash_given: (method == PaymentMethod::Cash).then_some(total),
+                    terminal_ref: None,
                     reference_random: k as u32,
                     now,
                 })?;

@@ -64,6 +64,10 @@ pub fn sale_completed(r: &Reader<'_>, sale_id: i64, now: OffsetDateTime) -> Resu
                 "change": given - sale.total.minor(),
             })
         }
+        PaymentMethod::Card => json!({
+            "method": "card",
+            "terminal_ref": sale.terminal_ref,
+        }),
     };
     Ok(json!({
         "type": SALE_COMPLETED,
@@ -116,13 +120,13 @@ pub fn sale_refunded(
                 json!({ "method": "vipps", "reference": p.reference }),
             )
         }
-        PaymentMethod::Cash => (
+        PaymentMethod::Cash | PaymentMethod::Card => (
             r.refunds(sale_id)?
                 .iter()
                 .filter(|x| x.status == "done")
                 .map(|x| x.amount)
                 .sum(),
-            json!({ "method": "cash" }),
+            json!({ "method": sale.method.as_str() }),
         ),
     };
     Ok(json!({

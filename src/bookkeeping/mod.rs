@@ -52,6 +52,10 @@ pub struct SyncTargets {
     /// settlement vouchers.
     pub voucher_kinds: Vec<&'static str>,
     pub accounts: Accounts,
+    /// The demo's training till, whose books are simulators: its training
+    /// sales go to them. A production till's training sales never reach the
+    /// books (kassasystemforskriften § 2-8-2 w; `kiosk/training.rs`).
+    pub training_till: bool,
 }
 
 impl SyncTargets {
@@ -75,8 +79,11 @@ impl SyncTargets {
         if !self.webhook {
             return Ok(());
         }
-        let body = events::sale_completed(&w.reader(), sale_id, now)?;
         let sale = w.reader().sale(sale_id)?;
+        if sale.training && !self.training_till {
+            return Ok(());
+        }
+        let body = events::sale_completed(&w.reader(), sale_id, now)?;
         w.enqueue_once(
             &NewOutboxItem {
                 sale_id: Some(sale_id),
@@ -102,8 +109,11 @@ impl SyncTargets {
         if !self.webhook {
             return Ok(());
         }
-        let body = events::sale_refunded(&w.reader(), sale_id, refund_id, amount, receipt_no, now)?;
         let sale = w.reader().sale(sale_id)?;
+        if sale.training && !self.training_till {
+            return Ok(());
+        }
+        let body = events::sale_refunded(&w.reader(), sale_id, refund_id, amount, receipt_no, now)?;
         w.enqueue_once(
             &NewOutboxItem {
                 sale_id: Some(sale_id),

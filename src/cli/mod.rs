@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `sale.rs` | `charge`, `resume` |
 //! | `refund.rs` | `refund`, `drawer open` |
+//! | `training.rs` | `training on\|off` |
 //! | `receipt.rs` | `receipt --last [--copy]`, `receipt --preview` |
 //! | `records.rs` | `report x\|z`, `journal`, `cash float`, `export` |
 //! | `books.rs` | `sync`, `sync status`, `reconcile` |
@@ -29,6 +30,7 @@ mod records;
 mod refund;
 mod sale;
 mod setup;
+mod training;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,10 +56,19 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1")]
         host: std::net::IpAddr,
     },
-    /// Sell one free amount headless: show the QR, wait, capture; one JSON line out.
+    /// Sell headless, a free amount and/or products: show the QR, wait, capture
+    /// (or --cash); one JSON line out.
     Charge {
-        /// Amount in kroner, e.g. 150 or 149,50.
-        amount: String,
+        /// Amount in kroner, e.g. 150 or 149,50 (a free-amount line).
+        #[arg(required_unless_present = "product")]
+        amount: Option<String>,
+        /// A product from the price list, ID or IDxN (e.g. kaffe x2 as kaffex2); repeatable.
+        #[arg(long, value_name = "ID[xN]")]
+        product: Vec<String>,
+        /// Taken out of the cart again before payment, ID or IDxN: journaled as a
+        /// line correction with its amount (§ 2-8-2 s); repeatable.
+        #[arg(long, value_name = "ID[xN]")]
+        remove: Vec<String>,
         #[arg(long, default_value = "")]
         description: String,
         /// Paid in cash at the till (no Vipps): recorded at once, the drawer opens.
@@ -66,6 +77,12 @@ pub enum Command {
         /// With --cash: what the customer handed over (default: the amount); the change is printed.
         #[arg(long, requires = "cash", value_name = "KRONER")]
         tendered: Option<String>,
+        /// Paid on the club's own card terminal (`[till] card_terminal`): recorded at once.
+        #[arg(long, conflicts_with = "cash")]
+        card: bool,
+        /// With --card: the reference on the terminal's slip, printed on the receipt.
+        #[arg(long, requires = "card", value_name = "REF")]
+        terminal_ref: Option<String>,
         /// The volunteer (an [[operators]] id or name) the sale is made by.
         #[arg(long)]
         operator: Option<String>,
@@ -159,6 +176,15 @@ pub enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Training mode of a production till: on, every new sale is a training sale
+    /// (simulated Vipps, Treningskvittering, no drawer, not in the books); journaled.
+    Training {
+        #[arg(value_enum)]
+        state: OnOff,
+        /// The volunteer (an [[operators]] id or name) switching it.
+        #[arg(long)]
+        operator: Option<String>,
+    },
     /// X and Z reports.
     #[command(subcommand)]
     Report(records::ReportCommand),
@@ -200,6 +226,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Debug, Subcommand)]
@@ -264,6 +296,32 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Simulate { port, host }) => rt.block_on(setup::simulate(host, port)),
         Some(Command::Charge {
             amount,
+            product,
+            remove,
+            description,
+            card: true,
+            terminal_ref,
+            operator,
+            ..
+        }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let cart = sale::CartSpec {
+                amount,
+                products: product,
+                removed: remove,
+            };
+            rt.block_on(sale::charge_card(
+                config,
+                &cart,
+                terminal_ref.as_deref(),
+                &description,
+                operator.as_deref(),
+            ))
+        }
+        Some(Command::Charge {
+            amount,
+            product,
+            remove,
             description,
             cash: true,
             tendered,
@@ -271,9 +329,14 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             ..
         }) => {
             let config = Config::load(cli.config.as_deref())?;
+            let cart = sale::CartSpec {
+                amount,
+                products: product,
+                removed: remove,
+            };
             rt.block_on(sale::charge_cash(
                 config,
-                &amount,
+                &cart,
                 tendered.as_deref(),
                 &description,
                 operator.as_deref(),
@@ -281,15 +344,22 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Command::Charge {
             amount,
+            product,
+            remove,
             description,
             timeout,
             operator,
             ..
         }) => {
             let config = Config::load(cli.config.as_deref())?;
+            let cart = sale::CartSpec {
+                amount,
+                products: product,
+                removed: remove,
+            };
             rt.block_on(sale::charge(
                 config,
-                &amount,
+                &cart,
                 &description,
                 timeout,
                 operator.as_deref(),
@@ -311,6 +381,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 Duration::from_secs(timeout),
                 operator.as_deref(),
             ))
+        }
+        Some(Command::Training { state, operator }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let on = matches!(state, OnOff::On);
+            rt.block_on(training::switch(config, on, operator.as_deref()))
         }
         Some(Command::Drawer(DrawerCommand::Open { reason, operator })) => {
             let config = Config::load(cli.config.as_deref())?;

@@ -13,23 +13,128 @@ use crate::kiosk::{KioskEvent, StatusNote};
 use crate::shutdown::StopSignal;
 use crate::store::{SaleRecord, Store};
 
+/// What `luka charge` sells: a free amount and/or products, and the lines
+/// taken out again before payment.
+pub(super) struct CartSpec {
+    pub amount: Option<String>,
+    pub products: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+/// `ID` or `IDxN` (N ≥ 1).
+fn product_and_count(spec: &str) -> anyhow::Result<(&str, u32)> {
+    let bad = || {
+        anyhow::anyhow!(
+            "'{spec}' is not a product: give its id, or id and count as IDxN (e.g. kaffex2)"
+        )
+    };
+    let (id, n) = match spec.rsplit_once('x') {
+        Some((id, n))
+            if !id.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            (id, n.parse::<u32>().map_err(|_| bad())?)
+        }
+        _ => (spec, 1),
+    };
+    if id.trim().is_empty() || n == 0 {
+        return Err(bad());
+    }
+    Ok((id, n))
+}
+
+impl CartSpec {
+    /// The cart, checked against the price list before the till starts:
+    /// the lines to sell and the corrections (line, units taken out).
+    fn build(&self, config: &Config) -> anyhow::Result<(Cart, Vec<(SaleLine, u32)>)> {
+        let mut cart = Cart::new();
+        if let Some(amount) = &self.amount {
+            let money = Money::parse(amount, Currency::NOK)?;
+            cart.add_line(SaleLine::free_amount(
+                money,
+                config.free_amount_vat,
+                "Beløp",
+            ));
+        }
+        for spec in &self.products {
+            let (id, n) = product_and_count(spec)?;
+            let p = config.catalog.get(id).ok_or_else(|| {
+                let ids: Vec<&str> = config
+                    .catalog
+                    .products()
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect();
+                anyhow::anyhow!(
+                    "no product '{id}' in the price list: the products are {}",
+                    ids.join(", ")
+                )
+            })?;
+            for _ in 0..n {
+                cart.add_product(p);
+            }
+        }
+        let mut corrections = Vec::new();
+        for spec in &self.removed {
+            let (id, n) = product_and_count(spec)?;
+            let index = cart
+                .lines()
+                .iter()
+                .position(|l| l.product_id.as_deref() == Some(id))
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--remove {id}: it is not in the cart (add it with --product first)"
+                    )
+                })?;
+            let line = cart.lines()[index].clone();
+            if n > line.quantity {
+                anyhow::bail!(
+                    "--remove {spec}: the cart holds only {} of {id}",
+                    line.quantity
+                );
+            }
+            cart.set_quantity(index, line.quantity - n)?;
+            corrections.push((line, n));
+        }
+        if cart.is_empty() {
+            anyhow::bail!("nothing left to sell: every line was removed again");
+        }
+        Ok((cart, corrections))
+    }
+}
+
+/// Journals the cart's corrections, as the sale page does when a line is
+/// taken out before payment.
+fn journal_corrections(app: &App, corrections: &[(SaleLine, u32)]) -> anyhow::Result<()> {
+    for (line, n) in corrections {
+        app.kiosk.cart_line_corrected(line, *n)?;
+    }
+    Ok(())
+}
+
 pub(super) async fn charge(
     config: Config,
-    amount: &str,
+    spec: &CartSpec,
     description: &str,
     timeout: Option<u64>,
     operator: Option<&str>,
 ) -> anyhow::Result<i32> {
     // Before anything else, so a SIGTERM at any later instant is seen.
     let stop = StopSignal::install()?;
-    let money = Money::parse(amount, Currency::NOK)?;
-    let vat = config.free_amount_vat;
+    let (cart, corrections) = spec.build(&config)?;
     let lifetime = config.vipps.payment_lifetime + config.vipps.expiry_margin;
     let app = super::start_as(config, operator).await?;
     let mut events = app.kiosk.subscribe();
-    let mut cart = Cart::new();
-    cart.add_line(SaleLine::free_amount(money, vat, "Beløp"));
-    let sale = app.kiosk.start_vipps_sale(&cart, description)?;
+    if let Err(e) = journal_corrections(&app, &corrections) {
+        super::finish(app, operator).await;
+        return Err(e);
+    }
+    let sale = match app.kiosk.start_vipps_sale(&cart, description) {
+        Ok(s) => s,
+        Err(e) => {
+            super::finish(app, operator).await;
+            return Err(e.into());
+        }
+    };
     eprintln!("Sale {} for {} started.", sale.reference, sale.total);
     let wait = timeout
         .map(Duration::from_secs)
@@ -40,7 +145,7 @@ pub(super) async fn charge(
         tokio::select! {
             ev = events.recv() => match ev {
                 Ok(KioskEvent::QrReady { sale_id, qr_target, expires_at, .. }) if sale_id == sale.id => {
-                    print_qr(&qr_target, app.sim.is_some());
+                    print_qr(&qr_target, sale.training);
                     eprintln!("Waiting for approval (expires {expires_at})…");
                 }
                 Ok(KioskEvent::Status { sale_id, note, .. }) if sale_id == sale.id => eprintln!("{}", said(note)),
@@ -71,21 +176,24 @@ pub(super) async fn charge(
 /// amount, recorded at once; waits for its receipt (printed or held).
 pub(super) async fn charge_cash(
     config: Config,
-    amount: &str,
+    spec: &CartSpec,
     tendered: Option<&str>,
     description: &str,
     operator: Option<&str>,
 ) -> anyhow::Result<i32> {
-    let money = Money::parse(amount, Currency::NOK)?;
+    let (cart, corrections) = spec.build(&config)?;
     let given = match tendered {
         Some(t) => Money::parse(t, Currency::NOK)?,
-        None => money,
+        None => cart.totals()?.gross,
     };
-    let vat = config.free_amount_vat;
     let app = super::start_as(config, operator).await?;
-    let mut cart = Cart::new();
-    cart.add_line(SaleLine::free_amount(money, vat, "Beløp"));
-    let sold = app.kiosk.cash_sale(&cart, given, description);
+    let sold = match journal_corrections(&app, &corrections) {
+        Ok(()) => app
+            .kiosk
+            .cash_sale(&cart, given, description)
+            .map_err(anyhow::Error::from),
+        Err(e) => Err(e),
+    };
     if sold.is_ok() {
         // Its receipt: printed, or held with the printer's message.
         let _ = app.kiosk.wait_settled(Duration::from_secs(10)).await;
@@ -97,6 +205,43 @@ pub(super) async fn charge_cash(
     out["method"] = "cash".into();
     out["tendered"] = given.minor().into();
     out["change"] = change.minor().into();
+    println!("{out}");
+    Ok(0)
+}
+
+/// `luka charge … --card [--terminal-ref R]`: a sale the customer paid on
+/// the club's own card terminal, recorded at once; waits for its receipt.
+pub(super) async fn charge_card(
+    config: Config,
+    spec: &CartSpec,
+    terminal_ref: Option<&str>,
+    description: &str,
+    operator: Option<&str>,
+) -> anyhow::Result<i32> {
+    if !config.card_terminal {
+        anyhow::bail!(
+            "this till has no card terminal: set [till] card_terminal = true in luka.toml \
+             if the club's terminal is at this counter"
+        );
+    }
+    let (cart, corrections) = spec.build(&config)?;
+    let app = super::start_as(config, operator).await?;
+    let sold = match journal_corrections(&app, &corrections) {
+        Ok(()) => app
+            .kiosk
+            .card_sale(&cart, terminal_ref, description)
+            .map_err(anyhow::Error::from),
+        Err(e) => Err(e),
+    };
+    if sold.is_ok() {
+        let _ = app.kiosk.wait_settled(Duration::from_secs(10)).await;
+    }
+    let store = app.store.clone();
+    super::finish(app, operator).await;
+    let sale = sold?;
+    let mut out = outcome_json(&store, &store.read(|r| r.sale(sale.id))?);
+    out["method"] = "card".into();
+    out["terminal_ref"] = sale.terminal_ref.into();
     println!("{out}");
     Ok(0)
 }

@@ -35,6 +35,7 @@ pub(super) struct RawBookkeeping {
 struct RawAccounts {
     vipps_clearing: Option<u32>,
     cash: Option<u32>,
+    card_clearing: Option<u32>,
     bank: Option<u32>,
     fees: Option<u32>,
     cash_difference: Option<u32>,
@@ -149,6 +150,7 @@ pub(super) fn bookkeeping_config(
     let accounts = Accounts {
         vipps_clearing: a.vipps_clearing.unwrap_or(d.vipps_clearing),
         cash: a.cash.unwrap_or(d.cash),
+        card_clearing: a.card_clearing.unwrap_or(d.card_clearing),
         bank: a.bank.unwrap_or(d.bank),
         fees: a.fees.unwrap_or(d.fees),
         cash_difference: a.cash_difference.unwrap_or(d.cash_difference),

@@ -419,6 +419,7 @@ fn method_label(method: &str) -> &'static str {
     match method {
         "vipps" => "Vipps MobilePay",
         "cash" => "Kontant",
+        "card" => "Kort (terminal)",
         _ => "Annet",
     }
 }

@@ -260,6 +260,9 @@ mod tests {
 pub enum PaymentMethod {
     Vipps,
     Cash,
+    /// Paid on the club's own standalone card terminal (BankAxept, or a
+    /// card or Vipps tapped there); the till only records it.
+    Card,
 }
 
 impl PaymentMethod {
@@ -267,6 +270,7 @@ impl PaymentMethod {
         match self {
             PaymentMethod::Vipps => "vipps",
             PaymentMethod::Cash => "cash",
+            PaymentMethod::Card => "card",
         }
     }
 
@@ -274,6 +278,7 @@ impl PaymentMethod {
         match s {
             "vipps" => Some(PaymentMethod::Vipps),
             "cash" => Some(PaymentMethod::Cash),
+            "card" => Some(PaymentMethod::Card),
             _ => None,
         }
     }

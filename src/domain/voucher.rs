@@ -24,6 +24,9 @@ pub struct Accounts {
     pub vipps_clearing: u32,
     /// Cash in the till (kontanter).
     pub cash: u32,
+    /// What the card terminal's acquirer owes the club (mellomregning
+    /// kortterminal): debited with card sales, credited by its payouts.
+    pub card_clearing: u32,
     /// The bank account Vipps pays out to.
     pub bank: u32,
     /// Vipps fees (gebyrer).
@@ -39,6 +42,7 @@ impl Default for Accounts {
         Accounts {
             vipps_clearing: 1903,
             cash: 1900,
+            card_clearing: 1580,
             bank: 1920,
             fees: 7770,
             cash_difference: 7799,
@@ -70,6 +74,7 @@ impl Accounts {
         let mut v = vec![
             self.vipps_clearing,
             self.cash,
+            self.card_clearing,
             self.bank,
             self.fees,
             self.cash_difference,
@@ -170,6 +175,7 @@ pub fn daily_sales(report: &Report, accounts: &Accounts) -> Option<Voucher> {
     for row in &report.per_payment {
         let account = match row.key.as_str() {
             "cash" => accounts.cash,
+            "card" => accounts.card_clearing,
             _ => accounts.vipps_clearing,
         };
         if row.amount.minor() != 0 {

@@ -30,12 +30,13 @@ impl Kiosk {
             "total": amount,
             "currency": line.unit_price.currency().code(),
         });
-        if self.inner.settings.training {
-            data["training"] = json!(true);
-        }
-        self.inner
-            .store
-            .write(|w| w.journal_action(JournalKind::CartLineCorrected, None, data, now))?;
+        self.inner.store.write(|w| {
+            // A correction while training is a training correction (§ 2-8-2 w).
+            if self.training_now(&w.reader())? {
+                data["training"] = json!(true);
+            }
+            w.journal_action(JournalKind::CartLineCorrected, None, data, now)
+        })?;
         Ok(())
     }
 }

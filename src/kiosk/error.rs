@@ -33,6 +33,16 @@ pub enum KioskError {
     NoDrawer,
     #[error("the drawer did not open: {0}")]
     DrawerNotOpened(String),
+    #[error(
+        "this is the training till (no [vipps] credentials): every sale is a \
+         training sale, so there is no training mode to switch"
+    )]
+    TrainingTill,
+    #[error(
+        "training mode needs the training simulator, which did not start on this \
+         till: see the log for why (e.g. [training] listen)"
+    )]
+    NoTrainingSimulator,
     #[error("wrong code for {0}: try again, or ask the organizer")]
     WrongCode(String),
     #[error("{0}")]

@@ -50,6 +50,8 @@ pub enum KioskEvent {
     /// The printer's state or the number of waiting receipts changed; read
     /// both with [`super::Kiosk::printer_status`].
     Printer { state: PrinterState },
+    /// Training mode was switched on or off (journaled already).
+    Training { on: bool },
     /// A receipt came out of the printer (`copy`: the one "KOPI").
     ReceiptPrinted { sale_id: i64, copy: bool },
 }

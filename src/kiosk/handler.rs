@@ -2,6 +2,7 @@
 //! go to `printing`). Each success commits "item done" together with its
 //! effect in one transaction.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
@@ -11,7 +12,7 @@ use super::{Kiosk, KioskEvent, crash_point, outbox_kind, printing};
 use crate::domain::journal::JournalKind;
 use crate::domain::{Money, PaymentMethod, SaleStatus, UnpaidReason};
 use crate::outbox::Handler;
-use crate::payments::{PaymentView, ProviderError};
+use crate::payments::{PaymentProvider, PaymentView, ProviderError};
 use crate::retry::{Failure, RetryClass};
 use crate::store::{OutboxItem, StoreError};
 
@@ -124,8 +125,7 @@ impl KioskHandler {
             return Ok(());
         }
         let created = k
-            .inner
-            .provider
+            .provider_for(sale.training)?
             .create(&item.payload, &item.idempotency_key)
             .await
             .map_err(|e| self.provider_failure(e))?;
@@ -178,14 +178,14 @@ impl KioskHandler {
                 .unwrap_or(sale.total.minor()),
             sale.total.currency(),
         );
+        let provider = k.provider_for(sale.training)?;
         let view = self
             .modify(
                 item,
+                &provider,
                 &sale.reference,
                 |v| v.amounts.captured >= amount.minor(),
-                k.inner
-                    .provider
-                    .capture(&sale.reference, amount, &item.idempotency_key),
+                provider.capture(&sale.reference, amount, &item.idempotency_key),
             )
             .await
             .map_err(|e| self.provider_failure(e))?;
@@ -217,11 +217,12 @@ impl KioskHandler {
     async fn modify(
         &self,
         item: &OutboxItem,
+        provider: &Arc<dyn PaymentProvider>,
         reference: &str,
         applied: impl Fn(&PaymentView) -> bool,
         send: impl Future<Output = Result<PaymentView, ProviderError>>,
     ) -> Result<PaymentView, ProviderError> {
-        let look = async || match self.kiosk.inner.provider.read(reference).await {
+        let look = async || match provider.read(reference).await {
             Ok(view) if applied(&view) => {
                 tracing::info!(reference, kind = %item.kind, "already applied at Vipps; its answer was lost");
                 Some(view)
@@ -253,14 +254,14 @@ impl KioskHandler {
             .map_err(store_failure)?
             .phase;
         let now = k.inner.clock.now();
+        let provider = k.provider_for(sale.training)?;
         let view = match self
             .modify(
                 item,
+                &provider,
                 &sale.reference,
                 |v| v.phase_from(phase).is_final(),
-                k.inner
-                    .provider
-                    .cancel(&sale.reference, &item.idempotency_key),
+                provider.cancel(&sale.reference, &item.idempotency_key),
             )
             .await
         {
@@ -299,8 +300,7 @@ impl KioskHandler {
             sale.total.currency(),
         );
         let view = k
-            .inner
-            .provider
+            .provider_for(sale.training)?
             .refund(&sale.reference, amount, &item.idempotency_key)
             .await
             .map_err(|e| self.provider_failure(e))?;
@@ -321,7 +321,7 @@ impl KioskHandler {
                 w.journal(
                     JournalKind::SaleRefunded,
                     Some(sale_id),
-                    json!({ "refund_id": refund_id, "amount": amount.minor(), "refunded_total": view.amounts.refunded, "receipt_no": receipt_no }),
+                    json!({ "refund_id": refund_id, "amount": amount.minor(), "refunded_total": view.amounts.refunded, "receipt_no": receipt_no, "training": sale.training }),
                     now,
                 )?;
                 k.inner.settings.books.on_refund(w, sale_id, refund_id, amount.minor(), receipt_no, now)
@@ -345,7 +345,14 @@ impl KioskHandler {
         if sale.status.is_final() {
             return;
         }
-        match k.inner.provider.read(&sale.reference).await {
+        let provider = match k.provider_for(sale.training) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(reference = %sale.reference, error = %e.message, "cannot settle");
+                return;
+            }
+        };
+        match provider.read(&sale.reference).await {
             Ok(view) => {
                 let now = k.inner.clock.now();
                 let result = k.inner.store.write(|w| {

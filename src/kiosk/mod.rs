@@ -15,10 +15,12 @@
 //! | `mod.rs` | [`Kiosk`]: commands (sales, cash, cancel, backlog), settings, outbox kinds |
 //! | `events.rs` | [`KioskEvent`]: what happened, for whoever shows it |
 //! | `error.rs` | [`KioskError`]: why a command was refused |
+//! | `card.rs` | sales paid on the club's own card terminal, recorded at once |
 //! | `refund.rs` | refunds: a Vipps sale's through the outbox, a cash sale's from the drawer at once |
 //! | `cart.rs` | lines corrected in the cart before payment, journaled |
 //! | `catalog.rs` | the price list and version the till starts selling with, each change journaled |
 //! | `drawer.rs` | every drawer opening journaled; the organizer's "Åpne skuff" |
+//! | `training.rs` | training mode inside a production till: the switch, and where training sales go |
 //! | `operators.rs` | volunteers' shifts: login with a code, logout, who is at the till |
 //! | `organizer.rs` | what the organizer screen reads and does: login, day view, refund limit, X/Z, backlog |
 //! | `poller.rs` | polls one payment within Vipps's guideline until the sale moves on |
@@ -29,6 +31,7 @@
 //! | `receipt_input.rs` | a stored sale or refund → the printer's receipt input |
 //! | `printer_state.rs` | the printer's settings, its state for the UI, the print lock |
 
+mod card;
 mod cart;
 mod catalog;
 mod drawer;
@@ -44,6 +47,7 @@ mod receipt_api;
 pub mod receipt_input;
 mod refund;
 pub mod settle;
+mod training;
 
 pub use drawer::DrawerDevice;
 pub use error::KioskError;
@@ -134,6 +138,9 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(500);
 pub(crate) struct Inner {
     store: Arc<Store>,
     provider: Arc<dyn PaymentProvider>,
+    /// Where a production till's training sales are paid: the in-process
+    /// simulator (`training.rs`). None in the demo, whose provider is it.
+    training_provider: Option<Arc<dyn PaymentProvider>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     settings: KioskSettings,
@@ -172,6 +179,19 @@ impl Kiosk {
         provider: Arc<dyn PaymentProvider>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdSource>,
+        settings: KioskSettings,
+    ) -> Result<(Kiosk, Running), KioskError> {
+        Kiosk::start_with_training(store, provider, None, clock, ids, settings)
+    }
+
+    /// [`Kiosk::start`] for a production till that can switch training mode
+    /// on: its training sales are paid at `training_provider`.
+    pub fn start_with_training(
+        store: Arc<Store>,
+        provider: Arc<dyn PaymentProvider>,
+        training_provider: Option<Arc<dyn PaymentProvider>>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
         mut settings: KioskSettings,
     ) -> Result<(Kiosk, Running), KioskError> {
         settings.poll_interval = settings.poll_interval.max(MIN_POLL_INTERVAL);
@@ -182,6 +202,7 @@ impl Kiosk {
         let inner = Arc::new(Inner {
             store,
             provider,
+            training_provider,
             clock,
             ids,
             settings,
@@ -274,7 +295,7 @@ impl Kiosk {
             return Err(CartError::BelowMinimum(totals.gross.to_string()).into());
         }
         let now = self.inner.clock.now();
-        let new = NewSale {
+        let mut new = NewSale {
             till_id: self.inner.settings.till_id.clone(),
             method: PaymentMethod::Vipps,
             status: SaleStatus::Pending,
@@ -283,12 +304,14 @@ impl Kiosk {
             description: describe(cart, description),
             training: self.inner.settings.training,
             cash_given: None,
+            terminal_ref: None,
             reference_random: self.inner.ids.random_u32(),
             now,
         };
         let provider = self.inner.provider.clone();
         let key = self.new_key();
         let sale = self.inner.store.write(|w| {
+            new.training = self.training_now(&w.reader())?;
             let sale = w.insert_sale(&new)?;
             w.insert_payment(&sale, provider.name(), now)?;
             w.enqueue(
@@ -331,7 +354,7 @@ impl Kiosk {
         let totals = cart.totals()?;
         let change = crate::payments::cash::change_due(totals.gross, given)?;
         let now = self.inner.clock.now();
-        let new = NewSale {
+        let mut new = NewSale {
             till_id: self.inner.settings.till_id.clone(),
             method: PaymentMethod::Cash,
             status: SaleStatus::Pending,
@@ -340,10 +363,12 @@ impl Kiosk {
             description: describe(cart, description),
             training: self.inner.settings.training,
             cash_given: Some(given),
+            terminal_ref: None,
             reference_random: self.inner.ids.random_u32(),
             now,
         };
         let sale = self.inner.store.write(|w| {
+            new.training = self.training_now(&w.reader())?;
             let sale = w.insert_sale(&new)?;
             settle::record_paid(
                 w,
@@ -358,7 +383,9 @@ impl Kiosk {
                 &self.inner.settings.books,
                 now,
             )?;
-            self.journal_relay(w, Some(sale.id), json!({ "reason": "cash sale" }), now)?;
+            if !self.practice_only(sale.training) {
+                self.journal_relay(w, Some(sale.id), json!({ "reason": "cash sale" }), now)?;
+            }
             w.reader().sale(sale.id)
         })?;
         // Its receipt is queued: the worker may be asleep for seconds.
@@ -370,7 +397,9 @@ impl Kiosk {
             receipt_no: sale.receipt_no.unwrap_or_default(),
             method: sale.method,
         });
-        self.pulse_relay(Some(sale.id));
+        if !self.practice_only(sale.training) {
+            self.pulse_relay(Some(sale.id));
+        }
         Ok((sale, change))
     }
 

@@ -52,7 +52,14 @@ async fn poll(k: &Kiosk, sale_id: i64, first_delay: Duration) {
                 return;
             }
         };
-        let result = k.inner.provider.read(&sale.reference).await;
+        let provider = match k.provider_for(sale.training) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(sale_id, error = %e.message, "cannot poll; stop tracking");
+                return;
+            }
+        };
+        let result = provider.read(&sale.reference).await;
         let now = k.inner.clock.now();
         let view = match result {
             Ok(v) => v,

@@ -193,8 +193,12 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
             let copy = *job == PrintJob::Copy;
             let input = receipt_input::sale_receipt(r, sale_id, copy, s)?;
             let cash = r.sale(sale_id)?.method == PaymentMethod::Cash;
-            let kick =
-                !copy && cash && cfg.open_drawer_for_cash && !drawer_opened(r, sale_id, None)?;
+            // A training sale never opens the drawer (kiosk/training.rs).
+            let kick = !copy
+                && cash
+                && cfg.open_drawer_for_cash
+                && !k.practice_only(input.training)
+                && !drawer_opened(r, sale_id, None)?;
             cfg.open_drawer_for_cash = kick;
             let kind = if copy {
                 JournalKind::CopyPrinted
@@ -229,8 +233,10 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
             let input = receipt_input::refund_receipt(r, sale_id, refund, s)?;
             // A cash return's money comes out of the drawer.
             let cash = r.sale(sale_id)?.method == PaymentMethod::Cash;
-            let kick =
-                cash && cfg.open_drawer_for_cash && !drawer_opened(r, sale_id, Some(*refund_id))?;
+            let kick = cash
+                && cfg.open_drawer_for_cash
+                && !k.practice_only(input.training)
+                && !drawer_opened(r, sale_id, Some(*refund_id))?;
             cfg.open_drawer_for_cash = kick;
             let data =
                 json!({ "receipt_no": receipt_no, "receipt": "refund", "refund_id": refund_id });

@@ -48,6 +48,9 @@ pub fn sale_receipt(
             given,
             change: given.checked_sub(sale.total).unwrap_or(given),
         },
+        (PaymentMethod::Card, _) => PaymentInfo::Card {
+            terminal_ref: sale.terminal_ref.clone(),
+        },
         _ => PaymentInfo::Vipps {
             reference: sale.reference.clone(),
         },
@@ -87,6 +90,8 @@ pub fn refund_receipt(
         PaymentMethod::Vipps => PaymentInfo::Vipps {
             reference: sale.reference.clone(),
         },
+        // Paid back on the card terminal (its own slip).
+        PaymentMethod::Card => PaymentInfo::Card { terminal_ref: None },
     };
     build(
         ReceiptKind::Refund,

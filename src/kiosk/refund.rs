@@ -26,7 +26,8 @@ impl Kiosk {
         }
         let now = self.inner.clock.now();
         let key = self.new_key();
-        let (id, done) = self.inner.store.write(|w| {
+        // `done`: the method of a refund made at once (cash, card).
+        let (id, done, training) = self.inner.store.write(|w| {
             let sale = w.reader().sale(sale_id)?;
             if amount.currency() != sale.total.currency() {
                 return Err(StoreError::Rejected(format!(
@@ -55,10 +56,11 @@ impl Kiosk {
                         },
                         now,
                     )?;
-                    Ok((id, false))
+                    Ok((id, None, sale.training))
                 }
-                PaymentMethod::Cash => {
-                    // Paid out of the drawer now: nothing to wait for.
+                PaymentMethod::Cash | PaymentMethod::Card => {
+                    // Paid out of the drawer, or back on the card terminal by
+                    // the volunteer, now: nothing to wait for.
                     w.finish_refund(id, true, now)?;
                     let receipt_no =
                         printing::queue_refund_receipt(w, sale_id, id, amount.minor(), now)?;
@@ -67,7 +69,7 @@ impl Kiosk {
                     w.journal(
                         JournalKind::SaleRefunded,
                         Some(sale_id),
-                        json!({ "refund_id": id, "amount": amount.minor(), "refunded_total": refunded, "receipt_no": receipt_no, "method": "cash" }),
+                        json!({ "refund_id": id, "amount": amount.minor(), "refunded_total": refunded, "receipt_no": receipt_no, "method": sale.method.as_str(), "training": sale.training }),
                         now,
                     )?;
                     self.inner.settings.books.on_refund(
@@ -78,25 +80,29 @@ impl Kiosk {
                         receipt_no,
                         now,
                     )?;
-                    self.journal_relay(
-                        w,
-                        Some(sale_id),
-                        json!({ "reason": "cash return", "refund_id": id }),
-                        now,
-                    )?;
-                    Ok((id, true))
+                    if sale.method == PaymentMethod::Cash && !self.practice_only(sale.training) {
+                        self.journal_relay(
+                            w,
+                            Some(sale_id),
+                            json!({ "reason": "cash return", "refund_id": id }),
+                            now,
+                        )?;
+                    }
+                    Ok((id, Some(sale.method), sale.training))
                 }
             }
         })?;
         self.inner.wake.notify_one();
-        if done {
+        if let Some(method) = done {
             self.emit(KioskEvent::Refunded {
                 sale_id,
                 refund_id: id,
                 amount,
-                method: PaymentMethod::Cash,
+                method,
             });
-            self.pulse_relay(Some(sale_id));
+            if method == PaymentMethod::Cash && !self.practice_only(training) {
+                self.pulse_relay(Some(sale_id));
+            }
         }
         Ok(id)
     }

@@ -162,6 +162,9 @@ pub fn record_paid(
         "receipt_no": receipt_no,
         "total": sale.total.minor(),
     });
+    if sale.training {
+        data["training"] = json!(true);
+    }
     if let (Some(d), serde_json::Value::Object(extra)) = (data.as_object_mut(), details) {
         d.extend(extra);
     }

@@ -58,6 +58,12 @@ pub trait PaymentProvider: Send + Sync + 'static {
     /// retry sends the same body with the same key.
     fn create_request(&self, sale: &PaymentOrder, lines: &[SaleLine]) -> serde_json::Value;
 
+    /// Makes sure calls can be made (e.g. a simulator that starts on first
+    /// use); a provider that is always ready says so at once.
+    async fn ready(&self) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
     async fn create(
         &self,
         request: &serde_json::Value,

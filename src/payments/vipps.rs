@@ -119,6 +119,42 @@ fn receipt(sale: &PaymentOrder, lines: &[SaleLine]) -> Receipt {
     }
 }
 
+/// The ePayment create request for a sale (QR flow, customer present,
+/// with its receipt): the same body for Vipps and the training simulator.
+pub fn create_request(sale: &PaymentOrder, lines: &[SaleLine]) -> Value {
+    // Per-line VAT is rounded per line for Vipps' receipt; the sale's
+    // own VAT totals (per rate) come from `domain::sale::totals`.
+    debug_assert_eq!(totals(lines).map(|t| t.gross).ok(), Some(sale.total));
+    let description: String = sale.description.chars().take(100).collect();
+    let req = CreatePaymentRequest {
+        amount: amount(sale.total),
+        customer: None,
+        customer_interaction: Some(CustomerInteraction::CustomerPresent),
+        industry_data: None,
+        payment_method: PaymentMethod {
+            kind: PaymentMethodType::Wallet,
+        },
+        profile: None,
+        reference: sale.reference.clone(),
+        return_url: None,
+        user_flow: UserFlow::Qr,
+        expires_at: None,
+        qr_format: Some(QrFormat {
+            format: QrFormatKind::TextTargetUrl,
+            size: None,
+        }),
+        payment_description: Some(if description.chars().count() >= 3 {
+            description
+        } else {
+            format!("Salg {}", sale.reference)
+        }),
+        receipt: Some(receipt(sale, lines)),
+        metadata: None,
+        receipt_url: None,
+    };
+    serde_json::to_value(req).unwrap_or(Value::Null)
+}
+
 #[async_trait::async_trait]
 impl PaymentProvider for VippsProvider {
     fn name(&self) -> &'static str {
@@ -126,37 +162,7 @@ impl PaymentProvider for VippsProvider {
     }
 
     fn create_request(&self, sale: &PaymentOrder, lines: &[SaleLine]) -> Value {
-        // Per-line VAT is rounded per line for Vipps' receipt; the sale's
-        // own VAT totals (per rate) come from `domain::sale::totals`.
-        debug_assert_eq!(totals(lines).map(|t| t.gross).ok(), Some(sale.total));
-        let description: String = sale.description.chars().take(100).collect();
-        let req = CreatePaymentRequest {
-            amount: amount(sale.total),
-            customer: None,
-            customer_interaction: Some(CustomerInteraction::CustomerPresent),
-            industry_data: None,
-            payment_method: PaymentMethod {
-                kind: PaymentMethodType::Wallet,
-            },
-            profile: None,
-            reference: sale.reference.clone(),
-            return_url: None,
-            user_flow: UserFlow::Qr,
-            expires_at: None,
-            qr_format: Some(QrFormat {
-                format: QrFormatKind::TextTargetUrl,
-                size: None,
-            }),
-            payment_description: Some(if description.chars().count() >= 3 {
-                description
-            } else {
-                format!("Salg {}", sale.reference)
-            }),
-            receipt: Some(receipt(sale, lines)),
-            metadata: None,
-            receipt_url: None,
-        };
-        serde_json::to_value(req).unwrap_or(Value::Null)
+        create_request(sale, lines)
     }
 
     async fn create(&self, request: &Value, key: &str) -> Result<Created, ProviderError> {

@@ -390,6 +390,17 @@ impl Sheet {
             (ReceiptKind::Refund, PaymentInfo::Cash { given, .. }) => {
                 self.row("Utbetalt kontant", &given.format_plain(), false);
             }
+            (kind, PaymentInfo::Card { terminal_ref }) => {
+                let what = if kind == ReceiptKind::Sale {
+                    "Betalt med"
+                } else {
+                    "Tilbakebetalt til"
+                };
+                self.row(what, "Kort (terminal)", false);
+                if let Some(r) = terminal_ref {
+                    self.row("Terminalref.", r, false);
+                }
+            }
         }
     }
 }

@@ -36,6 +36,9 @@ pub enum PaymentInfo {
     Vipps { reference: String },
     /// Cash: what the customer handed over and what they got back.
     Cash { given: Money, change: Money },
+    /// Paid (or paid back) on the club's own card terminal, with the
+    /// reference on the terminal's slip when the volunteer gave it.
+    Card { terminal_ref: Option<String> },
 }
 
 /// Everything a receipt shows. Amounts are VAT-inclusive, as the customer paid them.

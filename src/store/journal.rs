@@ -257,6 +257,20 @@ impl Reader<'_> {
         Ok(found)
     }
 
+    /// Whether training mode is switched on in this till's journal: its last
+    /// `training.on` is newer than its last `training.off` (§ 2-8-2 w). The
+    /// journal is the one record of it, so a switch made by `luka training`
+    /// beside a running till holds for that till's next sale too.
+    pub fn training_switched_on(&self) -> Result<bool> {
+        let on = self
+            .last_journal_of(JournalKind::TrainingOn)?
+            .map(|e| e.seq);
+        let off = self
+            .last_journal_of(JournalKind::TrainingOff)?
+            .map(|e| e.seq);
+        Ok(on > off)
+    }
+
     /// Streams every entry, as stored, in order; `f` returns false to stop.
     pub fn chain_rows(&self, mut f: impl FnMut(&ChainRow) -> bool) -> Result<()> {
         let mut stmt = self.conn.prepare(

@@ -57,7 +57,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "004_prices_and_identity",
         include_str!("migrations/004_prices_and_identity.sql"),
     ),
-    ("005_hub", include_str!("migrations/005_hub.sql")),
+    ("005_card", include_str!("migrations/005_card.sql")),
+    ("006_hub", include_str!("migrations/006_hub.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

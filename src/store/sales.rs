@@ -20,6 +20,8 @@ pub struct NewSale {
     pub description: String,
     pub training: bool,
     pub cash_given: Option<Money>,
+    /// A card sale's reference on the terminal's slip, when given.
+    pub terminal_ref: Option<String>,
     /// The random part of the payment reference.
     pub reference_random: u32,
     pub now: OffsetDateTime,
@@ -40,6 +42,8 @@ pub struct SaleRecord {
     pub training: bool,
     pub created_at: OffsetDateTime,
     pub closed_at: Option<OffsetDateTime>,
+    /// A card sale's reference on the terminal's slip, when given.
+    pub terminal_ref: Option<String>,
 }
 
 impl SaleRecord {
@@ -56,7 +60,8 @@ impl SaleRecord {
 }
 
 const SALE_COLUMNS: &str = "id, till_id, reference, method, status, currency, total_minor, \
-     description, unpaid_reason, receipt_no, cash_given_minor, training, created_at, closed_at";
+     description, unpaid_reason, receipt_no, cash_given_minor, training, created_at, closed_at, \
+     terminal_ref";
 
 pub(super) fn time_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
     let s: String = row.get(idx)?;
@@ -97,6 +102,7 @@ fn sale_from_row(row: &Row<'_>) -> rusqlite::Result<SaleRecord> {
         training: row.get(11)?,
         created_at: time_col(row, 12)?,
         closed_at: closed.as_deref().and_then(parse_rfc3339),
+        terminal_ref: row.get(14)?,
     })
 }
 
@@ -111,8 +117,8 @@ impl Writer<'_> {
         let reference = payment_reference(&s.till_id, id, s.reference_random);
         self.conn().execute(
             "INSERT INTO sales (id, till_id, reference, method, status, currency, total_minor, \
-             description, cash_given_minor, training, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             description, cash_given_minor, training, created_at, terminal_ref) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 id,
                 s.till_id,
@@ -125,6 +131,7 @@ impl Writer<'_> {
                 s.cash_given.map(|m| m.minor()),
                 s.training,
                 rfc3339(s.now),
+                s.terminal_ref,
             ],
         )?;
         for (no, line) in s.lines.iter().enumerate() {

@@ -285,8 +285,13 @@ impl Reader<'_> {
         to: OffsetDateTime,
     ) -> Result<crate::domain::settlement::JournalSide> {
         use crate::domain::settlement::Booked;
+        // A production till's training sales never reached Vipps; the demo's
+        // database holds nothing else, and its simulator settles them.
+        const REAL: &str =
+            "(s.training = 0 OR NOT EXISTS (SELECT 1 FROM sales WHERE training = 0))";
         let query = |sql: &str| -> Result<Vec<Booked>> {
-            let mut stmt = self.conn.prepare(sql)?;
+            let sql = sql.replace("{REAL}", REAL);
+            let mut stmt = self.conn.prepare(&sql)?;
             let rows = stmt.query_map(params![rfc3339(from), rfc3339(to)], |r| {
                 Ok(Booked {
                     reference: r.get(0)?,
@@ -298,12 +303,12 @@ impl Reader<'_> {
         Ok(crate::domain::settlement::JournalSide {
             captures: query(
                 "SELECT s.reference, p.captured_minor FROM sales s JOIN payments p ON p.sale_id = s.id \
-                 WHERE s.method = 'vipps' AND s.status = 'paid' \
+                 WHERE s.method = 'vipps' AND s.status = 'paid' AND {REAL} \
                  AND julianday(s.closed_at) >= julianday(?1) AND julianday(s.closed_at) < julianday(?2) ORDER BY s.id",
             )?,
             refunds: query(
                 "SELECT s.reference, f.amount_minor FROM refunds f JOIN sales s ON s.id = f.sale_id \
-                 WHERE s.method = 'vipps' AND f.status = 'done' \
+                 WHERE s.method = 'vipps' AND f.status = 'done' AND {REAL} \
                  AND julianday(f.done_at) >= julianday(?1) AND julianday(f.done_at) < julianday(?2) ORDER BY f.id",
             )?,
         })

@@ -27,6 +27,7 @@ fn new_sale(method: PaymentMethod) -> NewSale {
         description: "2 x Voksen".into(),
         training: false,
         cash_given: None,
+        terminal_ref: None,
         reference_random: 7,
         now: datetime!(2026-11-21 12:00 UTC),
     }
@@ -553,4 +554,84 @@ fn the_view_connection_sees_every_commit_and_reads_bounded_backlogs() {
         .view(|r| Ok::<_, StoreError>(r.conn.execute("DELETE FROM outbox", [])?))
         .unwrap_err();
     assert!(err.to_string().contains("readonly"), "{err}");
+}
+
+/// Migration 005 rebuilds `sales` to admit card sales: a database made by
+/// the Luka before it keeps every sale, line, payment and refund, its
+/// foreign keys hold, and a card sale with its terminal reference fits.
+#[test]
+fn the_card_migration_keeps_every_sale_of_an_older_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        let tx = conn.transaction().unwrap();
+        for (_, sql) in &MIGRATIONS[..4] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 4).unwrap();
+        tx.execute_batch(
+            "INSERT INTO sales (id, till_id, reference, method, status, currency, total_minor, \
+             description, receipt_no, cash_given_minor, training, created_at, closed_at) VALUES \
+             (1, 'kiosk-1', 'kiosk-1-000001-aa', 'cash', 'paid', 'NOK', 30000, '2 x Voksen', 1, \
+              50000, 0, '2026-11-21T12:00:00Z', '2026-11-21T12:00:01Z'), \
+             (2, 'kiosk-1', 'kiosk-1-000002-bb', 'vipps', 'awaiting', 'NOK', 5000, 'Barn', NULL, \
+              NULL, 1, '2026-11-21T12:01:00Z', NULL); \
+             INSERT INTO sale_lines (sale_id, line_no, product_id, name, product_group, quantity, \
+              unit_price_minor, vat_code) VALUES (1, 1, 'voksen', 'Voksen', 'Billetter', 2, 15000, 6);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let s = Store::open(&path).unwrap();
+    let (first, second) = s.read(|r| Ok((r.sale(1)?, r.sale(2)?))).unwrap();
+    assert_eq!(
+        (
+            first.method,
+            first.status,
+            first.receipt_no,
+            first.cash_given
+        ),
+        (
+            PaymentMethod::Cash,
+            SaleStatus::Paid,
+            Some(1),
+            Some(Money::nok(50_000))
+        )
+    );
+    assert_eq!(
+        (second.method, second.training, second.terminal_ref),
+        (PaymentMethod::Vipps, true, None)
+    );
+    assert_eq!(s.read(|r| r.sale_lines(1)).unwrap().len(), 1);
+    let open: Vec<i64> = s
+        .read(|r| r.open_sales())
+        .unwrap()
+        .iter()
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(open, [2], "the open-sales index is back");
+    let orphans: i64 = {
+        let conn = s.lock();
+        conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    assert_eq!(orphans, 0);
+    let card = s
+        .write(|w| {
+            w.insert_sale(&NewSale {
+                method: PaymentMethod::Card,
+                terminal_ref: Some("123456".into()),
+                ..new_sale(PaymentMethod::Card)
+            })
+        })
+        .unwrap();
+    let back = s.read(|r| r.sale(card.id)).unwrap();
+    assert_eq!(
+        (back.method, back.terminal_ref.as_deref()),
+        (PaymentMethod::Card, Some("123456"))
+    );
 }

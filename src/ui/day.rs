@@ -344,6 +344,7 @@ mod tests {
             unpaid_reason: None,
             receipt_no: (status == SaleStatus::Paid).then_some(id),
             cash_given: None,
+            terminal_ref: None,
             training: true,
             created_at: at,
             closed_at: Some(at),

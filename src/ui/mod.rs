@@ -21,6 +21,7 @@
 //! | `qr.rs`       | QR code → pixels                                          |
 
 mod buttons;
+mod card;
 mod cash;
 pub mod day;
 mod drawer;
@@ -33,6 +34,7 @@ mod reports;
 mod sale;
 mod status;
 pub mod text;
+mod training;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -56,6 +58,8 @@ pub struct Services {
     pub kiosk: Kiosk,
     pub catalog: Catalog,
     pub free_amount_vat: VatCode,
+    /// `[till] card_terminal`: the "Kort" button.
+    pub card_terminal: bool,
     pub training: bool,
     /// `None` in training: [`crate::pin::TRAINING_PIN`].
     pub pin_hash: Option<PinHash>,
@@ -71,6 +75,7 @@ impl Services {
             kiosk: app.kiosk.clone(),
             catalog: c.catalog.clone(),
             free_amount_vat: c.free_amount_vat,
+            card_terminal: c.card_terminal,
             training: c.is_training(),
             pin_hash: c.ui.pin_hash.clone(),
             language: c.ui.language,
@@ -86,6 +91,8 @@ pub(crate) struct CurrentSale {
     pub id: i64,
     pub amount: Money,
     pub expires_at: Option<time::OffsetDateTime>,
+    /// A training sale: its QR opens the simulator's phone page.
+    pub training: bool,
 }
 
 /// UI-side state. Touched only from the event loop thread; the mutex makes
@@ -95,6 +102,8 @@ pub(crate) struct State {
     pub cart: Cart,
     pub keypad: String,
     pub cash_given: String,
+    /// The card terminal's slip reference being typed on the card page.
+    pub card_ref: String,
     pub lang: Language,
     pub sale: Option<CurrentSale>,
     /// A sale is being written; events for it may arrive before its id.
@@ -183,6 +192,8 @@ pub fn init(
     organizer::setup(&window, &ctx);
     reports::setup(&window, &ctx);
     drawer::setup(&window, &ctx);
+    card::setup(&window, &ctx);
+    training::setup(&window, &ctx);
     operators::setup(&window, &ctx);
     let timers = status::setup(&window, &ctx);
     status::pump_events(&ctx);

@@ -22,8 +22,9 @@ pub(crate) struct RefundDraft {
     pub sale_id: i64,
     pub max: Money,
     pub text: String,
-    /// Paid in cash: the money goes back out of the drawer at once.
-    pub cash: bool,
+    /// How it was paid: cash goes back out of the drawer at once, card on
+    /// the terminal at once, Vipps through Vipps.
+    pub method: crate::domain::PaymentMethod,
 }
 
 pub const REFUND_REASONS_NB: [&str; 4] = ["Feil vare", "Kunden angret", "Dobbeltbetaling", "Annet"];
@@ -319,7 +320,7 @@ fn open_refund(c: &Ctx, sale_id: i64) {
             c.state().refund = Some(RefundDraft {
                 sale_id,
                 max,
-                cash: sale.method == crate::domain::PaymentMethod::Cash,
+                method: sale.method,
                 text: text.clone(),
             });
             // Shown in the screen's words, journaled in bokmål by index.
@@ -373,10 +374,10 @@ fn confirm_refund(w: &AppWindow, c: &Ctx) {
                     c.state().refund = None;
                     a.set_open(false);
                     let t = Text::of(w);
-                    let said = if draft.cash {
-                        t.refund_cash(amount)
-                    } else {
-                        t.refund_queued(amount)
+                    let said = match draft.method {
+                        crate::domain::PaymentMethod::Cash => t.refund_cash(amount),
+                        crate::domain::PaymentMethod::Card => t.refund_card(amount),
+                        crate::domain::PaymentMethod::Vipps => t.refund_queued(amount),
                     };
                     w.global::<OrganizerAdapter>().set_message(said.into());
                     refresh(c);

@@ -76,14 +76,18 @@ pub(super) fn qr_ready(
     target: String,
     expires_at: time::OffsetDateTime,
 ) {
-    if let Some(s) = c.state().sale.as_mut() {
-        s.expires_at = Some(expires_at);
-    }
+    let training = match c.state().sale.as_mut() {
+        Some(s) => {
+            s.expires_at = Some(expires_at);
+            s.training
+        }
+        None => c.services.training,
+    };
     let a = w.global::<PayAdapter>();
     a.set_reference(reference.into());
     a.set_countdown(countdown(expires_at, time::OffsetDateTime::now_utc()).into());
     a.set_status(Text::of(w).status(SaleStatus::Awaiting).into());
-    if c.services.training {
+    if training {
         a.set_phone_url(target.as_str().into());
     }
     let weak = c.weak.clone();

@@ -75,6 +75,12 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
         let Some(w) = c.weak.upgrade() else { return };
         super::cash::open(&w, &c);
     });
+    a.set_card_enabled(ctx.services.card_terminal);
+    let c = ctx.clone();
+    a.on_pay_card(move || {
+        let Some(w) = c.weak.upgrade() else { return };
+        super::card::open(&w, &c);
+    });
     refresh(w, ctx);
 }
 
@@ -207,6 +213,7 @@ fn pay_vipps(w: &AppWindow, c: &Ctx) {
                         id: sale.id,
                         amount: sale.total,
                         expires_at: None,
+                        training: sale.training,
                     });
                     super::pay::open(w, &sale.total);
                     c.set_page(w, Page::Pay);

@@ -146,6 +146,7 @@ pub(super) fn apply(w: &AppWindow, c: &Ctx, ev: KioskEvent) {
             super::organizer::refunded(w, c, amount, method)
         }
         KioskEvent::Printer { .. } => show_printer(w, c),
+        KioskEvent::Training { on } => super::training::show(w, on),
         KioskEvent::ReceiptPrinted { sale_id, .. } => {
             if c.state().last_paid == Some(sale_id) {
                 w.global::<super::ResultAdapter>()

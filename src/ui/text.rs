@@ -102,8 +102,16 @@ impl<'a> Text<'a> {
         self.0.invoke_drawer_opened().into()
     }
 
+    pub fn training_switched(&self, on: bool) -> String {
+        self.0.invoke_training_switched(on).into()
+    }
+
     pub fn refund_cash(&self, amount: Money) -> String {
         self.0.invoke_refund_cash(amount.to_string().into()).into()
+    }
+
+    pub fn refund_card(&self, amount: Money) -> String {
+        self.0.invoke_refund_card(amount.to_string().into()).into()
     }
 
     pub fn refunded(&self, amount: Money) -> String {
@@ -151,6 +159,7 @@ impl<'a> Text<'a> {
             // A name, the same in every language.
             PaymentMethod::Vipps => "Vipps".into(),
             PaymentMethod::Cash => self.0.invoke_cash().into(),
+            PaymentMethod::Card => self.0.invoke_card().into(),
         }
     }
 
@@ -234,6 +243,7 @@ fn error_word(e: &KioskError) -> (ErrorWord, i64) {
         KioskError::NoDrawer => ErrorWord::NoDrawer,
         KioskError::DrawerNotOpened(_) => ErrorWord::DrawerNotOpened,
         KioskError::WrongCode(_) => ErrorWord::WrongCode,
+        KioskError::NoTrainingSimulator => ErrorWord::NoTraining,
         KioskError::Rejected(_) => ErrorWord::Refused,
         KioskError::Receipt(r) => {
             return match r {

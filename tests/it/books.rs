@@ -31,6 +31,7 @@ fn books_settings(
             webhook,
             voucher_kinds,
             accounts: Default::default(),
+            training_till: false,
         },
         sync: handle.clone(),
         ..fast_settings()

@@ -43,6 +43,7 @@ fn settings(printer: &PrinterSim, sync: &SyncHandle) -> KioskSettings {
             webhook: true,
             voucher_kinds: vec![],
             accounts: Default::default(),
+            training_till: false,
         },
         sync: sync.clone(),
         ..support::fast_settings()

@@ -418,6 +418,7 @@ fn paid_sale(store: &Store, total: i64) -> i64 {
                 description: String::new(),
                 training: false,
                 cash_given: None,
+                terminal_ref: None,
                 reference_random: 1,
                 now: at(0),
             })?;

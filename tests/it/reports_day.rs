@@ -219,7 +219,7 @@ fn xsd() -> PathBuf {
 }
 
 /// Runs xmllint; panics loudly if it is not installed.
-fn xmllint(file: &Path) -> (bool, String) {
+pub fn xmllint(file: &Path) -> (bool, String) {
     let out = Command::new("xmllint")
         .arg("--noout")
         .arg("--schema")

@@ -18,16 +18,38 @@ use luka::config::Config;
 use luka::ui::{AppState, Page, PayAdapter, ResultAdapter, SaleAdapter, Services, Ui};
 use slint::ComponentHandle;
 
+/// Which till the window runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Till {
+    /// The credential-free demo: a training till with its own simulator.
+    Demo,
+    /// A production till whose Vipps (test environment) is a simulator the
+    /// test plays the customer on ([`T::vipps`]); it can switch training on.
+    Production,
+}
+
 /// Everything a scenario touches.
 pub struct T {
     pub ui: Ui,
     pub app: App,
+    /// A production till's Vipps, played by the test.
+    pub vipps: Option<luka::sim::SimHandle>,
+    /// Where the file printer writes its ESC/POS bytes.
+    pub printer: PathBuf,
     pub shots: Vec<PathBuf>,
 }
 
 /// Starts the till, runs `scenarios` inside the event loop, stops the till;
 /// a panic in a scenario is re-raised after the loop has ended.
 pub fn run<Fut: Future<Output = ()> + 'static>(scenarios: impl FnOnce(Rc<T>) -> Fut) {
+    run_till(Till::Demo, scenarios)
+}
+
+/// [`run`] with the till of choice.
+pub fn run_till<Fut: Future<Output = ()> + 'static>(
+    till: Till,
+    scenarios: impl FnOnce(Rc<T>) -> Fut,
+) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -36,9 +58,39 @@ pub fn run<Fut: Future<Output = ()> + 'static>(scenarios: impl FnOnce(Rc<T>) -> 
     let dir = tempfile::tempdir().unwrap();
     // A receipt printer that writes its ESC/POS bytes to a file, with a
     // drawer on its kick port: cash returns and "Åpne skuff" open it.
+    let vipps = (till == Till::Production).then(|| {
+        rt.block_on(luka::sim::start(
+            ([127, 0, 0, 1], 0).into(),
+            luka::sim::SimConfig::training(),
+        ))
+        .unwrap()
+    });
+    let (production, credentials) = match &vipps {
+        None => (String::new(), String::new()),
+        Some(sim) => {
+            let c = luka::sim::SimConfig::training();
+            (
+                format!(
+                    "[till]\nid = \"kiosk-1\"\ncard_terminal = true\n\n[ui]\npin_hash = \"{}\"\n\n\
+                     [merchant]\nname = \"Testklubben\"\norg_number = \"974760673\"\n\n",
+                    luka::pin::PinHash::create("1234").unwrap().as_str(),
+                ),
+                format!(
+                    "environment = \"test\"\nbase_url = \"{url}\"\nclient_id = \"{id}\"\n\
+                     client_secret = \"{secret}\"\nsubscription_key = \"{key}\"\n\
+                     merchant_serial_number = \"{msn}\"\n",
+                    url = sim.base_url(),
+                    id = c.client_id,
+                    secret = c.client_secret,
+                    key = c.subscription_key,
+                    msn = c.merchant_serial_number,
+                ),
+            )
+        }
+    };
     let text = format!(
-        "[store]\npath = \"{}\"\n\n[training]\nlisten = \"127.0.0.1:0\"\n\n\
-         [vipps]\npoll_initial_delay_ms = 300\npoll_interval_ms = 500\n\n\
+        "{production}[store]\npath = \"{}\"\n\n[training]\nlisten = \"127.0.0.1:0\"\n\n\
+         [vipps]\n{credentials}poll_initial_delay_ms = 300\npoll_interval_ms = 500\n\n\
          [printer]\ndriver = \"file\"\npath = \"{}\"\nwidth_mm = 80\ndrawer_kick = true\n\n\
          [[operators]]\nid = \"1001\"\nname = \"Kari\"\ncode_hash = \"{code}\"\n\n\
          [[operators]]\nid = \"1002\"\nname = \"Ola\"\ncode_hash = \"{code}\"\n",
@@ -54,6 +106,8 @@ pub fn run<Fut: Future<Output = ()> + 'static>(scenarios: impl FnOnce(Rc<T>) -> 
     let t = Rc::new(T {
         ui,
         app,
+        vipps,
+        printer: dir.path().join("printer.bin"),
         shots: screenshot_dirs(),
     });
     let started = Instant::now();
@@ -72,6 +126,9 @@ pub fn run<Fut: Future<Output = ()> + 'static>(scenarios: impl FnOnce(Rc<T>) -> 
     let t = Rc::try_unwrap(t).ok().expect("scenarios hold no T");
     drop(t.ui);
     rt.block_on(t.app.shutdown());
+    if let Some(sim) = t.vipps {
+        rt.block_on(sim.shutdown());
+    }
 }
 
 impl T {

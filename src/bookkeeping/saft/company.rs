@@ -170,6 +170,9 @@ fn write_basics<W: Write>(x: &mut Xml<W>, m: &Meta) -> io::Result<()> {
         ("CASHDIFF", "11008", "Cash difference at count"),
         ("CASH", "12001", "Cash"),
         ("VIPPS", "12011", "Vipps MobilePay"),
+        // A standalone terminal does not tell the till debit from credit;
+        // BankAxept, the common club card, is debit (12002).
+        ("CARD", "12002", "Bankkort (kortterminal)"),
     ] {
         write_basic(x, &code[..2], id, Some(code), desc)?;
     }

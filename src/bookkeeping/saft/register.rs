@@ -25,6 +25,7 @@ fn payment_basic(m: PaymentMethod) -> &'static str {
     match m {
         PaymentMethod::Cash => "CASH",
         PaymentMethod::Vipps => "VIPPS",
+        PaymentMethod::Card => "CARD",
     }
 }
 

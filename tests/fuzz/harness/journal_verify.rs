@@ -69,6 +69,7 @@ fn make() -> Journal {
                     description: String::new(),
                     training: false,
                     cash_given: (method == PaymentMethod::Cash).then_some(total),
+                    terminal_ref: None,
                     reference_random: 7,
                     now: at(m),
                 })?;

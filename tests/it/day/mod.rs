@@ -63,6 +63,7 @@ pub fn sell(
                 description: String::new(),
                 training,
                 cash_given: (method == PaymentMethod::Cash).then_some(total),
+                terminal_ref: None,
                 reference_random: 7,
                 now,
             })?;

@@ -1,4 +1,4 @@
--- 005: the link to the club's hub (`luka pair URL CODE`).
+-- 006: the link to the club's hub (`luka pair URL CODE`).
 --
 -- One row while the till is paired: which hub, and the till id the hub
 -- knows it by. The device credential is not here: it lives in its own 0600
