@@ -11,10 +11,14 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # C libraries for -sys crates (udev/input/xkbcommon are for the touchscreen UI
 # backends), xmllint for the SAF-T schema checks, pkg-config to find them;
 # for the deploy-pi/ checks: shellcheck, systemd (systemd-analyze), and for the
-# Debian package: dpkg-dev (dpkg-shlibdeps), lintian, binutils (objcopy), file.
+# Debian package: dpkg-dev (dpkg-shlibdeps), lintian, binutils (objcopy), file;
+# postgresql for the hub's tests, which make a throwaway cluster per test with
+# its initdb and pg_ctl (tests/it/support/pg.rs; /usr/lib/postgresql/*/bin);
+# chromium and chromium-driver for the hub's pages in a real headless browser
+# (tests/it/support/webdriver.rs).
 PACKAGES=(build-essential pkg-config libudev-dev libinput-dev libxkbcommon-dev
           libfontconfig1-dev libxml2-utils openssl ca-certificates curl shellcheck systemd
-          dpkg-dev lintian binutils file)
+          dpkg-dev lintian binutils file postgresql chromium chromium-driver)
 
 log="$(mktemp -t luka-setup.XXXXXX.log)"
 trap 'rm -f "$log" "$log.rustup"' EXIT

@@ -17,6 +17,7 @@
 //! | `gpio.rs` | `[gpio]` |
 //! | `printer.rs` | `[printer]` |
 //! | `bookkeeping.rs` | `[bookkeeping.*]`: accounts and the book lanes |
+//! | `hub.rs` | `[hub]`: the hub's database, listen address and public URL |
 //! | `tests.rs`, `printer_tests.rs` | the parser's tests |
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ use crate::hardware::GpioConfig;
 mod bookkeeping;
 mod catalog;
 mod gpio;
+mod hub;
 mod merchant;
 mod operators;
 mod printer;
@@ -38,6 +40,7 @@ mod tests;
 mod ui;
 mod vipps;
 pub use bookkeeping::{BookkeepingConfig, PowerOfficeConfig, WebhookConfig};
+pub use hub::HubConfig;
 pub use operators::OperatorConfig;
 pub use printer::PrinterConfig;
 pub use secrets::inline_secrets;
@@ -98,6 +101,8 @@ struct RawConfig {
     gpio: RawGpio,
     #[serde(default)]
     bookkeeping: bookkeeping::RawBookkeeping,
+    #[serde(default)]
+    hub: hub::RawHub,
 }
 
 /// `[gpio]`: BCM pin numbers (i64 so 300 is reported as a bad pin, not a
@@ -221,6 +226,8 @@ pub struct Config {
     pub training: TrainingConfig,
     /// Where the books are kept: accounts and sinks (all optional).
     pub bookkeeping: BookkeepingConfig,
+    /// `[hub]`: only `luka hub …` reads it.
+    pub hub: HubConfig,
 }
 
 impl Config {
@@ -340,6 +347,7 @@ impl Config {
             catalog::products(raw.products, file)?
         };
         let operators = operators::operators(raw.operators, file)?;
+        let hub = hub::hub_config(raw.hub, file, env)?;
         Ok(Config {
             file: Some(file.to_path_buf()),
             till_id,
@@ -355,6 +363,7 @@ impl Config {
             ui,
             training,
             bookkeeping,
+            hub,
         })
     }
 

@@ -28,6 +28,7 @@ pub fn service_of(kind: &str) -> &'static str {
             "sync.webhook" => "the webhook",
             "sync.poweroffice" => "PowerOffice Go",
             "sync.csv" => "the CSV folder",
+            "sync.hub" => "the club's hub",
             _ => "the books",
         },
         _ => "the till",

@@ -1,5 +1,6 @@
-//! Wiring for the books: which lanes `[bookkeeping]` asks for, their sinks,
-//! the sync worker, and the Vipps settlement reconciler.
+//! Wiring for the books: which lanes `[bookkeeping]` asks for, their sinks
+//! (and the hub's journal lane when the till is paired), the sync worker,
+//! and the Vipps settlement reconciler.
 //!
 //! A training till never reaches real books: its PowerOffice lane goes to
 //! an in-process PowerOffice simulator, its webhook only to this machine,
@@ -18,6 +19,7 @@ use crate::bookkeeping::reconcile::VippsSettlements;
 use crate::bookkeeping::{Sink, SyncHandle, SyncTargets, SyncWorker, kind};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::hub::link::HubSink;
 use crate::sim::SimHandle;
 use crate::sim::poweroffice::{PowerOfficeSimConfig, PowerOfficeSimHandle};
 use crate::store::Store;
@@ -108,6 +110,17 @@ pub async fn books_sinks(config: &Config, clock: Arc<dyn Clock>) -> Result<Books
     }
     if let Some(dir) = &b.csv_dir {
         sinks.push(Arc::new(crate::bookkeeping::csv::CsvSink::new(dir)));
+    }
+    // Paired with the club's hub (`luka pair`): the journal's lane. The
+    // till never depends on the hub: a link it cannot use is said in the
+    // log, and the entries wait in the lane until it is fixed.
+    match crate::hub::link::Link::load(&config.store_path).and_then(|link| {
+        link.map(|l| HubSink::new(l, Duration::from_secs(20)))
+            .transpose()
+    }) {
+        Ok(Some(sink)) => sinks.push(Arc::new(sink)),
+        Ok(None) => {}
+        Err(e) => tracing::error!("the club's hub gets nothing until this is fixed: {e}"),
     }
     Ok(Books {
         sinks,

@@ -18,6 +18,22 @@ pub trait Sink: Send + Sync + 'static {
     /// Delivers one item. Must be safe to repeat: an item delivered but not
     /// yet marked done when the power went is delivered again.
     async fn deliver(&self, item: &OutboxItem) -> Result<(), Failure>;
+
+    /// How many consecutive items the lane hands over at once: above one,
+    /// the worker calls [`Sink::deliver_all`] with the whole claimed batch
+    /// instead of `deliver` per item.
+    fn batch(&self) -> usize {
+        1
+    }
+
+    /// Delivers consecutive items of the lane together, all or none (a
+    /// failure is the head item's). Same repeat rule as `deliver`.
+    async fn deliver_all(&self, items: &[OutboxItem]) -> Result<(), Failure> {
+        for item in items {
+            self.deliver(item).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The voucher a voucher lane's item carries; an unreadable one is stopped

@@ -140,7 +140,7 @@ impl SyncWorker {
         let now = self.clock.now();
         let items = self
             .store
-            .write(|w| w.sync_claim(kind, self.batch.max(1), now))?;
+            .write(|w| w.sync_claim(kind, self.batch.max(sink.batch()).max(1), now))?;
         if items.is_empty() {
             let lane = self.store.read(|r| r.sync_lane(kind))?;
             let due = lane
@@ -151,7 +151,17 @@ impl SyncWorker {
         }
         let mut delivered = Vec::new();
         let mut failed = None;
+        if sink.batch() > 1 {
+            // All or none: a failure is the head's, the rest goes back untried.
+            match sink.deliver_all(&items).await {
+                Ok(()) => delivered.extend(items.iter().map(|i| i.id)),
+                Err(f) => failed = Some((&items[0], f)),
+            }
+        }
         for (i, item) in items.iter().enumerate() {
+            if sink.batch() > 1 {
+                break;
+            }
             // Stopping: what was delivered is recorded, the rest waits.
             if i > 0 && *shutdown.borrow() {
                 break;

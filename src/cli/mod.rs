@@ -12,6 +12,7 @@
 //! | `books.rs` | `sync`, `sync status`, `reconcile` |
 //! | `backup.rs` | `backup` |
 //! | `setup.rs` | `pin-hash`, `simulate` |
+//! | `hub.rs` | `hub serve`, `hub add-till`, `hub remove-till`, `hub add-user`, `pair` |
 //!
 //! `luka bench` runs [`crate::bench`]; no command runs the UI but the bare `luka`.
 
@@ -24,6 +25,7 @@ use crate::config::Config;
 
 mod backup;
 mod books;
+mod hub;
 pub mod receipt;
 mod records;
 mod refund;
@@ -240,6 +242,16 @@ pub enum Command {
         /// Also retry items that stopped with an error.
         #[arg(long)]
         retry_failed: bool,
+    },
+    /// The club's hub (PostgreSQL, `[hub]`): serve it, add and remove tills, add treasurers.
+    #[command(subcommand)]
+    Hub(hub::HubCommand),
+    /// Pair this till with the club's hub: every journal entry goes up from now on.
+    Pair {
+        /// The hub's address: https://…, or http:// only on this machine.
+        url: String,
+        /// The one-time code from "Legg til kasse" / `luka hub add-till`.
+        code: String,
     },
     /// Check a Vipps settlement date against the journal; queue its fee and payout vouchers.
     Reconcile {
@@ -539,6 +551,14 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             command: Some(books::SyncCommand::Status { json }),
             ..
         }) => books::status(&Config::load(cli.config.as_deref())?, json),
+        Some(Command::Hub(c)) => {
+            let config = Config::load(cli.config.as_deref())?;
+            rt.block_on(hub::hub(config, c))
+        }
+        Some(Command::Pair { url, code }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            rt.block_on(hub::pair(config, &url, &code))
+        }
         Some(Command::Reconcile { date, json }) => {
             let config = Config::load(cli.config.as_deref())?;
             let date = records::parse_date(&date, "--date")?;

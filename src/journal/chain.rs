@@ -5,13 +5,16 @@
 //! Pure: SHA-256 over a length-prefixed encoding of the stored text, so
 //! the same bytes always give the same hash. It never reads the store.
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The "previous hash" of the very first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// An entry exactly as stored: the text the hash covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An entry exactly as stored: the text the hash covers. It travels to the
+/// club's hub as it is (serde), so the hub checks the very bytes the till
+/// hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainRow {
     pub seq: i64,
     pub at: String,

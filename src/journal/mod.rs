@@ -13,4 +13,4 @@ pub mod verify;
 
 pub use chain::{ChainRow, GENESIS};
 pub use key::{JournalKey, KeyError};
-pub use verify::{Problem, Verifier, VerifyReport};
+pub use verify::{Problem, Resume, Verifier, VerifyReport};

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::chain::{ChainRow, GENESIS};
 use crate::domain::journal::{CashTransaction, is_cash_transaction, signature_message};
@@ -33,6 +33,20 @@ impl VerifyReport {
     pub fn ok(&self) -> bool {
         self.problem.is_none()
     }
+}
+
+/// Where a walk left off: the last entry checked and the signature chain
+/// after it. The hub checks each till's entries as they arrive, one upload
+/// at a time, and goes on from here instead of walking the whole journal
+/// again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    pub seq: i64,
+    pub hash: String,
+    /// The last SAF-T signature before this point, if any entry was signed.
+    pub signature: Option<String>,
+    /// The last signed transaction's `nr`.
+    pub nr: Option<i64>,
 }
 
 /// Checks entries one at a time; stops at the first problem.
@@ -63,6 +77,35 @@ impl<'k> Verifier<'k> {
                 problem: None,
             },
         }
+    }
+
+    /// Goes on from where an earlier walk left off (`None`: from the start).
+    pub fn resume(keys: &'k HashMap<String, String>, at: Option<Resume>) -> Verifier<'k> {
+        let mut v = Verifier::new(keys);
+        if let Some(at) = at {
+            v.first_seq = Some(at.seq);
+            v.report.head_seq = Some(at.seq);
+            v.report.head_hash = Some(at.hash.clone());
+            v.prev = Some((at.seq, at.hash));
+            v.prev_signature = at.signature;
+            v.prev_nr = at.nr;
+        }
+        v
+    }
+
+    /// Where this walk stands now (after the last entry that held).
+    pub fn position(&self) -> Option<Resume> {
+        self.prev.as_ref().map(|(seq, hash)| Resume {
+            seq: *seq,
+            hash: hash.clone(),
+            signature: self.prev_signature.clone(),
+            nr: self.prev_nr,
+        })
+    }
+
+    /// The report so far, without the end-of-journal checks of [`Verifier::finish`].
+    pub fn report(&self) -> &VerifyReport {
+        &self.report
     }
 
     /// Checks the next entry; false once a problem is found.

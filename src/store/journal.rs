@@ -98,6 +98,12 @@ impl Writer<'_> {
                 row.hash,
             ],
         )?;
+        // Paired with a hub: the entry goes up through its lane, queued in
+        // this same transaction (no entry without its item, no item without
+        // its entry).
+        if let Some(link) = self.reader().hub_link()? {
+            self.enqueue_hub_entry(&link, &row, OffsetDateTime::now_utc())?;
+        }
         Ok(row.seq)
     }
 
@@ -273,24 +279,21 @@ impl Reader<'_> {
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let row = ChainRow {
-                seq: r.get(0)?,
-                at: r.get(1)?,
-                sale_id: r.get(2)?,
-                kind: r.get(3)?,
-                data: r.get(4)?,
-                event_code: r.get(5)?,
-                trans: r.get(6)?,
-                signature: r.get(7)?,
-                key_version: r.get(8)?,
-                prev_hash: r.get(9)?,
-                hash: r.get(10)?,
-            };
-            if !f(&row) {
+            if !f(&chain_row(r)?) {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// Up to `limit` entries after entry `after`, as stored, in order.
+    pub fn chain_rows_after(&self, after: i64, limit: usize) -> Result<Vec<ChainRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, at, sale_id, kind, data, event_code, trans, signature, key_version, \
+             prev_hash, hash FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit as i64], chain_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The highest entry number ever handed out (AUTOINCREMENT's memory).
@@ -327,6 +330,23 @@ impl Reader<'_> {
             .map(|(s, h)| (s, h.unwrap_or_else(|| GENESIS.to_string())))
             .unwrap_or((0, GENESIS.to_string())))
     }
+}
+
+/// A row of `SELECT seq, at, …, prev_hash, hash FROM journal`, as stored.
+fn chain_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChainRow> {
+    Ok(ChainRow {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        sale_id: r.get(2)?,
+        kind: r.get(3)?,
+        data: r.get(4)?,
+        event_code: r.get(5)?,
+        trans: r.get(6)?,
+        signature: r.get(7)?,
+        key_version: r.get(8)?,
+        prev_hash: r.get(9)?,
+        hash: r.get(10)?,
+    })
 }
 
 /// A row of `SELECT seq, at, sale_id, kind, data FROM journal`.

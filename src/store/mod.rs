@@ -1,5 +1,5 @@
 //! SQLite: migrations, sales, payments, refunds, the outbox (with its
-//! bookkeeping sync lanes), the journal, reconciliations and online backups. The only module that writes SQL.
+//! bookkeeping sync lanes and the hub lane), the journal, the hub link, reconciliations and online backups. The only module that writes SQL.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a commit has reached the disk
 //! before `commit()` returns; a sale is never acknowledged (nor is the network
@@ -17,6 +17,7 @@
 pub mod backup;
 mod cash_trans;
 mod catalog;
+mod hub;
 mod journal;
 mod journal_read;
 mod outbox;
@@ -35,6 +36,7 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 
 pub use crate::domain::payment::Amounts;
 pub use catalog::KnownPrice;
+pub use hub::{HUB_LANE, HubLink};
 pub use journal::{JournalEntry, operator_id};
 pub use journal_read::{JournalRecord, LastZ, RecordFilter};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxStatus};
@@ -59,6 +61,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("005_card", include_str!("migrations/005_card.sql")),
     ("006_stock", include_str!("migrations/006_stock.sql")),
+    ("007_hub", include_str!("migrations/007_hub.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -13,6 +13,7 @@
 //! | `reports_day`, `journal_chain`, `journal_events`, `report_contract` | X/Z, SAF-T, the signed journal and what it records, Vipps' Report API |
 //! | `books`, `books_cli`, `poweroffice_contract` | the books' lanes, the CLI, PowerOffice Go |
 //! | `crash`, `power_loss`, `sigterm`, `down_for_a_day`, `campaign` | killed, cut, stopped, offline (`campaign` is `#[ignore]`d: `scripts/test.sh` runs it) |
+//! | `hub` | the club's hub on a throwaway PostgreSQL cluster (`support/pg.rs`): pairing, the journal lane, alerts, refusals, the pages |
 //! | `backup`, `security`, `hardware`, `sim_contract`, `translations`, `deploy`, `fuzz_regressions` | the rest |
 //!
 //! Outside this binary, each for a reason: `tests/storage_faults.rs` sets a
@@ -35,6 +36,7 @@ mod down_for_a_day;
 mod fault_matrix;
 mod fuzz_regressions;
 mod hardware;
+mod hub;
 mod journal_chain;
 mod journal_events;
 mod money_path;

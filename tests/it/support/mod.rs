@@ -7,7 +7,9 @@
 
 pub mod escpos_decode;
 pub mod openapi;
+pub mod pg;
 pub mod report_spec;
+pub mod webdriver;
 pub mod webhook_receiver;
 
 use std::path::{Path, PathBuf};

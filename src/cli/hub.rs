@@ -1,0 +1,96 @@
+//! `luka hub …` (the club's hub: serve it, add and remove tills, add
+//! treasurers) and `luka pair URL CODE` (a till joins a hub).
+
+use std::io::BufRead;
+
+use clap::Subcommand;
+
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::store::Store;
+
+#[derive(Debug, Subcommand)]
+pub enum HubCommand {
+    /// Run the hub: the API the tills send their journals to and the back office pages.
+    Serve,
+    /// Add a till (or take back an unpaired one) and print its one-time pairing code.
+    AddTill {
+        /// The till's id, as in its luka.toml `[till] id` (letters, digits, '-').
+        name: String,
+    },
+    /// Unpair a till: its device credential is refused from now on; its journal stays.
+    RemoveTill { name: String },
+    /// Add a treasurer, or set a new password (read from standard input, never from the command line).
+    AddUser { name: String },
+}
+
+async fn connect(config: &Config) -> anyhow::Result<Hub> {
+    let Some(url) = &config.hub.database_url else {
+        anyhow::bail!(
+            "no hub database: set [hub] database_url in luka.toml (or LUKA_HUB_DATABASE_URL), \
+             e.g. \"postgresql://luka@localhost/luka_hub\""
+        );
+    };
+    Ok(Hub::connect(url.expose()).await?)
+}
+
+pub async fn hub(config: Config, command: HubCommand) -> anyhow::Result<i32> {
+    let hub = connect(&config).await?;
+    match command {
+        HubCommand::Serve => {
+            let stop = crate::shutdown::StopSignal::install()?;
+            let h = &config.hub;
+            let serving = crate::hub::web::serve(hub, h.listen, h.secure_cookies()).await?;
+            println!("Luka Hub listening on {}", serving.url());
+            let signal = stop.wait().await;
+            eprintln!("{signal}: stopping the hub");
+            serving.shutdown().await;
+            Ok(0)
+        }
+        HubCommand::AddTill { name } => {
+            let code = hub.add_till(&name).await?;
+            println!("Till {name} added. On the till, within 15 minutes:");
+            println!();
+            println!("    luka pair URL {code}");
+            println!();
+            println!("(URL: this hub's https:// address.) The code works once.");
+            Ok(0)
+        }
+        HubCommand::RemoveTill { name } => {
+            hub.remove_till(&name).await?;
+            println!("Till {name} unpaired: its credential is refused from now on.");
+            Ok(0)
+        }
+        HubCommand::AddUser { name } => {
+            eprintln!("Password for {name} (one line on standard input):");
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            hub.set_user(&name, password).await?;
+            println!("Treasurer {name} can log in.");
+            Ok(0)
+        }
+    }
+}
+
+/// `luka pair URL CODE`.
+pub async fn pair(config: Config, url: &str, code: &str) -> anyhow::Result<i32> {
+    let store = Store::open(&config.store_path)?;
+    let done = crate::hub::link::pair(&store, &config.till_id, url, code)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    eprintln!(
+        "Paired. A till that is running sends nothing until it is restarted \
+         (sudo systemctl restart luka); `luka sync` sends now when it is not running."
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "paired": true,
+            "till_id": done.till_id,
+            "hub": done.url,
+            "queued": done.queued,
+        })
+    );
+    Ok(0)
+}

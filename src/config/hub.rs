@@ -1,0 +1,117 @@
+//! `[hub]`: where `luka hub` keeps its data and listens. A till needs none
+//! of it: a till is paired with `luka pair URL CODE`, and its link lives
+//! beside its database.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{ConfigError, err};
+use crate::secret::Secret;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHub {
+    /// PostgreSQL: `postgresql://user@host/db` or `host=/run/postgresql dbname=luka_hub`.
+    database_url: Option<String>,
+    /// Where the web app and API listen (default 127.0.0.1:8470).
+    listen: Option<String>,
+    /// The address people and tills use (e.g. `https://hub.klubben.no` behind
+    /// a TLS proxy); decides whether cookies are marked Secure.
+    public_url: Option<String>,
+}
+
+/// The validated `[hub]` section.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// `None` until set: only `luka hub …` commands need it. May hold a
+    /// password, so it is kept as a secret.
+    pub database_url: Option<Secret>,
+    pub listen: SocketAddr,
+    pub public_url: Option<String>,
+}
+
+impl HubConfig {
+    /// Session cookies carry `Secure` unless the hub is reached over plain
+    /// http on this machine only (a browser drops Secure cookies there).
+    pub fn secure_cookies(&self) -> bool {
+        match &self.public_url {
+            Some(url) => url.starts_with("https://"),
+            None => !self.listen.ip().is_loopback(),
+        }
+    }
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8470";
+
+pub(super) fn hub_config(
+    raw: RawHub,
+    file: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<HubConfig, ConfigError> {
+    let listen_text = raw.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    let listen: SocketAddr = listen_text.parse().map_err(|_| {
+        err(
+            file,
+            "[hub] listen",
+            format!("{listen_text:?} is not an address and port"),
+            "write e.g. listen = \"127.0.0.1:8470\" (behind a TLS proxy) or \"0.0.0.0:8470\"",
+        )
+    })?;
+    if let Some(url) = &raw.public_url
+        && !(url.starts_with("https://") || crate::config::is_loopback_url(url))
+    {
+        return Err(err(
+            file,
+            "[hub] public_url",
+            format!("{url} would send passwords and device credentials in clear"),
+            "put the hub behind a TLS reverse proxy and give its https:// address",
+        ));
+    }
+    let database_url = env("LUKA_HUB_DATABASE_URL")
+        .or(raw.database_url)
+        .filter(|u| !u.trim().is_empty())
+        .map(Secret::new);
+    Ok(HubConfig {
+        database_url,
+        listen,
+        public_url: raw.public_url,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<HubConfig, ConfigError> {
+        let raw: RawHub = toml::from_str(text).unwrap();
+        hub_config(raw, Path::new("luka.toml"), env)
+    }
+
+    #[test]
+    fn defaults_loopback_and_the_clear_text_rule() {
+        let none = |_: &str| None;
+        let c = parse("", &none).unwrap();
+        assert!(c.database_url.is_none());
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert!(!c.secure_cookies(), "plain http on loopback: no Secure");
+        let c = parse("listen = \"0.0.0.0:8470\"", &none).unwrap();
+        assert!(c.secure_cookies());
+        let c = parse("public_url = \"https://hub.klubben.no\"", &none).unwrap();
+        assert!(c.secure_cookies());
+        let e = parse("public_url = \"http://hub.klubben.no\"", &none).unwrap_err();
+        assert_eq!(e.key, "[hub] public_url");
+        assert!(e.problem.contains("in clear"), "{e}");
+        let e = parse("listen = \"everywhere\"", &none).unwrap_err();
+        assert_eq!(e.key, "[hub] listen");
+        // The environment wins, and the URL never prints.
+        let env = |k: &str| (k == "LUKA_HUB_DATABASE_URL").then(|| "postgresql://u:pw@h/db".into());
+        let c = parse("database_url = \"host=/tmp\"", &env).unwrap();
+        assert_eq!(
+            c.database_url.as_ref().unwrap().expose(),
+            "postgresql://u:pw@h/db"
+        );
+        assert!(!format!("{c:?}").contains("pw@"));
+    }
+}

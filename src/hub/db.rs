@@ -1,0 +1,143 @@
+//! The hub's PostgreSQL: a deadpool pool of tokio-postgres connections, and
+//! the numbered migrations (`migrations/NNN_name.sql`), applied in order in
+//! one transaction under an advisory lock and recorded in `hub_migrations`.
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+/// Numbered migrations: (version, name, SQL). Append only.
+const MIGRATIONS: &[(i32, &str, &str)] =
+    &[(1, "001_init", include_str!("migrations/001_init.sql"))];
+
+/// Taken while migrating, so two hubs starting at once do not both migrate.
+const MIGRATION_LOCK: i64 = 0x6c75_6b61_6875_6201;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("the hub's database: {0}")]
+    Db(String),
+    #[error("{0}")]
+    Config(String),
+    /// Bad input from a till or a person: answered 4xx, nothing changed.
+    #[error("{message}")]
+    Refused { status: u16, message: String },
+}
+
+impl HubError {
+    pub fn refused(status: u16, message: impl Into<String>) -> HubError {
+        HubError::Refused {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for HubError {
+    fn from(e: tokio_postgres::Error) -> HubError {
+        // The database's own words (a constraint, a lost connection); the
+        // connection string is never part of them.
+        HubError::Db(match e.as_db_error() {
+            Some(db) => db.message().to_string(),
+            None => e.to_string(),
+        })
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for HubError {
+    fn from(e: deadpool_postgres::PoolError) -> HubError {
+        HubError::Db(format!("no connection: {e}"))
+    }
+}
+
+/// The hub's handle on its database.
+#[derive(Clone)]
+pub struct Hub {
+    pool: Pool,
+}
+
+impl Hub {
+    /// Connects to `url` (a `postgresql://` URL or `key=value` words) and
+    /// applies the migrations not yet applied.
+    pub async fn connect(url: &str) -> Result<Hub, HubError> {
+        let config: tokio_postgres::Config = url.parse().map_err(|e| {
+            HubError::Config(format!(
+                "[hub] database_url is not a PostgreSQL connection string ({e}); \
+                 write e.g. \"postgresql://luka@localhost/luka_hub\""
+            ))
+        })?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(8)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| HubError::Config(format!("cannot make the connection pool: {e}")))?;
+        let hub = Hub { pool };
+        hub.migrate().await?;
+        Ok(hub)
+    }
+
+    pub async fn client(&self) -> Result<Object, HubError> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// Applies every migration not yet recorded, in order; refuses a
+    /// database migrated by a newer hub.
+    async fn migrate(&self) -> Result<(), HubError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS hub_migrations (\
+                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .await?;
+        let applied: Vec<i32> = tx
+            .query("SELECT version FROM hub_migrations ORDER BY version", &[])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+        if let Some(newer) = applied.iter().find(|v| **v > known) {
+            return Err(HubError::Config(format!(
+                "the hub's database has migration {newer}, newer than this Luka knows ({known}); \
+                 run the newer Luka"
+            )));
+        }
+        for (version, name, sql) in MIGRATIONS {
+            if applied.contains(version) {
+                continue;
+            }
+            tx.batch_execute(sql)
+                .await
+                .map_err(|e| HubError::Db(format!("migration {name} failed: {e}")))?;
+            tx.execute(
+                "INSERT INTO hub_migrations (version, name) VALUES ($1, $2)",
+                &[version, name],
+            )
+            .await?;
+            tracing::info!(migration = name, "applied hub database migration");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The migrations recorded as applied, in order.
+    pub async fn migrations(&self) -> Result<Vec<String>, HubError> {
+        let client = self.client().await?;
+        Ok(client
+            .query("SELECT name FROM hub_migrations ORDER BY version", &[])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+}

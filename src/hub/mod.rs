@@ -1,0 +1,30 @@
+//! Luka Hub (`luka hub`): the club's back office on PostgreSQL. It pairs
+//! tills, keeps a verified copy of every till's journal, and shows the
+//! treasurer combined takings in a web page.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `db.rs` | the pool ([`Hub`]), the numbered migrations in `migrations/`, errors |
+//! | `token.rs` | random tokens and codes, their SHA-256 hashes, constant-time compare |
+//! | `pairing.rs` | tills, one-time pairing codes, device credentials, unpairing |
+//! | `ingest.rs` | journal entries coming up: the chain and signature check, alerts |
+//! | `users.rs` | treasurer accounts (argon2), sessions, CSRF tokens, lockout |
+//! | `takings.rs` | takings per till and payment method from the stored sales and returns |
+//! | `web.rs` | the axum app: the API the tills call and the back office pages (`templates/`) |
+//! | `link.rs` | the till's side: `luka pair`, the 0600 link file, the `sync.hub` lane's sink |
+//!
+//! Tills never depend on the hub: the journal goes up through one more
+//! outbox lane (`sync.hub`) and waits there while the hub is away. The hub
+//! stores what tills send and checks it; it never edits a till's record.
+//! No Slint here, and nothing of the kiosk.
+
+pub mod db;
+pub mod ingest;
+pub mod link;
+pub mod pairing;
+pub mod takings;
+pub mod token;
+pub mod users;
+pub mod web;
+
+pub use db::{Hub, HubError};

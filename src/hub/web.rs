@@ -1,0 +1,476 @@
+//! The hub's HTTP side (axum): the API the tills call and the back office
+//! pages, rendered on the server from `templates/` (minijinja, escaped),
+//! in bokmål, with a few lines of CSS and no JavaScript.
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /api/pair` | a one-time code → till id and device credential |
+//! | `POST /api/journal` | journal entries from a paired till (`Authorization: Bearer`) |
+//! | `GET/POST /logg-inn`, `POST /logg-ut` | treasurer login (CSRF double-submit) and logout |
+//! | `GET /omsetning?fra=&til=` | takings per till and payment method |
+//! | `GET /kasser` | tills: paired, last seen, journal head, alerts |
+//!
+//! Cookies are HttpOnly and SameSite=Strict, and Secure unless the hub is
+//! served over plain http on loopback; every form carries a CSRF token.
+//! Bodies above [`MAX_BODY`] are refused with 413.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Form, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::Environment;
+use serde::Deserialize;
+use time::Date;
+
+use super::ingest::Upload;
+use super::users::{LoginRefused, Session};
+use super::{Hub, HubError};
+use crate::domain::Money;
+
+/// The largest request body the hub reads (an upload of a few hundred entries).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+const SESSION_COOKIE: &str = "luka_hub";
+const LOGIN_CSRF_COOKIE: &str = "luka_hub_login";
+
+struct App {
+    hub: Hub,
+    secure: bool,
+    pages: Environment<'static>,
+    /// Wrong pairing codes in the current minute (see [`WRONG_CODES_PER_MINUTE`]).
+    wrong_codes: std::sync::Mutex<(std::time::Instant, u32)>,
+}
+
+/// Wrong pairing codes the hub takes in a minute, from anyone, before it
+/// answers 429 until the minute is over: guessing a 50-bit code at this
+/// pace is hopeless, and a treasurer who mistypes waits a minute at most.
+pub const WRONG_CODES_PER_MINUTE: u32 = 10;
+
+impl App {
+    /// Whether pairing is paused after too many wrong codes this minute.
+    fn pairing_paused(&self) -> bool {
+        let mut w = self.wrong_codes.lock().unwrap_or_else(|e| e.into_inner());
+        if w.0.elapsed() >= std::time::Duration::from_secs(60) {
+            *w = (std::time::Instant::now(), 0);
+        }
+        w.1 >= WRONG_CODES_PER_MINUTE
+    }
+
+    fn wrong_code(&self) {
+        let mut w = self.wrong_codes.lock().unwrap_or_else(|e| e.into_inner());
+        w.1 = w.1.saturating_add(1);
+    }
+}
+
+type Shared = Arc<App>;
+
+fn pages() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, text) in [
+        ("base.html", include_str!("templates/base.html")),
+        ("login.html", include_str!("templates/login.html")),
+        ("takings.html", include_str!("templates/takings.html")),
+        ("tills.html", include_str!("templates/tills.html")),
+    ] {
+        env.add_template(name, text)
+            .expect("the hub's templates are part of the program and parse");
+    }
+    env
+}
+
+/// The hub's app: the router with its state.
+pub fn app(hub: Hub, secure_cookies: bool) -> Router {
+    let state = Arc::new(App {
+        hub,
+        secure: secure_cookies,
+        pages: pages(),
+        wrong_codes: std::sync::Mutex::new((std::time::Instant::now(), 0)),
+    });
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/omsetning") }))
+        .route("/api/pair", post(api_pair))
+        .route("/api/journal", post(api_journal))
+        .route("/logg-inn", get(login_page).post(login))
+        .route("/logg-ut", post(logout))
+        .route("/omsetning", get(takings_page))
+        .route("/kasser", get(tills_page))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// A running hub server.
+pub struct Serving {
+    pub addr: SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Serving {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Listens on `addr` (port 0: any free port) and serves until shut down.
+pub async fn serve(hub: Hub, addr: SocketAddr, secure_cookies: bool) -> std::io::Result<Serving> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let router = app(hub, secure_cookies);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    Ok(Serving { addr, stop, task })
+}
+
+// ---- the API ----
+
+fn api_error(status: u16, message: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+fn hub_error(e: HubError) -> Response {
+    match e {
+        HubError::Refused { status, message } => api_error(status, &message),
+        other => {
+            tracing::error!(error = %other, "the hub could not answer");
+            api_error(503, "the hub cannot use its database now; try again later")
+        }
+    }
+}
+
+fn body_error(r: BytesRejection) -> Response {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        api_error(413, &format!("the request is larger than {MAX_BODY} bytes"))
+    } else {
+        api_error(r.status().as_u16(), "the request body could not be read")
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body)
+        .map_err(|e| format!("the request is not what the hub expects: {e}"))
+}
+
+#[derive(Deserialize)]
+struct PairRequest {
+    code: String,
+}
+
+async fn api_pair(State(app): State<Shared>, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => return body_error(r),
+    };
+    let req: PairRequest = match parse_json(&body) {
+        Ok(r) => r,
+        Err(e) => return api_error(400, &e),
+    };
+    if app.pairing_paused() {
+        return api_error(
+            429,
+            "too many wrong pairing codes in the last minute: wait a minute and try again",
+        );
+    }
+    match app.hub.pair(&req.code).await {
+        Ok(paired) => axum::Json(paired).into_response(),
+        Err(e) => {
+            if matches!(e, HubError::Refused { status: 404, .. }) {
+                app.wrong_code();
+            }
+            hub_error(e)
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+async fn api_journal(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Some(credential) = bearer(&headers) else {
+        return api_error(
+            401,
+            "no device credential: pair the till with `luka pair URL CODE`",
+        );
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => return body_error(r),
+    };
+    let upload: Upload = match parse_json(&body) {
+        Ok(u) => u,
+        Err(e) => return api_error(400, &e),
+    };
+    // The credential decides which till this device is; the upload names
+    // the till its entries are of, and must name the same.
+    let device = match app.hub.authenticate(&upload.till_id, credential).await {
+        Ok(()) => upload.till_id.clone(),
+        // A real device naming another till: say what it is paired as
+        // (ingest refuses it, 403); anything else is simply not a device.
+        Err(e) => match app.hub.till_of_credential(credential).await {
+            Ok(Some(till)) => till,
+            Ok(None) => return hub_error(e),
+            Err(e) => return hub_error(e),
+        },
+    };
+    match app.hub.ingest(&device, &upload).await {
+        Ok(done) => axum::Json(done).into_response(),
+        Err(e) => hub_error(e),
+    }
+}
+
+// ---- the pages ----
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn set_cookie(app: &App, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if app.secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn render(app: &App, page: &str, ctx: minijinja::Value) -> Response {
+    match app.pages.get_template(page).and_then(|t| t.render(ctx)) {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, page, "cannot render a page");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Siden kunne ikke vises.").into_response()
+        }
+    }
+}
+
+fn page_error(e: HubError) -> Response {
+    tracing::error!(error = %e, "a back office page could not be made");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Html("<p>Huben får ikke kontakt med databasen sin akkurat nå. Prøv igjen om litt.</p>"),
+    )
+        .into_response()
+}
+
+/// The logged-in session, or the redirect to the login page.
+async fn session(app: &App, headers: &HeaderMap) -> Result<(String, Session), Response> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Err(Redirect::to("/logg-inn").into_response());
+    };
+    match app.hub.session(&token).await {
+        Ok(Some(s)) => Ok((token, s)),
+        Ok(None) => Err(Redirect::to("/logg-inn").into_response()),
+        Err(e) => Err(page_error(e)),
+    }
+}
+
+fn login_form(app: &App, error: Option<&str>, name: &str, status: StatusCode) -> Response {
+    let csrf = super::token::random_token();
+    let mut resp = render(
+        app,
+        "login.html",
+        minijinja::context! { csrf => csrf, error => error, name => name, user => None::<String> },
+    );
+    *resp.status_mut() = status;
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(app, LOGIN_CSRF_COOKIE, &csrf, 3600),
+    );
+    resp
+}
+
+async fn login_page(State(app): State<Shared>) -> Response {
+    login_form(&app, None, "", StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    csrf: String,
+    name: String,
+    password: String,
+}
+
+async fn login(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !super::token::same(expected.as_bytes(), f.csrf.as_bytes()) {
+        return login_form(
+            &app,
+            Some("Skjemaet var utløpt. Prøv igjen."),
+            &f.name,
+            StatusCode::FORBIDDEN,
+        );
+    }
+    match app.hub.login(&f.name, &f.password).await {
+        Ok(Ok(token)) => {
+            let mut resp = Redirect::to("/omsetning").into_response();
+            let h = resp.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(&app, SESSION_COOKIE, &token, 12 * 3600),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(&app, LOGIN_CSRF_COOKIE, "", 0),
+            );
+            resp
+        }
+        Ok(Err(LoginRefused::Wrong)) => login_form(
+            &app,
+            Some("Feil brukernavn eller passord."),
+            &f.name,
+            StatusCode::UNAUTHORIZED,
+        ),
+        Ok(Err(LoginRefused::Locked)) => login_form(
+            &app,
+            Some("For mange feil forsøk: kontoen er låst i 15 minutter."),
+            &f.name,
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        Err(e) => page_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let (token, s) = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    if !s.csrf_ok(&f.csrf) {
+        return (StatusCode::FORBIDDEN, "Ugyldig skjema.").into_response();
+    }
+    if let Err(e) = app.hub.logout(&token).await {
+        return page_error(e);
+    }
+    let mut resp = Redirect::to("/logg-inn").into_response();
+    resp.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(&app, SESSION_COOKIE, "", 0));
+    resp
+}
+
+#[derive(Deserialize)]
+struct Range {
+    fra: Option<String>,
+    til: Option<String>,
+}
+
+fn parse_date(s: Option<&str>) -> Option<Date> {
+    Date::parse(
+        s?.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}
+
+fn kr(ore: i64) -> String {
+    Money::nok(ore).to_string()
+}
+
+fn method_name(m: &str) -> &str {
+    match m {
+        "cash" => "Kontant",
+        "vipps" => "Vipps",
+        other => other,
+    }
+}
+
+async fn takings_page(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Query(range): Query<Range>,
+) -> Response {
+    let (_, s) = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    let today = crate::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
+    let from = parse_date(range.fra.as_deref()).unwrap_or(today);
+    let to = parse_date(range.til.as_deref()).unwrap_or(from).max(from);
+    let t = match app.hub.takings(from, to).await {
+        Ok(t) => t,
+        Err(e) => return page_error(e),
+    };
+    let rows: Vec<_> = t
+        .rows
+        .iter()
+        .map(|r| {
+            minijinja::context! {
+                till_id => r.till_id, method => method_name(&r.method), sales => kr(r.sales),
+                returns => kr(r.returns), net => kr(r.net), count => r.count,
+            }
+        })
+        .collect();
+    let by_method: Vec<_> = t
+        .by_method
+        .iter()
+        .map(|(m, n)| minijinja::context! { method => method_name(m), net => kr(*n) })
+        .collect();
+    render(
+        &app,
+        "takings.html",
+        minijinja::context! {
+            user => s.user, csrf => s.csrf, from => from.to_string(), to => to.to_string(),
+            total => kr(t.total), rows => rows, by_method => by_method,
+        },
+    )
+}
+
+async fn tills_page(State(app): State<Shared>, headers: HeaderMap) -> Response {
+    let (_, s) = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    match app.hub.tills().await {
+        Ok(tills) => render(
+            &app,
+            "tills.html",
+            minijinja::context! { user => s.user, csrf => s.csrf, tills => tills },
+        ),
+        Err(e) => page_error(e),
+    }
+}

@@ -1,0 +1,1053 @@
+//! The club's hub (issue 15) against a real throwaway PostgreSQL cluster
+//! (`support::pg`), served on 127.0.0.1, with real `luka` till binaries on
+//! real SQLite files: pairing, the journal going up through the `sync.hub`
+//! lane, the chain check and its alerts, refusals that change nothing, the
+//! hub down while the till sells, and the treasurer's pages.
+
+use crate::support;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use luka::hub::Hub;
+use luka::hub::ingest::{Upload, UploadEntry};
+use luka::hub::web::{MAX_BODY, Serving, serve};
+use luka::journal::ChainRow;
+use luka::sim::{SimConfig, SimHandle};
+use luka::store::{HUB_LANE, Store};
+use support::pg::PgCluster;
+
+const PASSWORD: &str = "kasserer-passord-1";
+
+fn luka(config: &Path, args: &[&str]) -> (i32, String, String) {
+    luka_with_stdin(config, args, "")
+}
+
+fn luka_with_stdin(config: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_luka"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// PostgreSQL, the hub on it serving on 127.0.0.1, and a hub luka.toml.
+struct HubRig {
+    hub: Hub,
+    serving: Option<Serving>,
+    addr: SocketAddr,
+    /// Holds hub.toml.
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    // Last: the cluster stops after everything using it.
+    _pg: PgCluster,
+}
+
+impl HubRig {
+    async fn start() -> HubRig {
+        let pg = PgCluster::start();
+        let hub = Hub::connect(&pg.url()).await.unwrap();
+        let serving = serve(hub.clone(), ([127, 0, 0, 1], 0).into(), false)
+            .await
+            .unwrap();
+        let addr = serving.addr;
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("hub.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[hub]\ndatabase_url = \"{}\"\nlisten = \"{addr}\"\n",
+                pg.url()
+            ),
+        )
+        .unwrap();
+        HubRig {
+            hub,
+            serving: Some(serving),
+            addr,
+            _dir: dir,
+            config,
+            _pg: pg,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `luka hub add-till NAME` → the code it prints.
+    fn add_till(&self, name: &str) -> String {
+        let (code, out, err) = luka(&self.config, &["hub", "add-till", name]);
+        assert_eq!(code, 0, "{out}{err}");
+        out.lines()
+            .find_map(|l| l.trim().strip_prefix("luka pair URL "))
+            .unwrap_or_else(|| panic!("no code in: {out}"))
+            .trim()
+            .to_string()
+    }
+
+    async fn stop(&mut self) {
+        if let Some(s) = self.serving.take() {
+            s.shutdown().await;
+        }
+    }
+
+    async fn restart(&mut self) {
+        assert!(self.serving.is_none());
+        self.serving = Some(serve(self.hub.clone(), self.addr, false).await.unwrap());
+    }
+
+    async fn stored(&self, till: &str) -> Vec<ChainRow> {
+        self.hub.journal_of(till).await.unwrap()
+    }
+
+    async fn alerts(&self, till: &str) -> Vec<(Option<i64>, String)> {
+        self.hub
+            .tills()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.id == till)
+            .map(|t| t.alerts.into_iter().map(|a| (a.seq, a.what)).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A production till (`[till] id = till`) in its own folder: the Vipps
+/// simulator is only there because the config names one; the sales here
+/// are cash.
+struct Till {
+    _sim: SimHandle,
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Till {
+    async fn new(till: &str) -> Till {
+        let sim = luka::sim::start(([127, 0, 0, 1], 0).into(), SimConfig::training())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let config = support::write_till_config(dir.path(), &sim, till, "Hub IL", "");
+        Till {
+            _sim: sim,
+            dir,
+            config,
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("luka.db")
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        luka(&self.config, args)
+    }
+
+    /// Runs with the log on at `level`, to show what the log says.
+    fn run_logged(&self, level: &str, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_luka"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("LUKA_LOG", level)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn sell_cash(&self, kroner: &str) {
+        let (code, out, err) = self.run(&["charge", kroner, "--cash"]);
+        assert_eq!(code, 0, "a cash sale: {out}{err}");
+    }
+
+    fn pair(&self, url: &str, code: &str) -> (i32, String, String) {
+        self.run(&["pair", url, code])
+    }
+
+    fn credential(&self) -> String {
+        let text = std::fs::read_to_string(luka::hub::link::link_path(&self.db())).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["credential"].as_str().unwrap().to_string()
+    }
+
+    fn journal(&self) -> Vec<ChainRow> {
+        let store = Store::open(&self.db()).unwrap();
+        let mut rows = Vec::new();
+        store
+            .read(|r| {
+                r.chain_rows(|row| {
+                    rows.push(row.clone());
+                    true
+                })
+            })
+            .unwrap();
+        rows
+    }
+
+    fn lane_pending(&self) -> usize {
+        let store = Store::open(&self.db()).unwrap();
+        store.read(|r| r.sync_lane(HUB_LANE)).unwrap().pending
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn post_upload(url: &str, credential: &str, body: Vec<u8>) -> (u16, String) {
+    let resp = http()
+        .post(format!("{url}/api/journal"))
+        .bearer_auth(credential)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+fn upload(till: &str, rows: &[ChainRow]) -> Vec<u8> {
+    serde_json::to_vec(&Upload {
+        till_id: till.into(),
+        entries: rows
+            .iter()
+            .map(|r| UploadEntry {
+                entry: r.clone(),
+                key: None,
+            })
+            .collect(),
+    })
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_apply_once_in_order_on_a_real_cluster() {
+    let rig = HubRig::start().await;
+    assert_eq!(rig.hub.migrations().await.unwrap(), vec!["001_init"]);
+    // A second hub on the same database applies nothing again.
+    let again = Hub::connect(&rig._pg.url()).await.unwrap();
+    assert_eq!(again.migrations().await.unwrap(), vec!["001_init"]);
+    // The journal is append-only at the hub too.
+    let c = rig.hub.client().await.unwrap();
+    c.execute("INSERT INTO tills (id) VALUES ('kiosk-9')", &[])
+        .await
+        .unwrap();
+    c.execute(
+        "INSERT INTO journal (till_id, seq, at, kind, data) VALUES ('kiosk-9', 1, 'x', 'app.start', '{}')",
+        &[],
+    )
+    .await
+    .unwrap();
+    let refused = c
+        .execute("UPDATE journal SET data = '{\"x\":1}'", &[])
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{refused:?}").contains("append-only"),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_pairs_one_device_once_and_an_unpaired_till_is_refused() {
+    let rig = HubRig::start().await;
+    let code = rig.add_till("kiosk-1");
+    let till = Till::new("kiosk-1").await;
+    till.sell_cash("20");
+
+    // Secrets never in clear beyond this machine: refused before any request.
+    let (c, out, err) = till.pair("http://hub.example.org:8470", &code);
+    assert_ne!(c, 0);
+    assert!(err.contains("https://"), "{out}{err}");
+    assert!(!luka::hub::link::link_path(&till.db()).exists());
+
+    let (c, out, err) = till.pair(&rig.url(), "WRONG-CODE1");
+    assert_ne!(c, 0);
+    assert!(err.contains("no till waits for this code"), "{err}");
+
+    let (c, out2, err2) = till.pair(&rig.url(), &code.to_lowercase());
+    assert_eq!(c, 0, "{out2}{err2}");
+    let paired: serde_json::Value = serde_json::from_str(out2.trim()).unwrap();
+    assert_eq!(paired["till_id"], "kiosk-1");
+    let link = luka::hub::link::link_path(&till.db());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&link).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let credential = till.credential();
+    assert!(credential.len() >= 40);
+    for text in [&out, &err, &out2, &err2] {
+        assert!(!text.contains(&credential), "the credential was printed");
+    }
+    // Nothing of the credential in the till's database.
+    let db = std::fs::read(till.db()).unwrap();
+    assert!(
+        !db.windows(credential.len())
+            .any(|w| w == credential.as_bytes())
+    );
+
+    // The same code again, from a second device claiming the same till.
+    let other = Till::new("kiosk-1").await;
+    let (c, _, err) = other.pair(&rig.url(), &code);
+    assert_ne!(c, 0);
+    assert!(err.contains("used already"), "{err}");
+    assert!(!luka::hub::link::link_path(&other.db()).exists());
+    // No new code while a device is paired as that till.
+    let (c, _, err) = luka(&rig.config, &["hub", "add-till", "kiosk-1"]);
+    assert_ne!(c, 0);
+    assert!(err.contains("paired with a device already"), "{err}");
+
+    // A code for another till id than the till's own config is refused.
+    let wrong = rig.add_till("kiosk-3");
+    let mismatched = Till::new("kiosk-4").await;
+    let (c, _, err) = mismatched.pair(&rig.url(), &wrong);
+    assert_ne!(c, 0);
+    assert!(err.contains("[till] id = \"kiosk-4\""), "{err}");
+    assert!(!luka::hub::link::link_path(&mismatched.db()).exists());
+
+    // An expired code is refused.
+    let late = rig.add_till("kiosk-2");
+    rig.hub
+        .client()
+        .await
+        .unwrap()
+        .execute(
+            "UPDATE pair_codes SET expires_at = now() - interval '1 minute' WHERE till_id = 'kiosk-2'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let third = Till::new("kiosk-2").await;
+    let (c, _, err) = third.pair(&rig.url(), &late);
+    assert_ne!(c, 0);
+    assert!(err.contains("expired"), "{err}");
+
+    // The paired device's credential works until the till is unpaired.
+    let rows = till.journal();
+    assert!(!rows.is_empty());
+    let (status, body) = post_upload(&rig.url(), &credential, upload("kiosk-1", &rows)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(rig.stored("kiosk-1").await, rows);
+    let (c, out, err) = luka(&rig.config, &["hub", "remove-till", "kiosk-1"]);
+    assert_eq!(c, 0, "{out}{err}");
+    // The till sells on; its lane is refused, and nothing more is stored.
+    till.sell_cash("30");
+    let more = till.journal();
+    assert!(more.len() > rows.len());
+    let (status, body) = post_upload(&rig.url(), &credential, upload("kiosk-1", &more)).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(!body.contains(&credential));
+    let (c, out, err) = till.run(&["sync", "--patience", "1"]);
+    assert_eq!(c, 1, "{out}{err}");
+    assert!(!out.contains(&credential) && !err.contains(&credential));
+    assert_eq!(rig.stored("kiosk-1").await, rows);
+    // After unpairing, a new code pairs a replacement device.
+    let fresh = rig.add_till("kiosk-1");
+    let (c, out, err) = other.pair(&rig.url(), &fresh);
+    assert_eq!(c, 0, "{out}{err}");
+
+    // Guessing codes: after 10 wrong ones in a minute, even a right one
+    // waits (429) and pairs nothing.
+    let guessed = rig.add_till("kiosk-5");
+    // (One wrong code was typed above already, in this minute or the last.)
+    let mut answers = Vec::new();
+    for i in 0..=luka::hub::web::WRONG_CODES_PER_MINUTE {
+        let resp = http()
+            .post(format!("{}/api/pair", rig.url()))
+            .json(&serde_json::json!({ "code": format!("AAAAA-AAAA{i}") }))
+            .send()
+            .await
+            .unwrap();
+        answers.push(resp.status().as_u16());
+        if answers.last() == Some(&429) {
+            break;
+        }
+    }
+    let refused = answers.len() - 1;
+    assert_eq!(answers[refused], 429, "{answers:?}");
+    assert!(answers[..refused].iter().all(|a| *a == 404), "{answers:?}");
+    assert!(refused >= luka::hub::web::WRONG_CODES_PER_MINUTE as usize - 1);
+    let resp = http()
+        .post(format!("{}/api/pair", rig.url()))
+        .json(&serde_json::json!({ "code": guessed }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    let paired: bool = rig
+        .hub
+        .client()
+        .await
+        .unwrap()
+        .query_one(
+            "SELECT credential_hash IS NOT NULL FROM tills WHERE id = 'kiosk-5'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!paired);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sales_reach_the_hub_and_the_hub_being_down_never_stops_selling() {
+    let mut rig = HubRig::start().await;
+    let till = Till::new("kiosk-1").await;
+    till.sell_cash("50"); // before pairing: goes up with the backlog
+    let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    till.sell_cash("60");
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(rig.stored("kiosk-1").await, till.journal());
+
+    // The hub goes away; the till sells on.
+    rig.stop().await;
+    till.sell_cash("40");
+    till.sell_cash("25,50");
+    let (c, out, err) = till.run_logged("debug", &["sync", "--patience", "1"]);
+    assert_eq!(c, 1, "the lane cannot drain with the hub down: {out}{err}");
+    assert!(err.contains("the club's hub could not be reached"), "{err}");
+    assert!(!out.contains(&till.credential()) && !err.contains(&till.credential()));
+    assert!(till.lane_pending() > 0);
+    assert!(out.contains("sync.hub"), "{out}");
+
+    // Back: the backlog drains, every entry exactly once, in order. The
+    // credential is in no line of the log, even at its most talkative.
+    rig.restart().await;
+    let (c, out, err) = till.run_logged("trace", &["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(!err.is_empty(), "the log is on");
+    assert!(!out.contains(&till.credential()) && !err.contains(&till.credential()));
+    assert_eq!(till.lane_pending(), 0);
+    let stored = rig.stored("kiosk-1").await;
+    let journal = till.journal();
+    assert_eq!(stored, journal, "the hub holds the till's journal exactly");
+    let seqs: Vec<i64> = stored.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (1..=journal.len() as i64).collect::<Vec<_>>());
+    assert!(rig.alerts("kiosk-1").await.is_empty());
+    // Sending again changes nothing.
+    let (status, body) =
+        post_upload(&rig.url(), &till.credential(), upload("kiosk-1", &journal)).await;
+    assert_eq!(status, 200, "{body}");
+    let done: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(done["duplicates"], journal.len());
+    assert_eq!(done["stored"], 0);
+    assert_eq!(rig.stored("kiosk-1").await, journal);
+
+    // A return of 10 kr on the first sale, from the drawer, goes up too.
+    let (c, out, err) = till.run(&["refund", "1", "--amount", "10", "--reason", "Feil vare"]);
+    assert_eq!(c, 0, "{out}{err}");
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    let journal = till.journal();
+    assert_eq!(rig.stored("kiosk-1").await, journal);
+    assert!(journal.iter().any(|r| r.kind == "sale.refunded"));
+
+    // Takings: 50 + 60 + 40 + 25,50 kr in cash, less the 10 kr return,
+    // from the signed sales and returns.
+    let today = luka::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
+    let (from, to) = (today.previous_day().unwrap(), today.next_day().unwrap());
+    let t = rig.hub.takings(from, to).await.unwrap();
+    assert_eq!(t.total, 16_550);
+    assert_eq!(t.rows.len(), 1);
+    let row = &t.rows[0];
+    assert_eq!(
+        (
+            row.till_id.as_str(),
+            row.method.as_str(),
+            row.sales,
+            row.returns,
+            row.count
+        ),
+        ("kiosk-1", "cash", 17_550, -1_000, 5)
+    );
+
+    // And the treasurer sees them in the back office.
+    let (c, out, err) = luka_with_stdin(
+        &rig.config,
+        &["hub", "add-user", "kasserer"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(!out.contains(PASSWORD) && !err.contains(PASSWORD));
+    let cookie = log_in(&rig.url(), "kasserer", PASSWORD).await;
+    let page = get_page(
+        &rig.url(),
+        &format!("/omsetning?fra={from}&til={to}"),
+        &cookie,
+    )
+    .await;
+    assert!(
+        page.contains("kr 165,50") && page.contains("kr -10,00"),
+        "{page}"
+    );
+    assert!(
+        page.contains("kiosk-1") && page.contains("Kontant"),
+        "{page}"
+    );
+    let tills = get_page(&rig.url(), "/kasser", &cookie).await;
+    assert!(tills.contains("Journalen er hel"), "{tills}");
+    assert!(tills.contains(journal.last().unwrap().hash.as_deref().unwrap()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_forged_foreign_and_oversized_uploads_are_refused_or_alerted() {
+    let mut rig = HubRig::start().await;
+    let till = Till::new("kiosk-1").await;
+    let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    till.sell_cash("60");
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    let credential = till.credential();
+    let stored = rig.stored("kiosk-1").await;
+    let n = stored.len();
+
+    // The next entries, sold while the hub is away: they wait in the lane.
+    rig.stop().await;
+    till.sell_cash("70");
+    rig.restart().await;
+    let next: Vec<ChainRow> = till.journal().into_iter().skip(n).collect();
+    assert!(!next.is_empty());
+
+    // A forged credential: refused, nothing stored.
+    let (status, body) = post_upload(
+        &rig.url(),
+        "forged-credential-0000000000000000000000000",
+        upload("kiosk-1", &next),
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = http()
+        .post(format!("{}/api/journal", rig.url()))
+        .body(upload("kiosk-1", &next))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), ()))
+        .unwrap();
+    assert_eq!(status, 401);
+    // Another till's entries under this device's credential.
+    rig.add_till("kiosk-2");
+    let (status, body) = post_upload(&rig.url(), &credential, upload("kiosk-2", &next)).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("paired as till kiosk-1"), "{body}");
+    // A signed transaction of another till inside this till's upload.
+    let mut foreign = next.clone();
+    let signed = foreign.iter_mut().find(|r| r.trans.is_some()).unwrap();
+    signed.trans = Some(
+        signed
+            .trans
+            .as_ref()
+            .unwrap()
+            .replace("\"kiosk-1\"", "\"kiosk-2\""),
+    );
+    let (status, body) = post_upload(&rig.url(), &credential, upload("kiosk-1", &foreign)).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("kiosk-2"), "{body}");
+    // Oversized.
+    let (status, _) = post_upload(&rig.url(), &credential, vec![b' '; MAX_BODY + 1]).await;
+    assert_eq!(status, 413);
+    assert_eq!(rig.stored("kiosk-1").await, stored, "nothing changed");
+    assert!(rig.alerts("kiosk-1").await.is_empty());
+
+    // A replayed entry with the real credential is a duplicate, not a change.
+    let (status, body) =
+        post_upload(&rig.url(), &credential, upload("kiosk-1", &stored[..1])).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(rig.stored("kiosk-1").await, stored);
+
+    // Tampered on the way: the sale's entry in the outbox gets another time.
+    let sale = next.iter().find(|r| r.kind == "sale.paid").unwrap();
+    {
+        let db = rusqlite::Connection::open(till.db()).unwrap();
+        let changed = db
+            .execute(
+                "UPDATE outbox SET payload = json_set(payload, '$.entry.at', '2020-01-01T12:00:00Z') \
+                 WHERE kind = 'sync.hub' AND status = 'pending' \
+                 AND json_extract(payload, '$.entry.seq') = ?1",
+                [sale.seq],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "stored and alerted, not refused: {out}{err}");
+    let alerts = rig.alerts("kiosk-1").await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].0, Some(sale.seq));
+    assert!(
+        alerts[0].1.contains("changed after it was written"),
+        "{alerts:?}"
+    );
+    // Stored as it came, never patched.
+    let kept = rig.stored("kiosk-1").await;
+    let at_hub = kept.iter().find(|r| r.seq == sale.seq).unwrap().clone();
+    assert_eq!(at_hub.at, "2020-01-01T12:00:00Z");
+    // One break, one alert: the entries after it check against it as stored.
+    till.sell_cash("10");
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(rig.alerts("kiosk-1").await.len(), 1);
+    assert_eq!(rig.stored("kiosk-1").await.len(), till.journal().len());
+
+    // The same entry again with other content: refused, and an alert.
+    let mut other = till.journal().last().unwrap().clone();
+    other.data = "{\"edited\":true}".into();
+    let (status, body) = post_upload(&rig.url(), &credential, upload("kiosk-1", &[other])).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(rig.alerts("kiosk-1").await.len(), 2);
+    // Everything the hub holds is the till's journal, but for the one
+    // entry that was changed on the way, kept as it came.
+    let expected: Vec<ChainRow> = till
+        .journal()
+        .into_iter()
+        .map(|r| if r.seq == sale.seq { at_hub.clone() } else { r })
+        .collect();
+    assert_eq!(rig.stored("kiosk-1").await, expected);
+
+    // The treasurer sees the alert on the tills page.
+    let (c, out, err) = luka_with_stdin(
+        &rig.config,
+        &["hub", "add-user", "kasserer"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(c, 0, "{out}{err}");
+    let cookie = log_in(&rig.url(), "kasserer", PASSWORD).await;
+    let page = get_page(&rig.url(), "/kasser", &cookie).await;
+    assert!(page.contains("2 varsel"), "{page}");
+    assert!(page.contains(&format!("Oppføring {}", sale.seq)), "{page}");
+
+    // A forger who rewrites a sale's amount and makes its hash fit again
+    // still cannot sign it: the hub checks the SAF-T signature with the
+    // public key that came up with the journal.
+    rig.stop().await;
+    till.sell_cash("99");
+    rig.restart().await;
+    let forged_seq = {
+        let db = rusqlite::Connection::open(till.db()).unwrap();
+        let (id, payload): (i64, String) = db
+            .query_row(
+                "SELECT id, payload FROM outbox WHERE kind = 'sync.hub' AND status = 'pending' \
+                 AND json_extract(payload, '$.entry.kind') = 'sale.paid'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let mut item: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        let mut row: ChainRow = serde_json::from_value(item["entry"].clone()).unwrap();
+        let mut t: serde_json::Value = serde_json::from_str(row.trans.as_deref().unwrap()).unwrap();
+        assert_eq!(t["amount_in"], 9900);
+        t["amount_in"] = 990.into();
+        row.trans = Some(t.to_string());
+        row.hash = Some(row.expected_hash(row.prev_hash.as_deref().unwrap()));
+        item["entry"] = serde_json::to_value(&row).unwrap();
+        db.execute(
+            "UPDATE outbox SET payload = ?1 WHERE id = ?2",
+            rusqlite::params![item.to_string(), id],
+        )
+        .unwrap();
+        row.seq
+    };
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    // Two alerts: the signature, and the next entry, which links to the
+    // hash the till wrote, not to the forger's.
+    let alerts = rig.alerts("kiosk-1").await;
+    assert_eq!(alerts.len(), 4, "{alerts:?}");
+    assert_eq!(alerts[2].0, Some(forged_seq));
+    assert!(alerts[2].1.contains("SAF-T signature"), "{alerts:?}");
+    assert_eq!(alerts[3].0, Some(forged_seq + 1));
+    assert!(alerts[3].1.contains("does not follow"), "{alerts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_need_the_form_token_and_lock_after_repeated_failures() {
+    let rig = HubRig::start().await;
+    rig.hub.set_user("kasserer", PASSWORD).await.unwrap();
+    // Pages need a session.
+    let resp = http()
+        .get(format!("{}/omsetning", rig.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 303);
+    // A login without the form's token is refused even with the right password.
+    let resp = http()
+        .post(format!("{}/logg-inn", rig.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf", "x"),
+            ("name", "kasserer"),
+            ("password", PASSWORD),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    assert!(
+        resp.headers()
+            .get_all("set-cookie")
+            .iter()
+            .all(|c| !c.to_str().unwrap().starts_with("luka_hub="))
+    );
+    // Cookies: HttpOnly, SameSite=Strict (Secure only off loopback http).
+    let cookie = log_in(&rig.url(), "kasserer", PASSWORD).await;
+    assert!(!cookie.is_empty());
+    // Five wrong passwords lock the account: then the right one is refused too.
+    for _ in 0..luka::hub::users::FAILURES_BEFORE_LOCK {
+        let (status, _) = try_log_in(&rig.url(), "kasserer", "feil-passord-123").await;
+        assert!(status == 401 || status == 429, "{status}");
+    }
+    let (status, page) = try_log_in(&rig.url(), "kasserer", PASSWORD).await;
+    assert_eq!(status, 429, "{page}");
+    assert!(page.contains("låst"), "{page}");
+    // An unknown name gets the same words as a wrong password.
+    let (status, page) = try_log_in(&rig.url(), "ingen", PASSWORD).await;
+    assert_eq!(status, 401);
+    assert!(page.contains("Feil brukernavn eller passord"));
+    // Logging out needs the session's token.
+    let resp = http()
+        .post(format!("{}/logg-ut", rig.url()))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("csrf", "wrong")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    assert_eq!(get_status(&rig.url(), "/kasser", &cookie).await, 200);
+}
+
+/// Logs in through the form; returns the `Cookie` header of the session.
+async fn log_in(url: &str, name: &str, password: &str) -> String {
+    let (status, cookie) = login_request(url, name, password).await;
+    assert_eq!(status, 303, "login failed");
+    cookie.expect("a session cookie")
+}
+
+async fn try_log_in(url: &str, name: &str, password: &str) -> (u16, String) {
+    let (status, _, page) = login_full(url, name, password).await;
+    (status, page)
+}
+
+async fn login_request(url: &str, name: &str, password: &str) -> (u16, Option<String>) {
+    let (status, cookie, _) = login_full(url, name, password).await;
+    (status, cookie)
+}
+
+async fn login_full(url: &str, name: &str, password: &str) -> (u16, Option<String>, String) {
+    let page = http().get(format!("{url}/logg-inn")).send().await.unwrap();
+    let login_cookie = page
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(login_cookie.contains("HttpOnly") && login_cookie.contains("SameSite=Strict"));
+    assert!(!login_cookie.contains("Secure"), "loopback http: no Secure");
+    let login_cookie = login_cookie.split(';').next().unwrap().to_string();
+    let html = page.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let resp = http()
+        .post(format!("{url}/logg-inn"))
+        .header("cookie", &login_cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf", csrf.as_str()),
+            ("name", name),
+            ("password", password),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let session = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("luka_hub="))
+        .map(|c| {
+            assert!(
+                c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+                "{c}"
+            );
+            c.split(';').next().unwrap().to_string()
+        });
+    (status, session, resp.text().await.unwrap())
+}
+
+async fn get_page(url: &str, path: &str, cookie: &str) -> String {
+    let resp = http()
+        .get(format!("{url}{path}"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{path}");
+    resp.text().await.unwrap()
+}
+
+async fn get_status(url: &str, path: &str, cookie: &str) -> u16 {
+    http()
+        .get(format!("{url}{path}"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// An `application/x-www-form-urlencoded` body, as a browser sends a form.
+fn form(fields: &[(&str, &str)]) -> String {
+    fn enc(s: &str) -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Where the page pictures go: the target folder, and `docs/screenshots/`
+/// with `LUKA_UPDATE_SCREENSHOTS=1` (as the till's screenshot test does).
+fn save_screenshot(name: &str, png: &[u8]) {
+    assert!(png.starts_with(b"\x89PNG"), "{name} is not a PNG");
+    let image = image::load_from_memory(png).unwrap();
+    assert!(
+        image.width() > 300 && image.height() > 300,
+        "{name}: {}x{}",
+        image.width(),
+        image.height()
+    );
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hub-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+    if std::env::var_os("LUKA_UPDATE_SCREENSHOTS").is_some() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::write(docs.join(name), png).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_real_browser_the_treasurer_logs_in_and_sees_a_real_tills_sale() {
+    let mut rig = HubRig::start().await;
+    rig.hub.set_user("kasserer", PASSWORD).await.unwrap();
+    let till = Till::new("kiosk-1").await;
+    let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    till.sell_cash("80");
+    till.sell_cash("12,50");
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+
+    let browser = support::webdriver::Browser::start(390, 844).await;
+    browser.goto(&format!("{}/omsetning", rig.url())).await;
+    assert!(
+        browser.url().await.ends_with("/logg-inn"),
+        "pages need a login"
+    );
+    save_screenshot("hub-login-phone.png", &browser.screenshot().await);
+    browser.type_into("#name", "kasserer").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#login").await;
+    assert!(browser.wait_for_url("/omsetning").await, "logged in");
+    // Midnight must not move the sale out of the page: yesterday to tomorrow.
+    let today = luka::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
+    let (from, to) = (today.previous_day().unwrap(), today.next_day().unwrap());
+    browser
+        .goto(&format!("{}/omsetning?fra={from}&til={to}", rig.url()))
+        .await;
+    let page = browser.source().await;
+    assert!(page.contains("kr 92,50"), "{page}");
+    assert!(
+        page.contains("kiosk-1") && page.contains("Kontant"),
+        "{page}"
+    );
+    save_screenshot("hub-omsetning-phone.png", &browser.screenshot().await);
+    browser.goto(&format!("{}/kasser", rig.url())).await;
+    let page = browser.source().await;
+    assert!(page.contains("Journalen er hel"), "{page}");
+    save_screenshot("hub-kasser-phone.png", &browser.screenshot().await);
+    browser.resize(1280, 800).await;
+    save_screenshot("hub-kasser-laptop.png", &browser.screenshot().await);
+    browser
+        .goto(&format!("{}/omsetning?fra={from}&til={to}", rig.url()))
+        .await;
+    save_screenshot("hub-omsetning-laptop.png", &browser.screenshot().await);
+    // A sale changed on its way up: the treasurer sees the alert.
+    rig.stop().await;
+    till.sell_cash("30");
+    rig.restart().await;
+    {
+        let db = rusqlite::Connection::open(till.db()).unwrap();
+        let changed = db
+            .execute(
+                "UPDATE outbox SET payload = json_set(payload, '$.entry.data', '{}') \
+                 WHERE kind = 'sync.hub' AND status = 'pending' \
+                 AND json_extract(payload, '$.entry.kind') = 'sale.paid'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    browser.resize(500, 844).await;
+    browser.goto(&format!("{}/kasser", rig.url())).await;
+    let page = browser.source().await;
+    assert!(
+        page.contains("1 varsel") && page.contains("was changed after it was written"),
+        "{page}"
+    );
+    save_screenshot("hub-kasser-varsel-phone.png", &browser.screenshot().await);
+    // Logging out ends the session: the pages ask for a login again.
+    browser.click("header button").await;
+    assert!(browser.wait_for_url("/logg-inn").await, "logged out");
+    browser.goto(&format!("{}/kasser", rig.url())).await;
+    assert!(browser.url().await.ends_with("/logg-inn"));
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn luka_hub_serve_runs_from_its_config_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    let rig = HubRig::start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = rig._dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[hub]\ndatabase_url = \"{}\"\nlisten = \"127.0.0.1:{port}\"\n",
+            rig._pg.url()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_luka"))
+        .arg("--config")
+        .arg(&config)
+        .args(["hub", "serve"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains(&format!("http://127.0.0.1:{port}")), "{line}");
+    let resp = http()
+        .get(format!("http://127.0.0.1:{port}/logg-inn"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.text().await.unwrap().contains("Logg inn"));
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // Without a database the hub says what to set.
+    let bare = rig._dir.path().join("bare.toml");
+    std::fs::write(&bare, "[hub]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+    let (c, _, err) = luka(&bare, &["hub", "serve"]);
+    assert_ne!(c, 0);
+    assert!(err.contains("database_url"), "{err}");
+}
+
+/// Not a timed test: prints how fast a till's offline backlog drains into
+/// the hub through `luka sync` (one entry per request, as the lane sends
+/// them). `cargo test --test it hub::backlog -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn backlog_drain_numbers() {
+    let rig = HubRig::start().await;
+    let till = Till::new("kiosk-1").await;
+    till.sell_cash("10");
+    let n = 5_000;
+    {
+        let store = Store::open(&till.db()).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        store
+            .write(|w| {
+                for i in 0..n {
+                    w.journal(
+                        luka::domain::journal::JournalKind::AppStart,
+                        None,
+                        serde_json::json!({ "n": i }),
+                        now,
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+    let started = std::time::Instant::now();
+    let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    let queued = started.elapsed();
+    let started = std::time::Instant::now();
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    let drained = started.elapsed();
+    let stored = rig.stored("kiosk-1").await;
+    assert_eq!(stored, till.journal());
+    assert!(rig.alerts("kiosk-1").await.is_empty());
+    println!(
+        "{} entries: pairing queued them in {:.2} s; luka sync delivered and the hub checked them in {:.2} s ({:.0} entries/s)",
+        stored.len(),
+        queued.as_secs_f64(),
+        drained.as_secs_f64(),
+        stored.len() as f64 / drained.as_secs_f64()
+    );
+}
