@@ -158,6 +158,10 @@ struct RawTill {
     free_amount_vat: Option<u16>,
     /// The counter has the club's own card terminal: a "Kort" button.
     card_terminal: Option<bool>,
+    /// Each paid sale gets the day's next order number, printed large.
+    order_numbers: Option<bool>,
+    /// And a second ticket for the kitchen (implies order numbers).
+    kitchen_ticket: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -211,6 +215,12 @@ pub struct Config {
     /// `[till] card_terminal = true`: sales paid on the club's standalone
     /// card terminal are recorded here ("Kort"; `kiosk/card.rs`).
     pub card_terminal: bool,
+    /// `[till] order_numbers = true`: each paid sale gets the day's next
+    /// order number, large on its receipt and on the Betalt screen.
+    pub order_numbers: bool,
+    /// `[till] kitchen_ticket = true`: and a second ticket with the number
+    /// and the lines only, on the same printer.
+    pub kitchen_ticket: bool,
     pub store_path: PathBuf,
     /// The seller; in training without `[merchant]`, [`Merchant::training`].
     pub merchant: Merchant,
@@ -353,6 +363,9 @@ impl Config {
             till_id,
             free_amount_vat,
             card_terminal: raw.till.card_terminal.unwrap_or(false),
+            order_numbers: raw.till.order_numbers.unwrap_or(false)
+                || raw.till.kitchen_ticket.unwrap_or(false),
+            kitchen_ticket: raw.till.kitchen_ticket.unwrap_or(false),
             store_path,
             merchant,
             vipps,

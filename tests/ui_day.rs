@@ -186,6 +186,10 @@ async fn day(t: &T) {
     t.tap("Fullfør kontantsalg");
     t.wait("Betalt", || t.find("Betalt").is_some()).await;
     assert_eq!(t.value("Detaljer"), "Kvittering nr. 1");
+    t.wait("the order number", || {
+        t.find_value("Ordrenummer").as_deref() == Some("Ordre 1")
+    })
+    .await;
     t.tap("Neste kunde");
 
     step("Ola takes over: a Vipps sale approved, one refused");

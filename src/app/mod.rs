@@ -106,6 +106,8 @@ impl App {
             expiry_margin: config.vipps.expiry_margin,
             receipts: receipt_settings(&config),
             drawer_relay: config.gpio.drawer_relay.is_some(),
+            order_numbers: config.order_numbers,
+            kitchen_ticket: config.kitchen_ticket,
             operators: config
                 .operators
                 .iter()

@@ -125,6 +125,8 @@ journal_kinds! {
     CartLineCorrected => "cart.line_corrected",
     /// A product marked sold out or back on sale, or its count set (issue 16).
     StockChanged => "stock.changed",
+    /// An order's kitchen ticket printed (no prices; not a receipt).
+    KitchenTicketPrinted => "ticket.kitchen_printed",
     /// A signing key's public half, journaled when it first signs.
     JournalKey => "journal.key",
 }
@@ -182,6 +184,7 @@ impl JournalKind {
             | OutboxRetryRequested
             | CartLineCorrected
             | StockChanged
+            | KitchenTicketPrinted
             | JournalKey => OTHER_EVENT,
         }
     }

@@ -56,7 +56,7 @@ impl Kiosk {
         let sale = self.inner.store.write(|w| {
             new.training = self.training_now(&w.reader())?;
             let sale = w.insert_sale(&new)?;
-            settle::record_paid(
+            settle::record_paid_with_order(
                 w,
                 &sale,
                 json!({
@@ -65,7 +65,7 @@ impl Kiosk {
                     "lines": cart.lines(),
                     "vat": totals.per_vat,
                 }),
-                &self.inner.settings.books,
+                &self.acting(&|| self.new_key()),
                 now,
             )?;
             w.reader().sale(sale.id)

@@ -113,6 +113,12 @@ pub struct KioskSettings {
     pub drawer_relay: bool,
     /// The volunteers who may log in (`[[operators]]`).
     pub operators: Vec<OperatorAccount>,
+    /// `[till] order_numbers`: each paid sale gets the day's next order
+    /// number, printed large on its receipt (waffles, hot food).
+    pub order_numbers: bool,
+    /// `[printer] kitchen_ticket`: with an order number, a second ticket with
+    /// the number and the lines only, for the kitchen.
+    pub kitchen_ticket: bool,
 }
 
 impl Default for KioskSettings {
@@ -131,6 +137,8 @@ impl Default for KioskSettings {
             sync: Default::default(),
             drawer_relay: false,
             operators: Vec::new(),
+            order_numbers: false,
+            kitchen_ticket: false,
         }
     }
 }
@@ -283,6 +291,8 @@ impl Kiosk {
         settle::Acting {
             new_key,
             books: &self.inner.settings.books,
+            order_numbers: self.inner.settings.order_numbers,
+            kitchen_ticket: self.inner.settings.kitchen_ticket,
         }
     }
 
@@ -379,7 +389,7 @@ impl Kiosk {
         let sale = self.inner.store.write(|w| {
             new.training = self.training_now(&w.reader())?;
             let sale = w.insert_sale(&new)?;
-            settle::record_paid(
+            settle::record_paid_with_order(
                 w,
                 &sale,
                 json!({
@@ -389,7 +399,7 @@ impl Kiosk {
                     "lines": cart.lines(),
                     "vat": totals.per_vat,
                 }),
-                &self.inner.settings.books,
+                &self.acting(&|| self.new_key()),
                 now,
             )?;
             if !self.practice_only(sale.training) {
@@ -464,6 +474,14 @@ impl Kiosk {
         self.inner.wake.notify_one();
         self.inner.settings.sync.wake();
         Ok(n)
+    }
+
+    /// The order number a paid sale was given (`[till] order_numbers`).
+    pub fn order_no(&self, sale_id: i64) -> Result<Option<u64>, KioskError> {
+        Ok(self
+            .inner
+            .store
+            .read(|r| receipt_input::order_no(r, sale_id))?)
     }
 
     pub fn sale(&self, sale_id: i64) -> Result<SaleRecord, KioskError> {

@@ -48,6 +48,10 @@ pub(crate) enum PrintJob {
     Report {
         report: ReportInput,
     },
+    /// The kitchen's ticket of a paid sale with its order number.
+    Kitchen {
+        order_no: u64,
+    },
 }
 
 pub(crate) fn original_key(sale_id: i64) -> String {
@@ -126,6 +130,26 @@ pub fn queue_sale_receipt(w: &mut Writer<'_>, sale_id: i64, now: OffsetDateTime)
         outbox_kind::PRINT_RECEIPT,
         key,
         &PrintJob::Sale,
+        now,
+    )
+}
+
+/// Queues the kitchen's ticket of a sale just paid with order number
+/// `order_no` (after its receipt, in the same transaction).
+pub fn queue_kitchen_ticket(
+    w: &mut Writer<'_>,
+    sale_id: i64,
+    order_no: i64,
+    now: OffsetDateTime,
+) -> Result<i64> {
+    enqueue(
+        w,
+        Some(sale_id),
+        outbox_kind::PRINT_RECEIPT,
+        format!("print:{sale_id}:kitchen"),
+        &PrintJob::Kitchen {
+            order_no: order_no.max(0) as u64,
+        },
         now,
     )
 }
@@ -252,6 +276,20 @@ fn prepare(r: &Reader<'_>, sale_id: Option<i64>, job: &PrintJob, k: &Kiosk) -> R
                     json!({ "reason": "cash return", "device": "printer", "refund_id": refund_id }),
                     input.training,
                 ),
+                copy: false,
+            }
+        }
+        PrintJob::Kitchen { order_no } => {
+            let sale_id = need_sale()?;
+            let ticket = receipt_input::kitchen_ticket(r, sale_id, *order_no)?;
+            Prepared {
+                printed: (
+                    JournalKind::KitchenTicketPrinted,
+                    with_training(json!({ "order_no": order_no }), ticket.training),
+                ),
+                doc: crate::printer::layout_kitchen(&ticket, &cfg),
+                kick: false,
+                drawer: Value::Null,
                 copy: false,
             }
         }

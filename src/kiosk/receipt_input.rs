@@ -12,7 +12,7 @@ use crate::domain::journal::{is_full_return, return_per_vat};
 use crate::domain::local_time::to_oslo as norwegian;
 use crate::domain::sale::totals;
 use crate::domain::{Money, PaymentMethod, SaleLine, SaleStatus};
-use crate::printer::{PaymentInfo, ReceiptInput, ReceiptKind, ReceiptLine};
+use crate::printer::{KitchenTicket, PaymentInfo, ReceiptInput, ReceiptKind, ReceiptLine};
 use crate::store::{Reader, Result, SaleRecord, StoreError};
 
 /// A refund as its receipt needs it (stored in the print item's payload).
@@ -56,7 +56,7 @@ pub fn sale_receipt(
         },
     };
     let at = sale.closed_at.unwrap_or(sale.created_at);
-    build(
+    let mut input = build(
         ReceiptKind::Sale,
         &sale,
         receipt_no,
@@ -66,7 +66,33 @@ pub fn sale_receipt(
         payment,
         copy,
         s,
-    )
+    )?;
+    input.order_no = order_no(r, sale_id)?;
+    Ok(input)
+}
+
+/// The order number a paid sale was given (`order_no` in its sale-paid entry).
+pub fn order_no(r: &Reader<'_>, sale_id: i64) -> Result<Option<u64>> {
+    Ok(r.journal_entries(Some(sale_id))?
+        .iter()
+        .find(|e| e.kind == crate::domain::journal::JournalKind::SalePaid.as_str())
+        .and_then(|e| e.data["order_no"].as_u64()))
+}
+
+/// The kitchen's ticket of a paid sale with order number `order_no`.
+pub fn kitchen_ticket(r: &Reader<'_>, sale_id: i64, order_no: u64) -> Result<KitchenTicket> {
+    let sale = r.sale(sale_id)?;
+    Ok(KitchenTicket {
+        order_no,
+        till_id: sale.till_id.clone(),
+        timestamp: norwegian(sale.closed_at.unwrap_or(sale.created_at)),
+        lines: r
+            .sale_lines(sale_id)?
+            .into_iter()
+            .map(|l| (l.quantity, l.name))
+            .collect(),
+        training: sale.training,
+    })
 }
 
 /// The Returkvittering for money given back from a sale.
@@ -142,6 +168,7 @@ fn build(
         qr: None,
         training: sale.training,
         copy,
+        order_no: None,
     })
 }
 

@@ -66,6 +66,10 @@ pub struct Acting<'a> {
     pub new_key: &'a dyn Fn() -> String,
     /// Where a sale that becomes paid is sent for the books.
     pub books: &'a SyncTargets,
+    /// Give a sale that becomes paid the day's next order number.
+    pub order_numbers: bool,
+    /// And queue its kitchen ticket.
+    pub kitchen_ticket: bool,
 }
 
 /// Decides and acts for one sale after `apply_view`. `expired` says the
@@ -117,11 +121,11 @@ pub fn act(
             Ok(Acted::Queued)
         }
         Decision::MarkPaid => {
-            let receipt_no = record_paid(
+            let receipt_no = record_paid_with_order(
                 w,
                 sale,
                 json!({ "captured": p.captured, "method": sale.method.as_str() }),
-                ctx.books,
+                ctx,
                 now,
             )?;
             Ok(Acted::Final(KioskEvent::Paid {
@@ -173,6 +177,29 @@ pub fn record_paid(
     super::printing::queue_sale_receipt(w, sale.id, now)?;
     books.on_sale_paid(w, sale.id, now)?;
     tracing::info!(reference = %sale.reference, receipt_no, "sale paid");
+    Ok(receipt_no)
+}
+
+/// [`record_paid`] with the till's order number (the day's next, in the
+/// sale-paid entry as `order_no`) and kitchen ticket, where it gives them.
+pub fn record_paid_with_order(
+    w: &mut Writer<'_>,
+    sale: &SaleRecord,
+    mut details: serde_json::Value,
+    ctx: &Acting<'_>,
+    now: OffsetDateTime,
+) -> Result<i64> {
+    let order_no = if ctx.order_numbers {
+        let n = w.next_order_no(&crate::domain::local_time::local_date(now))?;
+        details["order_no"] = json!(n);
+        Some(n)
+    } else {
+        None
+    };
+    let receipt_no = record_paid(w, sale, details, ctx.books, now)?;
+    if let (Some(n), true) = (order_no, ctx.kitchen_ticket) {
+        super::printing::queue_kitchen_ticket(w, sale.id, n, now)?;
+    }
     Ok(receipt_no)
 }
 

@@ -8,7 +8,9 @@
 use time::macros::format_description;
 
 use super::document::{Align, Bitmap, Block, Document, PaperWidth, Size, Style};
-use super::model::{Merchant, PaymentInfo, ReceiptInput, ReceiptKind, ReceiptLine, ReportInput};
+use super::model::{
+    KitchenTicket, Merchant, PaymentInfo, ReceiptInput, ReceiptKind, ReceiptLine, ReportInput,
+};
 use super::text::{self, SOFT_HYPHEN};
 use crate::domain::{VatCode, VatTotal};
 
@@ -64,6 +66,16 @@ pub fn layout(r: &ReceiptInput, cfg: &LayoutConfig) -> Document {
                 .align(Align::Center),
         );
     }
+    if let Some(n) = r.order_no {
+        // Called out at the hatch: the largest thing on the receipt.
+        s.text(
+            &format!("Ordre {n}"),
+            Style::default()
+                .bold()
+                .size(Size::DOUBLE)
+                .align(Align::Center),
+        );
+    }
     s.merchant(&r.merchant);
     s.separator();
     s.row(
@@ -100,6 +112,36 @@ pub fn layout(r: &ReceiptInput, cfg: &LayoutConfig) -> Document {
             module_dots: 6,
         });
     }
+    s.finish()
+}
+
+/// Lays out the kitchen's ticket: the order number large, then what to make.
+/// No prices and no title that could pass for a receipt.
+pub fn layout_kitchen(t: &KitchenTicket, cfg: &LayoutConfig) -> Document {
+    let mut s = Sheet::new(cfg.width);
+    s.markings(t.training, false);
+    s.text("KJØKKEN", Style::default().bold().align(Align::Center));
+    s.text(
+        &format!("Ordre {}", t.order_no),
+        Style::default()
+            .bold()
+            .size(Size::DOUBLE)
+            .align(Align::Center),
+    );
+    s.row(
+        &format!("Kl. {}", fmt_clock(t.timestamp)),
+        &format!("Kasse {}", t.till_id),
+        false,
+    );
+    s.separator();
+    for (quantity, name) in &t.lines {
+        s.text(
+            &format!("{quantity} x {name}"),
+            Style::default().bold().size(Size::TALL),
+        );
+    }
+    s.separator();
+    s.text("Ikke kvittering", Style::default().align(Align::Center));
     s.finish()
 }
 

@@ -60,8 +60,9 @@ pub mod usb;
 pub use document::{Align, Bitmap, Block, Document, PaperWidth, Size, Style};
 pub use driver::{Connection, PrinterDriver, connect, print};
 pub use error::{PrintError, PrintProblem};
-pub use layout::{LayoutConfig, layout, layout_report};
+pub use layout::{LayoutConfig, layout, layout_kitchen, layout_report};
 pub use model::{
-    Merchant, PaymentInfo, ReceiptInput, ReceiptKind, ReceiptLine, ReportInput, ReportSection,
+    KitchenTicket, Merchant, PaymentInfo, ReceiptInput, ReceiptKind, ReceiptLine, ReportInput,
+    ReportSection,
 };
 pub use status::{PrinterStatus, parse_status};

@@ -66,6 +66,21 @@ pub struct ReceiptInput {
     pub training: bool,
     /// The one allowed reprint ("KOPI").
     pub copy: bool,
+    /// The day's order number, printed large (`[till] order_numbers`).
+    pub order_no: Option<u64>,
+}
+
+/// The kitchen's ticket of an order (`[printer] kitchen_ticket`): the order
+/// number and what to make. Not a receipt: no prices, never to the customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KitchenTicket {
+    pub order_no: u64,
+    pub till_id: String,
+    /// Norwegian local time.
+    pub timestamp: OffsetDateTime,
+    /// (quantity, name).
+    pub lines: Vec<(u32, String)>,
+    pub training: bool,
 }
 
 /// An X or Z report, kept generic for now: a title and labelled rows in sections.

@@ -66,6 +66,7 @@ fn receipt(
         qr: None,
         training: false,
         copy: false,
+        order_no: None,
     }
 }
 

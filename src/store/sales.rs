@@ -223,6 +223,12 @@ impl Writer<'_> {
         self.next_counter("receipt_no")
     }
 
+    /// The next order number of a business day (`YYYY-MM-DD`, local): the
+    /// number called out at the hatch, from 1 every day.
+    pub fn next_order_no(&mut self, business_date: &str) -> Result<i64> {
+        self.next_counter(&format!("order:{business_date}"))
+    }
+
     pub(super) fn next_counter(&mut self, name: &str) -> Result<i64> {
         self.conn().execute(
             "INSERT INTO counters (name, value) VALUES (?1, 1) \

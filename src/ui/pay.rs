@@ -135,7 +135,17 @@ pub(super) fn paid(
     r.set_detail(t.receipt_no(receipt_no).into());
     r.set_extra(extra.into());
     r.set_receipt_note(SharedString::new());
+    r.set_order(SharedString::new());
     c.set_page(w, Page::Result);
+    c.background(
+        move |k| k.order_no(sale_id),
+        move |w, c, n| {
+            if let (Ok(Some(n)), Some(true)) = (n, c.state().last_paid.map(|s| s == sale_id)) {
+                w.global::<ResultAdapter>()
+                    .set_order(Text::of(w).order(n).into());
+            }
+        },
+    );
 }
 
 pub(super) fn not_paid(w: &AppWindow, c: &Ctx, reason: UnpaidReason) {
@@ -148,6 +158,7 @@ pub(super) fn not_paid(w: &AppWindow, c: &Ctx, reason: UnpaidReason) {
     r.set_detail(t.unpaid(reason).into());
     r.set_extra(SharedString::new());
     r.set_receipt_note(SharedString::new());
+    r.set_order(SharedString::new());
     // The cart stays, so the volunteer can try again or take cash.
     w.global::<SaleAdapter>().set_busy(false);
     c.set_page(w, Page::Result);

@@ -113,6 +113,10 @@ impl<'a> Text<'a> {
             .into()
     }
 
+    pub fn order(&self, n: u64) -> String {
+        self.0.invoke_order(n as i32).into()
+    }
+
     pub fn sold_out(&self) -> String {
         self.0.invoke_sold_out().into()
     }

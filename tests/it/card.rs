@@ -12,9 +12,11 @@ use serde_json::Value;
 
 use crate::support::escpos_decode;
 
-fn config(dir: &Path, sim: &luka::sim::SimHandle, card: bool) -> PathBuf {
+/// A production till (Vipps' test environment on `sim`) with a file printer
+/// and a drawer on its kick port; `till` is added to its `[till]` table.
+pub fn config(dir: &Path, sim: &luka::sim::SimHandle, till: &str) -> PathBuf {
     let extra = format!(
-        "[till]\nid = \"kiosk-1\"\ncard_terminal = {card}\n\n\
+        "[till]\nid = \"kiosk-1\"\n{till}\n\n\
          [printer]\ndriver = \"file\"\npath = \"{}\"\nwidth_mm = 80\ndrawer_kick = true\n\n\
          [bookkeeping.accounts]\ncard_clearing = 1581\n",
         dir.join("printer.bin").display()
@@ -43,7 +45,7 @@ fn config(dir: &Path, sim: &luka::sim::SimHandle, card: bool) -> PathBuf {
     path
 }
 
-fn luka(config: &Path, args: &[&str]) -> (i32, Value, String) {
+pub fn luka(config: &Path, args: &[&str]) -> (i32, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_luka"))
         .arg("--config")
         .arg(config)
@@ -67,7 +69,7 @@ async fn a_card_sale_is_recorded_at_once_and_counted_apart() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), &sim, true);
+    let cfg = config(dir.path(), &sim, "card_terminal = true");
 
     let (code, sale, err) = luka(
         &cfg,
@@ -203,7 +205,7 @@ async fn a_card_sale_is_recorded_at_once_and_counted_apart() {
 
     // A till whose counter has no terminal says how to set one up.
     let other = tempfile::tempdir().unwrap();
-    let plain = config(other.path(), &sim, false);
+    let plain = config(other.path(), &sim, "");
     let (code, _, err) = luka(&plain, &["charge", "50", "--card"]);
     assert_ne!(code, 0);
     assert!(err.contains("[till] card_terminal = true"), "{err}");

@@ -41,6 +41,7 @@ mod journal_chain;
 mod journal_events;
 mod money_path;
 mod money_properties;
+mod orders;
 mod power_loss;
 mod poweroffice_contract;
 mod printer_golden;

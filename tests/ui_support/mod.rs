@@ -71,7 +71,7 @@ pub fn run_till<Fut: Future<Output = ()> + 'static>(
             let c = luka::sim::SimConfig::training();
             (
                 format!(
-                    "[till]\nid = \"kiosk-1\"\ncard_terminal = true\n\n[ui]\npin_hash = \"{}\"\n\n\
+                    "[till]\nid = \"kiosk-1\"\ncard_terminal = true\norder_numbers = true\n\n[ui]\npin_hash = \"{}\"\n\n\
                      [merchant]\nname = \"Testklubben\"\norg_number = \"974760673\"\n\n",
                     luka::pin::PinHash::create("1234").unwrap().as_str(),
                 ),
