@@ -18,6 +18,7 @@
 //! stores what tills send and checks it; it never edits a till's record.
 //! No Slint here, and nothing of the kiosk.
 
+pub mod catalogue;
 pub mod db;
 pub mod ingest;
 pub mod link;

@@ -250,10 +250,10 @@ fn upload(till: &str, rows: &[ChainRow]) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_apply_once_in_order_on_a_real_cluster() {
     let rig = HubRig::start().await;
-    assert_eq!(rig.hub.migrations().await.unwrap(), vec!["001_init"]);
+    assert_eq!(rig.hub.migrations().await.unwrap(), vec!["001_init", "002_catalogue"]);
     // A second hub on the same database applies nothing again.
     let again = Hub::connect(&rig._pg.url()).await.unwrap();
-    assert_eq!(again.migrations().await.unwrap(), vec!["001_init"]);
+    assert_eq!(again.migrations().await.unwrap(), vec!["001_init", "002_catalogue"]);
     // The journal is append-only at the hub too.
     let c = rig.hub.client().await.unwrap();
     c.execute("INSERT INTO tills (id) VALUES ('kiosk-9')", &[])
