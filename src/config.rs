@@ -261,12 +261,17 @@ impl Config {
                         "check the path and its permissions",
                     )
                 })?;
-                let config = Config::parse(&text, &p, &|k| std::env::var(k).ok())?;
+                let mut config = Config::parse(&text, &p, &|k| std::env::var(k).ok())?;
                 secrets::refuse_readable_inline_secrets(&p, &text)?;
                 if !config.is_training() {
                     for w in config.vat_warnings() {
                         tracing::warn!(file = %p.display(), "{w}");
                     }
+                }
+                // A till paired with the club's hub sells from the hub's
+                // catalogue it kept last, not from [[products]].
+                if let Some(version) = crate::hub::till_catalogue::overlay(&mut config) {
+                    tracing::debug!(version, "selling from the hub's catalogue");
                 }
                 Ok(config)
             }

@@ -2,6 +2,8 @@
 //! `luka reconcile` (a Vipps ledger date against the journal).
 
 use std::sync::Arc;
+
+use crate::hub::till_catalogue::Pulled;
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -68,6 +70,19 @@ pub async fn drain(config: Config, patience: Duration, retry_failed: bool) -> an
     store.claim_workers()?;
     let books = crate::app::books_sinks(&config, Arc::new(SystemClock)).await?;
     let sinks = books.sinks;
+    // Paired with the club's hub: its catalogue comes down too, kept for
+    // the till's next start (which journals each price change before the
+    // first sale at it). The hub being away leaves the till as it is.
+    match crate::hub::till_catalogue::pull(&config.store_path).await {
+        Ok(Pulled::NotPaired) => {}
+        Ok(Pulled::Unchanged { version }) => println!("hub catalogue: version {version}, unchanged"),
+        Ok(Pulled::New(snap)) => println!(
+            "hub catalogue: version {} with {} products, sold from at the till's next start",
+            snap.version,
+            snap.products.len()
+        ),
+        Err(e) => eprintln!("hub catalogue: {e}; the till sells on from the one it has"),
+    }
     if sinks.is_empty() {
         print_lanes(&[]);
         return Ok(0);
