@@ -57,8 +57,8 @@ impl Snapshot {
             .products
             .iter()
             .map(|p| {
-                let vat = VatCode::try_from(p.vat_code)
-                    .map_err(|e| format!("product {}: {e}", p.id))?;
+                let vat =
+                    VatCode::try_from(p.vat_code).map_err(|e| format!("product {}: {e}", p.id))?;
                 Ok(Product {
                     id: p.id.clone(),
                     name: p.name.clone(),
@@ -103,7 +103,10 @@ const MAX_TEXT: usize = 80;
 fn check_text(what: &str, text: &str, required: bool) -> Result<String, HubError> {
     let t = text.trim();
     if required && t.is_empty() {
-        return Err(HubError::refused(400, format!("{what} kan ikke være tomt.")));
+        return Err(HubError::refused(
+            400,
+            format!("{what} kan ikke være tomt."),
+        ));
     }
     if t.chars().count() > MAX_TEXT {
         return Err(HubError::refused(

@@ -166,9 +166,7 @@ pub async fn pull(db: &Path) -> Result<Pulled, String> {
     if let Some(k) = &kept
         && k.version == snap.version
     {
-        return Ok(Pulled::Unchanged {
-            version: k.version,
-        });
+        return Ok(Pulled::Unchanged { version: k.version });
     }
     if !snap.products.is_empty() {
         snap.to_catalog()

@@ -60,9 +60,10 @@ impl Kiosk {
             std::mem::replace(&mut *current, catalog.clone())
         };
         if was != *catalog && !was.products().is_empty() {
-            let _ = self.inner.events.send(super::KioskEvent::Catalog {
-                changes: journaled,
-            });
+            let _ = self
+                .inner
+                .events
+                .send(super::KioskEvent::Catalog { changes: journaled });
         }
         Ok(journaled)
     }

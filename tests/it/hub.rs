@@ -250,10 +250,16 @@ fn upload(till: &str, rows: &[ChainRow]) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_apply_once_in_order_on_a_real_cluster() {
     let rig = HubRig::start().await;
-    assert_eq!(rig.hub.migrations().await.unwrap(), vec!["001_init", "002_catalogue"]);
+    assert_eq!(
+        rig.hub.migrations().await.unwrap(),
+        vec!["001_init", "002_catalogue"]
+    );
     // A second hub on the same database applies nothing again.
     let again = Hub::connect(&rig._pg.url()).await.unwrap();
-    assert_eq!(again.migrations().await.unwrap(), vec!["001_init", "002_catalogue"]);
+    assert_eq!(
+        again.migrations().await.unwrap(),
+        vec!["001_init", "002_catalogue"]
+    );
     // The journal is append-only at the hub too.
     let c = rig.hub.client().await.unwrap();
     c.execute("INSERT INTO tills (id) VALUES ('kiosk-9')", &[])
@@ -1049,5 +1055,284 @@ async fn backlog_drain_numbers() {
         queued.as_secs_f64(),
         drained.as_secs_f64(),
         stored.len() as f64 / drained.as_secs_f64()
+    );
+}
+
+// ---- the catalogue comes down ----
+
+/// The CSRF token of a logged-in page (every form carries it).
+fn page_csrf(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a form token on the page")
+        .to_string()
+}
+
+/// Posts a back office form with the session cookie; (status, page).
+async fn post_form(url: &str, path: &str, cookie: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let resp = http()
+        .post(format!("{url}{path}"))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(fields))
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+/// `GET /api/catalogue` as a till asks: (status, ETag, body).
+async fn get_catalogue(
+    url: &str,
+    credential: Option<&str>,
+    if_none_match: Option<&str>,
+) -> (u16, Option<String>, String) {
+    let mut req = http().get(format!("{url}/api/catalogue"));
+    if let Some(c) = credential {
+        req = req.bearer_auth(c);
+    }
+    if let Some(tag) = if_none_match {
+        req = req.header("if-none-match", tag);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let etag = resp
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, etag, resp.text().await.unwrap())
+}
+
+fn sold_amount(out: &str) -> i64 {
+    let v: serde_json::Value =
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["state"], "paid", "{out}");
+    v["amount"].as_i64().unwrap()
+}
+
+fn price_changes_of(journal: &[ChainRow], product: &str) -> Vec<serde_json::Value> {
+    journal
+        .iter()
+        .filter(|r| r.kind == "price.changed")
+        .map(|r| {
+            assert_eq!(r.event_code, Some(13021), "a price change is SAF-T 13021");
+            serde_json::from_str::<serde_json::Value>(&r.data).unwrap()
+        })
+        .filter(|d| d["product"] == product)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_treasurer_changes_a_price_and_the_till_sells_at_it_even_with_the_hub_gone() {
+    let started = std::time::Instant::now();
+    let mut rig = HubRig::start().await;
+    let url = rig.url();
+    let (c, out, err) = luka_with_stdin(
+        &rig.config,
+        &["hub", "add-user", "kasserer"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(c, 0, "{out}{err}");
+    let cookie = log_in(&url, "kasserer", PASSWORD).await;
+    let page = get_page(&url, "/katalog", &cookie).await;
+    assert!(page.contains("Ingen varer ennå"), "{page}");
+    assert!(page.contains("width=device-width"), "phone width");
+    let csrf = page_csrf(&page);
+
+    // The treasurer adds the club's menu.
+    let sql_name = "Robert'); DROP TABLE products;--";
+    for (id, name, price, vat) in [
+        ("kaffe", "Kaffe", "30", "31"),
+        ("brus", "Brus", "35", "31"),
+        ("voksen", "Voksen", "150", "6"),
+        ("sql", sql_name, "10", "3"),
+    ] {
+        let (status, body) = post_form(
+            &url,
+            "/katalog/ny",
+            &cookie,
+            &[
+                ("csrf", csrf.as_str()),
+                ("id", id),
+                ("name", name),
+                ("group", "Kiosk"),
+                ("price", price),
+                ("vat_code", vat),
+                ("position", ""),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303, "adding {id}: {body}");
+    }
+    let (version, products) = rig.hub.products().await.unwrap();
+    assert_eq!(version, 4, "one version per change");
+    let sql = products.iter().find(|p| p.id == "sql").unwrap();
+    assert_eq!(sql.name, sql_name, "an SQL-looking name is stored verbatim");
+    let page = get_page(&url, "/katalog", &cookie).await;
+    assert!(
+        page.contains("Robert&#x27;); DROP TABLE products;--"),
+        "{page}"
+    );
+
+    // Bad input is refused with a clear message, and nothing changes.
+    let before = rig.hub.products().await.unwrap();
+    let edit = |price: &'static str, vat: &'static str, name: &'static str| {
+        vec![
+            ("id", "kaffe"),
+            ("name", name),
+            ("group", "Kiosk"),
+            ("price", price),
+            ("vat_code", vat),
+            ("position", "0"),
+        ]
+    };
+    for (fields, status, says) in [
+        (edit("0", "31", "Kaffe"), 400, "Prisen «0» er ikke gyldig"),
+        (edit("-5", "31", "Kaffe"), 400, "er ikke gyldig"),
+        (edit("30", "25", "Kaffe"), 400, "Ukjent mva-kode «25»"),
+        (edit("30", "31", "   "), 400, "Navnet kan ikke være tomt"),
+    ] {
+        let mut f = vec![("csrf", csrf.as_str())];
+        f.extend(fields);
+        let (got, page) = post_form(&url, "/katalog/endre", &cookie, &f).await;
+        assert_eq!(got, status, "{page}");
+        assert!(page.contains(says), "{says}: {page}");
+    }
+    let (got, page) = post_form(
+        &url,
+        "/katalog/ny",
+        &cookie,
+        &[
+            ("csrf", csrf.as_str()),
+            ("id", "kaffe"),
+            ("name", "Kaffe 2"),
+            ("price", "20"),
+            ("vat_code", "31"),
+        ],
+    )
+    .await;
+    assert_eq!(got, 409, "a taken id: {page}");
+    assert!(page.contains("«kaffe» er allerede i bruk"), "{page}");
+    assert!(
+        page.contains("value=\"Kaffe 2\""),
+        "what was typed is kept: {page}"
+    );
+    let mut f = vec![("csrf", "forged")];
+    f.extend(edit("99", "31", "Kaffe"));
+    let (got, _) = post_form(&url, "/katalog/endre", &cookie, &f).await;
+    assert_eq!(got, 403, "a form without the session's token");
+    let (got, _) = post_form(&url, "/katalog/endre", "luka_hub=nobody", &f).await;
+    assert_eq!(got, 303, "no session: to the login page");
+    assert_eq!(rig.hub.products().await.unwrap(), before, "nothing changed");
+
+    // A till that sold from luka.toml pairs and takes the hub's catalogue.
+    let till = Till::new("kiosk-1").await;
+    let (c, out, err) = till.run(&["charge", "--product", "kaffe", "--cash"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(sold_amount(&out), 3_000, "luka.toml's price");
+    let (c, out, err) = till.pair(&url, &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    let credential = till.credential();
+
+    // The API: a paired till's credential only; ETag; 304 when unchanged.
+    let (status, _, _) = get_catalogue(&url, None, None).await;
+    assert_eq!(status, 401);
+    let (status, _, _) = get_catalogue(&url, Some("forged-credential"), None).await;
+    assert_eq!(status, 401);
+    let (status, etag, body) = get_catalogue(&url, Some(&credential), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(etag.as_deref(), Some("\"catalogue-4\""));
+    let snap: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(snap["version"], 4);
+    assert_eq!(snap["products"].as_array().unwrap().len(), 4);
+    let (status, _, body) = get_catalogue(&url, Some(&credential), etag.as_deref()).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (304, ""),
+        "unchanged: 304, no body"
+    );
+
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(
+        out.contains("hub catalogue: version 4 with 4 products"),
+        "{out}"
+    );
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(out.contains("hub catalogue: version 4, unchanged"), "{out}");
+
+    // The treasurer changes the price of coffee on the hub's page.
+    let mut f = vec![("csrf", csrf.as_str())];
+    f.extend(edit("32,50", "31", "Kaffe"));
+    let (got, page) = post_form(&url, "/katalog/endre", &cookie, &f).await;
+    assert_eq!(got, 303, "{page}");
+    let (status, etag, _) = get_catalogue(&url, Some(&credential), Some("\"catalogue-4\"")).await;
+    assert_eq!((status, etag.as_deref()), (200, Some("\"catalogue-5\"")));
+    let page = get_page(&url, "/katalog", &cookie).await;
+    assert!(page.contains("value=\"32,50\""), "{page}");
+
+    // The till picks it up and sells coffee at the new price; the change
+    // is in its journal (13021) with the old and the new price, before
+    // the sale at it, and goes up to the hub like every entry.
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(out.contains("hub catalogue: version 5"), "{out}");
+    let (c, out, err) = till.run(&["charge", "--product", "kaffe", "--cash"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(sold_amount(&out), 3_250, "the hub's new price");
+    let journal = till.journal();
+    let changes = price_changes_of(&journal, "kaffe");
+    assert_eq!(changes.len(), 1, "30 → 32,50 once: {changes:?}");
+    assert_eq!(changes[0]["old"]["price"], 3_000);
+    assert_eq!(changes[0]["new"]["price"], 3_250);
+    let change_seq = journal
+        .iter()
+        .find(|r| r.kind == "price.changed" && r.data.contains("\"kaffe\""))
+        .unwrap()
+        .seq;
+    let last_sale = journal
+        .iter()
+        .rev()
+        .find(|r| r.kind == "sale.paid")
+        .unwrap();
+    assert!(
+        change_seq < last_sale.seq,
+        "journaled before the sale at it"
+    );
+    // Products the hub does not list are journaled as removed.
+    let polse = price_changes_of(&journal, "polse");
+    assert_eq!(polse.len(), 1);
+    assert!(polse[0]["new"].is_null());
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(rig.stored("kiosk-1").await, till.journal());
+
+    // The hub goes away: the till sells on at the hub's prices, restart
+    // after restart, and journals no change.
+    rig.stop().await;
+    let (c, out, err) = till.run(&["sync", "--patience", "1"]);
+    assert_eq!(c, 1, "{out}{err}");
+    assert!(
+        err.contains("hub catalogue: the club's hub could not be reached"),
+        "{err}"
+    );
+    for _ in 0..2 {
+        let (c, out, err) = till.run(&["charge", "--product", "kaffe", "--cash"]);
+        assert_eq!(c, 0, "{out}{err}");
+        assert_eq!(sold_amount(&out), 3_250);
+    }
+    let (c, out, err) = till.run(&["charge", "--product", "polse", "--cash"]);
+    assert_ne!(c, 0, "not on the hub's menu: {out}");
+    assert!(err.contains("no product 'polse'"), "{err}");
+    assert_eq!(
+        price_changes_of(&till.journal(), "kaffe").len(),
+        1,
+        "no change journaled while the hub is away"
+    );
+    eprintln!(
+        "catalogue end to end: {:.1} s",
+        started.elapsed().as_secs_f64()
     );
 }
