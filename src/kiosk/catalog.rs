@@ -77,14 +77,22 @@ impl Kiosk {
             .clone()
     }
 
-    /// Whether no payment is in flight: the moment a new price list may
-    /// be applied ("between sales").
+    /// Whether no sale is open (started, not yet paid or closed) and no
+    /// payment is tracked: the moment a new price list may be applied
+    /// ("between sales"). A database that cannot be read says no.
     pub fn between_sales(&self) -> bool {
-        self.inner
+        let tracked = !self
+            .inner
             .tracked
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
+            .is_empty();
+        !tracked
+            && self
+                .inner
+                .store
+                .read(|r| r.open_sales())
+                .is_ok_and(|open| open.is_empty())
     }
 }
 

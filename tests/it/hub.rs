@@ -1336,3 +1336,131 @@ async fn the_treasurer_changes_a_price_and_the_till_sells_at_it_even_with_the_hu
         started.elapsed().as_secs_f64()
     );
 }
+
+/// Waits up to `secs` for `ok`.
+async fn eventually(secs: u64, mut ok: impl FnMut() -> bool) -> bool {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < until {
+        if ok() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_running_till_takes_the_hubs_new_price_between_sales_only() {
+    let rig = HubRig::start().await;
+    let url = rig.url();
+    let (c, out, err) = luka_with_stdin(
+        &rig.config,
+        &["hub", "add-user", "kasserer"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(c, 0, "{out}{err}");
+    let cookie = log_in(&url, "kasserer", PASSWORD).await;
+    let csrf = page_csrf(&get_page(&url, "/katalog", &cookie).await);
+    let kaffe = |price: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("id", "kaffe".to_string()),
+            ("name", "Kaffe".to_string()),
+            ("group", "Kiosk".to_string()),
+            ("price", price.to_string()),
+            ("vat_code", "31".to_string()),
+        ]
+    };
+    let as_str = |f: &Vec<(&'static str, String)>| {
+        f.iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect::<Vec<(&str, String)>>()
+    };
+    let post = |path: &'static str, f: Vec<(&'static str, String)>| {
+        let url = url.clone();
+        let cookie = cookie.clone();
+        async move {
+            let fields = as_str(&f);
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(&url, path, &cookie, &refs).await
+        }
+    };
+    assert_eq!(post("/katalog/ny", kaffe("30")).await.0, 303);
+
+    let till = Till::new("kiosk-1").await;
+    let (c, out, err) = till.pair(&url, &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    let config = luka::config::Config::load(Some(&till.config)).unwrap();
+    let mut app = luka::app::App::start(config).await.unwrap();
+    app.refresh_catalogue(std::time::Duration::from_millis(200));
+    let kiosk = app.kiosk.clone();
+    let price = |k: &luka::kiosk::Kiosk| k.catalog().get("kaffe").map(|p| p.price.minor());
+    assert!(
+        eventually(10, || kiosk.catalog().products().len() == 1).await,
+        "the running till takes the hub's catalogue: {:?}",
+        kiosk.catalog()
+    );
+    assert_eq!(price(&kiosk), Some(3_000));
+
+    // A Vipps sale is open on the till when the treasurer changes the price.
+    let mut cart = luka::domain::Cart::new();
+    cart.add_product(kiosk.catalog().get("kaffe").unwrap());
+    let open = kiosk.start_vipps_sale(&cart, "").unwrap();
+    assert_eq!(post("/katalog/endre", kaffe("35")).await.0, 303);
+    let db = till.db();
+    assert!(
+        eventually(10, || {
+            luka::hub::till_catalogue::load_kept(&db)
+                .unwrap()
+                .is_some_and(|s| s.version == 2)
+        })
+        .await,
+        "the new version came down"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(price(&kiosk), Some(3_000), "not applied during a sale");
+
+    // The sale ends; the new price applies, journaled, and the next sale is at it.
+    kiosk.cancel_sale(open.id).unwrap();
+    assert!(
+        eventually(20, || price(&kiosk) == Some(3_500)).await,
+        "applied once the sale is over"
+    );
+    let mut cart = luka::domain::Cart::new();
+    cart.add_product(kiosk.catalog().get("kaffe").unwrap());
+    let (sold, _) = kiosk
+        .cash_sale(&cart, luka::domain::Money::nok(3_500), "")
+        .unwrap();
+    assert_eq!(sold.total.minor(), 3_500);
+    let mut journal = Vec::new();
+    app.store
+        .read(|r| {
+            r.chain_rows(|row| {
+                journal.push(row.clone());
+                true
+            })
+        })
+        .unwrap();
+    let changes = price_changes_of(&journal, "kaffe");
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(
+        (&changes[0]["old"]["price"], &changes[0]["new"]["price"]),
+        (&serde_json::json!(3_000), &serde_json::json!(3_500))
+    );
+    let change_seq = journal
+        .iter()
+        .find(|r| r.kind == "price.changed" && r.data.contains("\"kaffe\""))
+        .unwrap()
+        .seq;
+    let closed = journal
+        .iter()
+        .filter(|r| r.sale_id == Some(open.id))
+        .map(|r| r.seq)
+        .max()
+        .unwrap();
+    assert!(
+        change_seq > closed,
+        "the change comes after the open sale ended"
+    );
+    app.shutdown().await;
+}
