@@ -16,10 +16,12 @@ use crate::store::Store;
 use crate::vipps::{Credentials, SystemInfo, VippsClient};
 
 mod books;
+mod catalogue;
 mod training;
 pub use books::{
     Books, BooksRunning, books_sinks, reconcile_source, spawn_reconciler, sync_targets,
 };
+pub use catalogue::REFRESH_EVERY;
 pub use training::TrainingProvider;
 
 pub struct App {
@@ -196,7 +198,7 @@ impl App {
             }
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let task = crate::hub::till_catalogue::spawn_refresher(
+        let task = catalogue::spawn_refresher(
             self.kiosk.clone(),
             self.config.store_path.clone(),
             every,

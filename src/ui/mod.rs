@@ -230,7 +230,7 @@ pub fn run(config: Config) -> anyhow::Result<i32> {
     let mut app = rt.block_on(App::start(config))?;
     {
         let _entered = rt.enter();
-        app.refresh_catalogue(crate::hub::till_catalogue::REFRESH_EVERY);
+        app.refresh_catalogue(crate::app::REFRESH_EVERY);
     }
     let buttons = app.buttons.take();
     if let Some(sim) = &app.sim {

@@ -1464,3 +1464,79 @@ async fn a_running_till_takes_the_hubs_new_price_between_sales_only() {
     );
     app.shutdown().await;
 }
+
+/// The page once it holds `text` (a form post navigates to the same URL).
+async fn page_with(browser: &support::webdriver::Browser, text: &str) -> String {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let page = browser.source().await;
+        if page.contains(text) || std::time::Instant::now() > until {
+            assert!(page.contains(text), "{text}: {page}");
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_real_browser_the_treasurer_adds_a_product_and_changes_its_price() {
+    let rig = HubRig::start().await;
+    rig.hub.set_user("kasserer", PASSWORD).await.unwrap();
+    let till = Till::new("kiosk-1").await;
+    let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+
+    let browser = support::webdriver::Browser::start(390, 844).await;
+    browser.goto(&format!("{}/logg-inn", rig.url())).await;
+    browser.type_into("#name", "kasserer").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#login").await;
+    assert!(browser.wait_for_url("/omsetning").await, "logged in");
+    browser.goto(&format!("{}/katalog", rig.url())).await;
+    let new = "#new-product";
+    browser
+        .type_into(&format!("{new} input[name=id]"), "skjerf")
+        .await;
+    browser
+        .type_into(&format!("{new} input[name=name]"), "Klubbskjerf")
+        .await;
+    browser
+        .type_into(&format!("{new} input[name=group]"), "Klær")
+        .await;
+    browser
+        .type_into(&format!("{new} input[name=price]"), "250")
+        .await;
+    browser.click(&format!("{new} button")).await;
+    page_with(&browser, "id=\"product-skjerf\"").await;
+    let (version, products) = rig.hub.products().await.unwrap();
+    assert_eq!(version, 1);
+    assert_eq!((products[0].price, products[0].vat_code), (25_000, 3));
+
+    // A price of 0 is refused on the page, and nothing changes.
+    let price = "#product-skjerf input[name=price]";
+    browser.clear(price).await;
+    browser.type_into(price, "0").await;
+    browser.click("#product-skjerf button.primary").await;
+    let page = page_with(&browser, "Prisen «0» er ikke gyldig").await;
+    assert!(page.contains("role=\"alert\""), "{page}");
+    save_screenshot("hub-katalog-feil-phone.png", &browser.screenshot().await);
+    assert_eq!(rig.hub.products().await.unwrap(), (version, products));
+
+    // 199 kr: saved, a new version, and the till sells at it.
+    browser.goto(&format!("{}/katalog", rig.url())).await;
+    browser.clear(price).await;
+    browser.type_into(price, "199").await;
+    browser.click("#product-skjerf button.primary").await;
+    page_with(&browser, "value=\"199,00\"").await;
+    save_screenshot("hub-katalog-phone.png", &browser.screenshot().await);
+    browser.resize(1280, 800).await;
+    save_screenshot("hub-katalog-laptop.png", &browser.screenshot().await);
+    browser.quit().await;
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), 2);
+
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    let (c, out, err) = till.run(&["charge", "--product", "skjerf", "--cash"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(sold_amount(&out), 19_900);
+}
