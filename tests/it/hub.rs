@@ -1540,3 +1540,85 @@ async fn in_a_real_browser_the_treasurer_adds_a_product_and_changes_its_price() 
     assert_eq!(c, 0, "{out}{err}");
     assert_eq!(sold_amount(&out), 19_900);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archiving_takes_a_product_off_the_snapshot_and_back() {
+    let rig = HubRig::start().await;
+    let url = rig.url();
+    rig.hub.set_user("kasserer", PASSWORD).await.unwrap();
+    let cookie = log_in(&url, "kasserer", PASSWORD).await;
+    let input =
+        |name: &str, price: &str, vat: &str, position: &str| luka::hub::catalogue::ProductInput {
+            name: name.into(),
+            group: "Kiosk".into(),
+            price: price.into(),
+            vat_code: vat.into(),
+            position: position.into(),
+        };
+    assert_eq!(
+        rig.hub
+            .add_product("vaffel", &input("Vaffel", "25", "31", "2"))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        rig.hub
+            .add_product("kaffe", &input("Kaffe", "30", "31", "1"))
+            .await
+            .unwrap(),
+        2
+    );
+    // Saving what is there already is no change and no new version.
+    assert_eq!(
+        rig.hub
+            .update_product("kaffe", &input("Kaffe", "30,00", "31", "1"))
+            .await
+            .unwrap(),
+        2
+    );
+    let snap = rig.hub.snapshot().await.unwrap();
+    let ids: Vec<&str> = snap.products.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["kaffe", "vaffel"], "in the treasurer's order");
+
+    let csrf = page_csrf(&get_page(&url, "/katalog", &cookie).await);
+    let (status, page) = post_form(
+        &url,
+        "/katalog/arkiver",
+        &cookie,
+        &[("csrf", csrf.as_str()), ("id", "vaffel"), ("archived", "1")],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+    let snap = rig.hub.snapshot().await.unwrap();
+    assert_eq!(snap.version, 3);
+    assert_eq!(snap.products.len(), 1, "archived: not sold");
+    let page = get_page(&url, "/katalog", &cookie).await;
+    assert!(
+        page.contains("Ta i bruk igjen") && page.contains("arkivert"),
+        "{page}"
+    );
+    let (status, _) = post_form(
+        &url,
+        "/katalog/arkiver",
+        &cookie,
+        &[("csrf", csrf.as_str()), ("id", "vaffel"), ("archived", "0")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(rig.hub.snapshot().await.unwrap().products.len(), 2);
+    let (status, page) = post_form(
+        &url,
+        "/katalog/arkiver",
+        &cookie,
+        &[
+            ("csrf", csrf.as_str()),
+            ("id", "finnes-ikke"),
+            ("archived", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 404, "{page}");
+    assert!(page.contains("Ingen vare «finnes-ikke»"), "{page}");
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), 4);
+}
