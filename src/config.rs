@@ -271,7 +271,10 @@ impl Config {
                 // A till paired with the club's hub sells from the hub's
                 // catalogue it kept last, not from [[products]].
                 if let Some(version) = crate::hub::till_catalogue::overlay(&mut config) {
-                    tracing::debug!(version, "selling from the hub's catalogue");
+                    tracing::info!(
+                        version,
+                        "selling from the club hub's catalogue, not [[products]]"
+                    );
                 }
                 Ok(config)
             }

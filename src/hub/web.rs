@@ -680,7 +680,18 @@ async fn edit_product(
         Ok(s) => s,
         Err(resp) => return resp,
     };
-    let done = app.hub.update_product(&f.id, &f.input).await;
+    // A refusal names the product, as the page lists several.
+    let done = app
+        .hub
+        .update_product(&f.id, &f.input)
+        .await
+        .map_err(|e| match e {
+            HubError::Refused { status, message } if status != 404 => HubError::Refused {
+                status,
+                message: format!("{}: {message}", f.id),
+            },
+            other => other,
+        });
     after_change(&app, &s, done, &NewProduct::default()).await
 }
 
