@@ -271,12 +271,20 @@ impl Config {
                         "check the path and its permissions",
                     )
                 })?;
-                let config = Config::parse(&text, &p, &|k| std::env::var(k).ok())?;
+                let mut config = Config::parse(&text, &p, &|k| std::env::var(k).ok())?;
                 secrets::refuse_readable_inline_secrets(&p, &text)?;
                 if !config.is_training() {
                     for w in config.vat_warnings() {
                         tracing::warn!(file = %p.display(), "{w}");
                     }
+                }
+                // A till paired with the club's hub sells from the hub's
+                // catalogue it kept last, not from [[products]].
+                if let Some(version) = crate::hub::till_catalogue::overlay(&mut config) {
+                    tracing::info!(
+                        version,
+                        "selling from the club hub's catalogue, not [[products]]"
+                    );
                 }
                 Ok(config)
             }

@@ -16,10 +16,12 @@ use crate::store::Store;
 use crate::vipps::{Credentials, SystemInfo, VippsClient};
 
 mod books;
+mod catalogue;
 mod training;
 pub use books::{
     Books, BooksRunning, books_sinks, reconcile_source, spawn_reconciler, sync_targets,
 };
+pub use catalogue::REFRESH_EVERY;
 pub use training::TrainingProvider;
 
 pub struct App {
@@ -41,6 +43,12 @@ pub struct App {
     pub buttons: Option<tokio::sync::mpsc::Receiver<Button>>,
     /// The bookkeeping lanes (webhook, PowerOffice, CSV), if any sink is set.
     pub books: Option<BooksRunning>,
+    /// The hub's catalogue refresher of a running till
+    /// ([`App::refresh_catalogue`]): its stop and its task.
+    catalogue: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +171,7 @@ impl App {
         let books = books::start(&config, store.clone(), sync, sim.as_ref()).await?;
         Ok(App {
             books,
+            catalogue: None,
             config,
             store,
             kiosk,
@@ -174,10 +183,40 @@ impl App {
         })
     }
 
+    /// A till that keeps running (the touchscreen) and is paired with the
+    /// club's hub asks it for the catalogue every `every` and applies a new
+    /// one between sales (`hub/till_catalogue.rs`). One-shot commands do
+    /// not: they sell from the catalogue kept at their start.
+    pub fn refresh_catalogue(&mut self, every: std::time::Duration) {
+        if self.catalogue.is_some() {
+            return;
+        }
+        match crate::hub::link::Link::load(&self.config.store_path) {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!("the club's catalogue is not fetched until this is fixed: {e}");
+                return;
+            }
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = catalogue::spawn_refresher(
+            self.kiosk.clone(),
+            self.config.store_path.clone(),
+            every,
+            stopped,
+        );
+        self.catalogue = Some((stop, task));
+    }
+
     /// The graceful stop (SIGTERM, window closed): stop claiming outbox work
     /// and let the items in flight finish, record the stop in the journal,
     /// then checkpoint the WAL so the database file alone is complete.
     pub async fn shutdown(self) {
+        if let Some((stop, task)) = self.catalogue {
+            let _ = stop.send(true);
+            let _ = task.await;
+        }
         self.running.shutdown().await;
         if let Some(books) = self.books {
             books.shutdown().await;

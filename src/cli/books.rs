@@ -2,6 +2,8 @@
 //! `luka reconcile` (a Vipps ledger date against the journal).
 
 use std::sync::Arc;
+
+use crate::hub::till_catalogue::Pulled;
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -62,15 +64,35 @@ pub fn status(config: &Config, json: bool) -> anyhow::Result<i32> {
 }
 
 /// `luka sync`: delivers everything waiting, then exits. Exit 0 when every
-/// lane is empty, 1 when something is left (receiver down, items stopped).
+/// lane is empty, 1 when something is left (receiver down, items stopped)
+/// or a paired till could not fetch the hub's catalogue.
 pub async fn drain(config: Config, patience: Duration, retry_failed: bool) -> anyhow::Result<i32> {
     let store = Arc::new(Store::open(&config.store_path)?);
     store.claim_workers()?;
     let books = crate::app::books_sinks(&config, Arc::new(SystemClock)).await?;
     let sinks = books.sinks;
+    // Paired with the club's hub: its catalogue comes down too, kept for
+    // the till's next start (which journals each price change before the
+    // first sale at it). The hub being away leaves the till as it is.
+    let mut catalogue_failed = false;
+    match crate::hub::till_catalogue::pull(&config.store_path).await {
+        Ok(Pulled::NotPaired) => {}
+        Ok(Pulled::Unchanged { version }) => {
+            println!("hub catalogue: version {version}, unchanged")
+        }
+        Ok(Pulled::New(snap)) => println!(
+            "hub catalogue: version {} with {} products, sold from at the till's next start",
+            snap.version,
+            snap.products.len()
+        ),
+        Err(e) => {
+            catalogue_failed = true;
+            eprintln!("hub catalogue: {e}; the till sells on from the one it has");
+        }
+    }
     if sinks.is_empty() {
         print_lanes(&[]);
-        return Ok(0);
+        return Ok(i32::from(catalogue_failed));
     }
     if retry_failed {
         let now = time::OffsetDateTime::now_utc();
@@ -102,7 +124,7 @@ pub async fn drain(config: Config, patience: Duration, retry_failed: bool) -> an
     let left = lanes
         .iter()
         .any(|l| l.status.pending > 0 || l.status.failed > 0);
-    Ok(i32::from(left))
+    Ok(i32::from(left || catalogue_failed))
 }
 
 /// `luka reconcile --date D`: a Vipps ledger date against the journal.

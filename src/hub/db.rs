@@ -6,8 +6,14 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
 /// Numbered migrations: (version, name, SQL). Append only.
-const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "001_init", include_str!("migrations/001_init.sql"))];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "001_init", include_str!("migrations/001_init.sql")),
+    (
+        2,
+        "002_catalogue",
+        include_str!("migrations/002_catalogue.sql"),
+    ),
+];
 
 /// Taken while migrating, so two hubs starting at once do not both migrate.
 const MIGRATION_LOCK: i64 = 0x6c75_6b61_6875_6201;

@@ -11,6 +11,8 @@
 //! | `users.rs` | treasurer accounts (argon2), sessions, CSRF tokens, lockout |
 //! | `takings.rs` | takings per till and payment method from the stored sales and returns |
 //! | `web.rs` | the axum app: the API the tills call and the back office pages (`templates/`) |
+//! | `catalogue.rs` | products, prices and VAT codes, the version every change raises, the snapshot |
+//! | `till_catalogue.rs` | the till's side: fetch with `If-None-Match`, keep, apply between sales |
 //! | `link.rs` | the till's side: `luka pair`, the 0600 link file, the `sync.hub` lane's sink |
 //!
 //! Tills never depend on the hub: the journal goes up through one more
@@ -18,11 +20,13 @@
 //! stores what tills send and checks it; it never edits a till's record.
 //! No Slint here, and nothing of the kiosk.
 
+pub mod catalogue;
 pub mod db;
 pub mod ingest;
 pub mod link;
 pub mod pairing;
 pub mod takings;
+pub mod till_catalogue;
 pub mod token;
 pub mod users;
 pub mod web;

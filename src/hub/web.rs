@@ -9,6 +9,8 @@
 //! | `GET/POST /logg-inn`, `POST /logg-ut` | treasurer login (CSRF double-submit) and logout |
 //! | `GET /omsetning?fra=&til=` | takings per till and payment method |
 //! | `GET /kasser` | tills: paired, last seen, journal head, alerts |
+//! | `GET /api/catalogue` | the catalogue snapshot for a paired till (`ETag`, `If-None-Match` → 304) |
+//! | `GET /katalog`, `POST /katalog/ny`, `/katalog/endre`, `/katalog/arkiver` | products and prices |
 //!
 //! Cookies are HttpOnly and SameSite=Strict, and Secure unless the hub is
 //! served over plain http on loopback; every form carries a CSRF token.
@@ -25,9 +27,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use minijinja::Environment;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::Date;
 
+use super::catalogue::{ProductInput, etag};
 use super::ingest::Upload;
 use super::users::{LoginRefused, Session};
 use super::{Hub, HubError};
@@ -77,6 +80,7 @@ fn pages() -> Environment<'static> {
         ("login.html", include_str!("templates/login.html")),
         ("takings.html", include_str!("templates/takings.html")),
         ("tills.html", include_str!("templates/tills.html")),
+        ("catalogue.html", include_str!("templates/catalogue.html")),
     ] {
         env.add_template(name, text)
             .expect("the hub's templates are part of the program and parse");
@@ -100,6 +104,11 @@ pub fn app(hub: Hub, secure_cookies: bool) -> Router {
         .route("/logg-ut", post(logout))
         .route("/omsetning", get(takings_page))
         .route("/kasser", get(tills_page))
+        .route("/api/catalogue", get(api_catalogue))
+        .route("/katalog", get(catalogue_page))
+        .route("/katalog/ny", post(add_product))
+        .route("/katalog/endre", post(edit_product))
+        .route("/katalog/arkiver", post(archive_product))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -473,4 +482,235 @@ async fn tills_page(State(app): State<Shared>, headers: HeaderMap) -> Response {
         ),
         Err(e) => page_error(e),
     }
+}
+
+// ---- the catalogue ----
+
+/// Whether an `If-None-Match` header names `tag` (or is `*`).
+fn none_match(headers: &HeaderMap, tag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == tag || t == "*")
+}
+
+async fn api_catalogue(State(app): State<Shared>, headers: HeaderMap) -> Response {
+    let Some(credential) = bearer(&headers) else {
+        return api_error(
+            401,
+            "no device credential: pair the till with `luka pair URL CODE`",
+        );
+    };
+    let till = match app.hub.till_of_credential(credential).await {
+        Ok(Some(till)) => till,
+        Ok(None) => {
+            return api_error(
+                401,
+                "the device credential is not valid (unpaired, or never paired): \
+                 pair the till again with `luka pair URL CODE`",
+            );
+        }
+        Err(e) => return hub_error(e),
+    };
+    if let Err(e) = app.hub.seen(&till).await {
+        return hub_error(e);
+    }
+    let version = match app.hub.catalogue_version().await {
+        Ok(v) => v,
+        Err(e) => return hub_error(e),
+    };
+    if none_match(&headers, &etag(version)) {
+        let mut resp = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+            resp.headers_mut().insert(header::ETAG, v);
+        }
+        return resp;
+    }
+    match app.hub.snapshot().await {
+        Ok(snap) => {
+            let tag = snap.etag();
+            let mut resp = axum::Json(snap).into_response();
+            let h = resp.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&tag) {
+                h.insert(header::ETAG, v);
+            }
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            resp
+        }
+        Err(e) => hub_error(e),
+    }
+}
+
+fn vat_codes() -> Vec<minijinja::Value> {
+    crate::domain::VatCode::ALL
+        .iter()
+        .map(|v| minijinja::context! { code => v.code(), label => v.to_string() })
+        .collect()
+}
+
+/// What the "Ny vare" form held, to show it again after a refusal.
+#[derive(Default, Deserialize, Serialize)]
+struct NewProduct {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    vat_code: String,
+    #[serde(default)]
+    position: String,
+}
+
+async fn catalogue_view(
+    app: &App,
+    s: &Session,
+    status: StatusCode,
+    error: Option<&str>,
+    saved: Option<&str>,
+    new: &NewProduct,
+) -> Response {
+    let (version, products) = match app.hub.products().await {
+        Ok(p) => p,
+        Err(e) => return page_error(e),
+    };
+    let products: Vec<_> = products
+        .iter()
+        .map(|p| {
+            minijinja::context! {
+                id => p.id, name => p.name, group => p.group, vat_code => p.vat_code,
+                position => p.position, archived => p.archived,
+                price_text => Money::nok(p.price).format_plain(),
+            }
+        })
+        .collect();
+    let mut resp = render(
+        app,
+        "catalogue.html",
+        minijinja::context! {
+            user => s.user, csrf => s.csrf, version => version, products => products,
+            vat_codes => vat_codes(), error => error, saved => saved, new => new,
+        },
+    );
+    *resp.status_mut() = status;
+    resp
+}
+
+async fn catalogue_page(State(app): State<Shared>, headers: HeaderMap) -> Response {
+    let (_, s) = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    catalogue_view(&app, &s, StatusCode::OK, None, None, &NewProduct::default()).await
+}
+
+/// The session of a form post whose CSRF token is right, or the answer.
+async fn form_session(app: &App, headers: &HeaderMap, csrf: &str) -> Result<Session, Response> {
+    let (_, s) = session(app, headers).await?;
+    if !s.csrf_ok(csrf) {
+        return Err((
+            StatusCode::FORBIDDEN,
+            Html("<p>Skjemaet var utløpt eller ugyldig: ingenting er endret. Last siden på nytt.</p>"),
+        )
+            .into_response());
+    }
+    Ok(s)
+}
+
+/// After a change: back to the list (303, so a reload does not post again),
+/// or the list again with the refusal and nothing changed.
+async fn after_change(
+    app: &App,
+    s: &Session,
+    done: Result<i64, HubError>,
+    new: &NewProduct,
+) -> Response {
+    match done {
+        Ok(_) => Redirect::to("/katalog").into_response(),
+        Err(HubError::Refused { status, message }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            catalogue_view(app, s, status, Some(&message), None, new).await
+        }
+        Err(e) => page_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ProductForm {
+    csrf: String,
+    #[serde(default)]
+    id: String,
+    #[serde(flatten)]
+    input: ProductInput,
+}
+
+async fn add_product(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<ProductForm>,
+) -> Response {
+    let s = match form_session(&app, &headers, &f.csrf).await {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    let done = app.hub.add_product(&f.id, &f.input).await;
+    let typed = NewProduct {
+        id: f.id,
+        name: f.input.name,
+        group: f.input.group,
+        price: f.input.price,
+        vat_code: f.input.vat_code,
+        position: f.input.position,
+    };
+    after_change(&app, &s, done, &typed).await
+}
+
+async fn edit_product(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<ProductForm>,
+) -> Response {
+    let s = match form_session(&app, &headers, &f.csrf).await {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    // A refusal names the product, as the page lists several.
+    let done = app
+        .hub
+        .update_product(&f.id, &f.input)
+        .await
+        .map_err(|e| match e {
+            HubError::Refused { status, message } if status != 404 => HubError::Refused {
+                status,
+                message: format!("{}: {message}", f.id),
+            },
+            other => other,
+        });
+    after_change(&app, &s, done, &NewProduct::default()).await
+}
+
+#[derive(Deserialize)]
+struct ArchiveForm {
+    csrf: String,
+    id: String,
+    archived: String,
+}
+
+async fn archive_product(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<ArchiveForm>,
+) -> Response {
+    let s = match form_session(&app, &headers, &f.csrf).await {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    let done = app.hub.set_archived(&f.id, f.archived == "1").await;
+    after_change(&app, &s, done, &NewProduct::default()).await
 }

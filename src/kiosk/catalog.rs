@@ -33,7 +33,7 @@ impl Kiosk {
             })
             .collect();
         let training = self.inner.settings.training;
-        Ok(self.inner.store.write(|w| {
+        let journaled = self.inner.store.write(|w| {
             let old = w.reader().known_prices()?;
             let changes = if old.is_empty() {
                 Vec::new()
@@ -50,7 +50,49 @@ impl Kiosk {
                 w.set_known_prices(&new)?;
             }
             Ok(changes.len())
-        })?)
+        })?;
+        let was = {
+            let mut current = self
+                .inner
+                .catalog
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            std::mem::replace(&mut *current, catalog.clone())
+        };
+        if was != *catalog && !was.products().is_empty() {
+            let _ = self
+                .inner
+                .events
+                .send(super::KioskEvent::Catalog { changes: journaled });
+        }
+        Ok(journaled)
+    }
+
+    /// The price list the till sells from now (the last one applied).
+    pub fn catalog(&self) -> Catalog {
+        self.inner
+            .catalog
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Whether no sale is open (started, not yet paid or closed) and no
+    /// payment is tracked: the moment a new price list may be applied
+    /// ("between sales"). A database that cannot be read says no.
+    pub fn between_sales(&self) -> bool {
+        let tracked = !self
+            .inner
+            .tracked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty();
+        !tracked
+            && self
+                .inner
+                .store
+                .read(|r| r.open_sales())
+                .is_ok_and(|open| open.is_empty())
     }
 }
 

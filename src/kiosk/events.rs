@@ -57,6 +57,10 @@ pub enum KioskEvent {
     Training { on: bool },
     /// A receipt came out of the printer (`copy`: the one "KOPI").
     ReceiptPrinted { sale_id: i64, copy: bool },
+    /// The till sells from another price list now (the hub's catalogue
+    /// came down between sales; `changes` were journaled): read it with
+    /// [`super::Kiosk::catalog`].
+    Catalog { changes: usize },
 }
 
 /// Why a [`KioskEvent::Status`] was sent.

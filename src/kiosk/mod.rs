@@ -160,6 +160,9 @@ pub(crate) struct Inner {
     tracked: Mutex<HashSet<i64>>,
     shutdown: watch::Receiver<bool>,
     printer: printer_state::PrinterCell,
+    /// The price list the till sells from now: set by
+    /// [`Kiosk::apply_catalog`] (at start, and when the hub's changes).
+    catalog: std::sync::RwLock<crate::domain::Catalog>,
 }
 
 /// A cheap handle to the service.
@@ -222,6 +225,7 @@ impl Kiosk {
             tracked: Mutex::new(HashSet::new()),
             shutdown: shutdown.clone(),
             printer,
+            catalog: std::sync::RwLock::new(crate::domain::Catalog::default()),
         });
         let kiosk = Kiosk { inner };
         kiosk.resume()?;

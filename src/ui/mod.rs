@@ -43,7 +43,7 @@ use slint::ComponentHandle;
 
 use crate::app::App;
 use crate::config::{Config, Language};
-use crate::domain::{Cart, Catalog, Money, VatCode};
+use crate::domain::{Cart, Money, VatCode};
 use crate::kiosk::{Kiosk, KioskEvent};
 use crate::pin::{Lockout, PinHash};
 
@@ -56,8 +56,9 @@ pub use generated::*;
 /// What the UI needs from the running till.
 #[derive(Clone)]
 pub struct Services {
+    /// The price list is the kiosk's ([`Kiosk::catalog`]): it changes when
+    /// the club's hub sends a new one.
     pub kiosk: Kiosk,
-    pub catalog: Catalog,
     pub free_amount_vat: VatCode,
     /// `[till] card_terminal`: the "Kort" button.
     pub card_terminal: bool,
@@ -74,7 +75,6 @@ impl Services {
         let c = &app.config;
         Services {
             kiosk: app.kiosk.clone(),
-            catalog: c.catalog.clone(),
             free_amount_vat: c.free_amount_vat,
             card_terminal: c.card_terminal,
             training: c.is_training(),
@@ -228,6 +228,10 @@ pub fn run(config: Config) -> anyhow::Result<i32> {
         .thread_name("luka-service")
         .build()?;
     let mut app = rt.block_on(App::start(config))?;
+    {
+        let _entered = rt.enter();
+        app.refresh_catalogue(crate::app::REFRESH_EVERY);
+    }
     let buttons = app.buttons.take();
     if let Some(sim) = &app.sim {
         tracing::warn!(

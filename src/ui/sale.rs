@@ -14,7 +14,8 @@ fn show_tiles(w: &AppWindow, ctx: &Ctx, stock: &[crate::store::Stock]) {
     let t = Text::of(w);
     let tiles: Vec<ProductTile> = ctx
         .services
-        .catalog
+        .kiosk
+        .catalog()
         .products()
         .iter()
         .map(|p| {
@@ -61,7 +62,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     let c = ctx.clone();
     a.on_add_product(move |id| {
         let Some(w) = c.weak.upgrade() else { return };
-        if let Some(p) = c.services.catalog.get(&id) {
+        if let Some(p) = c.services.kiosk.catalog().get(&id) {
             c.state().cart.add_product(p);
         }
         refresh(&w, &c);

@@ -151,7 +151,7 @@ pub(super) fn apply(w: &AppWindow, c: &Ctx, ev: KioskEvent) {
         }
         KioskEvent::Printer { .. } => show_printer(w, c),
         KioskEvent::Training { on } => super::training::show(w, on),
-        KioskEvent::Stock { .. } => super::sale::refresh_stock(c),
+        KioskEvent::Stock { .. } | KioskEvent::Catalog { .. } => super::sale::refresh_stock(c),
         KioskEvent::ReceiptPrinted { sale_id, .. } => {
             if c.state().last_paid == Some(sale_id) {
                 w.global::<super::ResultAdapter>()

@@ -53,7 +53,8 @@ fn show(w: &AppWindow, c: &Ctx, stock: &[Stock]) {
     let t = Text::of(w);
     let rows: Vec<StockRow> = c
         .services
-        .catalog
+        .kiosk
+        .catalog()
         .products()
         .iter()
         .map(|p| {

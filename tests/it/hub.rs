@@ -250,10 +250,16 @@ fn upload(till: &str, rows: &[ChainRow]) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_apply_once_in_order_on_a_real_cluster() {
     let rig = HubRig::start().await;
-    assert_eq!(rig.hub.migrations().await.unwrap(), vec!["001_init"]);
+    assert_eq!(
+        rig.hub.migrations().await.unwrap(),
+        vec!["001_init", "002_catalogue"]
+    );
     // A second hub on the same database applies nothing again.
     let again = Hub::connect(&rig._pg.url()).await.unwrap();
-    assert_eq!(again.migrations().await.unwrap(), vec!["001_init"]);
+    assert_eq!(
+        again.migrations().await.unwrap(),
+        vec!["001_init", "002_catalogue"]
+    );
     // The journal is append-only at the hub too.
     let c = rig.hub.client().await.unwrap();
     c.execute("INSERT INTO tills (id) VALUES ('kiosk-9')", &[])
@@ -1050,4 +1056,569 @@ async fn backlog_drain_numbers() {
         drained.as_secs_f64(),
         stored.len() as f64 / drained.as_secs_f64()
     );
+}
+
+// ---- the catalogue comes down ----
+
+/// The CSRF token of a logged-in page (every form carries it).
+fn page_csrf(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a form token on the page")
+        .to_string()
+}
+
+/// Posts a back office form with the session cookie; (status, page).
+async fn post_form(url: &str, path: &str, cookie: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let resp = http()
+        .post(format!("{url}{path}"))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(fields))
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+/// `GET /api/catalogue` as a till asks: (status, ETag, body).
+async fn get_catalogue(
+    url: &str,
+    credential: Option<&str>,
+    if_none_match: Option<&str>,
+) -> (u16, Option<String>, String) {
+    let mut req = http().get(format!("{url}/api/catalogue"));
+    if let Some(c) = credential {
+        req = req.bearer_auth(c);
+    }
+    if let Some(tag) = if_none_match {
+        req = req.header("if-none-match", tag);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let etag = resp
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, etag, resp.text().await.unwrap())
+}
+
+fn sold_amount(out: &str) -> i64 {
+    let v: serde_json::Value =
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["state"], "paid", "{out}");
+    v["amount"].as_i64().unwrap()
+}
+
+fn price_changes_of(journal: &[ChainRow], product: &str) -> Vec<serde_json::Value> {
+    journal
+        .iter()
+        .filter(|r| r.kind == "price.changed")
+        .map(|r| {
+            assert_eq!(r.event_code, Some(13021), "a price change is SAF-T 13021");
+            serde_json::from_str::<serde_json::Value>(&r.data).unwrap()
+        })
+        .filter(|d| d["product"] == product)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_treasurer_changes_a_price_and_the_till_sells_at_it_even_with_the_hub_gone() {
+    let started = std::time::Instant::now();
+    let mut rig = HubRig::start().await;
+    let url = rig.url();
+    let (c, out, err) = luka_with_stdin(
+        &rig.config,
+        &["hub", "add-user", "kasserer"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(c, 0, "{out}{err}");
+    let cookie = log_in(&url, "kasserer", PASSWORD).await;
+    let page = get_page(&url, "/katalog", &cookie).await;
+    assert!(page.contains("Ingen varer ennå"), "{page}");
+    assert!(page.contains("width=device-width"), "phone width");
+    let csrf = page_csrf(&page);
+
+    // The treasurer adds the club's menu.
+    let sql_name = "Robert'); DROP TABLE products;--";
+    for (id, name, price, vat) in [
+        ("kaffe", "Kaffe", "30", "31"),
+        ("brus", "Brus", "35", "31"),
+        ("voksen", "Voksen", "150", "6"),
+        ("sql", sql_name, "10", "3"),
+    ] {
+        let (status, body) = post_form(
+            &url,
+            "/katalog/ny",
+            &cookie,
+            &[
+                ("csrf", csrf.as_str()),
+                ("id", id),
+                ("name", name),
+                ("group", "Kiosk"),
+                ("price", price),
+                ("vat_code", vat),
+                ("position", ""),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303, "adding {id}: {body}");
+    }
+    let (version, products) = rig.hub.products().await.unwrap();
+    assert_eq!(version, 4, "one version per change");
+    let sql = products.iter().find(|p| p.id == "sql").unwrap();
+    assert_eq!(sql.name, sql_name, "an SQL-looking name is stored verbatim");
+    let page = get_page(&url, "/katalog", &cookie).await;
+    assert!(
+        page.contains("Robert&#x27;); DROP TABLE products;--"),
+        "{page}"
+    );
+
+    // Bad input is refused with a clear message, and nothing changes.
+    let before = rig.hub.products().await.unwrap();
+    let edit = |price: &'static str, vat: &'static str, name: &'static str| {
+        vec![
+            ("id", "kaffe"),
+            ("name", name),
+            ("group", "Kiosk"),
+            ("price", price),
+            ("vat_code", vat),
+            ("position", "0"),
+        ]
+    };
+    for (fields, status, says) in [
+        (edit("0", "31", "Kaffe"), 400, "Prisen «0» er ikke gyldig"),
+        (edit("-5", "31", "Kaffe"), 400, "er ikke gyldig"),
+        (edit("30", "25", "Kaffe"), 400, "Ukjent mva-kode «25»"),
+        (edit("30", "31", "   "), 400, "Navnet kan ikke være tomt"),
+    ] {
+        let mut f = vec![("csrf", csrf.as_str())];
+        f.extend(fields);
+        let (got, page) = post_form(&url, "/katalog/endre", &cookie, &f).await;
+        assert_eq!(got, status, "{page}");
+        assert!(page.contains(says), "{says}: {page}");
+    }
+    let (got, page) = post_form(
+        &url,
+        "/katalog/ny",
+        &cookie,
+        &[
+            ("csrf", csrf.as_str()),
+            ("id", "kaffe"),
+            ("name", "Kaffe 2"),
+            ("price", "20"),
+            ("vat_code", "31"),
+        ],
+    )
+    .await;
+    assert_eq!(got, 409, "a taken id: {page}");
+    assert!(page.contains("«kaffe» er allerede i bruk"), "{page}");
+    assert!(
+        page.contains("value=\"Kaffe 2\""),
+        "what was typed is kept: {page}"
+    );
+    let mut f = vec![("csrf", "forged")];
+    f.extend(edit("99", "31", "Kaffe"));
+    let (got, _) = post_form(&url, "/katalog/endre", &cookie, &f).await;
+    assert_eq!(got, 403, "a form without the session's token");
+    let (got, _) = post_form(&url, "/katalog/endre", "luka_hub=nobody", &f).await;
+    assert_eq!(got, 303, "no session: to the login page");
+    assert_eq!(rig.hub.products().await.unwrap(), before, "nothing changed");
+
+    // A till that sold from luka.toml pairs and takes the hub's catalogue.
+    let till = Till::new("kiosk-1").await;
+    let (c, out, err) = till.run(&["charge", "--product", "kaffe", "--cash"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(sold_amount(&out), 3_000, "luka.toml's price");
+    let (c, out, err) = till.pair(&url, &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    let credential = till.credential();
+
+    // The API: a paired till's credential only; ETag; 304 when unchanged.
+    let (status, _, _) = get_catalogue(&url, None, None).await;
+    assert_eq!(status, 401);
+    let (status, _, _) = get_catalogue(&url, Some("forged-credential"), None).await;
+    assert_eq!(status, 401);
+    let (status, etag, body) = get_catalogue(&url, Some(&credential), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(etag.as_deref(), Some("\"catalogue-4\""));
+    let snap: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(snap["version"], 4);
+    assert_eq!(snap["products"].as_array().unwrap().len(), 4);
+    let (status, _, body) = get_catalogue(&url, Some(&credential), etag.as_deref()).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (304, ""),
+        "unchanged: 304, no body"
+    );
+
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(
+        out.contains("hub catalogue: version 4 with 4 products"),
+        "{out}"
+    );
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(out.contains("hub catalogue: version 4, unchanged"), "{out}");
+
+    // The treasurer changes the price of coffee on the hub's page.
+    let mut f = vec![("csrf", csrf.as_str())];
+    f.extend(edit("32,50", "31", "Kaffe"));
+    let (got, page) = post_form(&url, "/katalog/endre", &cookie, &f).await;
+    assert_eq!(got, 303, "{page}");
+    let (status, etag, _) = get_catalogue(&url, Some(&credential), Some("\"catalogue-4\"")).await;
+    assert_eq!((status, etag.as_deref()), (200, Some("\"catalogue-5\"")));
+    let page = get_page(&url, "/katalog", &cookie).await;
+    assert!(page.contains("value=\"32,50\""), "{page}");
+
+    // The till picks it up and sells coffee at the new price; the change
+    // is in its journal (13021) with the old and the new price, before
+    // the sale at it, and goes up to the hub like every entry.
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(out.contains("hub catalogue: version 5"), "{out}");
+    let (c, out, err) = till.run(&["charge", "--product", "kaffe", "--cash"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(sold_amount(&out), 3_250, "the hub's new price");
+    let journal = till.journal();
+    let changes = price_changes_of(&journal, "kaffe");
+    assert_eq!(changes.len(), 1, "30 → 32,50 once: {changes:?}");
+    assert_eq!(changes[0]["old"]["price"], 3_000);
+    assert_eq!(changes[0]["new"]["price"], 3_250);
+    let change_seq = journal
+        .iter()
+        .find(|r| r.kind == "price.changed" && r.data.contains("\"kaffe\""))
+        .unwrap()
+        .seq;
+    let last_sale = journal
+        .iter()
+        .rev()
+        .find(|r| r.kind == "sale.paid")
+        .unwrap();
+    assert!(
+        change_seq < last_sale.seq,
+        "journaled before the sale at it"
+    );
+    // Products the hub does not list are journaled as removed.
+    let polse = price_changes_of(&journal, "polse");
+    assert_eq!(polse.len(), 1);
+    assert!(polse[0]["new"].is_null());
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(rig.stored("kiosk-1").await, till.journal());
+
+    // The hub goes away: the till sells on at the hub's prices, restart
+    // after restart, and journals no change.
+    rig.stop().await;
+    let (c, out, err) = till.run(&["sync", "--patience", "1"]);
+    assert_eq!(c, 1, "{out}{err}");
+    assert!(
+        err.contains("hub catalogue: the club's hub could not be reached"),
+        "{err}"
+    );
+    for _ in 0..2 {
+        let (c, out, err) = till.run(&["charge", "--product", "kaffe", "--cash"]);
+        assert_eq!(c, 0, "{out}{err}");
+        assert_eq!(sold_amount(&out), 3_250);
+    }
+    let (c, out, err) = till.run(&["charge", "--product", "polse", "--cash"]);
+    assert_ne!(c, 0, "not on the hub's menu: {out}");
+    assert!(err.contains("no product 'polse'"), "{err}");
+    assert_eq!(
+        price_changes_of(&till.journal(), "kaffe").len(),
+        1,
+        "no change journaled while the hub is away"
+    );
+    eprintln!(
+        "catalogue end to end: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Waits up to `secs` for `ok`.
+async fn eventually(secs: u64, mut ok: impl FnMut() -> bool) -> bool {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < until {
+        if ok() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_running_till_takes_the_hubs_new_price_between_sales_only() {
+    let rig = HubRig::start().await;
+    let url = rig.url();
+    let (c, out, err) = luka_with_stdin(
+        &rig.config,
+        &["hub", "add-user", "kasserer"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(c, 0, "{out}{err}");
+    let cookie = log_in(&url, "kasserer", PASSWORD).await;
+    let csrf = page_csrf(&get_page(&url, "/katalog", &cookie).await);
+    let kaffe = |price: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("id", "kaffe".to_string()),
+            ("name", "Kaffe".to_string()),
+            ("group", "Kiosk".to_string()),
+            ("price", price.to_string()),
+            ("vat_code", "31".to_string()),
+        ]
+    };
+    let as_str = |f: &Vec<(&'static str, String)>| {
+        f.iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect::<Vec<(&str, String)>>()
+    };
+    let post = |path: &'static str, f: Vec<(&'static str, String)>| {
+        let url = url.clone();
+        let cookie = cookie.clone();
+        async move {
+            let fields = as_str(&f);
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(&url, path, &cookie, &refs).await
+        }
+    };
+    assert_eq!(post("/katalog/ny", kaffe("30")).await.0, 303);
+
+    let till = Till::new("kiosk-1").await;
+    let (c, out, err) = till.pair(&url, &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    let config = luka::config::Config::load(Some(&till.config)).unwrap();
+    let mut app = luka::app::App::start(config).await.unwrap();
+    app.refresh_catalogue(std::time::Duration::from_millis(200));
+    let kiosk = app.kiosk.clone();
+    let price = |k: &luka::kiosk::Kiosk| k.catalog().get("kaffe").map(|p| p.price.minor());
+    assert!(
+        eventually(10, || kiosk.catalog().products().len() == 1).await,
+        "the running till takes the hub's catalogue: {:?}",
+        kiosk.catalog()
+    );
+    assert_eq!(price(&kiosk), Some(3_000));
+
+    // A Vipps sale is open on the till when the treasurer changes the price.
+    let mut cart = luka::domain::Cart::new();
+    cart.add_product(kiosk.catalog().get("kaffe").unwrap());
+    let open = kiosk.start_vipps_sale(&cart, "").unwrap();
+    assert_eq!(post("/katalog/endre", kaffe("35")).await.0, 303);
+    let db = till.db();
+    assert!(
+        eventually(10, || {
+            luka::hub::till_catalogue::load_kept(&db)
+                .unwrap()
+                .is_some_and(|s| s.version == 2)
+        })
+        .await,
+        "the new version came down"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(price(&kiosk), Some(3_000), "not applied during a sale");
+
+    // The sale ends; the new price applies, journaled, and the next sale is at it.
+    kiosk.cancel_sale(open.id).unwrap();
+    assert!(
+        eventually(20, || price(&kiosk) == Some(3_500)).await,
+        "applied once the sale is over"
+    );
+    let mut cart = luka::domain::Cart::new();
+    cart.add_product(kiosk.catalog().get("kaffe").unwrap());
+    let (sold, _) = kiosk
+        .cash_sale(&cart, luka::domain::Money::nok(3_500), "")
+        .unwrap();
+    assert_eq!(sold.total.minor(), 3_500);
+    let mut journal = Vec::new();
+    app.store
+        .read(|r| {
+            r.chain_rows(|row| {
+                journal.push(row.clone());
+                true
+            })
+        })
+        .unwrap();
+    let changes = price_changes_of(&journal, "kaffe");
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(
+        (&changes[0]["old"]["price"], &changes[0]["new"]["price"]),
+        (&serde_json::json!(3_000), &serde_json::json!(3_500))
+    );
+    let change_seq = journal
+        .iter()
+        .find(|r| r.kind == "price.changed" && r.data.contains("\"kaffe\""))
+        .unwrap()
+        .seq;
+    let closed = journal
+        .iter()
+        .filter(|r| r.sale_id == Some(open.id))
+        .map(|r| r.seq)
+        .max()
+        .unwrap();
+    assert!(
+        change_seq > closed,
+        "the change comes after the open sale ended"
+    );
+    app.shutdown().await;
+}
+
+/// The page once it holds `text` (a form post navigates to the same URL).
+async fn page_with(browser: &support::webdriver::Browser, text: &str) -> String {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let page = browser.source().await;
+        if page.contains(text) || std::time::Instant::now() > until {
+            assert!(page.contains(text), "{text}: {page}");
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_real_browser_the_treasurer_adds_a_product_and_changes_its_price() {
+    let rig = HubRig::start().await;
+    rig.hub.set_user("kasserer", PASSWORD).await.unwrap();
+    let till = Till::new("kiosk-1").await;
+    let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+
+    let browser = support::webdriver::Browser::start(390, 844).await;
+    browser.goto(&format!("{}/logg-inn", rig.url())).await;
+    browser.type_into("#name", "kasserer").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#login").await;
+    assert!(browser.wait_for_url("/omsetning").await, "logged in");
+    browser.goto(&format!("{}/katalog", rig.url())).await;
+    let new = "#new-product";
+    browser
+        .type_into(&format!("{new} input[name=id]"), "skjerf")
+        .await;
+    browser
+        .type_into(&format!("{new} input[name=name]"), "Klubbskjerf")
+        .await;
+    browser
+        .type_into(&format!("{new} input[name=group]"), "Klær")
+        .await;
+    browser
+        .type_into(&format!("{new} input[name=price]"), "250")
+        .await;
+    browser.click(&format!("{new} button")).await;
+    page_with(&browser, "id=\"product-skjerf\"").await;
+    let (version, products) = rig.hub.products().await.unwrap();
+    assert_eq!(version, 1);
+    assert_eq!((products[0].price, products[0].vat_code), (25_000, 3));
+
+    // A price of 0 is refused on the page, and nothing changes.
+    let price = "#product-skjerf input[name=price]";
+    browser.clear(price).await;
+    browser.type_into(price, "0").await;
+    browser.click("#product-skjerf button.primary").await;
+    let page = page_with(&browser, "Prisen «0» er ikke gyldig").await;
+    assert!(page.contains("role=\"alert\""), "{page}");
+    save_screenshot("hub-katalog-feil-phone.png", &browser.screenshot().await);
+    assert_eq!(rig.hub.products().await.unwrap(), (version, products));
+
+    // 199 kr: saved, a new version, and the till sells at it.
+    browser.goto(&format!("{}/katalog", rig.url())).await;
+    browser.clear(price).await;
+    browser.type_into(price, "199").await;
+    browser.click("#product-skjerf button.primary").await;
+    page_with(&browser, "value=\"199,00\"").await;
+    save_screenshot("hub-katalog-phone.png", &browser.screenshot().await);
+    browser.resize(1280, 800).await;
+    save_screenshot("hub-katalog-laptop.png", &browser.screenshot().await);
+    browser.quit().await;
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), 2);
+
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    let (c, out, err) = till.run(&["charge", "--product", "skjerf", "--cash"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(sold_amount(&out), 19_900);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archiving_takes_a_product_off_the_snapshot_and_back() {
+    let rig = HubRig::start().await;
+    let url = rig.url();
+    rig.hub.set_user("kasserer", PASSWORD).await.unwrap();
+    let cookie = log_in(&url, "kasserer", PASSWORD).await;
+    let input =
+        |name: &str, price: &str, vat: &str, position: &str| luka::hub::catalogue::ProductInput {
+            name: name.into(),
+            group: "Kiosk".into(),
+            price: price.into(),
+            vat_code: vat.into(),
+            position: position.into(),
+        };
+    assert_eq!(
+        rig.hub
+            .add_product("vaffel", &input("Vaffel", "25", "31", "2"))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        rig.hub
+            .add_product("kaffe", &input("Kaffe", "30", "31", "1"))
+            .await
+            .unwrap(),
+        2
+    );
+    // Saving what is there already is no change and no new version.
+    assert_eq!(
+        rig.hub
+            .update_product("kaffe", &input("Kaffe", "30,00", "31", "1"))
+            .await
+            .unwrap(),
+        2
+    );
+    let snap = rig.hub.snapshot().await.unwrap();
+    let ids: Vec<&str> = snap.products.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["kaffe", "vaffel"], "in the treasurer's order");
+
+    let csrf = page_csrf(&get_page(&url, "/katalog", &cookie).await);
+    let (status, page) = post_form(
+        &url,
+        "/katalog/arkiver",
+        &cookie,
+        &[("csrf", csrf.as_str()), ("id", "vaffel"), ("archived", "1")],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+    let snap = rig.hub.snapshot().await.unwrap();
+    assert_eq!(snap.version, 3);
+    assert_eq!(snap.products.len(), 1, "archived: not sold");
+    let page = get_page(&url, "/katalog", &cookie).await;
+    assert!(
+        page.contains("Ta i bruk igjen") && page.contains("arkivert"),
+        "{page}"
+    );
+    let (status, _) = post_form(
+        &url,
+        "/katalog/arkiver",
+        &cookie,
+        &[("csrf", csrf.as_str()), ("id", "vaffel"), ("archived", "0")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(rig.hub.snapshot().await.unwrap().products.len(), 2);
+    let (status, page) = post_form(
+        &url,
+        "/katalog/arkiver",
+        &cookie,
+        &[
+            ("csrf", csrf.as_str()),
+            ("id", "finnes-ikke"),
+            ("archived", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 404, "{page}");
+    assert!(page.contains("Ingen vare «finnes-ikke»"), "{page}");
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), 4);
 }

@@ -187,6 +187,17 @@ impl Browser {
         .await;
     }
 
+    /// Empties an input (before typing a new value into it).
+    pub async fn clear(&self, css: &str) {
+        let el = self.element(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{el}/clear"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
     pub async fn click(&self, css: &str) {
         let el = self.element(css).await;
         self.call(

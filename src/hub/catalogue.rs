@@ -1,0 +1,420 @@
+//! The club's catalogue on the hub: products with their group, price (øre),
+//! SAF-T VAT code, position and an archived flag, and the one version every
+//! change raises. The tills fetch it as a [`Snapshot`] (`GET /api/catalogue`,
+//! `If-None-Match`), the till's side is in `till_catalogue.rs`.
+//!
+//! Every change is checked before it touches the database (a price above
+//! zero, a VAT code the till knows, a name, an id not taken) and is made in
+//! one transaction with the version bump, so a refused change changes
+//! nothing and a till never sees half a change.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Hub, HubError};
+use crate::domain::{Catalog, Currency, Money, Product, VatCode};
+
+/// A product as the back office shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HubProduct {
+    pub id: String,
+    pub name: String,
+    pub group: String,
+    pub price: i64,
+    pub vat_code: u16,
+    pub position: i32,
+    pub archived: bool,
+}
+
+/// One product in the snapshot a till fetches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotProduct {
+    pub id: String,
+    pub name: String,
+    pub group: String,
+    /// VAT-inclusive unit price in øre.
+    pub price: i64,
+    pub vat_code: u16,
+}
+
+/// The catalogue at one version: the products on sale (not archived), in
+/// the order the treasurer gave them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub version: i64,
+    pub products: Vec<SnapshotProduct>,
+}
+
+impl Snapshot {
+    /// The `ETag` of this version (a quoted string, as HTTP wants it).
+    pub fn etag(&self) -> String {
+        etag(self.version)
+    }
+
+    /// The price list a till sells from; refused (with why) when a product
+    /// would not be valid on the till.
+    pub fn to_catalog(&self) -> Result<Catalog, String> {
+        let products = self
+            .products
+            .iter()
+            .map(|p| {
+                let vat =
+                    VatCode::try_from(p.vat_code).map_err(|e| format!("product {}: {e}", p.id))?;
+                Ok(Product {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    group: p.group.clone(),
+                    price: Money::new(p.price, Currency::NOK),
+                    vat,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Catalog::new(products).map_err(|e| e.to_string())
+    }
+}
+
+pub fn etag(version: i64) -> String {
+    format!("\"catalogue-{version}\"")
+}
+
+/// What the treasurer typed for a product (all text, as a form sends it).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ProductInput {
+    pub name: String,
+    #[serde(default)]
+    pub group: String,
+    /// Kroner as typed: `35`, `35,50`.
+    pub price: String,
+    pub vat_code: String,
+    #[serde(default)]
+    pub position: String,
+}
+
+/// A checked product change.
+struct Checked {
+    name: String,
+    group: String,
+    price: i64,
+    vat: i16,
+    position: i32,
+}
+
+const MAX_TEXT: usize = 80;
+
+fn check_text(what: &str, text: &str, required: bool) -> Result<String, HubError> {
+    let t = text.trim();
+    if required && t.is_empty() {
+        return Err(HubError::refused(
+            400,
+            format!("{what} kan ikke være tomt."),
+        ));
+    }
+    if t.chars().count() > MAX_TEXT {
+        return Err(HubError::refused(
+            400,
+            format!("{what} kan ha høyst {MAX_TEXT} tegn."),
+        ));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(HubError::refused(
+            400,
+            format!("{what} kan ikke ha kontrolltegn."),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// Checks a product id: 1 to 40 of a–z, 0–9, `-` and `_` (it is the
+/// article id on receipts, in reports and in SAF-T, and `luka charge
+/// --product ID` takes it).
+pub fn check_id(id: &str) -> Result<String, HubError> {
+    let id = id.trim();
+    if id.is_empty()
+        || id.len() > 40
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    {
+        return Err(HubError::refused(
+            400,
+            "Varenummeret må være 1 til 40 tegn: små bokstaver a–z, sifre, - og _.",
+        ));
+    }
+    Ok(id.to_string())
+}
+
+/// Reads a VAT code the till knows (3, 31, 32, 33, 5, 6).
+pub fn check_vat(text: &str) -> Result<VatCode, HubError> {
+    text.trim()
+        .parse::<u16>()
+        .ok()
+        .and_then(VatCode::from_code)
+        .ok_or_else(|| {
+            HubError::refused(
+                400,
+                format!(
+                    "Ukjent mva-kode «{}»: bruk 3 (25 %), 31 (15 %), 32 (11,11 %), 33 (12 %), \
+                     5 (fritatt) eller 6 (utenfor mva-loven).",
+                    text.trim()
+                ),
+            )
+        })
+}
+
+/// Reads a price in kroner; it must be above zero.
+pub fn check_price(text: &str) -> Result<i64, HubError> {
+    let refused = || {
+        HubError::refused(
+            400,
+            format!(
+                "Prisen «{}» er ikke gyldig: skriv en pris over 0 kr, f.eks. 35 eller 35,50.",
+                text.trim()
+            ),
+        )
+    };
+    let money = Money::parse(text, Currency::NOK).map_err(|_| refused())?;
+    if money.minor() <= 0 {
+        return Err(refused());
+    }
+    Ok(money.minor())
+}
+
+fn check(input: &ProductInput) -> Result<Checked, HubError> {
+    let name = check_text("Navnet", &input.name, true)?;
+    let group = check_text("Gruppen", &input.group, false)?;
+    let price = check_price(&input.price)?;
+    let vat = check_vat(&input.vat_code)?.code() as i16;
+    let position = match input.position.trim() {
+        "" => 0,
+        p => p
+            .parse::<i32>()
+            .ok()
+            .filter(|p| (0..=100_000).contains(p))
+            .ok_or_else(|| {
+                HubError::refused(400, "Plasseringen er et heltall fra 0 til 100000.")
+            })?,
+    };
+    Ok(Checked {
+        name,
+        group,
+        price,
+        vat,
+        position,
+    })
+}
+
+const BUMP: &str = "UPDATE catalogue_version SET version = version + 1, changed_at = now() \
+                    RETURNING version";
+
+impl Hub {
+    /// Every product, archived ones too, with the current version.
+    pub async fn products(&self) -> Result<(i64, Vec<HubProduct>), HubError> {
+        let client = self.client().await?;
+        let version: i64 = client
+            .query_one("SELECT version FROM catalogue_version", &[])
+            .await?
+            .get(0);
+        let products = client
+            .query(
+                "SELECT id, name, grp, price_ore, vat_code, position, archived FROM products \
+                 ORDER BY archived, position, id",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| HubProduct {
+                id: r.get(0),
+                name: r.get(1),
+                group: r.get(2),
+                price: r.get(3),
+                vat_code: r.get::<_, i16>(4) as u16,
+                position: r.get(5),
+                archived: r.get(6),
+            })
+            .collect();
+        Ok((version, products))
+    }
+
+    /// The catalogue the tills sell from, read in one snapshot.
+    pub async fn snapshot(&self) -> Result<Snapshot, HubError> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let version: i64 = tx
+            .query_one("SELECT version FROM catalogue_version", &[])
+            .await?
+            .get(0);
+        let products = tx
+            .query(
+                "SELECT id, name, grp, price_ore, vat_code FROM products WHERE NOT archived \
+                 ORDER BY position, id",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| SnapshotProduct {
+                id: r.get(0),
+                name: r.get(1),
+                group: r.get(2),
+                price: r.get(3),
+                vat_code: r.get::<_, i16>(4) as u16,
+            })
+            .collect();
+        tx.commit().await?;
+        Ok(Snapshot { version, products })
+    }
+
+    /// Notes that a till asked for the catalogue (its "last seen").
+    pub async fn seen(&self, till: &str) -> Result<(), HubError> {
+        let client = self.client().await?;
+        client
+            .execute("UPDATE tills SET last_seen = now() WHERE id = $1", &[&till])
+            .await?;
+        Ok(())
+    }
+
+    /// The current version alone (for `If-None-Match`).
+    pub async fn catalogue_version(&self) -> Result<i64, HubError> {
+        let client = self.client().await?;
+        Ok(client
+            .query_one("SELECT version FROM catalogue_version", &[])
+            .await?
+            .get(0))
+    }
+
+    /// Adds a product; returns the new version. A taken id is refused.
+    pub async fn add_product(&self, id: &str, input: &ProductInput) -> Result<i64, HubError> {
+        let id = check_id(id)?;
+        let c = check(input)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO products (id, name, grp, price_ore, vat_code, position) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+                &[&id, &c.name, &c.group, &c.price, &c.vat, &c.position],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(HubError::refused(
+                409,
+                format!("Varenummeret «{id}» er allerede i bruk: velg et annet."),
+            ));
+        }
+        let version: i64 = tx.query_one(BUMP, &[]).await?.get(0);
+        tx.commit().await?;
+        tracing::info!(product = %id, version, "product added to the catalogue");
+        Ok(version)
+    }
+
+    /// Changes a product's name, group, price, VAT code and position;
+    /// returns the version (unchanged when nothing changed).
+    pub async fn update_product(&self, id: &str, input: &ProductInput) -> Result<i64, HubError> {
+        let c = check(input)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let changed = tx
+            .execute(
+                "UPDATE products SET name = $2, grp = $3, price_ore = $4, vat_code = $5, \
+                 position = $6, updated_at = now() WHERE id = $1 AND \
+                 (name, grp, price_ore, vat_code, position) IS DISTINCT FROM ($2, $3, $4, $5, $6)",
+                &[&id, &c.name, &c.group, &c.price, &c.vat, &c.position],
+            )
+            .await?;
+        if changed == 0 {
+            let exists = tx
+                .query_opt("SELECT 1 FROM products WHERE id = $1", &[&id])
+                .await?
+                .is_some();
+            if !exists {
+                return Err(HubError::refused(404, format!("Ingen vare «{id}».")));
+            }
+            let version: i64 = tx
+                .query_one("SELECT version FROM catalogue_version", &[])
+                .await?
+                .get(0);
+            return Ok(version);
+        }
+        let version: i64 = tx.query_one(BUMP, &[]).await?.get(0);
+        tx.commit().await?;
+        tracing::info!(product = %id, version, "product changed in the catalogue");
+        Ok(version)
+    }
+
+    /// Archives a product (the tills stop selling it) or brings it back.
+    pub async fn set_archived(&self, id: &str, archived: bool) -> Result<i64, HubError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let changed = tx
+            .execute(
+                "UPDATE products SET archived = $2, updated_at = now() \
+                 WHERE id = $1 AND archived <> $2",
+                &[&id, &archived],
+            )
+            .await?;
+        if changed == 0 {
+            let exists = tx
+                .query_opt("SELECT 1 FROM products WHERE id = $1", &[&id])
+                .await?
+                .is_some();
+            if !exists {
+                return Err(HubError::refused(404, format!("Ingen vare «{id}».")));
+            }
+            let version: i64 = tx
+                .query_one("SELECT version FROM catalogue_version", &[])
+                .await?
+                .get(0);
+            return Ok(version);
+        }
+        let version: i64 = tx.query_one(BUMP, &[]).await?.get(0);
+        tx.commit().await?;
+        tracing::info!(product = %id, archived, version, "product archived or restored");
+        Ok(version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_vat_codes_and_ids_are_checked_before_the_database() {
+        assert_eq!(check_price("35").unwrap(), 3_500);
+        assert_eq!(check_price("35,50").unwrap(), 3_550);
+        for bad in ["0", "-5", "", "abc", "0,00"] {
+            assert!(check_price(bad).is_err(), "{bad}");
+        }
+        for code in [3, 31, 32, 33, 5, 6] {
+            assert_eq!(check_vat(&code.to_string()).unwrap().code(), code);
+        }
+        for bad in ["25", "0", "x", "", "15"] {
+            assert!(check_vat(bad).is_err(), "{bad}");
+        }
+        assert!(check_id("kaffe-stor_2").is_ok());
+        for bad in ["", "Kaffe", "a b", "x'; DROP TABLE products; --"] {
+            assert!(check_id(bad).is_err(), "{bad}");
+        }
+        let snap = Snapshot {
+            version: 3,
+            products: vec![SnapshotProduct {
+                id: "kaffe".into(),
+                name: "Kaffe".into(),
+                group: "Kiosk".into(),
+                price: 3_500,
+                vat_code: 31,
+            }],
+        };
+        let c = snap.to_catalog().unwrap();
+        assert_eq!(c.get("kaffe").unwrap().price.minor(), 3_500);
+        assert_eq!(snap.etag(), "\"catalogue-3\"");
+        let mut bad = snap.clone();
+        bad.products[0].vat_code = 25;
+        assert!(bad.to_catalog().is_err());
+        bad.products[0].vat_code = 31;
+        bad.products[0].price = 0;
+        assert!(bad.to_catalog().is_err());
+    }
+}
