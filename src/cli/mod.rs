@@ -334,57 +334,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             product,
             remove,
             description,
-            card: true,
+            cash,
+            tendered,
+            card,
             terminal_ref,
             operator,
-            ..
-        }) => {
-            let config = Config::load(cli.config.as_deref())?;
-            let cart = sale::CartSpec {
-                amount,
-                products: product,
-                removed: remove,
-            };
-            rt.block_on(sale::charge_card(
-                config,
-                &cart,
-                terminal_ref.as_deref(),
-                &description,
-                operator.as_deref(),
-            ))
-        }
-        Some(Command::Charge {
-            amount,
-            product,
-            remove,
-            description,
-            cash: true,
-            tendered,
-            operator,
-            ..
-        }) => {
-            let config = Config::load(cli.config.as_deref())?;
-            let cart = sale::CartSpec {
-                amount,
-                products: product,
-                removed: remove,
-            };
-            rt.block_on(sale::charge_cash(
-                config,
-                &cart,
-                tendered.as_deref(),
-                &description,
-                operator.as_deref(),
-            ))
-        }
-        Some(Command::Charge {
-            amount,
-            product,
-            remove,
-            description,
             timeout,
-            operator,
-            ..
         }) => {
             let config = Config::load(cli.config.as_deref())?;
             let cart = sale::CartSpec {
@@ -392,13 +347,18 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 products: product,
                 removed: remove,
             };
-            rt.block_on(sale::charge(
-                config,
-                &cart,
-                &description,
-                timeout,
-                operator.as_deref(),
-            ))
+            let operator = operator.as_deref();
+            rt.block_on(async {
+                if card {
+                    let reference = terminal_ref.as_deref();
+                    sale::charge_card(config, &cart, reference, &description, operator).await
+                } else if cash {
+                    let tendered = tendered.as_deref();
+                    sale::charge_cash(config, &cart, tendered, &description, operator).await
+                } else {
+                    sale::charge(config, &cart, &description, timeout, operator).await
+                }
+            })
         }
         Some(Command::Refund {
             receipt_no,

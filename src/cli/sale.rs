@@ -172,8 +172,37 @@ pub(super) async fn charge(
     Ok(if paid { 0 } else { 1 })
 }
 
-/// `luka charge AMOUNT --cash [--tendered N]`: a cash sale of a free
-/// amount, recorded at once; waits for its receipt (printed or held).
+/// A sale recorded at once (cash, card): the till starts, the cart's
+/// corrections are journaled, `sell` records the sale, its receipt is waited
+/// for (printed, or held with the printer's message), the till stops; then
+/// one JSON line, with `extra` fields from what `sell` returned.
+async fn sell_at_once<T>(
+    config: Config,
+    cart: Cart,
+    corrections: Vec<(SaleLine, u32)>,
+    operator: Option<&str>,
+    sell: impl FnOnce(&crate::kiosk::Kiosk, &Cart) -> Result<T, crate::kiosk::KioskError>,
+    extra: impl FnOnce(&T, &mut serde_json::Value),
+    sale_of: impl Fn(&T) -> i64,
+) -> anyhow::Result<i32> {
+    let app = super::start_as(config, operator).await?;
+    let sold = match journal_corrections(&app, &corrections) {
+        Ok(()) => sell(&app.kiosk, &cart).map_err(anyhow::Error::from),
+        Err(e) => Err(e),
+    };
+    if sold.is_ok() {
+        let _ = app.kiosk.wait_settled(Duration::from_secs(10)).await;
+    }
+    let store = app.store.clone();
+    super::finish(app, operator).await;
+    let sold = sold?;
+    let mut out = outcome_json(&store, &store.read(|r| r.sale(sale_of(&sold)))?);
+    extra(&sold, &mut out);
+    println!("{out}");
+    Ok(0)
+}
+
+/// `luka charge … --cash [--tendered N]`: a cash sale, recorded at once.
 pub(super) async fn charge_cash(
     config: Config,
     spec: &CartSpec,
@@ -186,31 +215,24 @@ pub(super) async fn charge_cash(
         Some(t) => Money::parse(t, Currency::NOK)?,
         None => cart.totals()?.gross,
     };
-    let app = super::start_as(config, operator).await?;
-    let sold = match journal_corrections(&app, &corrections) {
-        Ok(()) => app
-            .kiosk
-            .cash_sale(&cart, given, description)
-            .map_err(anyhow::Error::from),
-        Err(e) => Err(e),
-    };
-    if sold.is_ok() {
-        // Its receipt: printed, or held with the printer's message.
-        let _ = app.kiosk.wait_settled(Duration::from_secs(10)).await;
-    }
-    let store = app.store.clone();
-    super::finish(app, operator).await;
-    let (sale, change) = sold?;
-    let mut out = outcome_json(&store, &store.read(|r| r.sale(sale.id))?);
-    out["method"] = "cash".into();
-    out["tendered"] = given.minor().into();
-    out["change"] = change.minor().into();
-    println!("{out}");
-    Ok(0)
+    sell_at_once(
+        config,
+        cart,
+        corrections,
+        operator,
+        |k, cart| k.cash_sale(cart, given, description),
+        |(_, change), out| {
+            out["method"] = "cash".into();
+            out["tendered"] = given.minor().into();
+            out["change"] = change.minor().into();
+        },
+        |(sale, _)| sale.id,
+    )
+    .await
 }
 
 /// `luka charge … --card [--terminal-ref R]`: a sale the customer paid on
-/// the club's own card terminal, recorded at once; waits for its receipt.
+/// the club's own card terminal, recorded at once.
 pub(super) async fn charge_card(
     config: Config,
     spec: &CartSpec,
@@ -225,25 +247,19 @@ pub(super) async fn charge_card(
         );
     }
     let (cart, corrections) = spec.build(&config)?;
-    let app = super::start_as(config, operator).await?;
-    let sold = match journal_corrections(&app, &corrections) {
-        Ok(()) => app
-            .kiosk
-            .card_sale(&cart, terminal_ref, description)
-            .map_err(anyhow::Error::from),
-        Err(e) => Err(e),
-    };
-    if sold.is_ok() {
-        let _ = app.kiosk.wait_settled(Duration::from_secs(10)).await;
-    }
-    let store = app.store.clone();
-    super::finish(app, operator).await;
-    let sale = sold?;
-    let mut out = outcome_json(&store, &store.read(|r| r.sale(sale.id))?);
-    out["method"] = "card".into();
-    out["terminal_ref"] = sale.terminal_ref.into();
-    println!("{out}");
-    Ok(0)
+    sell_at_once(
+        config,
+        cart,
+        corrections,
+        operator,
+        |k, cart| k.card_sale(cart, terminal_ref, description),
+        |sale, out| {
+            out["method"] = "card".into();
+            out["terminal_ref"] = sale.terminal_ref.clone().into();
+        },
+        |sale| sale.id,
+    )
+    .await
 }
 
 /// The command line speaks English, like the rest of its output.

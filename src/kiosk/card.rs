@@ -9,7 +9,7 @@
 
 use serde_json::json;
 
-use super::{Kiosk, KioskError, KioskEvent, describe, settle};
+use super::{Kiosk, KioskError, describe, settle};
 use crate::domain::{Cart, PaymentMethod, SaleStatus};
 use crate::store::{NewSale, SaleRecord};
 
@@ -70,15 +70,7 @@ impl Kiosk {
             )?;
             w.reader().sale(sale.id)
         })?;
-        // Its receipt is queued: the worker may be asleep for seconds.
-        self.inner.wake.notify_one();
-        self.emit(KioskEvent::Paid {
-            sale_id: sale.id,
-            reference: sale.reference.clone(),
-            amount: sale.total,
-            receipt_no: sale.receipt_no.unwrap_or_default(),
-            method: sale.method,
-        });
+        self.announce_paid(&sale);
         Ok(sale)
     }
 }

@@ -411,7 +411,16 @@ impl Kiosk {
             }
             w.reader().sale(sale.id)
         })?;
-        // Its receipt is queued: the worker may be asleep for seconds.
+        self.announce_paid(&sale);
+        if !self.practice_only(sale.training) {
+            self.pulse_relay(Some(sale.id));
+        }
+        Ok((sale, change))
+    }
+
+    /// A sale recorded paid at once (cash, card) is announced: its receipt
+    /// is queued, so the worker is woken (it may be asleep for seconds).
+    fn announce_paid(&self, sale: &SaleRecord) {
         self.inner.wake.notify_one();
         self.emit(KioskEvent::Paid {
             sale_id: sale.id,
@@ -420,10 +429,6 @@ impl Kiosk {
             receipt_no: sale.receipt_no.unwrap_or_default(),
             method: sale.method,
         });
-        if !self.practice_only(sale.training) {
-            self.pulse_relay(Some(sale.id));
-        }
-        Ok((sale, change))
     }
 
     /// The cashier's cancel. See the module doc for the race rule.
