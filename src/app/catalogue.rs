@@ -1,14 +1,22 @@
 //! A running till's side of the hub's catalogue: every [`REFRESH_EVERY`]
 //! it asks the hub (`hub/till_catalogue.rs`: `If-None-Match`, kept on disk)
 //! and applies a new catalogue with [`Kiosk::apply_catalog`] only between
-//! sales, which journals each price change (SAF-T 13021).
+//! sales, which journals each price change (SAF-T 13021); applies the
+//! sold-out marks the hub changed; and says the till's status
+//! (`hub/status.rs`) for the hub's "Kasser" page.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::broadcast::error::TryRecvError;
+
 use crate::hub::catalogue::Snapshot;
+use crate::hub::status::{TillStatus, report};
 use crate::hub::till_catalogue::{Pulled, pull};
-use crate::kiosk::Kiosk;
+use crate::kiosk::{Kiosk, KioskEvent};
+use crate::store::{HUB_LANE, Store};
 
 /// How often a running till asks the hub (a 304 costs next to nothing).
 pub const REFRESH_EVERY: Duration = Duration::from_secs(15);
@@ -28,16 +36,73 @@ pub fn apply(kiosk: &Kiosk, snap: &Snapshot) -> Result<usize, String> {
     kiosk.apply_catalog(&catalog).map_err(|e| e.to_string())
 }
 
-/// A running till's refresher: every `every`, asks the hub and applies a
-/// new catalogue between sales (no payment in flight). Never stops the
-/// till; stops with `stop`.
+/// Takes the club's sold-out marks in `snap` that are newer than this
+/// till's own marks by hand (`Kiosk::follow_hub_mark`, journaled). Returns
+/// how many changed the till's stock; a mark that cannot be taken now is
+/// said in the log and taken with the next catalogue or start.
+pub fn apply_sold_out(kiosk: &Kiosk, snap: &Snapshot) -> usize {
+    let mut changed = 0;
+    for p in &snap.products {
+        let Some(at) = p
+            .sold_out_at
+            .as_deref()
+            .and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
+        else {
+            continue;
+        };
+        match kiosk.follow_hub_mark(&p.id, p.sold_out, at) {
+            Ok(true) => changed += 1,
+            Ok(false) => {}
+            Err(e) => tracing::error!(product = %p.id, "the hub's sold-out mark waits: {e}"),
+        }
+    }
+    if changed > 0 {
+        tracing::info!(changed, "sold-out marks from the club's hub taken");
+    }
+    changed
+}
+
+/// What this till says of itself to the hub (`hub/status.rs`).
+fn status(
+    kiosk: &Kiosk,
+    store: &Store,
+    vipps_reachable: Option<bool>,
+    catalogue_version: Option<i64>,
+) -> TillStatus {
+    let (backlog, hub_backlog) = store
+        .read(|r| Ok((r.outbox_open_total()?, r.sync_lane(HUB_LANE)?.pending)))
+        .unwrap_or_default();
+    let printer = kiosk.printer_status();
+    TillStatus {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        backlog: backlog as u64,
+        hub_backlog: hub_backlog as u64,
+        printer_ok: !printer.state.is_held(),
+        printer: printer.state.message(),
+        vipps_reachable,
+        catalogue_version,
+        training: kiosk.is_training().unwrap_or(false),
+    }
+}
+
+/// A running till's refresher: every `every`, asks the hub for the
+/// catalogue and applies a new one between sales (no payment in flight),
+/// applies the sold-out marks that came with it, and says the till's
+/// status. Never stops the till; stops with `stop`.
 pub(super) fn spawn_refresher(
     kiosk: Kiosk,
+    store: Arc<Store>,
     db: PathBuf,
     every: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
+    let mut events = kiosk.subscribe();
     tokio::spawn(async move {
+        let mut vipps: Option<bool> = None;
+        let mut version = crate::hub::till_catalogue::load_kept(&db)
+            .ok()
+            .flatten()
+            .map(|k| k.version);
         loop {
             match pull(&db).await {
                 Ok(Pulled::NotPaired) => return,
@@ -57,8 +122,22 @@ pub(super) fn spawn_refresher(
                         ),
                         Err(e) => tracing::error!("the hub's catalogue could not be applied: {e}"),
                     }
+                    version = Some(snap.version);
+                    apply_sold_out(&kiosk, &snap);
                 }
                 Err(e) => tracing::warn!("{e}; selling on from the catalogue the till has"),
+            }
+            // Whether Vipps answered, from what the kiosk said since.
+            loop {
+                match events.try_recv() {
+                    Ok(KioskEvent::Connectivity { reachable, .. }) => vipps = Some(reachable),
+                    Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+                    Err(_) => break,
+                }
+            }
+            let now = status(&kiosk, &store, vipps, version);
+            if let Err(e) = report(&db, &now).await {
+                tracing::debug!("{e}");
             }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}

@@ -156,6 +156,13 @@ impl App {
                 "price list changed since the last start (journaled)"
             );
         }
+        // The club's sold-out marks in the catalogue kept from the hub
+        // (fetched by `luka sync`, or just before a stop).
+        if let Ok(Some(_)) = crate::hub::link::Link::load(&config.store_path)
+            && let Ok(Some(kept)) = crate::hub::till_catalogue::load_kept(&config.store_path)
+        {
+            catalogue::apply_sold_out(&kiosk, &kept);
+        }
         let devices = match crate::hardware::open(&config.gpio) {
             Ok(d) => d,
             // GPIO is a convenience: a till that cannot blink still sells.
@@ -202,6 +209,7 @@ impl App {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let task = catalogue::spawn_refresher(
             self.kiosk.clone(),
+            self.store.clone(),
             self.config.store_path.clone(),
             every,
             stopped,

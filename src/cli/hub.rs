@@ -7,6 +7,7 @@ use clap::Subcommand;
 
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::hub::users::Role;
 use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
@@ -20,8 +21,14 @@ pub enum HubCommand {
     },
     /// Unpair a till: its device credential is refused from now on; its journal stays.
     RemoveTill { name: String },
-    /// Add a treasurer, or set a new password (read from standard input, never from the command line).
-    AddUser { name: String },
+    /// Add a person who may log in, or set a new password and role (the
+    /// password is read from standard input, never from the command line).
+    AddUser {
+        name: String,
+        /// treasurer (kasserer: everything) or kioskansvarlig (takings and sold-out marks only).
+        #[arg(long, default_value = "treasurer")]
+        role: crate::hub::users::Role,
+    },
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Hub> {
@@ -61,13 +68,18 @@ pub async fn hub(config: Config, command: HubCommand) -> anyhow::Result<i32> {
             println!("Till {name} unpaired: its credential is refused from now on.");
             Ok(0)
         }
-        HubCommand::AddUser { name } => {
+        HubCommand::AddUser { name, role } => {
             eprintln!("Password for {name} (one line on standard input):");
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
-            hub.set_user(&name, password).await?;
-            println!("Treasurer {name} can log in.");
+            hub.set_user(&name, password, role).await?;
+            match role {
+                Role::Treasurer => println!("Treasurer {name} can log in."),
+                Role::Kiosk => {
+                    println!("Kioskansvarlig {name} can log in: takings and sold-out marks only.")
+                }
+            }
             Ok(0)
         }
     }

@@ -9,6 +9,7 @@
 //! nothing and a till never sees half a change.
 
 use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
 
 use super::{Hub, HubError};
 use crate::domain::{Catalog, Currency, Money, Product, VatCode};
@@ -23,6 +24,7 @@ pub struct HubProduct {
     pub vat_code: u16,
     pub position: i32,
     pub archived: bool,
+    pub sold_out: bool,
 }
 
 /// One product in the snapshot a till fetches.
@@ -34,6 +36,13 @@ pub struct SnapshotProduct {
     /// VAT-inclusive unit price in øre.
     pub price: i64,
     pub vat_code: u16,
+    /// Sold out for the whole club (a catalogue kept before this field
+    /// existed reads as on sale), and when that mark was last set or
+    /// taken off (RFC 3339; `None`: never marked).
+    #[serde(default)]
+    pub sold_out: bool,
+    #[serde(default)]
+    pub sold_out_at: Option<String>,
 }
 
 /// The catalogue at one version: the products on sale (not archived), in
@@ -215,8 +224,8 @@ impl Hub {
             .get(0);
         let products = client
             .query(
-                "SELECT id, name, grp, price_ore, vat_code, position, archived FROM products \
-                 ORDER BY archived, position, id",
+                "SELECT id, name, grp, price_ore, vat_code, position, archived, sold_out \
+                 FROM products ORDER BY archived, position, id",
                 &[],
             )
             .await?
@@ -229,6 +238,7 @@ impl Hub {
                 vat_code: r.get::<_, i16>(4) as u16,
                 position: r.get(5),
                 archived: r.get(6),
+                sold_out: r.get(7),
             })
             .collect();
         Ok((version, products))
@@ -249,8 +259,8 @@ impl Hub {
             .get(0);
         let products = tx
             .query(
-                "SELECT id, name, grp, price_ore, vat_code FROM products WHERE NOT archived \
-                 ORDER BY position, id",
+                "SELECT id, name, grp, price_ore, vat_code, sold_out, sold_out_at FROM products \
+                 WHERE NOT archived ORDER BY position, id",
                 &[],
             )
             .await?
@@ -261,6 +271,10 @@ impl Hub {
                 group: r.get(2),
                 price: r.get(3),
                 vat_code: r.get::<_, i16>(4) as u16,
+                sold_out: r.get(5),
+                sold_out_at: r
+                    .get::<_, Option<time::OffsetDateTime>>(6)
+                    .and_then(|t| t.format(&Rfc3339).ok()),
             })
             .collect();
         tx.commit().await?;
@@ -376,6 +390,85 @@ impl Hub {
     }
 }
 
+impl Hub {
+    /// Marks a product sold out for every till, or back on sale (a
+    /// treasurer or a kioskansvarlig on the "Utsolgt" page). Returns the
+    /// version, raised when the mark changed.
+    pub async fn set_sold_out(&self, id: &str, sold_out: bool) -> Result<i64, HubError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let changed = tx
+            .execute(
+                "UPDATE products SET sold_out = $2, sold_out_at = now(), updated_at = now() \
+                 WHERE id = $1 AND NOT archived AND sold_out <> $2",
+                &[&id, &sold_out],
+            )
+            .await?;
+        if changed == 0 {
+            let exists = tx
+                .query_opt(
+                    "SELECT 1 FROM products WHERE id = $1 AND NOT archived",
+                    &[&id],
+                )
+                .await?
+                .is_some();
+            if !exists {
+                return Err(HubError::refused(404, format!("Ingen vare «{id}» i salg.")));
+            }
+            let version: i64 = tx
+                .query_one("SELECT version FROM catalogue_version", &[])
+                .await?
+                .get(0);
+            return Ok(version);
+        }
+        let version: i64 = tx.query_one(BUMP, &[]).await?.get(0);
+        tx.commit().await?;
+        tracing::info!(product = %id, sold_out, version, "sold-out mark changed on the hub");
+        Ok(version)
+    }
+}
+
+/// A till's `stock.changed` entry (in the transaction that stores it):
+/// its sold-out mark becomes the club's, so the other tills get it with
+/// the next catalogue, unless a newer mark (on the hub or from another
+/// till) is there already. A till following the hub's own mark
+/// (`from_hub`) changes nothing here. Counts stay each till's own.
+pub(super) async fn sold_out_from_till(
+    tx: &deadpool_postgres::Transaction<'_>,
+    row: &crate::journal::ChainRow,
+) -> Result<(), HubError> {
+    #[derive(Deserialize)]
+    struct Change {
+        product: String,
+        sold_out: bool,
+        #[serde(default)]
+        from_hub: bool,
+    }
+    let Ok(change) = serde_json::from_str::<Change>(&row.data) else {
+        return Ok(());
+    };
+    let Ok(at) = time::OffsetDateTime::parse(&row.at, &Rfc3339) else {
+        return Ok(());
+    };
+    if change.from_hub {
+        return Ok(());
+    }
+    let changed = tx
+        .execute(
+            "UPDATE products SET sold_out = $2, sold_out_at = $3, updated_at = now() \
+             WHERE id = $1 AND NOT archived AND sold_out <> $2 \
+             AND (sold_out_at IS NULL OR sold_out_at < $3)",
+            &[&change.product, &change.sold_out, &at],
+        )
+        .await?;
+    if changed > 0 {
+        let version: i64 = tx.query_one(BUMP, &[]).await?.get(0);
+        tracing::info!(product = %change.product, sold_out = change.sold_out, version,
+            "a till's sold-out mark is now the club's");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,6 +498,8 @@ mod tests {
                 group: "Kiosk".into(),
                 price: 3_500,
                 vat_code: 31,
+                sold_out: false,
+                sold_out_at: None,
             }],
         };
         let c = snap.to_catalog().unwrap();

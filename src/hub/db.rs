@@ -13,7 +13,16 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "002_catalogue",
         include_str!("migrations/002_catalogue.sql"),
     ),
+    (
+        3,
+        "003_backoffice",
+        include_str!("migrations/003_backoffice.sql"),
+    ),
 ];
+
+/// The migration that added `sale_lines`: when it is applied, the lines of
+/// the entries stored before it are derived in the same transaction.
+const SALE_LINES_MIGRATION: i32 = 3;
 
 /// Taken while migrating, so two hubs starting at once do not both migrate.
 const MIGRATION_LOCK: i64 = 0x6c75_6b61_6875_6201;
@@ -125,6 +134,13 @@ impl Hub {
             tx.batch_execute(sql)
                 .await
                 .map_err(|e| HubError::Db(format!("migration {name} failed: {e}")))?;
+            if *version == SALE_LINES_MIGRATION {
+                let n = super::ingest::derive_stored_lines(&tx).await?;
+                tracing::info!(
+                    entries = n,
+                    "derived the lines of the stored sales and returns"
+                );
+            }
             tx.execute(
                 "INSERT INTO hub_migrations (version, name) VALUES ($1, $2)",
                 &[version, name],

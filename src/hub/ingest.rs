@@ -350,6 +350,22 @@ async fn insert_entry(tx: &Transaction<'_>, till: &str, row: &ChainRow) -> Resul
         ],
     )
     .await?;
+    derive(tx, till, row, true).await
+}
+
+/// What the back office reads of a stored entry, derived in the same
+/// transaction: the payments and lines of a sale or return (`payments`
+/// only when `with_payments`: the migration that added `sale_lines` derives
+/// the lines of entries stored before it), and a till's sold-out mark.
+pub(super) async fn derive(
+    tx: &Transaction<'_>,
+    till: &str,
+    row: &ChainRow,
+    with_payments: bool,
+) -> Result<(), HubError> {
+    if row.kind == "stock.changed" {
+        return super::catalogue::sold_out_from_till(tx, row).await;
+    }
     if row.kind != "sale.paid" && row.kind != "sale.refunded" {
         return Ok(());
     }
@@ -366,22 +382,73 @@ async fn insert_entry(tx: &Transaction<'_>, till: &str, row: &ChainRow) -> Resul
     ) else {
         return Ok(());
     };
-    for p in &t.payments {
+    let hour = t.hour() as i16;
+    if with_payments {
+        for p in &t.payments {
+            tx.execute(
+                "INSERT INTO payments (till_id, seq, business_date, hour, kind, method, amount, training) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &till,
+                    &row.seq,
+                    &date,
+                    &hour,
+                    &row.kind,
+                    &p.method.as_str(),
+                    &p.amount,
+                    &t.training,
+                ],
+            )
+            .await?;
+        }
+    }
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO sale_lines (till_id, seq, business_date, hour, kind, operator, \
+             product_id, name, grp, quantity, amount, training) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .await?;
+    let operator = t.operator.clone().unwrap_or_default();
+    for l in &t.lines {
         tx.execute(
-            "INSERT INTO payments (till_id, seq, business_date, hour, kind, method, amount, training) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &insert,
             &[
                 &till,
                 &row.seq,
                 &date,
-                &(t.hour() as i16),
+                &hour,
                 &row.kind,
-                &p.method.as_str(),
-                &p.amount,
+                &operator,
+                &l.product_id.clone().unwrap_or_default(),
+                &l.name,
+                &l.group,
+                &l.quantity,
+                &l.amount_in,
                 &t.training,
             ],
         )
         .await?;
     }
     Ok(())
+}
+
+/// Derives the lines of every sale and return stored before `sale_lines`
+/// existed (once, in the migration's transaction).
+pub(super) async fn derive_stored_lines(tx: &Transaction<'_>) -> Result<u64, HubError> {
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT {JOURNAL_COLUMNS}, till_id FROM journal \
+                 WHERE kind IN ('sale.paid', 'sale.refunded') ORDER BY till_id, seq"
+            ),
+            &[],
+        )
+        .await?;
+    for r in &rows {
+        let till: String = r.get(11);
+        let row = chain_row(r);
+        derive(tx, &till, &row, false).await?;
+    }
+    Ok(rows.len() as u64)
 }

@@ -13,6 +13,7 @@
 //! | `web.rs` | the axum app: the API the tills call and the back office pages (`templates/`) |
 //! | `catalogue.rs` | products, prices and VAT codes, the version every change raises, the snapshot |
 //! | `till_catalogue.rs` | the till's side: fetch with `If-None-Match`, keep, apply between sales |
+//! | `status.rs` | each till's last report of itself (version, unsent, printer, Vipps); the till's sender |
 //! | `link.rs` | the till's side: `luka pair`, the 0600 link file, the `sync.hub` lane's sink |
 //!
 //! Tills never depend on the hub: the journal goes up through one more
@@ -25,6 +26,7 @@ pub mod db;
 pub mod ingest;
 pub mod link;
 pub mod pairing;
+pub mod status;
 pub mod takings;
 pub mod till_catalogue;
 pub mod token;

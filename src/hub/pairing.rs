@@ -42,6 +42,9 @@ pub struct TillRow {
     pub head_hash: Option<String>,
     pub entries: i64,
     pub alerts: Vec<AlertRow>,
+    /// What the till last said of itself, and how many seconds ago.
+    pub status: Option<super::status::TillStatus>,
+    pub status_age_secs: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -225,6 +228,17 @@ impl Hub {
             .map(|r| r.get(0)))
     }
 
+    /// The ids of every till the hub knows, in order.
+    pub async fn till_ids(&self) -> Result<Vec<String>, HubError> {
+        let client = self.client().await?;
+        Ok(client
+            .query("SELECT id FROM tills ORDER BY id", &[])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
     /// Every till with its chain head and open alerts.
     pub async fn tills(&self) -> Result<Vec<TillRow>, HubError> {
         let client = self.client().await?;
@@ -233,7 +247,8 @@ impl Hub {
                 "SELECT t.id, t.credential_hash IS NOT NULL, \
                         to_char(t.last_seen AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD HH24:MI:SS'), \
                         c.head_seq, c.head_hash, \
-                        (SELECT count(*) FROM journal j WHERE j.till_id = t.id) \
+                        (SELECT count(*) FROM journal j WHERE j.till_id = t.id), \
+                        t.status, extract(epoch FROM now() - t.status_at)::BIGINT \
                  FROM tills t LEFT JOIN till_chain c ON c.till_id = t.id ORDER BY t.id",
                 &[],
             )
@@ -263,6 +278,8 @@ impl Hub {
                 head_hash: r.get(4),
                 entries: r.get(5),
                 alerts,
+                status: super::status::parse(r.get(6)),
+                status_age_secs: r.get(7),
             });
         }
         Ok(out)

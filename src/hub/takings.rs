@@ -1,7 +1,9 @@
-//! Takings per till and payment method over a range of business days,
-//! from the payments of the stored `sale.paid` and `sale.refunded` entries
-//! (their signed cash transactions, as the tills recorded them). Training
-//! sales are left out.
+//! Takings over a range of business days (all tills, or one), from the
+//! stored `sale.paid` and `sale.refunded` entries (their signed cash
+//! transactions, as the tills recorded them): per till and payment method
+//! and per hour from their payments, per product, group and operator from
+//! their lines. Training sales are left out. Every figure is a sum over
+//! indexed rows of the range; `luka bench --hub` measures them at scale.
 
 use serde::Serialize;
 use time::Date;
@@ -20,28 +22,61 @@ pub struct TakingsRow {
     pub count: i64,
 }
 
+/// Sold of one product (or group, or by one operator): net amount in øre
+/// and the quantity (net of full returns; partial returns have none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sold {
+    /// The product id, group or operator.
+    pub key: String,
+    /// What the page shows: the product's name, or the key again.
+    pub label: String,
+    pub quantity: i64,
+    pub amount: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Takings {
     pub from: Date,
     pub to: Date,
+    /// Only this till, or every till.
+    pub till: Option<String>,
     pub rows: Vec<TakingsRow>,
     /// Per payment method over every till.
     pub by_method: Vec<(String, i64)>,
+    /// Net per local hour (0–23), the hours with sales.
+    pub by_hour: Vec<(i16, i64)>,
+    pub by_product: Vec<Sold>,
+    pub by_group: Vec<Sold>,
+    pub by_operator: Vec<Sold>,
     pub total: i64,
+    /// Sales (not returns) in the range.
+    pub sales: i64,
 }
 
 impl Hub {
-    pub async fn takings(&self, from: Date, to: Date) -> Result<Takings, HubError> {
+    /// Takings from `from` to `to` (both included), of `till` or of all.
+    pub async fn takings(
+        &self,
+        from: Date,
+        to: Date,
+        till: Option<&str>,
+    ) -> Result<Takings, HubError> {
         let client = self.client().await?;
+        // $3 NULL: every till.
+        const RANGE: &str = "business_date BETWEEN $1 AND $2 AND NOT training \
+                             AND ($3::TEXT IS NULL OR till_id = $3)";
+        let args: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&from, &to, &till];
         let rows: Vec<TakingsRow> = client
             .query(
-                "SELECT till_id, method, \
+                &format!(
+                    "SELECT till_id, method, \
                         COALESCE(sum(amount) FILTER (WHERE kind = 'sale.paid'), 0)::BIGINT, \
                         COALESCE(sum(amount) FILTER (WHERE kind = 'sale.refunded'), 0)::BIGINT, \
                         sum(amount)::BIGINT, count(*) \
-                 FROM payments WHERE business_date BETWEEN $1 AND $2 AND NOT training \
-                 GROUP BY till_id, method ORDER BY till_id, method",
-                &[&from, &to],
+                     FROM payments WHERE {RANGE} \
+                     GROUP BY till_id, method ORDER BY till_id, method"
+                ),
+                &args,
             )
             .await?
             .iter()
@@ -63,12 +98,70 @@ impl Hub {
         }
         by_method.sort();
         let total = rows.iter().map(|r| r.net).sum();
+        let by_hour = client
+            .query(
+                &format!(
+                    "SELECT hour, sum(amount)::BIGINT FROM payments WHERE {RANGE} \
+                     GROUP BY hour ORDER BY hour"
+                ),
+                &args,
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let sales: i64 = client
+            .query_one(
+                &format!(
+                    "SELECT count(DISTINCT (till_id, seq)) FROM payments \
+                     WHERE {RANGE} AND kind = 'sale.paid'"
+                ),
+                &args,
+            )
+            .await?
+            .get(0);
+        let sold = |key: &'static str, label: &'static str| {
+            format!(
+                "SELECT {key}, {label}, COALESCE(sum(quantity), 0)::BIGINT, sum(amount)::BIGINT \
+                 FROM sale_lines WHERE {RANGE} GROUP BY {key} ORDER BY 4 DESC, 1"
+            )
+        };
+        let read = |rows: Vec<tokio_postgres::Row>| -> Vec<Sold> {
+            rows.iter()
+                .map(|r| Sold {
+                    key: r.get(0),
+                    label: r.get(1),
+                    quantity: r.get(2),
+                    amount: r.get(3),
+                })
+                .collect()
+        };
+        // A product's name as it was last sold in the range.
+        let by_product = read(
+            client
+                .query(
+                    &sold(
+                        "product_id",
+                        "(array_agg(name ORDER BY business_date DESC, seq DESC))[1]",
+                    ),
+                    &args,
+                )
+                .await?,
+        );
+        let by_group = read(client.query(&sold("grp", "grp"), &args).await?);
+        let by_operator = read(client.query(&sold("operator", "operator"), &args).await?);
         Ok(Takings {
             from,
             to,
+            till: till.map(str::to_string),
             rows,
             by_method,
+            by_hour,
+            by_product,
+            by_group,
+            by_operator,
             total,
+            sales,
         })
     }
 }

@@ -11,6 +11,9 @@
 //!   till, `app/catalogue.rs`) with `Kiosk::apply_catalog` only between sales, which journals every
 //!   price change (SAF-T 13021) before the first sale at the new price. A
 //!   crash between the two applies it at the next start, journaled then.
+//! * Sold-out marks come with the catalogue, each with when the club's
+//!   newest mark was made; the till takes a mark newer than its own last
+//!   mark of that product by hand (`app/catalogue.rs`, journaled).
 //! * The hub being away changes nothing: the till keeps what it has.
 
 use std::path::{Path, PathBuf};

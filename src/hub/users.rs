@@ -5,6 +5,8 @@
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, PasswordHash};
 
+use serde::Serialize;
+
 use super::token::{random_token, same, sha256};
 use super::{Hub, HubError};
 
@@ -17,11 +19,53 @@ pub const SESSION_HOURS: f64 = 12.0;
 /// Passwords shorter than this are refused.
 pub const MIN_PASSWORD: usize = 10;
 
-/// A logged-in treasurer.
+/// What a person may do on the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything: tills, catalogue, takings, reports, exports.
+    Treasurer,
+    /// A "kioskansvarlig": sees takings and marks products sold out; nothing else.
+    Kiosk,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Treasurer => "treasurer",
+            Role::Kiosk => "kiosk",
+        }
+    }
+
+    fn of(text: &str) -> Role {
+        match text {
+            "treasurer" => Role::Treasurer,
+            // Anything else may do the least.
+            _ => Role::Kiosk,
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Role, String> {
+        match s.trim().to_lowercase().as_str() {
+            "treasurer" | "kasserer" => Ok(Role::Treasurer),
+            "kiosk" | "kioskansvarlig" => Ok(Role::Kiosk),
+            other => Err(format!(
+                "no role '{other}': give treasurer (kasserer) or kioskansvarlig"
+            )),
+        }
+    }
+}
+
+/// A logged-in person.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub user: String,
     pub csrf: String,
+    pub role: Role,
 }
 
 /// Why a login failed, as the login page says it.
@@ -57,8 +101,9 @@ fn decoy_hash() -> &'static str {
 }
 
 impl Hub {
-    /// Adds a treasurer, or sets a new password for one (and unlocks it).
-    pub async fn set_user(&self, name: &str, password: &str) -> Result<(), HubError> {
+    /// Adds a person with `role`, or sets a new password and role for one
+    /// (and unlocks it).
+    pub async fn set_user(&self, name: &str, password: &str, role: Role) -> Result<(), HubError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
             return Err(HubError::refused(400, "a user name is 1 to 64 characters"));
@@ -76,10 +121,10 @@ impl Hub {
         let client = self.client().await?;
         client
             .execute(
-                "INSERT INTO users (name, password_hash) VALUES ($1, $2) ON CONFLICT (name) \
-                 DO UPDATE SET password_hash = excluded.password_hash, failed_logins = 0, \
-                 locked_until = NULL",
-                &[&name, &hash],
+                "INSERT INTO users (name, password_hash, role) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, \
+                 role = excluded.role, failed_logins = 0, locked_until = NULL",
+                &[&name, &hash, &role.as_str()],
             )
             .await?;
         Ok(())
@@ -154,7 +199,7 @@ impl Hub {
         let client = self.client().await?;
         Ok(client
             .query_opt(
-                "SELECT u.name, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id \
+                "SELECT u.name, s.csrf, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
                  WHERE s.token_hash = $1 AND s.expires_at > now()",
                 &[&sha256(token)],
             )
@@ -162,6 +207,7 @@ impl Hub {
             .map(|r| Session {
                 user: r.get(0),
                 csrf: r.get(1),
+                role: Role::of(r.get(2)),
             }))
     }
 

@@ -11,6 +11,11 @@
 //! | `GET /kasser` | tills: paired, last seen, journal head, alerts |
 //! | `GET /api/catalogue` | the catalogue snapshot for a paired till (`ETag`, `If-None-Match` → 304) |
 //! | `GET /katalog`, `POST /katalog/ny`, `/katalog/endre`, `/katalog/arkiver` | products and prices |
+//! | `POST /api/status` | a paired till's report of itself (version, unsent, printer, Vipps) |
+//! | `GET/POST /utsolgt` | sold-out marks for every till (treasurer and kioskansvarlig) |
+//!
+//! A "kioskansvarlig" ([`Role::Kiosk`]) sees takings and marks products sold
+//! out; every other page answers 403 for that role.
 //!
 //! Cookies are HttpOnly and SameSite=Strict, and Secure unless the hub is
 //! served over plain http on loopback; every form carries a CSRF token.
@@ -32,7 +37,7 @@ use time::Date;
 
 use super::catalogue::{ProductInput, etag};
 use super::ingest::Upload;
-use super::users::{LoginRefused, Session};
+use super::users::{LoginRefused, Role, Session};
 use super::{Hub, HubError};
 use crate::domain::Money;
 
@@ -81,6 +86,8 @@ fn pages() -> Environment<'static> {
         ("takings.html", include_str!("templates/takings.html")),
         ("tills.html", include_str!("templates/tills.html")),
         ("catalogue.html", include_str!("templates/catalogue.html")),
+        ("sold_out.html", include_str!("templates/sold_out.html")),
+        ("forbidden.html", include_str!("templates/forbidden.html")),
     ] {
         env.add_template(name, text)
             .expect("the hub's templates are part of the program and parse");
@@ -109,6 +116,8 @@ pub fn app(hub: Hub, secure_cookies: bool) -> Router {
         .route("/katalog/ny", post(add_product))
         .route("/katalog/endre", post(edit_product))
         .route("/katalog/arkiver", post(archive_product))
+        .route("/api/status", post(api_status))
+        .route("/utsolgt", get(sold_out_page).post(set_sold_out))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -306,6 +315,22 @@ async fn session(app: &App, headers: &HeaderMap) -> Result<(String, Session), Re
     }
 }
 
+/// The session of a treasurer, or the answer: the login page, or 403 for
+/// a kioskansvarlig (who may see takings and mark sold out only).
+async fn treasurer(app: &App, headers: &HeaderMap) -> Result<(String, Session), Response> {
+    let (token, s) = session(app, headers).await?;
+    if s.role != Role::Treasurer {
+        let mut resp = render(
+            app,
+            "forbidden.html",
+            minijinja::context! { user => s.user, csrf => s.csrf, role => s.role },
+        );
+        *resp.status_mut() = StatusCode::FORBIDDEN;
+        return Err(resp);
+    }
+    Ok((token, s))
+}
+
 fn login_form(app: &App, error: Option<&str>, name: &str, status: StatusCode) -> Response {
     let csrf = super::token::random_token();
     let mut resp = render(
@@ -406,6 +431,8 @@ async fn logout(
 struct Range {
     fra: Option<String>,
     til: Option<String>,
+    /// One till only (empty: every till).
+    kasse: Option<String>,
 }
 
 fn parse_date(s: Option<&str>) -> Option<Date> {
@@ -428,6 +455,45 @@ fn method_name(m: &str) -> &str {
     }
 }
 
+/// Today's business date in Norway.
+fn today() -> Date {
+    crate::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date()
+}
+
+/// The hourly bars of the chart: height in per cent of the highest hour,
+/// the hours between the first and last with sales (at least 8 wide).
+fn hour_bars(by_hour: &[(i16, i64)]) -> Vec<minijinja::Value> {
+    let (Some(first), Some(last)) = (by_hour.first(), by_hour.last()) else {
+        return Vec::new();
+    };
+    let top = by_hour.iter().map(|h| h.1.max(0)).max().unwrap_or(0).max(1);
+    let (from, mut to) = (first.0, last.0);
+    if to - from < 7 {
+        to = (from + 7).min(23);
+    }
+    let from = from.min((to - 7).max(0));
+    (from..=to)
+        .enumerate()
+        .map(|(i, h)| {
+            let net = by_hour.iter().find(|x| x.0 == h).map_or(0, |x| x.1);
+            let pct = (net.max(0) * 100 / top) as i32;
+            minijinja::context! {
+                x => i * 40, hour => format!("{h:02}"), kr => kr(net),
+                height => pct, y => 100 - pct,
+            }
+        })
+        .collect()
+}
+
+fn sold_rows(sold: &[super::takings::Sold], blank: &str) -> Vec<minijinja::Value> {
+    sold.iter()
+        .map(|s| {
+            let label = if s.label.is_empty() { blank } else { &s.label };
+            minijinja::context! { key => s.key, label => label, quantity => s.quantity, amount => kr(s.amount) }
+        })
+        .collect()
+}
+
 async fn takings_page(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -437,11 +503,16 @@ async fn takings_page(
         Ok(s) => s,
         Err(resp) => return resp,
     };
-    let today = crate::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
+    let today = today();
     let from = parse_date(range.fra.as_deref()).unwrap_or(today);
     let to = parse_date(range.til.as_deref()).unwrap_or(from).max(from);
-    let t = match app.hub.takings(from, to).await {
-        Ok(t) => t,
+    let till = range
+        .kasse
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let (t, tills) = match tokio::try_join!(app.hub.takings(from, to, till), app.hub.till_ids()) {
+        Ok(x) => x,
         Err(e) => return page_error(e),
     };
     let rows: Vec<_> = t
@@ -459,18 +530,26 @@ async fn takings_page(
         .iter()
         .map(|(m, n)| minijinja::context! { method => method_name(m), net => kr(*n) })
         .collect();
+    let bars = hour_bars(&t.by_hour);
     render(
         &app,
         "takings.html",
         minijinja::context! {
-            user => s.user, csrf => s.csrf, from => from.to_string(), to => to.to_string(),
-            total => kr(t.total), rows => rows, by_method => by_method,
+            user => s.user, csrf => s.csrf, role => s.role, from => from.to_string(),
+            to => to.to_string(), total => kr(t.total), sales => t.sales, rows => rows,
+            by_method => by_method, till => t.till, tills => tills,
+            chart_width => bars.len() * 40, bars => bars,
+            products => sold_rows(&t.by_product, "(beløp uten vare)"),
+            groups => sold_rows(&t.by_group, "(uten gruppe)"),
+            operators => sold_rows(&t.by_operator, "(ukjent)"),
+            // Today in the range: the page follows new sales on its own.
+            live => to >= today,
         },
     )
 }
 
 async fn tills_page(State(app): State<Shared>, headers: HeaderMap) -> Response {
-    let (_, s) = match session(&app, &headers).await {
+    let (_, s) = match treasurer(&app, &headers).await {
         Ok(s) => s,
         Err(resp) => return resp,
     };
@@ -478,7 +557,7 @@ async fn tills_page(State(app): State<Shared>, headers: HeaderMap) -> Response {
         Ok(tills) => render(
             &app,
             "tills.html",
-            minijinja::context! { user => s.user, csrf => s.csrf, tills => tills },
+            minijinja::context! { user => s.user, csrf => s.csrf, role => s.role, tills => tills },
         ),
         Err(e) => page_error(e),
     }
@@ -594,7 +673,7 @@ async fn catalogue_view(
         app,
         "catalogue.html",
         minijinja::context! {
-            user => s.user, csrf => s.csrf, version => version, products => products,
+            user => s.user, csrf => s.csrf, role => s.role, version => version, products => products,
             vat_codes => vat_codes(), error => error, saved => saved, new => new,
         },
     );
@@ -603,16 +682,26 @@ async fn catalogue_view(
 }
 
 async fn catalogue_page(State(app): State<Shared>, headers: HeaderMap) -> Response {
-    let (_, s) = match session(&app, &headers).await {
+    let (_, s) = match treasurer(&app, &headers).await {
         Ok(s) => s,
         Err(resp) => return resp,
     };
     catalogue_view(&app, &s, StatusCode::OK, None, None, &NewProduct::default()).await
 }
 
-/// The session of a form post whose CSRF token is right, or the answer.
-async fn form_session(app: &App, headers: &HeaderMap, csrf: &str) -> Result<Session, Response> {
-    let (_, s) = session(app, headers).await?;
+/// The session of a form post whose CSRF token is right, or the answer;
+/// a treasurer's unless `anyone` (a kioskansvarlig may post too).
+async fn form_session(
+    app: &App,
+    headers: &HeaderMap,
+    csrf: &str,
+    anyone: bool,
+) -> Result<Session, Response> {
+    let (_, s) = if anyone {
+        session(app, headers).await?
+    } else {
+        treasurer(app, headers).await?
+    };
     if !s.csrf_ok(csrf) {
         return Err((
             StatusCode::FORBIDDEN,
@@ -655,7 +744,7 @@ async fn add_product(
     headers: HeaderMap,
     Form(f): Form<ProductForm>,
 ) -> Response {
-    let s = match form_session(&app, &headers, &f.csrf).await {
+    let s = match form_session(&app, &headers, &f.csrf, false).await {
         Ok(s) => s,
         Err(resp) => return resp,
     };
@@ -676,7 +765,7 @@ async fn edit_product(
     headers: HeaderMap,
     Form(f): Form<ProductForm>,
 ) -> Response {
-    let s = match form_session(&app, &headers, &f.csrf).await {
+    let s = match form_session(&app, &headers, &f.csrf, false).await {
         Ok(s) => s,
         Err(resp) => return resp,
     };
@@ -707,10 +796,114 @@ async fn archive_product(
     headers: HeaderMap,
     Form(f): Form<ArchiveForm>,
 ) -> Response {
-    let s = match form_session(&app, &headers, &f.csrf).await {
+    let s = match form_session(&app, &headers, &f.csrf, false).await {
         Ok(s) => s,
         Err(resp) => return resp,
     };
     let done = app.hub.set_archived(&f.id, f.archived == "1").await;
     after_change(&app, &s, done, &NewProduct::default()).await
+}
+
+// ---- till status and sold out ----
+
+async fn api_status(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Some(credential) = bearer(&headers) else {
+        return api_error(
+            401,
+            "no device credential: pair the till with `luka pair URL CODE`",
+        );
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => return body_error(r),
+    };
+    let status: super::status::TillStatus = match parse_json(&body) {
+        Ok(s) => s,
+        Err(e) => return api_error(400, &e),
+    };
+    let till = match app.hub.till_of_credential(credential).await {
+        Ok(Some(till)) => till,
+        Ok(None) => {
+            return api_error(
+                401,
+                "the device credential is not valid (unpaired, or never paired): \
+                 pair the till again with `luka pair URL CODE`",
+            );
+        }
+        Err(e) => return hub_error(e),
+    };
+    match app.hub.set_status(&till, &status).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => hub_error(e),
+    }
+}
+
+async fn sold_out_view(
+    app: &App,
+    s: &Session,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
+    let (version, products) = match app.hub.products().await {
+        Ok(p) => p,
+        Err(e) => return page_error(e),
+    };
+    let products: Vec<_> = products
+        .iter()
+        .filter(|p| !p.archived)
+        .map(|p| {
+            minijinja::context! {
+                id => p.id, name => p.name, group => p.group, sold_out => p.sold_out,
+                price => kr(p.price),
+            }
+        })
+        .collect();
+    let mut resp = render(
+        app,
+        "sold_out.html",
+        minijinja::context! {
+            user => s.user, csrf => s.csrf, role => s.role, version => version,
+            products => products, error => error,
+        },
+    );
+    *resp.status_mut() = status;
+    resp
+}
+
+async fn sold_out_page(State(app): State<Shared>, headers: HeaderMap) -> Response {
+    let (_, s) = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    sold_out_view(&app, &s, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize)]
+struct SoldOutForm {
+    csrf: String,
+    id: String,
+    sold_out: String,
+}
+
+async fn set_sold_out(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<SoldOutForm>,
+) -> Response {
+    let s = match form_session(&app, &headers, &f.csrf, true).await {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    match app.hub.set_sold_out(&f.id, f.sold_out == "1").await {
+        Ok(_) => Redirect::to("/utsolgt").into_response(),
+        Err(HubError::Refused { status, message }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            sold_out_view(&app, &s, status, Some(&message)).await
+        }
+        Err(e) => page_error(e),
+    }
 }

@@ -6,6 +6,8 @@
 //! Training sales of a production till never touch the count.
 
 use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use super::{Kiosk, KioskError, KioskEvent};
 use crate::domain::SaleLine;
@@ -38,6 +40,50 @@ impl Kiosk {
     /// Applies a change by hand to a product of the till's price list;
     /// journaled. Returns the product's stock after it.
     pub fn set_stock(&self, product_id: &str, change: StockChange) -> Result<Stock, KioskError> {
+        self.change_stock(product_id, change, false)
+    }
+
+    /// Follows the club's hub: its sold-out mark of `product_id`, made at
+    /// `marked_at`, is taken when it is newer than this till's own last
+    /// mark of the product by hand (a mark the volunteer here made later
+    /// stays). Journaled as `from_hub`, so the hub does not take it back as
+    /// a till's own mark. Returns whether the till's stock changed.
+    pub fn follow_hub_mark(
+        &self,
+        product_id: &str,
+        sold_out: bool,
+        marked_at: OffsetDateTime,
+    ) -> Result<bool, KioskError> {
+        if self.catalog().get(product_id).is_none() {
+            return Ok(false);
+        }
+        let (now, own) = self.inner.store.read(|r| {
+            Ok((
+                r.stock_of(product_id)?.sold_out,
+                r.last_stock_mark(product_id)?,
+            ))
+        })?;
+        let own_is_newer = own
+            .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok())
+            .is_some_and(|own| own >= marked_at);
+        if now == sold_out || own_is_newer {
+            return Ok(false);
+        }
+        let change = if sold_out {
+            StockChange::SoldOut
+        } else {
+            StockChange::OnSale
+        };
+        self.change_stock(product_id, change, true)?;
+        Ok(true)
+    }
+
+    fn change_stock(
+        &self,
+        product_id: &str,
+        change: StockChange,
+        from_hub: bool,
+    ) -> Result<Stock, KioskError> {
         let now = self.inner.clock.now();
         let stock = self.inner.store.write(|w| {
             let known = w.reader().known_prices()?;
@@ -75,18 +121,17 @@ impl Kiosk {
                 }
             }
             w.set_stock(&s)?;
-            w.journal_action(
-                JournalKind::StockChanged,
-                None,
-                json!({
-                    "product": product_id,
-                    "name": product.name,
-                    "sold_out": s.sold_out,
-                    "remaining": s.remaining,
-                    "low_mark": s.low_mark,
-                }),
-                now,
-            )?;
+            let mut data = json!({
+                "product": product_id,
+                "name": product.name,
+                "sold_out": s.sold_out,
+                "remaining": s.remaining,
+                "low_mark": s.low_mark,
+            });
+            if from_hub {
+                data["from_hub"] = json!(true);
+            }
+            w.journal_action(JournalKind::StockChanged, None, data, now)?;
             Ok(Ok(s))
         })??;
         self.emit(KioskEvent::Stock {

@@ -55,6 +55,22 @@ impl Reader<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// When this till last marked `product_id` sold out or on sale by hand
+    /// (not following the club's hub): the journal time of that entry.
+    pub fn last_stock_mark(&self, product_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT at FROM journal WHERE kind = 'stock.changed' \
+                 AND json_extract(data, '$.product') = ?1 \
+                 AND coalesce(json_extract(data, '$.from_hub'), 0) = 0 \
+                 ORDER BY seq DESC LIMIT 1",
+                params![product_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// One product's stock (uncounted when it has no row).
     pub fn stock_of(&self, product_id: &str) -> Result<Stock> {
         Ok(self

@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 
 use luka::hub::Hub;
 use luka::hub::ingest::{Upload, UploadEntry};
+use luka::hub::users::Role;
 use luka::hub::web::{MAX_BODY, Serving, serve};
 use luka::journal::ChainRow;
 use luka::sim::{SimConfig, SimHandle};
@@ -252,13 +253,13 @@ async fn migrations_apply_once_in_order_on_a_real_cluster() {
     let rig = HubRig::start().await;
     assert_eq!(
         rig.hub.migrations().await.unwrap(),
-        vec!["001_init", "002_catalogue"]
+        vec!["001_init", "002_catalogue", "003_backoffice"]
     );
     // A second hub on the same database applies nothing again.
     let again = Hub::connect(&rig._pg.url()).await.unwrap();
     assert_eq!(
         again.migrations().await.unwrap(),
-        vec!["001_init", "002_catalogue"]
+        vec!["001_init", "002_catalogue", "003_backoffice"]
     );
     // The journal is append-only at the hub too.
     let c = rig.hub.client().await.unwrap();
@@ -482,7 +483,7 @@ async fn sales_reach_the_hub_and_the_hub_being_down_never_stops_selling() {
     // from the signed sales and returns.
     let today = luka::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
     let (from, to) = (today.previous_day().unwrap(), today.next_day().unwrap());
-    let t = rig.hub.takings(from, to).await.unwrap();
+    let t = rig.hub.takings(from, to, None).await.unwrap();
     assert_eq!(t.total, 16_550);
     assert_eq!(t.rows.len(), 1);
     let row = &t.rows[0];
@@ -698,7 +699,10 @@ async fn tampered_forged_foreign_and_oversized_uploads_are_refused_or_alerted() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_need_the_form_token_and_lock_after_repeated_failures() {
     let rig = HubRig::start().await;
-    rig.hub.set_user("kasserer", PASSWORD).await.unwrap();
+    rig.hub
+        .set_user("kasserer", PASSWORD, Role::Treasurer)
+        .await
+        .unwrap();
     // Pages need a session.
     let resp = http()
         .get(format!("{}/omsetning", rig.url()))
@@ -883,7 +887,10 @@ fn save_screenshot(name: &str, png: &[u8]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_real_browser_the_treasurer_logs_in_and_sees_a_real_tills_sale() {
     let mut rig = HubRig::start().await;
-    rig.hub.set_user("kasserer", PASSWORD).await.unwrap();
+    rig.hub
+        .set_user("kasserer", PASSWORD, Role::Treasurer)
+        .await
+        .unwrap();
     let till = Till::new("kiosk-1").await;
     let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
     assert_eq!(c, 0, "{out}{err}");
@@ -1481,7 +1488,10 @@ async fn page_with(browser: &support::webdriver::Browser, text: &str) -> String 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_real_browser_the_treasurer_adds_a_product_and_changes_its_price() {
     let rig = HubRig::start().await;
-    rig.hub.set_user("kasserer", PASSWORD).await.unwrap();
+    rig.hub
+        .set_user("kasserer", PASSWORD, Role::Treasurer)
+        .await
+        .unwrap();
     let till = Till::new("kiosk-1").await;
     let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
     assert_eq!(c, 0, "{out}{err}");
@@ -1545,7 +1555,10 @@ async fn in_a_real_browser_the_treasurer_adds_a_product_and_changes_its_price() 
 async fn archiving_takes_a_product_off_the_snapshot_and_back() {
     let rig = HubRig::start().await;
     let url = rig.url();
-    rig.hub.set_user("kasserer", PASSWORD).await.unwrap();
+    rig.hub
+        .set_user("kasserer", PASSWORD, Role::Treasurer)
+        .await
+        .unwrap();
     let cookie = log_in(&url, "kasserer", PASSWORD).await;
     let input =
         |name: &str, price: &str, vat: &str, position: &str| luka::hub::catalogue::ProductInput {
@@ -1621,4 +1634,381 @@ async fn archiving_takes_a_product_off_the_snapshot_and_back() {
     assert_eq!(status, 404, "{page}");
     assert!(page.contains("Ingen vare «finnes-ikke»"), "{page}");
     assert_eq!(rig.hub.catalogue_version().await.unwrap(), 4);
+}
+
+// ---- the back office: takings in detail, roles, sold out, till status ----
+
+impl Till {
+    /// A production till with two operators who log in with code 1234.
+    async fn with_operators(till: &str) -> Till {
+        let sim = luka::sim::start(([127, 0, 0, 1], 0).into(), SimConfig::training())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let code = luka::pin::PinHash::create("1234").unwrap();
+        let extra = format!(
+            "[[operators]]\nid = \"1001\"\nname = \"Kari\"\ncode_hash = \"{code}\"\n\n\
+             [[operators]]\nid = \"1002\"\nname = \"Ola\"\ncode_hash = \"{code}\"\n",
+            code = code.as_str()
+        );
+        let config = support::write_till_config(dir.path(), &sim, till, "Hub IL", &extra);
+        Till {
+            _sim: sim,
+            dir,
+            config,
+        }
+    }
+
+    /// `luka sync`: the journal goes up, the catalogue comes down.
+    fn sync(&self) {
+        let (c, out, err) = self.run(&["sync"]);
+        assert_eq!(c, 0, "luka sync: {out}{err}");
+    }
+
+    fn charge(&self, args: &[&str]) -> (i32, String, String) {
+        let mut all = vec!["charge"];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+}
+
+/// The rig with a treasurer logged in and two products in the catalogue:
+/// kaffe 30 kr (Kiosk), vaffel 40 kr (Mat).
+async fn rig_with_catalogue() -> (HubRig, String) {
+    let rig = HubRig::start().await;
+    rig.hub
+        .set_user("kasserer", PASSWORD, Role::Treasurer)
+        .await
+        .unwrap();
+    let url = rig.url();
+    let cookie = log_in(&url, "kasserer", PASSWORD).await;
+    let csrf = page_csrf(&get_page(&url, "/katalog", &cookie).await);
+    for (id, name, group, price) in [
+        ("kaffe", "Kaffe", "Kiosk", "30"),
+        ("vaffel", "Vaffel", "Mat", "40"),
+    ] {
+        let (s, page) = post_form(
+            &url,
+            "/katalog/ny",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("id", id),
+                ("name", name),
+                ("group", group),
+                ("price", price),
+                ("vat_code", "31"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303, "{page}");
+    }
+    (rig, cookie)
+}
+
+/// A till paired with the rig's hub, with the catalogue fetched.
+async fn paired_till(rig: &HubRig, id: &str) -> Till {
+    let till = Till::with_operators(id).await;
+    let (c, out, err) = till.pair(&rig.url(), &rig.add_till(id));
+    assert_eq!(c, 0, "{out}{err}");
+    till.sync();
+    till
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn takings_per_product_group_hour_and_operator_and_what_a_kioskansvarlig_may_do() {
+    let (rig, cookie) = rig_with_catalogue().await;
+    let url = rig.url();
+    let a = paired_till(&rig, "kiosk-1").await;
+    let b = paired_till(&rig, "kiosk-2").await;
+
+    // kiosk-1: Kari sells 2 kaffe and a vaffel (100 kr), Ola a kaffe (30 kr).
+    // kiosk-2: Ola sells a vaffel (40 kr) and returns it whole; then 2 vaffel (80 kr).
+    for (till, product, operator) in [
+        (
+            &a,
+            vec!["--product", "kaffex2", "--product", "vaffel"],
+            "1001",
+        ),
+        (&a, vec!["--product", "kaffe"], "1002"),
+        (&b, vec!["--product", "vaffel"], "1002"),
+    ] {
+        let mut args = product.clone();
+        args.extend(["--cash", "--operator", operator]);
+        let (c, out, err) = till.charge(&args);
+        assert_eq!(c, 0, "{out}{err}");
+    }
+    let sold: serde_json::Value = serde_json::from_str(
+        &b.journal()
+            .iter()
+            .rev()
+            .find(|r| r.kind == "sale.paid")
+            .unwrap()
+            .data,
+    )
+    .unwrap();
+    let receipt = sold["receipt_no"].as_i64().unwrap().to_string();
+    let (c, out, err) = b.run(&[
+        "refund",
+        &receipt,
+        "--reason",
+        "feil vare",
+        "--operator",
+        "1002",
+    ]);
+    assert_eq!(c, 0, "a whole return: {out}{err}");
+    let (c, out, err) = b.charge(&["--product", "vaffelx2", "--cash", "--operator", "1002"]);
+    assert_eq!(c, 0, "{out}{err}");
+    a.sync();
+    b.sync();
+
+    let today = luka::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
+    let t = rig.hub.takings(today, today, None).await.unwrap();
+    // By hand: 100 + 30 + 40 − 40 + 80 = 210 kr, 4 sales.
+    assert_eq!(t.total, 21_000);
+    assert_eq!(t.sales, 4);
+    let of = |rows: &[luka::hub::takings::Sold], key: &str| {
+        rows.iter()
+            .find(|s| s.key == key)
+            .map(|s| (s.quantity, s.amount))
+    };
+    assert_eq!(of(&t.by_product, "kaffe"), Some((3, 9_000)));
+    assert_eq!(
+        of(&t.by_product, "vaffel"),
+        Some((3, 12_000)),
+        "1 + 1 − 1 + 2"
+    );
+    assert_eq!(of(&t.by_group, "Kiosk"), Some((3, 9_000)));
+    assert_eq!(of(&t.by_group, "Mat"), Some((3, 12_000)));
+    assert_eq!(of(&t.by_operator, "1001"), Some((3, 10_000)));
+    assert_eq!(of(&t.by_operator, "1002"), Some((3, 11_000)));
+    assert_eq!(t.by_hour.iter().map(|h| h.1).sum::<i64>(), t.total);
+    let one = rig
+        .hub
+        .takings(today, today, Some("kiosk-2"))
+        .await
+        .unwrap();
+    assert_eq!(one.total, 8_000);
+    assert_eq!(of(&one.by_product, "kaffe"), None);
+    // The page shows the same, with the chart.
+    let page = get_page(&url, "/omsetning", &cookie).await;
+    for text in [
+        "210,00", "Per time", "<svg", "Vaffel", "Mat", "1001", "kiosk-2",
+    ] {
+        assert!(page.contains(text), "the takings page shows {text}: {page}");
+    }
+    let page = get_page(&url, "/omsetning?kasse=kiosk-2", &cookie).await;
+    assert!(page.contains("80,00") && !page.contains("210,00"), "{page}");
+
+    // A hub upgraded from before `sale_lines` derives the lines of the
+    // sales it stored already: undo migration 003 by hand, connect again.
+    rig.hub
+        .client()
+        .await
+        .unwrap()
+        .batch_execute(
+            "DROP TABLE sale_lines; ALTER TABLE tills DROP COLUMN status, DROP COLUMN status_at; \
+             ALTER TABLE users DROP COLUMN role; \
+             ALTER TABLE products DROP COLUMN sold_out, DROP COLUMN sold_out_at; \
+             DELETE FROM hub_migrations WHERE version = 3;",
+        )
+        .await
+        .unwrap();
+    let upgraded = Hub::connect(&rig._pg.url()).await.unwrap();
+    let again = upgraded.takings(today, today, None).await.unwrap();
+    assert_eq!(
+        (&again.by_product, &again.by_group, &again.by_operator),
+        (&t.by_product, &t.by_group, &t.by_operator)
+    );
+    rig.hub
+        .set_user("kasserer", PASSWORD, Role::Treasurer)
+        .await
+        .unwrap();
+
+    // A kioskansvarlig: takings and sold-out marks, nothing else.
+    rig.hub
+        .set_user("kiosk", PASSWORD, Role::Kiosk)
+        .await
+        .unwrap();
+    let kiosk = log_in(&url, "kiosk", PASSWORD).await;
+    let page = get_page(&url, "/omsetning", &kiosk).await;
+    assert!(
+        page.contains("210,00") && !page.contains("href=\"/katalog\""),
+        "{page}"
+    );
+    for path in ["/kasser", "/katalog"] {
+        assert_eq!(get_status(&url, path, &kiosk).await, 403, "{path}");
+    }
+    let csrf = page_csrf(&get_page(&url, "/utsolgt", &kiosk).await);
+    let (s, _) = post_form(
+        &url,
+        "/katalog/endre",
+        &kiosk,
+        &[
+            ("csrf", &csrf),
+            ("id", "kaffe"),
+            ("name", "Kaffe"),
+            ("price", "1"),
+            ("vat_code", "31"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 403, "a kioskansvarlig cannot change a price");
+    let (_, products) = rig.hub.products().await.unwrap();
+    assert_eq!(
+        products.iter().find(|p| p.id == "kaffe").unwrap().price,
+        3_000
+    );
+    let (s, _) = post_form(
+        &url,
+        "/utsolgt",
+        &kiosk,
+        &[("csrf", &csrf), ("id", "vaffel"), ("sold_out", "1")],
+    )
+    .await;
+    assert_eq!(s, 303, "a kioskansvarlig marks sold out");
+    let (_, products) = rig.hub.products().await.unwrap();
+    assert!(products.iter().find(|p| p.id == "vaffel").unwrap().sold_out);
+    let (s, _) = post_form(
+        &url,
+        "/utsolgt",
+        &kiosk,
+        &[("csrf", "forged"), ("id", "kaffe"), ("sold_out", "1")],
+    )
+    .await;
+    assert_eq!(s, 403, "without the form token nothing changes");
+    let (_, products) = rig.hub.products().await.unwrap();
+    assert!(!products.iter().find(|p| p.id == "kaffe").unwrap().sold_out);
+}
+
+fn stock_changes(journal: &[ChainRow], product: &str) -> Vec<bool> {
+    journal
+        .iter()
+        .filter(|r| r.kind == "stock.changed")
+        .map(|r| serde_json::from_str::<serde_json::Value>(&r.data).unwrap())
+        .filter(|d| d["product"] == product)
+        .map(|d| d["sold_out"].as_bool().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sold_out_mark_on_the_hub_or_on_one_till_reaches_the_other_tills() {
+    let (rig, cookie) = rig_with_catalogue().await;
+    let url = rig.url();
+    let a = paired_till(&rig, "kiosk-1").await;
+    let b = paired_till(&rig, "kiosk-2").await;
+
+    // On the hub: vaffel sold out. kiosk-1 takes it with its next sync.
+    let csrf = page_csrf(&get_page(&url, "/utsolgt", &cookie).await);
+    let (s, _) = post_form(
+        &url,
+        "/utsolgt",
+        &cookie,
+        &[("csrf", &csrf), ("id", "vaffel"), ("sold_out", "1")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    a.sync();
+    let (c, out, err) = a.charge(&["--product", "vaffel", "--cash"]);
+    assert_ne!(c, 0, "sold out on the hub: refused on the till: {out}");
+    assert!(
+        err.contains("Vaffel") || out.contains("Vaffel"),
+        "{out}{err}"
+    );
+    assert_eq!(
+        stock_changes(&a.journal(), "vaffel"),
+        vec![true],
+        "journaled once"
+    );
+    let (c, out, err) = a.charge(&["--product", "kaffe", "--cash"]);
+    assert_eq!(c, 0, "kaffe still sells: {out}{err}");
+
+    // On kiosk-2 by hand: kaffe sold out. It goes up and comes down to kiosk-1.
+    let (c, out, err) = b.run(&["product", "kaffe", "--sold-out"]);
+    assert_eq!(c, 0, "{out}{err}");
+    b.sync();
+    let (_, products) = rig.hub.products().await.unwrap();
+    assert!(products.iter().find(|p| p.id == "kaffe").unwrap().sold_out);
+    a.sync();
+    let (c, out, _) = a.charge(&["--product", "kaffe", "--cash"]);
+    assert_ne!(c, 0, "kaffe is sold out on kiosk-1 too: {out}");
+    // kiosk-2 took the hub's vaffel mark as well, and journaled its own kaffe once.
+    let (c, _, _) = b.charge(&["--product", "vaffel", "--cash"]);
+    assert_ne!(c, 0);
+    assert_eq!(stock_changes(&b.journal(), "kaffe"), vec![true]);
+
+    // Back on sale on the hub: both tills sell kaffe again.
+    let (s, _) = post_form(
+        &url,
+        "/utsolgt",
+        &cookie,
+        &[("csrf", &csrf), ("id", "kaffe"), ("sold_out", "0")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    for till in [&a, &b] {
+        till.sync();
+        let (c, out, err) = till.charge(&["--product", "kaffe", "--cash"]);
+        assert_eq!(c, 0, "kaffe on sale again: {out}{err}");
+    }
+    // A till's mark older than the hub's newest never undoes it: kiosk-2's
+    // "sold out" entry sent again changes nothing (it is a duplicate), and
+    // the hub's version stays.
+    let version = rig.hub.catalogue_version().await.unwrap();
+    b.sync();
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), version);
+    let (_, products) = rig.hub.products().await.unwrap();
+    assert!(!products.iter().find(|p| p.id == "kaffe").unwrap().sold_out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_running_till_reports_its_status_to_the_kasser_page() {
+    let (rig, cookie) = rig_with_catalogue().await;
+    let till = Till::with_operators("kiosk-1").await;
+    let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    let config = luka::config::Config::load(Some(&till.config)).unwrap();
+    let mut app = luka::app::App::start(config).await.unwrap();
+    app.refresh_catalogue(std::time::Duration::from_millis(200));
+    let mut status = None;
+    for _ in 0..100 {
+        let tills = rig.hub.tills().await.unwrap();
+        status = tills[0]
+            .status
+            .clone()
+            .filter(|s| s.catalogue_version.is_some());
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let status = status.expect("the running till said its status");
+    assert_eq!(status.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(status.catalogue_version, Some(2));
+    assert!(status.printer.contains("kvitteringsskriver"), "{status:?}");
+    assert!(!status.training);
+    let page = get_page(&rig.url(), "/kasser", &cookie).await;
+    let version = format!("Luka {}", env!("CARGO_PKG_VERSION"));
+    for text in [version.as_str(), "Usendt", "Skriver", "versjon 2"] {
+        assert!(page.contains(text), "the Kasser page shows {text}: {page}");
+    }
+    // A forged credential's status is refused and stored nowhere.
+    let resp = http()
+        .post(format!("{}/api/status", rig.url()))
+        .bearer_auth("forged")
+        .json(
+            &serde_json::json!({"version": "9.9.9", "backlog": 0, "hub_backlog": 0,
+            "printer": "x", "printer_ok": true, "vipps_reachable": null,
+            "catalogue_version": null, "training": false}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    assert!(
+        !get_page(&rig.url(), "/kasser", &cookie)
+            .await
+            .contains("9.9.9")
+    );
+    app.shutdown().await;
 }
