@@ -1,5 +1,8 @@
 //! Wiring: config → store, provider (with the in-process simulator in
 //! training mode) and the kiosk service. Used by the CLI and the UI alike.
+//! `books.rs` starts the sync lanes, `catalogue.rs` keeps a paired till in
+//! step with the club's hub, `training.rs` is training inside a production
+//! till, and `hub_demo.rs` is `luka hub demo` (a hub with two tills).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use crate::vipps::{Credentials, SystemInfo, VippsClient};
 
 mod books;
 mod catalogue;
+pub mod hub_demo;
 mod training;
 pub use books::{
     Books, BooksRunning, books_sinks, reconcile_source, spawn_reconciler, sync_targets,

@@ -14,6 +14,20 @@ use crate::store::Store;
 pub enum HubCommand {
     /// Run the hub: the API the tills send their journals to and the back office pages.
     Serve,
+    /// See the hub with nothing set up: PostgreSQL in a folder, the hub on
+    /// loopback, two training tills selling now and then; prints the address
+    /// and logins. Needs Debian's postgresql package (scripts/hub.sh installs it).
+    Demo {
+        /// Where the demo keeps its database and tills (kept between runs).
+        #[arg(long, default_value = "luka-hub-demo")]
+        dir: std::path::PathBuf,
+        /// Where the hub listens (loopback: passwords never leave this machine).
+        #[arg(long, default_value = "127.0.0.1:8470")]
+        listen: std::net::SocketAddr,
+        /// About how often each till sells, in seconds.
+        #[arg(long, default_value_t = 20)]
+        sell_every: u64,
+    },
     /// Add a till (or take back an unpaired one) and print its one-time pairing code.
     AddTill {
         /// The till's id, as in its luka.toml `[till] id` (letters, digits, '-').
@@ -42,6 +56,31 @@ async fn connect(config: &Config) -> anyhow::Result<Hub> {
 }
 
 pub async fn hub(config: Config, command: HubCommand) -> anyhow::Result<i32> {
+    if let HubCommand::Demo {
+        dir,
+        listen,
+        sell_every,
+    } = command
+    {
+        if !listen.ip().is_loopback() {
+            anyhow::bail!(
+                "the demo listens on loopback only (its logins are printed and travel in clear): \
+                 give --listen 127.0.0.1:PORT"
+            );
+        }
+        let stop = crate::shutdown::StopSignal::install()?;
+        let opts = crate::app::hub_demo::DemoOptions {
+            dir,
+            listen,
+            sell_every: std::time::Duration::from_secs(sell_every.max(1)),
+        };
+        crate::app::hub_demo::run(opts, async move {
+            let signal = stop.wait().await;
+            eprintln!("{signal}");
+        })
+        .await?;
+        return Ok(0);
+    }
     let hub = connect(&config).await?;
     match command {
         HubCommand::Serve => {
@@ -54,6 +93,7 @@ pub async fn hub(config: Config, command: HubCommand) -> anyhow::Result<i32> {
             serving.shutdown().await;
             Ok(0)
         }
+        HubCommand::Demo { .. } => unreachable!("handled above"),
         HubCommand::AddTill { name } => {
             let code = hub.add_till(&name).await?;
             println!("Till {name} added. On the till, within 15 minutes:");

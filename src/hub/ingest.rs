@@ -366,6 +366,22 @@ pub(super) async fn derive(
     if row.kind == "stock.changed" {
         return super::catalogue::sold_out_from_till(tx, row).await;
     }
+    if row.kind == "operator.login" {
+        #[derive(Deserialize)]
+        struct Login {
+            operator: String,
+            name: String,
+        }
+        if let Ok(l) = serde_json::from_str::<Login>(&row.data) {
+            tx.execute(
+                "INSERT INTO operators (till_id, id, name) VALUES ($1, $2, $3) \
+                 ON CONFLICT (till_id, id) DO UPDATE SET name = excluded.name",
+                &[&till, &l.operator, &l.name],
+            )
+            .await?;
+        }
+        return Ok(());
+    }
     if row.kind != "sale.paid" && row.kind != "sale.refunded" {
         return Ok(());
     }
@@ -433,14 +449,15 @@ pub(super) async fn derive(
     Ok(())
 }
 
-/// Derives the lines of every sale and return stored before `sale_lines`
-/// existed (once, in the migration's transaction).
+/// Derives the lines of every sale and return, and the operators' names,
+/// stored before `sale_lines` existed (once, in the migration's transaction).
 pub(super) async fn derive_stored_lines(tx: &Transaction<'_>) -> Result<u64, HubError> {
     let rows = tx
         .query(
             &format!(
                 "SELECT {JOURNAL_COLUMNS}, till_id FROM journal \
-                 WHERE kind IN ('sale.paid', 'sale.refunded') ORDER BY till_id, seq"
+                 WHERE kind IN ('sale.paid', 'sale.refunded', 'operator.login') \
+                 ORDER BY till_id, seq"
             ),
             &[],
         )

@@ -14,6 +14,7 @@
 //! | `catalogue.rs` | products, prices and VAT codes, the version every change raises, the snapshot |
 //! | `till_catalogue.rs` | the till's side: fetch with `If-None-Match`, keep, apply between sales |
 //! | `status.rs` | each till's last report of itself (version, unsent, printer, Vipps); the till's sender |
+//! | `cluster.rs` | a PostgreSQL cluster of Luka's own in a folder (initdb + pg_ctl, socket only): the demo's and the tests' |
 //! | `link.rs` | the till's side: `luka pair`, the 0600 link file, the `sync.hub` lane's sink |
 //!
 //! Tills never depend on the hub: the journal goes up through one more
@@ -22,6 +23,7 @@
 //! No Slint here, and nothing of the kiosk.
 
 pub mod catalogue;
+pub mod cluster;
 pub mod db;
 pub mod ingest;
 pub mod link;

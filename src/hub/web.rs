@@ -433,6 +433,8 @@ struct Range {
     til: Option<String>,
     /// One till only (empty: every till).
     kasse: Option<String>,
+    /// `1`: training sales too.
+    trening: Option<String>,
 }
 
 fn parse_date(s: Option<&str>) -> Option<Date> {
@@ -451,6 +453,7 @@ fn method_name(m: &str) -> &str {
     match m {
         "cash" => "Kontant",
         "vipps" => "Vipps",
+        "card" => "Kort",
         other => other,
     }
 }
@@ -460,25 +463,31 @@ fn today() -> Date {
     crate::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date()
 }
 
-/// The hourly bars of the chart: height in per cent of the highest hour,
-/// the hours between the first and last with sales (at least 8 wide).
+/// The hourly bars of the chart: height in per cent of the highest hour;
+/// the hours up to the last with sales, at least 8 of them.
 fn hour_bars(by_hour: &[(i16, i64)]) -> Vec<minijinja::Value> {
     let (Some(first), Some(last)) = (by_hour.first(), by_hour.last()) else {
         return Vec::new();
     };
     let top = by_hour.iter().map(|h| h.1.max(0)).max().unwrap_or(0).max(1);
-    let (from, mut to) = (first.0, last.0);
-    if to - from < 7 {
-        to = (from + 7).min(23);
-    }
-    let from = from.min((to - 7).max(0));
+    let to = last.0.max(7);
+    let from = first.0.min(to - 7);
     (from..=to)
         .enumerate()
         .map(|(i, h)| {
             let net = by_hour.iter().find(|x| x.0 == h).map_or(0, |x| x.1);
             let pct = (net.max(0) * 100 / top) as i32;
+            // Whole kroner over the bar.
+            let short = if net == 0 {
+                String::new()
+            } else {
+                Money::nok(net / 100 * 100)
+                    .format_plain()
+                    .trim_end_matches(",00")
+                    .to_string()
+            };
             minijinja::context! {
-                x => i * 40, hour => format!("{h:02}"), kr => kr(net),
+                x => i * 40, hour => format!("{h:02}"), kr => kr(net), short => short,
                 height => pct, y => 100 - pct,
             }
         })
@@ -511,7 +520,11 @@ async fn takings_page(
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty());
-    let (t, tills) = match tokio::try_join!(app.hub.takings(from, to, till), app.hub.till_ids()) {
+    let training = range.trening.as_deref() == Some("1");
+    let (t, tills) = match tokio::try_join!(
+        app.hub.takings(from, to, till, training),
+        app.hub.till_ids()
+    ) {
         Ok(x) => x,
         Err(e) => return page_error(e),
     };
@@ -543,7 +556,7 @@ async fn takings_page(
             groups => sold_rows(&t.by_group, "(uten gruppe)"),
             operators => sold_rows(&t.by_operator, "(ukjent)"),
             // Today in the range: the page follows new sales on its own.
-            live => to >= today,
+            live => to >= today, training => training,
         },
     )
 }

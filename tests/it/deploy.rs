@@ -174,24 +174,27 @@ fn the_service_passes_systemd_analyze_verify_and_stays_hardened() {
         panic!("systemd-analyze is missing: run scripts/setup.sh (it installs systemd)");
     }
     let tmp = tempfile::tempdir().unwrap();
-    // The unit names /usr/local/bin/luka; verify checks the program exists,
-    // so the copy under test points at the binary cargo just built.
-    let unit = std::fs::read_to_string(deploy("luka.service"))
-        .unwrap()
-        .replace("/usr/local/bin/luka", env!("CARGO_BIN_EXE_luka"));
-    let path = tmp.path().join("luka.service");
-    std::fs::write(&path, unit).unwrap();
-    let out = run(Command::new("systemd-analyze").arg("verify").arg(&path));
-    let noise = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !noise.contains("luka.service:"),
-        "systemd-analyze has remarks on the unit:\n{noise}"
-    );
-    // Exposure 0.0 (locked down) … 10.0 (unprotected); 1.5 today. The
-    // threshold is on a 0–100 scale and fails the run when exceeded.
-    run(Command::new("systemd-analyze")
-        .args(["security", "--offline=true", "--threshold=25", "--no-pager"])
-        .arg(&path));
+    // The till's unit, and the hub's (deploy-pi/README.md, "The club's hub").
+    for name in ["luka.service", "luka-hub.service"] {
+        // The unit names /usr/local/bin/luka; verify checks the program exists,
+        // so the copy under test points at the binary cargo just built.
+        let unit = std::fs::read_to_string(deploy(name))
+            .unwrap()
+            .replace("/usr/local/bin/luka", env!("CARGO_BIN_EXE_luka"));
+        let path = tmp.path().join(name);
+        std::fs::write(&path, unit).unwrap();
+        let out = run(Command::new("systemd-analyze").arg("verify").arg(&path));
+        let noise = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !noise.contains(&format!("{name}:")),
+            "systemd-analyze has remarks on {name}:\n{noise}"
+        );
+        // Exposure 0.0 (locked down) … 10.0 (unprotected); 1.5 today. The
+        // threshold is on a 0–100 scale and fails the run when exceeded.
+        run(Command::new("systemd-analyze")
+            .args(["security", "--offline=true", "--threshold=25", "--no-pager"])
+            .arg(&path));
+    }
 }
 
 #[test]

@@ -22,6 +22,15 @@ CREATE TABLE sale_lines (
 );
 CREATE INDEX sale_lines_date ON sale_lines (business_date, till_id);
 
+-- The volunteers' names, from the tills' `operator.login` entries, so the
+-- takings per operator show a name, not only the id.
+CREATE TABLE operators (
+    till_id          TEXT        NOT NULL,
+    id               TEXT        NOT NULL,
+    name             TEXT        NOT NULL,
+    PRIMARY KEY (till_id, id)
+);
+
 -- What each till last said of itself (`POST /api/status`): its version,
 -- unsent backlog, printer and Vipps, as the JSON it sent; and when.
 ALTER TABLE tills ADD COLUMN status TEXT;
