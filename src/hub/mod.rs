@@ -11,6 +11,8 @@
 //! | `users.rs` | treasurer accounts (argon2), sessions, CSRF tokens, lockout |
 //! | `takings.rs` | takings per till and payment method from the stored sales and returns |
 //! | `web.rs` | the axum app: the API the tills call and the back office pages (`templates/`) |
+//! | `saft.rs` | the club's SAF-T Cash Register file: one register per till, from the stored journals |
+//! | `zreports.rs` | every till's Z reports, as journaled, for the "Z-rapporter" page |
 //! | `catalogue.rs` | products, prices and VAT codes, the version every change raises, the snapshot |
 //! | `till_catalogue.rs` | the till's side: fetch with `If-None-Match`, keep, apply between sales |
 //! | `link.rs` | the till's side: `luka pair`, the 0600 link file, the `sync.hub` lane's sink |
@@ -25,10 +27,12 @@ pub mod db;
 pub mod ingest;
 pub mod link;
 pub mod pairing;
+pub mod saft;
 pub mod takings;
 pub mod till_catalogue;
 pub mod token;
 pub mod users;
 pub mod web;
+pub mod zreports;
 
 pub use db::{Hub, HubError};
