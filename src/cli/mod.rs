@@ -12,7 +12,7 @@
 //! | `books.rs` | `sync`, `sync status`, `reconcile` |
 //! | `backup.rs` | `backup` |
 //! | `setup.rs` | `pin-hash`, `simulate` |
-//! | `hub.rs` | `hub serve`, `hub add-till`, `hub remove-till`, `hub add-user`, `pair` |
+//! | `hub.rs` | `hub serve`, `hub add-till`, `hub remove-till`, `hub add-user`, `hub export-saft`, `pair` |
 //!
 //! `luka bench` runs [`crate::bench`]; no command runs the UI but the bare `luka`.
 

@@ -1,6 +1,7 @@
-//! `[hub]`: where `luka hub` keeps its data and listens. A till needs none
-//! of it: a till is paired with `luka pair URL CODE`, and its link lives
-//! beside its database.
+//! `[hub]`: where `luka hub` keeps its data and listens, and `[hub.club]`,
+//! the club the back office's SAF-T file is for. A till needs none of it:
+//! a till is paired with `luka pair URL CODE`, and its link lives beside
+//! its database.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -8,6 +9,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::{ConfigError, err};
+use crate::domain::Merchant;
+use crate::domain::merchant::validate_org_number;
 use crate::secret::Secret;
 
 #[derive(Debug, Deserialize, Default)]
@@ -20,6 +23,22 @@ pub(super) struct RawHub {
     /// The address people and tills use (e.g. `https://hub.klubben.no` behind
     /// a TLS proxy); decides whether cookies are marked Secure.
     public_url: Option<String>,
+    /// The club as registered: the seller in the club's SAF-T file.
+    club: Option<RawClub>,
+}
+
+/// `[hub.club]`: as the till's `[merchant]`, but never defaulted: a hub
+/// has no training mode to fall back on, and a SAF-T file for a made-up
+/// company is worse than none.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClub {
+    name: String,
+    org_number: String,
+    #[serde(default)]
+    vat_registered: bool,
+    #[serde(default)]
+    address: Vec<String>,
 }
 
 /// The validated `[hub]` section.
@@ -30,6 +49,8 @@ pub struct HubConfig {
     pub database_url: Option<Secret>,
     pub listen: SocketAddr,
     pub public_url: Option<String>,
+    /// `None` until `[hub.club]` is set: only the SAF-T export needs it.
+    pub club: Option<Merchant>,
 }
 
 impl HubConfig {
@@ -73,10 +94,40 @@ pub(super) fn hub_config(
         .or(raw.database_url)
         .filter(|u| !u.trim().is_empty())
         .map(Secret::new);
+    let club = raw.club.map(|c| club(c, file)).transpose()?;
     Ok(HubConfig {
         database_url,
         listen,
         public_url: raw.public_url,
+        club,
+    })
+}
+
+fn club(raw: RawClub, file: &Path) -> Result<Merchant, ConfigError> {
+    if raw.name.trim().is_empty() {
+        return Err(err(
+            file,
+            "[hub.club] name",
+            "is empty",
+            "set the club's name as registered in Brønnøysund",
+        ));
+    }
+    validate_org_number(&raw.org_number).map_err(|p| {
+        err(
+            file,
+            "[hub.club] org_number",
+            format!(
+                "\"{}\" is not a valid organisation number: {p}",
+                raw.org_number
+            ),
+            "copy the 9-digit number from brreg.no (spaces are fine)",
+        )
+    })?;
+    Ok(Merchant {
+        name: raw.name,
+        org_number: raw.org_number,
+        vat_registered: raw.vat_registered,
+        address: raw.address,
     })
 }
 
@@ -113,5 +164,26 @@ mod tests {
             "postgresql://u:pw@h/db"
         );
         assert!(!format!("{c:?}").contains("pw@"));
+    }
+
+    #[test]
+    fn the_club_is_optional_but_checked_when_given() {
+        let none = |_: &str| None;
+        assert!(parse("", &none).unwrap().club.is_none());
+        let c = parse(
+            "[club]\nname = \"Luka IL\"\norg_number = \"974 760 673\"\nvat_registered = true\n\
+             address = [\"Idrettsveien 1\", \"0001 Oslo\"]",
+            &none,
+        )
+        .unwrap();
+        let club = c.club.unwrap();
+        assert_eq!(
+            (club.org_digits().as_str(), club.vat_registered),
+            ("974760673", true)
+        );
+        let e = parse("[club]\nname = \"IL\"\norg_number = \"974760674\"", &none).unwrap_err();
+        assert_eq!(e.key, "[hub.club] org_number");
+        let e = parse("[club]\nname = \" \"\norg_number = \"974760673\"", &none).unwrap_err();
+        assert_eq!(e.key, "[hub.club] name");
     }
 }

@@ -5,6 +5,8 @@
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
+use crate::domain::Merchant;
+
 /// Numbered migrations: (version, name, SQL). Append only.
 const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "001_init", include_str!("migrations/001_init.sql")),
@@ -68,6 +70,8 @@ impl From<deadpool_postgres::PoolError> for HubError {
 #[derive(Clone)]
 pub struct Hub {
     pool: Pool,
+    /// `[hub.club]`: who the club's SAF-T file is for; `None` until set.
+    club: Option<Merchant>,
 }
 
 impl Hub {
@@ -92,9 +96,20 @@ impl Hub {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| HubError::Config(format!("cannot make the connection pool: {e}")))?;
-        let hub = Hub { pool };
+        let hub = Hub { pool, club: None };
         hub.migrate().await?;
         Ok(hub)
+    }
+
+    /// The hub with the club from `[hub.club]` (what the SAF-T file names
+    /// as the company).
+    pub fn with_club(mut self, club: Option<Merchant>) -> Hub {
+        self.club = club;
+        self
+    }
+
+    pub fn club(&self) -> Option<&Merchant> {
+        self.club.as_ref()
     }
 
     pub async fn client(&self) -> Result<Object, HubError> {

@@ -11,6 +11,8 @@
 //! | `users.rs` | treasurer accounts (argon2), sessions, CSRF tokens, lockout |
 //! | `takings.rs` | takings per till and payment method from the stored sales and returns |
 //! | `web.rs` | the axum app: the API the tills call and the back office pages (`templates/`) |
+//! | `saft.rs` | the club's SAF-T Cash Register file: one register per till, from the stored journals |
+//! | `zreports.rs` | every till's Z reports, as journaled, for the "Z-rapporter" page |
 //! | `catalogue.rs` | products, prices and VAT codes, the version every change raises, the snapshot |
 //! | `till_catalogue.rs` | the till's side: fetch with `If-None-Match`, keep, apply between sales |
 //! | `status.rs` | each till's last report of itself (version, unsent, printer, Vipps); the till's sender |
@@ -28,11 +30,13 @@ pub mod db;
 pub mod ingest;
 pub mod link;
 pub mod pairing;
+pub mod saft;
 pub mod status;
 pub mod takings;
 pub mod till_catalogue;
 pub mod token;
 pub mod users;
 pub mod web;
+pub mod zreports;
 
 pub use db::{Hub, HubError};

@@ -16,6 +16,8 @@
 //!
 //! A "kioskansvarlig" ([`Role::Kiosk`]) sees takings and marks products sold
 //! out; every other page answers 403 for that role.
+//! | `GET /z?fra=&til=`, `/z/{till}/{seq}` | every till's Z reports, and one's figures |
+//! | `GET /z/saft?fra=&til=` | the club's SAF-T Cash Register file, streamed (`hub::saft`) |
 //!
 //! Cookies are HttpOnly and SameSite=Strict, and Secure unless the hub is
 //! served over plain http on loopback; every form carries a CSRF token.
@@ -88,6 +90,8 @@ fn pages() -> Environment<'static> {
         ("catalogue.html", include_str!("templates/catalogue.html")),
         ("sold_out.html", include_str!("templates/sold_out.html")),
         ("forbidden.html", include_str!("templates/forbidden.html")),
+        ("z.html", include_str!("templates/z.html")),
+        ("z_report.html", include_str!("templates/z_report.html")),
     ] {
         env.add_template(name, text)
             .expect("the hub's templates are part of the program and parse");
@@ -118,6 +122,9 @@ pub fn app(hub: Hub, secure_cookies: bool) -> Router {
         .route("/katalog/arkiver", post(archive_product))
         .route("/api/status", post(api_status))
         .route("/utsolgt", get(sold_out_page).post(set_sold_out))
+        .route("/z", get(z_page))
+        .route("/z/saft", get(z_saft))
+        .route("/z/{till}/{seq}", get(z_report_page))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -919,4 +926,273 @@ async fn set_sold_out(
         }
         Err(e) => page_error(e),
     }
+}
+
+// ---- Z reports and the club's SAF-T file ----
+
+/// The Z page's range: the dates asked for, else the last 31 days.
+fn z_range(range: &Range) -> (Date, Date) {
+    let today = crate::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
+    let to = parse_date(range.til.as_deref()).unwrap_or(today);
+    let from = parse_date(range.fra.as_deref())
+        .unwrap_or_else(|| to - time::Duration::days(30))
+        .min(to);
+    (from, to)
+}
+
+async fn z_page(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Query(range): Query<Range>,
+) -> Response {
+    let (_, s) = match treasurer(&app, &headers).await {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    let (from, to) = z_range(&range);
+    let lines = match app.hub.z_reports(from, to).await {
+        Ok(l) => l,
+        Err(e) => return page_error(e),
+    };
+    let total: i64 = lines.iter().map(|z| z.net).sum();
+    let rows: Vec<_> = lines
+        .iter()
+        .map(|z| {
+            minijinja::context! {
+                till_id => z.till_id, seq => z.seq, number => z.number,
+                date => z.business_date, made => format!("{} {}", z.made_date, z.made_time),
+                count => z.sales_count, sales => kr(z.sales), returns => kr(z.returns),
+                net => kr(z.net), difference => z.cash_difference.map(kr),
+                short => z.cash_difference.is_some_and(|d| d != 0),
+            }
+        })
+        .collect();
+    render(
+        &app,
+        "z.html",
+        minijinja::context! {
+            user => s.user, csrf => s.csrf, role => s.role, from => from.to_string(), to => to.to_string(),
+            rows => rows, total => kr(total), club => app.hub.club().is_some(),
+        },
+    )
+}
+
+fn row_list(rows: &[crate::domain::report::Row]) -> Vec<minijinja::Value> {
+    rows.iter()
+        .map(|r| minijinja::context! { label => r.label, count => r.count, amount => kr(r.amount.minor()) })
+        .collect()
+}
+
+async fn z_report_page(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path((till, seq)): axum::extract::Path<(String, i64)>,
+) -> Response {
+    let (_, s) = match treasurer(&app, &headers).await {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    let r = match app.hub.z_report(&till, seq).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return (
+                StatusCode::NOT_FOUND,
+                Html("<p>Fant ingen Z-rapport der. <a href=\"/z\">Tilbake til Z-rapporter</a></p>"),
+            )
+                .into_response();
+        }
+        Err(e) => return page_error(e),
+    };
+    let m = |money: Money| kr(money.minor());
+    let vat: Vec<_> = r
+        .per_vat
+        .iter()
+        .map(|v| {
+            minijinja::context! {
+                code => v.code, rate => format!("{},{:02} %", v.rate_bp / 100, v.rate_bp % 100),
+                gross => m(v.gross), vat => m(v.vat), net => m(v.net),
+            }
+        })
+        .collect();
+    let h = &r.header;
+    let payments: Vec<_> = r
+        .per_payment
+        .iter()
+        .map(|p| minijinja::context! { label => method_name(&p.key), count => p.count, amount => m(p.amount) })
+        .collect();
+    let counts = [
+        ("Kvitteringer skrevet ut", r.receipts_printed.to_string()),
+        ("Returkvitteringer", r.return_receipts_printed.to_string()),
+        (
+            "Kopier",
+            format!("{} ({})", r.copies.count, m(r.copies.amount)),
+        ),
+        (
+            "Treningssalg",
+            format!("{} ({})", r.training.count, m(r.training.amount)),
+        ),
+        (
+            "Avbrutte salg",
+            format!("{} ({})", r.voids.count, m(r.voids.amount)),
+        ),
+        (
+            "Linjekorrigeringer",
+            format!("{} ({})", r.corrections.count, m(r.corrections.amount)),
+        ),
+        (
+            "Skuff åpnet uten salg",
+            r.drawer_openings_without_sale.to_string(),
+        ),
+        ("Prisendringer", r.price_changes.to_string()),
+    ];
+    let counts: Vec<_> = counts
+        .iter()
+        .map(|(l, v)| minijinja::context! { label => l, value => v })
+        .collect();
+    render(
+        &app,
+        "z_report.html",
+        minijinja::context! {
+            user => s.user, csrf => s.csrf, role => s.role, till_id => h.till_id, seq => seq,
+            number => h.number, date => h.business_date, made_date => h.made_date,
+            made_time => h.made_time, from_seq => h.from_seq, to_seq => h.to_seq,
+            journal_head => h.journal_head, system => h.system, installation => h.installation,
+            sales_count => r.sales.count, sales => m(r.sales.amount),
+            sales_ex => m(r.sales_net_of_vat), returns_count => r.returns.count,
+            returns => m(r.returns.amount), net => m(r.net),
+            payments => payments, vat => vat, groups => row_list(&r.per_group),
+            products => row_list(&r.per_product), operators => row_list(&r.per_operator),
+            float => m(r.cash.float), cash_in => m(r.cash.cash_in), expected => m(r.cash.expected),
+            counted => r.cash.counted.map(m), difference => r.cash.difference.map(m),
+            counts => counts, grand_sales => kr(r.grand_totals.sales),
+            grand_returns => kr(r.grand_totals.returns), grand_net => kr(r.grand_totals.net),
+        },
+    )
+}
+
+/// A `Write` that hands its bytes, 64 KiB at a time, to the response body.
+struct BodyWriter {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl BodyWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download was cancelled")
+        })
+    }
+}
+
+impl std::io::Write for BodyWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+/// The chunks as the body's stream; a few in flight at most, so a slow
+/// download slows the writer instead of filling memory.
+struct Chunks(tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>);
+
+impl futures_core::Stream for Chunks {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// `GET /z/saft?fra=&til=`: the club's SAF-T file for the range, streamed
+/// as it is written. What can be refused is refused before the first byte;
+/// a failure later cuts the download short (and is logged), so a partial
+/// file never looks complete.
+async fn z_saft(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Query(range): Query<Range>,
+) -> Response {
+    if let Err(resp) = treasurer(&app, &headers).await {
+        return resp;
+    }
+    let (from, to) = z_range(&range);
+    let club = match app.hub.club_for_saft() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "SAF-T download refused");
+            return (
+                StatusCode::CONFLICT,
+                Html(
+                    "<p>Klubben er ikke satt opp, så SAF-T-filen ville ikke navngi noe firma. \
+                     Legg inn <code>[hub.club]</code> med navn, organisasjonsnummer og adresse i \
+                     hubens luka.toml, og start huben på nytt.</p><p><a href=\"/z\">Tilbake</a></p>",
+                ),
+            )
+                .into_response();
+        }
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let stamp = crate::domain::local_time::to_oslo(now);
+    let name = format!(
+        "SAF-T Cash Register_{}_{:04}{:02}{:02}{:02}{:02}{:02}.xml",
+        club.org_digits(),
+        stamp.year(),
+        stamp.month() as u8,
+        stamp.day(),
+        stamp.hour(),
+        stamp.minute(),
+        stamp.second()
+    );
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let hub = app.hub.clone();
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let mut out = BodyWriter {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(CHUNK),
+        };
+        let done = hub.write_saft_blocking(&handle, from, to, now, &mut out);
+        let done = done.and_then(|s| {
+            std::io::Write::flush(&mut out)
+                .map(|_| s)
+                .map_err(|source| crate::bookkeeping::saft::SaftError::Io {
+                    path: "(download)".into(),
+                    source,
+                })
+        });
+        match done {
+            Ok(s) => tracing::info!(%from, %to, registers = s.registers,
+                transactions = s.transactions, bytes = s.bytes, "club SAF-T downloaded"),
+            Err(e) => {
+                tracing::error!(error = %e, %from, %to, "club SAF-T download cut short");
+                let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+            }
+        }
+    });
+    let mut resp = axum::body::Body::from_stream(Chunks(rx)).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
 }

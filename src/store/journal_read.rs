@@ -9,6 +9,7 @@ use super::{Reader, Result, StoreError};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::domain::journal::{CashTransaction, JournalKind};
 use crate::domain::report::{GrandTotals, ReportHeader};
+use crate::journal::ChainRow;
 
 /// A journal entry as reports and the export use it.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,32 +58,49 @@ pub struct LastZ {
 const COLUMNS: &str =
     "seq, at, sale_id, kind, data, event_code, trans, signature, key_version FROM journal";
 
-fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(JournalRecord, Option<String>)> {
-    let at: String = r.get(1)?;
-    let data: String = r.get(4)?;
-    Ok((
-        JournalRecord {
-            seq: r.get(0)?,
-            at: parse_rfc3339(&at).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-            sale_id: r.get(2)?,
-            kind: r.get(3)?,
-            data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
-            event_code: r.get(5)?,
-            trans: None,
-            signature: r.get(7)?,
-            key_version: r.get(8)?,
-        },
-        r.get(6)?,
-    ))
+/// A row of `SELECT {COLUMNS}`, as stored (no chain hashes: reports and
+/// the export do not read them).
+fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChainRow> {
+    Ok(ChainRow {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        sale_id: r.get(2)?,
+        kind: r.get(3)?,
+        data: r.get(4)?,
+        event_code: r.get(5)?,
+        trans: r.get(6)?,
+        signature: r.get(7)?,
+        key_version: r.get(8)?,
+        prev_hash: None,
+        hash: None,
+    })
 }
 
-fn with_trans((mut rec, trans): (JournalRecord, Option<String>)) -> Result<JournalRecord> {
-    if let Some(text) = trans {
-        rec.trans = Some(serde_json::from_str(&text).map_err(|e| {
-            StoreError::Corrupt(format!("journal entry {}: cash transaction: {e}", rec.seq))
-        })?);
+impl JournalRecord {
+    /// A journal entry as it is stored (the till's own row, or the hub's
+    /// verbatim copy of it), parsed: the one reading of a stored entry, so
+    /// the till and the hub see the same record. A cash transaction that
+    /// does not parse is corrupt; a bad time or data reads as the epoch
+    /// and `null`, as they always have.
+    pub fn from_stored(row: ChainRow) -> Result<JournalRecord> {
+        let trans = match row.trans {
+            Some(text) => Some(serde_json::from_str(&text).map_err(|e| {
+                StoreError::Corrupt(format!("journal entry {}: cash transaction: {e}", row.seq))
+            })?),
+            None => None,
+        };
+        Ok(JournalRecord {
+            seq: row.seq,
+            at: parse_rfc3339(&row.at).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            sale_id: row.sale_id,
+            kind: row.kind,
+            data: serde_json::from_str(&row.data).unwrap_or(serde_json::Value::Null),
+            event_code: row.event_code,
+            trans,
+            signature: row.signature,
+            key_version: row.key_version,
+        })
     }
-    Ok(rec)
 }
 
 impl Reader<'_> {
@@ -103,7 +121,9 @@ impl Reader<'_> {
             .query(params![after_seq, to_seq])
             .map_err(StoreError::from)?;
         while let Some(r) = rows.next().map_err(StoreError::from)? {
-            f(with_trans(record(r).map_err(StoreError::from)?)?)?;
+            f(JournalRecord::from_stored(
+                record(r).map_err(StoreError::from)?,
+            )?)?;
         }
         Ok(())
     }
@@ -125,7 +145,9 @@ impl Reader<'_> {
             .query(params![rfc3339(from), rfc3339(to)])
             .map_err(StoreError::from)?;
         while let Some(r) = rows.next().map_err(StoreError::from)? {
-            f(with_trans(record(r).map_err(StoreError::from)?)?)?;
+            f(JournalRecord::from_stored(
+                record(r).map_err(StoreError::from)?,
+            )?)?;
         }
         Ok(())
     }

@@ -1836,7 +1836,7 @@ async fn takings_per_product_group_hour_and_operator_and_what_a_kioskansvarlig_m
         page.contains("210,00") && !page.contains("href=\"/katalog\""),
         "{page}"
     );
-    for path in ["/kasser", "/katalog"] {
+    for path in ["/kasser", "/katalog", "/z", "/z/saft"] {
         assert_eq!(get_status(&url, path, &kiosk).await, 403, "{path}");
     }
     let csrf = page_csrf(&get_page(&url, "/utsolgt", &kiosk).await);

@@ -14,6 +14,7 @@
 //! | `books`, `books_cli`, `poweroffice_contract` | the books' lanes, the CLI, PowerOffice Go |
 //! | `crash`, `power_loss`, `sigterm`, `down_for_a_day`, `campaign` | killed, cut, stopped, offline (`campaign` is `#[ignore]`d: `scripts/test.sh` runs it) |
 //! | `hub` | the club's hub on a throwaway PostgreSQL cluster (`support/pg.rs`): pairing, the journal lane, alerts, refusals, the pages |
+//! | `hub_saft` | the hub's Z-rapporter page and the club's SAF-T file (one register per till) |
 //! | `backup`, `security`, `hardware`, `sim_contract`, `translations`, `deploy`, `fuzz_regressions` | the rest |
 //!
 //! Outside this binary, each for a reason: `tests/storage_faults.rs` sets a
@@ -37,6 +38,7 @@ mod fault_matrix;
 mod fuzz_regressions;
 mod hardware;
 mod hub;
+mod hub_saft;
 mod journal_chain;
 mod journal_events;
 mod money_path;

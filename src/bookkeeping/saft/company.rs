@@ -1,11 +1,11 @@
 //! The SAF-T file's opening: header, company, VAT codes, employees,
-//! articles, the basics (code lists) used, and the location and cash
-//! register the events and transactions belong to.
+//! articles, the basics (code lists) used, and the location with a cash
+//! register per journal, which the events and transactions belong to.
 
 use std::io::{self, Write};
 
 use super::xml::{Xml, clean};
-use super::{Meta, NAMESPACE, SaftOptions};
+use super::{FileScope, Meta, NAMESPACE, Register};
 use crate::domain::local_time::{local_date, local_time};
 
 /// Ids are at most 35 characters in SAF-T.
@@ -38,7 +38,12 @@ fn group_predefined(group: &str) -> &'static str {
     }
 }
 
-pub fn write_head<W: Write>(x: &mut Xml<W>, o: &SaftOptions, m: &Meta) -> io::Result<()> {
+pub fn write_head<W: Write>(
+    x: &mut Xml<W>,
+    o: &FileScope,
+    m: &Meta,
+    registers: &[Register],
+) -> io::Result<()> {
     x.raw_line(r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     x.raw_line(&format!(r#"<auditfile xmlns="{NAMESPACE}">"#))?;
     x.open("header")?;
@@ -52,7 +57,7 @@ pub fn write_head<W: Write>(x: &mut Xml<W>, o: &SaftOptions, m: &Meta) -> io::Re
     x.leaf("softwareVersion", env!("CARGO_PKG_VERSION"), 20)?;
     x.val("softwareCompanyName", "Luka contributors")?;
     x.val("auditfileVersion", "1.00")?;
-    x.leaf("headerComment", &key_comment(m), 999)?;
+    x.leaf("headerComment", &key_comment(registers), 999)?;
     x.close("header")?;
 
     x.open("company")?;
@@ -105,36 +110,52 @@ pub fn write_head<W: Write>(x: &mut Xml<W>, o: &SaftOptions, m: &Meta) -> io::Re
 
     x.open("location")?;
     x.leaf("name", &o.merchant.name, 100)?;
-    x.open("cashregister")?;
-    x.leaf("registerID", &o.till_id, 100)?;
-    let desc = format!(
-        "Luka {} till {}, installation {}",
-        env!("CARGO_PKG_VERSION"),
-        o.till_id,
-        m.installation
-    );
-    x.leaf("regDesc", &desc, 999)?;
     Ok(())
 }
 
+pub fn open_register<W: Write>(x: &mut Xml<W>, reg: &Register) -> io::Result<()> {
+    x.open("cashregister")?;
+    x.leaf("registerID", &reg.id, 100)?;
+    let desc = format!(
+        "Luka {} till {}, installation {}",
+        env!("CARGO_PKG_VERSION"),
+        reg.id,
+        reg.installation
+    );
+    x.leaf("regDesc", &desc, 999)
+}
+
+pub fn close_register<W: Write>(x: &mut Xml<W>) -> io::Result<()> {
+    x.close("cashregister")
+}
+
 pub fn write_tail<W: Write>(x: &mut Xml<W>) -> io::Result<()> {
-    x.close("cashregister")?;
     x.close("location")?;
     x.close("company")?;
     x.raw_line("</auditfile>")
 }
 
 /// How to check the signatures, and the public key(s) that check them.
-fn key_comment(m: &Meta) -> String {
+/// With several registers each key names its register (a key version is
+/// only unique within one till).
+fn key_comment(registers: &[Register]) -> String {
     let mut s = String::from(
         "Signatures: RSA-SHA1 1024-bit, PKCS#1 v1.5, base64, over \
          previous signature;transDate;transTime;nr;transAmntIn;transAmntEx (first previous: 0).",
     );
-    for (version, pem) in &m.public_keys {
-        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-        s.push_str(&format!(
-            " keyVersion {version}: public key (DER, base64) {body}."
-        ));
+    let several = registers.len() > 1;
+    for reg in registers {
+        for (version, pem) in &reg.public_keys {
+            let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+            let whose = if several {
+                format!(" registerID {}", reg.id)
+            } else {
+                String::new()
+            };
+            s.push_str(&format!(
+                "{whose} keyVersion {version}: public key (DER, base64) {body}."
+            ));
+        }
     }
     s
 }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use super::company::{group_id, id35};
 use super::xml::Xml;
-use super::{Meta, SaftOptions};
+use super::{FileScope, Meta, Register};
 use crate::domain::journal::{CashTransaction, JournalKind, TransKind, saft_amount, saft_code};
 use crate::domain::local_time::{local_date, local_time};
 use crate::domain::report::{Report, ReportKind, Row};
@@ -31,8 +31,9 @@ fn payment_basic(m: PaymentMethod) -> &'static str {
 
 pub fn write_event<W: Write>(
     x: &mut Xml<W>,
-    o: &SaftOptions,
+    o: &FileScope,
     m: &Meta,
+    reg: &Register,
     rec: &JournalRecord,
 ) -> io::Result<()> {
     let code = saft_code(&rec.kind, &rec.data);
@@ -43,8 +44,8 @@ pub fn write_event<W: Write>(
         .data
         .get("refund_id")
         .and_then(|r| r.as_i64())
-        .and_then(|r| m.refund_nr.get(&r))
-        .or_else(|| rec.sale_id.and_then(|s| m.sale_nr.get(&s)));
+        .and_then(|r| reg.refund_nr.get(&r))
+        .or_else(|| rec.sale_id.and_then(|s| reg.sale_nr.get(&s)));
     if let Some(nr) = trans {
         x.val("transID", nr)?;
     }
@@ -100,7 +101,7 @@ fn write_rows<W: Write>(
 
 fn write_report<W: Write>(
     x: &mut Xml<W>,
-    o: &SaftOptions,
+    o: &FileScope,
     rec: &JournalRecord,
     r: &Report,
 ) -> io::Result<()> {
