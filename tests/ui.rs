@@ -167,15 +167,17 @@ async fn scanner(t: &T) {
     assert!(c.get_message().starts_with("Skanningen er ikke en Vipps-kode"));
     // A landline typed on the keypad: refused before anything is sent.
     t.tap("Telefonnummer");
+    t.wait("the phone keypad", || t.find("Mobilnummer").is_some())
+        .await;
     for k in ["2", "2", "3", "3", "4", "4", "5", "5"] {
         t.tap(k);
     }
-    assert_eq!(t.value("Telefonnummer"), "22334455");
+    assert_eq!(t.value("Mobilnummer"), "22334455");
     t.tap("Send til telefonen");
     assert!(c.get_message().contains("norsk mobilnummer"), "{}", c.get_message());
     // Keys typed on this page go to the scan, never into the number.
     scanner_types(t, "999");
-    assert_eq!(t.value("Telefonnummer"), "22334455");
+    assert_eq!(t.value("Mobilnummer"), "22334455");
     assert_eq!(sim.payments().len(), payments, "nothing reached Vipps");
 
     // The real scan: the sale goes to the customer's app, no QR.

@@ -79,6 +79,8 @@ async fn screenshots(t: &T) {
         t.tap("Kundens Vipps");
         t.shoot_at("customer-scan", w, h);
         t.tap("Telefonnummer");
+        t.wait("the phone keypad", || t.find("Mobilnummer").is_some())
+            .await;
         for k in ["9", "1", "2", "3", "4", "5", "6", "7"] {
             t.tap(k);
         }
