@@ -131,13 +131,17 @@ fn scanner_types(t: &T, text: &str) {
     let w = t.ui.window.window();
     for ch in text.chars() {
         if ch.is_ascii_uppercase() {
-            w.dispatch_event(WindowEvent::KeyPressed { text: Key::Shift.into() });
+            w.dispatch_event(WindowEvent::KeyPressed {
+                text: Key::Shift.into(),
+            });
         }
         let text: slint::SharedString = ch.to_string().into();
         w.dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
         w.dispatch_event(WindowEvent::KeyReleased { text });
         if ch.is_ascii_uppercase() {
-            w.dispatch_event(WindowEvent::KeyReleased { text: Key::Shift.into() });
+            w.dispatch_event(WindowEvent::KeyReleased {
+                text: Key::Shift.into(),
+            });
         }
     }
 }
@@ -164,7 +168,10 @@ async fn scanner(t: &T) {
     // A wrong scan (too short to be a code) is refused on the page.
     scanner_types(t, "Ab1\n");
     assert_eq!(t.page(), Page::Customer);
-    assert!(c.get_message().starts_with("Skanningen er ikke en Vipps-kode"));
+    assert!(
+        c.get_message()
+            .starts_with("Skanningen er ikke en Vipps-kode")
+    );
     // A landline typed on the keypad: refused before anything is sent.
     t.tap("Telefonnummer");
     t.wait("the phone keypad", || t.find("Mobilnummer").is_some())
@@ -174,7 +181,11 @@ async fn scanner(t: &T) {
     }
     assert_eq!(t.value("Mobilnummer"), "22334455");
     t.tap("Send til telefonen");
-    assert!(c.get_message().contains("norsk mobilnummer"), "{}", c.get_message());
+    assert!(
+        c.get_message().contains("norsk mobilnummer"),
+        "{}",
+        c.get_message()
+    );
     // Keys typed on this page go to the scan, never into the number.
     scanner_types(t, "999");
     assert_eq!(t.value("Mobilnummer"), "22334455");
@@ -197,7 +208,14 @@ async fn scanner(t: &T) {
     assert_eq!(sim.payments().len(), payments + 1);
     sim.approve(&reference).unwrap();
     t.wait("Betalt", || t.find("Betalt").is_some()).await;
-    assert_eq!(sim.payment(&reference).unwrap().aggregate.captured_amount.value, 3_000);
+    assert_eq!(
+        sim.payment(&reference)
+            .unwrap()
+            .aggregate
+            .captured_amount
+            .value,
+        3_000
+    );
     t.tap("Neste kunde");
     assert_eq!(t.page(), Page::Sale);
     assert_eq!(t.sale().get_cart().row_count(), 0);

@@ -91,6 +91,7 @@ async fn screenshots(t: &T) {
         t.tap("Tilbake");
         let pay = t.pay();
         pay.set_sent_to_customer(true);
+        pay.set_can_cancel(true);
         pay.set_qr_ready(false);
         pay.set_phone_url("".into());
         pay.set_amount("kr 480,00".into());

@@ -68,8 +68,8 @@ use serde_json::json;
 use tokio::sync::{Notify, broadcast, watch};
 
 use crate::clock::{Clock, IdSource};
-use crate::domain::sale::CartError;
 use crate::domain::payment::PaymentOrder;
+use crate::domain::sale::CartError;
 use crate::domain::{Cart, Customer, Money, PaymentMethod, SaleStatus, UnpaidReason};
 use crate::outbox::Worker;
 use crate::payments::PaymentProvider;

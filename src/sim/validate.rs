@@ -346,7 +346,9 @@ mod tests {
             create_request(&r, at).is_ok() && customer_known(&r).is_ok()
         };
         assert!(known(json!({"phoneNumber": "4791234567"})));
-        assert!(known(json!({"personalQr": "https://qr.vipps.no/28/2/01/031/4791234567?v=1"})));
+        assert!(known(
+            json!({"personalQr": "https://qr.vipps.no/28/2/01/031/4791234567?v=1"})
+        ));
         // Malformed: refused as a validation error.
         assert!(create_request(&push(json!({"phoneNumber": "91234567"})), at).is_err());
         assert!(create_request(&push(json!({"phoneNumber": "+4791234567"})), at).is_err());

@@ -51,7 +51,10 @@ async fn a_typed_phone_number_gets_the_payment_in_the_app_and_it_is_captured() {
 
     let body = create_body(&rig, &sale.reference);
     assert_eq!(body["userFlow"], "PUSH_MESSAGE");
-    assert_eq!(body["customer"], serde_json::json!({"phoneNumber": "4791234567"}));
+    assert_eq!(
+        body["customer"],
+        serde_json::json!({"phoneNumber": "4791234567"})
+    );
     assert!(body.get("qrFormat").is_none(), "no QR asked for: {body}");
     let p = rig.sim.payment(&sale.reference).unwrap();
     assert_eq!((p.user_flow, p.redirect_url), (UserFlow::PushMessage, None));
@@ -133,7 +136,10 @@ async fn a_customer_who_declines_in_the_app_is_not_charged() {
     assert_eq!(done.unpaid_reason, Some(UnpaidReason::Aborted));
     assert_eq!(done.receipt_no, None);
     let v = sim_view(&rig.sim, &sale.reference);
-    assert_eq!((v.state.as_str(), v.captured, v.captures), ("ABORTED", 0, 0));
+    assert_eq!(
+        (v.state.as_str(), v.captured, v.captures),
+        ("ABORTED", 0, 0)
+    );
     rig.stop().await;
 }
 
@@ -180,28 +186,47 @@ async fn the_command_line_refuses_a_bad_number_before_calling_vipps_and_sells_by
             .unwrap()
     };
 
-    for (number, says) in [("1234", "not a phone number"), ("22 33 44 55", "start with 4 or 9")] {
+    for (number, says) in [
+        ("1234", "not a phone number"),
+        ("22 33 44 55", "start with 4 or 9"),
+    ] {
         let out = luka(&["charge", "50", "--phone", number]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_ne!(out.status.code(), Some(0));
         assert!(err.contains(says), "{err}");
     }
     let out = luka(&["charge", "50", "--phone", "91234567", "--cash"]);
-    assert_eq!(out.status.code(), Some(2), "clap: --phone conflicts with --cash");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "clap: --phone conflicts with --cash"
+    );
     assert!(
-        sim.exchanges().iter().all(|e| e.operation != "createPayment"),
+        sim.exchanges()
+            .iter()
+            .all(|e| e.operation != "createPayment"),
         "nothing reached Vipps"
     );
-    assert!(!dir.path().join("luka.db").exists() || {
-        let store = luka::store::Store::open(&dir.path().join("luka.db")).unwrap();
-        store.read(|r| r.open_sales()).unwrap().is_empty()
-    });
+    assert!(
+        !dir.path().join("luka.db").exists() || {
+            let store = luka::store::Store::open(&dir.path().join("luka.db")).unwrap();
+            store.read(|r| r.open_sales()).unwrap().is_empty()
+        }
+    );
 
     // A scan from the command line: the customer approves in the app.
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_luka"))
         .arg("--config")
         .arg(&cfg)
-        .args(["charge", "--product", "kaffe", "--personal-qr", QR, "--timeout", "30"])
+        .args([
+            "charge",
+            "--product",
+            "kaffe",
+            "--personal-qr",
+            QR,
+            "--timeout",
+            "30",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
