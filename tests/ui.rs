@@ -3,7 +3,8 @@
 //! SQLite file and in-process Vipps simulator: a complete sale, a cancel, a
 //! cash sale, a refund from the organizer screen, a cash return and "Åpne
 //! skuff", English, a day longer than
-//! the sales list, and the PIN lockout. Screens and the QR on them are checked in `ui_screenshots.rs`.
+//! the sales list, the PIN lockout, and a USB scanner's keystrokes (only the
+//! scan page hears them; a scanned personal QR sends the sale to the app). Screens and the QR on them are checked in `ui_screenshots.rs`.
 //!
 //! One process, one event loop (Slint allows one platform per process), so
 //! this test has its own `main` and runs the scenarios in order.
@@ -11,7 +12,7 @@
 #[path = "ui_support/mod.rs"]
 mod ui_support;
 
-use luka::ui::{OrganizerAdapter, Page, PinAdapter};
+use luka::ui::{CustomerAdapter, OrganizerAdapter, Page, PinAdapter};
 use slint::{ComponentHandle, Model};
 use ui_support::T;
 
@@ -42,6 +43,8 @@ async fn scenarios(t: &T) {
     long_day(t).await;
     run("wrong PINs lock the organizer screen");
     lockout(t).await;
+    run("a scanner's keys reach only the scan page, which sends the sale to the app");
+    scanner(t).await;
 }
 
 async fn complete_sale(t: &T) {
@@ -118,6 +121,103 @@ async fn cancel(t: &T) {
         "the cart survives a cancelled sale"
     );
     t.tap("Færre Barn");
+    assert_eq!(t.sale().get_cart().row_count(), 0);
+}
+
+/// What a USB 2D scanner in keyboard mode does: a key press and release
+/// per character (Shift before capitals), then Enter.
+fn scanner_types(t: &T, text: &str) {
+    use slint::platform::{Key, WindowEvent};
+    let w = t.ui.window.window();
+    for ch in text.chars() {
+        if ch.is_ascii_uppercase() {
+            w.dispatch_event(WindowEvent::KeyPressed {
+                text: Key::Shift.into(),
+            });
+        }
+        let text: slint::SharedString = ch.to_string().into();
+        w.dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+        w.dispatch_event(WindowEvent::KeyReleased { text });
+        if ch.is_ascii_uppercase() {
+            w.dispatch_event(WindowEvent::KeyReleased {
+                text: Key::Shift.into(),
+            });
+        }
+    }
+}
+
+async fn scanner(t: &T) {
+    const QR: &str = "https://qr.vipps.no/28/2/01/031/4791234567?v=1";
+    let sim = t.app.sim.as_ref().unwrap();
+    let payments = sim.payments().len();
+    // On the sale page, with the amount keypad showing: a scan goes nowhere.
+    t.tap("Beløp");
+    scanner_types(t, &format!("{QR}\n"));
+    scanner_types(t, "149,50\n");
+    assert_eq!(t.page(), Page::Sale, "a scan elsewhere opens nothing");
+    assert_eq!(t.value("Tastet beløp"), "", "no key reached the amount");
+    assert_eq!(t.sale().get_cart().row_count(), 0);
+    assert_eq!(sim.payments().len(), payments, "no sale started");
+
+    t.tap("Varer");
+    t.tap("Kaffe");
+    t.tap("Kundens Vipps");
+    assert_eq!(t.page(), Page::Customer);
+    let c = t.ui.window.global::<CustomerAdapter>();
+    assert_eq!(t.value("Å betale"), "kr 30,00");
+    // A wrong scan (too short to be a code) is refused on the page.
+    scanner_types(t, "Ab1\n");
+    assert_eq!(t.page(), Page::Customer);
+    assert!(
+        c.get_message()
+            .starts_with("Skanningen er ikke en Vipps-kode")
+    );
+    // A landline typed on the keypad: refused before anything is sent.
+    t.tap("Telefonnummer");
+    t.wait("the phone keypad", || t.find("Mobilnummer").is_some())
+        .await;
+    for k in ["2", "2", "3", "3", "4", "4", "5", "5"] {
+        t.tap(k);
+    }
+    assert_eq!(t.value("Mobilnummer"), "22334455");
+    t.tap("Send til telefonen");
+    assert!(
+        c.get_message().contains("norsk mobilnummer"),
+        "{}",
+        c.get_message()
+    );
+    // Keys typed on this page go to the scan, never into the number.
+    scanner_types(t, "999");
+    assert_eq!(t.value("Mobilnummer"), "22334455");
+    assert_eq!(sim.payments().len(), payments, "nothing reached Vipps");
+
+    // The real scan: the sale goes to the customer's app, no QR.
+    t.tap("Skann kode");
+    scanner_types(t, &format!("\n{QR}\n"));
+    t.wait("sent to the app", || {
+        t.page() == Page::Pay && t.pay().get_sent_to_customer()
+    })
+    .await;
+    assert!(!t.pay().get_qr_ready());
+    assert_eq!(t.value("Status"), "Venter på godkjenning…");
+    let reference = t.pay().get_reference().to_string();
+    let p = sim.payment(&reference).unwrap();
+    assert_eq!(p.user_flow, luka::vipps::dto::UserFlow::PushMessage);
+    // A second scan while the customer decides starts nothing.
+    scanner_types(t, &format!("{QR}\n"));
+    assert_eq!(sim.payments().len(), payments + 1);
+    sim.approve(&reference).unwrap();
+    t.wait("Betalt", || t.find("Betalt").is_some()).await;
+    assert_eq!(
+        sim.payment(&reference)
+            .unwrap()
+            .aggregate
+            .captured_amount
+            .value,
+        3_000
+    );
+    t.tap("Neste kunde");
+    assert_eq!(t.page(), Page::Sale);
     assert_eq!(t.sale().get_cart().row_count(), 0);
 }
 

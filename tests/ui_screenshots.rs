@@ -74,6 +74,32 @@ async fn screenshots(t: &T) {
         t.tap("500");
         t.shoot_at("cash", w, h);
         t.tap("Tilbake");
+        // Vipps sent to the customer's app: the scan page, the phone
+        // number on the keypad, and the pay page without a QR.
+        t.tap("Kundens Vipps");
+        t.shoot_at("customer-scan", w, h);
+        t.tap("Telefonnummer");
+        t.wait("the phone keypad", || t.find("Mobilnummer").is_some())
+            .await;
+        for k in ["9", "1", "2", "3", "4", "5", "6", "7"] {
+            t.tap(k);
+        }
+        t.shoot_at("customer-phone", w, h);
+        t.ui.window
+            .global::<luka::ui::CustomerAdapter>()
+            .set_phone_mode(false);
+        t.tap("Tilbake");
+        let pay = t.pay();
+        pay.set_sent_to_customer(true);
+        pay.set_can_cancel(true);
+        pay.set_qr_ready(false);
+        pay.set_phone_url("".into());
+        pay.set_amount("kr 480,00".into());
+        pay.set_countdown("4:52".into());
+        pay.set_status("Venter på godkjenning…".into());
+        state.set_page(Page::Pay);
+        t.shoot_at("pay-customer", w, h);
+        pay.set_sent_to_customer(false);
         state.set_page(Page::Pin);
         t.ui.window.global::<PinAdapter>().set_digits(2);
         t.shoot_at("pin", w, h);

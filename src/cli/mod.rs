@@ -85,6 +85,14 @@ pub enum Command {
         /// With --card: the reference on the terminal's slip, printed on the receipt.
         #[arg(long, requires = "card", value_name = "REF")]
         terminal_ref: Option<String>,
+        /// Vipps, sent to the customer's app: the text scanned from their personal
+        /// Vipps QR code (no QR is shown; they approve in the app).
+        #[arg(long, value_name = "TEXT", conflicts_with_all = ["cash", "card", "phone"])]
+        personal_qr: Option<String>,
+        /// Vipps, sent to the customer's app by mobile number: 8 digits (Norway),
+        /// or the full number with country code (4791234567).
+        #[arg(long, value_name = "NUMBER", conflicts_with_all = ["cash", "card"])]
+        phone: Option<String>,
         /// The volunteer (an [[operators]] id or name) the sale is made by.
         #[arg(long)]
         operator: Option<String>,
@@ -338,6 +346,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             tendered,
             card,
             terminal_ref,
+            personal_qr,
+            phone,
             operator,
             timeout,
         }) => {
@@ -356,7 +366,14 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                     let tendered = tendered.as_deref();
                     sale::charge_cash(config, &cart, tendered, &description, operator).await
                 } else {
-                    sale::charge(config, &cart, &description, timeout, operator).await
+                    // Checked before the till starts: a bad number never reaches Vipps.
+                    let customer = match (personal_qr, phone) {
+                        (Some(q), _) => Some(crate::domain::Customer::personal_qr(&q)?),
+                        (None, Some(n)) => Some(crate::domain::Customer::phone(&n)?),
+                        (None, None) => None,
+                    };
+                    let to = customer.as_ref();
+                    sale::charge(config, &cart, &description, timeout, operator, to).await
                 }
             })
         }

@@ -1,5 +1,6 @@
 //! `luka charge` (one Vipps sale from the command line, its QR in the
-//! terminal; or `--cash`) and `luka resume` (settle what a stop left open). Each prints
+//! terminal or sent to the customer's app with `--personal-qr`/`--phone`;
+//! or `--cash`, `--card`) and `luka resume` (settle what a stop left open). Each prints
 //! one JSON line per sale.
 
 use std::time::Duration;
@@ -8,7 +9,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::config::Config;
-use crate::domain::{Cart, Currency, Money, SaleLine};
+use crate::domain::{Cart, Currency, Customer, Money, SaleLine};
 use crate::kiosk::{KioskEvent, StatusNote};
 use crate::shutdown::StopSignal;
 use crate::store::{SaleRecord, Store};
@@ -117,6 +118,7 @@ pub(super) async fn charge(
     description: &str,
     timeout: Option<u64>,
     operator: Option<&str>,
+    customer: Option<&Customer>,
 ) -> anyhow::Result<i32> {
     // Before anything else, so a SIGTERM at any later instant is seen.
     let stop = StopSignal::install()?;
@@ -128,7 +130,7 @@ pub(super) async fn charge(
         super::finish(app, operator).await;
         return Err(e);
     }
-    let sale = match app.kiosk.start_vipps_sale(&cart, description) {
+    let sale = match app.kiosk.start_vipps_sale_to(&cart, description, customer) {
         Ok(s) => s,
         Err(e) => {
             super::finish(app, operator).await;
@@ -147,6 +149,10 @@ pub(super) async fn charge(
                 Ok(KioskEvent::QrReady { sale_id, qr_target, expires_at, .. }) if sale_id == sale.id => {
                     print_qr(&qr_target, sale.training);
                     eprintln!("Waiting for approval (expires {expires_at})…");
+                }
+                Ok(KioskEvent::SentToCustomer { sale_id, expires_at, .. }) if sale_id == sale.id => {
+                    let to = customer.map(Customer::masked).unwrap_or_default();
+                    eprintln!("Sent to the customer's Vipps app ({to}); waiting for approval (expires {expires_at})…");
                 }
                 Ok(KioskEvent::Status { sale_id, note, .. }) if sale_id == sale.id => eprintln!("{}", said(note)),
                 _ => {}
@@ -167,7 +173,11 @@ pub(super) async fn charge(
     let store = app.store.clone();
     super::finish(app, operator).await;
     let final_sale = store.read(|r| r.sale(sale.id))?;
-    println!("{}", outcome_json(&store, &final_sale));
+    let mut out = outcome_json(&store, &final_sale);
+    if let Some(c) = customer {
+        out["customer"] = c.kind().into();
+    }
+    println!("{out}");
     let paid = final_sale.status == crate::domain::SaleStatus::Paid;
     Ok(if paid { 0 } else { 1 })
 }

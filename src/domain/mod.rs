@@ -7,6 +7,7 @@
 //! identifiers come in as parameters so every rule is testable on its own.
 
 pub mod catalog;
+pub mod customer;
 pub mod journal;
 pub mod journal_lines;
 pub mod local_time;
@@ -23,6 +24,7 @@ pub mod vat_check;
 pub mod voucher;
 
 pub use catalog::{Catalog, Product};
+pub use customer::{Customer, CustomerError};
 pub use merchant::Merchant;
 pub use money::{AmountError, Currency, Money};
 pub use payment::{PaymentPhase, Signal, Transition, VippsEvent, VippsState, transition};

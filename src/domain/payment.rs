@@ -30,6 +30,9 @@ pub struct PaymentOrder {
     pub reference: String,
     pub total: super::Money,
     pub description: String,
+    /// Sent to this customer's app (`userFlow: PUSH_MESSAGE`), or, when
+    /// none, shown as a QR.
+    pub customer: Option<super::Customer>,
 }
 
 use serde::{Deserialize, Serialize};

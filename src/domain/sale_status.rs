@@ -87,6 +87,10 @@ pub enum UnpaidReason {
     Cancelled,
     /// The provider refused to create the payment.
     Rejected,
+    /// The provider refused to send the payment to the customer it was
+    /// addressed to (a phone number that is not a Vipps user, a scan that
+    /// is not a personal Vipps code).
+    CustomerRefused,
     /// The provider does not know the payment (it was never created).
     Unknown,
 }
@@ -98,6 +102,7 @@ impl UnpaidReason {
             UnpaidReason::Expired => "expired",
             UnpaidReason::Cancelled => "cancelled",
             UnpaidReason::Rejected => "rejected",
+            UnpaidReason::CustomerRefused => "customer_refused",
             UnpaidReason::Unknown => "unknown",
         }
     }
@@ -111,6 +116,7 @@ impl FromStr for UnpaidReason {
             "expired" => UnpaidReason::Expired,
             "cancelled" => UnpaidReason::Cancelled,
             "rejected" => UnpaidReason::Rejected,
+            "customer_refused" => UnpaidReason::CustomerRefused,
             "unknown" => UnpaidReason::Unknown,
             other => return Err(format!("unknown unpaid reason '{other}'")),
         })

@@ -52,6 +52,8 @@ pub enum KioskError {
     #[error("{0}")]
     Rejected(String),
     #[error("{0}")]
+    Customer(#[from] crate::domain::CustomerError),
+    #[error("{0}")]
     Receipt(#[from] ReceiptError),
 }
 

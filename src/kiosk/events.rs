@@ -14,6 +14,13 @@ pub enum KioskEvent {
         qr_target: String,
         expires_at: time::OffsetDateTime,
     },
+    /// The payment request went to the customer's app (a scanned personal
+    /// QR or a typed number): no QR to show, the customer approves there.
+    SentToCustomer {
+        sale_id: i64,
+        reference: String,
+        expires_at: time::OffsetDateTime,
+    },
     /// A truthful status line for the pay screen; `note` says why it was
     /// sent, and each listener puts it in its own words.
     Status {

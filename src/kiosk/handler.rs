@@ -156,13 +156,18 @@ impl KioskHandler {
             detail: String::new(),
         });
         if sale.status == SaleStatus::Awaiting {
-            if let Some(target) = created.qr_target {
-                k.emit(KioskEvent::QrReady {
+            match created.qr_target {
+                Some(target) => k.emit(KioskEvent::QrReady {
                     sale_id,
                     reference: sale.reference.clone(),
                     qr_target: target,
                     expires_at,
-                });
+                }),
+                None => k.emit(KioskEvent::SentToCustomer {
+                    sale_id,
+                    reference: sale.reference.clone(),
+                    expires_at,
+                }),
             }
             k.track(sale_id, k.inner.settings.poll_initial_delay);
         }
@@ -285,7 +290,8 @@ impl KioskHandler {
         if acted == Acted::Nothing {
             // Done at the provider but the read does not show it final yet:
             // the settle-on-stop path below re-reads it.
-            self.settle_from_provider(sale_id).await;
+            self.settle_from_provider(sale_id, UnpaidReason::Rejected)
+                .await;
         }
         self.finish(acted);
         Ok(())
@@ -341,8 +347,9 @@ impl KioskHandler {
         Ok(())
     }
 
-    /// Re-reads a payment and settles the sale from what the provider says.
-    async fn settle_from_provider(&self, sale_id: i64) {
+    /// Re-reads a payment and settles the sale from what the provider says;
+    /// a payment the provider never created closes for `refused`.
+    async fn settle_from_provider(&self, sale_id: i64, refused: UnpaidReason) {
         let k = &self.kiosk;
         let Ok(sale) = k.inner.store.read(|r| r.sale(sale_id)) else {
             return;
@@ -382,7 +389,7 @@ impl KioskHandler {
                 if let Ok(acted) = k
                     .inner
                     .store
-                    .write(|w| settle::close_unpaid(w, &sale, UnpaidReason::Rejected, now))
+                    .write(|w| settle::close_unpaid(w, &sale, refused, now))
                 {
                     self.finish(acted);
                 }
@@ -439,8 +446,16 @@ impl Handler for KioskHandler {
             });
             return;
         }
+        // A create sent to a customer and refused for good: Vipps would not
+        // send it to that number or code (not a Vipps user, a wrong scan).
+        let refused = if item.kind == outbox_kind::CREATE && item.payload["customer"].is_object() {
+            tracing::info!(sale_id, error = %reason, "Vipps refused the payment for this customer");
+            UnpaidReason::CustomerRefused
+        } else {
+            UnpaidReason::Rejected
+        };
         // Give the provider a moment, then settle from what it reports.
         tokio::time::sleep(Duration::from_millis(50)).await;
-        self.settle_from_provider(sale_id).await;
+        self.settle_from_provider(sale_id, refused).await;
     }
 }

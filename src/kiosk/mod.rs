@@ -68,8 +68,9 @@ use serde_json::json;
 use tokio::sync::{Notify, broadcast, watch};
 
 use crate::clock::{Clock, IdSource};
+use crate::domain::payment::PaymentOrder;
 use crate::domain::sale::CartError;
-use crate::domain::{Cart, Money, PaymentMethod, SaleStatus, UnpaidReason};
+use crate::domain::{Cart, Customer, Money, PaymentMethod, SaleStatus, UnpaidReason};
 use crate::outbox::Worker;
 use crate::payments::PaymentProvider;
 use crate::retry::RetryPolicy;
@@ -307,6 +308,18 @@ impl Kiosk {
         cart: &Cart,
         description: &str,
     ) -> Result<SaleRecord, KioskError> {
+        self.start_vipps_sale_to(cart, description, None)
+    }
+
+    /// [`Kiosk::start_vipps_sale`] sent to a customer's app (the personal
+    /// QR the volunteer scanned, or a typed phone number) instead of shown as
+    /// a QR: the same sale, polled, captured and receipted the same way.
+    pub fn start_vipps_sale_to(
+        &self,
+        cart: &Cart,
+        description: &str,
+        customer: Option<&Customer>,
+    ) -> Result<SaleRecord, KioskError> {
         let totals = cart.totals()?;
         if totals.gross.minor() < 100 {
             return Err(CartError::BelowMinimum(totals.gross.to_string()).into());
@@ -339,26 +352,47 @@ impl Kiosk {
                     sale_id: Some(sale.id),
                     kind: outbox_kind::CREATE.into(),
                     idempotency_key: key,
-                    payload: provider.create_request(&sale.payment_order(), cart.lines()),
+                    payload: provider.create_request(
+                        &PaymentOrder {
+                            customer: customer.cloned(),
+                            ..sale.payment_order()
+                        },
+                        cart.lines(),
+                    ),
                 },
                 now,
             )?;
+            let mut started = json!({
+                "reference": sale.reference,
+                "total": sale.total.minor(),
+                "method": "vipps",
+                "lines": cart.lines(),
+                "vat": totals.per_vat,
+                "training": sale.training,
+            });
+            if let Some(c) = customer {
+                // Which flow, never who: the number is personal data.
+                started["customer"] = json!(c.kind());
+            }
             w.journal(
                 crate::domain::journal::JournalKind::SaleStarted,
                 Some(sale.id),
-                json!({
-                    "reference": sale.reference,
-                    "total": sale.total.minor(),
-                    "method": "vipps",
-                    "lines": cart.lines(),
-                    "vat": totals.per_vat,
-                    "training": sale.training,
-                }),
+                started,
                 now,
             )?;
             Ok(sale)
         })?;
-        tracing::info!(reference = %sale.reference, total = sale.total.minor(), "sale started");
+        match customer {
+            None => {
+                tracing::info!(reference = %sale.reference, total = sale.total.minor(), "sale started")
+            }
+            Some(c) => tracing::info!(
+                reference = %sale.reference,
+                total = sale.total.minor(),
+                customer = %c.masked(),
+                "sale started, sent to the customer's app"
+            ),
+        }
         crash_point("after_sale_commit");
         self.inner.wake.notify_one();
         Ok(sale)

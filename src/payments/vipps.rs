@@ -10,7 +10,7 @@ use crate::domain::{Money, SaleLine, Signal, VippsEvent, VippsState, sale::total
 use crate::retry::{Permanent, RetryClass};
 use crate::vipps::VippsClient;
 use crate::vipps::dto::{
-    Aggregate, Amount, BottomLine, CreatePaymentRequest, CustomerInteraction, OrderLine,
+    Aggregate, Amount, BottomLine, CreatePaymentRequest, Customer, CustomerInteraction, OrderLine,
     PaymentMethod, PaymentMethodType, QrFormat, QrFormatKind, QuantityUnit, Receipt, State,
     UnitInfo, UserFlow,
 };
@@ -119,16 +119,43 @@ fn receipt(sale: &PaymentOrder, lines: &[SaleLine]) -> Receipt {
     }
 }
 
-/// The ePayment create request for a sale (QR flow, customer present,
-/// with its receipt): the same body for Vipps and the training simulator.
+/// The spec's `Customer`: exactly one of its fields.
+fn customer(c: &crate::domain::Customer) -> Customer {
+    match c {
+        crate::domain::Customer::Phone(n) => Customer {
+            phone_number: Some(n.clone()),
+            ..Customer::default()
+        },
+        crate::domain::Customer::PersonalQr(q) => Customer {
+            personal_qr: Some(q.clone()),
+            ..Customer::default()
+        },
+    }
+}
+
+/// The ePayment create request for a sale (customer present, with its
+/// receipt): the same body for Vipps and the training simulator. Without a
+/// customer it is the QR flow (the QR's text comes back); with one it is
+/// `PUSH_MESSAGE` to that customer's app, and nothing comes back to show.
 pub fn create_request(sale: &PaymentOrder, lines: &[SaleLine]) -> Value {
     // Per-line VAT is rounded per line for Vipps' receipt; the sale's
     // own VAT totals (per rate) come from `domain::sale::totals`.
     debug_assert_eq!(totals(lines).map(|t| t.gross).ok(), Some(sale.total));
     let description: String = sale.description.chars().take(100).collect();
+    let (user_flow, customer, qr_format) = match &sale.customer {
+        None => (
+            UserFlow::Qr,
+            None,
+            Some(QrFormat {
+                format: QrFormatKind::TextTargetUrl,
+                size: None,
+            }),
+        ),
+        Some(c) => (UserFlow::PushMessage, Some(customer(c)), None),
+    };
     let req = CreatePaymentRequest {
         amount: amount(sale.total),
-        customer: None,
+        customer,
         customer_interaction: Some(CustomerInteraction::CustomerPresent),
         industry_data: None,
         payment_method: PaymentMethod {
@@ -137,12 +164,9 @@ pub fn create_request(sale: &PaymentOrder, lines: &[SaleLine]) -> Value {
         profile: None,
         reference: sale.reference.clone(),
         return_url: None,
-        user_flow: UserFlow::Qr,
+        user_flow,
         expires_at: None,
-        qr_format: Some(QrFormat {
-            format: QrFormatKind::TextTargetUrl,
-            size: None,
-        }),
+        qr_format,
         payment_description: Some(if description.chars().count() >= 3 {
             description
         } else {

@@ -156,6 +156,7 @@ fn create(sh: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Reply, Fail> 
         parse(body, "the CreatePaymentRequest body")?;
     let now = Now::system();
     let lifetime = validate::create_request(&req, now.wall)?.unwrap_or(sh.cfg.payment_lifetime);
+    validate::customer_known(&req)?;
     let phone_token = random_token();
     let phone = format!("{}/phone/{phone_token}", sh.public_base);
     // What each flow gets back: QR with TEXT/TARGETURL is the text to encode (here the

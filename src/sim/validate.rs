@@ -145,6 +145,57 @@ fn flow(req: &CreatePaymentRequest) -> Result<(), Fail> {
                 "customer takes exactly one of phoneNumber, personalQr, customerToken",
             ));
         }
+        if let Some(n) = &c.phone_number
+            && !((10..=15).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(Fail::bad_request(
+                "customer.phoneNumber must match ^\\d{10,15}$ (MSISDN: country code and number, digits only)",
+            ));
+        }
+        if let Some(q) = &c.personal_qr
+            && !(5..=255).contains(&q.chars().count())
+        {
+            return Err(Fail::bad_request(
+                "customer.personalQr must be 5 to 255 characters",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the customer a `PUSH_MESSAGE` payment is addressed to can get it.
+/// The spec does not say what Vipps answers when it cannot (its errors guide:
+/// a 400 problem); nor can a simulator know who has the app. Its users are
+/// every Norwegian mobile number (47, then 8 digits starting with 4 or 9:
+/// the spec says only Norwegian numbers are supported) and every personal QR
+/// that is a Vipps or MobilePay QR link (the spec's example:
+/// `https://qr.vipps.no/28/2/01/031/4791234567?v=1`); anything else is refused
+/// with 400, a detail that never repeats the number, and no payment made.
+pub(crate) fn customer_known(req: &CreatePaymentRequest) -> Result<(), Fail> {
+    let Some(c) = &req.customer else {
+        return Ok(());
+    };
+    if let Some(n) = &c.phone_number {
+        let mobile = n
+            .strip_prefix("47")
+            .is_some_and(|local| local.len() == 8 && local.starts_with(['4', '9']));
+        if !mobile {
+            return Err(Fail::bad_request(
+                "User not found: customer.phoneNumber is not a Vipps MobilePay user \
+                 (only Norwegian mobile numbers are supported)",
+            ));
+        }
+    }
+    if let Some(q) = &c.personal_qr {
+        let lower = q.to_ascii_lowercase();
+        let ours = ["https://qr.vipps.no/", "https://qr.mobilepay."]
+            .iter()
+            .any(|p| lower.starts_with(p));
+        if !ours {
+            return Err(Fail::bad_request(
+                "Invalid personal QR: customer.personalQr is not a Vipps MobilePay personal QR code",
+            ));
+        }
     }
     Ok(())
 }
@@ -282,6 +333,47 @@ mod tests {
         for (i, (extra, ok)) in cases.into_iter().enumerate() {
             assert_eq!(check(extra.clone()).is_ok(), ok, "case {i}: {extra}");
         }
+    }
+
+    #[test]
+    fn push_message_customers() {
+        let push = |customer: serde_json::Value| {
+            req(json!({"userFlow": "PUSH_MESSAGE", "qrFormat": null, "customer": customer}))
+        };
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let known = |c: serde_json::Value| {
+            let r = push(c);
+            create_request(&r, at).is_ok() && customer_known(&r).is_ok()
+        };
+        assert!(known(json!({"phoneNumber": "4791234567"})));
+        assert!(known(
+            json!({"personalQr": "https://qr.vipps.no/28/2/01/031/4791234567?v=1"})
+        ));
+        // Malformed: refused as a validation error.
+        assert!(create_request(&push(json!({"phoneNumber": "91234567"})), at).is_err());
+        assert!(create_request(&push(json!({"phoneNumber": "+4791234567"})), at).is_err());
+        assert!(create_request(&push(json!({"personalQr": "abcd"})), at).is_err());
+        assert!(
+            create_request(
+                &push(json!({"phoneNumber": "4791234567", "personalQr": "https://qr.vipps.no/x"})),
+                at
+            )
+            .is_err()
+        );
+        // Well-formed, but nobody Vipps can send it to; the detail keeps the number out.
+        for c in [
+            json!({"phoneNumber": "4722334455"}),
+            json!({"phoneNumber": "4512345678"}),
+            json!({"personalQr": "7038010009457"}),
+        ] {
+            let r = push(c.clone());
+            assert!(create_request(&r, at).is_ok(), "{c}");
+            let e = customer_known(&r).unwrap_err();
+            assert_eq!(e.status, 400);
+            assert!(!e.detail.contains("4722334455") && !e.detail.contains("4512345678"));
+        }
+        // The QR flow has no customer to know.
+        assert!(customer_known(&req(json!({}))).is_ok());
     }
 
     #[test]

@@ -55,6 +55,7 @@ impl SaleRecord {
             reference: self.reference.clone(),
             total: self.total,
             description: self.description.clone(),
+            customer: None,
         }
     }
 }

@@ -44,9 +44,33 @@ pub fn pin(text: &str, key: &str) -> String {
     out
 }
 
+/// Applies `key` to a phone number being typed: digits, and "+" only
+/// first (a country code follows); at most 16 characters.
+pub fn phone(text: &str, key: &str) -> String {
+    let mut out = text.to_string();
+    match key {
+        "back" => {
+            out.pop();
+        }
+        "+" if out.is_empty() => out.push('+'),
+        d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() && out.len() < 16 => out.push_str(d),
+        _ => {}
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_keys() {
+        let typed = |keys: &[&str]| keys.iter().fold(String::new(), |t, k| phone(&t, k));
+        assert_eq!(typed(&["+", "4", "7", "+", "9"]), "+479");
+        assert_eq!(typed(&["9", "1", "back", "2"]), "92");
+        assert_eq!(typed(&["1"; 20]).len(), 16);
+        assert_eq!(typed(&[",", "a"]), "");
+    }
 
     fn typed(keys: &[&str]) -> String {
         keys.iter().fold(String::new(), |t, k| amount(&t, k))

@@ -10,6 +10,7 @@
 //! | `pay.rs`      | the QR, countdown and live status; result screen          |
 //! | `buttons.rs`  | physical GPIO buttons: "new sale" and "cancel"            |
 //! | `cash.rs`     | cash given and change due                                 |
+//! | `customer.rs` | Vipps sent to the customer's app: scanner keys, phone keypad |
 //! | `organizer.rs`| PIN with lockout, takings, sales and refunds, backlog     |
 //! | `reports.rs`  | X report, and the Z report with the counted cash          |
 //! | `operators.rs`| who stands at the till: name, code, logout                |
@@ -23,6 +24,7 @@
 mod buttons;
 mod card;
 mod cash;
+mod customer;
 pub mod day;
 mod drawer;
 pub mod keypad;
@@ -105,6 +107,10 @@ pub(crate) struct State {
     pub cash_given: String,
     /// The card terminal's slip reference being typed on the card page.
     pub card_ref: String,
+    /// The scanner's keys since its last Enter, on the customer page only.
+    pub scan: String,
+    /// The customer's phone number being typed on the customer page.
+    pub phone: String,
     pub lang: Language,
     pub sale: Option<CurrentSale>,
     /// A sale is being written; events for it may arrive before its id.
@@ -194,6 +200,7 @@ pub fn init(
     reports::setup(&window, &ctx);
     drawer::setup(&window, &ctx);
     card::setup(&window, &ctx);
+    customer::setup(&window, &ctx);
     stock::setup(&window, &ctx);
     training::setup(&window, &ctx);
     operators::setup(&window, &ctx);

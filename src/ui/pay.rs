@@ -59,6 +59,7 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
 pub(super) fn open(w: &AppWindow, amount: &Money) {
     let a = w.global::<PayAdapter>();
     a.set_qr_ready(false);
+    a.set_sent_to_customer(false);
     a.set_amount(amount.to_string().into());
     a.set_countdown("–".into());
     a.set_status(Text::of(w).status(SaleStatus::Pending).into());
@@ -101,6 +102,23 @@ pub(super) fn qr_ready(
         }
         Err(e) => tracing::error!(error = %e, "cannot draw the QR code"),
     });
+}
+
+/// The payment went to the customer's app: no QR, the countdown runs.
+pub(super) fn sent_to_customer(
+    w: &AppWindow,
+    c: &Ctx,
+    reference: String,
+    expires_at: time::OffsetDateTime,
+) {
+    if let Some(s) = c.state().sale.as_mut() {
+        s.expires_at = Some(expires_at);
+    }
+    let a = w.global::<PayAdapter>();
+    a.set_reference(reference.into());
+    a.set_sent_to_customer(true);
+    a.set_countdown(countdown(expires_at, time::OffsetDateTime::now_utc()).into());
+    a.set_status(Text::of(w).status(SaleStatus::Awaiting).into());
 }
 
 pub(super) fn status(w: &AppWindow, status: SaleStatus) {

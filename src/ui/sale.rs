@@ -6,7 +6,7 @@ use super::text::Text;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::{AppWindow, CartRow, Ctx, CurrentSale, Page, ProductTile, SaleAdapter, keypad};
-use crate::domain::{Currency, Money, SaleLine};
+use crate::domain::{Currency, Customer, Money, SaleLine};
 
 /// The product tiles, with what is left of each (`stock`: the counted or
 /// sold-out products; the rest are simply on sale).
@@ -102,7 +102,12 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
     let c = ctx.clone();
     a.on_pay_vipps(move || {
         let Some(w) = c.weak.upgrade() else { return };
-        pay_vipps(&w, &c);
+        start_vipps(&w, &c, None);
+    });
+    let c = ctx.clone();
+    a.on_pay_customer(move || {
+        let Some(w) = c.weak.upgrade() else { return };
+        super::customer::open(&w, &c);
     });
     let c = ctx.clone();
     a.on_pay_cash(move || {
@@ -219,7 +224,9 @@ pub(super) fn refresh(w: &AppWindow, c: &Ctx) {
     }
 }
 
-fn pay_vipps(w: &AppWindow, c: &Ctx) {
+/// Starts a Vipps sale of the cart: shown as a QR, or sent to `customer`'s
+/// app (from the customer page, which shows a refusal itself).
+pub(super) fn start_vipps(w: &AppWindow, c: &Ctx, customer: Option<Customer>) {
     let cart = {
         let mut s = c.state();
         if s.starting || s.sale.is_some() {
@@ -232,10 +239,13 @@ fn pay_vipps(w: &AppWindow, c: &Ctx) {
     let a = w.global::<SaleAdapter>();
     a.set_busy(true);
     a.set_message(SharedString::new());
+    super::customer::busy(w, true);
+    let from_customer_page = customer.is_some();
     c.background(
-        move |k| k.start_vipps_sale(&cart, ""),
-        |w, c, result| {
+        move |k| k.start_vipps_sale_to(&cart, "", customer.as_ref()),
+        move |w, c, result| {
             w.global::<SaleAdapter>().set_busy(false);
+            super::customer::busy(w, false);
             let early = {
                 let mut s = c.state();
                 s.starting = false;
@@ -257,7 +267,11 @@ fn pay_vipps(w: &AppWindow, c: &Ctx) {
                 }
                 Err(e) => {
                     let msg = Text::of(w).error(&e);
-                    w.global::<SaleAdapter>().set_message(msg.into());
+                    if from_customer_page {
+                        super::customer::refused(w, msg);
+                    } else {
+                        w.global::<SaleAdapter>().set_message(msg.into());
+                    }
                 }
             }
         },

@@ -132,6 +132,11 @@ pub(super) fn apply(w: &AppWindow, c: &Ctx, ev: KioskEvent) {
             qr_target,
             expires_at,
         } if is_current(sale_id) => super::pay::qr_ready(w, c, reference, qr_target, expires_at),
+        KioskEvent::SentToCustomer {
+            sale_id,
+            reference,
+            expires_at,
+        } if is_current(sale_id) => super::pay::sent_to_customer(w, c, reference, expires_at),
         KioskEvent::Status {
             sale_id, status, ..
         } if is_current(sale_id) => super::pay::status(w, status),
@@ -199,6 +204,7 @@ fn show_printer(w: &AppWindow, c: &Ctx) {
 fn event_sale(ev: &KioskEvent) -> Option<i64> {
     match ev {
         KioskEvent::QrReady { sale_id, .. }
+        | KioskEvent::SentToCustomer { sale_id, .. }
         | KioskEvent::Status { sale_id, .. }
         | KioskEvent::Paid { sale_id, .. }
         | KioskEvent::NotPaid { sale_id, .. } => Some(*sale_id),

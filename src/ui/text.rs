@@ -117,6 +117,11 @@ impl<'a> Text<'a> {
         self.0.invoke_order(n as i32).into()
     }
 
+    /// "Skannet (46 tegn) – sender…" on the customer page.
+    pub fn scanned(&self, chars: usize) -> String {
+        self.0.invoke_scanned(int(chars)).into()
+    }
+
     pub fn sold_out(&self) -> String {
         self.0.invoke_sold_out().into()
     }
@@ -245,12 +250,14 @@ fn unpaid_word(r: UnpaidReason) -> UnpaidWord {
         UnpaidReason::Expired => UnpaidWord::Expired,
         UnpaidReason::Cancelled => UnpaidWord::Cancelled,
         UnpaidReason::Rejected => UnpaidWord::Rejected,
+        UnpaidReason::CustomerRefused => UnpaidWord::CustomerRefused,
         UnpaidReason::Unknown => UnpaidWord::Unknown,
     }
 }
 
 /// The sentence for an error, and the receipt number it names (0: none).
 fn error_word(e: &KioskError) -> (ErrorWord, i64) {
+    use crate::domain::CustomerError;
     use crate::domain::sale::CartError;
     use crate::payments::cash::CashError;
     let word = match e {
@@ -270,6 +277,11 @@ fn error_word(e: &KioskError) -> (ErrorWord, i64) {
         KioskError::SoldOut(_) => ErrorWord::SoldOut,
         KioskError::NotEnoughLeft { left, .. } => return (ErrorWord::NotEnoughLeft, *left),
         KioskError::Rejected(_) => ErrorWord::Refused,
+        KioskError::Customer(c) => match c {
+            CustomerError::PhoneNotANumber(_) => ErrorWord::BadPhone,
+            CustomerError::PhoneNotMobile(_) => ErrorWord::NotMobile,
+            CustomerError::QrNotACode(_) => ErrorWord::BadScan,
+        },
         KioskError::Receipt(r) => {
             return match r {
                 ReceiptError::NoPrinter => (ErrorWord::NoPrinter, 0),

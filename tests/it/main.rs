@@ -32,6 +32,7 @@ mod books_cli;
 mod campaign;
 mod card;
 mod crash;
+mod customer;
 mod deploy;
 mod down_for_a_day;
 mod fault_matrix;
