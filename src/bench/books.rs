@@ -83,6 +83,7 @@ pub async fn run(opts: &BooksBenchOptions) -> anyhow::Result<String> {
     let t = Instant::now();
     crate::bench::records::fill_for_books(
         &store,
+        crate::bench::records::TILL,
         opts.sales,
         start,
         time::Duration::hours(14),

@@ -34,12 +34,13 @@ fn fill(
     start: OffsetDateTime,
     span: time::Duration,
 ) -> anyhow::Result<()> {
-    fill_for_books(store, n, start, span, &Default::default())
+    fill_for_books(store, TILL, n, start, span, &Default::default())
 }
 
 /// `fill`, with each paid sale queued for `books` as the kiosk would.
 pub(crate) fn fill_for_books(
     store: &Store,
+    till: &str,
     n: usize,
     start: OffsetDateTime,
     span: time::Duration,
@@ -75,7 +76,7 @@ pub(crate) fn fill_for_books(
                     PaymentMethod::Vipps
                 };
                 let sale = w.insert_sale(&NewSale {
-                    till_id: TILL.into(),
+                    till_id: till.into(),
                     method,
                     status: SaleStatus::Pending,
                     lines,

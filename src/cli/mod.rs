@@ -115,6 +115,19 @@ pub enum Command {
         /// Everything in one table: money path, receipts, books drain, records (a day and a year).
         #[arg(long)]
         all: bool,
+        /// Measure the club's hub instead: tills' backlogs draining into it, a sale
+        /// reaching the takings page, the page over a million stored sales, its RSS
+        /// (a PostgreSQL cluster of its own; needs Debian's postgresql package).
+        #[arg(long)]
+        hub: bool,
+        /// With --hub: how many tills, each with --hub-sales sales waiting.
+        #[arg(long, default_value_t = 10)]
+        hub_tills: usize,
+        #[arg(long, default_value_t = 10_000)]
+        hub_sales: usize,
+        /// With --hub: sales stored besides for the takings page's queries.
+        #[arg(long, default_value_t = 1_000_000)]
+        hub_stored: usize,
         /// With --all: also the touchscreen against Chromium (scripts/bench-ui.sh; Xvfb).
         #[arg(long, requires = "all")]
         ui: bool,
@@ -457,6 +470,21 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 ui,
             };
             println!("{}", rt.block_on(crate::bench::all::run(&opts))?);
+            Ok(0)
+        }
+        Some(Command::Bench {
+            hub: true,
+            hub_tills,
+            hub_sales,
+            hub_stored,
+            ..
+        }) => {
+            let opts = crate::bench::hub::HubBenchOptions {
+                tills: hub_tills,
+                sales: hub_sales,
+                stored_sales: hub_stored,
+            };
+            println!("{}", rt.block_on(crate::bench::hub::run(&opts))?);
             Ok(0)
         }
         Some(Command::Bench {

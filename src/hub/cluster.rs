@@ -69,13 +69,20 @@ fn user_exists(name: &str) -> bool {
 }
 
 impl PgCluster {
-    /// A new cluster in a temporary folder, removed with it (the tests').
+    /// A new cluster in a temporary folder, removed with it, without
+    /// fsync (the tests').
     pub fn temporary() -> Result<PgCluster, String> {
+        PgCluster::temporary_with(true)
+    }
+
+    /// A new cluster in a temporary folder; `fast`: without fsync (a
+    /// benchmark wants it durable, as a club's hub is).
+    pub fn temporary_with(fast: bool) -> Result<PgCluster, String> {
         let temp = tempfile::Builder::new()
             .prefix("luka-pg-")
             .tempdir()
             .map_err(|e| format!("cannot make a temporary folder: {e}"))?;
-        let mut pg = PgCluster::in_folder(temp.path(), true)?;
+        let mut pg = PgCluster::in_folder(temp.path(), fast)?;
         pg._temp = Some(temp);
         Ok(pg)
     }
