@@ -22,6 +22,45 @@ CREATE TABLE sale_lines (
 );
 CREATE INDEX sale_lines_date ON sale_lines (business_date, till_id);
 
+-- The same, summed per business day, as the takings page reads them: a
+-- year of a club's sales is a few hundred thousand rows here, not millions.
+-- Kept in step in the transaction that stores each entry (`ingest.rs`);
+-- `payments` and `sale_lines` stay the record they are summed from.
+CREATE TABLE takings_day (
+    business_date    DATE        NOT NULL,
+    till_id          TEXT        NOT NULL,
+    hour             SMALLINT    NOT NULL,
+    method           TEXT        NOT NULL,
+    training         BOOLEAN     NOT NULL,
+    sales            BIGINT      NOT NULL,
+    returns          BIGINT      NOT NULL,
+    -- Payments (of sales and returns), and payments of sales: one a sale.
+    payments         BIGINT      NOT NULL,
+    sales_count      BIGINT      NOT NULL,
+    PRIMARY KEY (business_date, till_id, hour, method, training)
+);
+CREATE TABLE product_day (
+    business_date    DATE        NOT NULL,
+    till_id          TEXT        NOT NULL,
+    training         BOOLEAN     NOT NULL,
+    product_id       TEXT        NOT NULL,
+    grp              TEXT        NOT NULL,
+    -- The name it was last sold under that day.
+    name             TEXT        NOT NULL,
+    quantity         BIGINT      NOT NULL,
+    amount           BIGINT      NOT NULL,
+    PRIMARY KEY (business_date, till_id, training, product_id, grp)
+);
+CREATE TABLE operator_day (
+    business_date    DATE        NOT NULL,
+    till_id          TEXT        NOT NULL,
+    training         BOOLEAN     NOT NULL,
+    operator         TEXT        NOT NULL,
+    quantity         BIGINT      NOT NULL,
+    amount           BIGINT      NOT NULL,
+    PRIMARY KEY (business_date, till_id, training, operator)
+);
+
 -- The volunteers' names, from the tills' `operator.login` entries, so the
 -- takings per operator show a name, not only the id.
 CREATE TABLE operators (
