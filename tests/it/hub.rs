@@ -922,17 +922,10 @@ async fn in_a_real_browser_the_treasurer_logs_in_and_sees_a_real_tills_sale() {
         page.contains("kiosk-1") && page.contains("Kontant"),
         "{page}"
     );
-    save_screenshot("hub-omsetning-phone.png", &browser.screenshot().await);
     browser.goto(&format!("{}/kasser", rig.url())).await;
     let page = browser.source().await;
     assert!(page.contains("Journalen er hel"), "{page}");
     save_screenshot("hub-kasser-phone.png", &browser.screenshot().await);
-    browser.resize(1280, 800).await;
-    save_screenshot("hub-kasser-laptop.png", &browser.screenshot().await);
-    browser
-        .goto(&format!("{}/omsetning?fra={from}&til={to}", rig.url()))
-        .await;
-    save_screenshot("hub-omsetning-laptop.png", &browser.screenshot().await);
     // A sale changed on its way up: the treasurer sees the alert.
     rig.stop().await;
     till.sell_cash("30");
@@ -2011,4 +2004,115 @@ async fn a_running_till_reports_its_status_to_the_kasser_page() {
             .contains("9.9.9")
     );
     app.shutdown().await;
+}
+
+/// Issue 15's walk through, in a real browser: log in, add a product,
+/// change its price, sell it on a real `luka` till at that price, see the
+/// takings move, mark it sold out, and see a second, running till refuse
+/// it; the Kasser page shows that till's status. Screenshots of Omsetning,
+/// Utsolgt and Kasser at phone and laptop width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_a_real_browser_a_new_price_a_sale_and_a_sold_out_mark_reach_the_tills() {
+    let rig = HubRig::start().await;
+    rig.hub
+        .set_user("kasserer", PASSWORD, Role::Treasurer)
+        .await
+        .unwrap();
+    let url = rig.url();
+    let a = Till::with_operators("kiosk-1").await;
+    let (c, out, err) = a.pair(&url, &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    let b = Till::with_operators("kiosk-2").await;
+    let (c, out, err) = b.pair(&url, &rig.add_till("kiosk-2"));
+    assert_eq!(c, 0, "{out}{err}");
+    let config = luka::config::Config::load(Some(&b.config)).unwrap();
+    let mut running = luka::app::App::start(config).await.unwrap();
+    running.refresh_catalogue(std::time::Duration::from_millis(200));
+    let kiosk = running.kiosk.clone();
+
+    let browser = support::webdriver::Browser::start(390, 844).await;
+    browser.goto(&format!("{url}/logg-inn")).await;
+    browser.type_into("#name", "kasserer").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#login").await;
+    assert!(browser.wait_for_url("/omsetning").await, "logged in");
+    browser.goto(&format!("{url}/katalog")).await;
+    for (field, value) in [
+        ("id", "vaffel"),
+        ("name", "Vaffel"),
+        ("group", "Kiosk"),
+        ("price", "40"),
+    ] {
+        browser
+            .type_into(&format!("#new-product input[name={field}]"), value)
+            .await;
+    }
+    browser.click("#new-product button").await;
+    page_with(&browser, "id=\"product-vaffel\"").await;
+    let price = "#product-vaffel input[name=price]";
+    browser.clear(price).await;
+    browser.type_into(price, "45").await;
+    browser.click("#product-vaffel button.primary").await;
+    page_with(&browser, "value=\"45,00\"").await;
+
+    // The headless till sells it at the new price; the takings move.
+    a.sync();
+    let (c, out, err) = a.charge(&["--product", "vaffelx2", "--cash", "--operator", "1001"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(sold_amount(&out), 9_000);
+    a.sync();
+    browser.goto(&format!("{url}/omsetning")).await;
+    let page = page_with(&browser, "kr 90,00").await;
+    assert!(page.contains("Vaffel") && page.contains("Kari"), "{page}");
+    save_screenshot("hub-omsetning-phone.png", &browser.screenshot().await);
+
+    // Sold out on the hub: the running till refuses it within its next look.
+    assert!(
+        eventually(20, || kiosk.catalog().get("vaffel").is_some()).await,
+        "the running till has the product"
+    );
+    browser.goto(&format!("{url}/utsolgt")).await;
+    browser.click("#product-vaffel button").await;
+    page_with(&browser, "I salg igjen").await;
+    save_screenshot("hub-utsolgt-phone.png", &browser.screenshot().await);
+    assert!(
+        eventually(20, || kiosk
+            .stock()
+            .unwrap()
+            .iter()
+            .any(|s| s.product_id == "vaffel" && s.sold_out))
+        .await,
+        "the running till took the sold-out mark"
+    );
+    let mut cart = luka::domain::Cart::new();
+    cart.add_product(kiosk.catalog().get("vaffel").unwrap());
+    let refused = kiosk
+        .cash_sale(&cart, luka::domain::Money::nok(4_500), "")
+        .unwrap_err();
+    assert!(refused.to_string().contains("Vaffel"), "{refused}");
+
+    // Kasser: the running till's status (it goes up with each look).
+    browser.resize(1280, 800).await;
+    let mut shown = String::new();
+    for _ in 0..100 {
+        browser.goto(&format!("{url}/kasser")).await;
+        shown = browser.source().await;
+        // The running till's journal has gone up and its status says so.
+        if shown.contains("Skriver") && shown.contains("<span class=\"ok\">ingenting</span>") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(
+        shown.contains(&format!("Luka {}", env!("CARGO_PKG_VERSION")))
+            && shown.contains("<span class=\"ok\">ingenting</span>"),
+        "the running till says it has sent everything: {shown}"
+    );
+    save_screenshot("hub-kasser-laptop.png", &browser.screenshot().await);
+    browser.goto(&format!("{url}/utsolgt")).await;
+    save_screenshot("hub-utsolgt-laptop.png", &browser.screenshot().await);
+    browser.goto(&format!("{url}/omsetning")).await;
+    save_screenshot("hub-omsetning-laptop.png", &browser.screenshot().await);
+    browser.quit().await;
+    running.shutdown().await;
 }
