@@ -45,6 +45,37 @@ async fn scenarios(t: &T) {
     lockout(t).await;
     run("a scanner's keys reach only the scan page, which sends the sale to the app");
     scanner(t).await;
+    run("a new price list: the sale page says since when its prices hold");
+    prices_since(t).await;
+}
+
+/// A new catalogue applied between sales (as one from the club's hub is):
+/// the tile shows the new price, and the cart says "Priser per hh:mm".
+async fn prices_since(t: &T) {
+    let kiosk = t.app.kiosk.clone();
+    let before = kiosk.catalog();
+    let mut products = before.products().to_vec();
+    let kaffe = products.iter_mut().find(|p| p.id == "kaffe").unwrap();
+    kaffe.price = luka::domain::Money::nok(kaffe.price.minor() + 500);
+    let new_price = kaffe.price.format_plain();
+    let changed = kiosk
+        .apply_catalog(&luka::domain::Catalog::new(products).unwrap())
+        .unwrap();
+    assert_eq!(changed, 1, "one price change journaled");
+    t.wait("the note and the new price", || {
+        let a = t.sale();
+        let note = a.get_prices_note().to_string();
+        let tile = (0..a.get_products().row_count())
+            .filter_map(|i| a.get_products().row_data(i))
+            .find(|p| p.id == "kaffe")
+            .map(|p| p.price.to_string());
+        note.starts_with("Priser per ")
+            && note.len() == "Priser per 14:05".len()
+            && tile.as_deref() == Some(new_price.as_str())
+    })
+    .await;
+    // Back as it was, for whatever runs after.
+    kiosk.apply_catalog(&before).unwrap();
 }
 
 async fn complete_sale(t: &T) {

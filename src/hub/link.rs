@@ -196,6 +196,15 @@ pub async fn pair(
         credential: paired.credential,
     };
     link.save(store.path())?;
+    // A catalogue kept from a hub this till was paired with before is not
+    // this hub's: its version could match one of this hub's and be taken
+    // for it (304). The till sells from luka.toml until this hub's comes.
+    let kept = super::till_catalogue::catalogue_path(store.path());
+    match std::fs::remove_file(&kept) {
+        Ok(()) => tracing::info!("the catalogue kept from an earlier hub is removed"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot remove {}: {e}", kept.display())),
+    }
     let now = time::OffsetDateTime::now_utc();
     let queued = store
         .write(|w| w.hub_paired(&url, &link.till_id, now))

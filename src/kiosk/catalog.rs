@@ -69,6 +69,17 @@ impl Kiosk {
     }
 
     /// The price list the till sells from now (the last one applied).
+    /// When this till's prices last changed (the newest `price.changed`
+    /// entry: a new catalogue from the hub, or a changed `luka.toml` at
+    /// start), for the sale page's "Priser per hh:mm". `None`: never.
+    pub fn prices_since(&self) -> Result<Option<time::OffsetDateTime>, KioskError> {
+        Ok(self
+            .inner
+            .store
+            .read(|r| r.last_journal_of(JournalKind::PriceChanged))?
+            .map(|e| e.at))
+    }
+
     pub fn catalog(&self) -> Catalog {
         self.inner
             .catalog

@@ -42,12 +42,19 @@ fn show_tiles(w: &AppWindow, ctx: &Ctx, stock: &[crate::store::Stock]) {
 }
 
 /// Reads the stock in the background and shows it on the tiles: at start,
-/// and after every sale, return or change by hand.
+/// and after every sale, return or change by hand; with when the prices
+/// last changed ("Priser per hh:mm").
 pub(super) fn refresh_stock(ctx: &Ctx) {
     ctx.background(
-        |k| k.stock(),
-        |w, c, stock| match stock {
-            Ok(stock) => show_tiles(w, c, &stock),
+        |k| Ok::<_, crate::kiosk::KioskError>((k.stock()?, k.prices_since()?)),
+        |w, c, read| match read {
+            Ok((stock, since)) => {
+                show_tiles(w, c, &stock);
+                let note = since
+                    .map(|t| Text::of(w).prices_since(t, time::OffsetDateTime::now_utc()))
+                    .unwrap_or_default();
+                w.global::<SaleAdapter>().set_prices_note(note.into());
+            }
             Err(e) => tracing::warn!(error = %e, "cannot read the stock"),
         },
     );

@@ -130,6 +130,19 @@ impl<'a> Text<'a> {
         self.0.invoke_left(n as i32).into()
     }
 
+    /// "Priser per 14:05" (today) or "Priser per 5.12. 14:05".
+    pub fn prices_since(&self, when: time::OffsetDateTime, now: time::OffsetDateTime) -> String {
+        let when = crate::domain::local_time::to_oslo(when);
+        let now = crate::domain::local_time::to_oslo(now);
+        let clock = format!("{:02}:{:02}", when.hour(), when.minute());
+        let text = if when.date() == now.date() {
+            clock
+        } else {
+            format!("{}.{}. {clock}", when.day(), u8::from(when.month()))
+        };
+        self.0.invoke_prices_since(text.into()).into()
+    }
+
     pub fn training_switched(&self, on: bool) -> String {
         self.0.invoke_training_switched(on).into()
     }

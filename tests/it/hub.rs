@@ -299,10 +299,15 @@ async fn a_code_pairs_one_device_once_and_an_unpaired_till_is_refused() {
     assert_ne!(c, 0);
     assert!(err.contains("no till waits for this code"), "{err}");
 
+    // A catalogue kept from a hub paired before (its link removed by hand)
+    // is not this hub's: pairing removes it.
+    let kept = luka::hub::till_catalogue::catalogue_path(&till.db());
+    std::fs::write(&kept, r#"{"version": 1, "products": []}"#).unwrap();
     let (c, out2, err2) = till.pair(&rig.url(), &code.to_lowercase());
     assert_eq!(c, 0, "{out2}{err2}");
     let paired: serde_json::Value = serde_json::from_str(out2.trim()).unwrap();
     assert_eq!(paired["till_id"], "kiosk-1");
+    assert!(!kept.exists(), "the earlier hub's catalogue is gone");
     let link = luka::hub::link::link_path(&till.db());
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
