@@ -354,10 +354,7 @@ pub async fn run(opts: &HubBenchOptions) -> anyhow::Result<String> {
     );
     row(
         "hub RSS after the drain (peak so far)",
-        format!(
-            "{:.0} MB",
-            peak.load(Ordering::Relaxed) as f64 / 1024.0
-        ),
+        format!("{:.0} MB", peak.load(Ordering::Relaxed) as f64 / 1024.0),
     );
 
     // 2. Steady state: one sale, commit → on the takings page.
