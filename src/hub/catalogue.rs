@@ -99,12 +99,12 @@ pub struct ProductInput {
 }
 
 /// A checked product change.
-struct Checked {
-    name: String,
-    group: String,
-    price: i64,
-    vat: i16,
-    position: i32,
+pub(super) struct Checked {
+    pub(super) name: String,
+    pub(super) group: String,
+    pub(super) price: i64,
+    pub(super) vat: i16,
+    pub(super) position: i32,
 }
 
 const MAX_TEXT: usize = 80;
@@ -187,7 +187,7 @@ pub fn check_price(text: &str) -> Result<i64, HubError> {
     Ok(money.minor())
 }
 
-fn check(input: &ProductInput) -> Result<Checked, HubError> {
+pub(super) fn check(input: &ProductInput) -> Result<Checked, HubError> {
     let name = check_text("Navnet", &input.name, true)?;
     let group = check_text("Gruppen", &input.group, false)?;
     let price = check_price(&input.price)?;
@@ -211,7 +211,7 @@ fn check(input: &ProductInput) -> Result<Checked, HubError> {
     })
 }
 
-const BUMP: &str = "UPDATE catalogue_version SET version = version + 1, changed_at = now() \
+pub(super) const BUMP: &str = "UPDATE catalogue_version SET version = version + 1, changed_at = now() \
                     RETURNING version";
 
 impl Hub {

@@ -14,6 +14,8 @@
 //! | `saft.rs` | the club's SAF-T Cash Register file: one register per till, from the stored journals |
 //! | `zreports.rs` | every till's Z reports, as journaled, for the "Z-rapporter" page |
 //! | `catalogue.rs` | products, prices and VAT codes, the version every change raises, the snapshot |
+//! | `catalogue_csv.rs` | the catalogue as a CSV file: export, and an all-or-nothing import |
+//! | `csv.rs` | the `;`-separated CSV dialect Norwegian Excel reads and writes (pure text) |
 //! | `till_catalogue.rs` | the till's side: fetch with `If-None-Match`, keep, apply between sales |
 //! | `status.rs` | each till's last report of itself (version, unsent, printer, Vipps); the till's sender |
 //! | `cluster.rs` | a PostgreSQL cluster of Luka's own in a folder (initdb + pg_ctl, socket only): the demo's and the tests' |
@@ -25,7 +27,9 @@
 //! No Slint here, and nothing of the kiosk.
 
 pub mod catalogue;
+pub mod catalogue_csv;
 pub mod cluster;
+pub mod csv;
 pub mod db;
 pub mod ingest;
 pub mod link;

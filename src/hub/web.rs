@@ -11,6 +11,7 @@
 //! | `GET /kasser` | tills: paired, last seen, journal head, alerts |
 //! | `GET /api/catalogue` | the catalogue snapshot for a paired till (`ETag`, `If-None-Match` → 304) |
 //! | `GET /katalog`, `POST /katalog/ny`, `/katalog/endre`, `/katalog/arkiver` | products and prices |
+//! | `GET /katalog/csv`, `POST /katalog/import` | the catalogue as a CSV file, and a pasted one read in (`web/catalogue_csv.rs`) |
 //! | `POST /api/status` | a paired till's report of itself (version, unsent, printer, Vipps) |
 //! | `GET/POST /utsolgt` | sold-out marks for every till (treasurer and kioskansvarlig) |
 //!
@@ -42,6 +43,9 @@ use super::ingest::Upload;
 use super::users::{LoginRefused, Role, Session};
 use super::{Hub, HubError};
 use crate::domain::Money;
+
+mod catalogue_csv;
+use catalogue_csv::ImportShown;
 
 /// The largest request body the hub reads (an upload of a few hundred entries).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -120,6 +124,8 @@ pub fn app(hub: Hub, secure_cookies: bool) -> Router {
         .route("/katalog/ny", post(add_product))
         .route("/katalog/endre", post(edit_product))
         .route("/katalog/arkiver", post(archive_product))
+        .route("/katalog/csv", get(catalogue_csv::export))
+        .route("/katalog/import", post(catalogue_csv::import))
         .route("/api/status", post(api_status))
         .route("/utsolgt", get(sold_out_page).post(set_sold_out))
         .route("/z", get(z_page))
@@ -674,6 +680,7 @@ async fn catalogue_view(
     error: Option<&str>,
     saved: Option<&str>,
     new: &NewProduct,
+    import: &ImportShown,
 ) -> Response {
     let (version, products) = match app.hub.products().await {
         Ok(p) => p,
@@ -695,6 +702,7 @@ async fn catalogue_view(
         minijinja::context! {
             user => s.user, csrf => s.csrf, role => s.role, version => version, products => products,
             vat_codes => vat_codes(), error => error, saved => saved, new => new,
+            import => import,
         },
     );
     *resp.status_mut() = status;
@@ -706,7 +714,16 @@ async fn catalogue_page(State(app): State<Shared>, headers: HeaderMap) -> Respon
         Ok(s) => s,
         Err(resp) => return resp,
     };
-    catalogue_view(&app, &s, StatusCode::OK, None, None, &NewProduct::default()).await
+    catalogue_view(
+        &app,
+        &s,
+        StatusCode::OK,
+        None,
+        None,
+        &NewProduct::default(),
+        &ImportShown::default(),
+    )
+    .await
 }
 
 /// The session of a form post whose CSRF token is right, or the answer;
@@ -744,7 +761,16 @@ async fn after_change(
         Ok(_) => Redirect::to("/katalog").into_response(),
         Err(HubError::Refused { status, message }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-            catalogue_view(app, s, status, Some(&message), None, new).await
+            catalogue_view(
+                app,
+                s,
+                status,
+                Some(&message),
+                None,
+                new,
+                &ImportShown::default(),
+            )
+            .await
         }
         Err(e) => page_error(e),
     }

@@ -2121,3 +2121,215 @@ async fn in_a_real_browser_a_new_price_a_sale_and_a_sold_out_mark_reach_the_till
     browser.quit().await;
     running.shutdown().await;
 }
+
+// ---- the catalogue as a CSV file ----
+
+/// `GET /katalog/csv` with the session: (status, content-type,
+/// content-disposition, body bytes).
+async fn get_csv(url: &str, cookie: &str) -> (u16, String, String, Vec<u8>) {
+    let resp = http()
+        .get(format!("{url}/katalog/csv"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let (ct, cd) = (header("content-type"), header("content-disposition"));
+    let status = resp.status().as_u16();
+    (status, ct, cd, resp.bytes().await.unwrap().to_vec())
+}
+
+async fn import_csv(url: &str, cookie: &str, text: &str) -> (u16, String) {
+    let csrf = page_csrf(&get_page(url, "/katalog", cookie).await);
+    post_form(
+        url,
+        "/katalog/import",
+        cookie,
+        &[("csrf", &csrf), ("csv", text)],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalogue_goes_out_as_csv_and_comes_back_in_all_or_nothing() {
+    let (rig, cookie) = rig_with_catalogue().await;
+    let url = rig.url();
+    let code = rig.hub.add_till("kasse-1").await.unwrap();
+    let till = rig.hub.pair(&code).await.unwrap();
+    // A name Excel would split without quotes; an archived product.
+    rig.hub
+        .update_product(
+            "vaffel",
+            &luka::hub::catalogue::ProductInput {
+                name: "Vaffel; med \"syltetøy\"".into(),
+                group: "Mat".into(),
+                price: "40".into(),
+                vat_code: "31".into(),
+                position: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    rig.hub.set_archived("kaffe", true).await.unwrap();
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), 4);
+
+    let (status, ct, cd, body) = get_csv(&url, &cookie).await;
+    assert_eq!(status, 200);
+    assert_eq!(ct, "text/csv; charset=utf-8");
+    assert_eq!(cd, "attachment; filename=\"luka-katalog.csv\"");
+    assert!(body.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with BOM");
+    let exported = String::from_utf8(body).unwrap();
+    assert_eq!(
+        exported,
+        "\u{feff}id;navn;gruppe;pris;mva;plassering;arkivert;utsolgt\r\n\
+         vaffel;\"Vaffel; med \"\"syltetøy\"\"\";Mat;40,00;31;0;nei;nei\r\n\
+         kaffe;Kaffe;Kiosk;30,00;31;0;ja;nei\r\n"
+    );
+
+    // The round trip: the same file changes nothing, not even the version.
+    let (status, page) = import_csv(&url, &cookie, &exported).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Ingen endringer"), "{page}");
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), 4);
+
+    // Two new products and one new price, as pasted from a spreadsheet
+    // (no BOM, LF, no arkivert/utsolgt: kaffe stays archived).
+    let file = "id;navn;gruppe;pris;mva;plassering\n\
+                kaffe;Kaffe;Kiosk;30;31;0\n\
+                vaffel;Vaffel; med \"\"syltetøy\"\";Mat;45,50;31;0\n\
+                bolle;Bolle;Bakst;20;31;1\n\
+                billett;Billett voksen;Inngang;100;6;2\n";
+    // The name above is unquoted, so its `;` splits it: refused, nothing changed.
+    let (status, page) = import_csv(&url, &cookie, file).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("Linje 3: raden har 7 felt"), "{page}");
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), 4);
+    let file = file.replace(
+        "Vaffel; med \"\"syltetøy\"\"",
+        "\"Vaffel; med \"\"syltetøy\"\"\"",
+    );
+    let (status, page) = import_csv(&url, &cookie, &file).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Lest inn: 2 nye og 1 endrede varer (katalogversjon 5)."),
+        "{page}"
+    );
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), 5, "one bump");
+    let (status, etag, body) = get_catalogue(&url, Some(&till.credential), None).await;
+    assert_eq!((status, etag.as_deref()), (200, Some("\"catalogue-5\"")));
+    let snap: luka::hub::catalogue::Snapshot = serde_json::from_str(&body).unwrap();
+    let sold: Vec<(&str, &str, &str, i64, u16)> = snap
+        .products
+        .iter()
+        .map(|p| {
+            (
+                p.id.as_str(),
+                p.name.as_str(),
+                p.group.as_str(),
+                p.price,
+                p.vat_code,
+            )
+        })
+        .collect();
+    assert_eq!(
+        sold,
+        [
+            ("vaffel", "Vaffel; med \"syltetøy\"", "Mat", 4_550, 31),
+            ("bolle", "Bolle", "Bakst", 2_000, 31),
+            ("billett", "Billett voksen", "Inngang", 10_000, 6),
+        ],
+        "kaffe is still archived"
+    );
+
+    // A bad price on line 3 and a bad VAT code on line 5: both named, nothing changed.
+    let bad = "id;navn;gruppe;pris;mva;plassering;arkivert;utsolgt\n\
+               bolle;Bolle;Bakst;25;31;1;nei;nei\n\
+               vaffel;Vaffel;Mat;0;31;0;nei;nei\n\
+               ny-vare;Ny;Mat;10;31;3;;\n\
+               billett;Billett;Inngang;100;25;2;nei;nei\n";
+    let (status, page) = import_csv(&url, &cookie, bad).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("ingenting er endret"), "{page}");
+    assert!(
+        page.contains("Linje 3: Prisen «0» er ikke gyldig"),
+        "{page}"
+    );
+    assert!(page.contains("Linje 5: Ukjent mva-kode «25»"), "{page}");
+    assert!(
+        !page.contains("Linje 2:") && !page.contains("Linje 4:"),
+        "{page}"
+    );
+    assert!(
+        page.contains("ny-vare;Ny;Mat"),
+        "the pasted text is kept: {page}"
+    );
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), 5);
+    let (_, products) = rig.hub.products().await.unwrap();
+    assert_eq!(products.len(), 4);
+    assert!(products.iter().all(|p| p.id != "ny-vare"));
+    assert_eq!(
+        products.iter().find(|p| p.id == "bolle").unwrap().price,
+        2_000
+    );
+
+    // A duplicate id and a missing column are refused too.
+    let (status, page) = import_csv(
+        &url,
+        &cookie,
+        "id;navn;gruppe;pris;mva;plassering\nbolle;Bolle;;25;31;\nbolle;Bolle;;26;31;\n",
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        page.contains("Linje 3: varenummeret «bolle» står også på linje 2."),
+        "{page}"
+    );
+    let (status, page) = import_csv(&url, &cookie, "id;navn;pris;mva\nbolle;Bolle;25;31\n").await;
+    assert_eq!(status, 400);
+    assert!(page.contains("kolonnen «gruppe» mangler"), "{page}");
+
+    // Round trip again after the import: nothing changes.
+    let (_, _, _, body) = get_csv(&url, &cookie).await;
+    let (status, page) = import_csv(&url, &cookie, &String::from_utf8(body).unwrap()).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Ingen endringer"), "{page}");
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), 5);
+
+    // The marks: bolle sold out for every till, kaffe back on sale; one bump.
+    let marks = "id;navn;gruppe;pris;mva;plassering;utsolgt;arkivert\n\
+                 bolle;Bolle;Bakst;20;31;1;JA;\n\
+                 kaffe;Kaffe;Kiosk;30;31;0;;nei\n";
+    let (status, page) = import_csv(&url, &cookie, marks).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("0 nye og 2 endrede varer (katalogversjon 6)"),
+        "{page}"
+    );
+    let snap = rig.hub.snapshot().await.unwrap();
+    let bolle = snap.products.iter().find(|p| p.id == "bolle").unwrap();
+    assert!(bolle.sold_out && bolle.sold_out_at.is_some(), "{bolle:?}");
+    assert!(snap.products.iter().any(|p| p.id == "kaffe" && !p.sold_out));
+
+    // A kioskansvarlig may do neither.
+    rig.hub
+        .set_user("kiosk", PASSWORD, Role::Kiosk)
+        .await
+        .unwrap();
+    let kiosk = log_in(&url, "kiosk", PASSWORD).await;
+    assert_eq!(get_csv(&url, &kiosk).await.0, 403);
+    let csrf = page_csrf(&get_page(&url, "/utsolgt", &kiosk).await);
+    let (status, _) = post_form(
+        &url,
+        "/katalog/import",
+        &kiosk,
+        &[("csrf", &csrf), ("csv", &file)],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), 6);
+}
