@@ -9,10 +9,11 @@
 //! and raises an alert; an entry sent again as it was is a duplicate and
 //! changes nothing. Entries of another till are refused whole (403).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use deadpool_postgres::{GenericClient, Transaction};
 use serde::{Deserialize, Serialize};
+use time::Date;
 
 use super::{Hub, HubError};
 use crate::domain::journal::CashTransaction;
@@ -142,6 +143,9 @@ impl Hub {
             })
             .collect();
         let mut out = Ingested::default();
+        // Checked in order, stored together after the loop (a few
+        // statements for the whole upload, not several per entry).
+        let mut fresh: Vec<&ChainRow> = Vec::new();
         for e in &upload.entries {
             let row = &e.entry;
             if let Some(stored) = have.get(&row.seq) {
@@ -180,7 +184,7 @@ impl Hub {
                     state = Some(past(state.take(), row));
                 }
             }
-            insert_entry(&tx, device_till, row).await?;
+            fresh.push(row);
             have.insert(row.seq, row.clone());
             if let Some(what) = alert {
                 tx.execute(
@@ -193,6 +197,7 @@ impl Hub {
             }
             out.stored += 1;
         }
+        insert_entries(&tx, device_till, &fresh).await?;
         if let Some(s) = &state {
             tx.execute(
                 "INSERT INTO till_chain (till_id, head_seq, head_hash, last_signature, last_nr) \
@@ -325,205 +330,319 @@ async fn store_key(
     }
 }
 
-async fn insert_entry(tx: &Transaction<'_>, till: &str, row: &ChainRow) -> Result<(), HubError> {
-    let insert = tx
-        .prepare_cached(&format!(
-            "INSERT INTO journal (till_id, {JOURNAL_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        ))
-        .await?;
+/// Stores `rows` (checked already) of `till` and what the back office
+/// reads of them, in a few statements for the whole upload.
+async fn insert_entries(
+    tx: &Transaction<'_>,
+    till: &str,
+    rows: &[&ChainRow],
+) -> Result<(), HubError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let col = |f: &dyn Fn(&ChainRow) -> Option<String>| -> Vec<Option<String>> {
+        rows.iter().map(|r| f(r)).collect()
+    };
+    let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+    let ats = col(&|r| Some(r.at.clone()));
+    let sale_ids: Vec<Option<i64>> = rows.iter().map(|r| r.sale_id).collect();
+    let kinds = col(&|r| Some(r.kind.clone()));
+    let data = col(&|r| Some(r.data.clone()));
+    let codes: Vec<Option<i64>> = rows.iter().map(|r| r.event_code).collect();
+    let trans = col(&|r| r.trans.clone());
+    let signatures = col(&|r| r.signature.clone());
+    let key_versions = col(&|r| r.key_version.clone());
+    let prev = col(&|r| r.prev_hash.clone());
+    let hashes = col(&|r| r.hash.clone());
     tx.execute(
-        &insert,
+        &format!(
+            "INSERT INTO journal (till_id, {JOURNAL_COLUMNS}) \
+             SELECT $1, * FROM unnest($2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], \
+                 $6::TEXT[], $7::BIGINT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], \
+                 $12::TEXT[])"
+        ),
         &[
             &till,
-            &row.seq,
-            &row.at,
-            &row.sale_id,
-            &row.kind,
-            &row.data,
-            &row.event_code,
-            &row.trans,
-            &row.signature,
-            &row.key_version,
-            &row.prev_hash,
-            &row.hash,
+            &seqs,
+            &ats,
+            &sale_ids,
+            &kinds,
+            &data,
+            &codes,
+            &trans,
+            &signatures,
+            &key_versions,
+            &prev,
+            &hashes,
         ],
     )
     .await?;
-    derive(tx, till, row, true).await
+    derive(tx, till, rows, true).await
 }
 
-/// What the back office reads of a stored entry, derived in the same
-/// transaction: the payments and lines of a sale or return (`payments`
-/// only when `with_payments`: the migration that added `sale_lines` derives
-/// the lines of entries stored before it), and a till's sold-out mark.
+/// A day's sums of one kind, added up over an upload before they are
+/// written (one row per key, as `ON CONFLICT` needs).
+#[derive(Default)]
+struct DaySums {
+    /// (date, hour, method, training) → (sales, returns, payments, sales)
+    takings: BTreeMap<(Date, i16, String, bool), (i64, i64, i64, i64)>,
+    /// (date, training, product, group) → (name, quantity, amount)
+    products: BTreeMap<(Date, bool, String, String), (String, i64, i64)>,
+    /// (date, training, operator) → (quantity, amount)
+    operators: BTreeMap<(Date, bool, String), (i64, i64)>,
+}
+
+/// The payment and line rows of an upload, column by column.
+#[derive(Default)]
+struct Derived {
+    pay_seq: Vec<i64>,
+    pay_date: Vec<Date>,
+    pay_hour: Vec<i16>,
+    pay_kind: Vec<String>,
+    pay_method: Vec<String>,
+    pay_amount: Vec<i64>,
+    pay_training: Vec<bool>,
+    line_seq: Vec<i64>,
+    line_date: Vec<Date>,
+    line_hour: Vec<i16>,
+    line_kind: Vec<String>,
+    line_operator: Vec<String>,
+    line_product: Vec<String>,
+    line_name: Vec<String>,
+    line_group: Vec<String>,
+    line_quantity: Vec<Option<i64>>,
+    line_amount: Vec<i64>,
+    line_training: Vec<bool>,
+}
+
+/// What the back office reads of stored entries, derived in the same
+/// transaction: the payments and lines of sales and returns and their
+/// per-day sums (only the lines when not `with_payments`: the migration
+/// that added `sale_lines` derives the lines of entries stored before it
+/// and sums everything once after), a till's sold-out mark, an operator's
+/// name.
 pub(super) async fn derive(
     tx: &Transaction<'_>,
     till: &str,
-    row: &ChainRow,
+    rows: &[&ChainRow],
     with_payments: bool,
 ) -> Result<(), HubError> {
-    if row.kind == "stock.changed" {
-        return super::catalogue::sold_out_from_till(tx, row).await;
-    }
-    if row.kind == "operator.login" {
-        #[derive(Deserialize)]
-        struct Login {
-            operator: String,
-            name: String,
-        }
-        if let Ok(l) = serde_json::from_str::<Login>(&row.data) {
-            tx.execute(
-                "INSERT INTO operators (till_id, id, name) VALUES ($1, $2, $3) \
-                 ON CONFLICT (till_id, id) DO UPDATE SET name = excluded.name",
-                &[&till, &l.operator, &l.name],
-            )
-            .await?;
-        }
-        return Ok(());
-    }
-    if row.kind != "sale.paid" && row.kind != "sale.refunded" {
-        return Ok(());
-    }
-    let Some(t) = row
-        .trans
-        .as_deref()
-        .and_then(|t| serde_json::from_str::<CashTransaction>(t).ok())
-    else {
-        return Ok(());
-    };
-    let Ok(date) = time::Date::parse(
-        &t.date,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    ) else {
-        return Ok(());
-    };
-    let hour = t.hour() as i16;
-    let paid = row.kind == "sale.paid";
-    if with_payments {
-        for p in &t.payments {
-            tx.execute(
-                "INSERT INTO payments (till_id, seq, business_date, hour, kind, method, amount, training) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &[
-                    &till,
-                    &row.seq,
-                    &date,
-                    &hour,
-                    &row.kind,
-                    &p.method.as_str(),
-                    &p.amount,
-                    &t.training,
-                ],
-            )
-            .await?;
-            let (sales, returns, count) = if paid {
-                (p.amount, 0, 1i64)
-            } else {
-                (0, p.amount, 0)
-            };
-            let upsert = tx
-                .prepare_cached(
-                    "INSERT INTO takings_day (business_date, till_id, hour, method, training, \
-                     sales, returns, payments, sales_count) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) \
-                     ON CONFLICT (business_date, till_id, hour, method, training) DO UPDATE SET \
-                     sales = takings_day.sales + excluded.sales, \
-                     returns = takings_day.returns + excluded.returns, \
-                     payments = takings_day.payments + 1, \
-                     sales_count = takings_day.sales_count + excluded.sales_count",
-                )
-                .await?;
-            tx.execute(
-                &upsert,
-                &[
-                    &date,
-                    &till,
-                    &hour,
-                    &p.method.as_str(),
-                    &t.training,
-                    &sales,
-                    &returns,
-                    &count,
-                ],
-            )
-            .await?;
-        }
-    }
-    let insert = tx
-        .prepare_cached(
-            "INSERT INTO sale_lines (till_id, seq, business_date, hour, kind, operator, \
-             product_id, name, grp, quantity, amount, training) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .await?;
-    let operator = t.operator.clone().unwrap_or_default();
-    for l in &t.lines {
-        let product = l.product_id.clone().unwrap_or_default();
-        tx.execute(
-            &insert,
-            &[
-                &till,
-                &row.seq,
-                &date,
-                &hour,
-                &row.kind,
-                &operator,
-                &product,
-                &l.name,
-                &l.group,
-                &l.quantity,
-                &l.amount_in,
-                &t.training,
-            ],
-        )
-        .await?;
-        if !with_payments {
-            // The migration sums every stored line at once afterwards.
+    let mut d = Derived::default();
+    let mut sums = DaySums::default();
+    for row in rows {
+        if row.kind == "stock.changed" {
+            super::catalogue::sold_out_from_till(tx, row).await?;
             continue;
         }
-        let quantity = l.quantity.unwrap_or(0);
-        let by_product = tx
-            .prepare_cached(
-                "INSERT INTO product_day (business_date, till_id, training, product_id, grp, name, \
-                 quantity, amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT (business_date, till_id, training, product_id, grp) DO UPDATE SET \
-                 name = excluded.name, quantity = product_day.quantity + excluded.quantity, \
-                 amount = product_day.amount + excluded.amount",
-            )
-            .await?;
+        if row.kind == "operator.login" {
+            #[derive(Deserialize)]
+            struct Login {
+                operator: String,
+                name: String,
+            }
+            if let Ok(l) = serde_json::from_str::<Login>(&row.data) {
+                tx.execute(
+                    "INSERT INTO operators (till_id, id, name) VALUES ($1, $2, $3) \
+                     ON CONFLICT (till_id, id) DO UPDATE SET name = excluded.name",
+                    &[&till, &l.operator, &l.name],
+                )
+                .await?;
+            }
+            continue;
+        }
+        if row.kind != "sale.paid" && row.kind != "sale.refunded" {
+            continue;
+        }
+        let Some(t) = row
+            .trans
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<CashTransaction>(t).ok())
+        else {
+            continue;
+        };
+        let Ok(date) = Date::parse(
+            &t.date,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        ) else {
+            continue;
+        };
+        let hour = t.hour() as i16;
+        let paid = row.kind == "sale.paid";
+        for p in &t.payments {
+            d.pay_seq.push(row.seq);
+            d.pay_date.push(date);
+            d.pay_hour.push(hour);
+            d.pay_kind.push(row.kind.clone());
+            d.pay_method.push(p.method.as_str().to_string());
+            d.pay_amount.push(p.amount);
+            d.pay_training.push(t.training);
+            let s = sums
+                .takings
+                .entry((date, hour, p.method.as_str().to_string(), t.training))
+                .or_default();
+            if paid {
+                s.0 += p.amount;
+                s.3 += 1;
+            } else {
+                s.1 += p.amount;
+            }
+            s.2 += 1;
+        }
+        let operator = t.operator.clone().unwrap_or_default();
+        for l in &t.lines {
+            let product = l.product_id.clone().unwrap_or_default();
+            d.line_seq.push(row.seq);
+            d.line_date.push(date);
+            d.line_hour.push(hour);
+            d.line_kind.push(row.kind.clone());
+            d.line_operator.push(operator.clone());
+            d.line_product.push(product.clone());
+            d.line_name.push(l.name.clone());
+            d.line_group.push(l.group.clone());
+            d.line_quantity.push(l.quantity);
+            d.line_amount.push(l.amount_in);
+            d.line_training.push(t.training);
+            let quantity = l.quantity.unwrap_or(0);
+            let s = sums
+                .products
+                .entry((date, t.training, product, l.group.clone()))
+                .or_default();
+            // Rows come in journal order: the last name is the newest.
+            s.0 = l.name.clone();
+            s.1 += quantity;
+            s.2 += l.amount_in;
+            let s = sums
+                .operators
+                .entry((date, t.training, operator.clone()))
+                .or_default();
+            s.0 += quantity;
+            s.1 += l.amount_in;
+        }
+    }
+    if with_payments && !d.pay_seq.is_empty() {
         tx.execute(
-            &by_product,
+            "INSERT INTO payments (till_id, seq, business_date, hour, kind, method, amount, training) \
+             SELECT $1, * FROM unnest($2::BIGINT[], $3::DATE[], $4::SMALLINT[], $5::TEXT[], \
+                 $6::TEXT[], $7::BIGINT[], $8::BOOLEAN[])",
             &[
-                &date,
                 &till,
-                &t.training,
-                &product,
-                &l.group,
-                &l.name,
-                &quantity,
-                &l.amount_in,
+                &d.pay_seq,
+                &d.pay_date,
+                &d.pay_hour,
+                &d.pay_kind,
+                &d.pay_method,
+                &d.pay_amount,
+                &d.pay_training,
             ],
         )
         .await?;
-        let by_operator = tx
-            .prepare_cached(
-                "INSERT INTO operator_day (business_date, till_id, training, operator, quantity, \
-                 amount) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (business_date, till_id, training, operator) DO UPDATE SET \
+    }
+    if !d.line_seq.is_empty() {
+        tx.execute(
+            "INSERT INTO sale_lines (till_id, seq, business_date, hour, kind, operator, \
+                 product_id, name, grp, quantity, amount, training) \
+             SELECT $1, * FROM unnest($2::BIGINT[], $3::DATE[], $4::SMALLINT[], $5::TEXT[], \
+                 $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[], $11::BIGINT[], \
+                 $12::BOOLEAN[])",
+            &[
+                &till,
+                &d.line_seq,
+                &d.line_date,
+                &d.line_hour,
+                &d.line_kind,
+                &d.line_operator,
+                &d.line_product,
+                &d.line_name,
+                &d.line_group,
+                &d.line_quantity,
+                &d.line_amount,
+                &d.line_training,
+            ],
+        )
+        .await?;
+    }
+    if with_payments {
+        add_day_sums(tx, till, &sums).await?;
+    }
+    Ok(())
+}
+
+/// Adds an upload's sums to the per-day tables, a statement a table.
+async fn add_day_sums(tx: &Transaction<'_>, till: &str, sums: &DaySums) -> Result<(), HubError> {
+    if !sums.takings.is_empty() {
+        let (mut date, mut hour, mut method, mut training) = (vec![], vec![], vec![], vec![]);
+        let (mut sales, mut returns, mut payments, mut count) = (vec![], vec![], vec![], vec![]);
+        for ((d, h, m, t), (s, r, p, c)) in &sums.takings {
+            date.push(*d);
+            hour.push(*h);
+            method.push(m.clone());
+            training.push(*t);
+            sales.push(*s);
+            returns.push(*r);
+            payments.push(*p);
+            count.push(*c);
+        }
+        tx.execute(
+            "INSERT INTO takings_day (till_id, business_date, hour, method, training, sales, \
+                 returns, payments, sales_count) \
+             SELECT $1, * FROM unnest($2::DATE[], $3::SMALLINT[], $4::TEXT[], $5::BOOLEAN[], \
+                 $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[]) \
+             ON CONFLICT (business_date, till_id, hour, method, training) DO UPDATE SET \
+                 sales = takings_day.sales + excluded.sales, \
+                 returns = takings_day.returns + excluded.returns, \
+                 payments = takings_day.payments + excluded.payments, \
+                 sales_count = takings_day.sales_count + excluded.sales_count",
+            &[
+                &till, &date, &hour, &method, &training, &sales, &returns, &payments, &count,
+            ],
+        )
+        .await?;
+    }
+    if !sums.products.is_empty() {
+        let (mut date, mut training, mut product, mut group) = (vec![], vec![], vec![], vec![]);
+        let (mut name, mut quantity, mut amount) = (vec![], vec![], vec![]);
+        for ((d, t, p, g), (n, q, a)) in &sums.products {
+            date.push(*d);
+            training.push(*t);
+            product.push(p.clone());
+            group.push(g.clone());
+            name.push(n.clone());
+            quantity.push(*q);
+            amount.push(*a);
+        }
+        tx.execute(
+            "INSERT INTO product_day (till_id, business_date, training, product_id, grp, name, \
+                 quantity, amount) \
+             SELECT $1, * FROM unnest($2::DATE[], $3::BOOLEAN[], $4::TEXT[], $5::TEXT[], \
+                 $6::TEXT[], $7::BIGINT[], $8::BIGINT[]) \
+             ON CONFLICT (business_date, till_id, training, product_id, grp) DO UPDATE SET \
+                 name = excluded.name, quantity = product_day.quantity + excluded.quantity, \
+                 amount = product_day.amount + excluded.amount",
+            &[
+                &till, &date, &training, &product, &group, &name, &quantity, &amount,
+            ],
+        )
+        .await?;
+    }
+    if !sums.operators.is_empty() {
+        let (mut date, mut training, mut operator) = (vec![], vec![], vec![]);
+        let (mut quantity, mut amount) = (vec![], vec![]);
+        for ((d, t, o), (q, a)) in &sums.operators {
+            date.push(*d);
+            training.push(*t);
+            operator.push(o.clone());
+            quantity.push(*q);
+            amount.push(*a);
+        }
+        tx.execute(
+            "INSERT INTO operator_day (till_id, business_date, training, operator, quantity, \
+                 amount) \
+             SELECT $1, * FROM unnest($2::DATE[], $3::BOOLEAN[], $4::TEXT[], $5::BIGINT[], \
+                 $6::BIGINT[]) \
+             ON CONFLICT (business_date, till_id, training, operator) DO UPDATE SET \
                  quantity = operator_day.quantity + excluded.quantity, \
                  amount = operator_day.amount + excluded.amount",
-            )
-            .await?;
-        tx.execute(
-            &by_operator,
-            &[
-                &date,
-                &till,
-                &t.training,
-                &operator,
-                &quantity,
-                &l.amount_in,
-            ],
+            &[&till, &date, &training, &operator, &quantity, &amount],
         )
         .await?;
     }
@@ -571,10 +690,10 @@ pub(super) async fn derive_stored_lines(tx: &Transaction<'_>) -> Result<u64, Hub
             &[],
         )
         .await?;
-    for r in &rows {
-        let till: String = r.get(11);
-        let row = chain_row(r);
-        derive(tx, &till, &row, false).await?;
+    let stored: Vec<(String, ChainRow)> = rows.iter().map(|r| (r.get(11), chain_row(r))).collect();
+    for till in stored.chunk_by(|a, b| a.0 == b.0) {
+        let of_till: Vec<&ChainRow> = till.iter().map(|(_, row)| row).collect();
+        derive(tx, &till[0].0, &of_till, false).await?;
     }
     rebuild_daily(tx).await?;
     Ok(rows.len() as u64)
