@@ -380,12 +380,16 @@ async fn insert_entries(
     derive(tx, till, rows, true).await
 }
 
+/// (date, hour, method, training): a row of `takings_day`.
+type TakingsKey = (Date, i16, String, bool);
+/// (sales, returns, payments, sales count).
+type TakingsSums = (i64, i64, i64, i64);
+
 /// A day's sums of one kind, added up over an upload before they are
 /// written (one row per key, as `ON CONFLICT` needs).
 #[derive(Default)]
 struct DaySums {
-    /// (date, hour, method, training) → (sales, returns, payments, sales)
-    takings: BTreeMap<(Date, i16, String, bool), (i64, i64, i64, i64)>,
+    takings: BTreeMap<TakingsKey, TakingsSums>,
     /// (date, training, product, group) → (name, quantity, amount)
     products: BTreeMap<(Date, bool, String, String), (String, i64, i64)>,
     /// (date, training, operator) → (quantity, amount)
