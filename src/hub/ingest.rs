@@ -385,13 +385,16 @@ type TakingsKey = (Date, i16, String, bool);
 /// (sales, returns, payments, sales count).
 type TakingsSums = (i64, i64, i64, i64);
 
+/// (date, training, product, group): a row of `product_day`.
+type ProductKey = (Date, bool, String, String);
+
 /// A day's sums of one kind, added up over an upload before they are
 /// written (one row per key, as `ON CONFLICT` needs).
 #[derive(Default)]
 struct DaySums {
     takings: BTreeMap<TakingsKey, TakingsSums>,
-    /// (date, training, product, group) → (name, quantity, amount)
-    products: BTreeMap<(Date, bool, String, String), (String, i64, i64)>,
+    /// → (name, quantity, amount)
+    products: BTreeMap<ProductKey, (String, i64, i64)>,
     /// (date, training, operator) → (quantity, amount)
     operators: BTreeMap<(Date, bool, String), (i64, i64)>,
 }
