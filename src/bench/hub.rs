@@ -48,6 +48,22 @@ fn rss_kb(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds (user + system) a process has used so far.
+fn cpu_secs(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            // SAFETY: sysconf has no preconditions.
+            let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+            Some(ticks / hz.max(1.0))
+        })
+        .unwrap_or(0.0)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -314,6 +330,7 @@ pub async fn run(opts: &HubBenchOptions) -> anyhow::Result<String> {
         ),
     );
     let t = Instant::now();
+    let (hub_cpu, own_cpu) = (cpu_secs(&server.pid().to_string()), cpu_secs("self"));
     let drains: Vec<_> = tills
         .iter()
         .map(|(_, store, link)| tokio::spawn(drain(store.clone(), link.clone())))
@@ -328,6 +345,14 @@ pub async fn run(opts: &HubBenchOptions) -> anyhow::Result<String> {
             opts.tills
         ),
         format!("{secs:.1} s ({:.0} entries/s)", entries as f64 / secs),
+    );
+    row(
+        "CPU during the drain: the hub process / the tills' side (this process)",
+        format!(
+            "{:.1} s / {:.1} s (PostgreSQL's own not counted; 2 cores shared by all three)",
+            cpu_secs(&server.pid().to_string()) - hub_cpu,
+            cpu_secs("self") - own_cpu
+        ),
     );
     let mut alerts = 0;
     for (id, store, _) in &tills {

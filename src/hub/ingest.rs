@@ -55,10 +55,11 @@ pub struct Ingested {
 /// At most this many entries in one upload.
 pub const MAX_ENTRIES: usize = 500;
 
-const JOURNAL_COLUMNS: &str = "seq, at, sale_id, kind, data, event_code, trans, signature, \
+pub(super) const JOURNAL_COLUMNS: &str = "seq, at, sale_id, kind, data, event_code, trans, signature, \
                                key_version, prev_hash, hash";
 
-fn chain_row(r: &tokio_postgres::Row) -> ChainRow {
+/// A stored entry read back with [`JOURNAL_COLUMNS`], as the till sent it.
+pub(super) fn chain_row(r: &tokio_postgres::Row) -> ChainRow {
     ChainRow {
         seq: r.get(0),
         at: r.get(1),

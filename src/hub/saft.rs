@@ -18,19 +18,17 @@ use tokio::runtime::Handle;
 use tokio_postgres::IsolationLevel;
 use tokio_postgres::types::ToSql;
 
+use super::ingest::{JOURNAL_COLUMNS, chain_row};
 use super::{Hub, HubError};
 use crate::bookkeeping::saft::{ExportSummary, FileScope, JournalSource, SaftError, write};
 use crate::clock::rfc3339;
 use crate::domain::catalog::Product;
 use crate::domain::report::Report;
 use crate::domain::{Catalog, Merchant, Money, VatCode};
-use crate::journal::ChainRow;
 use crate::store::{JournalRecord, RecordFilter};
 
 /// Rows fetched from PostgreSQL at a time.
 pub const PAGE: i32 = 500;
-
-const COLUMNS: &str = "seq, at, sale_id, kind, data, event_code, trans, signature, key_version";
 
 fn source_error(e: impl std::fmt::Display) -> SaftError {
     SaftError::Source(e.to_string())
@@ -118,7 +116,7 @@ impl JournalSource for HubJournals<'_> {
         };
         // The till compares its RFC 3339 text the same way (UTC, as written).
         let sql = format!(
-            "SELECT {COLUMNS} FROM journal WHERE till_id = $1 AND at >= $2 AND at < $3{only} \
+            "SELECT {JOURNAL_COLUMNS} FROM journal WHERE till_id = $1 AND at >= $2 AND at < $3{only} \
              ORDER BY seq"
         );
         let (from, to) = (rfc3339(from), rfc3339(to));
@@ -134,28 +132,12 @@ impl JournalSource for HubJournals<'_> {
                 .map_err(db)?;
             let last_page = rows.len() < PAGE as usize;
             for r in &rows {
-                f(JournalRecord::from_stored(stored_row(r))?)?;
+                f(JournalRecord::from_stored(chain_row(r))?)?;
             }
             if last_page {
                 return Ok(());
             }
         }
-    }
-}
-
-fn stored_row(r: &tokio_postgres::Row) -> ChainRow {
-    ChainRow {
-        seq: r.get(0),
-        at: r.get(1),
-        sale_id: r.get(2),
-        kind: r.get(3),
-        data: r.get(4),
-        event_code: r.get(5),
-        trans: r.get(6),
-        signature: r.get(7),
-        key_version: r.get(8),
-        prev_hash: None,
-        hash: None,
     }
 }
 

@@ -230,6 +230,28 @@ async fn api_pair(State(app): State<Shared>, body: Result<Bytes, BytesRejection>
     }
 }
 
+/// The answer to a till's request without a device credential.
+fn no_credential() -> Response {
+    api_error(
+        401,
+        "no device credential: pair the till with `luka pair URL CODE`",
+    )
+}
+
+/// The till a device credential is paired as, or the answer (401 when it
+/// is no till's).
+async fn device_till(app: &App, credential: &str) -> Result<String, Response> {
+    match app.hub.till_of_credential(credential).await {
+        Ok(Some(till)) => Ok(till),
+        Ok(None) => Err(api_error(
+            401,
+            "the device credential is not valid (unpaired, or never paired): \
+             pair the till again with `luka pair URL CODE`",
+        )),
+        Err(e) => Err(hub_error(e)),
+    }
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
@@ -245,10 +267,7 @@ async fn api_journal(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(credential) = bearer(&headers) else {
-        return api_error(
-            401,
-            "no device credential: pair the till with `luka pair URL CODE`",
-        );
+        return no_credential();
     };
     let body = match body {
         Ok(b) => b,
@@ -604,21 +623,11 @@ fn none_match(headers: &HeaderMap, tag: &str) -> bool {
 
 async fn api_catalogue(State(app): State<Shared>, headers: HeaderMap) -> Response {
     let Some(credential) = bearer(&headers) else {
-        return api_error(
-            401,
-            "no device credential: pair the till with `luka pair URL CODE`",
-        );
+        return no_credential();
     };
-    let till = match app.hub.till_of_credential(credential).await {
-        Ok(Some(till)) => till,
-        Ok(None) => {
-            return api_error(
-                401,
-                "the device credential is not valid (unpaired, or never paired): \
-                 pair the till again with `luka pair URL CODE`",
-            );
-        }
-        Err(e) => return hub_error(e),
+    let till = match device_till(&app, credential).await {
+        Ok(till) => till,
+        Err(resp) => return resp,
     };
     if let Err(e) = app.hub.seen(&till).await {
         return hub_error(e);
@@ -858,10 +867,7 @@ async fn api_status(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(credential) = bearer(&headers) else {
-        return api_error(
-            401,
-            "no device credential: pair the till with `luka pair URL CODE`",
-        );
+        return no_credential();
     };
     let body = match body {
         Ok(b) => b,
@@ -871,16 +877,9 @@ async fn api_status(
         Ok(s) => s,
         Err(e) => return api_error(400, &e),
     };
-    let till = match app.hub.till_of_credential(credential).await {
-        Ok(Some(till)) => till,
-        Ok(None) => {
-            return api_error(
-                401,
-                "the device credential is not valid (unpaired, or never paired): \
-                 pair the till again with `luka pair URL CODE`",
-            );
-        }
-        Err(e) => return hub_error(e),
+    let till = match device_till(&app, credential).await {
+        Ok(till) => till,
+        Err(resp) => return resp,
     };
     match app.hub.set_status(&till, &status).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
