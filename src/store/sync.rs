@@ -184,6 +184,17 @@ impl Reader<'_> {
         kinds.iter().map(|k| self.sync_lane(k)).collect()
     }
 
+    /// Items of `kind` waiting or in flight: cheap at any outbox size (the
+    /// partial index `outbox_sync_open`), for a drain watching its progress.
+    pub fn sync_open(&self, kind: &str) -> Result<usize> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE kind = ?1 AND status IN ('pending', 'in_flight')",
+            params![kind],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
     pub fn sync_lane(&self, kind: &str) -> Result<SyncLaneStatus> {
         let count = |status: &str| -> Result<usize> {
             let n: i64 = self.conn.query_row(
