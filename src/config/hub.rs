@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use super::{ConfigError, err};
 use crate::domain::Merchant;
-use crate::domain::merchant::validate_org_number;
 use crate::secret::Secret;
 
 #[derive(Debug, Deserialize, Default)]
@@ -23,22 +22,10 @@ pub(super) struct RawHub {
     /// The address people and tills use (e.g. `https://hub.klubben.no` behind
     /// a TLS proxy); decides whether cookies are marked Secure.
     public_url: Option<String>,
-    /// The club as registered: the seller in the club's SAF-T file.
-    club: Option<RawClub>,
-}
-
-/// `[hub.club]`: as the till's `[merchant]`, but never defaulted: a hub
-/// has no training mode to fall back on, and a SAF-T file for a made-up
-/// company is worse than none.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawClub {
-    name: String,
-    org_number: String,
-    #[serde(default)]
-    vat_registered: bool,
-    #[serde(default)]
-    address: Vec<String>,
+    /// The club as registered: the seller in the club's SAF-T file, checked
+    /// as a till's `[merchant]` but never defaulted (a SAF-T file for a
+    /// made-up company is worse than none).
+    club: Option<super::RawMerchant>,
 }
 
 /// The validated `[hub]` section.
@@ -94,40 +81,15 @@ pub(super) fn hub_config(
         .or(raw.database_url)
         .filter(|u| !u.trim().is_empty())
         .map(Secret::new);
-    let club = raw.club.map(|c| club(c, file)).transpose()?;
+    let club = raw
+        .club
+        .map(|c| super::merchant::checked("[hub.club]", c, file))
+        .transpose()?;
     Ok(HubConfig {
         database_url,
         listen,
         public_url: raw.public_url,
         club,
-    })
-}
-
-fn club(raw: RawClub, file: &Path) -> Result<Merchant, ConfigError> {
-    if raw.name.trim().is_empty() {
-        return Err(err(
-            file,
-            "[hub.club] name",
-            "is empty",
-            "set the club's name as registered in Brønnøysund",
-        ));
-    }
-    validate_org_number(&raw.org_number).map_err(|p| {
-        err(
-            file,
-            "[hub.club] org_number",
-            format!(
-                "\"{}\" is not a valid organisation number: {p}",
-                raw.org_number
-            ),
-            "copy the 9-digit number from brreg.no (spaces are fine)",
-        )
-    })?;
-    Ok(Merchant {
-        name: raw.name,
-        org_number: raw.org_number,
-        vat_registered: raw.vat_registered,
-        address: raw.address,
     })
 }
 

@@ -24,10 +24,20 @@ pub(super) fn merchant(
             "add [merchant] with name = \"…\", org_number = \"…\", vat_registered = true|false, address = [\"…\"]",
         ));
     };
+    checked("[merchant]", raw, file)
+}
+
+/// A seller's name and organisation number checked, for `section`
+/// (`[merchant]` on a till, `[hub.club]` on the hub).
+pub(super) fn checked(
+    section: &str,
+    raw: RawMerchant,
+    file: &Path,
+) -> Result<Merchant, ConfigError> {
     if raw.name.trim().is_empty() {
         return Err(err(
             file,
-            "[merchant] name",
+            &format!("{section} name"),
             "is empty",
             "set the club's or shop's name as registered",
         ));
@@ -35,7 +45,7 @@ pub(super) fn merchant(
     validate_org_number(&raw.org_number).map_err(|p| {
         err(
             file,
-            "[merchant] org_number",
+            &format!("{section} org_number"),
             format!(
                 "\"{}\" is not a valid organisation number: {p}",
                 raw.org_number

@@ -211,6 +211,41 @@ pub(super) fn check(input: &ProductInput) -> Result<Checked, HubError> {
     })
 }
 
+/// After an `UPDATE` of product `id` that changed `changed` rows: a change
+/// raises the version and commits; no change leaves the version as it is;
+/// no such product (or, `on_sale`, none not archived) is refused with 404.
+async fn settle(
+    tx: deadpool_postgres::Transaction<'_>,
+    id: &str,
+    changed: u64,
+    on_sale: bool,
+) -> Result<i64, HubError> {
+    if changed > 0 {
+        let version: i64 = tx.query_one(BUMP, &[]).await?.get(0);
+        tx.commit().await?;
+        return Ok(version);
+    }
+    let exists = tx
+        .query_opt(
+            "SELECT 1 FROM products WHERE id = $1 AND (NOT $2 OR NOT archived)",
+            &[&id, &on_sale],
+        )
+        .await?
+        .is_some();
+    if !exists {
+        let missing = if on_sale {
+            format!("Ingen vare «{id}» i salg.")
+        } else {
+            format!("Ingen vare «{id}».")
+        };
+        return Err(HubError::refused(404, missing));
+    }
+    Ok(tx
+        .query_one("SELECT version FROM catalogue_version", &[])
+        .await?
+        .get(0))
+}
+
 pub(super) const BUMP: &str = "UPDATE catalogue_version SET version = version + 1, changed_at = now() \
                     RETURNING version";
 
@@ -338,22 +373,7 @@ impl Hub {
                 &[&id, &c.name, &c.group, &c.price, &c.vat, &c.position],
             )
             .await?;
-        if changed == 0 {
-            let exists = tx
-                .query_opt("SELECT 1 FROM products WHERE id = $1", &[&id])
-                .await?
-                .is_some();
-            if !exists {
-                return Err(HubError::refused(404, format!("Ingen vare «{id}».")));
-            }
-            let version: i64 = tx
-                .query_one("SELECT version FROM catalogue_version", &[])
-                .await?
-                .get(0);
-            return Ok(version);
-        }
-        let version: i64 = tx.query_one(BUMP, &[]).await?.get(0);
-        tx.commit().await?;
+        let version = settle(tx, id, changed, false).await?;
         tracing::info!(product = %id, version, "product changed in the catalogue");
         Ok(version)
     }
@@ -369,22 +389,7 @@ impl Hub {
                 &[&id, &archived],
             )
             .await?;
-        if changed == 0 {
-            let exists = tx
-                .query_opt("SELECT 1 FROM products WHERE id = $1", &[&id])
-                .await?
-                .is_some();
-            if !exists {
-                return Err(HubError::refused(404, format!("Ingen vare «{id}».")));
-            }
-            let version: i64 = tx
-                .query_one("SELECT version FROM catalogue_version", &[])
-                .await?
-                .get(0);
-            return Ok(version);
-        }
-        let version: i64 = tx.query_one(BUMP, &[]).await?.get(0);
-        tx.commit().await?;
+        let version = settle(tx, id, changed, false).await?;
         tracing::info!(product = %id, archived, version, "product archived or restored");
         Ok(version)
     }
@@ -404,25 +409,7 @@ impl Hub {
                 &[&id, &sold_out],
             )
             .await?;
-        if changed == 0 {
-            let exists = tx
-                .query_opt(
-                    "SELECT 1 FROM products WHERE id = $1 AND NOT archived",
-                    &[&id],
-                )
-                .await?
-                .is_some();
-            if !exists {
-                return Err(HubError::refused(404, format!("Ingen vare «{id}» i salg.")));
-            }
-            let version: i64 = tx
-                .query_one("SELECT version FROM catalogue_version", &[])
-                .await?
-                .get(0);
-            return Ok(version);
-        }
-        let version: i64 = tx.query_one(BUMP, &[]).await?.get(0);
-        tx.commit().await?;
+        let version = settle(tx, id, changed, true).await?;
         tracing::info!(product = %id, sold_out, version, "sold-out mark changed on the hub");
         Ok(version)
     }
