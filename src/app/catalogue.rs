@@ -22,7 +22,8 @@ use crate::store::{HUB_LANE, Store};
 pub const REFRESH_EVERY: Duration = Duration::from_secs(15);
 
 /// Applies a new catalogue to the running kiosk (call it between sales);
-/// returns how many price changes were journaled. An empty catalogue (a
+/// returns how many changes were journaled (price changes, and a switch of
+/// the till's event menu). An empty catalogue (a
 /// hub with no products yet) never empties a running till.
 pub fn apply(kiosk: &Kiosk, snap: &Snapshot) -> Result<usize, String> {
     if snap.products.is_empty() {
@@ -33,7 +34,9 @@ pub fn apply(kiosk: &Kiosk, snap: &Snapshot) -> Result<usize, String> {
         return Ok(0);
     }
     let catalog = snap.to_catalog()?;
-    kiosk.apply_catalog(&catalog).map_err(|e| e.to_string())
+    kiosk
+        .apply_hub_catalog(&catalog, snap.menu.as_deref())
+        .map_err(|e| e.to_string())
 }
 
 /// Takes the club's sold-out marks in `snap` that are newer than this

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "003_backoffice",
         include_str!("migrations/003_backoffice.sql"),
     ),
+    (4, "004_menus", include_str!("migrations/004_menus.sql")),
 ];
 
 /// The migration that added `sale_lines`: when it is applied, the lines of

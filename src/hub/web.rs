@@ -12,6 +12,8 @@
 //! | `GET /api/catalogue` | the catalogue snapshot for a paired till (`ETag`, `If-None-Match` → 304) |
 //! | `GET /katalog`, `POST /katalog/ny`, `/katalog/endre`, `/katalog/arkiver` | products and prices |
 //! | `GET /katalog/csv`, `POST /katalog/import` | the catalogue as a CSV file, and a pasted one read in (`web/catalogue_csv.rs`) |
+//! | `POST /katalog/gruppe/…`, `/katalog/flytt` | groups (new, rename, archive, ↑↓) and products ↑↓ in their group (`web/groups.rs`) |
+//! | `GET /menyer`, `POST /menyer/…`, `/kasser/meny` | event menus, and the menu each till sells from (`web/menus.rs`) |
 //! | `POST /api/status` | a paired till's report of itself (version, unsent, printer, Vipps) |
 //! | `GET/POST /utsolgt` | sold-out marks for every till (treasurer and kioskansvarlig) |
 //!
@@ -45,6 +47,8 @@ use super::{Hub, HubError};
 use crate::domain::Money;
 
 mod catalogue_csv;
+mod groups;
+mod menus;
 use catalogue_csv::ImportShown;
 
 /// The largest request body the hub reads (an upload of a few hundred entries).
@@ -96,6 +100,7 @@ fn pages() -> Environment<'static> {
         ("forbidden.html", include_str!("templates/forbidden.html")),
         ("z.html", include_str!("templates/z.html")),
         ("z_report.html", include_str!("templates/z_report.html")),
+        ("menus.html", include_str!("templates/menus.html")),
     ] {
         env.add_template(name, text)
             .expect("the hub's templates are part of the program and parse");
@@ -131,6 +136,8 @@ pub fn app(hub: Hub, secure_cookies: bool) -> Router {
         .route("/z", get(z_page))
         .route("/z/saft", get(z_saft))
         .route("/z/{till}/{seq}", get(z_report_page))
+        .merge(groups::routes())
+        .merge(menus::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -598,14 +605,7 @@ async fn tills_page(State(app): State<Shared>, headers: HeaderMap) -> Response {
         Ok(s) => s,
         Err(resp) => return resp,
     };
-    match app.hub.tills().await {
-        Ok(tills) => render(
-            &app,
-            "tills.html",
-            minijinja::context! { user => s.user, csrf => s.csrf, role => s.role, tills => tills },
-        ),
-        Err(e) => page_error(e),
-    }
+    menus::tills_view(&app, &s, StatusCode::OK, None).await
 }
 
 // ---- the catalogue ----
@@ -643,7 +643,8 @@ async fn api_catalogue(State(app): State<Shared>, headers: HeaderMap) -> Respons
         }
         return resp;
     }
-    match app.hub.snapshot().await {
+    // The till's own menu, or the whole catalogue.
+    match app.hub.snapshot_for(Some(&till)).await {
         Ok(snap) => {
             let tag = snap.etag();
             let mut resp = axum::Json(snap).into_response();
@@ -691,25 +692,18 @@ async fn catalogue_view(
     new: &NewProduct,
     import: &ImportShown,
 ) -> Response {
-    let (version, products) = match app.hub.products().await {
+    let ((version, products), groups) = match tokio::try_join!(app.hub.products(), app.hub.groups())
+    {
         Ok(p) => p,
         Err(e) => return page_error(e),
     };
-    let products: Vec<_> = products
-        .iter()
-        .map(|p| {
-            minijinja::context! {
-                id => p.id, name => p.name, group => p.group, vat_code => p.vat_code,
-                position => p.position, archived => p.archived,
-                price_text => Money::nok(p.price).format_plain(),
-            }
-        })
-        .collect();
+    let sections = groups::sections(&groups, &products);
     let mut resp = render(
         app,
         "catalogue.html",
         minijinja::context! {
-            user => s.user, csrf => s.csrf, role => s.role, version => version, products => products,
+            user => s.user, csrf => s.csrf, role => s.role, version => version,
+            sections => sections, groups => groups, empty => products.is_empty(),
             vat_codes => vat_codes(), error => error, saved => saved, new => new,
             import => import,
         },
@@ -899,7 +893,7 @@ async fn sold_out_view(
     };
     let products: Vec<_> = products
         .iter()
-        .filter(|p| !p.archived)
+        .filter(|p| !p.archived && !p.group_archived)
         .map(|p| {
             minijinja::context! {
                 id => p.id, name => p.name, group => p.group, sold_out => p.sold_out,
