@@ -20,6 +20,9 @@ use luka::sim::{SimConfig, SimHandle};
 use luka::store::{HUB_LANE, Store};
 use support::pg::PgCluster;
 
+/// Groups, their order and event menus per till: `hub/menus.rs`.
+mod menus;
+
 const PASSWORD: &str = "kasserer-passord-1";
 
 fn luka(config: &Path, args: &[&str]) -> (i32, String, String) {
@@ -253,13 +256,13 @@ async fn migrations_apply_once_in_order_on_a_real_cluster() {
     let rig = HubRig::start().await;
     assert_eq!(
         rig.hub.migrations().await.unwrap(),
-        vec!["001_init", "002_catalogue", "003_backoffice"]
+        vec!["001_init", "002_catalogue", "003_backoffice", "004_menus"]
     );
     // A second hub on the same database applies nothing again.
     let again = Hub::connect(&rig._pg.url()).await.unwrap();
     assert_eq!(
         again.migrations().await.unwrap(),
-        vec!["001_init", "002_catalogue", "003_backoffice"]
+        vec!["001_init", "002_catalogue", "003_backoffice", "004_menus"]
     );
     // The journal is append-only at the hub too.
     let c = rig.hub.client().await.unwrap();

@@ -5,8 +5,8 @@
 -- at it (`group_id`; none: "uten gruppe"), so a rename is one row and the
 -- tills' tiles follow the groups' order. A hub upgraded from text groups
 -- gets one group per distinct text (spellings that differ only in case
--- become one group), ordered as the tills showed them: by the first
--- product's place.
+-- become one group, spelt as its first product has it), ordered as the
+-- tills showed them: by the first product's place.
 
 CREATE TABLE groups (
     id               BIGSERIAL   PRIMARY KEY,
@@ -20,7 +20,8 @@ CREATE UNIQUE INDEX groups_name ON groups (lower(name));
 
 INSERT INTO groups (name, position)
 SELECT name, row_number() OVER (ORDER BY first, lower(name))
-FROM (SELECT min(btrim(grp)) AS name, min(position) AS first
+FROM (SELECT (array_agg(btrim(grp) ORDER BY position, id))[1] AS name,
+             min(position) AS first
       FROM products WHERE btrim(grp) <> '' GROUP BY lower(btrim(grp))) AS g;
 
 ALTER TABLE products ADD COLUMN group_id BIGINT REFERENCES groups (id);
