@@ -422,7 +422,7 @@ impl Hub {
         let c = check(input)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let group = group_for(&tx, &c.group, &id).await?;
+        let group = group_for(&tx, &c.group, id).await?;
         let changed = tx
             .execute(
                 UPDATE,

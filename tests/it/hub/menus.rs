@@ -526,7 +526,9 @@ async fn a_kioskansvarlig_and_bad_input_change_no_group_menu_or_till() {
     // Bad input from the treasurer: the reason, and nothing changed.
     let long = "x".repeat(81);
     let sql = "kaffe'); DROP TABLE menu_products;--";
-    let cases: Vec<(&str, Vec<(&str, &str)>, u16, &str)> = vec![
+    // (form, its fields, the answer, what it says)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "/katalog/gruppe/ny",
             vec![("name", "  ")],
