@@ -682,6 +682,21 @@ async fn a_kioskansvarlig_and_bad_input_change_no_group_menu_or_till() {
     )
     .await;
     assert_eq!(s, 403, "a forged form token");
+    // Nor by a CSV file: a new product there refuses the whole file, while
+    // vaffel, in it already, may stay (the export reads back).
+    let file = "id;navn;gruppe;pris;mva;plassering\n\
+                vaffel;Vaffel;Mat;40;31;\n\
+                bolle;Bolle;Mat;20;31;\n";
+    let (s, page) = import_csv(&url, &cookie, file).await;
+    assert_eq!(s, 400, "{page}");
+    assert!(
+        page.contains("Linje 3: Gruppen «Mat» er arkivert"),
+        "{page}"
+    );
+    let (_, _, _, csv) = get_csv(&url, &cookie).await;
+    let (s, page) = import_csv(&url, &cookie, &String::from_utf8(csv).unwrap()).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("Ingen endringer"), "{page}");
     assert_eq!(state().await, archived, "nothing changed by any refusal");
     // The archived group takes vaffel off the tills; back, it returns.
     assert_eq!(ids(&rig.hub.snapshot().await.unwrap()), ["kaffe"]);
