@@ -70,7 +70,7 @@ fn status(
     kiosk: &Kiosk,
     store: &Store,
     vipps_reachable: Option<bool>,
-    catalogue_version: Option<i64>,
+    catalogue: Option<&Snapshot>,
 ) -> TillStatus {
     let (backlog, hub_backlog) = store
         .read(|r| Ok((r.outbox_open_total()?, r.sync_lane(HUB_LANE)?.pending)))
@@ -83,8 +83,9 @@ fn status(
         printer_ok: !printer.state.is_held(),
         printer: printer.state.message(),
         vipps_reachable,
-        catalogue_version,
+        catalogue_version: catalogue.map(|c| c.version),
         training: kiosk.is_training().unwrap_or(false),
+        menu: catalogue.and_then(|c| c.menu.clone()),
     }
 }
 
@@ -102,10 +103,8 @@ pub(super) fn spawn_refresher(
     let mut events = kiosk.subscribe();
     tokio::spawn(async move {
         let mut vipps: Option<bool> = None;
-        let mut version = crate::hub::till_catalogue::load_kept(&db)
-            .ok()
-            .flatten()
-            .map(|k| k.version);
+        // The catalogue sold from: its version and menu go in the status.
+        let mut selling = crate::hub::till_catalogue::load_kept(&db).ok().flatten();
         loop {
             match pull(&db).await {
                 Ok(Pulled::NotPaired) => return,
@@ -125,8 +124,8 @@ pub(super) fn spawn_refresher(
                         ),
                         Err(e) => tracing::error!("the hub's catalogue could not be applied: {e}"),
                     }
-                    version = Some(snap.version);
                     apply_sold_out(&kiosk, &snap);
+                    selling = Some(snap);
                 }
                 Err(e) => tracing::warn!("{e}; selling on from the catalogue the till has"),
             }
@@ -138,7 +137,7 @@ pub(super) fn spawn_refresher(
                     Err(_) => break,
                 }
             }
-            let now = status(&kiosk, &store, vipps, version);
+            let now = status(&kiosk, &store, vipps, selling.as_ref());
             if let Err(e) = report(&db, &now).await {
                 tracing::debug!("{e}");
             }

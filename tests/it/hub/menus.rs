@@ -378,6 +378,23 @@ async fn two_tills_get_only_their_menus_and_a_switch_is_applied_between_sales_an
         "the cup's menu once the sale is over: {:?}",
         catalogue_ids(&kiosk.catalog())
     );
+    // The till says so on Kasser: the menu it sells from now.
+    let mut said = None;
+    for _ in 0..100 {
+        let tills = rig.hub.tills().await.unwrap();
+        said = tills
+            .into_iter()
+            .find(|t| t.id == "kiosk-1")
+            .and_then(|t| t.status)
+            .and_then(|s| s.menu);
+        if said.as_deref() == Some("Cup lørdag") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(said.as_deref(), Some("Cup lørdag"), "the till's status");
+    let page = get_page(&url, "/kasser", &cookie).await;
+    assert!(page.contains("menyen «Cup lørdag»"), "{page}");
     let journal = journal_of(&app.store);
     assert_eq!(
         menu_switches(&journal),
