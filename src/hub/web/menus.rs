@@ -67,11 +67,26 @@ pub(super) async fn tills_view(
     status: StatusCode,
     error: Option<&str>,
 ) -> Response {
-    let (tills, menus, chosen) =
-        match tokio::try_join!(app.hub.tills(), app.hub.menus(), app.hub.till_menus()) {
-            Ok(x) => x,
-            Err(e) => return page_error(e),
-        };
+    let (tills, menus, chosen, (_, products)) = match tokio::try_join!(
+        app.hub.tills(),
+        app.hub.menus(),
+        app.hub.till_menus(),
+        app.hub.products()
+    ) {
+        Ok(x) => x,
+        Err(e) => return page_error(e),
+    };
+    // Menus left with nothing on sale (their products or groups archived
+    // since): a till given one sells on from what it has, so say so.
+    let empty: Vec<i64> = menus
+        .iter()
+        .filter(|m| {
+            !products.iter().any(|p| {
+                !p.archived && !p.group_archived && m.products.iter().any(|id| *id == p.id)
+            })
+        })
+        .map(|m| m.id)
+        .collect();
     let menu_of: BTreeMap<String, i64> = chosen
         .into_iter()
         .filter_map(|(till, menu)| Some((till, menu?)))
@@ -86,7 +101,7 @@ pub(super) async fn tills_view(
         "tills.html",
         minijinja::context! {
             user => s.user, csrf => s.csrf, role => s.role, tills => tills, menus => menus,
-            menu_of => menu_of, error => error,
+            menu_of => menu_of, empty => empty, error => error,
         },
     );
     *resp.status_mut() = status;

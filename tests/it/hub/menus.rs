@@ -727,6 +727,28 @@ async fn a_kioskansvarlig_and_bad_input_change_no_group_menu_or_till() {
     assert_eq!(s, 303);
     assert_eq!(ids(&rig.hub.snapshot().await.unwrap()), ["kaffe", "vaffel"]);
 
+    // Archiving the last product of kiosk-1's menu is allowed; Kasser says
+    // what it means for the till.
+    let warning = "Menyen har ingen varer i salg lenger";
+    assert!(!get_page(&url, "/kasser", &cookie).await.contains(warning));
+    let (s, _) = post(
+        &rig,
+        &cookie,
+        "/katalog/arkiver",
+        &[("id", "kaffe"), ("archived", "1")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    assert!(get_page(&url, "/kasser", &cookie).await.contains(warning));
+    let (s, _) = post(
+        &rig,
+        &cookie,
+        "/katalog/arkiver",
+        &[("id", "kaffe"), ("archived", "0")],
+    )
+    .await;
+    assert_eq!(s, 303);
+
     // SQL-looking names are names: stored as typed, shown escaped.
     let name = "Robert'); DROP TABLE groups;--";
     let (s, _) = post(&rig, &cookie, "/katalog/gruppe/ny", &[("name", name)]).await;
