@@ -81,9 +81,9 @@ pub(super) async fn tills_view(
     let empty: Vec<i64> = menus
         .iter()
         .filter(|m| {
-            !products.iter().any(|p| {
-                !p.archived && !p.group_archived && m.products.iter().any(|id| *id == p.id)
-            })
+            !products
+                .iter()
+                .any(|p| !p.archived && !p.group_archived && m.products.contains(&p.id))
         })
         .map(|m| m.id)
         .collect();
