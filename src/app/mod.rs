@@ -129,6 +129,7 @@ impl App {
                         name: o.name.clone(),
                     },
                     code: o.code.clone(),
+                    marks_stock: o.marks_stock,
                 })
                 .collect(),
             ..KioskSettings::default()
