@@ -203,9 +203,9 @@ impl App {
         if self.catalogue.is_some() {
             return;
         }
+        // Unpaired too: the organizer may pair the till from its screen.
         match crate::hub::link::Link::load(&self.config.store_path) {
-            Ok(Some(_)) => {}
-            Ok(None) => return,
+            Ok(_) => {}
             Err(e) => {
                 tracing::error!("the club's catalogue is not fetched until this is fixed: {e}");
                 return;

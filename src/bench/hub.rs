@@ -310,9 +310,7 @@ pub async fn run(opts: &HubBenchOptions) -> anyhow::Result<String> {
             &Default::default(),
         )?;
         let code = hub.add_till(&id).await?;
-        crate::hub::link::pair(&store, &id, &server.url, &code)
-            .await
-            .map_err(anyhow::Error::msg)?;
+        crate::hub::link::pair(&store, &id, &server.url, &code).await?;
         entries += store.read(|r| r.sync_lane(crate::store::HUB_LANE))?.pending as u64;
         let link = Link::load(store.path())
             .map_err(anyhow::Error::msg)?

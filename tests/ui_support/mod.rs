@@ -100,7 +100,12 @@ pub fn run_till<Fut: Future<Output = ()> + 'static>(
         code = luka::pin::PinHash::create("2468").unwrap().as_str(),
     );
     let config = Config::parse(&text, Path::new("ui-test.toml"), &|_| None).unwrap();
-    let app = rt.block_on(App::start(config)).unwrap();
+    let mut app = rt.block_on(App::start(config)).unwrap();
+    {
+        // As `luka` on the touchscreen does: the hub's catalogue once paired.
+        let _entered = rt.enter();
+        app.refresh_catalogue(Duration::from_millis(300));
+    }
     let ui = luka::ui::init(Services::from_app(&app), rt.handle().clone(), None).unwrap();
     ui.window.show().unwrap();
     let t = Rc::new(T {
