@@ -41,12 +41,152 @@ async fn scenarios(t: &T) {
     english(t).await;
     run("a day with more sales than the list shows keeps every figure");
     long_day(t).await;
+    run("the organizer pairs the till with the club's hub from the screen");
+    pair_with_hub(t).await;
     run("wrong PINs lock the organizer screen");
     lockout(t).await;
     run("a scanner's keys reach only the scan page, which sends the sale to the app");
     scanner(t).await;
     run("a new price list: the sale page says since when its prices hold");
     prices_since(t).await;
+}
+
+/// A real hub (its own PostgreSQL cluster, in a thread with its own
+/// runtime) with the till's products and one more, and a code for this
+/// till, as the treasurer's "Legg til kasse" gives it. Stop it with the sender; the thread answers
+/// with how many of the till's journal entries the hub holds.
+struct HubThread {
+    url: String,
+    code: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    done: std::thread::JoinHandle<usize>,
+}
+
+fn start_hub(till: &str, products: Vec<(String, luka::hub::catalogue::ProductInput)>) -> HubThread {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let till = till.to_string();
+    let done = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let pg = luka::hub::cluster::PgCluster::temporary().unwrap_or_else(|e| panic!("{e}"));
+            let hub = luka::hub::Hub::connect(&pg.url()).await.unwrap();
+            let waffle = luka::hub::catalogue::ProductInput {
+                name: "Hubvaffel".into(),
+                group: "Kiosk".into(),
+                price: "45".into(),
+                vat_code: "31".into(),
+                position: "1".into(),
+            };
+            hub.add_product("hubvaffel", &waffle).await.unwrap();
+            for (id, p) in &products {
+                hub.add_product(id, p).await.unwrap();
+            }
+            let code = hub.add_till(&till).await.unwrap();
+            let serving = luka::hub::web::serve(hub.clone(), ([127, 0, 0, 1], 0).into(), false)
+                .await
+                .unwrap();
+            tx.send((serving.url(), code)).unwrap();
+            let _ = stopped.await;
+            serving.shutdown().await;
+            hub.journal_of(&till).await.unwrap().len()
+        })
+    });
+    let (url, code) = rx.recv().unwrap();
+    HubThread {
+        url,
+        code,
+        stop,
+        done,
+    }
+}
+
+/// Arrangør → Rapporter → "Klubbens hub": the address typed on the
+/// on-screen keyboard, a wrong code refused in words, the right code typed
+/// on a USB keyboard; then, with no restart, the whole journal reaches the
+/// hub and the hub's product comes down to the tiles.
+async fn pair_with_hub(t: &T) {
+    let products = t
+        .app
+        .kiosk
+        .catalog()
+        .products()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let input = luka::hub::catalogue::ProductInput {
+                name: p.name.clone(),
+                group: p.group.clone(),
+                price: p.price.format_plain(),
+                vat_code: p.vat.code().to_string(),
+                position: (i + 2).to_string(),
+            };
+            (p.id.to_string(), input)
+        })
+        .collect();
+    let hub = start_hub(&t.app.config.till_id, products);
+    enter_organizer(t, "1234").await;
+    t.wait("the organizer screen", || t.page() == Page::Organizer)
+        .await;
+    t.tap("Rapporter");
+    t.tap("Klubbens hub");
+    t.wait("the hub dialog", || t.find("Adresse").is_some())
+        .await;
+    assert_eq!(t.value("Adresse"), "https://");
+    t.tap("Tøm felt");
+    for ch in hub.url.chars() {
+        t.tap(&ch.to_string());
+    }
+    assert_eq!(t.value("Adresse"), hub.url);
+    t.tap("Kode");
+    for ch in "wrong-code".chars() {
+        t.tap(&ch.to_string());
+    }
+    assert_eq!(t.value("Kode"), "WRONG-CODE", "codes read in capitals");
+    t.tap("Koble til");
+    t.wait("the refusal", || {
+        t.find_value("Melding")
+            .is_some_and(|m| m.starts_with("Huben godtok ikke koden"))
+    })
+    .await;
+    assert!(t.app.kiosk.hub_link().unwrap().is_none(), "not paired");
+    // The right code from a USB keyboard, then Enter.
+    t.tap("Tøm felt");
+    scanner_types(t, &format!("{}\n", hub.code.to_lowercase()));
+    t.wait("paired", || {
+        t.find_value("Hub")
+            .is_some_and(|h| h.starts_with(&hub.url) && h.contains(&t.app.config.till_id))
+    })
+    .await;
+    let link = t.app.kiosk.hub_link().unwrap().expect("paired");
+    assert_eq!(link.url, hub.url);
+    t.tap("Lukk");
+    t.tap("Lukk");
+    t.wait("the sale page", || t.page() == Page::Sale).await;
+    // No restart: the hub lane delivers everything, and the catalogue
+    // refresher, woken by the pairing, brings the hub's product.
+    t.wait(
+        "the journal at the hub and the hub's product on a tile",
+        || {
+            let lane = t
+                .app
+                .store
+                .read(|r| r.sync_lane(luka::store::HUB_LANE))
+                .unwrap();
+            lane.pending == 0 && lane.done > 0 && t.find("Hubvaffel").is_some()
+        },
+    )
+    .await;
+    let (entries, _) = t.app.store.read(|r| r.journal_head()).unwrap();
+    hub.stop.send(()).unwrap();
+    let at_hub = hub.done.join().unwrap();
+    assert_eq!(
+        at_hub as i64, entries,
+        "the hub holds every one of the till's journal entries"
+    );
 }
 
 /// A new catalogue applied between sales (as one from the club's hub is):

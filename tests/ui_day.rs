@@ -368,6 +368,37 @@ async fn stock(t: &T) {
         t.find_value("Pølse i brød").as_deref() == Some("9 igjen")
     })
     .await;
+
+    // Two taps from the sale page, for the kioskansvarlig only: Ola is not
+    // one, Kari is (`stock = true`).
+    assert!(t.find("Utsolgt…").is_none(), "Ola may not mark");
+    shift(t, "Kari").await;
+    t.tap_eventually("Utsolgt…").await;
+    t.shoot("sale-mark-sold-out");
+    t.tap("Kaffe");
+    t.wait("Kaffe sold out", || {
+        t.find_value("Kaffe").as_deref() == Some("Utsolgt")
+    })
+    .await;
+    let mark = t
+        .app
+        .store
+        .read(|r| r.last_journal_of(JournalKind::StockChanged))
+        .unwrap()
+        .unwrap();
+    assert_eq!(mark.data["product"], "kaffe", "{}", mark.data);
+    assert_eq!(mark.data["sold_out"], true);
+    assert_eq!(mark.data["operator"], "1001", "journaled with Kari");
+    // A grey tile answers while marking: the waffles are back on sale.
+    t.tap("Utsolgt…");
+    t.tap("Vaffel");
+    t.wait("Vaffel on sale", || {
+        t.find_value("Vaffel").as_deref() != Some("Utsolgt")
+    })
+    .await;
+    t.tap("Vaffel");
+    assert_eq!(t.sale().get_cart().row_count(), 1, "one tap sells again");
+    t.tap("Tøm");
 }
 
 /// "Kort": the amount is taken on the terminal, the slip's reference typed,

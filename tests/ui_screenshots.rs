@@ -132,6 +132,15 @@ async fn screenshots(t: &T) {
             .await;
         t.shoot_at("organizer-drawer", w, h);
         t.tap("Avbryt");
+        t.tap("Klubbens hub");
+        t.wait("the hub dialog", || t.find("Adresse").is_some())
+            .await;
+        let hub = t.ui.window.global::<luka::ui::HubAdapter>();
+        hub.set_url("https://hub.klubben.no".into());
+        hub.set_code("K7M2Q".into());
+        hub.set_field(1);
+        t.shoot_at("organizer-hub", w, h);
+        hub.invoke_close();
         state.set_page(Page::Sale);
     }
     books(t).await;

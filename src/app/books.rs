@@ -157,7 +157,20 @@ pub async fn start(
     handle: SyncHandle,
     vipps_sim: Option<&SimHandle>,
 ) -> Result<Option<BooksRunning>, AppError> {
-    let books = books_sinks(config, Arc::new(SystemClock)).await?;
+    let mut books = books_sinks(config, Arc::new(SystemClock)).await?;
+    // Not paired yet: the lane waits for a pairing from the till's screen.
+    if !books
+        .sinks
+        .iter()
+        .any(|s| s.kind() == crate::store::HUB_LANE)
+    {
+        books
+            .sinks
+            .push(Arc::new(crate::hub::link::LaterHubSink::new(
+                &config.store_path,
+                Duration::from_secs(20),
+            )));
+    }
     let (stop, shutdown) = watch::channel(false);
     let mut tasks = Vec::new();
     let kinds: Vec<&'static str> = books.sinks.iter().map(|s| s.kind()).collect();

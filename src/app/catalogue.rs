@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use time::format_description::well_known::Rfc3339;
-use tokio::sync::broadcast::error::TryRecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::hub::catalogue::Snapshot;
 use crate::hub::status::{TillStatus, report};
@@ -92,7 +92,9 @@ fn status(
 /// A running till's refresher: every `every`, asks the hub for the
 /// catalogue and applies a new one between sales (no payment in flight),
 /// applies the sold-out marks that came with it, and says the till's
-/// status. Never stops the till; stops with `stop`.
+/// status. A till not paired yet asks nothing until it is (from the
+/// organizer screen: [`KioskEvent::HubPaired`]). Never stops the till;
+/// stops with `stop`.
 pub(super) fn spawn_refresher(
     kiosk: Kiosk,
     store: Arc<Store>,
@@ -101,50 +103,86 @@ pub(super) fn spawn_refresher(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let mut events = kiosk.subscribe();
+    let mut wake = kiosk.subscribe();
     tokio::spawn(async move {
         let mut vipps: Option<bool> = None;
         // The catalogue sold from: its version and menu go in the status.
         let mut selling = crate::hub::till_catalogue::load_kept(&db).ok().flatten();
         loop {
-            match pull(&db).await {
-                Ok(Pulled::NotPaired) => return,
-                Ok(Pulled::Unchanged { .. }) => {}
-                Ok(Pulled::New(snap)) => {
-                    while !kiosk.between_sales() {
-                        tokio::select! {
-                            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-                            _ = stop.wait_for(|s| *s) => return,
-                        }
-                    }
-                    match apply(&kiosk, &snap) {
-                        Ok(changes) => tracing::info!(
-                            version = snap.version,
-                            changes,
-                            "selling from the hub's catalogue (price changes journaled)"
-                        ),
-                        Err(e) => tracing::error!("the hub's catalogue could not be applied: {e}"),
-                    }
-                    apply_sold_out(&kiosk, &snap);
-                    selling = Some(snap);
-                }
-                Err(e) => tracing::warn!("{e}; selling on from the catalogue the till has"),
+            let pulled = pull_now(&db, &kiosk, &mut stop, &mut selling).await;
+            if *stop.borrow() {
+                return;
             }
-            // Whether Vipps answered, from what the kiosk said since.
-            loop {
-                match events.try_recv() {
-                    Ok(KioskEvent::Connectivity { reachable, .. }) => vipps = Some(reachable),
-                    Ok(_) | Err(TryRecvError::Lagged(_)) => {}
-                    Err(_) => break,
+            let paired = !matches!(pulled, Some(Pulled::NotPaired));
+            if paired {
+                // Whether Vipps answered, from what the kiosk said since.
+                loop {
+                    match events.try_recv() {
+                        Ok(KioskEvent::Connectivity { reachable, .. }) => vipps = Some(reachable),
+                        Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+                        Err(_) => break,
+                    }
+                }
+                let now = status(&kiosk, &store, vipps, selling.as_ref());
+                if let Err(e) = report(&db, &now).await {
+                    tracing::debug!("{e}");
                 }
             }
-            let now = status(&kiosk, &store, vipps, selling.as_ref());
-            if let Err(e) = report(&db, &now).await {
-                tracing::debug!("{e}");
-            }
+            // A till paired from its own screen asks at once.
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
+                _ = paired_now(&mut wake) => {}
                 _ = stop.wait_for(|s| *s) => return,
             }
         }
     })
+}
+
+/// Until the kiosk says it was just paired with a hub.
+async fn paired_now(events: &mut tokio::sync::broadcast::Receiver<KioskEvent>) {
+    loop {
+        match events.recv().await {
+            Ok(KioskEvent::HubPaired) => return,
+            Ok(_) | Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => std::future::pending::<()>().await,
+        }
+    }
+}
+
+/// One look at the hub's catalogue: a new one is applied between sales
+/// (waiting for the sale in hand, or `None` when stopped meanwhile), with
+/// the sold-out marks that came with it. A hub that cannot be reached
+/// leaves the till selling from the catalogue it has.
+async fn pull_now(
+    db: &std::path::Path,
+    kiosk: &Kiosk,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+    selling: &mut Option<Snapshot>,
+) -> Option<Pulled> {
+    match pull(db).await {
+        Ok(Pulled::New(snap)) => {
+            while !kiosk.between_sales() {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                    _ = stop.wait_for(|s| *s) => return None,
+                }
+            }
+            match apply(kiosk, &snap) {
+                Ok(changes) => tracing::info!(
+                    version = snap.version,
+                    changes,
+                    "selling from the hub's catalogue (price changes journaled)"
+                ),
+                Err(e) => tracing::error!("the hub's catalogue could not be applied: {e}"),
+            }
+            apply_sold_out(kiosk, &snap);
+            *selling = Some(snap.clone());
+            Some(Pulled::New(snap))
+        }
+        Ok(other) => Some(other),
+        Err(e) => {
+            tracing::warn!("{e}; selling on from the catalogue the till has");
+            None
+        }
+    }
 }

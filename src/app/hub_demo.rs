@@ -141,9 +141,7 @@ pub async fn run(
                 .is_none()
             {
                 let code = hub.add_till(till).await?;
-                crate::hub::link::pair(&store, till, &url, &code)
-                    .await
-                    .map_err(anyhow::Error::msg)?;
+                crate::hub::link::pair(&store, till, &url, &code).await?;
             }
         }
         // Fetch the catalogue before the till starts, so it sells from it.

@@ -129,6 +129,7 @@ impl App {
                         name: o.name.clone(),
                     },
                     code: o.code.clone(),
+                    marks_stock: o.marks_stock,
                 })
                 .collect(),
             ..KioskSettings::default()
@@ -215,9 +216,9 @@ impl App {
         if self.catalogue.is_some() {
             return;
         }
+        // Unpaired too: the organizer may pair the till from its screen.
         match crate::hub::link::Link::load(&self.config.store_path) {
-            Ok(Some(_)) => {}
-            Ok(None) => return,
+            Ok(_) => {}
             Err(e) => {
                 tracing::error!("the club's catalogue is not fetched until this is fixed: {e}");
                 return;

@@ -178,12 +178,10 @@ async fn export_saft(hub: Hub, from: &str, to: &str, out: PathBuf) -> anyhow::Re
 /// `luka pair URL CODE`.
 pub async fn pair(config: Config, url: &str, code: &str) -> anyhow::Result<i32> {
     let store = Store::open(&config.store_path)?;
-    let done = crate::hub::link::pair(&store, &config.till_id, url, code)
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let done = crate::hub::link::pair(&store, &config.till_id, url, code).await?;
     eprintln!(
-        "Paired. A till that is running sends nothing until it is restarted \
-         (sudo systemctl restart luka); `luka sync` sends now when it is not running."
+        "Paired. A till that is running follows within seconds (no restart); \
+         `luka sync` sends now when it is not running."
     );
     println!(
         "{}",

@@ -17,6 +17,10 @@ pub(super) struct RawOperator {
     name: String,
     /// Argon2 hash of the operator's code, from `luka pin-hash`.
     code_hash: String,
+    /// The kioskansvarlig: may mark products sold out (or back on sale)
+    /// from the sale page in two taps, without the organizer PIN.
+    #[serde(default)]
+    stock: bool,
 }
 
 /// One volunteer who can log in at the till.
@@ -27,6 +31,8 @@ pub struct OperatorConfig {
     /// The name on the shift picker and the reports.
     pub name: String,
     pub code: PinHash,
+    /// `stock = true`: the "Utsolgt" button on the sale page (issue 16, part 1).
+    pub marks_stock: bool,
 }
 
 pub(super) fn operators(
@@ -81,6 +87,7 @@ pub(super) fn operators(
             id,
             name: o.name.trim().to_string(),
             code,
+            marks_stock: o.stock,
         });
     }
     Ok(out)

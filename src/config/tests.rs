@@ -282,6 +282,12 @@ fn operators_need_an_id_a_name_and_a_hashed_code() {
     .unwrap();
     let names: Vec<&str> = c.operators.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["Kari", "Ola"]);
+    assert!(c.operators.iter().all(|o| !o.marks_stock));
+    let kiosk = parse(&format!("{}stock = true\n", op("1001", "Kari", HASH))).unwrap();
+    assert!(
+        kiosk.operators[0].marks_stock,
+        "stock = true: the kioskansvarlig"
+    );
     assert!(parse("").unwrap().operators.is_empty());
     let twice = parse(&format!(
         "{}{}",

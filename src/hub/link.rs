@@ -147,6 +147,36 @@ pub struct PairOutcome {
     pub queued: usize,
 }
 
+/// Why pairing was refused; each says what to do. Kept apart so the
+/// till's screen can say it in the volunteer's language.
+#[derive(Debug, thiserror::Error)]
+pub enum PairError {
+    #[error("type the hub's address and the code from the hub's Kasser page (Legg til kasse)")]
+    Missing,
+    /// Not https, and not this machine: the credential would travel in clear.
+    #[error("{0}")]
+    Address(String),
+    #[error("this till is paired already as {till} with {url}; a till pairs once")]
+    AlreadyPaired { till: String, url: String },
+    #[error("the hub at {url} could not be reached: {detail}")]
+    Unreachable { url: String, detail: String },
+    /// Used, expired, unknown, or a device is paired as that till already.
+    #[error("the hub refused the code ({status}): {detail}")]
+    Refused { status: u16, detail: String },
+    #[error(
+        "the hub added this till as {hub_till}, but luka.toml says [till] id = \"{configured}\"; \
+         set id = \"{hub_till}\" in [till], or ask for a code for {configured}. The code is used: \
+         ask the treasurer to unpair {hub_till} and give a new one"
+    )]
+    WrongTill {
+        hub_till: String,
+        configured: String,
+    },
+    /// The link file or the hub's answer could not be read or written.
+    #[error("{0}")]
+    Other(String),
+}
+
 /// `luka pair URL CODE`: trades the code for this till's credential, keeps
 /// it in the 0600 link file, and from then on queues every journal entry
 /// (those already there too) for the hub.
@@ -155,47 +185,52 @@ pub async fn pair(
     configured_till: &str,
     url: &str,
     code: &str,
-) -> Result<PairOutcome, String> {
-    let url = url.trim_end_matches('/').to_string();
-    check_hub_url(&url)?;
-    if let Some(link) = Link::load(store.path())? {
-        return Err(format!(
-            "this till is paired already as {} with {}; a till pairs once",
-            link.till_id, link.url
-        ));
+) -> Result<PairOutcome, PairError> {
+    let url = url.trim().trim_end_matches('/').to_string();
+    let code = code.trim();
+    if url.is_empty() || code.is_empty() {
+        return Err(PairError::Missing);
     }
-    let resp = client(Duration::from_secs(20))?
+    check_hub_url(&url).map_err(PairError::Address)?;
+    if let Some(link) = Link::load(store.path()).map_err(PairError::Other)? {
+        return Err(PairError::AlreadyPaired {
+            till: link.till_id,
+            url: link.url,
+        });
+    }
+    let resp = client(Duration::from_secs(20))
+        .map_err(PairError::Other)?
         .post(format!("{url}/api/pair"))
         .json(&serde_json::json!({ "code": code }))
         .send()
         .await
-        .map_err(|e| format!("the hub at {url} could not be reached: {}", e.without_url()))?;
+        .map_err(|e| PairError::Unreachable {
+            url: url.clone(),
+            detail: e.without_url().to_string(),
+        })?;
     let status = resp.status();
     if !status.is_success() {
-        return Err(format!(
-            "the hub refused the code ({}): {}",
-            status.as_u16(),
-            answer_text(resp).await
-        ));
+        return Err(PairError::Refused {
+            status: status.as_u16(),
+            detail: answer_text(resp).await,
+        });
     }
     let paired: Paired = resp
         .json()
         .await
-        .map_err(|_| "the hub's answer could not be read".to_string())?;
+        .map_err(|_| PairError::Other("the hub's answer could not be read".into()))?;
     if paired.till_id != configured_till {
-        return Err(format!(
-            "the hub added this till as {}, but luka.toml says [till] id = \"{configured_till}\"; \
-             set id = \"{}\" in [till], or ask for a code for {configured_till}. The code is used: \
-             ask the treasurer to unpair {} and give a new one",
-            paired.till_id, paired.till_id, paired.till_id
-        ));
+        return Err(PairError::WrongTill {
+            hub_till: paired.till_id,
+            configured: configured_till.to_string(),
+        });
     }
     let link = Link {
         url: url.clone(),
         till_id: paired.till_id.clone(),
         credential: paired.credential,
     };
-    link.save(store.path())?;
+    link.save(store.path()).map_err(PairError::Other)?;
     // A catalogue kept from a hub this till was paired with before is not
     // this hub's: its version could match one of this hub's and be taken
     // for it (304). The till sells from luka.toml until this hub's comes.
@@ -203,12 +238,17 @@ pub async fn pair(
     match std::fs::remove_file(&kept) {
         Ok(()) => tracing::info!("the catalogue kept from an earlier hub is removed"),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(format!("cannot remove {}: {e}", kept.display())),
+        Err(e) => {
+            return Err(PairError::Other(format!(
+                "cannot remove {}: {e}",
+                kept.display()
+            )));
+        }
     }
     let now = time::OffsetDateTime::now_utc();
     let queued = store
         .write(|w| w.hub_paired(&url, &link.till_id, now))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| PairError::Other(e.to_string()))?;
     Ok(PairOutcome {
         till_id: link.till_id,
         url,
@@ -236,6 +276,70 @@ impl HubSink {
             http: client(timeout)?,
             link,
         })
+    }
+}
+
+/// The hub lane of a running till that was not paired when it started:
+/// it waits, idle, until the organizer pairs the till from its screen
+/// (`Kiosk::pair_with_hub`), then delivers like [`HubSink`] with the link
+/// read once from its file. No restart needed.
+pub struct LaterHubSink {
+    db: PathBuf,
+    timeout: Duration,
+    sink: std::sync::Mutex<Option<std::sync::Arc<HubSink>>>,
+}
+
+impl LaterHubSink {
+    pub fn new(db: &Path, timeout: Duration) -> LaterHubSink {
+        LaterHubSink {
+            db: db.to_path_buf(),
+            timeout,
+            sink: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn sink(&self) -> Result<std::sync::Arc<HubSink>, Failure> {
+        let mut held = self.sink.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = held.as_ref() {
+            return Ok(s.clone());
+        }
+        // Items come only after pairing: a link that cannot be read now
+        // is a file to fix, and the items wait for it.
+        let link = Link::load(&self.db)
+            .map_err(|e| Failure::new(RetryClass::Transient, e))?
+            .ok_or_else(|| {
+                Failure::new(
+                    RetryClass::Transient,
+                    "this till is not paired with a hub: pair it (Arrangør → Rapporter → \
+                     Klubbens hub, or `luka pair URL CODE`)",
+                )
+            })?;
+        let sink = std::sync::Arc::new(HubSink::new(link, self.timeout).map_err(Failure::local)?);
+        *held = Some(sink.clone());
+        Ok(sink)
+    }
+}
+
+#[async_trait::async_trait]
+impl Sink for LaterHubSink {
+    fn kind(&self) -> &'static str {
+        HUB_LANE
+    }
+
+    fn service(&self) -> &'static str {
+        "the club's hub"
+    }
+
+    async fn deliver(&self, item: &OutboxItem) -> Result<(), Failure> {
+        self.sink()?.deliver(item).await
+    }
+
+    fn batch(&self) -> usize {
+        UPLOAD_BATCH
+    }
+
+    async fn deliver_all(&self, items: &[OutboxItem]) -> Result<(), Failure> {
+        self.sink()?.deliver_all(items).await
     }
 }
 

@@ -9,6 +9,7 @@
 //! | `GET/POST /logg-inn`, `POST /logg-ut` | treasurer login (CSRF double-submit) and logout |
 //! | `GET /omsetning?fra=&til=` | takings per till and payment method |
 //! | `GET /kasser` | tills: paired, last seen, journal head, alerts |
+//! | `POST /kasser/ny`, `/kasser/koble-fra` | "Legg til kasse": a one-time code (and its QR) for a till; unpair one (`web/tills.rs`) |
 //! | `GET /api/catalogue` | the catalogue snapshot for a paired till (`ETag`, `If-None-Match` → 304) |
 //! | `GET /katalog`, `POST /katalog/ny`, `/katalog/endre`, `/katalog/arkiver` | products and prices |
 //! | `GET /katalog/csv`, `POST /katalog/import` | the catalogue as a CSV file, and a pasted one read in (`web/catalogue_csv.rs`) |
@@ -50,6 +51,7 @@ mod catalogue_csv;
 mod groups;
 mod menus;
 use catalogue_csv::ImportShown;
+mod tills;
 
 /// The largest request body the hub reads (an upload of a few hundred entries).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -95,6 +97,7 @@ fn pages() -> Environment<'static> {
         ("login.html", include_str!("templates/login.html")),
         ("takings.html", include_str!("templates/takings.html")),
         ("tills.html", include_str!("templates/tills.html")),
+        ("till_code.html", include_str!("templates/till_code.html")),
         ("catalogue.html", include_str!("templates/catalogue.html")),
         ("sold_out.html", include_str!("templates/sold_out.html")),
         ("forbidden.html", include_str!("templates/forbidden.html")),
@@ -124,6 +127,8 @@ pub fn app(hub: Hub, secure_cookies: bool) -> Router {
         .route("/logg-ut", post(logout))
         .route("/omsetning", get(takings_page))
         .route("/kasser", get(tills_page))
+        .route("/kasser/ny", post(tills::add))
+        .route("/kasser/koble-fra", post(tills::remove))
         .route("/api/catalogue", get(api_catalogue))
         .route("/katalog", get(catalogue_page))
         .route("/katalog/ny", post(add_product))
@@ -605,7 +610,7 @@ async fn tills_page(State(app): State<Shared>, headers: HeaderMap) -> Response {
         Ok(s) => s,
         Err(resp) => return resp,
     };
-    menus::tills_view(&app, &s, StatusCode::OK, None).await
+    tills::view(&app, &s, StatusCode::OK, None).await
 }
 
 // ---- the catalogue ----

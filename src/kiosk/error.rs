@@ -53,6 +53,9 @@ pub enum KioskError {
     Rejected(String),
     #[error("{0}")]
     Customer(#[from] crate::domain::CustomerError),
+    /// Pairing with the club's hub from the organizer screen was refused.
+    #[error("{0}")]
+    Pairing(#[from] crate::hub::link::PairError),
     #[error("{0}")]
     Receipt(#[from] ReceiptError),
 }

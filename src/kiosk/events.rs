@@ -68,6 +68,9 @@ pub enum KioskEvent {
     /// came down between sales; `changes` were journaled): read it with
     /// [`super::Kiosk::catalog`].
     Catalog { changes: usize },
+    /// This till was just paired with the club's hub: its catalogue
+    /// refresher asks the hub at once.
+    HubPaired,
 }
 
 /// Why a [`KioskEvent::Status`] was sent.

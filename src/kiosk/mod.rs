@@ -22,6 +22,7 @@
 //! | `catalog.rs` | the price list and version the till starts selling with, each change journaled |
 //! | `drawer.rs` | every drawer opening journaled; the organizer's "Åpne skuff" |
 //! | `training.rs` | training mode inside a production till: the switch, and where training sales go |
+//! | `hub.rs` | pairing with the club's hub from the organizer screen, and which hub it is |
 //! | `operators.rs` | volunteers' shifts: login with a code, logout, who is at the till |
 //! | `organizer.rs` | what the organizer screen reads and does: login, day view, refund limit, X/Z, backlog |
 //! | `poller.rs` | polls one payment within Vipps's guideline until the sale moves on |
@@ -39,6 +40,7 @@ mod drawer;
 mod error;
 mod events;
 mod handler;
+mod hub;
 mod operators;
 mod organizer;
 mod poller;
@@ -54,6 +56,7 @@ mod training;
 pub use drawer::DrawerDevice;
 pub use error::KioskError;
 pub use events::{KioskEvent, StatusNote};
+pub use hub::HubView;
 pub use operators::{Operator, OperatorAccount};
 pub use organizer::{DayCounts, DayData, DaySale, MAX_ROWS, MadeReport};
 pub use printer_state::{PrinterState, PrinterView, ReceiptSettings};

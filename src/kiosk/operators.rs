@@ -24,6 +24,8 @@ pub struct Operator {
 pub struct OperatorAccount {
     pub operator: Operator,
     pub code: PinHash,
+    /// The kioskansvarlig: may mark products sold out from the sale page.
+    pub marks_stock: bool,
 }
 
 impl Kiosk {

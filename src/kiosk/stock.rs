@@ -43,6 +43,42 @@ impl Kiosk {
         self.change_stock(product_id, change, false)
     }
 
+    /// Whether the volunteer at the till now is a kioskansvarlig
+    /// (`[[operators]] stock = true`), who may mark products from the sale
+    /// page without the organizer PIN.
+    pub fn may_mark_stock(&self) -> Result<bool, KioskError> {
+        let id = self.inner.store.read(|r| r.current_operator())?;
+        Ok(id.is_some_and(|id| {
+            self.inner
+                .settings
+                .operators
+                .iter()
+                .any(|a| a.operator.id == id && a.marks_stock)
+        }))
+    }
+
+    /// The sale page's two taps (issue 16, part 1): "Utsolgt", then the
+    /// product. A product on sale is marked sold out; one sold out (or
+    /// counted to zero) is back on sale. Only a kioskansvarlig logged in
+    /// now may; journaled with them like any change by hand.
+    pub fn toggle_sold_out(&self, product_id: &str) -> Result<Stock, KioskError> {
+        if !self.may_mark_stock()? {
+            return Err(KioskError::Rejected(
+                "only a kioskansvarlig may mark products sold out from the sale page: \
+                 log in as one (stock = true in their [[operators]] entry), or use \
+                 the organizer's Varer tab"
+                    .into(),
+            ));
+        }
+        let now = self.inner.store.read(|r| r.stock_of(product_id))?;
+        let change = if now.available() {
+            StockChange::SoldOut
+        } else {
+            StockChange::OnSale
+        };
+        self.set_stock(product_id, change)
+    }
+
     /// Follows the club's hub: its sold-out mark of `product_id`, made at
     /// `marked_at`, is taken when it is newer than this till's own last
     /// mark of the product by hand (a mark the volunteer here made later

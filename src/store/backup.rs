@@ -236,17 +236,24 @@ mod tests {
         }
         let before = journal_rows(&db);
         let stop = Arc::new(AtomicBool::new(false));
+        let started = Arc::new(AtomicBool::new(false));
         let writer = {
-            let (store, stop) = (store.clone(), stop.clone());
+            let (store, stop, started) = (store.clone(), stop.clone(), started.clone());
             std::thread::spawn(move || {
                 let mut i = 1000;
                 while !stop.load(Ordering::Relaxed) {
                     write_one(&store, i);
+                    started.store(true, Ordering::Relaxed);
                     i += 1;
                 }
                 i - 1000
             })
         };
+        // On a busy machine the thread may start late: copy only once it
+        // commits, so the copies are made while it does.
+        while !started.load(Ordering::Relaxed) {
+            std::thread::yield_now();
+        }
         let out = dir.path().join("usb");
         let mut made = Vec::new();
         for _ in 0..3 {

@@ -62,6 +62,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("005_card", include_str!("migrations/005_card.sql")),
     ("006_stock", include_str!("migrations/006_stock.sql")),
     ("007_hub", include_str!("migrations/007_hub.sql")),
+    (
+        "008_open_items",
+        include_str!("migrations/008_open_items.sql"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -524,6 +524,15 @@ fn the_claim_queries_use_their_partial_indexes() {
          AND status IN ('pending', 'in_flight') ORDER BY id LIMIT 16",
     );
     assert!(lane.contains("outbox_sync_open"), "{lane}");
+    // The status bar's count and the organizer's backlog: open items only.
+    let open =
+        plan("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'in_flight', 'failed')");
+    assert!(open.contains("outbox_open"), "{open}");
+    let backlog = plan(
+        "SELECT id FROM outbox WHERE status IN ('pending', 'in_flight', 'failed') \
+         AND (substr(kind, 1, 5) <> 'sync.' OR status = 'failed') ORDER BY id LIMIT 8",
+    );
+    assert!(backlog.contains("outbox_open"), "{backlog}");
 }
 
 #[test]

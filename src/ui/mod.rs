@@ -14,6 +14,7 @@
 //! | `organizer.rs`| PIN with lockout, takings, sales and refunds, backlog     |
 //! | `reports.rs`  | X report, and the Z report with the counted cash          |
 //! | `operators.rs`| who stands at the till: name, code, logout                |
+//! | `hub.rs`      | "Klubbens hub": pairing with the club's hub, on-screen keyboard |
 //! | `drawer.rs`   | "Åpne skuff": the drawer opened without a sale, a reason  |
 //! | `status.rs`   | status bar (Vipps, printer, unsynced, clock), kiosk events|
 //! | `day.rs`      | the kiosk's day data in words (pure `today`, `view`)      |
@@ -27,6 +28,7 @@ mod cash;
 mod customer;
 pub mod day;
 mod drawer;
+mod hub;
 pub mod keypad;
 mod operators;
 mod organizer;
@@ -204,6 +206,7 @@ pub fn init(
     stock::setup(&window, &ctx);
     training::setup(&window, &ctx);
     operators::setup(&window, &ctx);
+    hub::setup(&window, &ctx);
     let timers = status::setup(&window, &ctx);
     status::pump_events(&ctx);
     if let Some(rx) = buttons {

@@ -101,13 +101,20 @@ fn key(w: &AppWindow, c: &Ctx, k: &str) {
     change_shift(c, move |k| k.operator_login(&op.id, &code).map(|_| ()));
 }
 
-/// Shows who stands at the till now, read from the journal.
+/// Shows who stands at the till now, read from the journal, and whether
+/// they may mark products sold out from the sale page (a kioskansvarlig).
 pub(super) fn show_current(c: &Ctx) {
     c.background(
-        |k| k.current_operator(),
+        |k| Ok::<_, KioskError>((k.current_operator()?, k.may_mark_stock()?)),
         |w, _, r| {
-            let name = r.ok().flatten().map(|o| o.name).unwrap_or_default();
-            w.global::<SaleAdapter>().set_operator(name.as_str().into());
+            let (op, may_mark) = r.unwrap_or_default();
+            let name = op.map(|o| o.name).unwrap_or_default();
+            let s = w.global::<SaleAdapter>();
+            s.set_operator(name.as_str().into());
+            s.set_may_mark(may_mark);
+            if !may_mark {
+                s.set_marking(false);
+            }
             w.global::<OperatorAdapter>().set_current(name.into());
         },
     );

@@ -121,6 +121,22 @@ pub(super) fn setup(w: &AppWindow, ctx: &Ctx) {
         let Some(w) = c.weak.upgrade() else { return };
         super::cash::open(&w, &c);
     });
+    let c = ctx.clone();
+    a.on_mark_product(move |id| {
+        let id = id.to_string();
+        c.background(
+            move |k| k.toggle_sold_out(&id),
+            |w, c, r| match r {
+                // The kiosk's Stock event refreshes the tiles.
+                Ok(_) => w.global::<SaleAdapter>().set_message("".into()),
+                Err(e) => {
+                    let message = Text::of(w).error(&e);
+                    w.global::<SaleAdapter>().set_message(message.into());
+                    refresh_stock(c);
+                }
+            },
+        );
+    });
     a.set_card_enabled(ctx.services.card_terminal);
     let c = ctx.clone();
     a.on_pay_card(move || {

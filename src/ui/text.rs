@@ -290,6 +290,18 @@ fn error_word(e: &KioskError) -> (ErrorWord, i64) {
         KioskError::SoldOut(_) => ErrorWord::SoldOut,
         KioskError::NotEnoughLeft { left, .. } => return (ErrorWord::NotEnoughLeft, *left),
         KioskError::Rejected(_) => ErrorWord::Refused,
+        KioskError::Pairing(p) => {
+            use crate::hub::link::PairError;
+            match p {
+                PairError::Missing => ErrorWord::PairMissing,
+                PairError::Address(_) => ErrorWord::PairAddress,
+                PairError::AlreadyPaired { .. } => ErrorWord::PairAlready,
+                PairError::Unreachable { .. } => ErrorWord::PairUnreachable,
+                PairError::Refused { .. } => ErrorWord::PairRefused,
+                PairError::WrongTill { .. } => ErrorWord::PairWrongTill,
+                PairError::Other(_) => ErrorWord::PairFailed,
+            }
+        }
         KioskError::Customer(c) => match c {
             CustomerError::PhoneNotANumber(_) => ErrorWord::BadPhone,
             CustomerError::PhoneNotMobile(_) => ErrorWord::NotMobile,

@@ -2338,3 +2338,170 @@ async fn the_catalogue_goes_out_as_csv_and_comes_back_in_all_or_nothing() {
     assert_eq!(status, 403);
     assert_eq!(rig.hub.catalogue_version().await.unwrap(), 6);
 }
+
+/// "Legg til kasse" on *Kasser*: the treasurer gets a one-time code (and a
+/// QR of the address and the code) on the page, never in a URL or a cache;
+/// a real till pairs with it; "Koble fra" unpairs it, after which its
+/// credential is refused and "Ny kode" gives a code for a new device. A bad
+/// id changes nothing, and a kioskansvarlig may do neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_treasurer_adds_and_unpairs_a_till_on_the_kasser_page() {
+    let rig = HubRig::start().await;
+    let url = rig.url();
+    rig.hub
+        .set_user("kasserer", PASSWORD, Role::Treasurer)
+        .await
+        .unwrap();
+    let browser = support::webdriver::Browser::start(390, 844).await;
+    browser.goto(&format!("{url}/logg-inn")).await;
+    browser.type_into("#name", "kasserer").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#login").await;
+    assert!(browser.wait_for_url("/omsetning").await, "logged in");
+    browser.goto(&format!("{url}/kasser")).await;
+    browser.type_into("input[name=id]", "kiosk-2").await;
+    browser.click("form[action='/kasser/ny'] button").await;
+    assert!(browser.wait_for_url("/kasser/ny").await, "the code page");
+    let page = browser.source().await;
+    let code = page
+        .split("id=\"pair-code\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the code on the page")
+        .to_string();
+    assert_eq!(code.len(), 11, "{code}");
+    assert!(
+        page.contains(&format!("id=\"pair-address\">{url}<")),
+        "{page}"
+    );
+    assert!(page.contains("<svg"), "a QR for a scanner");
+    assert!(page.contains("Arrangør"), "how to use it on the till");
+    let png = browser.screenshot().await;
+    // What a till's scanner reads off the screen: the address, a space, the code.
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR on the page");
+    assert_eq!(grids[0].decode().unwrap().1, format!("{url} {code}"));
+    save_screenshot("hub-kasse-kode-phone.png", &png);
+    browser.quit().await;
+
+    // The code is a real one: a till pairs with it, once.
+    let till = Till::new("kiosk-2").await;
+    till.sell_cash("20");
+    let (c, out, err) = till.pair(&url, &code);
+    assert_eq!(c, 0, "{out}{err}");
+    let credential = till.credential();
+    assert_eq!(
+        get_catalogue(&url, Some(&credential), None).await.0,
+        200,
+        "paired"
+    );
+
+    let cookie = log_in(&url, "kasserer", PASSWORD).await;
+    let page = get_page(&url, "/kasser", &cookie).await;
+    assert!(page.contains("Koble fra"), "{page}");
+    let csrf = page_csrf(&page);
+    // A code page is never cached, and a code asked for a paired till is refused.
+    let resp = http()
+        .post(format!("{url}/kasser/ny"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("csrf", &csrf), ("id", "kiosk-3")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let (s, body) = post_form(
+        &url,
+        "/kasser/ny",
+        &cookie,
+        &[("csrf", &csrf), ("id", "kiosk-2")],
+    )
+    .await;
+    assert_eq!(s, 409, "{body}");
+    assert!(body.contains("allerede koblet til en enhet"), "{body}");
+    for bad in ["kiosk 9", "Robert'); DROP TABLE tills;--", ""] {
+        let (s, body) =
+            post_form(&url, "/kasser/ny", &cookie, &[("csrf", &csrf), ("id", bad)]).await;
+        assert_eq!(s, 400, "{bad}: {body}");
+        assert!(body.contains("kan ikke være en kasse-id"), "{body}");
+    }
+    let ids: Vec<String> = rig
+        .hub
+        .tills()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids.len(), 2, "only kiosk-2 and kiosk-3: {ids:?}");
+    // Without the form's token nothing changes.
+    let (s, _) = post_form(
+        &url,
+        "/kasser/koble-fra",
+        &cookie,
+        &[("csrf", "x"), ("id", "kiosk-2")],
+    )
+    .await;
+    assert_eq!(s, 403);
+    assert_eq!(get_catalogue(&url, Some(&credential), None).await.0, 200);
+
+    // A kioskansvarlig may not add or unpair.
+    rig.hub
+        .set_user("kiosk", PASSWORD, Role::Kiosk)
+        .await
+        .unwrap();
+    let kiosk = log_in(&url, "kiosk", PASSWORD).await;
+    let kiosk_csrf = page_csrf(&get_page(&url, "/utsolgt", &kiosk).await);
+    for path in ["/kasser/ny", "/kasser/koble-fra"] {
+        let (s, _) = post_form(
+            &url,
+            path,
+            &kiosk,
+            &[("csrf", &kiosk_csrf), ("id", "kiosk-2")],
+        )
+        .await;
+        assert_eq!(s, 403, "{path}");
+    }
+    assert_eq!(get_catalogue(&url, Some(&credential), None).await.0, 200);
+
+    // "Koble fra": the credential is refused; "Ny kode" pairs a new device.
+    let (s, body) = post_form(
+        &url,
+        "/kasser/koble-fra",
+        &cookie,
+        &[("csrf", &csrf), ("id", "kiosk-2")],
+    )
+    .await;
+    assert_eq!(s, 303, "{body}");
+    assert_eq!(get_catalogue(&url, Some(&credential), None).await.0, 401);
+    let page = get_page(&url, "/kasser", &cookie).await;
+    assert!(page.contains("Ny kode"), "{page}");
+    let (s, body) = post_form(
+        &url,
+        "/kasser/ny",
+        &cookie,
+        &[("csrf", &csrf), ("id", "kiosk-2")],
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let code = body
+        .split("id=\"pair-code\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_string();
+    let new_device = Till::new("kiosk-2").await;
+    let (c, out, err) = new_device.pair(&url, &code);
+    assert_eq!(c, 0, "{out}{err}");
+    let (s, _) = post_form(
+        &url,
+        "/kasser/koble-fra",
+        &cookie,
+        &[("csrf", &csrf), ("id", "nope")],
+    )
+    .await;
+    assert_eq!(s, 404);
+}

@@ -237,6 +237,7 @@ fn volunteer(id: &str, name: &str) -> luka::kiosk::OperatorAccount {
             name: name.into(),
         },
         code: luka::pin::PinHash::create("1234").unwrap(),
+        marks_stock: false,
     }
 }
 

@@ -92,15 +92,20 @@ pub fn run_till<Fut: Future<Output = ()> + 'static>(
         "{production}[store]\npath = \"{}\"\n\n[training]\nlisten = \"127.0.0.1:0\"\n\n\
          [vipps]\n{credentials}poll_initial_delay_ms = 300\npoll_interval_ms = 500\n\n\
          [printer]\ndriver = \"file\"\npath = \"{}\"\nwidth_mm = 80\ndrawer_kick = true\n\n\
-         [[operators]]\nid = \"1001\"\nname = \"Kari\"\ncode_hash = \"{code}\"\n\n\
+         [[operators]]\nid = \"1001\"\nname = \"Kari\"\ncode_hash = \"{code}\"\nstock = true\n\n\
          [[operators]]\nid = \"1002\"\nname = \"Ola\"\ncode_hash = \"{code}\"\n",
         dir.path().join("luka.db").display(),
         dir.path().join("printer.bin").display(),
-        // Both volunteers' code is 2468.
+        // Both volunteers' code is 2468; Kari is the kioskansvarlig.
         code = luka::pin::PinHash::create("2468").unwrap().as_str(),
     );
     let config = Config::parse(&text, Path::new("ui-test.toml"), &|_| None).unwrap();
-    let app = rt.block_on(App::start(config)).unwrap();
+    let mut app = rt.block_on(App::start(config)).unwrap();
+    {
+        // As `luka` on the touchscreen does: the hub's catalogue once paired.
+        let _entered = rt.enter();
+        app.refresh_catalogue(Duration::from_millis(300));
+    }
     let ui = luka::ui::init(Services::from_app(&app), rt.handle().clone(), None).unwrap();
     ui.window.show().unwrap();
     let t = Rc::new(T {
