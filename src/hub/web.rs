@@ -14,6 +14,8 @@
 //! | `GET /katalog/csv`, `POST /katalog/import` | the catalogue as a CSV file, and a pasted one read in (`web/catalogue_csv.rs`) |
 //! | `POST /api/status` | a paired till's report of itself (version, unsent, printer, Vipps) |
 //! | `GET/POST /utsolgt` | sold-out marks for every till (treasurer and kioskansvarlig) |
+//! | `POST /vipps/webhook` | Vipps' signed payment events (`web/vipps_hook.rs`, `hub::vipps_hooks`) |
+//! | `GET /api/events` | a paired till's event stream (SSE): references to read now |
 //!
 //! A "kioskansvarlig" ([`Role::Kiosk`]) sees takings and marks products sold
 //! out; every other page answers 403 for that role.
@@ -45,6 +47,7 @@ use super::{Hub, HubError};
 use crate::domain::Money;
 
 mod catalogue_csv;
+mod vipps_hook;
 use catalogue_csv::ImportShown;
 
 /// The largest request body the hub reads (an upload of a few hundred entries).
@@ -131,6 +134,8 @@ pub fn app(hub: Hub, secure_cookies: bool) -> Router {
         .route("/z", get(z_page))
         .route("/z/saft", get(z_saft))
         .route("/z/{till}/{seq}", get(z_report_page))
+        .route(super::vipps_hooks::WEBHOOK_PATH, post(vipps_hook::webhook))
+        .route("/api/events", get(vipps_hook::events))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
