@@ -71,6 +71,12 @@ impl Streams {
         rx
     }
 
+    /// Ends every stream (the hub is stopping: a graceful stop waits for
+    /// every connection, and a stream would never end by itself).
+    pub fn close_all(&self) {
+        self.lock().clear();
+    }
+
     /// Whether `till` has a stream open now.
     pub fn is_open(&self, till: &str) -> bool {
         self.lock().get(till).is_some_and(|(_, tx)| !tx.is_closed())

@@ -163,11 +163,14 @@ pub async fn serve(hub: Hub, addr: SocketAddr, secure_cookies: bool) -> std::io:
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let streams = hub.streams.clone();
     let router = app(hub, secure_cookies);
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
+                // The tills' event streams end, so their connections can.
+                streams.close_all();
             })
             .await
     });

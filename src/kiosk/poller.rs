@@ -29,17 +29,19 @@ pub fn track(kiosk: Kiosk, sale_id: i64, first_delay: Duration) {
             return;
         }
     }
+    // The hint slot is there before the sale's QR is shown (the handler
+    // tracks first, then says QrReady), so no approval can come before it.
+    let reference = kiosk
+        .inner
+        .store
+        .read(|r| r.sale(sale_id))
+        .map(|s| s.reference)
+        .ok();
+    let woken = Arc::new(Notify::new());
+    if let Some(r) = &reference {
+        kiosk.hints().insert(r.clone(), woken.clone());
+    }
     tokio::spawn(async move {
-        let reference = kiosk
-            .inner
-            .store
-            .read(|r| r.sale(sale_id))
-            .map(|s| s.reference)
-            .ok();
-        let woken = Arc::new(Notify::new());
-        if let Some(r) = &reference {
-            kiosk.hints().insert(r.clone(), woken.clone());
-        }
         poll(&kiosk, sale_id, first_delay, &woken).await;
         if let Some(r) = &reference {
             kiosk.hints().remove(r);
