@@ -88,7 +88,13 @@ pub(super) async fn events(State(app): State<Shared>, headers: HeaderMap) -> Res
     };
     let rx = app.hub.open_event_stream(&till);
     tracing::info!(till = %till, "a till opened its event stream");
-    Sse::new(Hints(rx))
+    let mut resp = Sse::new(Hints(rx))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
-        .into_response()
+        .into_response();
+    // nginx would otherwise hold the events back in its buffer.
+    resp.headers_mut().insert(
+        "x-accel-buffering",
+        axum::http::HeaderValue::from_static("no"),
+    );
+    resp
 }
