@@ -71,6 +71,11 @@ impl Streams {
         rx
     }
 
+    /// Ends `till`'s stream (it was unpaired).
+    pub fn close(&self, till: &str) {
+        self.lock().remove(till);
+    }
+
     /// Ends every stream (the hub is stopping: a graceful stop waits for
     /// every connection, and a stream would never end by itself).
     pub fn close_all(&self) {
@@ -446,7 +451,13 @@ mod tests {
             first.try_recv(),
             Err(mpsc::error::TryRecvError::Disconnected)
         ));
-        drop(second);
+        s.close("kiosk-1");
+        assert!(matches!(
+            second.try_recv(),
+            Err(mpsc::error::TryRecvError::Disconnected)
+        ));
+        let third = s.open("kiosk-1");
+        drop(third);
         assert!(!s.is_open("kiosk-1"));
         assert!(!s.send("kiosk-1", "c"));
     }
