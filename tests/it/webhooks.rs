@@ -425,3 +425,77 @@ async fn registration_reuses_its_own_cleans_up_and_keeps_to_the_limit() {
     assert!(e.to_string().contains("TLS reverse proxy"), "{e}");
     sim.shutdown().await;
 }
+
+/// `luka hub vipps-webhooks` with `[[hub.vipps]]` keys in 0600 files: the
+/// real binary registers once, keeps it the second time, and prints no secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_registers_once_and_keeps_it_and_prints_no_secret() {
+    use std::os::unix::fs::PermissionsExt;
+    let pg = PgCluster::start();
+    let sim = luka::sim::start(([127, 0, 0, 1], 0).into(), SimConfig::training())
+        .await
+        .unwrap();
+    let c = SimConfig::training();
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = |name: &str, value: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, value).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        p
+    };
+    let cs = secret_file("cs", &c.client_secret);
+    let sk = secret_file("sk", &c.subscription_key);
+    let config = dir.path().join("hub.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[hub]\ndatabase_url = \"{}\"\npublic_url = \"http://127.0.0.1:9\"\n\n\
+             [[hub.vipps]]\nmerchant_serial_number = \"{}\"\nbase_url = \"{}\"\nclient_id = \"{}\"\n\
+             client_secret_file = \"{}\"\nsubscription_key_file = \"{}\"\n",
+            pg.url(),
+            c.merchant_serial_number,
+            sim.base_url(),
+            c.client_id,
+            cs.display(),
+            sk.display(),
+        ),
+    )
+    .unwrap();
+    let run = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_luka"))
+            .arg("--config")
+            .arg(&config)
+            .args(["hub", "vipps-webhooks"])
+            .env("LUKA_LOG", "debug")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        text
+    };
+    let first = run();
+    assert!(first.contains("\"outcome\":\"registered\""), "{first}");
+    let second = run();
+    assert!(second.contains("\"outcome\":\"kept\""), "{second}");
+    let hub = Hub::connect(&pg.url()).await.unwrap();
+    let kept = hub.vipps_webhook_secret("123456").await.unwrap().unwrap();
+    for text in [&first, &second] {
+        let secrets = [
+            ("the webhook's secret", kept.expose()),
+            ("client_secret", c.client_secret.as_str()),
+            ("subscription_key", c.subscription_key.as_str()),
+        ];
+        for (what, s) in secrets {
+            // What came before it on its line, never the secret itself.
+            let at = text
+                .find(s)
+                .map(|i| &text[text[..i].rfind('\n').unwrap_or(0)..i]);
+            assert!(at.is_none(), "{what} was printed after: {at:?}");
+        }
+    }
+    sim.shutdown().await;
+}
