@@ -53,6 +53,11 @@ pub struct App {
         tokio::sync::watch::Sender<bool>,
         tokio::task::JoinHandle<()>,
     )>,
+    /// The hub's event stream of a paired till ([`App::listen_to_hub`]).
+    hub_events: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -184,6 +189,7 @@ impl App {
         Ok(App {
             books,
             catalogue: None,
+            hub_events: None,
             config,
             store,
             kiosk,
@@ -220,13 +226,41 @@ impl App {
             stopped,
         );
         self.catalogue = Some((stop, task));
+        self.listen_to_hub();
+    }
+
+    /// A paired till keeps the hub's event stream open: a Vipps webhook the
+    /// hub passed on wakes the poller of that payment (`Kiosk::hint`), so
+    /// "Betalt" comes without waiting for the next poll. Polling stays the
+    /// safety net; an unpaired till, or one whose hub takes no webhooks,
+    /// only polls.
+    pub fn listen_to_hub(&mut self) {
+        if self.hub_events.is_some() {
+            return;
+        }
+        if !matches!(
+            crate::hub::link::Link::load(&self.config.store_path),
+            Ok(Some(_))
+        ) {
+            return;
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let kiosk = self.kiosk.clone();
+        let task = crate::hub::till_events::spawn(
+            self.config.store_path.clone(),
+            move |reference| {
+                kiosk.hint(reference);
+            },
+            stopped,
+        );
+        self.hub_events = Some((stop, task));
     }
 
     /// The graceful stop (SIGTERM, window closed): stop claiming outbox work
     /// and let the items in flight finish, record the stop in the journal,
     /// then checkpoint the WAL so the database file alone is complete.
     pub async fn shutdown(self) {
-        if let Some((stop, task)) = self.catalogue {
+        for (stop, task) in [self.catalogue, self.hub_events].into_iter().flatten() {
             let _ = stop.send(true);
             let _ = task.await;
         }
