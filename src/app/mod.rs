@@ -226,7 +226,7 @@ impl App {
             stopped,
         );
         self.catalogue = Some((stop, task));
-        self.listen_to_hub();
+        self.start_hub_events(true);
     }
 
     /// A paired till keeps the hub's event stream open: a Vipps webhook the
@@ -235,13 +235,22 @@ impl App {
     /// safety net; an unpaired till, or one whose hub takes no webhooks,
     /// only polls.
     pub fn listen_to_hub(&mut self) {
+        self.start_hub_events(false);
+    }
+
+    /// `follow_pairing`: a till that keeps running (the touchscreen) starts
+    /// listening once it is paired from its own screen; a one-shot command
+    /// listens only if it was paired when it started.
+    fn start_hub_events(&mut self, follow_pairing: bool) {
         if self.hub_events.is_some() {
             return;
         }
-        if !matches!(
-            crate::hub::link::Link::load(&self.config.store_path),
-            Ok(Some(_))
-        ) {
+        if !follow_pairing
+            && !matches!(
+                crate::hub::link::Link::load(&self.config.store_path),
+                Ok(Some(_))
+            )
+        {
             return;
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -251,6 +260,7 @@ impl App {
             move |reference| {
                 kiosk.hint(reference);
             },
+            follow_pairing,
             stopped,
         );
         self.hub_events = Some((stop, task));

@@ -142,6 +142,7 @@ async fn measure(sales: usize, hub: bool) -> anyhow::Result<Vec<Duration>> {
                 move |r| {
                     k.hint(r);
                 },
+                false,
                 stopped,
             );
             let t = Instant::now();

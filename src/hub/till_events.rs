@@ -143,19 +143,26 @@ async fn once(
     }
 }
 
+/// How often a till not paired yet looks whether it was paired meanwhile
+/// (from its screen): a file's presence, nothing more.
+const UNPAIRED_LOOK: Duration = Duration::from_secs(5);
+
 /// Keeps the hub's event stream open while the till runs, handing each
-/// reference to `on_hint`. Returns when `stop` is set or the till is not
-/// paired.
+/// reference to `on_hint`. Returns when `stop` is set, or when the till is
+/// not paired unless `follow_pairing` (then it waits for the pairing).
 pub fn spawn(
     db: PathBuf,
     on_hint: impl Fn(&str) + Send + Sync + 'static,
+    follow_pairing: bool,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut backoff = FIRST_BACKOFF;
         loop {
             let wait = match once(&db, &on_hint, &mut stop).await {
-                Ended::Stopped | Ended::NotPaired => return,
+                Ended::Stopped => return,
+                Ended::NotPaired if !follow_pairing => return,
+                Ended::NotPaired => UNPAIRED_LOOK,
                 Ended::Closed => {
                     backoff = FIRST_BACKOFF;
                     FIRST_BACKOFF

@@ -93,6 +93,7 @@ impl Rig {
             move |r| {
                 k.hint(r);
             },
+            false,
             stopped,
         );
         assert!(
