@@ -40,7 +40,7 @@ mod tests;
 mod ui;
 mod vipps;
 pub use bookkeeping::{BookkeepingConfig, PowerOfficeConfig, WebhookConfig};
-pub use hub::HubConfig;
+pub use hub::{HubConfig, HubVipps};
 pub use operators::OperatorConfig;
 pub use printer::PrinterConfig;
 pub use secrets::inline_secrets;

@@ -13,13 +13,13 @@
 //! | [`retry`]    | retrying in its own words: retry classes, `Failure`, the pure decision; a leaf |
 //! | [`outbox`]   | the durable work queue's worker loop (hands items to handlers, records verdicts) |
 //! | [`http`]     | what the Vipps and PowerOffice clients share: one token cache (refresh ahead, single flight), the 401 rule (one fresh token, one more try), one error-answer reader; a leaf |
-//! | [`vipps`]    | Access Token and ePayment clients; DTOs mirroring the official specs   |
+//! | [`vipps`]    | Access Token, ePayment and Webhooks clients (and the webhook signature); DTOs mirroring the official specs |
 //! | [`payments`] | the payment-provider trait and its implementations (Vipps, cash)       |
 //! | [`printer`]  | receipt layout (pure), ESC/POS + PC865, drivers, PNG preview, printer sim |
-//! | [`hub`]      | `luka hub`: the club's back office on PostgreSQL (pairing, every till's journal checked as it arrives, alerts, takings from per-day sums, roles, sold-out marks, till status, catalogue with groups, event menus per till and CSV, Z reports, the club's SAF-T file, web pages, its own throwaway cluster); and the till's side (`luka pair`, the `sync.hub` lane's sink, the catalogue coming down); no Slint, no kiosk |
+//! | [`hub`]      | `luka hub`: the club's back office on PostgreSQL (pairing, every till's journal checked as it arrives, alerts, takings from per-day sums, roles, sold-out marks, till status, catalogue with groups, event menus per till and CSV, Z reports, the club's SAF-T file, web pages, Vipps webhooks checked and passed to each till's event stream, its own throwaway cluster); and the till's side (`luka pair`, the `sync.hub` lane's sink, the catalogue coming down, the event stream kept open); no Slint, no kiosk |
 //! | [`kiosk`]    | the service: commands in, events out; runs sales and receipts through it all |
 //! | [`hardware`] | GPIO (rppal): paid LED + buzzer, error LED, drawer relay, buttons; no-op off the Pi |
-//! | [`sim`]      | contract-faithful Vipps and PowerOffice simulators for training mode and tests; faults only with `testing` |
+//! | [`sim`]      | contract-faithful Vipps (ePayment, Report, Webhooks with signed delivery) and PowerOffice simulators for training mode and tests; faults only with `testing` |
 //! | [`config`]   | `luka.toml` + environment → typed, validated config                    |
 //! | [`cli`]      | the `luka` command line (clap); one file per group of commands, table in `cli/mod.rs` |
 //! | [`app`]      | wiring: config → store, provider, simulator (training), kiosk; a paired till's catalogue, sold-out marks and status; `luka hub demo` |
@@ -28,7 +28,7 @@
 //! | [`secret`]   | a string type that never prints its value                              |
 //! | [`pin`]      | the organizer PIN: Argon2 hash and the lockout rule                    |
 //! | [`ui`]       | the Slint bridge (the only module that imports Slint); `.slint` in `ui/`, every sentence from its `@tr` catalogue |
-//! | [`bench`](mod@bench) | `luka bench`: money path; `--records`: Z, SAF-T, verify; `--books`: backlog drain; `--hub`: the club's hub at scale; `--all`: one table of everything |
+//! | [`bench`](mod@bench) | `luka bench`: money path; `--records`: Z, SAF-T, verify; `--books`: backlog drain; `--hub`: the club's hub at scale; `--webhooks`: approve → Betalt with and without the hub; `--all`: one table of everything |
 //!
 //! Nothing below the UI knows a UI exists: every flow runs headless.
 

@@ -3,8 +3,15 @@
 use clap::Parser;
 
 fn main() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LUKA_LOG")
+    // tokio-postgres logs every statement's parameters at debug: the hub's
+    // Vipps webhook secret, password and credential hashes would reach the
+    // log with `LUKA_LOG=debug`. Capped whatever is asked: a directive added
+    // later replaces the user's for the same target.
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("LUKA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    for quiet in ["tokio_postgres=info", "tokio_postgres::query=info"] {
+        filter = filter.add_directive(quiet.parse().expect("a fixed, valid log directive"));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

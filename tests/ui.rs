@@ -14,6 +14,7 @@ mod ui_support;
 
 use luka::ui::{CustomerAdapter, OrganizerAdapter, Page, PinAdapter};
 use slint::{ComponentHandle, Model};
+use std::time::Duration;
 use ui_support::T;
 
 fn main() {
@@ -59,7 +60,7 @@ struct HubThread {
     url: String,
     code: String,
     stop: tokio::sync::oneshot::Sender<()>,
-    done: std::thread::JoinHandle<usize>,
+    done: std::thread::JoinHandle<(usize, bool)>,
 }
 
 fn start_hub(till: &str, products: Vec<(String, luka::hub::catalogue::ProductInput)>) -> HubThread {
@@ -91,8 +92,14 @@ fn start_hub(till: &str, products: Vec<(String, luka::hub::catalogue::ProductInp
                 .unwrap();
             tx.send((serving.url(), code)).unwrap();
             let _ = stopped.await;
+            // The till paired from its screen listens for Vipps events too.
+            let asked = std::time::Instant::now();
+            while !hub.event_stream_open(&till) && asked.elapsed() < Duration::from_secs(20) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let listening = hub.event_stream_open(&till);
             serving.shutdown().await;
-            hub.journal_of(&till).await.unwrap().len()
+            (hub.journal_of(&till).await.unwrap().len(), listening)
         })
     });
     let (url, code) = rx.recv().unwrap();
@@ -182,7 +189,8 @@ async fn pair_with_hub(t: &T) {
     .await;
     let (entries, _) = t.app.store.read(|r| r.journal_head()).unwrap();
     hub.stop.send(()).unwrap();
-    let at_hub = hub.done.join().unwrap();
+    let (at_hub, listening) = hub.done.join().unwrap();
+    assert!(listening, "the till never opened the hub's event stream");
     assert_eq!(
         at_hub as i64, entries,
         "the hub holds every one of the till's journal entries"

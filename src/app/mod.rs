@@ -53,6 +53,11 @@ pub struct App {
         tokio::sync::watch::Sender<bool>,
         tokio::task::JoinHandle<()>,
     )>,
+    /// The hub's event stream of a paired till ([`App::listen_to_hub`]).
+    hub_events: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -197,6 +202,7 @@ impl App {
         Ok(App {
             books,
             catalogue: None,
+            hub_events: None,
             config,
             store,
             kiosk,
@@ -233,13 +239,51 @@ impl App {
             stopped,
         );
         self.catalogue = Some((stop, task));
+        self.start_hub_events(true);
+    }
+
+    /// A paired till keeps the hub's event stream open: a Vipps webhook the
+    /// hub passed on wakes the poller of that payment (`Kiosk::hint`), so
+    /// "Betalt" comes without waiting for the next poll. Polling stays the
+    /// safety net; an unpaired till, or one whose hub takes no webhooks,
+    /// only polls.
+    pub fn listen_to_hub(&mut self) {
+        self.start_hub_events(false);
+    }
+
+    /// `follow_pairing`: a till that keeps running (the touchscreen) starts
+    /// listening once it is paired from its own screen; a one-shot command
+    /// listens only if it was paired when it started.
+    fn start_hub_events(&mut self, follow_pairing: bool) {
+        if self.hub_events.is_some() {
+            return;
+        }
+        if !follow_pairing
+            && !matches!(
+                crate::hub::link::Link::load(&self.config.store_path),
+                Ok(Some(_))
+            )
+        {
+            return;
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let kiosk = self.kiosk.clone();
+        let task = crate::hub::till_events::spawn(
+            self.config.store_path.clone(),
+            move |reference| {
+                kiosk.hint(reference);
+            },
+            follow_pairing,
+            stopped,
+        );
+        self.hub_events = Some((stop, task));
     }
 
     /// The graceful stop (SIGTERM, window closed): stop claiming outbox work
     /// and let the items in flight finish, record the stop in the journal,
     /// then checkpoint the WAL so the database file alone is complete.
     pub async fn shutdown(self) {
-        if let Some((stop, task)) = self.catalogue {
+        for (stop, task) in [self.catalogue, self.hub_events].into_iter().flatten() {
             let _ = stop.send(true);
             let _ = task.await;
         }

@@ -7,13 +7,13 @@
 //!    their `sync.hub` lanes together; every entry checked by the hub.
 //! 2. Steady state: one sale at a time on one till, from its commit to the
 //!    moment the takings page (over HTTP, logged in) shows it.
-//! 2b. A price changed on the hub, until every till has it: each till asks
+//! 3. A price changed on the hub, until every till has it: each till asks
 //!    every `REFRESH_EVERY` at its own moment (as running tills do), so this
 //!    is the wait a treasurer sees, bounded by that interval.
-//! 3. Queries: the takings page with a million more sales stored (written
+//! 4. Queries: the takings page with a million more sales stored (written
 //!    straight into the hub's tables in the shape ingest gives them):
 //!    today, a month and a year, all tills and one.
-//! 4. The hub's peak RSS through all of it.
+//! 5. The hub's peak RSS through all of it.
 
 use std::path::Path;
 use std::sync::Arc;

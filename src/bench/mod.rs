@@ -8,6 +8,7 @@
 //! | `records.rs` | `--records`: Z report, SAF-T export and journal verify at a day and a year |
 //! | `books.rs` | `--books`: draining an offline day's backlog to the webhook and PowerOffice |
 //! | `hub.rs` | `--hub`: the club's hub at scale: tills' backlogs draining, sale → takings page, queries over a million sales, the hub's RSS |
+//! | `webhooks.rs` | `--webhooks`: approve → "Betalt" by polling alone and with the hub's webhook hint |
 //! | `all.rs` | `--all`: every one of them in one table, with the machine it ran on |
 
 pub mod all;
@@ -15,3 +16,4 @@ pub mod books;
 pub mod hub;
 pub mod money;
 pub mod records;
+pub mod webhooks;

@@ -45,6 +45,10 @@ pub enum HubCommand {
         #[arg(long, default_value = "treasurer")]
         role: crate::hub::users::Role,
     },
+    /// Register (or check) the hub's Vipps webhooks for every `[[hub.vipps]]`
+    /// sales unit, deleting the hub's stale ones; one JSON line per unit.
+    /// `luka hub serve` does the same at start, in the background.
+    VippsWebhooks,
     /// Write the club's SAF-T Cash Register file: every till's journal for the dates, one register per till.
     ExportSaft {
         /// First local business date (YYYY-MM-DD).
@@ -101,11 +105,43 @@ pub async fn hub(config: Config, command: HubCommand) -> anyhow::Result<i32> {
         HubCommand::Serve => {
             let stop = crate::shutdown::StopSignal::install()?;
             let h = &config.hub;
+            let (stop_hooks, hooks_stopped) = tokio::sync::watch::channel(false);
+            let hooks = match (&h.public_url, h.vipps.is_empty()) {
+                (Some(url), false) => Some(crate::hub::vipps_hooks::spawn_registration(
+                    hub.clone(),
+                    url.clone(),
+                    h.vipps.clone(),
+                    hooks_stopped,
+                )),
+                _ => None,
+            };
             let serving = crate::hub::web::serve(hub, h.listen, h.secure_cookies()).await?;
             println!("Luka Hub listening on {}", serving.url());
             let signal = stop.wait().await;
             eprintln!("{signal}: stopping the hub");
+            let _ = stop_hooks.send(true);
+            if let Some(task) = hooks {
+                let _ = task.await;
+            }
             serving.shutdown().await;
+            Ok(0)
+        }
+        HubCommand::VippsWebhooks => {
+            let h = &config.hub;
+            let Some(url) = &h.public_url else {
+                anyhow::bail!(
+                    "[hub] public_url is not set: Vipps posts to {{public_url}}/vipps/webhook; \
+                     set it to the hub's https:// address"
+                );
+            };
+            if h.vipps.is_empty() {
+                anyhow::bail!(
+                    "no [[hub.vipps]] sales unit in the config: add one per MSN (see deploy-pi/luka.toml.example)"
+                );
+            }
+            for r in hub.register_vipps_webhooks(url, &h.vipps).await? {
+                println!("{}", serde_json::to_string(&r)?);
+            }
             Ok(0)
         }
         HubCommand::Demo { .. } => unreachable!("handled above"),

@@ -128,6 +128,13 @@ pub enum Command {
         /// With --hub: sales stored besides for the takings page's queries.
         #[arg(long, default_value_t = 1_000_000)]
         hub_stored: usize,
+        /// Measure approve → "Betalt" by polling alone and with the club's hub
+        /// passing on Vipps' webhook (a PostgreSQL cluster of its own).
+        #[arg(long)]
+        webhooks: bool,
+        /// With --webhooks: sales per run.
+        #[arg(long, default_value_t = 40)]
+        webhook_sales: usize,
         /// With --all: also the touchscreen against Chromium (scripts/bench-ui.sh; Xvfb).
         #[arg(long, requires = "all")]
         ui: bool,
@@ -485,6 +492,17 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 stored_sales: hub_stored,
             };
             println!("{}", rt.block_on(crate::bench::hub::run(&opts))?);
+            Ok(0)
+        }
+        Some(Command::Bench {
+            webhooks: true,
+            webhook_sales,
+            ..
+        }) => {
+            let opts = crate::bench::webhooks::WebhookBenchOptions {
+                sales: webhook_sales,
+            };
+            println!("{}", rt.block_on(crate::bench::webhooks::run(&opts))?);
             Ok(0)
         }
         Some(Command::Bench {

@@ -124,7 +124,9 @@ pub(super) async fn charge(
     let stop = StopSignal::install()?;
     let (cart, corrections) = spec.build(&config)?;
     let lifetime = config.vipps.payment_lifetime + config.vipps.expiry_margin;
-    let app = super::start_as(config, operator).await?;
+    let mut app = super::start_as(config, operator).await?;
+    // A paired till hears of the customer's approval through the hub.
+    app.listen_to_hub();
     let mut events = app.kiosk.subscribe();
     if let Err(e) = journal_corrections(&app, &corrections) {
         super::finish(app, operator).await;

@@ -26,6 +26,30 @@ pub(super) struct RawHub {
     /// as a till's `[merchant]` but never defaulted (a SAF-T file for a
     /// made-up company is worse than none).
     club: Option<super::RawMerchant>,
+    /// `[[hub.vipps]]`: the sales units whose Vipps webhooks the hub takes
+    /// and forwards to the tills (`hub::vipps_hooks`).
+    #[serde(default)]
+    vipps: Vec<RawHubVipps>,
+}
+
+/// One `[[hub.vipps]]`: a sales unit's keys, as a till's `[vipps]` has them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHubVipps {
+    merchant_serial_number: String,
+    /// "test" (default) or "production"; decides the default base URL.
+    environment: Option<super::Environment>,
+    base_url: Option<String>,
+    client_id: String,
+    client_secret_file: Option<std::path::PathBuf>,
+    subscription_key_file: Option<std::path::PathBuf>,
+}
+
+/// A sales unit whose webhooks the hub registers.
+#[derive(Debug, Clone)]
+pub struct HubVipps {
+    pub base_url: String,
+    pub credentials: crate::vipps::Credentials,
 }
 
 /// The validated `[hub]` section.
@@ -38,6 +62,8 @@ pub struct HubConfig {
     pub public_url: Option<String>,
     /// `None` until `[hub.club]` is set: only the SAF-T export needs it.
     pub club: Option<Merchant>,
+    /// `[[hub.vipps]]`: empty when the hub takes no webhooks (the tills poll).
+    pub vipps: Vec<HubVipps>,
 }
 
 impl HubConfig {
@@ -85,11 +111,86 @@ pub(super) fn hub_config(
         .club
         .map(|c| super::merchant::checked("[hub.club]", c, file))
         .transpose()?;
+    let vipps = raw
+        .vipps
+        .into_iter()
+        .map(|v| hub_vipps(v, file, env))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !vipps.is_empty() && raw.public_url.is_none() {
+        return Err(err(
+            file,
+            "[hub] public_url",
+            "missing, and [[hub.vipps]] needs it: Vipps posts its webhooks to {public_url}/vipps/webhook",
+            "set public_url = \"https://hub.klubben.no\" (the hub behind a TLS proxy, see deploy-pi/README.md)",
+        ));
+    }
     Ok(HubConfig {
         database_url,
         listen,
         public_url: raw.public_url,
         club,
+        vipps,
+    })
+}
+
+/// One `[[hub.vipps]]`, its secrets from 0600 files or the environment
+/// (`LUKA_HUB_VIPPS_<MSN>_CLIENT_SECRET`, `…_SUBSCRIPTION_KEY`).
+fn hub_vipps(
+    raw: RawHubVipps,
+    file: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<HubVipps, ConfigError> {
+    let msn = raw.merchant_serial_number;
+    if !(4..=7).contains(&msn.len()) || !msn.chars().all(|c| c.is_ascii_digit()) {
+        return Err(err(
+            file,
+            "[[hub.vipps]] merchant_serial_number",
+            format!("'{msn}' is not 4–7 digits"),
+            "copy the MSN of the sales unit from the Vipps portal",
+        ));
+    }
+    let secret = |key: &str, path: &Option<std::path::PathBuf>, env_key: String| {
+        super::secrets::read_secret(file, key, &None, path, &env_key, env)?.ok_or_else(|| {
+            err(
+                file,
+                &format!("{key}_file"),
+                format!("missing for MSN {msn}"),
+                format!("point it at a 0600 file holding the secret, or set {env_key}"),
+            )
+        })
+    };
+    let client_secret = secret(
+        "[[hub.vipps]] client_secret",
+        &raw.client_secret_file,
+        format!("LUKA_HUB_VIPPS_{msn}_CLIENT_SECRET"),
+    )?;
+    let subscription_key = secret(
+        "[[hub.vipps]] subscription_key",
+        &raw.subscription_key_file,
+        format!("LUKA_HUB_VIPPS_{msn}_SUBSCRIPTION_KEY"),
+    )?;
+    let environment = raw.environment.unwrap_or(super::Environment::Test);
+    let base_url = match (raw.base_url, environment) {
+        (Some(url), _) => url,
+        (None, super::Environment::Production) => crate::vipps::PRODUCTION_BASE_URL.into(),
+        (None, _) => crate::vipps::TEST_BASE_URL.into(),
+    };
+    if !(base_url.starts_with("https://") || crate::config::is_loopback_url(&base_url)) {
+        return Err(err(
+            file,
+            "[[hub.vipps]] base_url",
+            format!("'{base_url}' is plain HTTP to another machine"),
+            "use https:// (or leave base_url out)",
+        ));
+    }
+    Ok(HubVipps {
+        base_url: base_url.trim_end_matches('/').to_string(),
+        credentials: crate::vipps::Credentials {
+            client_id: raw.client_id,
+            client_secret,
+            subscription_key,
+            merchant_serial_number: msn,
+        },
     })
 }
 
@@ -118,6 +219,7 @@ mod tests {
         assert!(e.problem.contains("in clear"), "{e}");
         let e = parse("listen = \"everywhere\"", &none).unwrap_err();
         assert_eq!(e.key, "[hub] listen");
+        assert!(c.vipps.is_empty());
         // The environment wins, and the URL never prints.
         let env = |k: &str| (k == "LUKA_HUB_DATABASE_URL").then(|| "postgresql://u:pw@h/db".into());
         let c = parse("database_url = \"host=/tmp\"", &env).unwrap();
@@ -126,6 +228,34 @@ mod tests {
             "postgresql://u:pw@h/db"
         );
         assert!(!format!("{c:?}").contains("pw@"));
+    }
+
+    #[test]
+    fn webhook_units_need_their_keys_and_a_public_url() {
+        let env = |k: &str| match k {
+            "LUKA_HUB_VIPPS_123456_CLIENT_SECRET" => Some("cs-value".to_string()),
+            "LUKA_HUB_VIPPS_123456_SUBSCRIPTION_KEY" => Some("sk-value".to_string()),
+            _ => None,
+        };
+        let unit = "[[vipps]]\nmerchant_serial_number = \"123456\"\nclient_id = \"id\"\n";
+        let c = parse(
+            &format!("public_url = \"https://hub.klubben.no\"\n{unit}"),
+            &env,
+        )
+        .unwrap();
+        assert_eq!(c.vipps.len(), 1);
+        assert_eq!(c.vipps[0].base_url, crate::vipps::TEST_BASE_URL);
+        assert_eq!(c.vipps[0].credentials.client_secret.expose(), "cs-value");
+        assert!(!format!("{c:?}").contains("cs-value"));
+        let e = parse(unit, &env).unwrap_err();
+        assert_eq!(e.key, "[hub] public_url");
+        let e = parse(
+            &format!("public_url = \"https://h.no\"\n{unit}"),
+            &|_: &str| None,
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "[[hub.vipps]] client_secret_file");
+        assert!(e.fix.contains("LUKA_HUB_VIPPS_123456_CLIENT_SECRET"), "{e}");
     }
 
     #[test]

@@ -20,7 +20,12 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "003_backoffice",
         include_str!("migrations/003_backoffice.sql"),
     ),
-    (4, "004_menus", include_str!("migrations/004_menus.sql")),
+    (
+        4,
+        "004_webhooks",
+        include_str!("migrations/004_webhooks.sql"),
+    ),
+    (5, "005_menus", include_str!("migrations/005_menus.sql")),
 ];
 
 /// The migration that added `sale_lines`: when it is applied, the lines of
@@ -73,6 +78,8 @@ pub struct Hub {
     pool: Pool,
     /// `[hub.club]`: who the club's SAF-T file is for; `None` until set.
     club: Option<Merchant>,
+    /// Each paired till's open event stream (`vipps_hooks.rs`).
+    pub(crate) streams: std::sync::Arc<super::vipps_hooks::Streams>,
 }
 
 impl Hub {
@@ -97,7 +104,11 @@ impl Hub {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| HubError::Config(format!("cannot make the connection pool: {e}")))?;
-        let hub = Hub { pool, club: None };
+        let hub = Hub {
+            pool,
+            club: None,
+            streams: Default::default(),
+        };
         hub.migrate().await?;
         Ok(hub)
     }

@@ -22,6 +22,8 @@
 //! | `status.rs` | each till's last report of itself (version, unsent, printer, Vipps); the till's sender |
 //! | `cluster.rs` | a PostgreSQL cluster of Luka's own in a folder (initdb + pg_ctl, socket only): the demo's and the tests' |
 //! | `link.rs` | the till's side: `luka pair`, the 0600 link file, the `sync.hub` lane's sink |
+//! | `vipps_hooks.rs` | Vipps webhooks: registration per MSN, the signed deliveries checked and taken once, each till's event stream |
+//! | `till_events.rs` | the till's side: keeps the hub's event stream open and hands each hint on |
 //!
 //! Tills never depend on the hub: the journal goes up through one more
 //! outbox lane (`sync.hub`) and waits there while the hub is away. The hub
@@ -42,8 +44,10 @@ pub mod saft;
 pub mod status;
 pub mod takings;
 pub mod till_catalogue;
+pub mod till_events;
 pub mod token;
 pub mod users;
+pub mod vipps_hooks;
 pub mod web;
 pub mod zreports;
 

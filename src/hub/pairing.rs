@@ -184,6 +184,10 @@ impl Hub {
                 &[&id],
             )
             .await?;
+        // Its event stream ends too (when unpaired from this process: the
+        // back office's page; `luka hub remove-till` runs apart, and the
+        // stream then ends at the till's next reconnect, refused).
+        self.streams.close(id);
         tracing::info!(till = %id, "till unpaired");
         Ok(())
     }

@@ -17,6 +17,8 @@
 //! | `GET /menyer`, `POST /menyer/…`, `/kasser/meny` | event menus, and the menu each till sells from (`web/menus.rs`) |
 //! | `POST /api/status` | a paired till's report of itself (version, unsent, printer, Vipps) |
 //! | `GET/POST /utsolgt` | sold-out marks for every till (treasurer and kioskansvarlig) |
+//! | `POST /vipps/webhook` | Vipps' signed payment events (`web/vipps_hook.rs`, `hub::vipps_hooks`) |
+//! | `GET /api/events` | a paired till's event stream (SSE): references to read now |
 //!
 //! A "kioskansvarlig" ([`Role::Kiosk`]) sees takings and marks products sold
 //! out; every other page answers 403 for that role.
@@ -50,6 +52,7 @@ use crate::domain::Money;
 mod catalogue_csv;
 mod groups;
 mod menus;
+mod vipps_hook;
 use catalogue_csv::ImportShown;
 mod tills;
 
@@ -143,6 +146,8 @@ pub fn app(hub: Hub, secure_cookies: bool) -> Router {
         .route("/z/{till}/{seq}", get(z_report_page))
         .merge(groups::routes())
         .merge(menus::routes())
+        .route(super::vipps_hooks::WEBHOOK_PATH, post(vipps_hook::webhook))
+        .route("/api/events", get(vipps_hook::events))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -170,11 +175,14 @@ pub async fn serve(hub: Hub, addr: SocketAddr, secure_cookies: bool) -> std::io:
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let streams = hub.streams.clone();
     let router = app(hub, secure_cookies);
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
+                // The tills' event streams end, so their connections can.
+                streams.close_all();
             })
             .await
     });

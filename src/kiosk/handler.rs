@@ -156,6 +156,8 @@ impl KioskHandler {
             detail: String::new(),
         });
         if sale.status == SaleStatus::Awaiting {
+            // Tracked before the QR is shown: a hint for it finds its poller.
+            k.track(sale_id, k.inner.settings.poll_initial_delay);
             match created.qr_target {
                 Some(target) => k.emit(KioskEvent::QrReady {
                     sale_id,
@@ -169,7 +171,6 @@ impl KioskHandler {
                     expires_at,
                 }),
             }
-            k.track(sale_id, k.inner.settings.poll_initial_delay);
         }
         Ok(())
     }

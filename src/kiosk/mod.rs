@@ -162,6 +162,8 @@ pub(crate) struct Inner {
     events: broadcast::Sender<KioskEvent>,
     wake: Arc<Notify>,
     tracked: Mutex<HashSet<i64>>,
+    /// The poller of each reference being polled, to wake on a hint.
+    hints: Mutex<std::collections::HashMap<String, Arc<Notify>>>,
     shutdown: watch::Receiver<bool>,
     printer: printer_state::PrinterCell,
     /// The price list the till sells from now: set by
@@ -227,6 +229,7 @@ impl Kiosk {
             events,
             wake: Arc::new(Notify::new()),
             tracked: Mutex::new(HashSet::new()),
+            hints: Mutex::default(),
             shutdown: shutdown.clone(),
             printer,
             catalog: std::sync::RwLock::new(crate::domain::Catalog::default()),
@@ -586,6 +589,25 @@ impl Kiosk {
 
     pub(crate) fn track(&self, sale_id: i64, first_delay: Duration) {
         poller::track(self.clone(), sale_id, first_delay);
+    }
+
+    fn hints(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<Notify>>> {
+        self.inner.hints.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Something (the club's hub passing on a Vipps webhook) says payment
+    /// `reference` moved: its poller reads it now instead of at its next
+    /// poll. Returns whether a payment of this till was being polled; a
+    /// reference it does not poll is ignored. Changes nothing by itself.
+    pub fn hint(&self, reference: &str) -> bool {
+        match self.hints().get(reference) {
+            Some(woken) => {
+                tracing::info!(reference = %reference, "hint from the hub: reading the payment now");
+                woken.notify_one();
+                true
+            }
+            None => false,
+        }
     }
 }
 

@@ -27,7 +27,8 @@ pub(crate) async fn local_only(
         .extensions()
         .get::<super::server::Peer>()
         .is_none_or(|p| p.0.ip().to_canonical().is_loopback());
-    if req.uri().path().starts_with("/sim/") && !local {
+    let path = req.uri().path();
+    if (path.starts_with("/sim/") || path.starts_with("/webhooks/")) && !local {
         return Fail::new(
             StatusCode::FORBIDDEN,
             "the simulator's remote control answers this machine only",

@@ -80,7 +80,7 @@ pub(crate) async fn access_token(State(sh): Sh, headers: HeaderMap) -> Response 
 /// The gateway checks, in the order Azure APIM and Vipps make them: subscription key
 /// (401), bearer token (401), then the merchant serial number (400 missing, 403 not
 /// this merchant's).
-fn authorize(sh: &Shared, headers: &HeaderMap) -> Result<(), Fail> {
+pub(crate) fn authorize(sh: &Shared, headers: &HeaderMap) -> Result<(), Fail> {
     if header(headers, "Ocp-Apim-Subscription-Key") != Some(sh.cfg.subscription_key.as_str()) {
         return Err(Fail::unauthorized(
             "missing or invalid Ocp-Apim-Subscription-Key",

@@ -24,6 +24,7 @@
 //! | `report.rs`   | Report API handlers: ledgers, ledger dates, paging cursor       |
 //! | `ledger.rs`   | ledger rows, fees, payouts and date closing (pure)              |
 //! | `report_admin.rs` | close a date, inject or drop rows: [`SimHandle`] + `/sim/report` |
+//! | `webhooks.rs` | Webhooks API (register, list, delete) and signed delivery of payment events |
 //!
 //! It must never talk to the real Vipps, never move money, and never log a secret.
 //!
@@ -53,6 +54,7 @@ mod report_admin;
 mod server;
 mod state;
 mod validate;
+mod webhooks;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -71,6 +73,7 @@ pub use faults::Faults;
 pub use ledger::ReportConfig;
 pub use record::{Exchange, MAX_EXCHANGES, SimStats};
 pub use report_admin::LedgerError;
+pub use webhooks::{HookDelivery, MAX_PER_EVENT};
 
 use crate::vipps::dto::{Aggregate, Amount, PaymentEvent, State, UserFlow};
 use state::{Now, SimState};
@@ -202,13 +205,53 @@ pub(crate) struct Shared {
     faults: Mutex<faults::FaultInjector>,
     recorder: record::Recorder,
     report: Mutex<report::ReportBook>,
+    hooks: Arc<webhooks::Hooks>,
+    /// Events raised under the lock, for the webhook delivery task.
+    events_out: tokio::sync::mpsc::UnboundedSender<PaymentEvent>,
+}
+
+/// The state under its lock. Letting go of it hands the events raised
+/// meanwhile to the webhook delivery: every operation that changes a
+/// payment runs under the lock, so none is missed, and none is sent while
+/// the lock is held.
+pub(crate) struct Locked<'a> {
+    guard: MutexGuard<'a, SimState>,
+    sh: &'a Shared,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = SimState;
+    fn deref(&self) -> &SimState {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut SimState {
+        &mut self.guard
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        if !self.sh.hooks.any() {
+            self.guard.forget_fresh();
+            return;
+        }
+        for e in self.guard.fresh_events() {
+            let _ = self.sh.events_out.send(e);
+        }
+    }
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, SimState> {
+    fn lock(&self) -> Locked<'_> {
         // A poisoned lock means a test panicked while holding it; the state is still
         // consistent because every operation validates before it mutates.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        Locked {
+            guard: self.state.lock().unwrap_or_else(|e| e.into_inner()),
+            sh: self,
+        }
     }
 
     #[cfg(feature = "testing")]
@@ -250,6 +293,14 @@ fn router(sh: Arc<Shared>) -> Router {
             "/epayment/v1/test/payments/{reference}/approve",
             post(api::force_approve),
         )
+        .route(
+            "/webhooks/v1/webhooks",
+            post(webhooks::register).get(webhooks::list),
+        )
+        .route(
+            "/webhooks/v1/webhooks/{id}",
+            axum::routing::delete(webhooks::delete),
+        )
         .route("/phone/{token}", get(phone::page))
         .route("/phone/{token}/approve", post(phone::approve))
         .route("/phone/{token}/reject", post(phone::reject))
@@ -286,7 +337,12 @@ pub async fn start(listen: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHan
                 .map(|h| format!("http://{h}:{}", addr.port()))
         })
         .unwrap_or_else(|| base_url.clone());
+    let hooks = Arc::new(webhooks::Hooks::default());
+    let (events_out, events_in) = tokio::sync::mpsc::unbounded_channel();
+    webhooks::spawn_delivery(hooks.clone(), cfg.merchant_serial_number.clone(), events_in);
     let shared = Arc::new(Shared {
+        hooks,
+        events_out,
         public_base,
         state: Mutex::new(SimState::new(cfg.seed)),
         #[cfg(feature = "testing")]
@@ -374,6 +430,11 @@ impl SimHandle {
     /// Every exchange so far (the last [`SimConfig::keep_exchanges`]), oldest first.
     pub fn exchanges(&self) -> Vec<Exchange> {
         self.inner.shared.recorder.exchanges()
+    }
+
+    /// Every webhook delivery tried (the last 1000), oldest first.
+    pub fn webhook_deliveries(&self) -> Vec<HookDelivery> {
+        self.inner.shared.hooks.deliveries()
     }
 
     pub fn stats(&self) -> SimStats {

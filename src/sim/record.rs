@@ -212,6 +212,9 @@ pub(crate) fn operation_for(method: &Method, path: &str) -> (&'static str, Optio
         ["settlement", "v1", "ledgers"] if get => "getLedgers",
         // The spec gives this operation no operationId; named after its summary.
         ["report", "v2", "ledgers", _, _, "dates", _] if get => "fetchReportByDate",
+        ["webhooks", "v1", "webhooks"] if post => "registerWebhook",
+        ["webhooks", "v1", "webhooks"] if get => "getWebhooks",
+        ["webhooks", "v1", "webhooks", _] if method == Method::DELETE => "deleteWebhook",
         ["phone", ..] => "phone",
         ["sim", ..] => "admin",
         _ => "unknown",
@@ -257,14 +260,17 @@ pub(crate) fn redacted_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Parses a body as JSON for the record; the issued access token is blanked.
+/// Parses a body as JSON for the record; the issued access token and a
+/// webhook's signing secret are blanked.
 pub(crate) fn json_body(bytes: &[u8]) -> Option<Value> {
     if bytes.is_empty() {
         return None;
     }
     let mut v: Value = serde_json::from_slice(bytes).ok()?;
-    if let Some(token) = v.get_mut("access_token") {
-        *token = Value::String("***".to_string());
+    for key in ["access_token", "secret"] {
+        if let Some(token) = v.get_mut(key) {
+            *token = Value::String("***".to_string());
+        }
     }
     Some(v)
 }

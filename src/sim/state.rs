@@ -100,6 +100,8 @@ pub(crate) struct PaymentRecord {
     captures: u32,
     cancels: u32,
     refunds: u32,
+    /// How many of `events` were handed to the webhook delivery.
+    announced: usize,
 }
 
 impl PaymentRecord {
@@ -192,6 +194,8 @@ pub(crate) struct SimState {
     /// A test's knob (`SimHandle::set_events_disorder`); test builds only.
     #[cfg(feature = "testing")]
     pub events_disorder: bool,
+    /// Payments that may have new events since [`SimState::fresh_events`].
+    touched: Vec<String>,
 }
 
 /// Everything a new payment needs besides the request itself.
@@ -216,7 +220,29 @@ impl SimState {
             rng: StdRng::seed_from_u64(seed),
             #[cfg(feature = "testing")]
             events_disorder: false,
+            touched: Vec::new(),
         }
+    }
+
+    /// The events raised since the last call, in order per payment: what
+    /// the webhooks deliver. Expiry is lazy, so an EXPIRED event comes when
+    /// someone next looks at the payment, as its log shows it.
+    pub fn fresh_events(&mut self) -> Vec<PaymentEvent> {
+        let mut out = Vec::new();
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.dedup();
+        for r in touched {
+            if let Some(p) = self.payments.get_mut(&r) {
+                out.extend(p.events[p.announced..].iter().cloned());
+                p.announced = p.events.len();
+            }
+        }
+        out
+    }
+
+    /// Forgets what was touched: nobody listens for events.
+    pub fn forget_fresh(&mut self) {
+        self.touched.clear();
     }
 
     fn psp_reference(&mut self) -> String {
@@ -288,6 +314,7 @@ impl SimState {
                 captures: 0,
                 cancels: 0,
                 refunds: 0,
+                announced: 0,
             };
             p.event(
                 PaymentEventName::Created,
@@ -298,6 +325,7 @@ impl SimState {
             );
             s.by_phone_token
                 .insert(new.phone_token, req.reference.clone());
+            s.touched.push(req.reference.clone());
             s.order.push(req.reference.clone());
             s.payments.insert(req.reference.clone(), p);
             let body = CreatePaymentResponse {
@@ -310,6 +338,9 @@ impl SimState {
 
     fn payment_mut(&mut self, reference: &str, now: Now) -> Option<&mut PaymentRecord> {
         let p = self.payments.get_mut(reference)?;
+        if self.touched.last().is_none_or(|t| t != reference) {
+            self.touched.push(reference.to_string());
+        }
         p.refresh(now);
         Some(p)
     }

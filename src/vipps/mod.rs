@@ -10,6 +10,7 @@ pub mod error;
 pub mod report;
 mod session;
 pub mod token;
+pub mod webhooks;
 
 pub use client::{PRODUCTION_BASE_URL, SystemInfo, TEST_BASE_URL, VippsClient};
 pub use error::VippsError;

@@ -256,13 +256,25 @@ async fn migrations_apply_once_in_order_on_a_real_cluster() {
     let rig = HubRig::start().await;
     assert_eq!(
         rig.hub.migrations().await.unwrap(),
-        vec!["001_init", "002_catalogue", "003_backoffice", "004_menus"]
+        vec![
+            "001_init",
+            "002_catalogue",
+            "003_backoffice",
+            "004_webhooks",
+            "005_menus"
+        ]
     );
     // A second hub on the same database applies nothing again.
     let again = Hub::connect(&rig._pg.url()).await.unwrap();
     assert_eq!(
         again.migrations().await.unwrap(),
-        vec!["001_init", "002_catalogue", "003_backoffice", "004_menus"]
+        vec![
+            "001_init",
+            "002_catalogue",
+            "003_backoffice",
+            "004_webhooks",
+            "005_menus"
+        ]
     );
     // The journal is append-only at the hub too.
     let c = rig.hub.client().await.unwrap();

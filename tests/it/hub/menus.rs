@@ -783,7 +783,7 @@ async fn a_hub_with_text_groups_upgrades_to_group_records_in_the_order_it_sold()
     add(&rig, "lodd", "Lodd", "", "20", "6").await;
     add(&rig, "bolle", "Bolle", "Mat", "25", "31").await;
     rig.add_till("kiosk-1");
-    // Undo migration 004 by hand: text groups as before it, with the
+    // Undo migration 005 by hand: text groups as before it, with the
     // spellings a hand-typed group field gave ("kiosk" beside "Kiosk"),
     // and the places the old page set (one list for all products).
     rig.hub
@@ -800,7 +800,7 @@ async fn a_hub_with_text_groups_upgrades_to_group_records_in_the_order_it_sold()
              DROP TABLE menu_products, menus; \
              ALTER TABLE products DROP COLUMN group_id; \
              DROP TABLE groups; \
-             DELETE FROM hub_migrations WHERE version = 4;",
+             DELETE FROM hub_migrations WHERE version = 5;",
         )
         .await
         .unwrap();
@@ -808,7 +808,13 @@ async fn a_hub_with_text_groups_upgrades_to_group_records_in_the_order_it_sold()
     let upgraded = Hub::connect(&rig._pg.url()).await.unwrap();
     assert_eq!(
         upgraded.migrations().await.unwrap(),
-        ["001_init", "002_catalogue", "003_backoffice", "004_menus"]
+        [
+            "001_init",
+            "002_catalogue",
+            "003_backoffice",
+            "004_webhooks",
+            "005_menus"
+        ]
     );
     // One group per text, any case, spelt as its first product had it; in
     // the order the tills showed them (Mat's first product had place 1,

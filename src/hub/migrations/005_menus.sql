@@ -1,4 +1,4 @@
--- 004: product groups as records with an order, and event menus per till.
+-- 005: product groups as records with an order, and event menus per till.
 --
 -- Until now a product's group was free text (`products.grp`). A group is
 -- now a row the treasurer names, orders and archives, and a product points
