@@ -16,7 +16,7 @@
 //! | [`vipps`]    | Access Token, ePayment and Webhooks clients (and the webhook signature); DTOs mirroring the official specs |
 //! | [`payments`] | the payment-provider trait and its implementations (Vipps, cash)       |
 //! | [`printer`]  | receipt layout (pure), ESC/POS + PC865, drivers, PNG preview, printer sim |
-//! | [`hub`]      | `luka hub`: the club's back office on PostgreSQL (pairing, every till's journal checked as it arrives, alerts, takings from per-day sums, roles, sold-out marks, till status, catalogue with CSV, Z reports, the club's SAF-T file, web pages, Vipps webhooks checked and passed to each till's event stream, its own throwaway cluster); and the till's side (`luka pair`, the `sync.hub` lane's sink, the catalogue coming down, the event stream kept open); no Slint, no kiosk |
+//! | [`hub`]      | `luka hub`: the club's back office on PostgreSQL (pairing, every till's journal checked as it arrives, alerts, takings from per-day sums, roles, sold-out marks, till status, catalogue with groups, event menus per till and CSV, Z reports, the club's SAF-T file, web pages, Vipps webhooks checked and passed to each till's event stream, its own throwaway cluster); and the till's side (`luka pair`, the `sync.hub` lane's sink, the catalogue coming down, the event stream kept open); no Slint, no kiosk |
 //! | [`kiosk`]    | the service: commands in, events out; runs sales and receipts through it all |
 //! | [`hardware`] | GPIO (rppal): paid LED + buzzer, error LED, drawer relay, buttons; no-op off the Pi |
 //! | [`sim`]      | contract-faithful Vipps (ePayment, Report, Webhooks with signed delivery) and PowerOffice simulators for training mode and tests; faults only with `testing` |

@@ -22,7 +22,8 @@ use crate::store::{HUB_LANE, Store};
 pub const REFRESH_EVERY: Duration = Duration::from_secs(15);
 
 /// Applies a new catalogue to the running kiosk (call it between sales);
-/// returns how many price changes were journaled. An empty catalogue (a
+/// returns how many changes were journaled (price changes, and a switch of
+/// the till's event menu). An empty catalogue (a
 /// hub with no products yet) never empties a running till.
 pub fn apply(kiosk: &Kiosk, snap: &Snapshot) -> Result<usize, String> {
     if snap.products.is_empty() {
@@ -33,7 +34,9 @@ pub fn apply(kiosk: &Kiosk, snap: &Snapshot) -> Result<usize, String> {
         return Ok(0);
     }
     let catalog = snap.to_catalog()?;
-    kiosk.apply_catalog(&catalog).map_err(|e| e.to_string())
+    kiosk
+        .apply_hub_catalog(&catalog, snap.menu.as_deref())
+        .map_err(|e| e.to_string())
 }
 
 /// Takes the club's sold-out marks in `snap` that are newer than this
@@ -67,7 +70,7 @@ fn status(
     kiosk: &Kiosk,
     store: &Store,
     vipps_reachable: Option<bool>,
-    catalogue_version: Option<i64>,
+    catalogue: Option<&Snapshot>,
 ) -> TillStatus {
     let (backlog, hub_backlog) = store
         .read(|r| Ok((r.outbox_open_total()?, r.sync_lane(HUB_LANE)?.pending)))
@@ -80,8 +83,9 @@ fn status(
         printer_ok: !printer.state.is_held(),
         printer: printer.state.message(),
         vipps_reachable,
-        catalogue_version,
+        catalogue_version: catalogue.map(|c| c.version),
         training: kiosk.is_training().unwrap_or(false),
+        menu: catalogue.and_then(|c| c.menu.clone()),
     }
 }
 
@@ -102,12 +106,10 @@ pub(super) fn spawn_refresher(
     let mut wake = kiosk.subscribe();
     tokio::spawn(async move {
         let mut vipps: Option<bool> = None;
-        let mut version = crate::hub::till_catalogue::load_kept(&db)
-            .ok()
-            .flatten()
-            .map(|k| k.version);
+        // The catalogue sold from: its version and menu go in the status.
+        let mut selling = crate::hub::till_catalogue::load_kept(&db).ok().flatten();
         loop {
-            let pulled = pull_now(&db, &kiosk, &mut stop, &mut version).await;
+            let pulled = pull_now(&db, &kiosk, &mut stop, &mut selling).await;
             if *stop.borrow() {
                 return;
             }
@@ -121,7 +123,7 @@ pub(super) fn spawn_refresher(
                         Err(_) => break,
                     }
                 }
-                let now = status(&kiosk, &store, vipps, version);
+                let now = status(&kiosk, &store, vipps, selling.as_ref());
                 if let Err(e) = report(&db, &now).await {
                     tracing::debug!("{e}");
                 }
@@ -155,7 +157,7 @@ async fn pull_now(
     db: &std::path::Path,
     kiosk: &Kiosk,
     stop: &mut tokio::sync::watch::Receiver<bool>,
-    version: &mut Option<i64>,
+    selling: &mut Option<Snapshot>,
 ) -> Option<Pulled> {
     match pull(db).await {
         Ok(Pulled::New(snap)) => {
@@ -173,8 +175,8 @@ async fn pull_now(
                 ),
                 Err(e) => tracing::error!("the hub's catalogue could not be applied: {e}"),
             }
-            *version = Some(snap.version);
             apply_sold_out(kiosk, &snap);
+            *selling = Some(snap.clone());
             Some(Pulled::New(snap))
         }
         Ok(other) => Some(other),

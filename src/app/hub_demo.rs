@@ -118,6 +118,15 @@ pub async fn run(
             hub.add_product(id, &input).await?;
         }
     }
+    // An event menu to look at on *Menyer*, given to no till: the demo's
+    // tills sell the whole catalogue until the treasurer picks it on *Kasser*.
+    if hub.menus().await?.is_empty() {
+        hub.add_menu("Kamp A-lag").await?;
+        if let Some(menu) = hub.menus().await?.first() {
+            let ids = ["billett", "kaffe", "brus", "polse"].map(String::from);
+            hub.set_menu_products(menu.id, &ids).await?;
+        }
+    }
     let serving = crate::hub::web::serve(hub.clone(), opts.listen, false).await?;
     let url = serving.url();
 

@@ -158,8 +158,23 @@ impl App {
             Arc::new(RandomIds),
             settings,
         )?;
-        // Before the first sale: a changed price list is journaled now.
-        let changed = kiosk.apply_catalog(&config.catalog)?;
+        // Before the first sale: a changed price list is journaled now. A
+        // paired till selling from the hub's kept catalogue (`Config::load`)
+        // also journals a switch of its event menu, if it was kept but not
+        // yet applied when the till last stopped.
+        let kept = match crate::hub::link::Link::load(&config.store_path) {
+            Ok(Some(_)) => crate::hub::till_catalogue::load_kept(&config.store_path)
+                .ok()
+                .flatten(),
+            _ => None,
+        };
+        let from_hub = kept
+            .as_ref()
+            .filter(|k| k.to_catalog().is_ok_and(|c| c == config.catalog));
+        let changed = match from_hub {
+            Some(k) => kiosk.apply_hub_catalog(&config.catalog, k.menu.as_deref())?,
+            None => kiosk.apply_catalog(&config.catalog)?,
+        };
         if changed > 0 {
             tracing::info!(
                 changed,
@@ -168,10 +183,8 @@ impl App {
         }
         // The club's sold-out marks in the catalogue kept from the hub
         // (fetched by `luka sync`, or just before a stop).
-        if let Ok(Some(_)) = crate::hub::link::Link::load(&config.store_path)
-            && let Ok(Some(kept)) = crate::hub::till_catalogue::load_kept(&config.store_path)
-        {
-            catalogue::apply_sold_out(&kiosk, &kept);
+        if let Some(kept) = &kept {
+            catalogue::apply_sold_out(&kiosk, kept);
         }
         let devices = match crate::hardware::open(&config.gpio) {
             Ok(d) => d,

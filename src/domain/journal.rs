@@ -129,6 +129,10 @@ journal_kinds! {
     KitchenTicketPrinted => "ticket.kitchen_printed",
     /// A signing key's public half, journaled when it first signs.
     JournalKey => "journal.key",
+    /// The till switched to another event menu of the club's catalogue
+    /// (its name; `null`: the whole catalogue). The products it added or
+    /// took away are `price.changed` entries (13021) beside it.
+    CatalogueMenu => "catalogue.menu",
 }
 
 impl JournalKind {
@@ -185,7 +189,8 @@ impl JournalKind {
             | CartLineCorrected
             | StockChanged
             | KitchenTicketPrinted
-            | JournalKey => OTHER_EVENT,
+            | JournalKey
+            | CatalogueMenu => OTHER_EVENT,
         }
     }
 

@@ -1,7 +1,9 @@
-//! The club's catalogue on the hub: products with their group, price (øre),
-//! SAF-T VAT code, position and an archived flag, and the one version every
-//! change raises. The tills fetch it as a [`Snapshot`] (`GET /api/catalogue`,
-//! `If-None-Match`), the till's side is in `till_catalogue.rs`.
+//! The club's catalogue on the hub: products with their group (a record,
+//! `groups.rs`), price (øre), SAF-T VAT code, place in the group and an
+//! archived flag, and the one version every change raises. The tills fetch
+//! it as a [`Snapshot`] (`GET /api/catalogue`, `If-None-Match`): the
+//! products of the till's menu (`menus.rs`), or all, in the groups' order;
+//! the till's side is in `till_catalogue.rs`.
 //!
 //! Every change is checked before it touches the database (a price above
 //! zero, a VAT code the till knows, a name, an id not taken) and is made in
@@ -11,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 
+use super::groups::group_for;
 use super::{Hub, HubError};
 use crate::domain::{Catalog, Currency, Money, Product, VatCode};
 
@@ -19,7 +22,10 @@ use crate::domain::{Catalog, Currency, Money, Product, VatCode};
 pub struct HubProduct {
     pub id: String,
     pub name: String,
+    /// The group's name; empty: no group.
     pub group: String,
+    /// The group is archived: the product is off the tills with it.
+    pub group_archived: bool,
     pub price: i64,
     pub vat_code: u16,
     pub position: i32,
@@ -45,12 +51,18 @@ pub struct SnapshotProduct {
     pub sold_out_at: Option<String>,
 }
 
-/// The catalogue at one version: the products on sale (not archived), in
-/// the order the treasurer gave them.
+/// The catalogue at one version as one till sells it: the products on
+/// sale (neither they nor their group archived) of the till's menu, or all
+/// of them, in the treasurer's order (groups in their order, products in
+/// theirs; those without a group last).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub version: i64,
     pub products: Vec<SnapshotProduct>,
+    /// The event menu the till sells from, by name; `None`: the whole
+    /// catalogue (also what a catalogue kept before menus existed reads as).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub menu: Option<String>,
 }
 
 impl Snapshot {
@@ -104,12 +116,13 @@ pub(super) struct Checked {
     pub(super) group: String,
     pub(super) price: i64,
     pub(super) vat: i16,
-    pub(super) position: i32,
+    /// `None`: keep the product's place (a new one goes last in its group).
+    pub(super) position: Option<i32>,
 }
 
 const MAX_TEXT: usize = 80;
 
-fn check_text(what: &str, text: &str, required: bool) -> Result<String, HubError> {
+pub(super) fn check_text(what: &str, text: &str, required: bool) -> Result<String, HubError> {
     let t = text.trim();
     if required && t.is_empty() {
         return Err(HubError::refused(
@@ -193,14 +206,15 @@ pub(super) fn check(input: &ProductInput) -> Result<Checked, HubError> {
     let price = check_price(&input.price)?;
     let vat = check_vat(&input.vat_code)?.code() as i16;
     let position = match input.position.trim() {
-        "" => 0,
-        p => p
-            .parse::<i32>()
-            .ok()
-            .filter(|p| (0..=100_000).contains(p))
-            .ok_or_else(|| {
-                HubError::refused(400, "Plasseringen er et heltall fra 0 til 100000.")
-            })?,
+        "" => None,
+        p => Some(
+            p.parse::<i32>()
+                .ok()
+                .filter(|p| (0..=100_000).contains(p))
+                .ok_or_else(|| {
+                    HubError::refused(400, "Plasseringen er et heltall fra 0 til 100000.")
+                })?,
+        ),
     };
     Ok(Checked {
         name,
@@ -246,6 +260,16 @@ async fn settle(
         .get(0))
 }
 
+/// A product's name, group, price, VAT code and (when given) place; a
+/// product that changes group without a place given goes last in the new
+/// one. No row changed: nothing differed.
+const UPDATE: &str = "UPDATE products SET name = $2, group_id = $3, price_ore = $4, \
+     vat_code = $5, position = COALESCE($6, CASE WHEN group_id IS NOT DISTINCT FROM $3 \
+     THEN position ELSE (SELECT COALESCE(max(position), 0) + 1 FROM products \
+     WHERE group_id IS NOT DISTINCT FROM $3) END), updated_at = now() \
+     WHERE id = $1 AND (name, group_id, price_ore, vat_code, position) \
+     IS DISTINCT FROM ($2, $3, $4, $5, COALESCE($6, position))";
+
 pub(super) const BUMP: &str = "UPDATE catalogue_version SET version = version + 1, changed_at = now() \
                     RETURNING version";
 
@@ -259,8 +283,11 @@ impl Hub {
             .get(0);
         let products = client
             .query(
-                "SELECT id, name, grp, price_ore, vat_code, position, archived, sold_out \
-                 FROM products ORDER BY archived, position, id",
+                "SELECT p.id, p.name, COALESCE(g.name, ''), p.price_ore, p.vat_code, p.position, \
+                 p.archived, p.sold_out, COALESCE(g.archived, false) \
+                 FROM products p LEFT JOIN groups g ON g.id = p.group_id \
+                 ORDER BY COALESCE(g.archived, false), g.position NULLS LAST, g.id, \
+                 p.archived, p.position, p.id",
                 &[],
             )
             .await?
@@ -269,6 +296,7 @@ impl Hub {
                 id: r.get(0),
                 name: r.get(1),
                 group: r.get(2),
+                group_archived: r.get(8),
                 price: r.get(3),
                 vat_code: r.get::<_, i16>(4) as u16,
                 position: r.get(5),
@@ -279,8 +307,14 @@ impl Hub {
         Ok((version, products))
     }
 
-    /// The catalogue the tills sell from, read in one snapshot.
+    /// The whole catalogue on sale, read in one snapshot.
     pub async fn snapshot(&self) -> Result<Snapshot, HubError> {
+        self.snapshot_for(None).await
+    }
+
+    /// The catalogue as `till` sells it (its menu's products, or all when
+    /// it has no menu; `None`: all), read in one snapshot.
+    pub async fn snapshot_for(&self, till: Option<&str>) -> Result<Snapshot, HubError> {
         let mut client = self.client().await?;
         let tx = client
             .build_transaction()
@@ -292,11 +326,27 @@ impl Hub {
             .query_one("SELECT version FROM catalogue_version", &[])
             .await?
             .get(0);
+        let menu = match till {
+            Some(till) => tx
+                .query_opt(
+                    "SELECT m.id, m.name FROM tills t JOIN menus m ON m.id = t.menu_id \
+                     WHERE t.id = $1",
+                    &[&till],
+                )
+                .await?
+                .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1))),
+            None => None,
+        };
+        let menu_id = menu.as_ref().map(|m| m.0);
         let products = tx
             .query(
-                "SELECT id, name, grp, price_ore, vat_code, sold_out, sold_out_at FROM products \
-                 WHERE NOT archived ORDER BY position, id",
-                &[],
+                "SELECT p.id, p.name, COALESCE(g.name, ''), p.price_ore, p.vat_code, p.sold_out, \
+                 p.sold_out_at FROM products p LEFT JOIN groups g ON g.id = p.group_id \
+                 WHERE NOT p.archived AND NOT COALESCE(g.archived, false) \
+                 AND ($1::BIGINT IS NULL OR p.id IN \
+                      (SELECT product_id FROM menu_products WHERE menu_id = $1)) \
+                 ORDER BY g.position NULLS LAST, g.id, p.position, p.id",
+                &[&menu_id],
             )
             .await?
             .iter()
@@ -313,7 +363,11 @@ impl Hub {
             })
             .collect();
         tx.commit().await?;
-        Ok(Snapshot { version, products })
+        Ok(Snapshot {
+            version,
+            products,
+            menu: menu.map(|m| m.1),
+        })
     }
 
     /// Notes that a till asked for the catalogue (its "last seen").
@@ -340,11 +394,14 @@ impl Hub {
         let c = check(input)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        let group = group_for(&tx, &c.group, &id).await?;
         let inserted = tx
             .execute(
-                "INSERT INTO products (id, name, grp, price_ore, vat_code, position) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-                &[&id, &c.name, &c.group, &c.price, &c.vat, &c.position],
+                "INSERT INTO products (id, name, group_id, price_ore, vat_code, position) \
+                 VALUES ($1, $2, $3, $4, $5, COALESCE($6, (SELECT COALESCE(max(position), 0) + 1 \
+                 FROM products WHERE group_id IS NOT DISTINCT FROM $3))) \
+                 ON CONFLICT (id) DO NOTHING",
+                &[&id, &c.name, &group, &c.price, &c.vat, &c.position],
             )
             .await?;
         if inserted == 0 {
@@ -365,12 +422,11 @@ impl Hub {
         let c = check(input)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        let group = group_for(&tx, &c.group, id).await?;
         let changed = tx
             .execute(
-                "UPDATE products SET name = $2, grp = $3, price_ore = $4, vat_code = $5, \
-                 position = $6, updated_at = now() WHERE id = $1 AND \
-                 (name, grp, price_ore, vat_code, position) IS DISTINCT FROM ($2, $3, $4, $5, $6)",
-                &[&id, &c.name, &c.group, &c.price, &c.vat, &c.position],
+                UPDATE,
+                &[&id, &c.name, &group, &c.price, &c.vat, &c.position],
             )
             .await?;
         let version = settle(tx, id, changed, false).await?;
@@ -488,6 +544,7 @@ mod tests {
                 sold_out: false,
                 sold_out_at: None,
             }],
+            menu: None,
         };
         let c = snap.to_catalog().unwrap();
         assert_eq!(c.get("kaffe").unwrap().price.minor(), 3_500);

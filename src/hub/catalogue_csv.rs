@@ -10,6 +10,7 @@
 
 use super::catalogue::{BUMP, Checked, HubProduct, ProductInput, check, check_id};
 use super::csv::{self, BOM, Record};
+use super::groups::group_for;
 use super::{Hub, HubError};
 
 /// The columns, in the order the export writes them.
@@ -71,6 +72,8 @@ pub fn export(products: &[HubProduct]) -> String {
 
 /// One checked row of an import.
 struct Row {
+    /// Its line in the file, for a refusal found in the database.
+    line: usize,
     id: String,
     c: Checked,
     /// `None`: the column is left out or the cell empty (keep what is stored).
@@ -157,6 +160,7 @@ fn read_row(at: &[Option<usize>; 8], width: usize, record: &Record) -> Result<Ro
     })
     .map_err(reason)?;
     Ok(Row {
+        line: record.line,
         id,
         c,
         archived: read_yes_no("arkivert", cell(6))?,
@@ -221,21 +225,25 @@ fn read_import(text: &str) -> Result<Vec<Row>, Vec<String>> {
 
 /// Adds the product, or changes it when anything differs; one row
 /// affected means added or changed, none means it was as stored. An
-/// empty `arkivert`/`utsolgt` ($7, $8) keeps the stored mark.
+/// empty `arkivert`/`utsolgt` ($7, $8) keeps the stored mark, an empty
+/// `plassering` ($6) the stored place (a new product goes last in its
+/// group). `$3` is the group's id, from its name (`group_for`).
 const UPSERT: &str = "INSERT INTO products \
-     (id, name, grp, price_ore, vat_code, position, archived, sold_out, sold_out_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, false), COALESCE($8, false), \
-             CASE WHEN $8 THEN now() END) \
-     ON CONFLICT (id) DO UPDATE SET name = $2, grp = $3, price_ore = $4, vat_code = $5, \
-         position = $6, archived = COALESCE($7, products.archived), \
+     (id, name, group_id, price_ore, vat_code, position, archived, sold_out, sold_out_at) \
+     VALUES ($1, $2, $3, $4, $5, COALESCE($6, (SELECT COALESCE(max(position), 0) + 1 \
+             FROM products WHERE group_id IS NOT DISTINCT FROM $3)), \
+             COALESCE($7, false), COALESCE($8, false), CASE WHEN $8 THEN now() END) \
+     ON CONFLICT (id) DO UPDATE SET name = $2, group_id = $3, price_ore = $4, vat_code = $5, \
+         position = COALESCE($6, products.position), \
+         archived = COALESCE($7, products.archived), \
          sold_out = COALESCE($8, products.sold_out), \
          sold_out_at = CASE WHEN COALESCE($8, products.sold_out) <> products.sold_out \
                        THEN now() ELSE products.sold_out_at END, \
          updated_at = now() \
-     WHERE (products.name, products.grp, products.price_ore, products.vat_code, \
+     WHERE (products.name, products.group_id, products.price_ore, products.vat_code, \
             products.position, products.archived, products.sold_out) \
-       IS DISTINCT FROM ($2, $3, $4, $5, $6, COALESCE($7, products.archived), \
-                         COALESCE($8, products.sold_out))";
+       IS DISTINCT FROM ($2, $3, $4, $5, COALESCE($6, products.position), \
+                         COALESCE($7, products.archived), COALESCE($8, products.sold_out))";
 
 impl Hub {
     /// The catalogue as the CSV file [`export`] writes.
@@ -266,9 +274,21 @@ impl Hub {
             .iter()
             .map(|r| r.get(0))
             .collect();
+        // Each row's group by name, made when new; a row that would put a
+        // product into an archived group refuses the file like a bad row.
+        let mut groups = Vec::with_capacity(rows.len());
+        for r in &rows {
+            match group_for(&tx, &r.c.group, &r.id).await {
+                Ok(g) => groups.push(g),
+                Err(HubError::Refused { message, .. }) => {
+                    return Ok(Err(vec![format!("Linje {}: {message}", r.line)]));
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let upsert = tx.prepare(UPSERT).await?;
         let (mut added, mut changed) = (0, 0);
-        for r in &rows {
+        for (r, group) in rows.iter().zip(&groups) {
             let c = &r.c;
             let n = tx
                 .execute(
@@ -276,7 +296,7 @@ impl Hub {
                     &[
                         &r.id,
                         &c.name,
-                        &c.group,
+                        group,
                         &c.price,
                         &c.vat,
                         &c.position,
@@ -323,6 +343,7 @@ mod tests {
             id: id.into(),
             name: name.into(),
             group: "Kiosk".into(),
+            group_archived: false,
             price,
             vat_code: 31,
             position: 2,
@@ -371,7 +392,7 @@ mod tests {
                     &p.group,
                     p.price,
                     p.vat_code as i16,
-                    p.position
+                    Some(p.position)
                 )
             );
             assert_eq!(

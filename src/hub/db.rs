@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "004_webhooks",
         include_str!("migrations/004_webhooks.sql"),
     ),
+    (5, "005_menus", include_str!("migrations/005_menus.sql")),
 ];
 
 /// The migration that added `sale_lines`: when it is applied, the lines of

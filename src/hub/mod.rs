@@ -13,7 +13,9 @@
 //! | `web.rs` | the axum app: the API the tills call and the back office pages (`templates/`) |
 //! | `saft.rs` | the club's SAF-T Cash Register file: one register per till, from the stored journals |
 //! | `zreports.rs` | every till's Z reports, as journaled, for the "Z-rapporter" page |
-//! | `catalogue.rs` | products, prices and VAT codes, the version every change raises, the snapshot |
+//! | `catalogue.rs` | products, prices and VAT codes, the version every change raises, the snapshot per till |
+//! | `groups.rs` | product groups as records: name, order, archived; the order of products in a group |
+//! | `menus.rs` | event menus (named sets of products) and which menu each till sells from |
 //! | `catalogue_csv.rs` | the catalogue as a CSV file: export, and an all-or-nothing import |
 //! | `csv.rs` | the `;`-separated CSV dialect Norwegian Excel reads and writes (pure text) |
 //! | `till_catalogue.rs` | the till's side: fetch with `If-None-Match`, keep, apply between sales |
@@ -33,8 +35,10 @@ pub mod catalogue_csv;
 pub mod cluster;
 pub mod csv;
 pub mod db;
+pub mod groups;
 pub mod ingest;
 pub mod link;
+pub mod menus;
 pub mod pairing;
 pub mod saft;
 pub mod status;

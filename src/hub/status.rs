@@ -33,6 +33,10 @@ pub struct TillStatus {
     /// The catalogue version it sells from (`None`: its own `luka.toml`).
     pub catalogue_version: Option<i64>,
     pub training: bool,
+    /// The event menu it sells from (`None`: the whole catalogue, or a
+    /// till from before menus).
+    #[serde(default)]
+    pub menu: Option<String>,
 }
 
 /// The longest text of a status the hub keeps (the printer's message).
@@ -40,7 +44,11 @@ const MAX_TEXT: usize = 200;
 
 impl TillStatus {
     fn check(&self) -> Result<(), HubError> {
-        if self.version.chars().count() > 40 || self.printer.chars().count() > MAX_TEXT {
+        let menu = self.menu.as_deref().unwrap_or_default();
+        if self.version.chars().count() > 40
+            || self.printer.chars().count() > MAX_TEXT
+            || menu.chars().count() > MAX_TEXT
+        {
             return Err(HubError::refused(
                 400,
                 format!(

@@ -13,6 +13,8 @@
 //! | `GET /api/catalogue` | the catalogue snapshot for a paired till (`ETag`, `If-None-Match` → 304) |
 //! | `GET /katalog`, `POST /katalog/ny`, `/katalog/endre`, `/katalog/arkiver` | products and prices |
 //! | `GET /katalog/csv`, `POST /katalog/import` | the catalogue as a CSV file, and a pasted one read in (`web/catalogue_csv.rs`) |
+//! | `POST /katalog/gruppe/…`, `/katalog/flytt` | groups (new, rename, archive, ↑↓) and products ↑↓ in their group (`web/groups.rs`) |
+//! | `GET /menyer`, `POST /menyer/…`, `/kasser/meny` | event menus, and the menu each till sells from (`web/menus.rs`) |
 //! | `POST /api/status` | a paired till's report of itself (version, unsent, printer, Vipps) |
 //! | `GET/POST /utsolgt` | sold-out marks for every till (treasurer and kioskansvarlig) |
 //! | `POST /vipps/webhook` | Vipps' signed payment events (`web/vipps_hook.rs`, `hub::vipps_hooks`) |
@@ -48,6 +50,8 @@ use super::{Hub, HubError};
 use crate::domain::Money;
 
 mod catalogue_csv;
+mod groups;
+mod menus;
 mod vipps_hook;
 use catalogue_csv::ImportShown;
 mod tills;
@@ -102,6 +106,7 @@ fn pages() -> Environment<'static> {
         ("forbidden.html", include_str!("templates/forbidden.html")),
         ("z.html", include_str!("templates/z.html")),
         ("z_report.html", include_str!("templates/z_report.html")),
+        ("menus.html", include_str!("templates/menus.html")),
     ] {
         env.add_template(name, text)
             .expect("the hub's templates are part of the program and parse");
@@ -139,6 +144,8 @@ pub fn app(hub: Hub, secure_cookies: bool) -> Router {
         .route("/z", get(z_page))
         .route("/z/saft", get(z_saft))
         .route("/z/{till}/{seq}", get(z_report_page))
+        .merge(groups::routes())
+        .merge(menus::routes())
         .route(super::vipps_hooks::WEBHOOK_PATH, post(vipps_hook::webhook))
         .route("/api/events", get(vipps_hook::events))
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -649,7 +656,8 @@ async fn api_catalogue(State(app): State<Shared>, headers: HeaderMap) -> Respons
         }
         return resp;
     }
-    match app.hub.snapshot().await {
+    // The till's own menu, or the whole catalogue.
+    match app.hub.snapshot_for(Some(&till)).await {
         Ok(snap) => {
             let tag = snap.etag();
             let mut resp = axum::Json(snap).into_response();
@@ -697,25 +705,18 @@ async fn catalogue_view(
     new: &NewProduct,
     import: &ImportShown,
 ) -> Response {
-    let (version, products) = match app.hub.products().await {
+    let ((version, products), groups) = match tokio::try_join!(app.hub.products(), app.hub.groups())
+    {
         Ok(p) => p,
         Err(e) => return page_error(e),
     };
-    let products: Vec<_> = products
-        .iter()
-        .map(|p| {
-            minijinja::context! {
-                id => p.id, name => p.name, group => p.group, vat_code => p.vat_code,
-                position => p.position, archived => p.archived,
-                price_text => Money::nok(p.price).format_plain(),
-            }
-        })
-        .collect();
+    let sections = groups::sections(&groups, &products);
     let mut resp = render(
         app,
         "catalogue.html",
         minijinja::context! {
-            user => s.user, csrf => s.csrf, role => s.role, version => version, products => products,
+            user => s.user, csrf => s.csrf, role => s.role, version => version,
+            sections => sections, groups => groups, empty => products.is_empty(),
             vat_codes => vat_codes(), error => error, saved => saved, new => new,
             import => import,
         },
@@ -905,7 +906,7 @@ async fn sold_out_view(
     };
     let products: Vec<_> = products
         .iter()
-        .filter(|p| !p.archived)
+        .filter(|p| !p.archived && !p.group_archived)
         .map(|p| {
             minijinja::context! {
                 id => p.id, name => p.name, group => p.group, sold_out => p.sold_out,

@@ -20,6 +20,25 @@ impl Kiosk {
     /// is its starting point, not a change. Returns how many changes were
     /// journaled. Call it between sales (at start-up; a hub's catalogue later).
     pub fn apply_catalog(&self, catalog: &Catalog) -> Result<usize, KioskError> {
+        self.apply(catalog, None)
+    }
+
+    /// [`Kiosk::apply_catalog`] for the club hub's catalogue as this till's
+    /// event menu `menu` gives it (`None`: the whole catalogue). A switch to
+    /// another menu than the one this till last journaled is journaled
+    /// (`catalogue.menu`) in the same transaction, before the products it
+    /// adds or takes away; a till that never had a menu and gets none
+    /// journals nothing. Returns the entries journaled.
+    pub fn apply_hub_catalog(
+        &self,
+        catalog: &Catalog,
+        menu: Option<&str>,
+    ) -> Result<usize, KioskError> {
+        self.apply(catalog, Some(menu))
+    }
+
+    /// `menu`: `None` when the catalogue says nothing of menus (luka.toml).
+    fn apply(&self, catalog: &Catalog, menu: Option<Option<&str>>) -> Result<usize, KioskError> {
         let now = self.inner.clock.now();
         let new: Vec<KnownPrice> = catalog
             .products()
@@ -34,6 +53,19 @@ impl Kiosk {
             .collect();
         let training = self.inner.settings.training;
         let journaled = self.inner.store.write(|w| {
+            let mut switched = 0;
+            if let Some(menu) = menu {
+                let last = w.reader().last_journal_of(JournalKind::CatalogueMenu)?;
+                let was = last.as_ref().and_then(|e| e.data["menu"].as_str());
+                if menu_switched(last.is_some(), was, menu) {
+                    let mut data = json!({ "menu": menu, "was": was });
+                    if training {
+                        data["training"] = json!(true);
+                    }
+                    w.journal(JournalKind::CatalogueMenu, None, data, now)?;
+                    switched = 1;
+                }
+            }
             let old = w.reader().known_prices()?;
             let changes = if old.is_empty() {
                 Vec::new()
@@ -49,7 +81,7 @@ impl Kiosk {
             if old != new {
                 w.set_known_prices(&new)?;
             }
-            Ok(changes.len())
+            Ok(switched + changes.len())
         })?;
         let was = {
             let mut current = self
@@ -131,6 +163,17 @@ pub(super) fn journal_version_change(
     Ok(())
 }
 
+/// Whether selling from `menu` is a switch: another menu than the last one
+/// journaled (`journaled`: there was one; `was`: its name, `None` the whole
+/// catalogue). Never having had a menu is the whole catalogue.
+fn menu_switched(journaled: bool, was: Option<&str>, menu: Option<&str>) -> bool {
+    if journaled {
+        was != menu
+    } else {
+        menu.is_some()
+    }
+}
+
 fn price_json(p: &KnownPrice) -> Value {
     json!({ "name": p.name, "price": p.price_minor, "currency": p.currency, "vat_code": p.vat_code })
 }
@@ -172,6 +215,20 @@ mod tests {
             currency: "NOK".into(),
             vat_code: vat,
         }
+    }
+
+    #[test]
+    fn a_menu_is_a_switch_when_it_differs_from_the_last_one_journaled() {
+        assert!(!menu_switched(false, None, None), "never a menu: nothing");
+        assert!(menu_switched(false, None, Some("Kamp")), "the first menu");
+        assert!(!menu_switched(true, Some("Kamp"), Some("Kamp")));
+        assert!(menu_switched(true, Some("Kamp"), Some("Cup lørdag")));
+        assert!(
+            menu_switched(true, Some("Kamp"), None),
+            "back to everything"
+        );
+        assert!(!menu_switched(true, None, None));
+        assert!(menu_switched(true, None, Some("Kamp")));
     }
 
     #[test]

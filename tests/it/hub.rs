@@ -20,6 +20,9 @@ use luka::sim::{SimConfig, SimHandle};
 use luka::store::{HUB_LANE, Store};
 use support::pg::PgCluster;
 
+/// Groups, their order and event menus per till: `hub/menus.rs`.
+mod menus;
+
 const PASSWORD: &str = "kasserer-passord-1";
 
 fn luka(config: &Path, args: &[&str]) -> (i32, String, String) {
@@ -257,7 +260,8 @@ async fn migrations_apply_once_in_order_on_a_real_cluster() {
             "001_init",
             "002_catalogue",
             "003_backoffice",
-            "004_webhooks"
+            "004_webhooks",
+            "005_menus"
         ]
     );
     // A second hub on the same database applies nothing again.
@@ -268,7 +272,8 @@ async fn migrations_apply_once_in_order_on_a_real_cluster() {
             "001_init",
             "002_catalogue",
             "003_backoffice",
-            "004_webhooks"
+            "004_webhooks",
+            "005_menus"
         ]
     );
     // The journal is append-only at the hub too.
@@ -2194,11 +2199,13 @@ async fn the_catalogue_goes_out_as_csv_and_comes_back_in_all_or_nothing() {
     assert_eq!(cd, "attachment; filename=\"luka-katalog.csv\"");
     assert!(body.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with BOM");
     let exported = String::from_utf8(body).unwrap();
+    // In the page's order: groups (Kiosk came first), then places (each
+    // product went first in its new group).
     assert_eq!(
         exported,
         "\u{feff}id;navn;gruppe;pris;mva;plassering;arkivert;utsolgt\r\n\
-         vaffel;\"Vaffel; med \"\"syltetøy\"\"\";Mat;40,00;31;0;nei;nei\r\n\
-         kaffe;Kaffe;Kiosk;30,00;31;0;ja;nei\r\n"
+         kaffe;Kaffe;Kiosk;30,00;31;1;ja;nei\r\n\
+         vaffel;\"Vaffel; med \"\"syltetøy\"\"\";Mat;40,00;31;1;nei;nei\r\n"
     );
 
     // The round trip: the same file changes nothing, not even the version.
@@ -2210,8 +2217,8 @@ async fn the_catalogue_goes_out_as_csv_and_comes_back_in_all_or_nothing() {
     // Two new products and one new price, as pasted from a spreadsheet
     // (no BOM, LF, no arkivert/utsolgt: kaffe stays archived).
     let file = "id;navn;gruppe;pris;mva;plassering\n\
-                kaffe;Kaffe;Kiosk;30;31;0\n\
-                vaffel;Vaffel; med \"\"syltetøy\"\";Mat;45,50;31;0\n\
+                kaffe;Kaffe;Kiosk;30;31;1\n\
+                vaffel;Vaffel; med \"\"syltetøy\"\";Mat;45,50;31;1\n\
                 bolle;Bolle;Bakst;20;31;1\n\
                 billett;Billett voksen;Inngang;100;6;2\n";
     // The name above is unquoted, so its `;` splits it: refused, nothing changed.

@@ -13,7 +13,7 @@
 //! | `reports_day`, `journal_chain`, `journal_events`, `report_contract` | X/Z, SAF-T, the signed journal and what it records, Vipps' Report API |
 //! | `books`, `books_cli`, `poweroffice_contract` | the books' lanes, the CLI, PowerOffice Go |
 //! | `crash`, `power_loss`, `sigterm`, `down_for_a_day`, `campaign` | killed, cut, stopped, offline (`campaign` is `#[ignore]`d: `scripts/test.sh` runs it) |
-//! | `hub` | the club's hub on a throwaway PostgreSQL cluster (`support/pg.rs`): pairing, the journal lane, alerts, refusals, the pages |
+//! | `hub` | the club's hub on a throwaway PostgreSQL cluster (`support/pg.rs`): pairing, the journal lane, alerts, refusals, the pages; `hub/menus.rs`: groups and their order, event menus per till, the upgrade from text groups |
 //! | `webhooks` | Vipps webhooks through the hub: approval to "Betalt" by the hint, forged and replayed deliveries, the hub down |
 //! | `hub_saft` | the hub's Z-rapporter page and the club's SAF-T file (one register per till) |
 //! | `backup`, `security`, `hardware`, `sim_contract`, `translations`, `deploy`, `fuzz_regressions` | the rest |

@@ -21,21 +21,8 @@ pub(super) async fn view(
     status: StatusCode,
     error: Option<&str>,
 ) -> Response {
-    match app.hub.tills().await {
-        Ok(tills) => {
-            let mut resp = render(
-                app,
-                "tills.html",
-                minijinja::context! {
-                    user => s.user, csrf => s.csrf, role => s.role, tills => tills,
-                    error => error,
-                },
-            );
-            *resp.status_mut() = status;
-            resp
-        }
-        Err(e) => page_error(e),
-    }
+    // With each till's event menu to choose (`web/menus.rs`).
+    super::menus::tills_view(app, s, status, error).await
 }
 
 /// The refusal in the back office's words (the hub's own are English).
