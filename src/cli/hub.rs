@@ -69,9 +69,11 @@ async fn connect(config: &Config) -> anyhow::Result<Hub> {
              e.g. \"postgresql://luka@localhost/luka_hub\""
         );
     };
-    Ok(Hub::connect(url.expose())
-        .await?
-        .with_club(config.hub.club.clone()))
+    Ok(
+        Hub::connect_with(url.expose(), config.hub.database_ca_file.as_deref())
+            .await?
+            .with_club(config.hub.club.clone()),
+    )
 }
 
 pub async fn hub(config: Config, command: HubCommand) -> anyhow::Result<i32> {

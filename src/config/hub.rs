@@ -17,6 +17,10 @@ use crate::secret::Secret;
 pub(super) struct RawHub {
     /// PostgreSQL: `postgresql://user@host/db` or `host=/run/postgresql dbname=luka_hub`.
     database_url: Option<String>,
+    /// With `sslmode=require` in `database_url`: the CA certificate (PEM)
+    /// the PostgreSQL server's certificate is checked against, instead of
+    /// the system's roots (a managed database's own CA).
+    database_ca_file: Option<std::path::PathBuf>,
     /// Where the web app and API listen (default 127.0.0.1:8470).
     listen: Option<String>,
     /// The address people and tills use (e.g. `https://hub.klubben.no` behind
@@ -58,6 +62,8 @@ pub struct HubConfig {
     /// `None` until set: only `luka hub …` commands need it. May hold a
     /// password, so it is kept as a secret.
     pub database_url: Option<Secret>,
+    /// `[hub] database_ca_file`: the CA a TLS connection to PostgreSQL trusts.
+    pub database_ca_file: Option<std::path::PathBuf>,
     pub listen: SocketAddr,
     pub public_url: Option<String>,
     /// `None` until `[hub.club]` is set: only the SAF-T export needs it.
@@ -124,8 +130,24 @@ pub(super) fn hub_config(
             "set public_url = \"https://hub.klubben.no\" (the hub behind a TLS proxy, see deploy-pi/README.md)",
         ));
     }
+    let database_ca_file = raw
+        .database_ca_file
+        .map(|p| {
+            if p.is_file() {
+                Ok(p)
+            } else {
+                Err(err(
+                    file,
+                    "[hub] database_ca_file",
+                    format!("{} is not a file", p.display()),
+                    "give the path of the CA certificate (PEM) your PostgreSQL provider publishes",
+                ))
+            }
+        })
+        .transpose()?;
     Ok(HubConfig {
         database_url,
+        database_ca_file,
         listen,
         public_url: raw.public_url,
         club,

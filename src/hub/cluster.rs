@@ -210,6 +210,55 @@ impl PgCluster {
         ))
     }
 
+    /// Restarts the cluster listening on 127.0.0.1:`port` as well, with TLS
+    /// from the server certificate and key given (PEM), so the hub's TLS
+    /// to a PostgreSQL elsewhere can be tested. For tests: the key is
+    /// written into the cluster's folder, readable by its server only.
+    pub fn serve_tls(&self, cert_pem: &str, key_pem: &str, port: u16) -> Result<(), String> {
+        use std::os::unix::fs::PermissionsExt;
+        let cert = self.dir.join("server.crt");
+        let key = self.dir.join("server.key");
+        for (path, text) in [(&cert, cert_pem), (&key, key_pem)] {
+            std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            if let Some(user) = &self.run_as {
+                let out = Command::new("chown")
+                    .arg(user)
+                    .arg(path)
+                    .output()
+                    .map_err(|e| format!("chown: {e}"))?;
+                if !out.status.success() {
+                    return Err(format!("cannot hand {} to {user}", path.display()));
+                }
+            }
+        }
+        let opts = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=40 -c fsync=off \
+             -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            self.dir.display(),
+            cert.display(),
+            key.display()
+        );
+        let data = self.data();
+        let log = self.dir.join("server.log");
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &data.to_string_lossy(),
+                "-l",
+                &log.to_string_lossy(),
+                "-w",
+                "-m",
+                "fast",
+                "-o",
+                &opts,
+                "restart",
+            ],
+        )
+    }
+
     /// The folder holding the socket.
     pub fn socket_dir(&self) -> &Path {
         &self.dir

@@ -4,6 +4,9 @@
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
+use tokio_postgres::config::SslMode;
+
+use std::path::Path;
 
 use crate::domain::Merchant;
 
@@ -68,8 +71,54 @@ impl From<tokio_postgres::Error> for HubError {
 
 impl From<deadpool_postgres::PoolError> for HubError {
     fn from(e: deadpool_postgres::PoolError) -> HubError {
-        HubError::Db(format!("no connection: {e}"))
+        // The causes too: "error performing TLS handshake" alone does not
+        // say that the server's certificate was not trusted.
+        let mut text = format!("no connection: {e}");
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            text.push_str(&format!(": {c}"));
+            cause = c.source();
+        }
+        HubError::Db(text)
     }
+}
+
+/// The roots a TLS connection to PostgreSQL trusts: `ca_file`'s
+/// certificates, or else the system's.
+fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, HubError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+                .and_then(|i| i.collect::<Result<_, _>>())
+                .map_err(|e| {
+                    HubError::Config(format!(
+                        "[hub] database_ca_file {}: cannot read PEM certificates ({e}); \
+                         give the CA certificate your PostgreSQL provider publishes",
+                        path.display()
+                    ))
+                })?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(HubError::Config(format!(
+                    "[hub] database_ca_file {} holds no usable certificate",
+                    path.display()
+                )));
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| HubError::Config(format!("TLS to PostgreSQL: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 /// The hub's handle on its database.
@@ -86,19 +135,37 @@ impl Hub {
     /// Connects to `url` (a `postgresql://` URL or `key=value` words) and
     /// applies the migrations not yet applied.
     pub async fn connect(url: &str) -> Result<Hub, HubError> {
+        Hub::connect_with(url, None).await
+    }
+
+    /// [`Hub::connect`] with TLS when the URL asks for it (`sslmode=require`,
+    /// as a managed PostgreSQL does): the server's certificate is checked
+    /// against the system's roots, or against `ca_file` (PEM) when given
+    /// (`[hub] database_ca_file`). Without `sslmode=require` the hub talks
+    /// plainly, as to a cluster on this machine's socket.
+    pub async fn connect_with(url: &str, ca_file: Option<&Path>) -> Result<Hub, HubError> {
         let config: tokio_postgres::Config = url.parse().map_err(|e| {
             HubError::Config(format!(
                 "[hub] database_url is not a PostgreSQL connection string ({e}); \
                  write e.g. \"postgresql://luka@localhost/luka_hub\""
             ))
         })?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let settings = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = if config.get_ssl_mode() == SslMode::Require {
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(ca_file)?);
+            Manager::from_config(config, tls, settings)
+        } else {
+            if ca_file.is_some() {
+                return Err(HubError::Config(
+                    "[hub] database_ca_file is set, but database_url does not ask for TLS: \
+                     add sslmode=require to it (…?sslmode=require)"
+                        .into(),
+                ));
+            }
+            Manager::from_config(config, NoTls, settings)
+        };
         let pool = Pool::builder(manager)
             .max_size(8)
             .runtime(deadpool_postgres::Runtime::Tokio1)

@@ -2517,3 +2517,115 @@ async fn the_treasurer_adds_and_unpairs_a_till_on_the_kasser_page() {
     .await;
     assert_eq!(s, 404);
 }
+
+/// A managed PostgreSQL asks for TLS: with `sslmode=require` the hub talks
+/// TLS and checks the server's certificate against `[hub]
+/// database_ca_file` (or the system's roots, which do not know this test's
+/// CA, so that is refused); a CA file without `sslmode=require` is a
+/// mistake said as such.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_talks_tls_to_a_postgresql_that_requires_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-subj",
+        "/CN=Luka test CA",
+        "-days",
+        "2",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        dir.path().join("ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]);
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    let pg = luka::hub::cluster::PgCluster::temporary().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    pg.serve_tls(&read("server.crt"), &read("server.key"), port)
+        .unwrap();
+    let ca = dir.path().join("ca.crt");
+    let url = format!(
+        "host=127.0.0.1 port={port} user={} dbname=postgres sslmode=require",
+        luka::hub::cluster::USER
+    );
+
+    let hub = Hub::connect_with(&url, Some(&ca)).await.unwrap();
+    let client = hub.client().await.unwrap();
+    let tls: bool = client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(tls, "the connection is encrypted");
+    drop(client);
+
+    // The system's roots do not know this CA: refused, not sent in clear.
+    let err = Hub::connect_with(&url, None).await.err().expect("refused");
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+    // A CA file for a URL that does not ask for TLS.
+    let plain = format!("host=127.0.0.1 port={port} user=luka dbname=postgres");
+    let err = Hub::connect_with(&plain, Some(&ca))
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("sslmode=require"), "{err}");
+}
