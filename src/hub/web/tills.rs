@@ -41,6 +41,12 @@ fn refusal(id: &str, status: u16) -> String {
     }
 }
 
+/// The *Kasser* page again with the refusal, under the hub's status.
+async fn refused(app: &App, s: &Session, id: &str, status: u16) -> Response {
+    let http = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    view(app, s, http, Some(&refusal(id, status))).await
+}
+
 /// The address a till types: the one this page was reached at (behind a
 /// TLS proxy, the proxy passes the host on and the hub knows it is https).
 fn hub_address(app: &App, headers: &HeaderMap) -> Option<String> {
@@ -78,10 +84,7 @@ pub(super) async fn add(
     let id = f.id.trim().to_string();
     let code = match app.hub.add_till(&id).await {
         Ok(code) => code,
-        Err(HubError::Refused { status, .. }) => {
-            let http = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-            return view(&app, &s, http, Some(&refusal(&id, status))).await;
-        }
+        Err(HubError::Refused { status, .. }) => return refused(&app, &s, &id, status).await,
         Err(e) => return page_error(e),
     };
     let address = hub_address(&app, &headers);
@@ -115,10 +118,7 @@ pub(super) async fn remove(
     let id = f.id.trim().to_string();
     match app.hub.remove_till(&id).await {
         Ok(()) => Redirect::to("/kasser").into_response(),
-        Err(HubError::Refused { status, .. }) => {
-            let http = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-            view(&app, &s, http, Some(&refusal(&id, status))).await
-        }
+        Err(HubError::Refused { status, .. }) => refused(&app, &s, &id, status).await,
         Err(e) => page_error(e),
     }
 }
