@@ -1,7 +1,8 @@
 //! The sync worker: one lane per sink, each delivered strictly in order.
 //!
-//! A lane claims its head items in a small batch (one commit for many
-//! deliveries), delivers them one by one, and records the outcome in one
+//! A lane claims its head items in a batch (one commit for many
+//! deliveries), delivers them one by one (or all in one request, for a sink
+//! with [`Sink::batch`] above one), and records the outcome in one
 //! transaction: delivered items done, the first failure rescheduled by
 //! `crate::retry::decide` (or stopped for a person), the rest given back
 //! untried. A receiver that is down holds only its own lane, at its head,
@@ -191,9 +192,7 @@ impl SyncWorker {
             (*item, f, v)
         });
         self.store.write(|w| {
-            for id in &delivered {
-                w.outbox_done(*id, now)?;
-            }
+            w.sync_done(&delivered, now)?;
             if let Some((item, f, v)) = &verdict {
                 record_failure(w, item, &f.message, v, self.clock.now_ms(), now)?;
             }

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use deadpool_postgres::{GenericClient, Transaction};
 use serde::{Deserialize, Serialize};
 use time::Date;
+use tokio_postgres::types::ToSql;
 
 use super::{Hub, HubError};
 use crate::domain::journal::CashTransaction;
@@ -101,42 +102,43 @@ impl Hub {
         let tx = client.transaction().await?;
         // One upload of a till at a time: the chain position is per till.
         tx.execute(
-            "SELECT 1 FROM tills WHERE id = $1 FOR UPDATE",
+            &tx.prepare_cached("SELECT 1 FROM tills WHERE id = $1 FOR UPDATE")
+                .await?,
             &[&device_till],
         )
         .await?;
-        let mut state: Option<Resume> = tx
-            .query_opt(
+        // Where the chain stands, the till's keys and what of this upload
+        // the hub has already: three reads sent at once (one round trip),
+        // each a fresh snapshot taken after the lock above.
+        let seqs: Vec<i64> = upload.entries.iter().map(|e| e.entry.seq).collect();
+        let (chain, keys, have) = {
+            let chain = tx.prepare_cached(
                 "SELECT head_seq, head_hash, last_signature, last_nr FROM till_chain \
                  WHERE till_id = $1",
-                &[&device_till],
-            )
-            .await?
-            .map(|r| Resume {
-                seq: r.get(0),
-                hash: r.get(1),
-                signature: r.get(2),
-                nr: r.get(3),
-            });
-        let mut keys: HashMap<String, String> = tx
-            .query(
-                "SELECT key_version, public_key FROM till_keys WHERE till_id = $1",
-                &[&device_till],
-            )
-            .await?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
-        // What of this upload the hub has already, in one query.
-        let seqs: Vec<i64> = upload.entries.iter().map(|e| e.entry.seq).collect();
-        let mut have: HashMap<i64, ChainRow> = tx
-            .query(
-                &format!(
-                    "SELECT {JOURNAL_COLUMNS} FROM journal WHERE till_id = $1 AND seq = ANY($2)"
-                ),
-                &[&device_till, &seqs],
-            )
-            .await?
+            );
+            let keys = tx
+                .prepare_cached("SELECT key_version, public_key FROM till_keys WHERE till_id = $1");
+            let have_sql = format!(
+                "SELECT {JOURNAL_COLUMNS} FROM journal WHERE till_id = $1 AND seq = ANY($2)"
+            );
+            let have = tx.prepare_cached(&have_sql);
+            let (chain, keys, have) = tokio::try_join!(chain, keys, have)?;
+            let (one, two): (&[&(dyn ToSql + Sync)], &[&(dyn ToSql + Sync)]) =
+                (&[&device_till], &[&device_till, &seqs]);
+            tokio::try_join!(
+                tx.query_opt(&chain, one),
+                tx.query(&keys, one),
+                tx.query(&have, two),
+            )?
+        };
+        let mut state: Option<Resume> = chain.map(|r| Resume {
+            seq: r.get(0),
+            hash: r.get(1),
+            signature: r.get(2),
+            nr: r.get(3),
+        });
+        let mut keys: HashMap<String, String> = keys.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let mut have: HashMap<i64, ChainRow> = have
             .iter()
             .map(|r| {
                 let row = chain_row(r);
@@ -189,7 +191,10 @@ impl Hub {
             have.insert(row.seq, row.clone());
             if let Some(what) = alert {
                 tx.execute(
-                    "INSERT INTO alerts (till_id, seq, what) VALUES ($1, $2, $3)",
+                    &tx.prepare_cached(
+                        "INSERT INTO alerts (till_id, seq, what) VALUES ($1, $2, $3)",
+                    )
+                    .await?,
                     &[&device_till, &row.seq, &what],
                 )
                 .await?;
@@ -199,21 +204,30 @@ impl Hub {
             out.stored += 1;
         }
         insert_entries(&tx, device_till, &fresh).await?;
-        if let Some(s) = &state {
-            tx.execute(
+        // The chain's new position and the till's last contact, sent at once.
+        let (upsert, seen) = tokio::try_join!(
+            tx.prepare_cached(
                 "INSERT INTO till_chain (till_id, head_seq, head_hash, last_signature, last_nr) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (till_id) DO UPDATE SET \
                  head_seq = excluded.head_seq, head_hash = excluded.head_hash, \
                  last_signature = excluded.last_signature, last_nr = excluded.last_nr",
-                &[&device_till, &s.seq, &s.hash, &s.signature, &s.nr],
-            )
-            .await?;
-        }
-        tx.execute(
-            "UPDATE tills SET last_seen = now() WHERE id = $1",
-            &[&device_till],
-        )
-        .await?;
+            ),
+            tx.prepare_cached("UPDATE tills SET last_seen = now() WHERE id = $1"),
+        )?;
+        let chain = async {
+            match &state {
+                Some(s) => {
+                    tx.execute(
+                        &upsert,
+                        &[&device_till, &s.seq, &s.hash, &s.signature, &s.nr],
+                    )
+                    .await
+                }
+                None => Ok(0),
+            }
+        };
+        let till: &[&(dyn ToSql + Sync)] = &[&device_till];
+        tokio::try_join!(chain, tx.execute(&seen, till))?;
         tx.commit().await?;
         out.head_seq = state.map(|s| s.seq);
         Ok(out)
@@ -320,8 +334,11 @@ async fn store_key(
         )),
         None => {
             tx.execute(
-                "INSERT INTO till_keys (till_id, key_version, algorithm, public_key) \
+                &tx.prepare_cached(
+                    "INSERT INTO till_keys (till_id, key_version, algorithm, public_key) \
                  VALUES ($1, $2, $3, $4)",
+                )
+                .await?,
                 &[&till, &k.version, &k.algorithm, &k.public_key],
             )
             .await?;
@@ -356,12 +373,13 @@ async fn insert_entries(
     let prev = col(&|r| r.prev_hash.clone());
     let hashes = col(&|r| r.hash.clone());
     tx.execute(
-        &format!(
+        &tx.prepare_cached(&format!(
             "INSERT INTO journal (till_id, {JOURNAL_COLUMNS}) \
              SELECT $1, * FROM unnest($2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], \
                  $6::TEXT[], $7::BIGINT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], \
                  $12::TEXT[])"
-        ),
+        ))
+        .await?,
         &[
             &till,
             &seqs,
@@ -450,8 +468,11 @@ pub(super) async fn derive(
             }
             if let Ok(l) = serde_json::from_str::<Login>(&row.data) {
                 tx.execute(
-                    "INSERT INTO operators (till_id, id, name) VALUES ($1, $2, $3) \
+                    &tx.prepare_cached(
+                        "INSERT INTO operators (till_id, id, name) VALUES ($1, $2, $3) \
                      ON CONFLICT (till_id, id) DO UPDATE SET name = excluded.name",
+                    )
+                    .await?,
                     &[&till, &l.operator, &l.name],
                 )
                 .await?;
@@ -529,9 +550,9 @@ pub(super) async fn derive(
     }
     if with_payments && !d.pay_seq.is_empty() {
         tx.execute(
-            "INSERT INTO payments (till_id, seq, business_date, hour, kind, method, amount, training) \
+            &tx.prepare_cached("INSERT INTO payments (till_id, seq, business_date, hour, kind, method, amount, training) \
              SELECT $1, * FROM unnest($2::BIGINT[], $3::DATE[], $4::SMALLINT[], $5::TEXT[], \
-                 $6::TEXT[], $7::BIGINT[], $8::BOOLEAN[])",
+                 $6::TEXT[], $7::BIGINT[], $8::BOOLEAN[])").await?,
             &[
                 &till,
                 &d.pay_seq,
@@ -547,11 +568,14 @@ pub(super) async fn derive(
     }
     if !d.line_seq.is_empty() {
         tx.execute(
-            "INSERT INTO sale_lines (till_id, seq, business_date, hour, kind, operator, \
+            &tx.prepare_cached(
+                "INSERT INTO sale_lines (till_id, seq, business_date, hour, kind, operator, \
                  product_id, name, grp, quantity, amount, training) \
              SELECT $1, * FROM unnest($2::BIGINT[], $3::DATE[], $4::SMALLINT[], $5::TEXT[], \
                  $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[], $11::BIGINT[], \
                  $12::BOOLEAN[])",
+            )
+            .await?,
             &[
                 &till,
                 &d.line_seq,
@@ -591,7 +615,8 @@ async fn add_day_sums(tx: &Transaction<'_>, till: &str, sums: &DaySums) -> Resul
             count.push(*c);
         }
         tx.execute(
-            "INSERT INTO takings_day (till_id, business_date, hour, method, training, sales, \
+            &tx.prepare_cached(
+                "INSERT INTO takings_day (till_id, business_date, hour, method, training, sales, \
                  returns, payments, sales_count) \
              SELECT $1, * FROM unnest($2::DATE[], $3::SMALLINT[], $4::TEXT[], $5::BOOLEAN[], \
                  $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[]) \
@@ -600,6 +625,8 @@ async fn add_day_sums(tx: &Transaction<'_>, till: &str, sums: &DaySums) -> Resul
                  returns = takings_day.returns + excluded.returns, \
                  payments = takings_day.payments + excluded.payments, \
                  sales_count = takings_day.sales_count + excluded.sales_count",
+            )
+            .await?,
             &[
                 &till, &date, &hour, &method, &training, &sales, &returns, &payments, &count,
             ],
@@ -619,13 +646,16 @@ async fn add_day_sums(tx: &Transaction<'_>, till: &str, sums: &DaySums) -> Resul
             amount.push(*a);
         }
         tx.execute(
-            "INSERT INTO product_day (till_id, business_date, training, product_id, grp, name, \
+            &tx.prepare_cached(
+                "INSERT INTO product_day (till_id, business_date, training, product_id, grp, name, \
                  quantity, amount) \
              SELECT $1, * FROM unnest($2::DATE[], $3::BOOLEAN[], $4::TEXT[], $5::TEXT[], \
                  $6::TEXT[], $7::BIGINT[], $8::BIGINT[]) \
              ON CONFLICT (business_date, till_id, training, product_id, grp) DO UPDATE SET \
                  name = excluded.name, quantity = product_day.quantity + excluded.quantity, \
                  amount = product_day.amount + excluded.amount",
+            )
+            .await?,
             &[
                 &till, &date, &training, &product, &group, &name, &quantity, &amount,
             ],
@@ -643,13 +673,16 @@ async fn add_day_sums(tx: &Transaction<'_>, till: &str, sums: &DaySums) -> Resul
             amount.push(*a);
         }
         tx.execute(
-            "INSERT INTO operator_day (till_id, business_date, training, operator, quantity, \
+            &tx.prepare_cached(
+                "INSERT INTO operator_day (till_id, business_date, training, operator, quantity, \
                  amount) \
              SELECT $1, * FROM unnest($2::DATE[], $3::BOOLEAN[], $4::TEXT[], $5::BIGINT[], \
                  $6::BIGINT[]) \
              ON CONFLICT (business_date, till_id, training, operator) DO UPDATE SET \
                  quantity = operator_day.quantity + excluded.quantity, \
                  amount = operator_day.amount + excluded.amount",
+            )
+            .await?,
             &[&till, &date, &training, &operator, &quantity, &amount],
         )
         .await?;

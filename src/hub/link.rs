@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::ingest::{Ingested, Upload, UploadEntry};
+use super::ingest::{Ingested, UploadEntry};
 use super::pairing::Paired;
 use crate::bookkeeping::Sink;
 use crate::retry::{Failure, RetryClass};
@@ -256,10 +256,85 @@ pub async fn pair(
     })
 }
 
-/// Entries sent in one upload: one request and one hub transaction for
-/// many entries, well under the hub's body limit (an entry with its key is
-/// a few KiB).
-pub const UPLOAD_BATCH: usize = 100;
+/// Entries claimed and sent together: as many as the hub takes in one
+/// upload ([`super::ingest::MAX_ENTRIES`]), so a backlog costs the till few
+/// commits and the hub few transactions. A batch whose body would pass
+/// [`UPLOAD_BYTES`] goes as several uploads, in order.
+pub const UPLOAD_BATCH: usize = super::ingest::MAX_ENTRIES;
+
+/// The most one upload's body may hold: three quarters of the hub's limit
+/// ([`super::web::MAX_BODY`]), so an upload is never refused for its size
+/// (a sale's entry is about 1.5 KiB; a Z report's a few).
+pub const UPLOAD_BYTES: usize = super::web::MAX_BODY / 4 * 3;
+
+/// The bodies of the uploads that carry `items`, in order: each at most
+/// [`UPLOAD_BYTES`] (unless one entry alone is larger) and
+/// [`super::ingest::MAX_ENTRIES`] entries. A signed entry's public key goes
+/// only with the first entry of each upload signed with that key version:
+/// the hub stores a key the first time it comes, and checks later entries
+/// of the same upload against it (the outbox item keeps its key, so a
+/// retry that starts elsewhere sends it again).
+pub fn upload_bodies(till_id: &str, items: &[OutboxItem]) -> Result<Vec<Vec<u8>>, Failure> {
+    use serde::Deserialize;
+    /// An [`UploadEntry`] as sent: its key left out when the upload
+    /// carries it already.
+    #[derive(Serialize)]
+    struct Sent<'a> {
+        entry: &'a crate::journal::ChainRow,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        key: Option<&'a super::ingest::PublicKey>,
+    }
+    let unwritable = |e: serde_json::Error| Failure::local(format!("cannot write an upload: {e}"));
+    let encode = |e: &UploadEntry, keys_sent: &[String]| {
+        let key = e.key.as_ref().filter(|k| !keys_sent.contains(&k.version));
+        serde_json::to_vec(&Sent {
+            entry: &e.entry,
+            key,
+        })
+        .map_err(unwritable)
+    };
+    let mut head = br#"{"till_id":"#.to_vec();
+    serde_json::to_writer(&mut head, till_id).map_err(unwritable)?;
+    head.extend_from_slice(br#","entries":["#);
+    const TAIL: &[u8] = b"]}";
+    let mut bodies = Vec::new();
+    let mut body = head.clone();
+    let mut count = 0usize;
+    let mut keys_sent: Vec<String> = Vec::new();
+    for item in items {
+        let entry = UploadEntry::deserialize(&item.payload).map_err(|e| {
+            Failure::local(format!(
+                "outbox item {} holds no journal entry: {e}",
+                item.id
+            ))
+        })?;
+        let mut bytes = encode(&entry, &keys_sent)?;
+        let fits = count < super::ingest::MAX_ENTRIES
+            && body.len() + 1 + bytes.len() + TAIL.len() <= UPLOAD_BYTES;
+        if !fits && count > 0 {
+            body.extend_from_slice(TAIL);
+            bodies.push(std::mem::replace(&mut body, head.clone()));
+            count = 0;
+            keys_sent.clear();
+            bytes = encode(&entry, &keys_sent)?;
+        }
+        if count > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&bytes);
+        count += 1;
+        if let Some(k) = &entry.key
+            && !keys_sent.contains(&k.version)
+        {
+            keys_sent.push(k.version.clone());
+        }
+    }
+    if count > 0 {
+        body.extend_from_slice(TAIL);
+        bodies.push(body);
+    }
+    Ok(bodies)
+}
 
 /// The `sync.hub` lane's sink: posts the lane's next entries (up to
 /// [`UPLOAD_BATCH`]) to `/api/journal` with the device credential, all or
@@ -362,26 +437,24 @@ impl Sink for HubSink {
     }
 
     async fn deliver_all(&self, items: &[OutboxItem]) -> Result<(), Failure> {
-        let entries = items
-            .iter()
-            .map(|item| {
-                serde_json::from_value::<UploadEntry>(item.payload.clone()).map_err(|e| {
-                    Failure::local(format!(
-                        "outbox item {} holds no journal entry: {e}",
-                        item.id
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let upload = Upload {
-            till_id: self.link.till_id.clone(),
-            entries,
-        };
+        // All or none: an upload that fails fails the batch, and the hub
+        // takes the uploads before it again as duplicates on the retry.
+        for body in upload_bodies(&self.link.till_id, items)? {
+            self.upload(body).await?;
+        }
+        Ok(())
+    }
+}
+
+impl HubSink {
+    /// One `POST /api/journal` with a body from [`upload_bodies`].
+    async fn upload(&self, body: Vec<u8>) -> Result<(), Failure> {
         let resp = self
             .http
             .post(format!("{}/api/journal", self.link.url))
             .bearer_auth(self.link.credential.as_str())
-            .json(&upload)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
             .send()
             .await
             .map_err(|e| {
@@ -409,5 +482,162 @@ impl Sink for HubSink {
                 answer_text(resp).await
             ),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::ingest::{MAX_ENTRIES, PublicKey, Upload};
+    use crate::journal::ChainRow;
+    use crate::store::OutboxStatus;
+
+    /// An outbox item of the hub lane: entry `seq`, signed with `version`
+    /// (its key sent along, as the store queues it) unless `None`; `data`
+    /// bytes of payload.
+    fn item(seq: i64, version: Option<&str>, data: usize) -> OutboxItem {
+        let entry = ChainRow {
+            seq,
+            at: "2026-12-07T10:00:00Z".into(),
+            sale_id: None,
+            kind: "cash.float".into(),
+            data: "x".repeat(data),
+            event_code: Some(11007),
+            trans: version.map(|_| "{}".into()),
+            signature: version.map(|_| "c2lnbmF0dXJl".into()),
+            key_version: version.map(str::to_string),
+            prev_hash: Some("0".repeat(64)),
+            hash: Some("1".repeat(64)),
+        };
+        let key = version.map(|v| PublicKey {
+            version: v.into(),
+            algorithm: "RSA-SHA1-1024".into(),
+            public_key: format!("-----BEGIN PUBLIC KEY-----\n{v}\n-----END PUBLIC KEY-----\n"),
+        });
+        OutboxItem {
+            id: seq,
+            sale_id: None,
+            kind: HUB_LANE.into(),
+            idempotency_key: format!("hub-kiosk-1-{seq}"),
+            payload: serde_json::json!({ "entry": entry, "key": key }),
+            status: OutboxStatus::InFlight,
+            attempts: 1,
+            next_attempt_at_ms: 0,
+            last_error: None,
+            requeue_reason: None,
+        }
+    }
+
+    fn uploads(items: &[OutboxItem]) -> Vec<(usize, Upload)> {
+        upload_bodies("kiosk-1", items)
+            .unwrap()
+            .into_iter()
+            .map(|b| (b.len(), serde_json::from_slice::<Upload>(&b).unwrap()))
+            .collect()
+    }
+
+    /// (seq, key version sent with it) of every entry, upload by upload.
+    fn sent(uploads: &[(usize, Upload)]) -> Vec<Vec<(i64, Option<String>)>> {
+        uploads
+            .iter()
+            .map(|(_, u)| {
+                u.entries
+                    .iter()
+                    .map(|e| (e.entry.seq, e.key.as_ref().map(|k| k.version.clone())))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_goes_as_one_upload_with_each_key_once_and_every_entry_as_stored() {
+        let items = vec![
+            item(1, None, 10),
+            item(2, Some("v1"), 10),
+            item(3, Some("v1"), 10),
+            item(4, None, 10),
+            item(5, Some("v2"), 10),
+            item(6, Some("v1"), 10),
+            item(7, Some("v2"), 10),
+        ];
+        let ups = uploads(&items);
+        assert_eq!(
+            sent(&ups),
+            vec![vec![
+                (1, None),
+                (2, Some("v1".into())),
+                (3, None),
+                (4, None),
+                (5, Some("v2".into())),
+                (6, None),
+                (7, None),
+            ]]
+        );
+        let (_, upload) = &ups[0];
+        assert_eq!(upload.till_id, "kiosk-1");
+        for (e, i) in upload.entries.iter().zip(&items) {
+            let stored: UploadEntry = serde_json::from_value(i.payload.clone()).unwrap();
+            assert_eq!(e.entry, stored.entry, "the entry goes exactly as stored");
+            if let Some(k) = &e.key {
+                assert_eq!(Some(k), stored.key.as_ref(), "the key is the entry's own");
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_too_large_for_one_body_goes_as_several_each_under_the_limit_in_order() {
+        // About 100 KiB an entry: seven to an upload at most.
+        let items: Vec<OutboxItem> = (1..=20)
+            .map(|seq| item(seq, Some("v1"), 100 * 1024))
+            .collect();
+        let ups = uploads(&items);
+        assert!(ups.len() >= 3, "{} uploads", ups.len());
+        for (len, u) in &ups {
+            assert!(*len <= UPLOAD_BYTES, "{len} bytes");
+            assert!(*len < super::super::web::MAX_BODY);
+            // Each upload carries the key with its first signed entry: the
+            // hub may take it alone (a retry, another order of arrival).
+            assert_eq!(u.entries[0].key.as_ref().unwrap().version, "v1");
+            assert!(u.entries[1..].iter().all(|e| e.key.is_none()));
+        }
+        let seqs: Vec<i64> = ups
+            .iter()
+            .flat_map(|(_, u)| u.entries.iter().map(|e| e.entry.seq))
+            .collect();
+        assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+
+        // Many small entries: never more than the hub takes in one upload.
+        let items: Vec<OutboxItem> = (1..=(MAX_ENTRIES as i64 + 3))
+            .map(|seq| item(seq, None, 10))
+            .collect();
+        let ups = uploads(&items);
+        assert_eq!(
+            ups.iter().map(|(_, u)| u.entries.len()).collect::<Vec<_>>(),
+            [MAX_ENTRIES, 3]
+        );
+
+        // One entry larger than the budget still goes (alone), for the hub
+        // to refuse in its own words rather than the lane to stall silently.
+        let items = vec![
+            item(1, None, 10),
+            item(2, None, UPLOAD_BYTES),
+            item(3, None, 10),
+        ];
+        assert_eq!(
+            sent(&uploads(&items)),
+            vec![vec![(1, None)], vec![(2, None)], vec![(3, None)]]
+        );
+    }
+
+    #[test]
+    fn an_item_without_a_journal_entry_is_a_local_failure() {
+        let mut bad = item(1, None, 10);
+        bad.payload = serde_json::json!({ "nothing": true });
+        let f = upload_bodies("kiosk-1", &[bad]).unwrap_err();
+        assert!(
+            f.message.contains("holds no journal entry"),
+            "{}",
+            f.message
+        );
     }
 }

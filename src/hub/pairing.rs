@@ -197,11 +197,12 @@ impl Hub {
     /// answer, so it tells a guesser nothing.
     pub async fn authenticate(&self, till_id: &str, credential: &str) -> Result<(), HubError> {
         let client = self.client().await?;
+        // Every upload asks: prepared once per connection.
+        let stmt = client
+            .prepare_cached("SELECT credential_hash FROM tills WHERE id = $1")
+            .await?;
         let stored: Option<Vec<u8>> = client
-            .query_opt(
-                "SELECT credential_hash FROM tills WHERE id = $1",
-                &[&till_id],
-            )
+            .query_opt(&stmt, &[&till_id])
             .await?
             .and_then(|r| r.get(0));
         let offered = sha256(credential);

@@ -73,10 +73,10 @@ pub struct OutboxItem {
     pub requeue_reason: Option<String>,
 }
 
-const COLUMNS: &str = "id, sale_id, kind, idempotency_key, payload, status, attempts, \
+pub(super) const COLUMNS: &str = "id, sale_id, kind, idempotency_key, payload, status, attempts, \
                        next_attempt_at, last_error, requeue_reason";
 
-fn item_from_row(row: &Row<'_>) -> rusqlite::Result<OutboxItem> {
+pub(super) fn item_from_row(row: &Row<'_>) -> rusqlite::Result<OutboxItem> {
     let payload: String = row.get(4)?;
     let status: String = row.get(5)?;
     let bad = |idx: usize, msg: String| {

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use super::{Reader, Result, StoreError, Writer};
 use crate::clock::rfc3339;
-use crate::store::OutboxItem;
+use crate::store::{OutboxItem, OutboxStatus};
 
 /// Every sync kind starts with this.
 pub const SYNC_PREFIX: &str = "sync.";
@@ -63,6 +63,10 @@ impl Writer<'_> {
     /// Claims the head of lane `kind`: up to `limit` consecutive pending
     /// items, oldest first, if the first is due. Stops at an item in flight
     /// (another process delivers it) so order is never broken.
+    ///
+    /// The head is read once, items and all, and each claimed with a cached
+    /// guarded `UPDATE`: a batch of hundreds costs one transaction and no
+    /// statement parsed twice.
     pub fn sync_claim(
         &mut self,
         kind: &str,
@@ -70,57 +74,83 @@ impl Writer<'_> {
         now: OffsetDateTime,
     ) -> Result<Vec<OutboxItem>> {
         let now_ms = ms(now);
-        let heads: Vec<(i64, String, i64)> = {
-            let mut stmt = self.conn().prepare(
-                "SELECT id, status, next_attempt_at FROM outbox \
+        let heads: Vec<OutboxItem> = {
+            let mut stmt = self.conn().prepare_cached(&format!(
+                "SELECT {} FROM outbox \
                  WHERE kind = ?1 AND status IN ('pending', 'in_flight') \
                  ORDER BY id LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![kind, limit as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
+                super::outbox::COLUMNS
+            ))?;
+            let rows = stmt.query_map(params![kind, limit as i64], super::outbox::item_from_row)?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        let mut ids = Vec::new();
-        for (i, (id, status, next)) in heads.into_iter().enumerate() {
-            if status != "pending" {
+        let mut claimed = Vec::with_capacity(heads.len());
+        let updated_at = rfc3339(now);
+        let mut update = self.conn().prepare_cached(
+            "UPDATE outbox SET status = 'in_flight', attempts = attempts + 1, \
+             updated_at = ?2 WHERE id = ?1 AND status = 'pending'",
+        )?;
+        for (i, mut item) in heads.into_iter().enumerate() {
+            if item.status != OutboxStatus::Pending {
                 break;
             }
             // The head decides: a later item's own schedule never lets it
             // overtake (items behind the head were never tried).
-            if i == 0 && next > now_ms {
+            if i == 0 && item.next_attempt_at_ms > now_ms {
                 break;
             }
-            ids.push(id);
-        }
-        let mut claimed = Vec::with_capacity(ids.len());
-        for id in ids {
-            let changed = self.conn().execute(
-                "UPDATE outbox SET status = 'in_flight', attempts = attempts + 1, \
-                 updated_at = ?2 WHERE id = ?1 AND status = 'pending'",
-                params![id, rfc3339(now)],
-            )?;
+            let changed = update.execute(params![item.id, updated_at])?;
             if changed != 1 {
                 return Err(StoreError::Conflict {
-                    what: format!("sync item {id}"),
+                    what: format!("sync item {}", item.id),
                     expected: "pending".into(),
                     found: "claimed by another process".into(),
                 });
             }
-            claimed.push(self.reader().outbox_item(id)?);
+            item.status = OutboxStatus::InFlight;
+            item.attempts += 1;
+            claimed.push(item);
         }
         Ok(claimed)
+    }
+
+    /// Records delivered items of a lane as done, in the caller's one
+    /// transaction: each must be in flight (a guarded `UPDATE`, cached).
+    pub fn sync_done(&mut self, ids: &[i64], now: OffsetDateTime) -> Result<()> {
+        let updated_at = rfc3339(now);
+        let mut stmt = self.conn().prepare_cached(
+            "UPDATE outbox SET status = 'done', updated_at = ?2 \
+             WHERE id = ?1 AND status = 'in_flight'",
+        )?;
+        for id in ids {
+            let changed = stmt.execute(params![id, updated_at])?;
+            if changed != 1 {
+                drop(stmt);
+                let found = self
+                    .reader()
+                    .outbox_item(*id)
+                    .map(|i| i.status.as_str().to_string())
+                    .unwrap_or_else(|_| "no such item".into());
+                return Err(StoreError::Conflict {
+                    what: format!("outbox item {id}"),
+                    expected: "in_flight".into(),
+                    found,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Gives back claimed items that were never tried (the batch stopped at
     /// an earlier failure): pending again, their claim not counted.
     pub fn sync_unclaim(&mut self, ids: &[i64], now: OffsetDateTime) -> Result<()> {
+        let updated_at = rfc3339(now);
+        let mut stmt = self.conn().prepare_cached(
+            "UPDATE outbox SET status = 'pending', attempts = MAX(attempts - 1, 0), \
+             updated_at = ?2 WHERE id = ?1 AND status = 'in_flight'",
+        )?;
         for id in ids {
-            self.conn().execute(
-                "UPDATE outbox SET status = 'pending', attempts = MAX(attempts - 1, 0), \
-                 updated_at = ?2 WHERE id = ?1 AND status = 'in_flight'",
-                params![id, rfc3339(now)],
-            )?;
+            stmt.execute(params![id, updated_at])?;
         }
         Ok(())
     }

@@ -440,6 +440,47 @@ fn sync_item(key: &str) -> NewOutboxItem {
 }
 
 #[test]
+fn a_lane_batch_is_claimed_as_stored_and_recorded_done_all_or_none() {
+    let (_d, s) = store();
+    s.write(|w| {
+        for k in ["a", "b", "c"] {
+            w.enqueue(&sync_item(k), NOW)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let batch = s.write(|w| w.sync_claim("sync.webhook", 10, NOW)).unwrap();
+    assert_eq!(batch.len(), 3);
+    for item in &batch {
+        let stored = s.read(|r| r.outbox_item(item.id)).unwrap();
+        assert_eq!(&stored, item, "a claimed item is what the database holds");
+        assert_eq!(
+            (stored.status, stored.attempts),
+            (OutboxStatus::InFlight, 1)
+        );
+    }
+    let ids: Vec<i64> = batch.iter().map(|i| i.id).collect();
+    // c goes back untried: recording the whole batch done is a conflict,
+    // and none of it is recorded.
+    s.write(|w| w.sync_unclaim(&ids[2..], NOW)).unwrap();
+    let refused = s.write(|w| w.sync_done(&ids, NOW));
+    assert!(
+        matches!(refused, Err(StoreError::Conflict { .. })),
+        "{refused:?}"
+    );
+    let lane = s.read(|r| r.sync_lane("sync.webhook")).unwrap();
+    assert_eq!((lane.pending, lane.done), (3, 0));
+    // Only what is in flight becomes done, in one transaction.
+    s.write(|w| w.sync_done(&ids[..2], NOW)).unwrap();
+    let lane = s.read(|r| r.sync_lane("sync.webhook")).unwrap();
+    assert_eq!((lane.pending, lane.done, lane.head_attempts), (1, 2, 0));
+    assert!(
+        s.write(|w| w.sync_done(&ids[..1], NOW)).is_err(),
+        "done once"
+    );
+}
+
+#[test]
 fn sync_lanes_are_claimed_in_order_and_never_by_the_kiosk_worker() {
     let (_d, s) = store();
     let later = NOW + time::Duration::seconds(60);

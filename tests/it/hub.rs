@@ -1031,6 +1031,78 @@ async fn luka_hub_serve_runs_from_its_config_and_stops_on_sigterm() {
     assert!(err.contains("database_url"), "{err}");
 }
 
+/// A till that dies between an upload the hub stored and marking its
+/// items done sends that batch again: every entry ends on the hub once,
+/// checked (chain and signatures, no alert), and the lane empties. The
+/// batch is full-size and signed, so most of its entries go without their
+/// key (the upload carries it once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_an_upload_and_its_done_still_puts_each_entry_on_the_hub_once() {
+    use luka::bookkeeping::Sink;
+    use luka::hub::link::{HubSink, Link, UPLOAD_BATCH};
+    let rig = HubRig::start().await;
+    let till = Till::new("kiosk-1").await;
+    till.sell_cash("10");
+    {
+        // Cash floats are cash transactions: each entry signed.
+        let store = Store::open(&till.db()).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        store
+            .write(|w| {
+                for i in 0..(UPLOAD_BATCH * 2 + 10) as i64 {
+                    w.journal(
+                        luka::domain::journal::JournalKind::CashFloat,
+                        None,
+                        serde_json::json!({ "amount": 100 + i, "till": "kiosk-1" }),
+                        now,
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+    let (c, out, err) = till.pair(&rig.url(), &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    let first = {
+        let store = Store::open(&till.db()).unwrap();
+        let link = Link::load(&till.db()).unwrap().unwrap();
+        let sink = HubSink::new(link, std::time::Duration::from_secs(30)).unwrap();
+        // Claimed five minutes ago by the lane of a till that then died:
+        // the hub has the batch, the till never recorded it done.
+        let then = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);
+        let first = store
+            .write(|w| w.sync_claim(HUB_LANE, UPLOAD_BATCH, then))
+            .unwrap();
+        assert_eq!(first.len(), UPLOAD_BATCH);
+        sink.deliver_all(&first).await.unwrap();
+        let stored = rig.stored("kiosk-1").await;
+        assert_eq!(stored, till.journal()[..UPLOAD_BATCH]);
+        first
+    };
+    assert!(rig.alerts("kiosk-1").await.is_empty());
+
+    // `luka sync` takes the stale claim back and sends everything.
+    let (c, out, err) = till.run(&["sync"]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(till.lane_pending(), 0);
+    let journal = till.journal();
+    assert!(journal.len() > UPLOAD_BATCH * 2 + 10);
+    let stored = rig.stored("kiosk-1").await;
+    assert_eq!(stored, journal, "the hub holds the till's journal exactly");
+    let seqs: Vec<i64> = stored.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (1..=journal.len() as i64).collect::<Vec<_>>());
+    assert!(rig.alerts("kiosk-1").await.is_empty());
+    // The batch the hub had went again (a second attempt), and is done.
+    let store = Store::open(&till.db()).unwrap();
+    for item in [&first[0], &first[UPLOAD_BATCH - 1]] {
+        let now = store.read(|r| r.outbox_item(item.id)).unwrap();
+        assert_eq!(
+            (now.status, now.attempts),
+            (luka::store::OutboxStatus::Done, 2)
+        );
+    }
+}
+
 /// Not a timed test: prints how fast a till's offline backlog drains into
 /// the hub through `luka sync` (one entry per request, as the lane sends
 /// them). `cargo test --test it hub::backlog -- --ignored --nocapture`.
