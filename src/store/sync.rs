@@ -168,11 +168,13 @@ impl Writer<'_> {
     }
 
     /// Makes every pending item of lane `kind` due now (stopped ones stay
-    /// stopped): `luka sync` is a person asking for it.
+    /// stopped): `luka sync` is a person asking for it. Items due already
+    /// are left as they are: a backlog of thousands is not rewritten (and
+    /// its pages not written to the WAL again) only to stay due.
     pub fn outbox_wake_pending(&mut self, kind: &str, now: OffsetDateTime) -> Result<usize> {
         Ok(self.conn().execute(
-            "UPDATE outbox SET next_attempt_at = MIN(next_attempt_at, ?1), updated_at = ?2 \
-             WHERE status = 'pending' AND kind = ?3",
+            "UPDATE outbox SET next_attempt_at = ?1, updated_at = ?2 \
+             WHERE status = 'pending' AND kind = ?3 AND next_attempt_at > ?1",
             params![ms(now), rfc3339(now), kind],
         )?)
     }

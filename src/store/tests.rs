@@ -481,6 +481,38 @@ fn a_lane_batch_is_claimed_as_stored_and_recorded_done_all_or_none() {
 }
 
 #[test]
+fn waking_a_lane_makes_its_waiting_head_due_and_leaves_due_items_unwritten() {
+    let (_d, s) = store();
+    let later = NOW + time::Duration::seconds(600);
+    s.write(|w| {
+        for k in ["a", "b", "c"] {
+            w.enqueue(&sync_item(k), NOW)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let head = s.write(|w| w.sync_claim("sync.webhook", 1, NOW)).unwrap();
+    s.write(|w| w.outbox_retry_at(head[0].id, later.unix_timestamp() * 1000, "503", NOW))
+        .unwrap();
+    let soon = NOW + time::Duration::seconds(1);
+    assert!(
+        s.write(|w| w.sync_claim("sync.webhook", 5, soon))
+            .unwrap()
+            .is_empty(),
+        "the head waits, and the rest behind it"
+    );
+    // Only the waiting head needed waking; b and c were due already.
+    assert_eq!(
+        s.write(|w| w.outbox_wake_pending("sync.webhook", soon))
+            .unwrap(),
+        1
+    );
+    let all = s.write(|w| w.sync_claim("sync.webhook", 5, soon)).unwrap();
+    let keys: Vec<&str> = all.iter().map(|i| i.idempotency_key.as_str()).collect();
+    assert_eq!(keys, ["a", "b", "c"]);
+}
+
+#[test]
 fn sync_lanes_are_claimed_in_order_and_never_by_the_kiosk_worker() {
     let (_d, s) = store();
     let later = NOW + time::Duration::seconds(60);
