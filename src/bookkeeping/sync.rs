@@ -1,7 +1,7 @@
 //! The sync worker: one lane per sink, each delivered strictly in order.
 //!
 //! A lane claims its head items in a batch (one commit for many
-//! deliveries), delivers them one by one (or all in one request, for a sink
+//! deliveries), delivers them one by one (or all together, for a sink
 //! with [`Sink::batch`] above one), and records the outcome in one
 //! transaction: delivered items done, the first failure rescheduled by
 //! `crate::retry::decide` (or stopped for a person), the rest given back
@@ -250,22 +250,22 @@ impl SyncWorker {
         let store = self.store.clone();
         let kinds_owned: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
         let worker = tokio::spawn(self.run(shutdown));
-        let mut last_pending = usize::MAX;
+        let mut last_heads = None;
         let mut still_since = tokio::time::Instant::now();
         loop {
-            // Only what is still open, every 50 ms: the full lane status
-            // counts every item ever done, which a long history makes slow.
-            let pending: usize = store.read(|r| {
+            // Each lane's head, every 50 ms: it moves with every delivery
+            // recorded, and finding it costs the same at any backlog size.
+            let heads: Vec<Option<i64>> = store.read(|r| {
                 kinds_owned
                     .iter()
-                    .map(|k| r.sync_open(k))
-                    .sum::<Result<usize, _>>()
+                    .map(|k| r.sync_head(k))
+                    .collect::<Result<_, _>>()
             })?;
-            if pending == 0 {
+            if heads.iter().all(Option::is_none) {
                 break;
             }
-            if pending != last_pending {
-                last_pending = pending;
+            if last_heads.as_ref() != Some(&heads) {
+                last_heads = Some(heads);
                 still_since = tokio::time::Instant::now();
             } else if still_since.elapsed() >= patience {
                 break;

@@ -9,6 +9,7 @@
 //! and raises an alert; an entry sent again as it was is a duplicate and
 //! changes nothing. Entries of another till are refused whole (403).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use deadpool_postgres::{GenericClient, Transaction};
@@ -138,11 +139,13 @@ impl Hub {
             nr: r.get(3),
         });
         let mut keys: HashMap<String, String> = keys.iter().map(|r| (r.get(0), r.get(1))).collect();
-        let mut have: HashMap<i64, ChainRow> = have
+        // An entry sent twice in one upload is a duplicate of the first:
+        // the upload's own entries are kept by reference, not copied.
+        let mut have: HashMap<i64, Cow<'_, ChainRow>> = have
             .iter()
             .map(|r| {
                 let row = chain_row(r);
-                (row.seq, row)
+                (row.seq, Cow::Owned(row))
             })
             .collect();
         let mut out = Ingested::default();
@@ -152,7 +155,7 @@ impl Hub {
         for e in &upload.entries {
             let row = &e.entry;
             if let Some(stored) = have.get(&row.seq) {
-                if stored == row {
+                if stored.as_ref() == row {
                     out.duplicates += 1;
                     continue;
                 }
@@ -188,7 +191,7 @@ impl Hub {
                 }
             }
             fresh.push(row);
-            have.insert(row.seq, row.clone());
+            have.insert(row.seq, Cow::Borrowed(row));
             if let Some(what) = alert {
                 tx.execute(
                     &tx.prepare_cached(

@@ -297,6 +297,8 @@ async fn api_journal(
         Ok(u) => u,
         Err(e) => return api_error(400, &e),
     };
+    // Read: the body (up to MAX_BODY) is not held through the ingest.
+    drop(body);
     // The credential decides which till this device is; the upload names
     // the till its entries are of, and must name the same.
     let device = match app.hub.authenticate(&upload.till_id, credential).await {

@@ -4,8 +4,9 @@
 //! The lane is an ordinary sync lane (`store::sync`): strictly in order,
 //! delivered by the sync worker, idempotent at the hub by (till, seq). An
 //! item's payload is the entry exactly as stored, plus the public key of a
-//! signed entry, so a retry sends the same bytes and the hub can check the
-//! signature without asking the till anything.
+//! signed entry, so a retry sends the same entry and the hub can check the
+//! signature without asking the till anything (an upload carries each key
+//! once, with the first entry signed with it: `hub::link::upload_bodies`).
 
 use rusqlite::{OptionalExtension, params};
 use serde_json::json;

@@ -216,15 +216,20 @@ impl Reader<'_> {
         kinds.iter().map(|k| self.sync_lane(k)).collect()
     }
 
-    /// Items of `kind` waiting or in flight: cheap at any outbox size (the
-    /// partial index `outbox_sync_open`), for a drain watching its progress.
-    pub fn sync_open(&self, kind: &str) -> Result<usize> {
-        let n: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM outbox WHERE kind = ?1 AND status IN ('pending', 'in_flight')",
-            params![kind],
-            |r| r.get(0),
-        )?;
-        Ok(n as usize)
+    /// The oldest item of `kind` waiting or in flight (`None`: the lane is
+    /// empty): one step down the partial index `outbox_sync_open` at any
+    /// backlog size, for a drain watching its progress. The head moves
+    /// whenever a delivery is recorded; counting the open items instead
+    /// walked the whole backlog on every look.
+    pub fn sync_head(&self, kind: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM outbox WHERE kind = ?1 AND status IN ('pending', 'in_flight') \
+                 ORDER BY id LIMIT 1",
+            )?
+            .query_row(params![kind], |r| r.get(0))
+            .optional()?)
     }
 
     pub fn sync_lane(&self, kind: &str) -> Result<SyncLaneStatus> {

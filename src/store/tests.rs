@@ -597,6 +597,12 @@ fn the_claim_queries_use_their_partial_indexes() {
          AND status IN ('pending', 'in_flight') ORDER BY id LIMIT 16",
     );
     assert!(lane.contains("outbox_sync_open"), "{lane}");
+    // A drain's look at each lane's head: one step down the same index.
+    let head = plan(
+        "SELECT id FROM outbox WHERE kind = 'sync.hub' AND status IN ('pending', 'in_flight') \
+         ORDER BY id LIMIT 1",
+    );
+    assert!(head.contains("outbox_sync_open"), "{head}");
     // The status bar's count and the organizer's backlog: open items only.
     let open =
         plan("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'in_flight', 'failed')");
