@@ -1067,21 +1067,26 @@ async fn a_crash_between_an_upload_and_its_done_still_puts_each_entry_on_the_hub
         let store = Store::open(&till.db()).unwrap();
         let link = Link::load(&till.db()).unwrap().unwrap();
         let sink = HubSink::new(link, std::time::Duration::from_secs(30)).unwrap();
-        // Claimed five minutes ago by the lane of a till that then died:
-        // the hub has the batch, the till never recorded it done.
-        let then = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);
+        // Claimed by the lane of a till that then died: the hub has the
+        // batch, the till never recorded it done.
+        let now = time::OffsetDateTime::now_utc();
         let first = store
-            .write(|w| w.sync_claim(HUB_LANE, UPLOAD_BATCH, then))
+            .write(|w| w.sync_claim(HUB_LANE, UPLOAD_BATCH, now))
             .unwrap();
         assert_eq!(first.len(), UPLOAD_BATCH);
         sink.deliver_all(&first).await.unwrap();
         let stored = rig.stored("kiosk-1").await;
         assert_eq!(stored, till.journal()[..UPLOAD_BATCH]);
+        // The till starts again: what it left in flight waits again.
+        let requeued = store
+            .write(|w| w.requeue_in_flight("found in flight at start-up", now))
+            .unwrap();
+        assert_eq!(requeued, UPLOAD_BATCH);
         first
     };
     assert!(rig.alerts("kiosk-1").await.is_empty());
 
-    // `luka sync` takes the stale claim back and sends everything.
+    // The lane sends everything, the batch the hub has too.
     let (c, out, err) = till.run(&["sync"]);
     assert_eq!(c, 0, "{out}{err}");
     assert_eq!(till.lane_pending(), 0);
