@@ -5,6 +5,7 @@
 //! till, and `hub_demo.rs` is `luka hub demo` (a hub with two tills).
 
 use std::net::SocketAddr;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::clock::{RandomIds, SystemClock};
@@ -125,6 +126,8 @@ impl App {
             drawer_relay: config.gpio.drawer_relay.is_some(),
             order_numbers: config.order_numbers,
             kitchen_ticket: config.kitchen_ticket,
+            sales_unit: config.sales_unit.clone(),
+            sales_units: config.vipps.sales_units(),
             operators: config
                 .operators
                 .iter()
@@ -148,12 +151,16 @@ impl App {
         // A production till's training mode pays at a simulator of its own.
         let training =
             (!config.is_training()).then(|| Arc::new(TrainingProvider::new(config.clone())));
-        let (kiosk, running) = Kiosk::start_with_training(
-            store.clone(),
-            vipps_provider(&base_url, creds, config.vipps.request_timeout)?,
-            training
+        let providers = crate::kiosk::Providers {
+            main: vipps_provider(&base_url, creds, config.vipps.request_timeout)?,
+            training: training
                 .clone()
                 .map(|t| t as Arc<dyn crate::payments::PaymentProvider>),
+            by_msn: unit_providers(&config, &base_url)?,
+        };
+        let (kiosk, running) = Kiosk::start_with_providers(
+            store.clone(),
+            providers,
             Arc::new(SystemClock),
             Arc::new(RandomIds),
             settings,
@@ -172,7 +179,11 @@ impl App {
             .as_ref()
             .filter(|k| k.to_catalog().is_ok_and(|c| c == config.catalog));
         let changed = match from_hub {
-            Some(k) => kiosk.apply_hub_catalog(&config.catalog, k.menu.as_deref())?,
+            Some(k) => kiosk.apply_hub_catalog(
+                &config.catalog,
+                k.menu.as_deref(),
+                k.sales_unit.as_deref(),
+            )?,
             None => kiosk.apply_catalog(&config.catalog)?,
         };
         if changed > 0 {
@@ -336,6 +347,26 @@ pub fn start_vipps_kiosk(
         Arc::new(RandomIds),
         settings,
     )?)
+}
+
+/// A Vipps client per sales unit with keys (`[vipps]`'s own included), by
+/// MSN; each has its own token cache. None in training: the simulator takes
+/// every unit's sales.
+fn unit_providers(
+    config: &Config,
+    base_url: &str,
+) -> Result<HashMap<String, Arc<dyn crate::payments::PaymentProvider>>, AppError> {
+    let mut by_msn = HashMap::new();
+    for u in &config.vipps.units {
+        if let Some(creds) = &u.credentials {
+            let url = u.base_url.as_deref().unwrap_or(base_url);
+            by_msn.insert(
+                creds.merchant_serial_number.clone(),
+                vipps_provider(url, creds.clone(), config.vipps.request_timeout)?,
+            );
+        }
+    }
+    Ok(by_msn)
 }
 
 pub fn vipps_provider(

@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("migrations/004_webhooks.sql"),
     ),
     (5, "005_menus", include_str!("migrations/005_menus.sql")),
+    (
+        6,
+        "006_sales_units",
+        include_str!("migrations/006_sales_units.sql"),
+    ),
 ];
 
 /// The migration that added `sale_lines`: when it is applied, the lines of

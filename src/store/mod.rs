@@ -66,6 +66,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "008_open_items",
         include_str!("migrations/008_open_items.sql"),
     ),
+    (
+        "009_sales_units",
+        include_str!("migrations/009_sales_units.sql"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -345,6 +345,8 @@ mod tests {
             receipt_no: (status == SaleStatus::Paid).then_some(id),
             cash_given: None,
             terminal_ref: None,
+            msn: None,
+            department: None,
             training: true,
             created_at: at,
             closed_at: Some(at),

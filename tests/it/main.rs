@@ -53,6 +53,7 @@ mod printer_sim;
 mod receipts;
 mod report_contract;
 mod reports_day;
+mod sales_units;
 mod scripted_day;
 mod security;
 mod sigterm;
