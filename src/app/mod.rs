@@ -4,8 +4,8 @@
 //! step with the club's hub, `training.rs` is training inside a production
 //! till, and `hub_demo.rs` is `luka hub demo` (a hub with two tills).
 
-use std::net::SocketAddr;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::clock::{RandomIds, SystemClock};

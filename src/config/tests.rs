@@ -321,18 +321,29 @@ fn sales_units_have_their_own_msn_keys_and_department_and_the_till_picks_one() {
     let units = c.vipps.sales_units();
     assert_eq!(units.len(), 2);
     assert_eq!(
-        (units[0].name.as_str(), units[0].msn.as_deref(), units[0].department.as_deref()),
+        (
+            units[0].name.as_str(),
+            units[0].msn.as_deref(),
+            units[0].department.as_deref()
+        ),
         ("Fotball", Some("1234"), Some("10"))
     );
     assert_eq!(
-        (units[1].name.as_str(), units[1].msn.as_deref(), units[1].department.as_deref()),
+        (
+            units[1].name.as_str(),
+            units[1].msn.as_deref(),
+            units[1].department.as_deref()
+        ),
         ("Håndball", Some("234567"), Some("20"))
     );
     assert_eq!(c.sales_unit.name, "Fotball", "the till's own by default");
     let creds2 = c.vipps.units[1].credentials.as_ref().unwrap();
     assert_eq!(creds2.client_id, "b");
     assert_eq!(creds2.merchant_serial_number, "234567");
-    let c = parse(&format!("{M}[till]\nsales_unit = \"Håndball\"\n{creds}{unit}")).unwrap();
+    let c = parse(&format!(
+        "{M}[till]\nsales_unit = \"Håndball\"\n{creds}{unit}"
+    ))
+    .unwrap();
     assert_eq!(c.sales_unit.msn.as_deref(), Some("234567"));
 
     // Each mistake names the key and the fix.
@@ -342,18 +353,41 @@ fn sales_units_have_their_own_msn_keys_and_department_and_the_till_picks_one() {
     let e = parse(&format!("{M}{creds}{}", unit.replace("234567", "1234"))).unwrap_err();
     assert_eq!(e.key, "[[vipps.units]] #1 merchant_serial_number");
     assert!(e.problem.contains("already"), "{e}");
-    let e = parse(&format!("{M}{creds}{}", unit.replace("Håndball", "Fotball"))).unwrap_err();
+    let e = parse(&format!(
+        "{M}{creds}{}",
+        unit.replace("Håndball", "Fotball")
+    ))
+    .unwrap_err();
     assert_eq!(e.key, "[[vipps.units]] #1 name");
-    let e = parse(&format!("{M}{creds}{}", unit.replace("\"20\"", "\"20; drop\""))).unwrap_err();
+    let e = parse(&format!(
+        "{M}{creds}{}",
+        unit.replace("\"20\"", "\"20; drop\"")
+    ))
+    .unwrap_err();
     assert_eq!(e.key, "[[vipps.units]] #1 department");
-    let e = parse(&format!("{M}{creds}{}", unit.replace("client_id = \"b\"\n", ""))).unwrap_err();
+    let e = parse(&format!(
+        "{M}{creds}{}",
+        unit.replace("client_id = \"b\"\n", "")
+    ))
+    .unwrap_err();
     assert_eq!(e.key, "[[vipps.units]] #1 client_id");
-    let e = parse(&format!("{M}{creds}{}", unit.replace("client_secret = \"s2\"\n", ""))).unwrap_err();
+    let e = parse(&format!(
+        "{M}{creds}{}",
+        unit.replace("client_secret = \"s2\"\n", "")
+    ))
+    .unwrap_err();
     assert_eq!(e.key, "[[vipps.units]] #1 client_secret");
     assert!(e.fix.contains("LUKA_VIPPS_234567_CLIENT_SECRET"), "{e}");
-    let e = parse(&format!("{M}{creds}{}", unit.replace("merchant_serial_number = \"234567\"\n", ""))).unwrap_err();
+    let e = parse(&format!(
+        "{M}{creds}{}",
+        unit.replace("merchant_serial_number = \"234567\"\n", "")
+    ))
+    .unwrap_err();
     assert_eq!(e.key, "[[vipps.units]] #1 merchant_serial_number");
-    let e = parse(&format!("{M}{creds}[[vipps.units]]\nname = \"X\"\nmerchant_serial_number = \"12\"\n")).unwrap_err();
+    let e = parse(&format!(
+        "{M}{creds}[[vipps.units]]\nname = \"X\"\nmerchant_serial_number = \"12\"\n"
+    ))
+    .unwrap_err();
     assert!(e.problem.contains("4–7 digits"), "{e}");
     let e = parse(&format!("{M}{}", creds.replace("\"10\"", "\"\""))).unwrap_err();
     assert_eq!(e.key, "[vipps] department");

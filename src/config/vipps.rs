@@ -169,7 +169,9 @@ pub(super) fn vipps_config(
     }
     let own = SalesUnit {
         name: raw.name.clone().unwrap_or_else(|| DEFAULT_NAME.into()),
-        msn: credentials.as_ref().map(|c| c.merchant_serial_number.clone()),
+        msn: credentials
+            .as_ref()
+            .map(|c| c.merchant_serial_number.clone()),
         department: raw.department.clone(),
     };
     let mut units = vec![UnitConfig {
@@ -310,7 +312,10 @@ fn unit_config(
             "copy the unit's MSN from portal.vippsmobilepay.com",
         )
     })?;
-    if before.iter().any(|u| u.unit.msn.as_deref() == Some(msn.as_str())) {
+    if before
+        .iter()
+        .any(|u| u.unit.msn.as_deref() == Some(msn.as_str()))
+    {
         return Err(err(
             file,
             &at("merchant_serial_number"),

@@ -30,6 +30,6 @@ pub use merchant::Merchant;
 pub use money::{AmountError, Currency, Money};
 pub use payment::{PaymentPhase, Signal, Transition, VippsEvent, VippsState, transition};
 pub use sale::{Cart, PaymentMethod, SaleLine, Totals, VatTotal};
-pub use sales_unit::SalesUnit;
 pub use sale_status::{Decision, SaleStatus, Snapshot, UnpaidReason, decide};
+pub use sales_unit::SalesUnit;
 pub use vat::VatCode;

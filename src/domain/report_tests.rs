@@ -141,12 +141,32 @@ fn departments_and_sales_units_split_the_period_and_add_up_to_it() {
     let d: Vec<_> = r
         .per_department
         .iter()
-        .map(|d| (d.department.as_str(), d.sales.count, d.returns.amount.minor(), d.net.minor()))
+        .map(|d| {
+            (
+                d.department.as_str(),
+                d.sales.count,
+                d.returns.amount.minor(),
+                d.net.minor(),
+            )
+        })
         .collect();
-    assert_eq!(d, [("", 1, 0, 1_000), ("10", 2, 2_000, 8_000), ("20", 2, 0, 7_000)]);
+    assert_eq!(
+        d,
+        [
+            ("", 1, 0, 1_000),
+            ("10", 2, 2_000, 8_000),
+            ("20", 2, 0, 7_000)
+        ]
+    );
     let ten = &r.per_department[1];
     assert_eq!(ten.per_payment.len(), 1);
-    assert_eq!((ten.per_payment[0].key.as_str(), ten.per_payment[0].amount.minor()), ("vipps", 8_000));
+    assert_eq!(
+        (
+            ten.per_payment[0].key.as_str(),
+            ten.per_payment[0].amount.minor()
+        ),
+        ("vipps", 8_000)
+    );
     assert_eq!(ten.per_vat[0].gross.minor(), 8_000);
     let twenty: Vec<_> = r.per_department[2]
         .per_payment

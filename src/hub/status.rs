@@ -64,7 +64,10 @@ impl TillStatus {
             || menu.chars().count() > MAX_TEXT
             || texts.iter().any(|t| t.chars().count() > MAX_TEXT)
             || self.sales_units.len() > 50
-            || self.sales_units.iter().any(|u| u.chars().count() > MAX_TEXT)
+            || self
+                .sales_units
+                .iter()
+                .any(|u| u.chars().count() > MAX_TEXT)
         {
             return Err(HubError::refused(
                 400,

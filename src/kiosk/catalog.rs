@@ -53,7 +53,9 @@ impl Kiosk {
         // till: it sells the menu under its own unit (each sale keeps the
         // unit it was made under, so the books stay right) and says so.
         let unit = self.find_sales_unit(unit).unwrap_or_else(|e| {
-            tracing::error!("the club's menu for this till: {e}; selling under this till's own unit");
+            tracing::error!(
+                "the club's menu for this till: {e}; selling under this till's own unit"
+            );
             self.inner.settings.sales_unit.clone()
         });
         let now = self.inner.clock.now();

@@ -71,7 +71,10 @@ pub fn to_printer(
     // Each Vipps sales unit is paid out to its own bank account, and each
     // department is booked apart (issue 16, part 4).
     if report.per_vipps_unit.len() > 1 {
-        sections.push(section("Vipps per salgsenhet", listed(&report.per_vipps_unit)));
+        sections.push(section(
+            "Vipps per salgsenhet",
+            listed(&report.per_vipps_unit),
+        ));
     }
     if !report.per_department.is_empty() {
         let mut rows = Vec::new();

@@ -70,7 +70,10 @@ impl Writer<'_> {
                         method: sale.method,
                         amount: gross,
                         reference: Some(sale.reference.clone()),
-                        msn: sale.msn.clone().filter(|_| sale.method == PaymentMethod::Vipps),
+                        msn: sale
+                            .msn
+                            .clone()
+                            .filter(|_| sale.method == PaymentMethod::Vipps),
                     }],
                     operator: None,
                     training: sale.training,

@@ -18,7 +18,7 @@ use crate::support::{eventually, fast_settings, tickets, wait_created, write_til
 const WAIT: Duration = Duration::from_secs(20);
 
 /// The handball section's own Vipps account: another MSN, other keys.
-fn handball_sim_config() -> SimConfig {
+pub(crate) fn handball_sim_config() -> SimConfig {
     SimConfig {
         client_id: "9a11d8a1-0000-4000-8000-68616e64626c".into(),
         client_secret: "handball-secret".into(),
@@ -109,7 +109,11 @@ async fn each_sale_is_paid_to_its_own_sales_unit_and_booked_under_its_department
     let unit = entries(&store, JournalKind::SalesUnitChanged);
     assert_eq!(unit.len(), 1);
     assert_eq!(
-        (&unit[0].data["unit"], &unit[0].data["msn"], &unit[0].data["department"]),
+        (
+            &unit[0].data["unit"],
+            &unit[0].data["msn"],
+            &unit[0].data["department"]
+        ),
         (&"Fotball".into(), &"123456".into(), &"10".into())
     );
 
@@ -145,7 +149,11 @@ async fn each_sale_is_paid_to_its_own_sales_unit_and_booked_under_its_department
     let unit = entries(&store, JournalKind::SalesUnitChanged);
     assert_eq!(unit.len(), 2);
     assert_eq!(
-        (&unit[1].data["unit"], &unit[1].data["msn"], &unit[1].data["was"]),
+        (
+            &unit[1].data["unit"],
+            &unit[1].data["msn"],
+            &unit[1].data["was"]
+        ),
         (&"Håndball".into(), &"234567".into(), &"Fotball".into())
     );
     let second = k.start_vipps_sale(&tickets(2, 0), "").unwrap();
@@ -160,7 +168,8 @@ async fn each_sale_is_paid_to_its_own_sales_unit_and_booked_under_its_department
 
     // The football sale's refund, made while the till sells for handball,
     // goes back through football's keys: the unit it was paid to.
-    k.refund(first.id, Money::nok(2_000), "Feil billett").unwrap();
+    k.refund(first.id, Money::nok(2_000), "Feil billett")
+        .unwrap();
     assert!(
         eventually(WAIT, || {
             football_sim
@@ -204,8 +213,33 @@ async fn each_sale_is_paid_to_its_own_sales_unit_and_booked_under_its_department
         ]
     );
     // The signed cash transactions carry both, and the chain verifies.
-    let paid_entries = entries(&store, JournalKind::SalePaid);
-    assert!(paid_entries.iter().all(|e| !e.data["department"].is_null()));
+    let trans: Vec<serde_json::Value> = store
+        .read(|r| {
+            let mut out = Vec::new();
+            r.chain_rows(|row| {
+                if let Some(t) = &row.trans {
+                    out.push(serde_json::from_str(t).unwrap());
+                }
+                true
+            })?;
+            Ok(out)
+        })
+        .unwrap();
+    let signed: Vec<_> = trans
+        .iter()
+        .map(|t| (t["department"].as_str(), t["payments"][0]["msn"].as_str()))
+        .collect();
+    assert_eq!(
+        signed,
+        [
+            (Some("10"), Some("123456")),
+            (Some("10"), None),
+            (Some("20"), Some("234567")),
+            (Some("10"), Some("123456")),
+            (Some("10"), Some("123456")),
+        ],
+        "sale 1, cash, sale 2, the return of sale 1, sale 3"
+    );
     let verified = store.verify_journal().unwrap();
     assert!(verified.ok(), "{verified:?}");
 
@@ -236,9 +270,10 @@ async fn the_till_sells_under_the_unit_its_config_names_with_that_units_keys() {
         h.subscription_key
     );
     let cfg = write_till_config(dir.path(), &football_sim, "kiosk-2", "Luka IL", &unit);
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("id = \"kiosk-2\"\n", "id = \"kiosk-2\"\nsales_unit = \"Håndball\"\n");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "id = \"kiosk-2\"\n",
+        "id = \"kiosk-2\"\nsales_unit = \"Håndball\"\n",
+    );
     std::fs::write(&cfg, text).unwrap();
 
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_luka"))
@@ -259,7 +294,10 @@ async fn the_till_sells_under_the_unit_its_config_names_with_that_units_keys() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(line["state"], "paid", "{line}");
-    assert!(football_sim.payments().is_empty(), "nothing went to football's MSN");
+    assert!(
+        football_sim.payments().is_empty(),
+        "nothing went to football's MSN"
+    );
     let store = Store::open(&dir.path().join("luka.db")).unwrap();
     let sale = store.read(|r| r.sale(1)).unwrap();
     assert_eq!(
@@ -284,7 +322,10 @@ async fn the_till_sells_under_the_unit_its_config_names_with_that_units_keys() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_ne!(out.status.code(), Some(0));
-    assert!(err.contains("[till] sales_unit") && err.contains("Vipps, Håndball"), "{err}");
+    assert!(
+        err.contains("[till] sales_unit") && err.contains("Vipps, Håndball"),
+        "{err}"
+    );
     football_sim.shutdown().await;
     handball_sim.shutdown().await;
 }
