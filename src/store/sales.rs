@@ -205,7 +205,24 @@ impl Writer<'_> {
             &describe(from),
             self.found_status(id),
         )?;
+        self.forget_customer(id)?;
         Ok(receipt_no)
+    }
+
+    /// Forgets who a closed sale was sent to: the phone number or scanned
+    /// personal QR in its create request becomes `{}`. That request is
+    /// never sent again once the sale is closed, and personal data is kept
+    /// no longer than the sale needs it (the journal only ever said which
+    /// flow). Called in the transaction that closes the sale.
+    fn forget_customer(&mut self, sale_id: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE outbox SET payload = json_set(payload, '$.customer', json('{}')) \
+             WHERE sale_id = ?1 AND json_valid(payload) \
+               AND json_type(payload, '$.customer') = 'object' \
+               AND payload <> json_set(payload, '$.customer', json('{}'))",
+            params![sale_id],
+        )?;
+        Ok(())
     }
 
     pub fn close_unpaid(
@@ -228,7 +245,8 @@ impl Writer<'_> {
             format!("sale {id}"),
             &describe(from),
             self.found_status(id),
-        )
+        )?;
+        self.forget_customer(id)
     }
 
     /// The next consecutive receipt number, for a receipt that is not a

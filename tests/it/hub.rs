@@ -261,7 +261,8 @@ async fn migrations_apply_once_in_order_on_a_real_cluster() {
             "002_catalogue",
             "003_backoffice",
             "004_webhooks",
-            "005_menus"
+            "005_menus",
+            "006_sales_units"
         ]
     );
     // A second hub on the same database applies nothing again.
@@ -273,7 +274,8 @@ async fn migrations_apply_once_in_order_on_a_real_cluster() {
             "002_catalogue",
             "003_backoffice",
             "004_webhooks",
-            "005_menus"
+            "005_menus",
+            "006_sales_units"
         ]
     );
     // The journal is append-only at the hub too.

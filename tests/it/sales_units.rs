@@ -293,7 +293,11 @@ async fn the_till_sells_under_the_unit_its_config_names_with_that_units_keys() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(line["state"], "paid", "{line}");
+    assert_eq!(
+        (&line["state"], &line["msn"], &line["department"]),
+        (&"paid".into(), &"234567".into(), &"20".into()),
+        "{line}"
+    );
     assert!(
         football_sim.payments().is_empty(),
         "nothing went to football's MSN"

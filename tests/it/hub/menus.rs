@@ -800,7 +800,7 @@ async fn a_hub_with_text_groups_upgrades_to_group_records_in_the_order_it_sold()
              DROP TABLE menu_products, menus; \
              ALTER TABLE products DROP COLUMN group_id; \
              DROP TABLE groups; \
-             DELETE FROM hub_migrations WHERE version = 5;",
+             DELETE FROM hub_migrations WHERE version IN (5, 6);",
         )
         .await
         .unwrap();
@@ -813,7 +813,8 @@ async fn a_hub_with_text_groups_upgrades_to_group_records_in_the_order_it_sold()
             "002_catalogue",
             "003_backoffice",
             "004_webhooks",
-            "005_menus"
+            "005_menus",
+            "006_sales_units"
         ]
     );
     // One group per text, any case, spelt as its first product had it; in
