@@ -160,7 +160,14 @@ impl Hub {
                      stored: the till's journal was changed or replaced",
                     row.seq
                 );
-                self.alert(device_till, Some(row.seq), &what).await?;
+                // The alert is for the treasurer's Kasser page (bokmål);
+                // the refusal is for the till's log.
+                let nb = format!(
+                    "Kassen {device_till} sendte oppføring {} på nytt med annet innhold enn \
+                     huben har lagret: kassens journal er endret eller byttet ut.",
+                    row.seq
+                );
+                self.alert(device_till, Some(row.seq), &nb).await?;
                 return Err(HubError::refused(409, what));
             }
             if let Some(k) = &e.key {
@@ -179,7 +186,7 @@ impl Hub {
                 if v.push(row) {
                     state = v.position();
                 } else {
-                    alert = v.report().problem.as_ref().map(|p| p.what.clone());
+                    alert = v.report().problem.as_ref().map(|p| p.nb.clone());
                     // Go on from this entry as stored, so one break raises
                     // one alert, not one for every entry after it.
                     state = Some(past(state.take(), row));

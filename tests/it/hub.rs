@@ -634,8 +634,8 @@ async fn tampered_forged_foreign_and_oversized_uploads_are_refused_or_alerted() 
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].0, Some(sale.seq));
     assert!(
-        alerts[0].1.contains("changed after it was written"),
-        "{alerts:?}"
+        alerts[0].1.contains("er endret etter at den ble skrevet"),
+        "the treasurer reads it in bokmål: {alerts:?}"
     );
     // Stored as it came, never patched.
     let kept = rig.stored("kiosk-1").await;
@@ -653,7 +653,12 @@ async fn tampered_forged_foreign_and_oversized_uploads_are_refused_or_alerted() 
     other.data = "{\"edited\":true}".into();
     let (status, body) = post_upload(&rig.url(), &credential, upload("kiosk-1", &[other])).await;
     assert_eq!(status, 409, "{body}");
-    assert_eq!(rig.alerts("kiosk-1").await.len(), 2);
+    let alerts = rig.alerts("kiosk-1").await;
+    assert_eq!(alerts.len(), 2);
+    assert!(
+        alerts[1].1.contains("på nytt med annet innhold"),
+        "{alerts:?}"
+    );
     // Everything the hub holds is the till's journal, but for the one
     // entry that was changed on the way, kept as it came.
     let expected: Vec<ChainRow> = till
@@ -713,9 +718,9 @@ async fn tampered_forged_foreign_and_oversized_uploads_are_refused_or_alerted() 
     let alerts = rig.alerts("kiosk-1").await;
     assert_eq!(alerts.len(), 4, "{alerts:?}");
     assert_eq!(alerts[2].0, Some(forged_seq));
-    assert!(alerts[2].1.contains("SAF-T signature"), "{alerts:?}");
+    assert!(alerts[2].1.contains("SAF-T-signaturen"), "{alerts:?}");
     assert_eq!(alerts[3].0, Some(forged_seq + 1));
-    assert!(alerts[3].1.contains("does not follow"), "{alerts:?}");
+    assert!(alerts[3].1.contains("henger ikke sammen med"), "{alerts:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -970,7 +975,7 @@ async fn in_a_real_browser_the_treasurer_logs_in_and_sees_a_real_tills_sale() {
     browser.goto(&format!("{}/kasser", rig.url())).await;
     let page = browser.source().await;
     assert!(
-        page.contains("1 varsel") && page.contains("was changed after it was written"),
+        page.contains("1 varsel") && page.contains("er endret etter at den ble skrevet"),
         "{page}"
     );
     save_screenshot("hub-kasser-varsel-phone.png", &browser.screenshot().await);
