@@ -151,12 +151,13 @@ impl App {
         // A production till's training mode pays at a simulator of its own.
         let training =
             (!config.is_training()).then(|| Arc::new(TrainingProvider::new(config.clone())));
+        let main = vipps_provider(&base_url, creds, config.vipps.request_timeout)?;
         let providers = crate::kiosk::Providers {
-            main: vipps_provider(&base_url, creds, config.vipps.request_timeout)?,
+            by_msn: unit_providers(&config, &base_url, &main)?,
+            main,
             training: training
                 .clone()
                 .map(|t| t as Arc<dyn crate::payments::PaymentProvider>),
-            by_msn: unit_providers(&config, &base_url)?,
         };
         let (kiosk, running) = Kiosk::start_with_providers(
             store.clone(),
@@ -349,22 +350,26 @@ pub fn start_vipps_kiosk(
     )?)
 }
 
-/// A Vipps client per sales unit with keys (`[vipps]`'s own included), by
-/// MSN; each has its own token cache. None in training: the simulator takes
-/// every unit's sales.
+/// The provider of each sales unit with keys, by MSN: `[vipps]`'s own is
+/// `main`; every other unit gets a Vipps client of its own (its own keys and
+/// token cache). None in training: the simulator takes every unit's sales.
 fn unit_providers(
     config: &Config,
     base_url: &str,
+    main: &Arc<dyn crate::payments::PaymentProvider>,
 ) -> Result<HashMap<String, Arc<dyn crate::payments::PaymentProvider>>, AppError> {
     let mut by_msn = HashMap::new();
-    for u in &config.vipps.units {
-        if let Some(creds) = &u.credentials {
+    for (i, u) in config.vipps.units.iter().enumerate() {
+        let Some(creds) = &u.credentials else {
+            continue;
+        };
+        let provider = if i == 0 {
+            main.clone()
+        } else {
             let url = u.base_url.as_deref().unwrap_or(base_url);
-            by_msn.insert(
-                creds.merchant_serial_number.clone(),
-                vipps_provider(url, creds.clone(), config.vipps.request_timeout)?,
-            );
-        }
+            vipps_provider(url, creds.clone(), config.vipps.request_timeout)?
+        };
+        by_msn.insert(creds.merchant_serial_number.clone(), provider);
     }
     Ok(by_msn)
 }
