@@ -2358,6 +2358,56 @@ async fn the_catalogue_goes_out_as_csv_and_comes_back_in_all_or_nothing() {
     assert_eq!(rig.hub.catalogue_version().await.unwrap(), 6);
 }
 
+/// The treasurer picks the CSV file Excel saved instead of pasting it: a
+/// file in Windows-1252 (Excel's "CSV (semikolonseparert)") arrives with
+/// its æøå, in a real browser, and is read in with "Les inn".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_file_picked_in_the_browser_is_read_in_with_its_letters() {
+    let (rig, _cookie) = rig_with_catalogue().await;
+    let url = rig.url();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("varer.csv");
+    // "Bløtkake" and "Kjøkken" in Windows-1252: ø is the one byte 0xF8.
+    let mut bytes = b"id;navn;gruppe;pris;mva;plassering\r\nblot;Bl".to_vec();
+    bytes.push(0xF8);
+    bytes.extend_from_slice(b"tkake;Kj");
+    bytes.push(0xF8);
+    bytes.extend_from_slice(b"kken;45;31;\r\n");
+    std::fs::write(&path, &bytes).unwrap();
+
+    let browser = support::webdriver::Browser::start(1280, 900).await;
+    browser.goto(&format!("{url}/logg-inn")).await;
+    browser.type_into("#name", "kasserer").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#login").await;
+    assert!(browser.wait_for_url("/omsetning").await, "logged in");
+    browser.goto(&format!("{url}/katalog")).await;
+    browser.type_into("#csv-file", path.to_str().unwrap()).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let text = loop {
+        let v = browser
+            .script("return document.getElementById('csv-text').value;")
+            .await;
+        let text = v.as_str().unwrap_or_default().to_string();
+        if !text.is_empty() || tokio::time::Instant::now() >= deadline {
+            break text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(text.contains("blot;Bløtkake;Kjøkken;45"), "{text:?}");
+    browser.click("#csv-read").await;
+    assert!(browser.wait_for_url("/katalog/import").await);
+    let page = browser.source().await;
+    assert!(page.contains("1 nye og 0 endrede varer"), "{page}");
+    let snap = rig.hub.snapshot().await.unwrap();
+    let blot = snap.products.iter().find(|p| p.id == "blot").unwrap();
+    assert_eq!(
+        (blot.name.as_str(), blot.group.as_str()),
+        ("Bløtkake", "Kjøkken")
+    );
+    browser.quit().await;
+}
+
 /// "Legg til kasse" on *Kasser*: the treasurer gets a one-time code (and a
 /// QR of the address and the code) on the page, never in a URL or a cache;
 /// a real till pairs with it; "Koble fra" unpairs it, after which its
