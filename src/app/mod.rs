@@ -24,7 +24,8 @@ mod catalogue;
 pub mod hub_demo;
 mod training;
 pub use books::{
-    Books, BooksRunning, books_sinks, reconcile_source, spawn_reconciler, sync_targets,
+    Books, BooksRunning, books_sinks, reconcile_source, reconcile_sources, spawn_reconciler,
+    sync_targets,
 };
 pub use catalogue::REFRESH_EVERY;
 pub use training::TrainingProvider;
