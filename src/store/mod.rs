@@ -73,8 +73,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/009_sales_units.sql"),
     ),
     (
-        "011_unit_reconciliations",
-        include_str!("migrations/011_unit_reconciliations.sql"),
+        "010_unit_reconciliations",
+        include_str!("migrations/010_unit_reconciliations.sql"),
     ),
 ];
 
