@@ -188,6 +188,8 @@ struct RawVipps {
     name: Option<String>,
     /// The department `[vipps]`'s sales are booked under.
     department: Option<String>,
+    /// The bank account `[vipps]`'s payouts land in (default: the books').
+    bank_account: Option<u32>,
     /// More Vipps sales units, each with its own MSN and keys.
     #[serde(default)]
     units: Vec<vipps::RawUnit>,

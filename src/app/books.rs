@@ -314,6 +314,7 @@ pub fn reconcile_sources(
             Some(unit),
             u.unit.department.clone(),
         )?;
+        source.bank_account = u.bank_account;
         // `[bookkeeping] vipps_ledger_id` names `[vipps]`'s own ledger; the
         // other units' are found by their MSN.
         if i > 0 {
@@ -345,6 +346,7 @@ fn settlements(
         merchant_serial_number: msn,
         unit,
         department,
+        bank_account: None,
     })
 }
 

@@ -316,7 +316,7 @@ fn operators_need_an_id_a_name_and_a_hashed_code() {
 #[test]
 fn sales_units_have_their_own_msn_keys_and_department_and_the_till_picks_one() {
     let creds = "[vipps]\nenvironment = \"test\"\nclient_id = \"a\"\nclient_secret = \"s\"\nsubscription_key = \"k\"\nmerchant_serial_number = \"1234\"\nname = \"Fotball\"\ndepartment = \"10\"\n";
-    let unit = "[[vipps.units]]\nname = \"Håndball\"\nmerchant_serial_number = \"234567\"\nclient_id = \"b\"\nclient_secret = \"s2\"\nsubscription_key = \"k2\"\ndepartment = \"20\"\n";
+    let unit = "[[vipps.units]]\nname = \"Håndball\"\nmerchant_serial_number = \"234567\"\nclient_id = \"b\"\nclient_secret = \"s2\"\nsubscription_key = \"k2\"\ndepartment = \"20\"\nbank_account = 1921\n";
     let c = parse(&format!("{M}{creds}{unit}")).unwrap();
     let units = c.vipps.sales_units();
     assert_eq!(units.len(), 2);
@@ -337,6 +337,10 @@ fn sales_units_have_their_own_msn_keys_and_department_and_the_till_picks_one() {
         ("Håndball", Some("234567"), Some("20"))
     );
     assert_eq!(c.sales_unit.name, "Fotball", "the till's own by default");
+    assert_eq!(
+        (c.vipps.units[0].bank_account, c.vipps.units[1].bank_account),
+        (None, Some(1921))
+    );
     let creds2 = c.vipps.units[1].credentials.as_ref().unwrap();
     assert_eq!(creds2.client_id, "b");
     assert_eq!(creds2.merchant_serial_number, "234567");
@@ -389,6 +393,8 @@ fn sales_units_have_their_own_msn_keys_and_department_and_the_till_picks_one() {
     ))
     .unwrap_err();
     assert!(e.problem.contains("4–7 digits"), "{e}");
+    let e = parse(&format!("{M}{creds}{}", unit.replace("1921", "12"))).unwrap_err();
+    assert_eq!(e.key, "[[vipps.units]] #1 bank_account");
     let e = parse(&format!("{M}{}", creds.replace("\"10\"", "\"\""))).unwrap_err();
     assert_eq!(e.key, "[vipps] department");
 

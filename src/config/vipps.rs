@@ -26,6 +26,8 @@ pub(super) struct RawUnit {
     subscription_key: Option<String>,
     subscription_key_file: Option<std::path::PathBuf>,
     department: Option<String>,
+    /// The account number of the bank account this MSN is paid out to.
+    bank_account: Option<u32>,
 }
 
 /// A sales unit and the keys its payments are made with (`None` in
@@ -36,6 +38,9 @@ pub struct UnitConfig {
     pub credentials: Option<Credentials>,
     /// `None`: `[vipps]`'s base URL.
     pub base_url: Option<String>,
+    /// The account number its payouts are booked to (`None`:
+    /// `[bookkeeping.accounts] bank`).
+    pub bank_account: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +183,7 @@ pub(super) fn vipps_config(
         unit: own,
         credentials: credentials.clone(),
         base_url: None,
+        bank_account: bank_account(raw.bank_account, "[vipps] bank_account", file)?,
     }];
     for (i, u) in raw.units.iter().enumerate() {
         units.push(unit_config(u, i, environment, &units, file, env)?);
@@ -388,6 +394,7 @@ fn unit_config(
         },
         credentials,
         base_url: raw.base_url.clone(),
+        bank_account: bank_account(raw.bank_account, &at("bank_account"), file)?,
     })
 }
 
@@ -421,4 +428,18 @@ pub(super) fn till_unit(
                 ),
             )
         })
+}
+
+/// A bank account number as the chart of accounts has it (four digits in
+/// NS 4102; PowerOffice allows more).
+fn bank_account(no: Option<u32>, key: &str, file: &Path) -> Result<Option<u32>, ConfigError> {
+    match no {
+        Some(n) if !(1000..=99_999_999).contains(&n) => Err(err(
+            file,
+            key,
+            format!("{n} is not an account number"),
+            "use the account number of the bank account in your chart of accounts, e.g. 1921",
+        )),
+        n => Ok(n),
+    }
 }

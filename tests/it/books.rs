@@ -240,6 +240,7 @@ fn settlements(rig: &Rig) -> luka::bookkeeping::reconcile::VippsSettlements {
         ledger_id: None,
         unit: None,
         department: None,
+        bank_account: None,
     }
 }
 

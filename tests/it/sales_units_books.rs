@@ -63,6 +63,7 @@ fn settlements(sim: &SimHandle, cfg: &SimConfig, own: bool, department: &str) ->
             own,
         }),
         department: Some(department.into()),
+        bank_account: None,
         client: luka::vipps::report::ReportClient::new(
             &sim.base_url(),
             creds,
@@ -363,7 +364,11 @@ async fn two_units_books_split_by_department_and_each_msn_reconciled_on_its_own(
     day.handball_sim.close_ledger_date(date).unwrap();
     let sources = [
         settlements(&day.football_sim, &SimConfig::training(), true, "10"),
-        settlements(&day.handball_sim, &handball_sim_config(), false, "20"),
+        // Handball's Vipps pays out to its own bank account.
+        VippsSettlements {
+            bank_account: Some(1921),
+            ..settlements(&day.handball_sim, &handball_sim_config(), false, "20")
+        },
     ];
     let now = time::OffsetDateTime::now_utc();
     let mut recs = Vec::new();
@@ -434,7 +439,7 @@ async fn two_units_books_split_by_department_and_each_msn_reconciled_on_its_own(
     assert_eq!(posted.len(), 5, "the Z, and fee and payout per unit");
     assert_eq!(po.balance(1903), 0, "Vipps clearing is exactly zero");
     assert_eq!(po.balance(7770), f.fees + h.fees);
-    for (id, rec) in [(ten, f), (twenty, h)] {
+    for (id, rec, bank) in [(ten, f, 1920), (twenty, h, 1921)] {
         let on = |account: u32| -> i64 {
             posted
                 .iter()
@@ -444,7 +449,11 @@ async fn two_units_books_split_by_department_and_each_msn_reconciled_on_its_own(
                 .sum()
         };
         assert_eq!(on(7770), rec.fees);
-        assert_eq!(on(1920), rec.payout);
+        assert_eq!(
+            on(bank),
+            rec.payout,
+            "each unit's payout to its own bank account"
+        );
         assert_eq!(on(1903), 0, "each department's clearing is zero");
     }
     // A second run books nothing again.

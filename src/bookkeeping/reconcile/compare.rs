@@ -51,6 +51,9 @@ pub struct Reconciliation {
     /// The department the fee and payout vouchers are booked under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
+    /// The bank account the payout is booked to, when the unit has its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_account: Option<u32>,
 }
 
 impl Reconciliation {
@@ -101,7 +104,10 @@ impl Reconciliation {
                     format!("luka-vipps-{}-{date}-payout", self.ledger_id),
                     format!("Utbetaling fra Vipps {date}{text}"),
                     &self.currency,
-                    (accounts.bank, accounts.vipps_clearing),
+                    (
+                        self.bank_account.unwrap_or(accounts.bank),
+                        accounts.vipps_clearing,
+                    ),
                     self.payout,
                 )
                 .in_department(department),
@@ -307,5 +313,6 @@ pub fn reconcile(
         clearing_left: journal_captured - journal_refunded - fees - payout,
         msn: None,
         department: None,
+        bank_account: None,
     }
 }

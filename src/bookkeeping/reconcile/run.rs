@@ -28,6 +28,11 @@ pub trait SettlementSource: Send + Sync {
     fn department(&self) -> Option<String> {
         None
     }
+    /// The bank account the unit's payouts land in, when it is not
+    /// `[bookkeeping]`'s (each MSN is paid out to its own bank account).
+    fn bank_account(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// The Vipps Report API as a [`SettlementSource`]: the configured ledger,
@@ -41,6 +46,8 @@ pub struct VippsSettlements {
     pub unit: Option<UnitSales>,
     /// The unit's department, for its fee and payout vouchers.
     pub department: Option<String>,
+    /// The unit's own bank account for its payouts (`None`: the books').
+    pub bank_account: Option<u32>,
 }
 
 fn report_failure(e: crate::vipps::report::ReportError) -> Failure {
@@ -97,6 +104,10 @@ impl SettlementSource for VippsSettlements {
     fn department(&self) -> Option<String> {
         self.department.clone()
     }
+
+    fn bank_account(&self) -> Option<u32> {
+        self.bank_account
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +159,7 @@ pub async fn run(
     let mut rec = reconcile(&ledger_id, &date.to_string(), &currency, &journal, &entries);
     rec.msn = unit.as_ref().map(|u| u.msn.clone());
     rec.department = source.department();
+    rec.bank_account = source.bank_account();
     let vouchers = rec.vouchers(&targets.accounts);
     let result = serde_json::to_value(&rec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let queued = store.write(|w| {

@@ -54,12 +54,15 @@ impl SimDepartment {
     }
 }
 
-const ACCOUNTS: [(u32, &str, Option<&str>, &str); 19] = [
+const ACCOUNTS: [(u32, &str, Option<&str>, &str); 20] = [
     (1500, "Kundefordringer", None, "Asset"),
     (1580, "Mellomregning kortterminal", None, "Asset"),
     (1900, "Kontanter", None, "Asset"),
     (1903, "Mellomregning Vipps", None, "Asset"),
     (1920, "Bankinnskudd", None, "Asset"),
+    // A second bank account: a club whose groups each have their own Vipps
+    // number is paid out to one bank account per group.
+    (1921, "Bankinnskudd 2", None, "Asset"),
     (2050, "Annen egenkapital", None, "Equity"),
     (2400, "Leverandørgjeld", None, "Liability"),
     (
