@@ -70,9 +70,18 @@ pub fn today(data: &DayData, text: &Text) -> DayView {
     // Vipps settlement reconciliation.
     let books = data.lanes.iter().filter(|l| l.status.pending > 0);
     v.backlog.extend(books.map(|l| lane_row(l, text)));
-    if let Some(r) = &data.reconciliation {
-        v.books_note = reconciliation_note(r, text);
-    }
+    // One note per sales unit reconciled that date, named by its MSN when
+    // the till has several.
+    let several = data.reconciliations.len() > 1;
+    v.books_note = data
+        .reconciliations
+        .iter()
+        .map(|r| match (&r.msn, several) {
+            (Some(msn), true) => format!("{msn}: {}", reconciliation_note(r, text)),
+            _ => reconciliation_note(r, text),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     v
 }
 

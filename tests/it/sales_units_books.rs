@@ -461,6 +461,14 @@ async fn two_units_books_split_by_department_and_each_msn_reconciled_on_its_own(
         .await
         .unwrap();
     assert_eq!(again.queued, 0);
+    // The organizer's day shows both units' settlements of the date.
+    let organizer = day.kiosk.day_view().unwrap();
+    let msns: Vec<_> = organizer
+        .reconciliations
+        .iter()
+        .map(|r| r.msn.as_deref())
+        .collect();
+    assert_eq!(msns, [Some("123456"), Some("234567")]);
 
     let _ = stop.send(true);
     lanes.await.unwrap();
