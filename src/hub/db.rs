@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "006_sales_units",
         include_str!("migrations/006_sales_units.sql"),
     ),
+    (
+        7,
+        "007_department_day",
+        include_str!("migrations/007_department_day.sql"),
+    ),
 ];
 
 /// The migration that added `sale_lines`: when it is applied, the lines of

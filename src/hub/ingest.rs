@@ -405,6 +405,8 @@ struct DaySums {
     products: BTreeMap<ProductKey, (String, i64, i64)>,
     /// (date, training, operator) → (quantity, amount)
     operators: BTreeMap<(Date, bool, String), (i64, i64)>,
+    /// (date, training, department, method) → (sales, returns)
+    departments: BTreeMap<(Date, bool, String, String), (i64, i64)>,
 }
 
 /// The payment and line rows of an upload, column by column.
@@ -491,6 +493,20 @@ pub(super) async fn derive(
             d.pay_method.push(p.method.as_str().to_string());
             d.pay_amount.push(p.amount);
             d.pay_training.push(t.training);
+            let d = sums
+                .departments
+                .entry((
+                    date,
+                    t.training,
+                    t.department.clone().unwrap_or_default(),
+                    p.method.as_str().to_string(),
+                ))
+                .or_default();
+            if paid {
+                d.0 += p.amount;
+            } else {
+                d.1 += p.amount;
+            }
             let s = sums
                 .takings
                 .entry((date, hour, p.method.as_str().to_string(), t.training))
@@ -658,6 +674,37 @@ async fn add_day_sums(tx: &Transaction<'_>, till: &str, sums: &DaySums) -> Resul
                  quantity = operator_day.quantity + excluded.quantity, \
                  amount = operator_day.amount + excluded.amount",
             &[&till, &date, &training, &operator, &quantity, &amount],
+        )
+        .await?;
+    }
+    if !sums.departments.is_empty() {
+        let (mut date, mut training, mut department, mut method) = (vec![], vec![], vec![], vec![]);
+        let (mut sales, mut returns) = (vec![], vec![]);
+        for ((d, t, dep, m), (s, r)) in &sums.departments {
+            date.push(*d);
+            training.push(*t);
+            department.push(dep.clone());
+            method.push(m.clone());
+            sales.push(*s);
+            returns.push(*r);
+        }
+        tx.execute(
+            "INSERT INTO department_day (till_id, business_date, training, department, method, \
+                 sales, returns) \
+             SELECT $1, * FROM unnest($2::DATE[], $3::BOOLEAN[], $4::TEXT[], $5::TEXT[], \
+                 $6::BIGINT[], $7::BIGINT[]) \
+             ON CONFLICT (business_date, till_id, training, department, method) DO UPDATE SET \
+                 sales = department_day.sales + excluded.sales, \
+                 returns = department_day.returns + excluded.returns",
+            &[
+                &till,
+                &date,
+                &training,
+                &department,
+                &method,
+                &sales,
+                &returns,
+            ],
         )
         .await?;
     }

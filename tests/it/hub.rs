@@ -262,7 +262,8 @@ async fn migrations_apply_once_in_order_on_a_real_cluster() {
             "003_backoffice",
             "004_webhooks",
             "005_menus",
-            "006_sales_units"
+            "006_sales_units",
+            "007_department_day"
         ]
     );
     // A second hub on the same database applies nothing again.
@@ -275,7 +276,8 @@ async fn migrations_apply_once_in_order_on_a_real_cluster() {
             "003_backoffice",
             "004_webhooks",
             "005_menus",
-            "006_sales_units"
+            "006_sales_units",
+            "007_department_day"
         ]
     );
     // The journal is append-only at the hub too.

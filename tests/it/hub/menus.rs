@@ -814,7 +814,8 @@ async fn a_hub_with_text_groups_upgrades_to_group_records_in_the_order_it_sold()
             "003_backoffice",
             "004_webhooks",
             "005_menus",
-            "006_sales_units"
+            "006_sales_units",
+            "007_department_day"
         ]
     );
     // One group per text, any case, spelt as its first product had it; in
@@ -1083,6 +1084,55 @@ async fn a_menus_sales_unit_reaches_the_till_which_sells_and_books_under_it() {
         "nothing went to football's MSN"
     );
     till.sync();
+
+    // The takings: both sales under department 20 (30 kr cash, 40 kr Vipps).
+    let per_department = |page: &str| {
+        page.split("id=\"per-department\"")
+            .nth(1)
+            .and_then(|t| t.split("</table>").next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let page = get_page(&url, "/omsetning", &cookie).await;
+    let table = per_department(&page);
+    assert!(
+        table.contains("Avdeling 20") && table.contains("70,00"),
+        "{page}"
+    );
+    assert!(
+        table.contains("Kontant") && table.contains("Vipps"),
+        "{table}"
+    );
+    // A hub that held these sales before it had department sums derives
+    // them once, when it is upgraded.
+    rig.hub
+        .client()
+        .await
+        .unwrap()
+        .batch_execute("DROP TABLE department_day; DELETE FROM hub_migrations WHERE version = 7;")
+        .await
+        .unwrap();
+    let upgraded = Hub::connect(&rig._pg.url()).await.unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    let t = upgraded
+        .takings(
+            today - time::Duration::days(1),
+            today + time::Duration::days(1),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    let d: Vec<_> = t
+        .by_department
+        .iter()
+        .map(|d| (d.department.as_str(), d.net))
+        .collect();
+    assert_eq!(d, [("20", 7_000)]);
+    assert_eq!(
+        per_department(&get_page(&url, "/omsetning", &cookie).await),
+        table
+    );
 
     // Menyer shows the unit and offers the names the tills have; Kasser
     // warns when a till lacks the unit its menu names.
