@@ -8,7 +8,7 @@
 //! | file | holds |
 //! |---|---|
 //! | `config.rs` | the raw TOML shapes, [`Config`], finding and loading the file, the error type |
-//! | `vipps.rs` | `[vipps]`: environment, base URL (loopback and https rules), keys, timings |
+//! | `vipps.rs` | `[vipps]`: environment, base URL (loopback and https rules), keys, timings, and `[[vipps.units]]` (more sales units, their departments) |
 //! | `secrets.rs` | secrets from 0600 files or the environment; inline secrets refused in a readable file |
 //! | `ui.rs` | `[ui]` (language, PIN hash, result time) and `[training]` |
 //! | `merchant.rs` | `[merchant]`: the seller on every receipt |
@@ -162,6 +162,9 @@ struct RawTill {
     order_numbers: Option<bool>,
     /// And a second ticket for the kitchen (implies order numbers).
     kitchen_ticket: Option<bool>,
+    /// The Vipps sales unit this till sells under (a `[[vipps.units]]`
+    /// name); left out: `[vipps]`'s own.
+    sales_unit: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -181,6 +184,15 @@ struct RawVipps {
     subscription_key: Option<String>,
     subscription_key_file: Option<PathBuf>,
     merchant_serial_number: Option<String>,
+    /// What this unit is called on the till and in the books ("Fotball").
+    name: Option<String>,
+    /// The department `[vipps]`'s sales are booked under.
+    department: Option<String>,
+    /// The bank account `[vipps]`'s payouts land in (default: the books').
+    bank_account: Option<u32>,
+    /// More Vipps sales units, each with its own MSN and keys.
+    #[serde(default)]
+    units: Vec<vipps::RawUnit>,
     poll_initial_delay_ms: Option<u64>,
     poll_interval_ms: Option<u64>,
     payment_lifetime_secs: Option<u64>,
@@ -225,6 +237,9 @@ pub struct Config {
     /// The seller; in training without `[merchant]`, [`Merchant::training`].
     pub merchant: Merchant,
     pub vipps: VippsConfig,
+    /// The sales unit this till sells under unless its event menu on the
+    /// club's hub names another (`[till] sales_unit`).
+    pub sales_unit: crate::domain::SalesUnit,
     pub catalog: Catalog,
     /// `[[operators]]`: who can log in for a shift (none: sales carry no operator).
     pub operators: Vec<OperatorConfig>,
@@ -328,6 +343,7 @@ impl Config {
                 )
             })?;
         let vipps = vipps::vipps_config(&raw.vipps, file, env)?;
+        let sales_unit = vipps::till_unit(&vipps, raw.till.sales_unit.as_deref(), file)?;
         let default_db = if vipps.environment == Environment::Training {
             "luka-training.db"
         } else {
@@ -377,6 +393,7 @@ impl Config {
             store_path,
             merchant,
             vipps,
+            sales_unit,
             catalog,
             operators,
             printer,

@@ -5,7 +5,7 @@
 //!
 //! | module       | owns                                                                  |
 //! |--------------|-----------------------------------------------------------------------|
-//! | [`domain`]   | money (øre), VAT, catalog, sale/cart, payment state, SAF-T codes, X/Z arithmetic; pure |
+//! | [`domain`]   | money (øre), VAT, catalog, sale/cart, payment state, SAF-T codes, X/Z arithmetic, Vipps sales units and departments; pure |
 //! | [`store`]    | SQLite: migrations, sales, payments, outbox, journal; the only SQL     |
 //! | [`journal`]  | journal protection: hash chain, SAF-T signatures, key file, verify     |
 //! | [`reports`]  | X/Z reports, cash float and count: the one API the UI and CLI call    |

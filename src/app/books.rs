@@ -84,9 +84,21 @@ pub async fn books_sinks(config: &Config, clock: Arc<dyn Clock>) -> Result<Books
                 timeout: p.timeout,
             },
             _ => {
+                // The departments luka.toml books under exist in the
+                // training client, as the treasurer would have made them.
+                let departments: Vec<(String, String)> = config
+                    .vipps
+                    .units
+                    .iter()
+                    .filter_map(|u| u.unit.department.clone().map(|d| (d, u.unit.name.clone())))
+                    .collect();
+                let departments: Vec<(&str, &str)> = departments
+                    .iter()
+                    .map(|(d, n)| (d.as_str(), n.as_str()))
+                    .collect();
                 let sim = crate::sim::poweroffice::start(
                     ([127, 0, 0, 1], 0).into(),
-                    PowerOfficeSimConfig::training(),
+                    PowerOfficeSimConfig::training().with_departments(&departments),
                 )
                 .await
                 .map_err(AppError::Sim)?;
@@ -187,7 +199,7 @@ pub async fn start(
     }
     match (config.is_training(), vipps_sim) {
         (true, Some(sim)) => {
-            if let Some(source) = reconcile_source(config, Some(sim))? {
+            if let Some(source) = reconcile_sources(config, Some(sim))?.into_iter().next() {
                 tasks.push(spawn_training_settlement(
                     store,
                     sim.clone(),
@@ -199,10 +211,11 @@ pub async fn start(
             }
         }
         (false, _) => {
-            if let Some(source) = reconcile_source(config, vipps_sim)? {
+            let sources = reconcile_sources(config, vipps_sim)?;
+            if !sources.is_empty() {
                 tasks.push(spawn_reconciler(
                     store,
-                    Arc::new(source),
+                    sources.into_iter().map(Arc::new).collect(),
                     sync_targets(config),
                     handle,
                     shutdown,
@@ -225,59 +238,125 @@ pub async fn start(
 /// The Vipps Report API for this till: the in-process simulator in
 /// training, the production API in production, a simulator on this machine
 /// in the test environment; none against Vipps' own test environment (the
-/// Report API has no test environment).
+/// Report API has no test environment). The first source of
+/// [`reconcile_sources`].
 pub fn reconcile_source(
     config: &Config,
     vipps_sim: Option<&SimHandle>,
 ) -> Result<Option<VippsSettlements>, AppError> {
+    Ok(reconcile_sources(config, vipps_sim)?.into_iter().next())
+}
+
+/// One settlement source per Vipps sales unit with keys (issue 16, part
+/// 4): each MSN is settled in its own ledger, read with its own keys (and
+/// its own `base_url`, if it has one). A till with one unit has one source
+/// that compares every Vipps sale, as before units; so has training, whose
+/// one simulator takes every unit's sales. Each source books its fee and
+/// payout vouchers under its unit's department.
+pub fn reconcile_sources(
+    config: &Config,
+    vipps_sim: Option<&SimHandle>,
+) -> Result<Vec<VippsSettlements>, AppError> {
     use crate::config::Environment;
-    let (base, creds) =
-        match (config.vipps.environment, vipps_sim) {
-            (Environment::Training, Some(sim)) => {
-                let creds = super::training_credentials(&crate::sim::SimConfig::training());
-                (sim.base_url(), creds)
-            }
-            // Production; or the test environment pointed at a simulator on
-            // this machine (which has the Report endpoints; Vipps' own test
-            // environment has none).
-            (env, _)
-                if env == Environment::Production
-                    || config
-                        .vipps
-                        .base_url
-                        .as_deref()
-                        .is_some_and(is_loopback_url) =>
-            {
-                (
-                    config.vipps.base_url.clone().unwrap_or_default(),
-                    config.vipps.credentials.clone().ok_or_else(|| {
-                        AppError::Config("[vipps] credentials are missing".into())
-                    })?,
-                )
-            }
-            _ => return Ok(None),
+    let own = &config.vipps.units[0].unit;
+    let environment = config.vipps.environment;
+    if let (Environment::Training, Some(sim)) = (environment, vipps_sim) {
+        let creds = super::training_credentials(&crate::sim::SimConfig::training());
+        return Ok(vec![settlements(
+            config,
+            &sim.base_url(),
+            creds,
+            None,
+            own.department.clone(),
+        )?]);
+    }
+    // Production; or the test environment pointed at a simulator on this
+    // machine (which has the Report endpoints; Vipps' own test environment
+    // has none).
+    let reachable = |url: Option<&str>| {
+        environment == Environment::Production || url.is_some_and(is_loopback_url)
+    };
+    if config.vipps.units.len() <= 1 {
+        let base = config.vipps.base_url.as_deref();
+        if !reachable(base) {
+            return Ok(Vec::new());
+        }
+        let creds = config
+            .vipps
+            .credentials
+            .clone()
+            .ok_or_else(|| AppError::Config("[vipps] credentials are missing".into()))?;
+        return Ok(vec![settlements(
+            config,
+            base.unwrap_or_default(),
+            creds,
+            None,
+            own.department.clone(),
+        )?]);
+    }
+    let mut out = Vec::new();
+    for (i, u) in config.vipps.units.iter().enumerate() {
+        let Some(creds) = u.credentials.clone() else {
+            continue;
         };
+        let base = u.base_url.as_deref().or(config.vipps.base_url.as_deref());
+        if !reachable(base) {
+            continue;
+        }
+        let unit = crate::domain::settlement::UnitSales {
+            msn: creds.merchant_serial_number.clone(),
+            own: i == 0,
+        };
+        let mut source = settlements(
+            config,
+            base.unwrap_or_default(),
+            creds,
+            Some(unit),
+            u.unit.department.clone(),
+        )?;
+        source.bank_account = u.bank_account;
+        // `[bookkeeping] vipps_ledger_id` names `[vipps]`'s own ledger; the
+        // other units' are found by their MSN.
+        if i > 0 {
+            source.ledger_id = None;
+        }
+        out.push(source);
+    }
+    Ok(out)
+}
+
+fn settlements(
+    config: &Config,
+    base: &str,
+    creds: crate::vipps::Credentials,
+    unit: Option<crate::domain::settlement::UnitSales>,
+    department: Option<String>,
+) -> Result<VippsSettlements, AppError> {
     let msn = creds.merchant_serial_number.clone();
     let client = crate::vipps::report::ReportClient::new(
-        &base,
+        base,
         creds,
         crate::vipps::SystemInfo::default(),
         config.vipps.request_timeout,
     )
-    .map_err(|e| AppError::Config(format!("the Vipps Report API: {e}")))?;
-    Ok(Some(VippsSettlements {
+    .map_err(|e| AppError::Config(format!("the Vipps Report API for MSN {msn}: {e}")))?;
+    Ok(VippsSettlements {
         client,
         ledger_id: config.bookkeeping.vipps_ledger_id.clone(),
         merchant_serial_number: msn,
-    }))
+        unit,
+        department,
+        bank_account: None,
+    })
 }
 
 /// Every half hour: reconciles the last week's ledger dates that have no
-/// stored reconciliation yet (Vipps closes a date some hours after
-/// midnight; until then it answers "not ready" and the date waits).
+/// stored reconciliation yet, for each sales unit's ledger (Vipps closes a
+/// date some hours after midnight; until then it answers "not ready" and
+/// the date waits).
 pub fn spawn_reconciler(
     store: Arc<Store>,
-    source: Arc<VippsSettlements>,
+    sources: Vec<Arc<VippsSettlements>>,
     targets: SyncTargets,
     handle: SyncHandle,
     mut shutdown: watch::Receiver<bool>,
@@ -285,31 +364,31 @@ pub fn spawn_reconciler(
     tokio::spawn(async move {
         loop {
             let today = crate::domain::local_time::to_oslo(time::OffsetDateTime::now_utc()).date();
-            for back in (1..=7).rev() {
+            for (source, back) in sources
+                .iter()
+                .flat_map(|s| (1..=7).rev().map(move |b| (s, b)))
+            {
                 let Some(date) = today.checked_sub(time::Duration::days(back)) else {
                     continue;
                 };
-                let done = store
-                    .read(|r| r.reconciliation(&date.to_string()))
-                    .ok()
-                    .flatten()
-                    .is_some();
+                let done = crate::bookkeeping::reconcile::reconciled(&store, &**source, date)
+                    .unwrap_or(false);
                 if done {
                     continue;
                 }
                 let now = time::OffsetDateTime::now_utc();
-                match crate::bookkeeping::reconcile::run(&store, &*source, date, &targets, now)
+                match crate::bookkeeping::reconcile::run(&store, &**source, date, &targets, now)
                     .await
                 {
                     Ok(o) => {
                         handle.wake();
                         if !o.reconciliation.ok() {
-                            tracing::warn!(date = %date, "Vipps settlement differs from the journal:\n{}", o.reconciliation.summary());
+                            tracing::warn!(date = %date, msn = %source.merchant_serial_number, "Vipps settlement differs from the journal:\n{}", o.reconciliation.summary());
                         }
                     }
                     Err(crate::bookkeeping::reconcile::ReconcileError::NotReady(_)) => {}
                     Err(e) => {
-                        tracing::warn!(date = %date, error = %e, "could not reconcile the Vipps settlement yet")
+                        tracing::warn!(date = %date, msn = %source.merchant_serial_number, error = %e, "could not reconcile the Vipps settlement yet")
                     }
                 }
             }

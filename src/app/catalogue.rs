@@ -35,7 +35,7 @@ pub fn apply(kiosk: &Kiosk, snap: &Snapshot) -> Result<usize, String> {
     }
     let catalog = snap.to_catalog()?;
     kiosk
-        .apply_hub_catalog(&catalog, snap.menu.as_deref())
+        .apply_hub_catalog(&catalog, snap.menu.as_deref(), snap.sales_unit.as_deref())
         .map_err(|e| e.to_string())
 }
 
@@ -76,6 +76,7 @@ fn status(
         .read(|r| Ok((r.outbox_open_total()?, r.sync_lane(HUB_LANE)?.pending)))
         .unwrap_or_default();
     let printer = kiosk.printer_status();
+    let unit = kiosk.sales_unit();
     TillStatus {
         version: env!("CARGO_PKG_VERSION").to_string(),
         backlog: backlog as u64,
@@ -86,6 +87,14 @@ fn status(
         catalogue_version: catalogue.map(|c| c.version),
         training: kiosk.is_training().unwrap_or(false),
         menu: catalogue.and_then(|c| c.menu.clone()),
+        sales_unit: Some(unit.name),
+        department: unit.department,
+        sales_units: kiosk
+            .settings()
+            .sales_units
+            .iter()
+            .map(|u| u.name.clone())
+            .collect(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! step with the club's hub, `training.rs` is training inside a production
 //! till, and `hub_demo.rs` is `luka hub demo` (a hub with two tills).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -23,7 +24,8 @@ mod catalogue;
 pub mod hub_demo;
 mod training;
 pub use books::{
-    Books, BooksRunning, books_sinks, reconcile_source, spawn_reconciler, sync_targets,
+    Books, BooksRunning, books_sinks, reconcile_source, reconcile_sources, spawn_reconciler,
+    sync_targets,
 };
 pub use catalogue::REFRESH_EVERY;
 pub use training::TrainingProvider;
@@ -125,6 +127,8 @@ impl App {
             drawer_relay: config.gpio.drawer_relay.is_some(),
             order_numbers: config.order_numbers,
             kitchen_ticket: config.kitchen_ticket,
+            sales_unit: config.sales_unit.clone(),
+            sales_units: config.vipps.sales_units(),
             operators: config
                 .operators
                 .iter()
@@ -148,12 +152,17 @@ impl App {
         // A production till's training mode pays at a simulator of its own.
         let training =
             (!config.is_training()).then(|| Arc::new(TrainingProvider::new(config.clone())));
-        let (kiosk, running) = Kiosk::start_with_training(
-            store.clone(),
-            vipps_provider(&base_url, creds, config.vipps.request_timeout)?,
-            training
+        let main = vipps_provider(&base_url, creds, config.vipps.request_timeout)?;
+        let providers = crate::kiosk::Providers {
+            by_msn: unit_providers(&config, &base_url, &main)?,
+            main,
+            training: training
                 .clone()
                 .map(|t| t as Arc<dyn crate::payments::PaymentProvider>),
+        };
+        let (kiosk, running) = Kiosk::start_with_providers(
+            store.clone(),
+            providers,
             Arc::new(SystemClock),
             Arc::new(RandomIds),
             settings,
@@ -172,7 +181,11 @@ impl App {
             .as_ref()
             .filter(|k| k.to_catalog().is_ok_and(|c| c == config.catalog));
         let changed = match from_hub {
-            Some(k) => kiosk.apply_hub_catalog(&config.catalog, k.menu.as_deref())?,
+            Some(k) => kiosk.apply_hub_catalog(
+                &config.catalog,
+                k.menu.as_deref(),
+                k.sales_unit.as_deref(),
+            )?,
             None => kiosk.apply_catalog(&config.catalog)?,
         };
         if changed > 0 {
@@ -336,6 +349,30 @@ pub fn start_vipps_kiosk(
         Arc::new(RandomIds),
         settings,
     )?)
+}
+
+/// The provider of each sales unit with keys, by MSN: `[vipps]`'s own is
+/// `main`; every other unit gets a Vipps client of its own (its own keys and
+/// token cache). None in training: the simulator takes every unit's sales.
+fn unit_providers(
+    config: &Config,
+    base_url: &str,
+    main: &Arc<dyn crate::payments::PaymentProvider>,
+) -> Result<HashMap<String, Arc<dyn crate::payments::PaymentProvider>>, AppError> {
+    let mut by_msn = HashMap::new();
+    for (i, u) in config.vipps.units.iter().enumerate() {
+        let Some(creds) = &u.credentials else {
+            continue;
+        };
+        let provider = if i == 0 {
+            main.clone()
+        } else {
+            let url = u.base_url.as_deref().unwrap_or(base_url);
+            vipps_provider(url, creds.clone(), config.vipps.request_timeout)?
+        };
+        by_msn.insert(creds.merchant_serial_number.clone(), provider);
+    }
+    Ok(by_msn)
 }
 
 pub fn vipps_provider(

@@ -1,7 +1,8 @@
 //! `luka bench --all`: every figure the issues ask for, in one table, with
 //! the machine it ran on. Runs the money path (`money`), a receipt's layout
 //! and encode, the books drain (`books`), the records at a day and a
-//! year (`records`), and with `--ui` the touchscreen against
+//! year (`records`), approve → Betalt with and without the hub's webhooks
+//! (`webhooks`, when PostgreSQL is installed), and with `--ui` the touchscreen against
 //! Chromium (`scripts/bench-ui.sh`, which needs Xvfb and Chromium; run from
 //! here it only names what is missing, it never installs anything).
 //! Nothing here is asserted: the numbers are for people to read and
@@ -17,6 +18,8 @@ pub struct AllOptions {
     pub drain_sales: usize,
     pub day_sales: usize,
     pub year_sales: usize,
+    /// Sales per run of approve → Betalt with and without the hub.
+    pub webhook_sales: usize,
     /// Also run `scripts/bench-ui.sh` with this binary.
     pub ui: bool,
 }
@@ -145,6 +148,17 @@ pub async fn run(opts: &AllOptions) -> anyhow::Result<String> {
     out.push_str(&rows(
         &tokio::task::spawn_blocking(move || crate::bench::records::run(&records)).await??,
     ));
+    eprintln!("bench: approve → Betalt with and without the hub…");
+    let hooks = crate::bench::webhooks::WebhookBenchOptions {
+        sales: opts.webhook_sales,
+    };
+    match crate::bench::webhooks::run(&hooks).await {
+        Ok(table) => out.push_str(&rows(&table)),
+        // It needs a PostgreSQL for the hub; the rest of the table stands.
+        Err(e) => out.push_str(&format!(
+            "| approve → Betalt with the hub's webhooks | not run: {e} |\n"
+        )),
+    }
     if opts.ui {
         eprintln!("bench: the touchscreen vs Chromium (Xvfb)…");
         let exe = std::env::current_exe()?;

@@ -86,6 +86,8 @@ pub(crate) fn fill_for_books(
                     cash_given: (method == PaymentMethod::Cash).then_some(total),
                     terminal_ref: None,
                     reference_random: k as u32,
+                    msn: None,
+                    department: None,
                     now,
                 })?;
                 if method == PaymentMethod::Vipps {

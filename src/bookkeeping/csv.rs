@@ -1,8 +1,17 @@
 //! Vouchers as CSV, for clubs whose accounting system is not PowerOffice:
 //! one row per voucher line with date, voucher number, account, VAT code,
 //! amount (debit positive, credit negative, kroner with a decimal point),
-//! text and reference. Used by `luka export vouchers` and by the CSV sink,
-//! which appends each voucher once to `vouchers-YYYY-MM.csv` in a folder.
+//! text, reference and department. Used by `luka export vouchers` and by
+//! the CSV sink, which appends each voucher once to `vouchers-YYYY-MM.csv`
+//! in a folder.
+//!
+//! The header is the format's version. `department` (issue 16, part 4) came
+//! last, after `reference`, so a reader that takes the first eight columns
+//! by position reads a new file as an old one. A monthly file begun with
+//! the old eight-column header is upgraded when the sink next appends to
+//! it: rewritten whole (to a temporary file, then renamed over it) with
+//! the new header and an empty department on its old rows, so one file
+//! never mixes two shapes.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,7 +21,11 @@ use crate::domain::voucher::Voucher;
 use crate::retry::{Failure, RetryClass};
 use crate::store::OutboxItem;
 
-pub const HEADER: &str = "date,voucher_no,account,vat_code,amount,currency,text,reference";
+pub const HEADER: &str =
+    "date,voucher_no,account,vat_code,amount,currency,text,reference,department";
+
+/// The header before departments: files written by older versions.
+pub const HEADER_V1: &str = "date,voucher_no,account,vat_code,amount,currency,text,reference";
 
 /// Minor units as a decimal: `-12345` → `-123.45`. Integer arithmetic only.
 pub fn decimal(minor: i64) -> String {
@@ -35,7 +48,7 @@ pub fn rows(v: &Voucher) -> String {
     let mut out = String::new();
     for l in &v.lines {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{}\n",
             v.date,
             field(&v.number),
             l.account,
@@ -44,6 +57,7 @@ pub fn rows(v: &Voucher) -> String {
             v.currency,
             field(&l.text),
             field(&v.external_ref),
+            field(l.department.as_deref().unwrap_or_default()),
         ));
     }
     out
@@ -78,12 +92,23 @@ impl CsvSink {
     fn append(&self, v: &Voucher) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let path = self.file_for(v);
-        let existing = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut existing = std::fs::read_to_string(&path).unwrap_or_default();
+        if existing.starts_with(&format!("{HEADER_V1}\n")) {
+            existing = upgraded(&existing);
+            let tmp = path.with_extension("csv.upgrade");
+            {
+                let mut f = std::fs::File::create(&tmp)?;
+                f.write_all(existing.as_bytes())?;
+                f.sync_all()?;
+            }
+            std::fs::rename(&tmp, &path)?;
+            tracing::info!(file = %path.display(), "CSV voucher file upgraded: a department column was added");
+        }
         // Already written by an attempt whose "done" was lost to a power cut.
-        let marker = format!(",{}\n", field(&v.external_ref));
         if existing
             .lines()
-            .any(|l| format!("{l}\n").ends_with(&marker))
+            .skip(1)
+            .any(|l| reference_of(l) == Some(field(&v.external_ref).as_str()))
         {
             return Ok(());
         }
@@ -100,6 +125,30 @@ impl CsvSink {
         f.write_all(text.as_bytes())?;
         f.sync_all()
     }
+}
+
+/// An eight-column file as a nine-column one: the new header, and an empty
+/// department after each old row. Luka's own rows never hold a line break
+/// (no text it writes has one), so a row is a line.
+fn upgraded(old: &str) -> String {
+    let mut out = format!("{HEADER}\n");
+    for line in old.lines().skip(1).filter(|l| !l.is_empty()) {
+        out.push_str(line);
+        out.push_str(",\n");
+    }
+    out
+}
+
+/// The reference field of a nine-column row as written (quoted if it was):
+/// the one before the department, which is a plain code, never quoted.
+fn reference_of(row: &str) -> Option<&str> {
+    let (rest, _department) = row.rsplit_once(',')?;
+    if let Some(quoted) = rest.strip_suffix('"') {
+        // A quoted reference: back to its opening quote.
+        let start = quoted.rfind(",\"")?;
+        return Some(&rest[start + 1..]);
+    }
+    rest.rsplit_once(',').map(|(_, r)| r)
 }
 
 #[async_trait::async_trait]
@@ -158,9 +207,9 @@ mod tests {
         let text = document(std::slice::from_ref(&v));
         assert_eq!(
             text,
-            "date,voucher_no,account,vat_code,amount,currency,text,reference\n\
-             2026-11-30,VIPPS-FEES,7770,,262.50,NOK,\"Vipps-gebyr, 30.11\",luka-vipps-1-2026-11-30-fees\n\
-             2026-11-30,VIPPS-FEES,1903,,-262.50,NOK,\"Vipps-gebyr, 30.11\",luka-vipps-1-2026-11-30-fees\n"
+            "date,voucher_no,account,vat_code,amount,currency,text,reference,department\n\
+             2026-11-30,VIPPS-FEES,7770,,262.50,NOK,\"Vipps-gebyr, 30.11\",luka-vipps-1-2026-11-30-fees,\n\
+             2026-11-30,VIPPS-FEES,1903,,-262.50,NOK,\"Vipps-gebyr, 30.11\",luka-vipps-1-2026-11-30-fees,\n"
         );
         let dir = tempfile::tempdir().unwrap();
         let sink = CsvSink::new(dir.path());
@@ -170,6 +219,50 @@ mod tests {
         assert_eq!(
             written, text,
             "a second append of the same voucher writes nothing"
+        );
+    }
+
+    #[test]
+    fn department_is_the_last_column_and_an_old_file_is_upgraded_once() {
+        let fees = |date: &str, reference: &str| {
+            transfer(
+                VoucherKind::VippsFees,
+                date,
+                "VIPPS-FEES".into(),
+                reference.into(),
+                "Vipps-gebyr".into(),
+                "NOK",
+                (7770, 1903),
+                1_050,
+            )
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("vouchers-2026-11.csv");
+        // A file an older Luka wrote: eight columns.
+        let old_row = "2026-11-29,VIPPS-FEES,7770,,10.50,NOK,Vipps-gebyr,\"luka,old\"\n";
+        std::fs::write(&file, format!("{HEADER_V1}\n{old_row}")).unwrap();
+        let sink = CsvSink::new(dir.path());
+        let new = fees("2026-11-30", "luka-vipps-2-2026-11-30-fees").in_department(Some("20"));
+        sink.append(&new).unwrap();
+        sink.append(&new).unwrap();
+        // The old voucher, appended again by a retry, is recognised.
+        let mut again = fees("2026-11-29", "luka,old");
+        again.lines.truncate(1);
+        sink.append(&again).unwrap();
+        let written = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            written,
+            format!(
+                "{HEADER}\n\
+                 2026-11-29,VIPPS-FEES,7770,,10.50,NOK,Vipps-gebyr,\"luka,old\",\n\
+                 2026-11-30,VIPPS-FEES,7770,,10.50,NOK,Vipps-gebyr,luka-vipps-2-2026-11-30-fees,20\n\
+                 2026-11-30,VIPPS-FEES,1903,,-10.50,NOK,Vipps-gebyr,luka-vipps-2-2026-11-30-fees,20\n"
+            )
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file is left"
         );
     }
 }

@@ -2,6 +2,9 @@
 //! and one per refund, built in the transaction that completes them so a
 //! retry sends exactly the same bytes. Shape after Standard Webhooks:
 //! `{"type", "timestamp", "data"}`; money in minor units with the currency.
+//! A sale made under a sales unit carries its `department` and, for Vipps,
+//! the `msn` it was paid to (issue 16, part 4); both are left out when not
+//! set, so a receiver written before them sees the same events.
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -69,7 +72,7 @@ pub fn sale_completed(r: &Reader<'_>, sale_id: i64, now: OffsetDateTime) -> Resu
             "terminal_ref": sale.terminal_ref,
         }),
     };
-    Ok(json!({
+    let mut event = json!({
         "type": SALE_COMPLETED,
         "timestamp": rfc3339(now),
         "data": {
@@ -92,7 +95,19 @@ pub fn sale_completed(r: &Reader<'_>, sale_id: i64, now: OffsetDateTime) -> Resu
             "vat": vat,
             "payment": payment,
         }
-    }))
+    });
+    unit(&mut event, &sale);
+    Ok(event)
+}
+
+/// The sale's department and MSN, when it has them.
+fn unit(event: &mut Value, sale: &crate::store::SaleRecord) {
+    if let Some(d) = &sale.department {
+        event["data"]["department"] = json!(d);
+    }
+    if let Some(m) = &sale.msn {
+        event["data"]["msn"] = json!(m);
+    }
 }
 
 /// The `sale.refunded` event of a refund Vipps has made.
@@ -129,7 +144,7 @@ pub fn sale_refunded(
             json!({ "method": sale.method.as_str() }),
         ),
     };
-    Ok(json!({
+    let mut event = json!({
         "type": SALE_REFUNDED,
         "timestamp": rfc3339(now),
         "data": {
@@ -145,5 +160,7 @@ pub fn sale_refunded(
             "reason": reason,
             "payment": payment,
         }
-    }))
+    });
+    unit(&mut event, &sale);
+    Ok(event)
 }

@@ -137,33 +137,64 @@ pub async fn reconcile(config: Config, date: time::Date, json: bool) -> anyhow::
              settlement to fetch from here; reconcile a test or production till instead"
         );
     }
-    let Some(source) = crate::app::reconcile_source(&config, None)? else {
+    let sources = crate::app::reconcile_sources(&config, None)?;
+    if sources.is_empty() {
         anyhow::bail!(
             "the Vipps Report API exists in production only ([vipps] environment = \
              \"production\"); Vipps' test environment has no settlements to reconcile"
         );
-    };
+    }
     let store = Store::open(&config.store_path)?;
     let targets = crate::app::sync_targets(&config);
     let now = time::OffsetDateTime::now_utc();
-    match crate::bookkeeping::reconcile::run(&store, &source, date, &targets, now).await {
-        Ok(o) => {
-            if json {
-                println!("{}", serde_json::to_string_pretty(&o.reconciliation)?);
-            } else {
-                print!("{}", o.reconciliation.summary());
-                println!(
-                    "{} vouchers ({} newly queued for the books; `luka sync` sends them now)",
-                    o.vouchers.len(),
-                    o.queued
-                );
+    // Each sales unit's ledger on its own (issue 16, part 4): one that is
+    // not ready or fails does not keep the others from being reconciled.
+    let (mut differ, mut not_ready, mut failed) = (false, false, None);
+    let mut results = Vec::new();
+    for source in &sources {
+        match crate::bookkeeping::reconcile::run(&store, source, date, &targets, now).await {
+            Ok(o) => {
+                differ |= !o.reconciliation.ok();
+                if json {
+                    results.push(serde_json::to_value(&o.reconciliation)?);
+                } else {
+                    print!("{}", o.reconciliation.summary());
+                    println!(
+                        "{} vouchers ({} newly queued for the books; `luka sync` sends them now)",
+                        o.vouchers.len(),
+                        o.queued
+                    );
+                }
             }
-            Ok(i32::from(!o.reconciliation.ok()))
+            Err(crate::bookkeeping::reconcile::ReconcileError::NotReady(d)) => {
+                eprintln!(
+                    "Vipps has not closed {d} yet for MSN {}; try again in half an hour.",
+                    source.merchant_serial_number
+                );
+                not_ready = true;
+            }
+            Err(e) => {
+                eprintln!("MSN {}: {e}", source.merchant_serial_number);
+                failed = Some(e);
+            }
         }
-        Err(crate::bookkeeping::reconcile::ReconcileError::NotReady(d)) => {
-            eprintln!("Vipps has not closed {d} yet; try again in half an hour.");
-            Ok(3)
-        }
-        Err(e) => Err(e.into()),
     }
+    if json {
+        // One unit: the reconciliation as before; several: a list.
+        let out = match results.len() {
+            1 => results.remove(0),
+            _ => serde_json::Value::Array(results),
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    Ok(if differ {
+        1
+    } else if not_ready {
+        3
+    } else {
+        0
+    })
 }

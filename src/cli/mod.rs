@@ -466,6 +466,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             drain_sales,
             day_sales,
             year_sales,
+            webhook_sales,
             ..
         }) => {
             let opts = crate::bench::all::AllOptions {
@@ -474,6 +475,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 drain_sales,
                 day_sales,
                 year_sales,
+                webhook_sales,
                 ui,
             };
             println!("{}", rt.block_on(crate::bench::all::run(&opts))?);

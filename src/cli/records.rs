@@ -344,20 +344,22 @@ pub fn export(config_path: Option<&Path>, cmd: ExportCommand) -> anyhow::Result<
 }
 
 /// Every voucher of a day: the daily sales of each Z that day, then the
-/// Vipps fee and payout vouchers of the reconciled ledger date.
+/// Vipps fee and payout vouchers of each reconciled ledger of the date.
 pub fn day_vouchers(
     store: &Store,
     config: &Config,
     day: &str,
 ) -> anyhow::Result<Vec<crate::domain::voucher::Voucher>> {
     let accounts = &config.bookkeeping.accounts;
-    let (zs, rec) = store.read(|r| Ok((r.z_reports_on(day)?, r.reconciliation(day)?)))?;
+    let (zs, recs) = store.read(|r| Ok((r.z_reports_on(day)?, r.reconciliations_on(day)?)))?;
     let mut vouchers: Vec<_> = zs
         .iter()
         .filter_map(|z| crate::domain::voucher::daily_sales(z, accounts))
         .collect();
-    if let Some((_, result)) = rec {
-        let rec: crate::bookkeeping::reconcile::Reconciliation = serde_json::from_value(result)?;
+    // One reconciliation per sales unit's ledger (issue 16, part 4).
+    for stored in recs {
+        let rec: crate::bookkeeping::reconcile::Reconciliation =
+            serde_json::from_value(stored.result)?;
         vouchers.extend(rec.vouchers(accounts));
     }
     Ok(vouchers)

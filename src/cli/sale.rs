@@ -315,6 +315,10 @@ fn outcome_json(store: &Store, sale: &SaleRecord) -> serde_json::Value {
         "receipt_no": sale.receipt_no,
         "reason": sale.unpaid_reason.map(|r| r.as_str()),
         "training": sale.training,
+        // The Vipps sales unit paid to and the department booked under,
+        // when the till has them (issue 16, part 4).
+        "msn": sale.msn,
+        "department": sale.department,
     })
 }
 

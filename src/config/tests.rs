@@ -310,3 +310,97 @@ fn operators_need_an_id_a_name_and_a_hashed_code() {
     let spaced = parse(&op("10 01", "Kari", HASH)).unwrap_err();
     assert!(spaced.problem.contains("without spaces"), "{spaced}");
 }
+
+/// Issue 16, part 4: several Vipps sales units, each with its own MSN,
+/// keys and department, and the one the till sells under.
+#[test]
+fn sales_units_have_their_own_msn_keys_and_department_and_the_till_picks_one() {
+    let creds = "[vipps]\nenvironment = \"test\"\nclient_id = \"a\"\nclient_secret = \"s\"\nsubscription_key = \"k\"\nmerchant_serial_number = \"1234\"\nname = \"Fotball\"\ndepartment = \"10\"\n";
+    let unit = "[[vipps.units]]\nname = \"Håndball\"\nmerchant_serial_number = \"234567\"\nclient_id = \"b\"\nclient_secret = \"s2\"\nsubscription_key = \"k2\"\ndepartment = \"20\"\nbank_account = 1921\n";
+    let c = parse(&format!("{M}{creds}{unit}")).unwrap();
+    let units = c.vipps.sales_units();
+    assert_eq!(units.len(), 2);
+    assert_eq!(
+        (
+            units[0].name.as_str(),
+            units[0].msn.as_deref(),
+            units[0].department.as_deref()
+        ),
+        ("Fotball", Some("1234"), Some("10"))
+    );
+    assert_eq!(
+        (
+            units[1].name.as_str(),
+            units[1].msn.as_deref(),
+            units[1].department.as_deref()
+        ),
+        ("Håndball", Some("234567"), Some("20"))
+    );
+    assert_eq!(c.sales_unit.name, "Fotball", "the till's own by default");
+    assert_eq!(
+        (c.vipps.units[0].bank_account, c.vipps.units[1].bank_account),
+        (None, Some(1921))
+    );
+    let creds2 = c.vipps.units[1].credentials.as_ref().unwrap();
+    assert_eq!(creds2.client_id, "b");
+    assert_eq!(creds2.merchant_serial_number, "234567");
+    let c = parse(&format!(
+        "{M}[till]\nsales_unit = \"Håndball\"\n{creds}{unit}"
+    ))
+    .unwrap();
+    assert_eq!(c.sales_unit.msn.as_deref(), Some("234567"));
+
+    // Each mistake names the key and the fix.
+    let e = parse(&format!("{M}[till]\nsales_unit = \"Ski\"\n{creds}{unit}")).unwrap_err();
+    assert_eq!(e.key, "[till] sales_unit");
+    assert!(e.fix.contains("Fotball, Håndball"), "{e}");
+    let e = parse(&format!("{M}{creds}{}", unit.replace("234567", "1234"))).unwrap_err();
+    assert_eq!(e.key, "[[vipps.units]] #1 merchant_serial_number");
+    assert!(e.problem.contains("already"), "{e}");
+    let e = parse(&format!(
+        "{M}{creds}{}",
+        unit.replace("Håndball", "Fotball")
+    ))
+    .unwrap_err();
+    assert_eq!(e.key, "[[vipps.units]] #1 name");
+    let e = parse(&format!(
+        "{M}{creds}{}",
+        unit.replace("\"20\"", "\"20; drop\"")
+    ))
+    .unwrap_err();
+    assert_eq!(e.key, "[[vipps.units]] #1 department");
+    let e = parse(&format!(
+        "{M}{creds}{}",
+        unit.replace("client_id = \"b\"\n", "")
+    ))
+    .unwrap_err();
+    assert_eq!(e.key, "[[vipps.units]] #1 client_id");
+    let e = parse(&format!(
+        "{M}{creds}{}",
+        unit.replace("client_secret = \"s2\"\n", "")
+    ))
+    .unwrap_err();
+    assert_eq!(e.key, "[[vipps.units]] #1 client_secret");
+    assert!(e.fix.contains("LUKA_VIPPS_234567_CLIENT_SECRET"), "{e}");
+    let e = parse(&format!(
+        "{M}{creds}{}",
+        unit.replace("merchant_serial_number = \"234567\"\n", "")
+    ))
+    .unwrap_err();
+    assert_eq!(e.key, "[[vipps.units]] #1 merchant_serial_number");
+    let e = parse(&format!(
+        "{M}{creds}[[vipps.units]]\nname = \"X\"\nmerchant_serial_number = \"12\"\n"
+    ))
+    .unwrap_err();
+    assert!(e.problem.contains("4–7 digits"), "{e}");
+    let e = parse(&format!("{M}{creds}{}", unit.replace("1921", "12"))).unwrap_err();
+    assert_eq!(e.key, "[[vipps.units]] #1 bank_account");
+    let e = parse(&format!("{M}{}", creds.replace("\"10\"", "\"\""))).unwrap_err();
+    assert_eq!(e.key, "[vipps] department");
+
+    // A training till needs no keys for its units: the simulator takes them.
+    let c = parse("[[vipps.units]]\nname = \"Håndball\"\nmerchant_serial_number = \"234567\"\n[till]\nsales_unit = \"Håndball\"\n").unwrap();
+    assert!(c.vipps.units.iter().all(|u| u.credentials.is_none()));
+    assert_eq!(c.sales_unit.name, "Håndball");
+    assert_eq!(c.vipps.sales_units()[0].name, "Vipps");
+}

@@ -133,6 +133,10 @@ journal_kinds! {
     /// (its name; `null`: the whole catalogue). The products it added or
     /// took away are `price.changed` entries (13021) beside it.
     CatalogueMenu => "catalogue.menu",
+    /// The till now sells under another Vipps sales unit (MSN) and books
+    /// under another department (issue 16, part 4): `{"unit", "msn",
+    /// "department", "was"}`. Each sale keeps its own as well.
+    SalesUnitChanged => "sales.unit",
 }
 
 impl JournalKind {
@@ -190,7 +194,8 @@ impl JournalKind {
             | StockChanged
             | KitchenTicketPrinted
             | JournalKey
-            | CatalogueMenu => OTHER_EVENT,
+            | CatalogueMenu
+            | SalesUnitChanged => OTHER_EVENT,
         }
     }
 
@@ -301,6 +306,10 @@ pub struct TransPayment {
     pub amount: i64,
     /// The Vipps ePayment reference.
     pub reference: Option<String>,
+    /// The Vipps sales unit (MSN) a Vipps payment was made to, when the
+    /// till knows it; absent on cash and card, and before part 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msn: Option<String>,
 }
 
 /// A signed cash transaction as the journal keeps it (and SAF-T exports it).
@@ -325,6 +334,11 @@ pub struct CashTransaction {
     pub payments: Vec<TransPayment>,
     pub operator: Option<String>,
     pub training: bool,
+    /// The department (avdeling) the sale or return is booked under, when
+    /// its sales unit has one. Left out of the signed JSON when there is
+    /// none, so entries from before departments read and hash as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
 }
 
 impl CashTransaction {
@@ -381,6 +395,7 @@ mod tests {
             payments: vec![],
             operator: None,
             training: false,
+            department: None,
         }
     }
 

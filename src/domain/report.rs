@@ -70,6 +70,23 @@ pub struct CashSummary {
     pub difference: Option<Money>,
 }
 
+/// One department's share of a period (issue 16, part 4): what its sales
+/// took per payment method and per VAT code, net of returns. A report has
+/// these only when some sale of the period was booked under a department.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentRow {
+    /// The department code; empty for sales booked under none.
+    pub department: String,
+    pub sales: Tally,
+    pub returns: Tally,
+    pub net: Money,
+    pub per_payment: Vec<Row>,
+    pub per_vat: Vec<VatRow>,
+}
+
+/// The label of sales booked under no department.
+pub const NO_DEPARTMENT: &str = "(uten avdeling)";
+
 /// Sales, returns and net since the first Z of this till.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct GrandTotals {
@@ -133,6 +150,13 @@ pub struct Report {
     pub per_operator_payment: Vec<Row>,
     /// 24 rows, hour 0 to 23 local time, for the organizer's bar chart.
     pub per_hour: Vec<Row>,
+    /// Per department, when the period has any (issue 16, part 4).
+    #[serde(default)]
+    pub per_department: Vec<DepartmentRow>,
+    /// Vipps net per sales unit (key: the MSN), when the payments name
+    /// their unit: each MSN is settled to its own bank account.
+    #[serde(default)]
+    pub per_vipps_unit: Vec<Row>,
     /// The till has no discount function yet: always zero, kept for SAF-T.
     pub discounts: Tally,
     pub copies: Tally,
@@ -174,6 +198,14 @@ pub fn compute(
     b.finish(header, counted, previous)
 }
 
+#[derive(Debug, Default)]
+struct DepartmentAcc {
+    sales: (i64, i64),
+    returns: (i64, i64),
+    payments: BTreeMap<&'static str, (i64, i64)>,
+    vat: BTreeMap<u16, (i64, i64, i64, i64)>,
+}
+
 /// Folds a period in one transaction or event at a time, so a year of
 /// sales never has to sit in memory.
 #[derive(Debug, Default)]
@@ -190,6 +222,9 @@ pub struct ReportBuilder {
     operators: BTreeMap<String, (i64, i64)>,
     operator_payments: BTreeMap<(String, &'static str), (i64, i64)>,
     hours: [(i64, i64); 24],
+    departments: BTreeMap<String, DepartmentAcc>,
+    any_department: bool,
+    vipps_units: BTreeMap<String, (i64, i64)>,
     float: i64,
     cash_in: i64,
     copies: (i64, i64),
@@ -277,6 +312,37 @@ impl ReportBuilder {
             if p.method == PaymentMethod::Cash {
                 self.cash_in += p.amount;
             }
+        }
+        self.any_department |= t.department.is_some();
+        let d = self
+            .departments
+            .entry(t.department.clone().unwrap_or_default())
+            .or_default();
+        if t.kind == TransKind::Sale {
+            d.sales.0 += 1;
+            d.sales.1 += t.amount_in;
+        } else {
+            d.returns.0 += 1;
+            d.returns.1 -= t.amount_in;
+        }
+        for p in &t.payments {
+            let e = d.payments.entry(p.method.as_str()).or_default();
+            e.0 += 1;
+            e.1 += p.amount;
+            if let (PaymentMethod::Vipps, Some(msn)) = (p.method, &p.msn) {
+                let u = self.vipps_units.entry(msn.clone()).or_default();
+                u.0 += one;
+                u.1 += p.amount;
+            }
+        }
+        for v in &t.vat {
+            let e = d
+                .vat
+                .entry(v.vat.code())
+                .or_insert((v.vat.rate_bp(), 0, 0, 0));
+            e.1 += v.gross;
+            e.2 += v.vat_amount;
+            e.3 += v.net;
         }
         let op = t.operator.clone().unwrap_or_else(|| NO_OPERATOR.into());
         for p in &t.payments {
@@ -387,6 +453,40 @@ impl ReportBuilder {
                 .iter()
                 .enumerate()
                 .map(|(h, v)| row(format!("{h:02}"), format!("{h:02}–{:02}", h + 1), *v))
+                .collect(),
+            per_department: if self.any_department {
+                self.departments
+                    .into_iter()
+                    .map(|(department, d)| DepartmentRow {
+                        department,
+                        sales: tally(d.sales),
+                        returns: tally(d.returns),
+                        net: m(d.sales.1 - d.returns.1),
+                        per_payment: d
+                            .payments
+                            .into_iter()
+                            .map(|(k, v)| row(k.to_string(), method_label(k).to_string(), v))
+                            .collect(),
+                        per_vat: d
+                            .vat
+                            .into_iter()
+                            .map(|(code, (rate_bp, g, v, n))| VatRow {
+                                code,
+                                rate_bp,
+                                gross: m(g),
+                                vat: m(v),
+                                net: m(n),
+                            })
+                            .collect(),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            per_vipps_unit: self
+                .vipps_units
+                .into_iter()
+                .map(|(msn, v)| row(msn.clone(), format!("Vipps MobilePay {msn}"), v))
                 .collect(),
             discounts: tally((0, 0)),
             copies: tally(self.copies),

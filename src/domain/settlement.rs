@@ -23,6 +23,16 @@ pub struct JournalSide {
     pub refunds: Vec<Booked>,
 }
 
+/// Which of the till's Vipps sales one settlement ledger covers: those
+/// paid to `msn` (issue 16, part 4: each sales unit's MSN is settled in a
+/// ledger of its own). `own`: this is `[vipps]`'s own MSN, which also
+/// settles the sales that name no MSN (made before sales units).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitSales {
+    pub msn: String,
+    pub own: bool,
+}
+
 /// The `entryType` of a Report API transaction. Types this till does not
 /// know are kept as `Other` for a person to review, never a parse error.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::VatCode;
-use super::report::Report;
+use super::report::{Report, Row, VatRow};
 
 /// Account numbers (Norwegian standard chart, NS 4102) the vouchers use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +106,11 @@ pub struct VoucherLine {
     /// Debit positive, credit negative, minor units.
     pub amount: i64,
     pub text: String,
+    /// The department (avdeling) the line is booked under (issue 16, part
+    /// 4); `None` on lines of no department. Left out of the JSON when
+    /// `None`, so a voucher queued before departments reads the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +156,26 @@ impl Voucher {
         }
     }
 
+    /// Every line booked under `department` (a fee or payout voucher of a
+    /// sales unit's MSN).
+    pub fn in_department(mut self, department: Option<&str>) -> Voucher {
+        for l in &mut self.lines {
+            l.department = department.map(String::from);
+        }
+        self
+    }
+
+    /// Every department code the voucher's lines name, in order, once each.
+    pub fn departments(&self) -> Vec<&str> {
+        let mut seen: Vec<&str> = Vec::new();
+        for d in self.lines.iter().filter_map(|l| l.department.as_deref()) {
+            if !seen.contains(&d) {
+                seen.push(d);
+            }
+        }
+        seen
+    }
+
     /// Debit total (the voucher's size), minor units.
     pub fn debit_total(&self) -> i64 {
         self.lines.iter().map(|l| l.amount.max(0)).sum()
@@ -167,40 +192,38 @@ pub fn z_external_ref(till_id: &str, business_date: &str, z_number: i64) -> Stri
 /// VAT code (VAT-inclusive; the accounting system splits out the VAT from
 /// the code), and the counted cash difference if any. `None` when the day
 /// had no sales and no difference: there is nothing to book.
+///
+/// When the report splits the day by department (`per_department`), the
+/// payment and sales lines are made per department, each carrying its
+/// code (sales booked under none carry none), so every department's lines
+/// balance on their own. The cash difference carries no department: the
+/// drawer is the till's, shared by every unit it sold for that day, and
+/// nothing says whose the missing or extra kroner are.
 pub fn daily_sales(report: &Report, accounts: &Accounts) -> Option<Voucher> {
     let number = report.header.number?;
     let date = report.header.business_date.clone();
     let currency = report.currency.code().to_string();
     let mut lines = Vec::new();
-    for row in &report.per_payment {
-        let account = match row.key.as_str() {
-            "cash" => accounts.cash,
-            "card" => accounts.card_clearing,
-            _ => accounts.vipps_clearing,
-        };
-        if row.amount.minor() != 0 {
-            lines.push(VoucherLine {
-                account,
-                vat_code: None,
-                amount: row.amount.minor(),
-                text: format!("Z{number} {}", row.label),
-            });
-        }
-    }
-    for vat in &report.per_vat {
-        if vat.gross.minor() != 0 {
-            lines.push(VoucherLine {
-                account: accounts.sales_account(vat.code),
-                vat_code: Some(vat.code),
-                amount: -vat.gross.minor(),
-                text: format!(
-                    "Z{number} salg mva-kode {} ({})",
-                    vat.code,
-                    VatCode::from_code(vat.code)
-                        .map(|v| v.description())
-                        .unwrap_or("ukjent")
-                ),
-            });
+    if report.per_department.is_empty() {
+        sales_lines(
+            &mut lines,
+            accounts,
+            number,
+            None,
+            &report.per_payment,
+            &report.per_vat,
+        );
+    } else {
+        for d in &report.per_department {
+            let department = Some(d.department.as_str()).filter(|c| !c.is_empty());
+            sales_lines(
+                &mut lines,
+                accounts,
+                number,
+                department,
+                &d.per_payment,
+                &d.per_vat,
+            );
         }
     }
     if let Some(diff) = report.cash.difference.map(|d| d.minor())
@@ -211,12 +234,14 @@ pub fn daily_sales(report: &Report, accounts: &Accounts) -> Option<Voucher> {
             vat_code: None,
             amount: diff,
             text: format!("Z{number} kassedifferanse"),
+            department: None,
         });
         lines.push(VoucherLine {
             account: accounts.cash_difference,
             vat_code: None,
             amount: -diff,
             text: format!("Z{number} kassedifferanse"),
+            department: None,
         });
     }
     if lines.is_empty() {
@@ -234,6 +259,52 @@ pub fn daily_sales(report: &Report, accounts: &Accounts) -> Option<Voucher> {
         currency,
         lines,
     })
+}
+
+/// The payment (debit) and sales (credit) lines of a day or of one
+/// department's share of it; zero rows book nothing and are left out.
+fn sales_lines(
+    lines: &mut Vec<VoucherLine>,
+    accounts: &Accounts,
+    number: i64,
+    department: Option<&str>,
+    per_payment: &[Row],
+    per_vat: &[VatRow],
+) {
+    let suffix = department.map(|d| format!(" avd. {d}")).unwrap_or_default();
+    for row in per_payment {
+        let account = match row.key.as_str() {
+            "cash" => accounts.cash,
+            "card" => accounts.card_clearing,
+            _ => accounts.vipps_clearing,
+        };
+        if row.amount.minor() != 0 {
+            lines.push(VoucherLine {
+                account,
+                vat_code: None,
+                amount: row.amount.minor(),
+                text: format!("Z{number} {}{suffix}", row.label),
+                department: department.map(String::from),
+            });
+        }
+    }
+    for vat in per_vat {
+        if vat.gross.minor() != 0 {
+            lines.push(VoucherLine {
+                account: accounts.sales_account(vat.code),
+                vat_code: Some(vat.code),
+                amount: -vat.gross.minor(),
+                text: format!(
+                    "Z{number} salg mva-kode {} ({}){suffix}",
+                    vat.code,
+                    VatCode::from_code(vat.code)
+                        .map(|v| v.description())
+                        .unwrap_or("ukjent")
+                ),
+                department: department.map(String::from),
+            });
+        }
+    }
 }
 
 /// A two-line bank voucher: debit `debit`, credit `credit`, `amount` ≥ 0.
@@ -262,12 +333,14 @@ pub fn transfer(
                 vat_code: None,
                 amount,
                 text: description.clone(),
+                department: None,
             },
             VoucherLine {
                 account: credit,
                 vat_code: None,
                 amount: -amount,
                 text: description,
+                department: None,
             },
         ],
     }
@@ -311,5 +384,187 @@ mod tests {
         }
         assert_eq!(a.sales_account(99), 3200);
         assert!(a.all().contains(&1903));
+    }
+
+    /// A Z of hand-computed figures (issue 16, part 4): department 10 sold
+    /// a ticket for 150 kr by Vipps (outside VAT, code 6) and coffee for
+    /// 40 kr in cash (15 %, code 31), and gave 50 kr back by Vipps;
+    /// department 20 sold a ticket for 100 kr by Vipps; a sale booked under
+    /// no department took 30 kr in cash (coffee). Counted cash was 5 kr
+    /// short.
+    mod departments {
+        use super::super::*;
+        use crate::domain::journal::{
+            CashTransaction, TransKind, TransLine, TransPayment, TransVat,
+        };
+        use crate::domain::report::{GrandTotals, ReportHeader, ReportKind, compute};
+        use crate::domain::{Currency, PaymentMethod};
+
+        fn header() -> ReportHeader {
+            ReportHeader {
+                kind: ReportKind::Z,
+                number: Some(7),
+                till_id: "kiosk-1".into(),
+                business_date: "2026-11-30".into(),
+                made_date: "2026-11-30".into(),
+                made_time: "22:00:00".into(),
+                from_seq: 0,
+                to_seq: 10,
+                journal_head: "00".into(),
+                system: "Luka 0.1.0".into(),
+                installation: "test".into(),
+            }
+        }
+
+        fn t(
+            amount: i64,
+            vat: VatCode,
+            method: PaymentMethod,
+            department: Option<&str>,
+        ) -> CashTransaction {
+            let v = vat.vat_of_gross(amount);
+            CashTransaction {
+                nr: 1,
+                kind: if amount > 0 {
+                    TransKind::Sale
+                } else {
+                    TransKind::Return
+                },
+                till_id: "kiosk-1".into(),
+                currency: Currency::NOK,
+                sale_id: Some(1),
+                receipt_no: Some(1),
+                refund_id: None,
+                date: "2026-11-30".into(),
+                time: "18:30:00".into(),
+                amount_in: amount,
+                amount_ex: amount - v,
+                lines: vec![TransLine {
+                    product_id: Some("x".into()),
+                    name: "X".into(),
+                    group: "G".into(),
+                    quantity: Some(amount.signum()),
+                    amount_in: amount,
+                    amount_ex: amount - v,
+                    vat,
+                    vat_amount: v,
+                }],
+                vat: vec![TransVat {
+                    vat,
+                    gross: amount,
+                    vat_amount: v,
+                    net: amount - v,
+                }],
+                payments: vec![TransPayment {
+                    method,
+                    amount,
+                    reference: None,
+                    msn: None,
+                }],
+                operator: None,
+                training: false,
+                department: department.map(String::from),
+            }
+        }
+
+        fn day(with_departments: bool) -> Report {
+            let d = |code| with_departments.then_some(code);
+            let ts = [
+                t(15_000, VatCode::OutsideScope, PaymentMethod::Vipps, d("10")),
+                t(4_000, VatCode::ReducedMiddle, PaymentMethod::Cash, d("10")),
+                t(-5_000, VatCode::OutsideScope, PaymentMethod::Vipps, d("10")),
+                t(10_000, VatCode::OutsideScope, PaymentMethod::Vipps, d("20")),
+                t(3_000, VatCode::ReducedMiddle, PaymentMethod::Cash, None),
+            ];
+            // Expected cash: 40 + 30 kr; counted 65 kr.
+            compute(header(), &ts, &[], Some(6_500), GrandTotals::default())
+        }
+
+        fn lines(v: &Voucher) -> Vec<(u32, Option<u16>, i64, Option<&str>)> {
+            v.lines
+                .iter()
+                .map(|l| (l.account, l.vat_code, l.amount, l.department.as_deref()))
+                .collect()
+        }
+
+        #[test]
+        fn each_department_has_its_own_balanced_lines() {
+            let v = daily_sales(&day(true), &Accounts::default()).unwrap();
+            assert_eq!(
+                lines(&v),
+                [
+                    // No department: 30 kr coffee in cash.
+                    (1900, None, 3_000, None),
+                    (3030, Some(31), -3_000, None),
+                    // Department 10: 40 kr cash, 150 − 50 kr Vipps.
+                    (1900, None, 4_000, Some("10")),
+                    (1903, None, 10_000, Some("10")),
+                    (3200, Some(6), -10_000, Some("10")),
+                    (3030, Some(31), -4_000, Some("10")),
+                    // Department 20: 100 kr Vipps.
+                    (1903, None, 10_000, Some("20")),
+                    (3200, Some(6), -10_000, Some("20")),
+                    // The drawer was 5 kr short: the till's, no department.
+                    (1900, None, -500, None),
+                    (7799, None, 500, None),
+                ]
+            );
+            assert_eq!(v.check(), Ok(()));
+            for d in [None, Some("10"), Some("20")] {
+                let sum: i64 = v
+                    .lines
+                    .iter()
+                    .filter(|l| l.department.as_deref() == d && l.account != 7799)
+                    .filter(|l| !l.text.ends_with("kassedifferanse"))
+                    .map(|l| l.amount)
+                    .sum();
+                assert_eq!(sum, 0, "department {d:?} balances by itself");
+            }
+            assert_eq!(v.departments(), ["10", "20"]);
+            // The sales lines follow the report's VAT rows (its order).
+            assert_eq!(v.lines[3].text, "Z7 Vipps MobilePay avd. 10");
+            assert_eq!(v.debit_total(), 3_000 + 4_000 + 10_000 + 10_000 + 500);
+        }
+
+        #[test]
+        fn without_departments_the_voucher_is_as_before() {
+            let v = daily_sales(&day(false), &Accounts::default()).unwrap();
+            assert_eq!(
+                lines(&v),
+                [
+                    (1900, None, 7_000, None),
+                    (1903, None, 20_000, None),
+                    (3200, Some(6), -20_000, None),
+                    (3030, Some(31), -7_000, None),
+                    (1900, None, -500, None),
+                    (7799, None, 500, None),
+                ]
+            );
+            assert!(v.departments().is_empty());
+            let json = serde_json::to_string(&v).unwrap();
+            assert!(!json.contains("department"), "{json}");
+        }
+
+        #[test]
+        fn fee_and_payout_lines_take_their_units_department() {
+            let v = transfer(
+                VoucherKind::VippsFees,
+                "2026-11-30",
+                "F".into(),
+                "ref".into(),
+                "fees".into(),
+                "NOK",
+                (7770, 1903),
+                263,
+            )
+            .in_department(Some("20"));
+            assert!(
+                v.lines
+                    .iter()
+                    .all(|l| l.department.as_deref() == Some("20"))
+            );
+            let back: Voucher = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+            assert_eq!(back, v);
+        }
     }
 }

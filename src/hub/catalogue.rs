@@ -63,6 +63,10 @@ pub struct Snapshot {
     /// catalogue (also what a catalogue kept before menus existed reads as).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub menu: Option<String>,
+    /// The Vipps sales unit the menu sells under, by the name the tills'
+    /// `luka.toml` gives it (issue 16, part 4); `None`: each till's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sales_unit: Option<String>,
 }
 
 impl Snapshot {
@@ -329,12 +333,18 @@ impl Hub {
         let menu = match till {
             Some(till) => tx
                 .query_opt(
-                    "SELECT m.id, m.name FROM tills t JOIN menus m ON m.id = t.menu_id \
-                     WHERE t.id = $1",
+                    "SELECT m.id, m.name, m.sales_unit FROM tills t \
+                     JOIN menus m ON m.id = t.menu_id WHERE t.id = $1",
                     &[&till],
                 )
                 .await?
-                .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1))),
+                .map(|r| {
+                    (
+                        r.get::<_, i64>(0),
+                        r.get::<_, String>(1),
+                        r.get::<_, Option<String>>(2),
+                    )
+                }),
             None => None,
         };
         let menu_id = menu.as_ref().map(|m| m.0);
@@ -366,6 +376,7 @@ impl Hub {
         Ok(Snapshot {
             version,
             products,
+            sales_unit: menu.as_ref().and_then(|m| m.2.clone()),
             menu: menu.map(|m| m.1),
         })
     }
@@ -545,6 +556,7 @@ mod tests {
                 sold_out_at: None,
             }],
             menu: None,
+            sales_unit: None,
         };
         let c = snap.to_catalog().unwrap();
         assert_eq!(c.get("kaffe").unwrap().price.minor(), 3_500);

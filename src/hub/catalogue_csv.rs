@@ -57,8 +57,8 @@ pub fn export(products: &[HubProduct]) -> String {
             &mut out,
             &[
                 p.id.clone(),
-                p.name.clone(),
-                p.group.clone(),
+                csv::text_out(&p.name),
+                csv::text_out(&p.group),
                 format!("{},{:02}", p.price / 100, p.price % 100),
                 p.vat_code.to_string(),
                 p.position.to_string(),
@@ -152,8 +152,8 @@ fn read_row(at: &[Option<usize>; 8], width: usize, record: &Record) -> Result<Ro
     };
     let id = check_id(cell(0)).map_err(reason)?;
     let c = check(&ProductInput {
-        name: cell(1).into(),
-        group: cell(2).into(),
+        name: csv::text_in(cell(1)).into(),
+        group: csv::text_in(cell(2)).into(),
         price: cell(3).into(),
         vat_code: cell(4).into(),
         position: cell(5).into(),
@@ -374,8 +374,17 @@ mod tests {
         let products = [
             products[0].clone(),
             product("blot", "Bløtkake", 123_400, true),
+            // What a spreadsheet would run is written as text, and read
+            // back as the name it is.
+            product("lenke", "=HYPERLINK(\"http://x\")", 1_000, false),
         ];
-        let rows = read_import(&export(&products)).unwrap();
+        let text = export(&products);
+        assert!(
+            text.contains("lenke;\"'=HYPERLINK(\"\"http://x\"\")\";"),
+            "{text}"
+        );
+        let rows = read_import(&text).unwrap();
+        assert_eq!(rows.len(), 3);
         for (row, p) in rows.iter().zip(&products) {
             assert_eq!(
                 (

@@ -11,6 +11,28 @@
 /// What Excel needs first to read the file as UTF-8.
 pub const BOM: char = '\u{feff}';
 
+/// A text cell made safe to open in a spreadsheet: one that starts with
+/// what Excel or LibreOffice would run as a formula (`=`, `+`, `-`, `@`, a
+/// tab or CR; "CSV injection") gets a `'` first, which the spreadsheet
+/// shows as text and [`text_in`] takes off again on import. A product
+/// named `=HYPERLINK(…)` on a till must never become a live link on the
+/// treasurer's laptop.
+pub fn text_out(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// A text cell as [`text_out`] wrote it, back to the text.
+pub fn text_in(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => s,
+    }
+}
+
 /// One record as read, with the line of the file it starts on (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
@@ -182,5 +204,28 @@ mod tests {
             parse("a;b\nc;\"open\nstill open").unwrap_err(),
             "Linje 2: et felt som begynner med \" slutter aldri."
         );
+    }
+}
+
+#[cfg(test)]
+mod formula_tests {
+    use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_written_as_text_and_read_back() {
+        for (text, written) in [
+            (
+                "=HYPERLINK(\"http://x\";\"Klikk\")",
+                "'=HYPERLINK(\"http://x\";\"Klikk\")",
+            ),
+            ("+47 vaffel", "'+47 vaffel"),
+            ("-20 % kaffe", "'-20 % kaffe"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("Kaffe", "Kaffe"),
+            ("'sitat", "'sitat"),
+        ] {
+            assert_eq!(text_out(text), written);
+            assert_eq!(text_in(&text_out(text)), text);
+        }
     }
 }

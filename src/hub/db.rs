@@ -29,6 +29,16 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("migrations/004_webhooks.sql"),
     ),
     (5, "005_menus", include_str!("migrations/005_menus.sql")),
+    (
+        6,
+        "006_sales_units",
+        include_str!("migrations/006_sales_units.sql"),
+    ),
+    (
+        7,
+        "007_department_day",
+        include_str!("migrations/007_department_day.sql"),
+    ),
 ];
 
 /// The migration that added `sale_lines`: when it is applied, the lines of
@@ -129,6 +139,10 @@ pub struct Hub {
     club: Option<Merchant>,
     /// Each paired till's open event stream (`vipps_hooks.rs`).
     pub(crate) streams: std::sync::Arc<super::vipps_hooks::Streams>,
+    /// How often an open event stream's credential is checked again, so a
+    /// till unpaired from another process (`luka hub remove-till`) loses
+    /// its stream too.
+    stream_recheck: std::time::Duration,
 }
 
 impl Hub {
@@ -175,9 +189,21 @@ impl Hub {
             pool,
             club: None,
             streams: Default::default(),
+            stream_recheck: std::time::Duration::from_secs(30),
         };
         hub.migrate().await?;
         Ok(hub)
+    }
+
+    /// The hub checking open event streams' credentials every `every`
+    /// (30 s unless set; tests shorten it).
+    pub fn with_stream_recheck(mut self, every: std::time::Duration) -> Hub {
+        self.stream_recheck = every;
+        self
+    }
+
+    pub(crate) fn stream_recheck(&self) -> std::time::Duration {
+        self.stream_recheck
     }
 
     /// The hub with the club from `[hub.club]` (what the SAF-T file names

@@ -165,7 +165,14 @@ impl Hub {
                      stored: the till's journal was changed or replaced",
                     row.seq
                 );
-                self.alert(device_till, Some(row.seq), &what).await?;
+                // The alert is for the treasurer's Kasser page (bokmål);
+                // the refusal is for the till's log.
+                let nb = format!(
+                    "Kassen {device_till} sendte oppføring {} på nytt med annet innhold enn \
+                     huben har lagret: kassens journal er endret eller byttet ut.",
+                    row.seq
+                );
+                self.alert(device_till, Some(row.seq), &nb).await?;
                 return Err(HubError::refused(409, what));
             }
             if let Some(k) = &e.key {
@@ -184,7 +191,7 @@ impl Hub {
                 if v.push(row) {
                     state = v.position();
                 } else {
-                    alert = v.report().problem.as_ref().map(|p| p.what.clone());
+                    alert = v.report().problem.as_ref().map(|p| p.nb.clone());
                     // Go on from this entry as stored, so one break raises
                     // one alert, not one for every entry after it.
                     state = Some(past(state.take(), row));
@@ -419,6 +426,8 @@ struct DaySums {
     products: BTreeMap<ProductKey, (String, i64, i64)>,
     /// (date, training, operator) → (quantity, amount)
     operators: BTreeMap<(Date, bool, String), (i64, i64)>,
+    /// (date, training, department, method) → (sales, returns)
+    departments: BTreeMap<(Date, bool, String, String), (i64, i64)>,
 }
 
 /// The payment and line rows of an upload, column by column.
@@ -508,6 +517,20 @@ pub(super) async fn derive(
             d.pay_method.push(p.method.as_str().to_string());
             d.pay_amount.push(p.amount);
             d.pay_training.push(t.training);
+            let d = sums
+                .departments
+                .entry((
+                    date,
+                    t.training,
+                    t.department.clone().unwrap_or_default(),
+                    p.method.as_str().to_string(),
+                ))
+                .or_default();
+            if paid {
+                d.0 += p.amount;
+            } else {
+                d.1 += p.amount;
+            }
             let s = sums
                 .takings
                 .entry((date, hour, p.method.as_str().to_string(), t.training))
@@ -687,6 +710,37 @@ async fn add_day_sums(tx: &Transaction<'_>, till: &str, sums: &DaySums) -> Resul
             )
             .await?,
             &[&till, &date, &training, &operator, &quantity, &amount],
+        )
+        .await?;
+    }
+    if !sums.departments.is_empty() {
+        let (mut date, mut training, mut department, mut method) = (vec![], vec![], vec![], vec![]);
+        let (mut sales, mut returns) = (vec![], vec![]);
+        for ((d, t, dep, m), (s, r)) in &sums.departments {
+            date.push(*d);
+            training.push(*t);
+            department.push(dep.clone());
+            method.push(m.clone());
+            sales.push(*s);
+            returns.push(*r);
+        }
+        tx.execute(
+            "INSERT INTO department_day (till_id, business_date, training, department, method, \
+                 sales, returns) \
+             SELECT $1, * FROM unnest($2::DATE[], $3::BOOLEAN[], $4::TEXT[], $5::TEXT[], \
+                 $6::BIGINT[], $7::BIGINT[]) \
+             ON CONFLICT (business_date, till_id, training, department, method) DO UPDATE SET \
+                 sales = department_day.sales + excluded.sales, \
+                 returns = department_day.returns + excluded.returns",
+            &[
+                &till,
+                &date,
+                &training,
+                &department,
+                &method,
+                &sales,
+                &returns,
+            ],
         )
         .await?;
     }

@@ -25,6 +25,44 @@ pub struct Menu {
     pub products: Vec<String>,
     /// The tills that sell from it.
     pub tills: Vec<String>,
+    /// The Vipps sales unit it sells under, by the tills' name for it
+    /// (issue 16, part 4); `None`: each till's own.
+    pub sales_unit: Option<String>,
+}
+
+/// The longest unit name a menu takes (the column's check).
+pub const MAX_UNIT: usize = 60;
+
+/// A sales unit's name as the menu form sends it: empty is none.
+fn unit_name(text: &str) -> Result<Option<String>, HubError> {
+    let t = check_text("Salgsenheten", text, false)?;
+    if t.chars().count() > MAX_UNIT {
+        return Err(HubError::refused(
+            400,
+            format!(
+                "Salgsenheten kan ha høyst {MAX_UNIT} tegn: bruk navnet fra kassens luka.toml."
+            ),
+        ));
+    }
+    Ok((!t.is_empty()).then_some(t))
+}
+
+/// Sets the sales unit of menu `id`; whether it changed.
+async fn set_unit(
+    tx: &deadpool_postgres::Transaction<'_>,
+    id: i64,
+    unit: Option<&str>,
+) -> Result<bool, HubError> {
+    let changed = tx
+        .execute(
+            "UPDATE menus SET sales_unit = $2 WHERE id = $1 AND sales_unit IS DISTINCT FROM $2",
+            &[&id, &unit],
+        )
+        .await?;
+    if changed > 0 {
+        tracing::info!(menu = id, unit = ?unit, "menu's sales unit set");
+    }
+    Ok(changed > 0)
 }
 
 /// The most products one menu takes (the catalogue import's limit).
@@ -228,7 +266,7 @@ impl Hub {
             .query(
                 "SELECT m.id, m.name, m.archived, \
                  ARRAY(SELECT product_id FROM menu_products WHERE menu_id = m.id ORDER BY product_id), \
-                 ARRAY(SELECT id FROM tills WHERE menu_id = m.id ORDER BY id) \
+                 ARRAY(SELECT id FROM tills WHERE menu_id = m.id ORDER BY id), m.sales_unit \
                  FROM menus m ORDER BY m.archived, lower(m.name), m.id",
                 &[],
             )
@@ -241,6 +279,7 @@ impl Hub {
                 archived: r.get(2),
                 products: r.get(3),
                 tills: r.get(4),
+                sales_unit: r.get(5),
             })
             .collect())
     }
@@ -283,21 +322,25 @@ impl Hub {
         finish(tx, changed).await
     }
 
-    /// The menu form: its name and its products, in one transaction with
-    /// one version bump (none when nothing changed); refused as a whole.
+    /// The menu form: its name, its products and its sales unit (empty:
+    /// each till's own), in one transaction with one version bump (none
+    /// when nothing changed); refused as a whole.
     pub async fn save_menu(
         &self,
         id: i64,
         name: &str,
         products: &[String],
+        sales_unit: &str,
     ) -> Result<i64, HubError> {
         let name = menu_name(name)?;
+        let unit = unit_name(sales_unit)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let renamed = rename(&tx, id, &name).await?;
         let changed = set_products(&tx, id, products).await?;
-        let version = finish(tx, renamed || changed).await?;
-        tracing::info!(menu = id, renamed, changed, version, "menu saved");
+        let moved = set_unit(&tx, id, unit.as_deref()).await?;
+        let version = finish(tx, renamed || changed || moved).await?;
+        tracing::info!(menu = id, renamed, changed, moved, version, "menu saved");
         Ok(version)
     }
 

@@ -184,9 +184,10 @@ impl Hub {
                 &[&id],
             )
             .await?;
-        // Its event stream ends too (when unpaired from this process: the
-        // back office's page; `luka hub remove-till` runs apart, and the
-        // stream then ends at the till's next reconnect, refused).
+        // Its event stream ends too: at once when unpaired from this
+        // process (the back office's page); `luka hub remove-till` runs
+        // apart, and the serving hub's own check of the stream's
+        // credential (`Hub::with_stream_recheck`) ends it there.
         self.streams.close(id);
         tracing::info!(till = %id, "till unpaired");
         Ok(())

@@ -37,6 +37,16 @@ pub struct TillStatus {
     /// till from before menus).
     #[serde(default)]
     pub menu: Option<String>,
+    /// The Vipps sales unit it sells under now, and its department
+    /// (issue 16, part 4); `None` from a till before units.
+    #[serde(default)]
+    pub sales_unit: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+    /// The units it has keys for, so the treasurer can see which a menu
+    /// may name.
+    #[serde(default)]
+    pub sales_units: Vec<String>,
 }
 
 /// The longest text of a status the hub keeps (the printer's message).
@@ -45,9 +55,19 @@ const MAX_TEXT: usize = 200;
 impl TillStatus {
     fn check(&self) -> Result<(), HubError> {
         let menu = self.menu.as_deref().unwrap_or_default();
+        let texts = [
+            self.sales_unit.as_deref().unwrap_or_default(),
+            self.department.as_deref().unwrap_or_default(),
+        ];
         if self.version.chars().count() > 40
             || self.printer.chars().count() > MAX_TEXT
             || menu.chars().count() > MAX_TEXT
+            || texts.iter().any(|t| t.chars().count() > MAX_TEXT)
+            || self.sales_units.len() > 50
+            || self
+                .sales_units
+                .iter()
+                .any(|u| u.chars().count() > MAX_TEXT)
         {
             return Err(HubError::refused(
                 400,

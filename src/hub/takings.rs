@@ -3,7 +3,8 @@
 //! transactions, as the tills recorded them): per till and payment method
 //! and per hour from their payments, per product, group and operator from
 //! their lines. Training sales are left out unless asked for. Read from
-//! the per-day sums (`takings_day`, `product_day`, `operator_day`) kept in
+//! the per-day sums (`takings_day`, `product_day`, `operator_day`,
+//! `department_day`) kept in
 //! step as entries are stored, so a year is as quick as a day. Every figure is a sum over
 //! indexed rows of the range; `luka bench --hub` measures them at scale.
 
@@ -36,6 +37,16 @@ pub struct Sold {
     pub amount: i64,
 }
 
+/// One department's takings: net per payment method, and in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DepartmentTakings {
+    pub department: String,
+    pub sales: i64,
+    pub returns: i64,
+    pub net: i64,
+    pub by_method: Vec<(String, i64)>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Takings {
     pub from: Date,
@@ -50,6 +61,9 @@ pub struct Takings {
     pub by_product: Vec<Sold>,
     pub by_group: Vec<Sold>,
     pub by_operator: Vec<Sold>,
+    /// Per department (issue 16, part 4), when any sale in the range was
+    /// booked under one; `""` is sales booked under none.
+    pub by_department: Vec<DepartmentTakings>,
     pub total: i64,
     /// Sales (not returns) in the range.
     pub sales: i64,
@@ -169,6 +183,43 @@ impl Hub {
                 )
                 .await?,
         );
+        let mut by_department: Vec<DepartmentTakings> = Vec::new();
+        for r in client
+            .query(
+                &format!(
+                    "SELECT department, method, sum(sales)::BIGINT, sum(returns)::BIGINT \
+                     FROM department_day WHERE {RANGE} GROUP BY department, method \
+                     ORDER BY department, method"
+                ),
+                &args,
+            )
+            .await?
+        {
+            let (department, method): (String, String) = (r.get(0), r.get(1));
+            let (sales, returns): (i64, i64) = (r.get(2), r.get(3));
+            if by_department
+                .last()
+                .is_none_or(|d| d.department != department)
+            {
+                by_department.push(DepartmentTakings {
+                    department,
+                    sales: 0,
+                    returns: 0,
+                    net: 0,
+                    by_method: Vec::new(),
+                });
+            }
+            if let Some(d) = by_department.last_mut() {
+                d.sales += sales;
+                d.returns += returns;
+                d.net += sales + returns;
+                d.by_method.push((method, sales + returns));
+            }
+        }
+        // Only a range booked under departments has any to show.
+        if by_department.iter().all(|d| d.department.is_empty()) {
+            by_department.clear();
+        }
         Ok(Takings {
             from,
             to,
@@ -179,6 +230,7 @@ impl Hub {
             by_product,
             by_group,
             by_operator,
+            by_department,
             total,
             sales,
         })

@@ -349,6 +349,11 @@ impl Hub {
         self.streams.open(till)
     }
 
+    /// Ends `till`'s event stream (its credential is no longer valid).
+    pub(crate) fn close_event_stream(&self, till: &str) {
+        self.streams.close(till)
+    }
+
     /// Forgets taken events older than a day, at most every ten minutes.
     async fn prune_taken(&self, client: &deadpool_postgres::Object) {
         {

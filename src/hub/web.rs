@@ -609,6 +609,18 @@ async fn takings_page(
             products => sold_rows(&t.by_product, "(beløp uten vare)"),
             groups => sold_rows(&t.by_group, "(uten gruppe)"),
             operators => sold_rows(&t.by_operator, "(ukjent)"),
+            departments => t.by_department.iter().map(|d| minijinja::context! {
+                name => if d.department.is_empty() {
+                    "Uten avdeling".to_string()
+                } else {
+                    format!("Avdeling {}", d.department)
+                },
+                net => kr(d.net),
+                methods => d.by_method.iter()
+                    .map(|(m, n)| format!("{} {}", method_name(m), kr(*n)))
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            }).collect::<Vec<_>>(),
             // Today in the range: the page follows new sales on its own.
             live => to >= today, training => training,
         },

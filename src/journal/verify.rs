@@ -15,7 +15,20 @@ use crate::domain::journal::{CashTransaction, is_cash_transaction, signature_mes
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     pub seq: i64,
+    /// In English (`luka journal verify`).
     pub what: String,
+    /// The same in bokmål, for the club's hub (its pages are in bokmål).
+    pub nb: String,
+}
+
+/// A problem said in both languages.
+struct Said {
+    en: String,
+    nb: String,
+}
+
+fn said(en: String, nb: String) -> Said {
+    Said { en, nb }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -115,14 +128,18 @@ impl<'k> Verifier<'k> {
         }
         self.report.entries += 1;
         self.first_seq.get_or_insert(row.seq);
-        if let Err(what) = self.check(row) {
-            self.report.problem = Some(Problem { seq: row.seq, what });
+        if let Err(Said { en, nb }) = self.check(row) {
+            self.report.problem = Some(Problem {
+                seq: row.seq,
+                what: en,
+                nb,
+            });
             return false;
         }
         true
     }
 
-    fn check(&mut self, row: &ChainRow) -> Result<(), String> {
+    fn check(&mut self, row: &ChainRow) -> Result<(), Said> {
         let (Some(hash), Some(prev_hash)) = (&row.hash, &row.prev_hash) else {
             // Entries from before the chain have none of the columns it
             // added; one that has any was stripped of its hash.
@@ -134,15 +151,27 @@ impl<'k> Verifier<'k> {
                 self.report.legacy += 1;
                 return Ok(());
             }
-            return Err(format!(
-                "entry {} ({}) has no hash: it was not written by Luka",
-                row.seq, row.kind
+            return Err(said(
+                format!(
+                    "entry {} ({}) has no hash: it was not written by Luka",
+                    row.seq, row.kind
+                ),
+                format!(
+                    "Oppføring {} ({}) har ingen hash: den er ikke skrevet av Luka.",
+                    row.seq, row.kind
+                ),
             ));
         };
         if &row.expected_hash(prev_hash) != hash {
-            return Err(format!(
-                "entry {} ({}) was changed after it was written: its content no longer matches its hash",
-                row.seq, row.kind
+            return Err(said(
+                format!(
+                    "entry {} ({}) was changed after it was written: its content no longer matches its hash",
+                    row.seq, row.kind
+                ),
+                format!(
+                    "Oppføring {} ({}) er endret etter at den ble skrevet: innholdet stemmer ikke lenger med hashen.",
+                    row.seq, row.kind
+                ),
             ));
         }
         if let Some((prev_seq, _)) = &self.prev
@@ -150,29 +179,48 @@ impl<'k> Verifier<'k> {
         {
             // Checked: a stored seq is whatever the file holds, i64::MAX too.
             return Err(if row.seq > *prev_seq {
-                format!(
-                    "entries {} to {} are missing: they were deleted",
-                    prev_seq.saturating_add(1),
-                    row.seq.saturating_sub(1)
+                let (from, to) = (prev_seq.saturating_add(1), row.seq.saturating_sub(1));
+                said(
+                    format!("entries {from} to {to} are missing: they were deleted"),
+                    format!("Oppføring {from} til {to} mangler: de er slettet."),
                 )
             } else {
-                format!(
-                    "entry {} comes after entry {prev_seq}: entries were moved or copied",
-                    row.seq
+                said(
+                    format!(
+                        "entry {} comes after entry {prev_seq}: entries were moved or copied",
+                        row.seq
+                    ),
+                    format!(
+                        "Oppføring {} kommer etter oppføring {prev_seq}: oppføringer er flyttet eller kopiert.",
+                        row.seq
+                    ),
                 )
             });
         }
         let link = self.prev.as_ref().map(|p| p.1.as_str()).unwrap_or(GENESIS);
         if prev_hash != link {
             return Err(match &self.prev {
-                Some((seq, _)) => format!(
-                    "entry {} does not follow entry {seq}: an entry between them was deleted, \
-                     or entries were moved",
-                    row.seq
+                Some((seq, _)) => said(
+                    format!(
+                        "entry {} does not follow entry {seq}: an entry between them was deleted, \
+                         or entries were moved",
+                        row.seq
+                    ),
+                    format!(
+                        "Oppføring {} henger ikke sammen med oppføring {seq}: en oppføring mellom \
+                         dem er slettet, eller oppføringer er flyttet.",
+                        row.seq
+                    ),
                 ),
-                None => format!(
-                    "entry {} is not the first of the chain: earlier entries were deleted",
-                    row.seq
+                None => said(
+                    format!(
+                        "entry {} is not the first of the chain: earlier entries were deleted",
+                        row.seq
+                    ),
+                    format!(
+                        "Oppføring {} er ikke den første i kjeden: tidligere oppføringer er slettet.",
+                        row.seq
+                    ),
                 ),
             });
         }
@@ -183,52 +231,89 @@ impl<'k> Verifier<'k> {
         Ok(())
     }
 
-    fn check_signature(&mut self, row: &ChainRow) -> Result<(), String> {
+    fn check_signature(&mut self, row: &ChainRow) -> Result<(), Said> {
         let (Some(trans), Some(sig), Some(version)) =
             (&row.trans, &row.signature, &row.key_version)
         else {
             // The store writes all three or none: a part alone was edited in
             // (and the till's next signature would chain to it).
             if row.trans.is_some() || row.signature.is_some() || row.key_version.is_some() {
-                return Err(format!(
-                    "entry {} ({}) carries part of a SAF-T signature: it was edited",
-                    row.seq, row.kind
+                return Err(said(
+                    format!(
+                        "entry {} ({}) carries part of a SAF-T signature: it was edited",
+                        row.seq, row.kind
+                    ),
+                    format!(
+                        "Oppføring {} ({}) har bare deler av en SAF-T-signatur: den er redigert.",
+                        row.seq, row.kind
+                    ),
                 ));
             }
             if is_cash_transaction(&row.kind) {
-                return Err(format!(
-                    "entry {} ({}) is a cash transaction without a SAF-T signature",
-                    row.seq, row.kind
+                return Err(said(
+                    format!(
+                        "entry {} ({}) is a cash transaction without a SAF-T signature",
+                        row.seq, row.kind
+                    ),
+                    format!(
+                        "Oppføring {} ({}) er en kassetransaksjon uten SAF-T-signatur.",
+                        row.seq, row.kind
+                    ),
                 ));
             }
             return Ok(());
         };
         let t: CashTransaction = serde_json::from_str(trans).map_err(|e| {
-            format!(
-                "entry {}: its cash transaction cannot be read: {e}",
-                row.seq
+            said(
+                format!(
+                    "entry {}: its cash transaction cannot be read: {e}",
+                    row.seq
+                ),
+                format!(
+                    "Oppføring {}: kassetransaksjonen kan ikke leses ({e}).",
+                    row.seq
+                ),
             )
         })?;
         if let Some(prev) = self.prev_nr
             && prev.checked_add(1) != Some(t.nr)
         {
-            return Err(format!(
-                "entry {}: transaction nr {} follows nr {prev}: transactions are missing or moved",
-                row.seq, t.nr
+            return Err(said(
+                format!(
+                    "entry {}: transaction nr {} follows nr {prev}: transactions are missing or moved",
+                    row.seq, t.nr
+                ),
+                format!(
+                    "Oppføring {}: transaksjon nr. {} kommer etter nr. {prev}: transaksjoner mangler eller er flyttet.",
+                    row.seq, t.nr
+                ),
             ));
         }
         let Some(public) = self.keys.get(version) else {
-            return Err(format!(
-                "entry {}: signed with key version {version}, whose public key is not in the database",
-                row.seq
+            return Err(said(
+                format!(
+                    "entry {}: signed with key version {version}, whose public key is not in the database",
+                    row.seq
+                ),
+                format!(
+                    "Oppføring {}: signert med nøkkelversjon {version}, men den offentlige nøkkelen finnes ikke.",
+                    row.seq
+                ),
             ));
         };
         let message = signature_message(self.prev_signature.as_deref(), &t);
         if !super::key::verify(public, &message, sig) {
-            return Err(format!(
-                "entry {}: the SAF-T signature of transaction nr {} does not match \
-                 (amount, time or an earlier signature was changed)",
-                row.seq, t.nr
+            return Err(said(
+                format!(
+                    "entry {}: the SAF-T signature of transaction nr {} does not match \
+                     (amount, time or an earlier signature was changed)",
+                    row.seq, t.nr
+                ),
+                format!(
+                    "Oppføring {}: SAF-T-signaturen til transaksjon nr. {} stemmer ikke \
+                     (beløp, tid eller en tidligere signatur er endret).",
+                    row.seq, t.nr
+                ),
             ));
         }
         self.report.signed += 1;
@@ -253,6 +338,9 @@ impl<'k> Verifier<'k> {
                 what: "no entry carries a hash, yet the database holds signing keys: \
                        the journal's hashes and signatures were removed"
                     .to_string(),
+                nb: "Ingen oppføring har hash, men databasen har signeringsnøkler: \
+                     journalens hasher og signaturer er fjernet."
+                    .to_string(),
             });
         }
         if self.report.problem.is_none()
@@ -264,6 +352,10 @@ impl<'k> Verifier<'k> {
                 what: format!(
                     "entry {head} is numbered beyond the highest entry the database handed \
                      out ({highest}): entries were renumbered"
+                ),
+                nb: format!(
+                    "Oppføring {head} har høyere nummer enn den høyeste databasen har delt ut \
+                     ({highest}): oppføringer er nummerert om."
                 ),
             });
         }
@@ -277,6 +369,9 @@ impl<'k> Verifier<'k> {
                 seq: next,
                 what: format!(
                     "entries {next} to {highest} are missing: the end of the journal was deleted"
+                ),
+                nb: format!(
+                    "Oppføring {next} til {highest} mangler: slutten av journalen er slettet."
                 ),
             });
         }

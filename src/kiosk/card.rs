@@ -51,6 +51,8 @@ impl Kiosk {
             cash_given: None,
             terminal_ref: terminal_ref.clone(),
             reference_random: self.inner.ids.random_u32(),
+            msn: None,
+            department: self.sales_unit().department,
             now,
         };
         let sale = self.inner.store.write(|w| {

@@ -20,7 +20,7 @@ impl Kiosk {
     /// is its starting point, not a change. Returns how many changes were
     /// journaled. Call it between sales (at start-up; a hub's catalogue later).
     pub fn apply_catalog(&self, catalog: &Catalog) -> Result<usize, KioskError> {
-        self.apply(catalog, None)
+        self.apply(catalog, None, None)
     }
 
     /// [`Kiosk::apply_catalog`] for the club hub's catalogue as this till's
@@ -28,17 +28,36 @@ impl Kiosk {
     /// another menu than the one this till last journaled is journaled
     /// (`catalogue.menu`) in the same transaction, before the products it
     /// adds or takes away; a till that never had a menu and gets none
-    /// journals nothing. Returns the entries journaled.
+    /// journals nothing. The menu's sales unit (`unit`, by name; `None`:
+    /// the till's own) is the one new sales are made under from now on
+    /// (`units.rs`); a unit this till has no keys for cannot be the
+    /// catalogue's unit: the till sells under its own and logs why.
+    /// Returns the entries journaled.
     pub fn apply_hub_catalog(
         &self,
         catalog: &Catalog,
         menu: Option<&str>,
+        unit: Option<&str>,
     ) -> Result<usize, KioskError> {
-        self.apply(catalog, Some(menu))
+        self.apply(catalog, Some(menu), unit)
     }
 
     /// `menu`: `None` when the catalogue says nothing of menus (luka.toml).
-    fn apply(&self, catalog: &Catalog, menu: Option<Option<&str>>) -> Result<usize, KioskError> {
+    fn apply(
+        &self,
+        catalog: &Catalog,
+        menu: Option<Option<&str>>,
+        unit: Option<&str>,
+    ) -> Result<usize, KioskError> {
+        // A menu naming a unit this till has no keys for must not stop the
+        // till: it sells the menu under its own unit (each sale keeps the
+        // unit it was made under, so the books stay right) and says so.
+        let unit = self.find_sales_unit(unit).unwrap_or_else(|e| {
+            tracing::error!(
+                "the club's menu for this till: {e}; selling under this till's own unit"
+            );
+            self.inner.settings.sales_unit.clone()
+        });
         let now = self.inner.clock.now();
         let new: Vec<KnownPrice> = catalog
             .products()
@@ -66,6 +85,9 @@ impl Kiosk {
                     switched = 1;
                 }
             }
+            if super::units::journal_unit(w, &unit, training, now)? {
+                switched += 1;
+            }
             let old = w.reader().known_prices()?;
             let changes = if old.is_empty() {
                 Vec::new()
@@ -83,6 +105,7 @@ impl Kiosk {
             }
             Ok(switched + changes.len())
         })?;
+        self.set_unit(unit);
         let was = {
             let mut current = self
                 .inner

@@ -51,6 +51,11 @@ pub enum KioskError {
     WrongCode(String),
     #[error("{0}")]
     Rejected(String),
+    #[error(
+        "this till has no Vipps sales unit named '{name}' (it has: {known}): add it \
+         to [[vipps.units]] in luka.toml with its keys, or pick one of those"
+    )]
+    UnknownSalesUnit { name: String, known: String },
     #[error("{0}")]
     Customer(#[from] crate::domain::CustomerError),
     /// Pairing with the club's hub from the organizer screen was refused.

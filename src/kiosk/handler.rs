@@ -125,7 +125,7 @@ impl KioskHandler {
             return Ok(());
         }
         let created = k
-            .provider_for(sale.training)?
+            .provider_for(&sale)?
             .create(&item.payload, &item.idempotency_key)
             .await
             .map_err(|e| self.provider_failure(e))?;
@@ -184,7 +184,7 @@ impl KioskHandler {
                 .unwrap_or(sale.total.minor()),
             sale.total.currency(),
         );
-        let provider = k.provider_for(sale.training)?;
+        let provider = k.provider_for(&sale)?;
         let view = self
             .modify(
                 item,
@@ -260,7 +260,7 @@ impl KioskHandler {
             .map_err(store_failure)?
             .phase;
         let now = k.inner.clock.now();
-        let provider = k.provider_for(sale.training)?;
+        let provider = k.provider_for(&sale)?;
         let view = match self
             .modify(
                 item,
@@ -307,7 +307,7 @@ impl KioskHandler {
             sale.total.currency(),
         );
         let view = k
-            .provider_for(sale.training)?
+            .provider_for(&sale)?
             .refund(&sale.reference, amount, &item.idempotency_key)
             .await
             .map_err(|e| self.provider_failure(e))?;
@@ -358,7 +358,7 @@ impl KioskHandler {
         if sale.status.is_final() {
             return;
         }
-        let provider = match k.provider_for(sale.training) {
+        let provider = match k.provider_for(&sale) {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(reference = %sale.reference, error = %e.message, "cannot settle");

@@ -22,6 +22,7 @@
 //! | `catalog.rs` | the price list and version the till starts selling with, each change journaled |
 //! | `drawer.rs` | every drawer opening journaled; the organizer's "Åpne skuff" |
 //! | `training.rs` | training mode inside a production till: the switch, and where training sales go |
+//! | `units.rs` | Vipps sales units (MSN) and departments: which one new sales are made under, each sale's provider, the switch journaled |
 //! | `hub.rs` | pairing with the club's hub from the organizer screen, and which hub it is |
 //! | `operators.rs` | volunteers' shifts: login with a code, logout, who is at the till |
 //! | `organizer.rs` | what the organizer screen reads and does: login, day view, refund limit, X/Z, backlog |
@@ -52,6 +53,7 @@ mod refund;
 pub mod settle;
 pub mod stock;
 mod training;
+mod units;
 
 pub use drawer::DrawerDevice;
 pub use error::KioskError;
@@ -62,6 +64,7 @@ pub use organizer::{DayCounts, DayData, DaySale, MAX_ROWS, MadeReport};
 pub use printer_state::{PrinterState, PrinterView, ReceiptSettings};
 pub use receipt_api::ReceiptError;
 pub use stock::StockChange;
+pub use units::Providers;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -123,6 +126,11 @@ pub struct KioskSettings {
     /// `[printer] kitchen_ticket`: with an order number, a second ticket with
     /// the number and the lines only, for the kitchen.
     pub kitchen_ticket: bool,
+    /// The sales unit this till sells under unless its event menu names
+    /// another (`[till] sales_unit`, else `[vipps]`'s own).
+    pub sales_unit: crate::domain::SalesUnit,
+    /// Every unit this till has keys for (`[vipps]` and `[[vipps.units]]`).
+    pub sales_units: Vec<crate::domain::SalesUnit>,
 }
 
 impl Default for KioskSettings {
@@ -143,6 +151,8 @@ impl Default for KioskSettings {
             operators: Vec::new(),
             order_numbers: false,
             kitchen_ticket: false,
+            sales_unit: crate::domain::SalesUnit::single(None),
+            sales_units: Vec::new(),
         }
     }
 }
@@ -169,6 +179,8 @@ pub(crate) struct Inner {
     /// The price list the till sells from now: set by
     /// [`Kiosk::apply_catalog`] (at start, and when the hub's changes).
     catalog: std::sync::RwLock<crate::domain::Catalog>,
+    /// The sales unit new sales are made under, and each unit's provider.
+    units: units::Units,
 }
 
 /// A cheap handle to the service.
@@ -201,7 +213,7 @@ impl Kiosk {
         ids: Arc<dyn IdSource>,
         settings: KioskSettings,
     ) -> Result<(Kiosk, Running), KioskError> {
-        Kiosk::start_with_training(store, provider, None, clock, ids, settings)
+        Kiosk::start_with_providers(store, Providers::single(provider), clock, ids, settings)
     }
 
     /// [`Kiosk::start`] for a production till that can switch training mode
@@ -212,8 +224,30 @@ impl Kiosk {
         training_provider: Option<Arc<dyn PaymentProvider>>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdSource>,
+        settings: KioskSettings,
+    ) -> Result<(Kiosk, Running), KioskError> {
+        let providers = Providers {
+            training: training_provider,
+            ..Providers::single(provider)
+        };
+        Kiosk::start_with_providers(store, providers, clock, ids, settings)
+    }
+
+    /// [`Kiosk::start`] with every provider a till may need: its own, the
+    /// training simulator, and one per Vipps sales unit (`units.rs`).
+    pub fn start_with_providers(
+        store: Arc<Store>,
+        providers: Providers,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
         mut settings: KioskSettings,
     ) -> Result<(Kiosk, Running), KioskError> {
+        let Providers {
+            main: provider,
+            training: training_provider,
+            by_msn,
+        } = providers;
+        let units = units::Units::new(by_msn, settings.sales_unit.clone());
         settings.poll_interval = settings.poll_interval.max(MIN_POLL_INTERVAL);
         store.claim_workers()?;
         let (events, _) = broadcast::channel(256);
@@ -233,6 +267,7 @@ impl Kiosk {
             shutdown: shutdown.clone(),
             printer,
             catalog: std::sync::RwLock::new(crate::domain::Catalog::default()),
+            units,
         });
         let kiosk = Kiosk { inner };
         kiosk.resume()?;
@@ -334,6 +369,7 @@ impl Kiosk {
             .store
             .read(|r| Ok(self.check_stock(r, cart.lines())))??;
         let now = self.inner.clock.now();
+        let unit = self.sales_unit();
         let mut new = NewSale {
             till_id: self.inner.settings.till_id.clone(),
             method: PaymentMethod::Vipps,
@@ -345,13 +381,21 @@ impl Kiosk {
             cash_given: None,
             terminal_ref: None,
             reference_random: self.inner.ids.random_u32(),
+            msn: unit.msn,
+            department: unit.department,
             now,
         };
-        let provider = self.inner.provider.clone();
         let key = self.new_key();
         let sale = self.inner.store.write(|w| {
             new.training = self.training_now(&w.reader())?;
             let sale = w.insert_sale(&new)?;
+            // The unit's provider builds the request (a training sale's
+            // failure to find its simulator is the create item's to report).
+            let provider = match self.provider_for(&sale) {
+                Ok(p) => p,
+                Err(_) if sale.training => self.inner.provider.clone(),
+                Err(f) => return Err(StoreError::Rejected(f.message)),
+            };
             w.insert_payment(&sale, provider.name(), now)?;
             w.enqueue(
                 &NewOutboxItem {
@@ -376,6 +420,12 @@ impl Kiosk {
                 "vat": totals.per_vat,
                 "training": sale.training,
             });
+            if let Some(msn) = &sale.msn {
+                started["msn"] = json!(msn);
+            }
+            if let Some(d) = &sale.department {
+                started["department"] = json!(d);
+            }
             if let Some(c) = customer {
                 // Which flow, never who: the number is personal data.
                 started["customer"] = json!(c.kind());
@@ -428,6 +478,8 @@ impl Kiosk {
             cash_given: Some(given),
             terminal_ref: None,
             reference_random: self.inner.ids.random_u32(),
+            msn: None,
+            department: self.sales_unit().department,
             now,
         };
         let sale = self.inner.store.write(|w| {

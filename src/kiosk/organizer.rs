@@ -73,8 +73,9 @@ pub struct DayData {
     pub backlog: Vec<(OutboxItem, String)>,
     /// The bookkeeping lanes.
     pub lanes: Vec<LaneView>,
-    /// The last Vipps settlement reconciliation, if any was stored.
-    pub reconciliation: Option<Reconciliation>,
+    /// The last ledger date's Vipps settlement reconciliations, one per
+    /// sales unit (MSN) reconciled that date (none when none was stored).
+    pub reconciliations: Vec<Reconciliation>,
     /// Whether a receipt printer is set up (copies need one).
     pub printer: bool,
 }
@@ -158,16 +159,22 @@ impl Kiosk {
                 backlog.push((item, reference));
             }
             let lanes = r.sync_status(&[])?.into_iter().map(lane_view).collect();
-            let reconciliation = r
-                .last_reconciliation()?
-                .and_then(|(_, v)| serde_json::from_value(v).ok());
+            let last = r.last_reconciliation()?;
+            let reconciliations = match last.as_ref().and_then(|(_, v)| v["ledger_date"].as_str()) {
+                Some(date) => r
+                    .reconciliations_on(date)?
+                    .into_iter()
+                    .filter_map(|s| serde_json::from_value(s.result).ok())
+                    .collect(),
+                None => Vec::new(),
+            };
             Ok::<_, ReportError>(DayData {
                 report,
                 sales,
                 counts,
                 backlog,
                 lanes,
-                reconciliation,
+                reconciliations,
                 printer,
             })
         })?;

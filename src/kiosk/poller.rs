@@ -79,7 +79,7 @@ async fn poll(k: &Kiosk, sale_id: i64, first_delay: Duration, woken: &Notify) {
                 return;
             }
         };
-        let provider = match k.provider_for(sale.training) {
+        let provider = match k.provider_for(&sale) {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(sale_id, error = %e.message, "cannot poll; stop tracking");

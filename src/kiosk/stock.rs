@@ -193,12 +193,31 @@ impl Kiosk {
                 None => wanted.push((id, l.name.as_str(), i64::from(l.quantity))),
             }
         }
+        // What sales still open (a customer looking at the QR) will take
+        // when they are paid: without it, two Vipps sales started for the
+        // last pølse would both be paid.
+        let mut held: Vec<(String, i64)> = Vec::new();
+        if !wanted.is_empty() {
+            for sale in r.open_sales()? {
+                if self.practice_only(sale.training) {
+                    continue;
+                }
+                for l in r.sale_lines(sale.id)? {
+                    let Some(id) = l.product_id else { continue };
+                    match held.iter_mut().find(|h| h.0 == id) {
+                        Some(h) => h.1 += i64::from(l.quantity),
+                        None => held.push((id, i64::from(l.quantity))),
+                    }
+                }
+            }
+        }
         for (id, name, n) in wanted {
             let s = r.stock_of(id)?;
             if s.sold_out || s.remaining == Some(0) {
                 return Err(KioskError::SoldOut(name.to_string()));
             }
-            if let Some(left) = s.remaining
+            let held = held.iter().find(|h| h.0 == id).map_or(0, |h| h.1);
+            if let Some(left) = s.remaining.map(|left| (left - held).max(0))
                 && n > left
             {
                 return Err(KioskError::NotEnoughLeft {

@@ -84,18 +84,36 @@ impl Kiosk {
     }
 
     /// Where a sale's payment calls go: a training sale of a production till
-    /// to its training simulator, never to Vipps; everything else to the
-    /// till's provider (in the demo, that is the simulator already).
-    pub(super) fn provider_for(&self, training: bool) -> Result<Arc<dyn PaymentProvider>, Failure> {
-        if !training || self.inner.settings.training {
+    /// to its training simulator, never to Vipps; in a training till (the
+    /// demo) everything to its simulator; else to the sales unit (MSN) the
+    /// sale was made under. A sale under an MSN this till has no keys for
+    /// stops with its reason: it is never sent with another unit's keys,
+    /// which would put the money in the wrong bank account.
+    pub(super) fn provider_for(
+        &self,
+        sale: &crate::store::SaleRecord,
+    ) -> Result<Arc<dyn PaymentProvider>, Failure> {
+        if self.inner.settings.training {
             return Ok(self.inner.provider.clone());
         }
-        self.inner.training_provider.clone().ok_or_else(|| {
-            Failure::local(
-                "a training sale, but this till has no training simulator: \
-                 it is never sent to Vipps"
-                    .to_string(),
-            )
+        if sale.training {
+            return self.inner.training_provider.clone().ok_or_else(|| {
+                Failure::local(
+                    "a training sale, but this till has no training simulator: \
+                     it is never sent to Vipps"
+                        .to_string(),
+                )
+            });
+        }
+        let Some(msn) = &sale.msn else {
+            return Ok(self.inner.provider.clone());
+        };
+        self.inner.units.provider(msn).ok_or_else(|| {
+            Failure::local(format!(
+                "sale {} was made under Vipps sales unit {msn}, which this till has no \
+                 keys for now; put that unit back in [[vipps.units]] and restart",
+                sale.reference
+            ))
         })
     }
 

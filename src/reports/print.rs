@@ -68,6 +68,36 @@ pub fn to_printer(
             .collect(),
     ));
     sections.push(section("Betalingsmåter", listed(&report.per_payment)));
+    // Each Vipps sales unit is paid out to its own bank account, and each
+    // department is booked apart (issue 16, part 4).
+    if report.per_vipps_unit.len() > 1 {
+        sections.push(section(
+            "Vipps per salgsenhet",
+            listed(&report.per_vipps_unit),
+        ));
+    }
+    if !report.per_department.is_empty() {
+        let mut rows = Vec::new();
+        for d in &report.per_department {
+            let name = if d.department.is_empty() {
+                crate::domain::report::NO_DEPARTMENT.to_string()
+            } else {
+                format!("Avdeling {}", d.department)
+            };
+            rows.push((format!("{name} netto"), amount(d.net)));
+            rows.push(("  Salg (antall / beløp)".into(), tally(d.sales)));
+            if d.returns.count > 0 {
+                rows.push(("  Returer (antall / beløp)".into(), tally(d.returns)));
+            }
+            for p in &d.per_payment {
+                rows.push((format!("  {} ({})", p.label, p.count), amount(p.amount)));
+            }
+            for v in &d.per_vat {
+                rows.push((format!("  Mva-kode {}", v.code), amount(v.gross)));
+            }
+        }
+        sections.push(section("Avdelinger", rows));
+    }
     // Each operator, then what they took per payment method (§ 2-8-2 h).
     let mut operators = Vec::new();
     for op in &report.per_operator {

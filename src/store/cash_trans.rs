@@ -70,9 +70,14 @@ impl Writer<'_> {
                         method: sale.method,
                         amount: gross,
                         reference: Some(sale.reference.clone()),
+                        msn: sale
+                            .msn
+                            .clone()
+                            .filter(|_| sale.method == PaymentMethod::Vipps),
                     }],
                     operator: None,
                     training: sale.training,
+                    department: sale.department.clone(),
                 }
             }
             JournalKind::CashFloat | JournalKind::CashDifference => {
@@ -105,9 +110,11 @@ impl Writer<'_> {
                         method: PaymentMethod::Cash,
                         amount,
                         reference: None,
+                        msn: None,
                     }],
                     operator: None,
                     training: data["training"].as_bool().unwrap_or(false),
+                    department: None,
                 }
             }
             other => {

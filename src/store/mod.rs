@@ -24,6 +24,7 @@ mod outbox;
 mod payments;
 mod refunds;
 mod sales;
+mod settlement;
 mod stock;
 mod sync;
 #[cfg(test)]
@@ -43,6 +44,7 @@ pub use outbox::{NewOutboxItem, OutboxItem, OutboxStatus};
 pub use payments::PaymentRecord;
 pub use refunds::RefundRecord;
 pub use sales::{NewSale, SaleRecord};
+pub use settlement::StoredReconciliation;
 pub use stock::Stock;
 pub use sync::{SYNC_PREFIX, SyncLaneStatus};
 
@@ -65,6 +67,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "008_open_items",
         include_str!("migrations/008_open_items.sql"),
+    ),
+    (
+        "009_sales_units",
+        include_str!("migrations/009_sales_units.sql"),
+    ),
+    (
+        "010_unit_reconciliations",
+        include_str!("migrations/010_unit_reconciliations.sql"),
     ),
 ];
 

@@ -24,6 +24,11 @@ pub struct NewSale {
     pub terminal_ref: Option<String>,
     /// The random part of the payment reference.
     pub reference_random: u32,
+    /// The Vipps sales unit (MSN) a Vipps sale is paid to; `None` on cash
+    /// and card, and on a till with one unnamed Vipps account.
+    pub msn: Option<String>,
+    /// The department the sale is booked under, if its unit has one.
+    pub department: Option<String>,
     pub now: OffsetDateTime,
 }
 
@@ -44,6 +49,10 @@ pub struct SaleRecord {
     pub closed_at: Option<OffsetDateTime>,
     /// A card sale's reference on the terminal's slip, when given.
     pub terminal_ref: Option<String>,
+    /// The Vipps sales unit (MSN) the payment was made to, if known.
+    pub msn: Option<String>,
+    /// The department the sale is booked under, if any.
+    pub department: Option<String>,
 }
 
 impl SaleRecord {
@@ -62,7 +71,7 @@ impl SaleRecord {
 
 const SALE_COLUMNS: &str = "id, till_id, reference, method, status, currency, total_minor, \
      description, unpaid_reason, receipt_no, cash_given_minor, training, created_at, closed_at, \
-     terminal_ref";
+     terminal_ref, msn, department";
 
 pub(super) fn time_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
     let s: String = row.get(idx)?;
@@ -104,6 +113,8 @@ fn sale_from_row(row: &Row<'_>) -> rusqlite::Result<SaleRecord> {
         created_at: time_col(row, 12)?,
         closed_at: closed.as_deref().and_then(parse_rfc3339),
         terminal_ref: row.get(14)?,
+        msn: row.get(15)?,
+        department: row.get(16)?,
     })
 }
 
@@ -118,8 +129,8 @@ impl Writer<'_> {
         let reference = payment_reference(&s.till_id, id, s.reference_random);
         self.conn().execute(
             "INSERT INTO sales (id, till_id, reference, method, status, currency, total_minor, \
-             description, cash_given_minor, training, created_at, terminal_ref) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             description, cash_given_minor, training, created_at, terminal_ref, msn, department) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 id,
                 s.till_id,
@@ -133,6 +144,8 @@ impl Writer<'_> {
                 s.training,
                 rfc3339(s.now),
                 s.terminal_ref,
+                s.msn,
+                s.department,
             ],
         )?;
         for (no, line) in s.lines.iter().enumerate() {
@@ -192,7 +205,24 @@ impl Writer<'_> {
             &describe(from),
             self.found_status(id),
         )?;
+        self.forget_customer(id)?;
         Ok(receipt_no)
+    }
+
+    /// Forgets who a closed sale was sent to: the phone number or scanned
+    /// personal QR in its create request becomes `{}`. That request is
+    /// never sent again once the sale is closed, and personal data is kept
+    /// no longer than the sale needs it (the journal only ever said which
+    /// flow). Called in the transaction that closes the sale.
+    fn forget_customer(&mut self, sale_id: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE outbox SET payload = json_set(payload, '$.customer', json('{}')) \
+             WHERE sale_id = ?1 AND json_valid(payload) \
+               AND json_type(payload, '$.customer') = 'object' \
+               AND payload <> json_set(payload, '$.customer', json('{}'))",
+            params![sale_id],
+        )?;
+        Ok(())
     }
 
     pub fn close_unpaid(
@@ -215,7 +245,8 @@ impl Writer<'_> {
             format!("sale {id}"),
             &describe(from),
             self.found_status(id),
-        )
+        )?;
+        self.forget_customer(id)
     }
 
     /// The next consecutive receipt number, for a receipt that is not a

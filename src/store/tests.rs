@@ -29,6 +29,8 @@ fn new_sale(method: PaymentMethod) -> NewSale {
         cash_given: None,
         terminal_ref: None,
         reference_random: 7,
+        msn: None,
+        department: None,
         now: datetime!(2026-11-21 12:00 UTC),
     }
 }

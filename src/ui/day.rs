@@ -70,9 +70,18 @@ pub fn today(data: &DayData, text: &Text) -> DayView {
     // Vipps settlement reconciliation.
     let books = data.lanes.iter().filter(|l| l.status.pending > 0);
     v.backlog.extend(books.map(|l| lane_row(l, text)));
-    if let Some(r) = &data.reconciliation {
-        v.books_note = reconciliation_note(r, text);
-    }
+    // One note per sales unit reconciled that date, named by its MSN when
+    // the till has several.
+    let several = data.reconciliations.len() > 1;
+    v.books_note = data
+        .reconciliations
+        .iter()
+        .map(|r| match (&r.msn, several) {
+            (Some(msn), true) => format!("{msn}: {}", reconciliation_note(r, text)),
+            _ => reconciliation_note(r, text),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     v
 }
 
@@ -213,10 +222,21 @@ pub fn view(
     DayView {
         total: report.net.to_string(),
         counts,
+        // Each method, then each department's net when the day was booked
+        // under departments (issue 16, part 4).
         per_method: report
             .per_payment
             .iter()
             .map(|r| (method(&r.key, &r.label), r.amount.to_string()))
+            .chain(report.per_department.iter().map(|d| {
+                let name = if d.department.is_empty() {
+                    w.invoke_no_department().to_string()
+                } else {
+                    w.invoke_department(d.department.as_str().into())
+                        .to_string()
+                };
+                (name, d.net.to_string())
+            }))
             .collect(),
         per_product: report
             .per_product
@@ -345,6 +365,8 @@ mod tests {
             receipt_no: (status == SaleStatus::Paid).then_some(id),
             cash_given: None,
             terminal_ref: None,
+            msn: None,
+            department: None,
             training: true,
             created_at: at,
             closed_at: Some(at),
@@ -469,6 +491,36 @@ mod tests {
         assert_eq!(en.per_method[0].0, "Cash");
         assert_eq!(en.counts[2].0, "Not paid today");
         assert!(en.sales[0].status.starts_with("Partly refunded"));
+    }
+
+    #[test]
+    fn a_day_booked_under_departments_shows_each_departments_net_after_the_methods() {
+        use crate::domain::report::{DepartmentRow, Tally};
+        let mut r = report();
+        let dept = |code: &str, net| DepartmentRow {
+            department: code.into(),
+            sales: Tally::default(),
+            returns: Tally::default(),
+            net: Money::nok(net),
+            per_payment: vec![],
+            per_vat: vec![],
+        };
+        r.per_department = vec![dept("", 1_000), dept("10", 12_000), dept("20", 8_000)];
+        let w = window(Language::Nb);
+        let today = DayCounts { unpaid: 0, open: 0 };
+        let v = view(&r, &[], today, &[], &Text::of(&w), true);
+        assert_eq!(
+            v.per_method[2..],
+            [
+                ("Uten avdeling".into(), "kr 10,00".into()),
+                ("Avdeling 10".into(), "kr 120,00".into()),
+                ("Avdeling 20".into(), "kr 80,00".into()),
+            ]
+        );
+        crate::ui::select_language(Language::En);
+        let en = view(&r, &[], today, &[], &Text::of(&w), true);
+        assert_eq!(en.per_method[3].0, "Department 10");
+        crate::ui::select_language(Language::Nb);
     }
 
     #[test]

@@ -238,6 +238,9 @@ fn settlements(rig: &Rig) -> luka::bookkeeping::reconcile::VippsSettlements {
         )
         .unwrap(),
         ledger_id: None,
+        unit: None,
+        department: None,
+        bank_account: None,
     }
 }
 

@@ -98,9 +98,11 @@ async fn a_treasurer_closes_reconciles_and_exports_the_day() {
     let (code, csv, err) = luka(&config, &["export", "vouchers", "--date", &date]);
     assert_eq!(code, 0, "{err}");
     let rows: Vec<&str> = csv.lines().collect();
+    // The department column came last (issue 16, part 4): the first eight
+    // are where they always were.
     assert_eq!(
         rows[0],
-        "date,voucher_no,account,vat_code,amount,currency,text,reference"
+        "date,voucher_no,account,vat_code,amount,currency,text,reference,department"
     );
     assert!(
         rows.iter().any(|r| r.contains(",Z1,1903,,600.00,")),

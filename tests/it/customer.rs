@@ -98,6 +98,17 @@ async fn a_typed_phone_number_gets_the_payment_in_the_app_and_it_is_captured() {
         !all.contains("91234567"),
         "the number is personal data: never in the journal"
     );
+    // Nor kept in the outbox once the sale is closed: the create request
+    // that carried it is never sent again.
+    let items = rig.store.read(|r| r.outbox_for_sale(sale.id)).unwrap();
+    let create = items.iter().find(|i| i.kind == "vipps.create").unwrap();
+    assert_eq!(create.payload["customer"], serde_json::json!({}));
+    assert!(
+        items
+            .iter()
+            .all(|i| !i.payload.to_string().contains("91234567")),
+        "the number is gone from the outbox"
+    );
     rig.stop().await;
 }
 

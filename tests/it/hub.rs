@@ -261,7 +261,9 @@ async fn migrations_apply_once_in_order_on_a_real_cluster() {
             "002_catalogue",
             "003_backoffice",
             "004_webhooks",
-            "005_menus"
+            "005_menus",
+            "006_sales_units",
+            "007_department_day"
         ]
     );
     // A second hub on the same database applies nothing again.
@@ -273,7 +275,9 @@ async fn migrations_apply_once_in_order_on_a_real_cluster() {
             "002_catalogue",
             "003_backoffice",
             "004_webhooks",
-            "005_menus"
+            "005_menus",
+            "006_sales_units",
+            "007_department_day"
         ]
     );
     // The journal is append-only at the hub too.
@@ -632,8 +636,8 @@ async fn tampered_forged_foreign_and_oversized_uploads_are_refused_or_alerted() 
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].0, Some(sale.seq));
     assert!(
-        alerts[0].1.contains("changed after it was written"),
-        "{alerts:?}"
+        alerts[0].1.contains("er endret etter at den ble skrevet"),
+        "the treasurer reads it in bokmål: {alerts:?}"
     );
     // Stored as it came, never patched.
     let kept = rig.stored("kiosk-1").await;
@@ -651,7 +655,12 @@ async fn tampered_forged_foreign_and_oversized_uploads_are_refused_or_alerted() 
     other.data = "{\"edited\":true}".into();
     let (status, body) = post_upload(&rig.url(), &credential, upload("kiosk-1", &[other])).await;
     assert_eq!(status, 409, "{body}");
-    assert_eq!(rig.alerts("kiosk-1").await.len(), 2);
+    let alerts = rig.alerts("kiosk-1").await;
+    assert_eq!(alerts.len(), 2);
+    assert!(
+        alerts[1].1.contains("på nytt med annet innhold"),
+        "{alerts:?}"
+    );
     // Everything the hub holds is the till's journal, but for the one
     // entry that was changed on the way, kept as it came.
     let expected: Vec<ChainRow> = till
@@ -711,9 +720,9 @@ async fn tampered_forged_foreign_and_oversized_uploads_are_refused_or_alerted() 
     let alerts = rig.alerts("kiosk-1").await;
     assert_eq!(alerts.len(), 4, "{alerts:?}");
     assert_eq!(alerts[2].0, Some(forged_seq));
-    assert!(alerts[2].1.contains("SAF-T signature"), "{alerts:?}");
+    assert!(alerts[2].1.contains("SAF-T-signaturen"), "{alerts:?}");
     assert_eq!(alerts[3].0, Some(forged_seq + 1));
-    assert!(alerts[3].1.contains("does not follow"), "{alerts:?}");
+    assert!(alerts[3].1.contains("henger ikke sammen med"), "{alerts:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -968,7 +977,7 @@ async fn in_a_real_browser_the_treasurer_logs_in_and_sees_a_real_tills_sale() {
     browser.goto(&format!("{}/kasser", rig.url())).await;
     let page = browser.source().await;
     assert!(
-        page.contains("1 varsel") && page.contains("was changed after it was written"),
+        page.contains("1 varsel") && page.contains("er endret etter at den ble skrevet"),
         "{page}"
     );
     save_screenshot("hub-kasser-varsel-phone.png", &browser.screenshot().await);
@@ -2426,6 +2435,56 @@ async fn the_catalogue_goes_out_as_csv_and_comes_back_in_all_or_nothing() {
     .await;
     assert_eq!(status, 403);
     assert_eq!(rig.hub.catalogue_version().await.unwrap(), 6);
+}
+
+/// The treasurer picks the CSV file Excel saved instead of pasting it: a
+/// file in Windows-1252 (Excel's "CSV (semikolonseparert)") arrives with
+/// its æøå, in a real browser, and is read in with "Les inn".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_file_picked_in_the_browser_is_read_in_with_its_letters() {
+    let (rig, _cookie) = rig_with_catalogue().await;
+    let url = rig.url();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("varer.csv");
+    // "Bløtkake" and "Kjøkken" in Windows-1252: ø is the one byte 0xF8.
+    let mut bytes = b"id;navn;gruppe;pris;mva;plassering\r\nblot;Bl".to_vec();
+    bytes.push(0xF8);
+    bytes.extend_from_slice(b"tkake;Kj");
+    bytes.push(0xF8);
+    bytes.extend_from_slice(b"kken;45;31;\r\n");
+    std::fs::write(&path, &bytes).unwrap();
+
+    let browser = support::webdriver::Browser::start(1280, 900).await;
+    browser.goto(&format!("{url}/logg-inn")).await;
+    browser.type_into("#name", "kasserer").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#login").await;
+    assert!(browser.wait_for_url("/omsetning").await, "logged in");
+    browser.goto(&format!("{url}/katalog")).await;
+    browser.type_into("#csv-file", path.to_str().unwrap()).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let text = loop {
+        let v = browser
+            .script("return document.getElementById('csv-text').value;")
+            .await;
+        let text = v.as_str().unwrap_or_default().to_string();
+        if !text.is_empty() || tokio::time::Instant::now() >= deadline {
+            break text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(text.contains("blot;Bløtkake;Kjøkken;45"), "{text:?}");
+    browser.click("#csv-read").await;
+    assert!(browser.wait_for_url("/katalog/import").await);
+    let page = browser.source().await;
+    assert!(page.contains("1 nye og 0 endrede varer"), "{page}");
+    let snap = rig.hub.snapshot().await.unwrap();
+    let blot = snap.products.iter().find(|p| p.id == "blot").unwrap();
+    assert_eq!(
+        (blot.name.as_str(), blot.group.as_str()),
+        ("Bløtkake", "Kjøkken")
+    );
+    browser.quit().await;
 }
 
 /// "Legg til kasse" on *Kasser*: the treasurer gets a one-time code (and a

@@ -53,6 +53,8 @@ mod printer_sim;
 mod receipts;
 mod report_contract;
 mod reports_day;
+mod sales_units;
+mod sales_units_books;
 mod scripted_day;
 mod security;
 mod sigterm;

@@ -273,9 +273,11 @@ fn transactions(events: &[Event]) -> Vec<CashTransaction> {
                 method,
                 amount: amount_in,
                 reference: None,
+                msn: None,
             }],
             operator: hour.is_multiple_of(2).then(|| "organizer".to_string()),
             training,
+            department: None,
         }
     };
     for e in events {
@@ -420,6 +422,8 @@ fn paid_sale(store: &Store, total: i64) -> i64 {
                 cash_given: None,
                 terminal_ref: None,
                 reference_random: 1,
+                msn: None,
+                department: None,
                 now: at(0),
             })?;
             w.insert_payment(&sale, "vipps", at(0))?;

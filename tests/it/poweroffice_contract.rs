@@ -59,6 +59,7 @@ fn daily_sales(z: u32) -> Voucher {
         vat_code,
         amount,
         text: text.to_string(),
+        department: None,
     };
     Voucher {
         kind: VoucherKind::DailySales,
@@ -207,6 +208,85 @@ async fn an_unbalanced_voucher_is_refused_locally() {
     );
     assert!(matches!(verdict(f.class, 0.5), Verdict::Stop(_)));
     assert_eq!(sim.requests(), 0, "nothing was sent");
+}
+
+/// Sales units (issue 16, part 4): lines booked under a department go with
+/// its id, looked up once by code; a department PowerOffice does not have
+/// stops the voucher before anything is posted, naming the code and the
+/// fix, and it is never posted without the dimension.
+#[tokio::test]
+async fn department_lines_go_with_their_ids_and_an_unknown_department_stops_the_voucher() {
+    let sim = start(
+        PowerOfficeSimConfig::default().with_departments(&[("10", "Fotball"), ("20", "Håndball")]),
+    )
+    .await;
+    let po = client(&sim);
+    let mut z = daily_sales(3);
+    for (i, l) in z.lines.iter_mut().enumerate() {
+        l.department = Some(if i % 2 == 0 { "10" } else { "20" }.into());
+    }
+    let fees = fees().in_department(Some("20"));
+    let p = po.post_voucher(&z, &hint()).await.unwrap();
+    // Token, accounts, VAT codes, departments, post.
+    assert_eq!(p.requests, 5);
+    assert_eq!(po.post_voucher(&fees, &hint()).await.unwrap().requests, 1);
+    assert_eq!(sim.requests_to(Endpoint::Departments), 1, "looked up once");
+    let booked = sim.vouchers();
+    let (ten, twenty) = (sim.department_id("10"), sim.department_id("20"));
+    assert!(ten.is_some() && ten != Some(10));
+    let posted: Vec<_> = booked[0].lines.iter().map(|l| l.department_id).collect();
+    let sent: Vec<_> = z
+        .lines
+        .iter()
+        .filter(|l| l.amount != 0)
+        .map(|l| {
+            if l.department.as_deref() == Some("10") {
+                ten
+            } else {
+                twenty
+            }
+        })
+        .collect();
+    assert_eq!(posted, sent);
+    assert!(
+        booked[1]
+            .lines
+            .iter()
+            .all(|l| l.department.as_deref() == Some("20"))
+    );
+
+    // Department 30 is not in the client: refused here, nothing posted.
+    let before = sim.requests_to(Endpoint::PostCashJournal);
+    let mut unknown = daily_sales(4);
+    unknown.lines[0].department = Some("30".into());
+    let f = po.post_voucher(&unknown, &hint()).await.unwrap_err();
+    assert_eq!(f.class, LOCAL);
+    assert!(
+        f.message
+            .contains("voucher Z4: department 30 does not exist in PowerOffice Go")
+            && f.message.contains("create it there")
+            && f.message.contains("`department`")
+            && f.message.contains("luka.toml"),
+        "{}",
+        f.message
+    );
+    assert!(matches!(verdict(f.class, 0.5), Verdict::Stop(_)));
+    assert_eq!(sim.requests_to(Endpoint::PostCashJournal), before);
+    assert_eq!(sim.vouchers().len(), 2);
+    // Made inactive after the look-up: PowerOffice itself refuses the line
+    // (the simulator checks every DepartmentId), and nothing is booked.
+    sim.set_department_active("20", false);
+    let mut inactive = daily_sales(5);
+    inactive.lines[0].department = Some("20".into());
+    let f = po.post_voucher(&inactive, &hint()).await.unwrap_err();
+    assert!(
+        f.message.contains("Department 20 is not active"),
+        "{}",
+        f.message
+    );
+    assert_eq!(sim.vouchers().len(), 2);
+    check_against_spec(&sim);
+    sim.shutdown().await;
 }
 
 #[tokio::test]
@@ -649,6 +729,7 @@ fn response_schema(e: &Exchange, status: u16) -> Option<(Doc, &'static str, bool
         (_, 429) => (Doc::Auth, "RateLimitResponseDto", false),
         ("GeneralLedgerAccounts", 200) => (Doc::Api, "GeneralLedgerAccountDto", true),
         ("VatCodes", 200) => (Doc::Api, "VatCodeDto", true),
+        ("Departments", 200) => (Doc::Api, "DepartmentDto", true),
         ("AccountTransactions", 200) => (Doc::Api, "AccountTransactionDto", true),
         ("PostCashJournal", 201) | ("GetCashJournal", 200) => (Doc::Api, "CashVoucherDto", false),
         ("PostBankJournal", 201) | ("GetBankJournal", 200) => (Doc::Api, "BankVoucherDto", false),

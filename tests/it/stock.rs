@@ -156,3 +156,51 @@ async fn counts_go_down_with_sales_and_a_sold_out_product_is_refused() {
     );
     sim.shutdown().await;
 }
+
+/// Two customers, one pølse left: the second Vipps sale is refused while
+/// the first is waiting for its customer, and allowed again once the first
+/// closes unpaid (before, both were started and both could be paid).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_waiting_for_its_customer_holds_the_last_counted_items() {
+    use luka::domain::{Cart, Catalog, SaleStatus};
+    use luka::kiosk::{KioskError, StockChange};
+    let rig = crate::support::rig().await;
+    let k = &rig.kiosk;
+    let catalog = Catalog::club_default();
+    k.apply_catalog(&catalog).unwrap();
+    k.set_stock(
+        "polse",
+        StockChange::Count {
+            remaining: 2,
+            low_mark: None,
+        },
+    )
+    .unwrap();
+    let polse = |n: u32| {
+        let mut cart = Cart::new();
+        for _ in 0..n {
+            cart.add_product(catalog.get("polse").unwrap());
+        }
+        cart
+    };
+    let first = k.start_vipps_sale(&polse(1), "").unwrap();
+    crate::support::wait_created(&rig.sim, &first.reference).await;
+    match k.start_vipps_sale(&polse(2), "") {
+        Err(KioskError::NotEnoughLeft { left, .. }) => assert_eq!(left, 1, "one is held"),
+        other => panic!("two of two with one held: {other:?}"),
+    }
+    // A cash sale of the one not held goes through; then none is free.
+    k.cash_sale(&polse(1), luka::domain::Money::nok(10_000), "")
+        .unwrap();
+    assert!(matches!(
+        k.start_vipps_sale(&polse(1), ""),
+        Err(KioskError::NotEnoughLeft { left: 0, .. })
+    ));
+    // The first customer walks away: what it held is free again.
+    k.cancel_sale(first.id).unwrap();
+    k.wait_final(first.id, std::time::Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(k.sale(first.id).unwrap().status, SaleStatus::Unpaid);
+    k.start_vipps_sale(&polse(1), "").unwrap();
+}

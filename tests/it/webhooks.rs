@@ -52,7 +52,10 @@ impl Rig {
     /// first poll of a payment is `first_poll` after its create.
     async fn start(first_poll: Duration) -> Rig {
         let pg = PgCluster::start();
-        let hub = Hub::connect(&pg.url()).await.unwrap();
+        let hub = Hub::connect(&pg.url())
+            .await
+            .unwrap()
+            .with_stream_recheck(Duration::from_millis(200));
         let serving = serve(hub.clone(), ([127, 0, 0, 1], 0).into(), false)
             .await
             .unwrap();
@@ -499,4 +502,28 @@ async fn the_cli_registers_once_and_keeps_it_and_prints_no_secret() {
         }
     }
     sim.shutdown().await;
+}
+
+/// `luka hub remove-till` runs in a process of its own, so it cannot end
+/// the serving hub's stream to that till itself; the serving hub checks
+/// each open stream's credential again and ends the stream of a till that
+/// was unpaired. The till goes on selling by polling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_till_unpaired_from_another_process_loses_its_event_stream() {
+    let rig = Rig::start(Duration::from_millis(500)).await;
+    assert!(rig.hub.event_stream_open(TILL));
+    // Another process's hub: the command line's.
+    let cli = Hub::connect(&rig._pg.url()).await.unwrap();
+    cli.remove_till(TILL).await.unwrap();
+    assert!(
+        eventually(WAIT, || !rig.hub.event_stream_open(TILL)).await,
+        "the serving hub kept the stream of an unpaired till"
+    );
+    // Its reconnects are refused; the sale is paid by polling all the same.
+    let (sale_id, reference) = rig.sale_shown().await;
+    rig.sim.approve(&reference).unwrap();
+    let sale = rig.kiosk.wait_final(sale_id, WAIT).await.unwrap();
+    assert_eq!(sale.status, luka::domain::SaleStatus::Paid);
+    assert!(!rig.hub.event_stream_open(TILL));
+    rig.stop().await;
 }

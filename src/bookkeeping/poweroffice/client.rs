@@ -19,7 +19,9 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
-use super::dto::{GeneralLedgerAccountDto, TransactionRef, VatCodeDto, VoucherCreated};
+use super::dto::{
+    DepartmentDto, GeneralLedgerAccountDto, TransactionRef, VatCodeDto, VoucherCreated,
+};
 use super::duplicate::{self, is_duplicate_reference};
 use super::error::PowerOfficeError;
 use super::lookup::{Lookups, account_filter, query_value};
@@ -190,7 +192,7 @@ impl PowerOfficeClient {
     }
 
     /// Fills the id caches with what this voucher needs, in at most one
-    /// request for accounts and one for VAT codes.
+    /// request for accounts, one for VAT codes and one for departments.
     async fn look_up(
         &self,
         v: &Voucher,
@@ -210,6 +212,12 @@ impl PowerOfficeClient {
         if map::needs_vat_codes(v) && !ids.has_vat_codes() {
             let codes: Vec<VatCodeDto> = self.get_list("/VatCodes?isActive=true", n).await?;
             ids.learn_vat_codes(&codes);
+        }
+        let departments = ids.departments_to_fetch(&map::departments_of(v));
+        if !departments.is_empty() {
+            let path = format!("/Departments?codes={}", query_value(&departments.join(",")));
+            let found: Vec<DepartmentDto> = self.get_list(&path, n).await?;
+            ids.learn_departments(&found);
         }
         Ok(())
     }

@@ -86,6 +86,10 @@ pub struct VoucherLinePost {
     pub posting_date: String,
     /// Required but nullable: always sent, `null` on lines without VAT.
     pub vat_id: Option<i64>,
+    /// The line's department (a `GET /Departments` id, not its code); left
+    /// out on lines of no department.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<i64>,
 }
 
 /// What the client reads from `CashVoucherDto` / `BankVoucherDto` (201).
@@ -122,7 +126,26 @@ pub struct VoucherLineDto {
     pub description: Option<String>,
     pub posting_date: String,
     pub vat_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<i64>,
     pub created_date_time_offset: String,
+}
+
+/// `DepartmentDto` (`GET /Departments`): the client reads `Id`, `Code` and
+/// `IsActive`; the simulator sends the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DepartmentDto {
+    pub id: i64,
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_date_time_offset: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_changed_date_time_offset: Option<String>,
 }
 
 /// `GeneralLedgerAccountDto` (`GET /GeneralLedgerAccounts`).
@@ -183,6 +206,10 @@ pub struct AccountTransactionDto {
     pub vat_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vat_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_code: Option<String>,
     pub created_date_time_offset: String,
 }
 

@@ -1,5 +1,5 @@
 //! The ids PowerOffice wants instead of numbers: general ledger account ids by
-//! account number, VAT code ids by SAF-T code. Remembered per client, so a
+//! account number, VAT code ids by SAF-T code, department ids by code. Remembered per client, so a
 //! day of vouchers costs one look-up of each.
 //!
 //! Pure bookkeeping of what is known, and the query filters to ask for it;
@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::dto::{GeneralLedgerAccountDto, VatCodeDto};
+use super::dto::{DepartmentDto, GeneralLedgerAccountDto, VatCodeDto};
 
 #[derive(Debug, Default)]
 pub struct Lookups {
@@ -17,6 +17,15 @@ pub struct Lookups {
     accounts: HashMap<u32, (i64, bool)>,
     /// SAF-T code (`"3"`, `"31"`) → id, active codes only.
     vat_codes: Option<HashMap<String, i64>>,
+    /// Department code → (id, active).
+    departments: HashMap<String, (i64, bool)>,
+}
+
+/// Why a department cannot be posted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DepartmentProblem {
+    Missing(String),
+    Inactive(String),
 }
 
 /// Why an account cannot be posted to.
@@ -57,6 +66,38 @@ impl Lookups {
             Some((id, true)) => Ok(*id),
             Some((_, false)) => Err(AccountProblem::Inactive(no)),
             None => Err(AccountProblem::Missing(no)),
+        }
+    }
+
+    /// The department codes of `needed` not known yet (asked for again each
+    /// time while missing: someone may create it meanwhile).
+    pub fn departments_to_fetch(&self, needed: &[&str]) -> Vec<String> {
+        let mut out: Vec<String> = needed
+            .iter()
+            .filter(|c| !self.departments.contains_key(**c))
+            .map(|c| c.to_string())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    pub fn learn_departments(&mut self, answer: &[DepartmentDto]) {
+        for d in answer {
+            if let Some(code) = &d.code {
+                // "Inactive departments disable the usage of that
+                // department": only an explicit `false` is inactive.
+                self.departments
+                    .insert(code.clone(), (d.id, d.is_active != Some(false)));
+            }
+        }
+    }
+
+    pub fn department_id(&self, code: &str) -> Result<i64, DepartmentProblem> {
+        match self.departments.get(code) {
+            Some((id, true)) => Ok(*id),
+            Some((_, false)) => Err(DepartmentProblem::Inactive(code.to_string())),
+            None => Err(DepartmentProblem::Missing(code.to_string())),
         }
     }
 
@@ -141,6 +182,37 @@ mod tests {
         assert_eq!(query_value("1900,1903"), "1900,1903");
         assert_eq!(query_value("2026-11-30"), "2026-11-30");
         assert_eq!(query_value("a b&c"), "a%20b%26c");
+    }
+
+    #[test]
+    fn departments_by_code_and_missing_ones_asked_again() {
+        let mut l = Lookups::default();
+        assert_eq!(l.departments_to_fetch(&["20", "10", "20"]), ["10", "20"]);
+        let dept = |id, code: &str, active| DepartmentDto {
+            id,
+            code: Some(code.into()),
+            name: None,
+            is_active: active,
+            created_date_time_offset: None,
+            last_changed_date_time_offset: None,
+        };
+        l.learn_departments(&[
+            dept(1610, "10", Some(true)),
+            dept(1620, "20", None),
+            dept(1630, "30", Some(false)),
+        ]);
+        assert_eq!(l.department_id("10"), Ok(1610));
+        assert_eq!(l.department_id("20"), Ok(1620));
+        assert_eq!(
+            l.department_id("30"),
+            Err(DepartmentProblem::Inactive("30".into()))
+        );
+        assert_eq!(
+            l.department_id("40"),
+            Err(DepartmentProblem::Missing("40".into()))
+        );
+        assert!(l.departments_to_fetch(&["10", "20"]).is_empty());
+        assert_eq!(l.departments_to_fetch(&["10", "40"]), ["40"]);
     }
 
     #[test]

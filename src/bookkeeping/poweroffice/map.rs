@@ -1,12 +1,13 @@
 //! From a Luka [`Voucher`] to the body PowerOffice wants, and which journal it
 //! goes to. Pure: the ids come in as [`Lookups`].
 //!
-//! Owns the local refusals (an unbalanced voucher, an account or VAT code
-//! PowerOffice does not know): a voucher that cannot be right is never sent.
+//! Owns the local refusals (an unbalanced voucher, an account, VAT code or
+//! department PowerOffice does not know): a voucher that cannot be right is
+//! never sent, and a line booked under a department is never sent without it.
 //! Must never change an amount: lines are copied øre for øre.
 
 use super::dto::{VoucherLinePost, VoucherPost};
-use super::lookup::{AccountProblem, Lookups};
+use super::lookup::{AccountProblem, DepartmentProblem, Lookups};
 use crate::bookkeeping::poweroffice::amount::Nok;
 use crate::domain::voucher::{Voucher, VoucherKind};
 
@@ -77,6 +78,11 @@ pub fn accounts_of(v: &Voucher) -> Vec<u32> {
     seen
 }
 
+/// Every department code the voucher's lines name, once each.
+pub fn departments_of(v: &Voucher) -> Vec<&str> {
+    v.departments()
+}
+
 pub fn needs_vat_codes(v: &Voucher) -> bool {
     v.lines.iter().any(|l| l.vat_code.is_some())
 }
@@ -87,6 +93,8 @@ pub fn to_post(v: &Voucher, ids: &Lookups) -> Result<VoucherPost, String> {
     let name = &v.number;
     let mut missing = Vec::new();
     let mut inactive = Vec::new();
+    let mut departments_missing: Vec<String> = Vec::new();
+    let mut departments_inactive: Vec<String> = Vec::new();
     let mut lines = Vec::new();
     for l in v.lines.iter().filter(|l| l.amount != 0) {
         let account_id = match ids.account_id(l.account) {
@@ -109,12 +117,25 @@ pub fn to_post(v: &Voucher, ids: &Lookups) -> Result<VoucherPost, String> {
                 )
             })?),
         };
+        let department_id = match l.department.as_deref().map(|d| ids.department_id(d)) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(DepartmentProblem::Missing(d))) => {
+                departments_missing.push(d);
+                continue;
+            }
+            Some(Err(DepartmentProblem::Inactive(d))) => {
+                departments_inactive.push(d);
+                continue;
+            }
+        };
         lines.push(VoucherLinePost {
             account_id,
             currency_amount: Nok(l.amount),
             description: non_empty(&l.text),
             posting_date: v.date.clone(),
             vat_id,
+            department_id,
         });
     }
     for list in [&mut missing, &mut inactive] {
@@ -131,6 +152,24 @@ pub fn to_post(v: &Voucher, ids: &Lookups) -> Result<VoucherPost, String> {
         return Err(format!(
             "voucher {name}: {list} is inactive in PowerOffice Go: activate it or change \
              [bookkeeping.accounts] in luka.toml"
+        ));
+    }
+    for list in [&mut departments_missing, &mut departments_inactive] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    if let Some(list) = listed_departments(&departments_missing) {
+        return Err(format!(
+            "voucher {name}: {list} does not exist in PowerOffice Go: create it there \
+             (Avdelinger, with this code) or fix `department` under [vipps] or \
+             [[vipps.units]] in luka.toml; the voucher was not posted without it"
+        ));
+    }
+    if let Some(list) = listed_departments(&departments_inactive) {
+        return Err(format!(
+            "voucher {name}: {list} is inactive in PowerOffice Go: activate it there or fix \
+             `department` under [vipps] or [[vipps.units]] in luka.toml; the voucher was not \
+             posted without it"
         ));
     }
     Ok(VoucherPost {
@@ -156,6 +195,15 @@ fn listed(numbers: &[u32]) -> Option<String> {
     }
 }
 
+/// "department 30" or "departments 30, 40"; `None` for none.
+fn listed_departments(codes: &[String]) -> Option<String> {
+    match codes.len() {
+        0 => None,
+        1 => Some(format!("department {}", codes[0])),
+        _ => Some(format!("departments {}", codes.join(", "))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +216,7 @@ mod tests {
             vat_code,
             amount,
             text: format!("line {account}"),
+            department: None,
         };
         Voucher {
             kind: VoucherKind::DailySales,
@@ -212,7 +261,42 @@ mod tests {
             valid_to: None,
         };
         l.learn_vat_codes(&[vat(103, "3"), vat(131, "31")]);
+        let dept = |id, code: &str| crate::bookkeeping::poweroffice::dto::DepartmentDto {
+            id,
+            code: Some(code.into()),
+            name: None,
+            is_active: Some(true),
+            created_date_time_offset: None,
+            last_changed_date_time_offset: None,
+        };
+        l.learn_departments(&[dept(1610, "10"), dept(1620, "20")]);
         l
+    }
+
+    #[test]
+    fn department_lines_carry_its_id_and_an_unknown_one_stops_the_voucher() {
+        let mut v = sales();
+        v.lines[0].department = Some("10".into());
+        v.lines[2].department = Some("10".into());
+        v.lines[3].department = Some("20".into());
+        let post = to_post(&v, &ids(&[1900, 1903, 3000, 3030])).unwrap();
+        let depts: Vec<_> = post.voucher_lines.iter().map(|l| l.department_id).collect();
+        assert_eq!(depts, [Some(1610), Some(1610), Some(1620)]);
+        let json = serde_json::to_string(&post).unwrap();
+        assert!(
+            json.contains(r#""VatId":null,"DepartmentId":1610}"#),
+            "{json}"
+        );
+
+        v.lines[3].department = Some("30".into());
+        let e = to_post(&v, &ids(&[1900, 1903, 3000, 3030])).unwrap_err();
+        assert_eq!(
+            e,
+            "voucher Z12: department 30 does not exist in PowerOffice Go: create it there \
+             (Avdelinger, with this code) or fix `department` under [vipps] or \
+             [[vipps.units]] in luka.toml; the voucher was not posted without it"
+        );
+        assert_eq!(departments_of(&v), ["10", "30"]);
     }
 
     #[test]

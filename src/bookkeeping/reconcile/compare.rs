@@ -44,6 +44,16 @@ pub struct Reconciliation {
     /// journal's sales and Vipps' fees and payout are booked: zero when
     /// everything agrees.
     pub clearing_left: i64,
+    /// The sales unit (MSN) whose sales were compared, when the till has
+    /// several; `None`: every Vipps sale of the till.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msn: Option<String>,
+    /// The department the fee and payout vouchers are booked under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// The bank account the payout is booked to, when the unit has its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_account: Option<u32>,
 }
 
 impl Reconciliation {
@@ -57,33 +67,51 @@ impl Reconciliation {
             && self.clearing_left == 0
     }
 
-    /// The fee and payout vouchers of the date (only those with an amount).
+    /// The fee and payout vouchers of the date (only those with an amount),
+    /// under the unit's department. The external reference names the
+    /// ledger, which is the unit's own, so each unit's vouchers are told
+    /// apart (and a till with one unit keeps the references it always had);
+    /// a unit's MSN is in the voucher number and text.
     pub fn vouchers(&self, accounts: &Accounts) -> Vec<Voucher> {
         let date = &self.ledger_date;
+        let (number, text) = match &self.msn {
+            Some(msn) => (format!("VIPPS-{msn}-{date}"), format!(" (MSN {msn})")),
+            None => (format!("VIPPS-{date}"), String::new()),
+        };
+        let department = self.department.as_deref();
         let mut v = Vec::new();
         if self.fees != 0 {
-            v.push(transfer(
-                VoucherKind::VippsFees,
-                date,
-                format!("VIPPS-{date}-FEES"),
-                format!("luka-vipps-{}-{date}-fees", self.ledger_id),
-                format!("Vipps-gebyrer {date}"),
-                &self.currency,
-                (accounts.fees, accounts.vipps_clearing),
-                self.fees,
-            ));
+            v.push(
+                transfer(
+                    VoucherKind::VippsFees,
+                    date,
+                    format!("{number}-FEES"),
+                    format!("luka-vipps-{}-{date}-fees", self.ledger_id),
+                    format!("Vipps-gebyrer {date}{text}"),
+                    &self.currency,
+                    (accounts.fees, accounts.vipps_clearing),
+                    self.fees,
+                )
+                .in_department(department),
+            );
         }
         if self.payout != 0 {
-            v.push(transfer(
-                VoucherKind::VippsPayout,
-                date,
-                format!("VIPPS-{date}-PAYOUT"),
-                format!("luka-vipps-{}-{date}-payout", self.ledger_id),
-                format!("Utbetaling fra Vipps {date}"),
-                &self.currency,
-                (accounts.bank, accounts.vipps_clearing),
-                self.payout,
-            ));
+            v.push(
+                transfer(
+                    VoucherKind::VippsPayout,
+                    date,
+                    format!("{number}-PAYOUT"),
+                    format!("luka-vipps-{}-{date}-payout", self.ledger_id),
+                    format!("Utbetaling fra Vipps {date}{text}"),
+                    &self.currency,
+                    (
+                        self.bank_account.unwrap_or(accounts.bank),
+                        accounts.vipps_clearing,
+                    ),
+                    self.payout,
+                )
+                .in_department(department),
+            );
         }
         v
     }
@@ -91,8 +119,13 @@ impl Reconciliation {
     /// A few lines a treasurer reads (`luka reconcile`, the organizer).
     pub fn summary(&self) -> String {
         let kr = crate::bookkeeping::csv::decimal;
+        let unit = self
+            .msn
+            .as_deref()
+            .map(|m| format!(", MSN {m}"))
+            .unwrap_or_default();
         let mut s = format!(
-            "Vipps {} (ledger {}): captured {} kr, refunded {} kr, fees {} kr, payout {} kr\n\
+            "Vipps {} (ledger {}{unit}): captured {} kr, refunded {} kr, fees {} kr, payout {} kr\n\
              journal: captured {} kr, refunded {} kr; {} captures and {} refunds match\n",
             self.ledger_date,
             self.ledger_id,
@@ -278,5 +311,8 @@ pub fn reconcile(
         amount_differences,
         for_review,
         clearing_left: journal_captured - journal_refunded - fees - payout,
+        msn: None,
+        department: None,
+        bank_account: None,
     }
 }

@@ -8,6 +8,7 @@ use super::LedgerDay;
 use super::compare::{Reconciliation, reconcile};
 use crate::bookkeeping::SyncTargets;
 use crate::domain::local_time::start_of_local_day;
+use crate::domain::settlement::UnitSales;
 use crate::domain::voucher::Voucher;
 use crate::retry::Failure;
 use crate::store::{Store, StoreError};
@@ -18,6 +19,20 @@ pub trait SettlementSource: Send + Sync {
     /// The ledger that settles this till's sales, and its currency.
     async fn ledger(&self) -> Result<(String, String), Failure>;
     async fn funds(&self, ledger_id: &str, date: Date) -> Result<LedgerDay, Failure>;
+    /// Whose sales the ledger settles: `None`, every Vipps sale of the
+    /// till (one sales unit); else one unit's (issue 16, part 4).
+    fn unit(&self) -> Option<UnitSales> {
+        None
+    }
+    /// The department the fee and payout vouchers are booked under.
+    fn department(&self) -> Option<String> {
+        None
+    }
+    /// The bank account the unit's payouts land in, when it is not
+    /// `[bookkeeping]`'s (each MSN is paid out to its own bank account).
+    fn bank_account(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// The Vipps Report API as a [`SettlementSource`]: the configured ledger,
@@ -26,6 +41,13 @@ pub struct VippsSettlements {
     pub client: crate::vipps::report::ReportClient,
     pub ledger_id: Option<String>,
     pub merchant_serial_number: String,
+    /// `None`: every Vipps sale (a till with one sales unit); else the
+    /// sales paid to this unit's MSN, whose keys `client` holds.
+    pub unit: Option<UnitSales>,
+    /// The unit's department, for its fee and payout vouchers.
+    pub department: Option<String>,
+    /// The unit's own bank account for its payouts (`None`: the books').
+    pub bank_account: Option<u32>,
 }
 
 fn report_failure(e: crate::vipps::report::ReportError) -> Failure {
@@ -74,6 +96,18 @@ impl SettlementSource for VippsSettlements {
             .await
             .map_err(report_failure)
     }
+
+    fn unit(&self) -> Option<UnitSales> {
+        self.unit.clone()
+    }
+
+    fn department(&self) -> Option<String> {
+        self.department.clone()
+    }
+
+    fn bank_account(&self) -> Option<u32> {
+        self.bank_account
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +130,9 @@ pub struct Outcome {
 }
 
 /// Reconciles `date` (the Oslo ledger date): fetch, compare, store the
-/// result and queue the fee and payout vouchers, once.
+/// result and queue the fee and payout vouchers, once. A source for one
+/// sales unit compares its ledger with that unit's sales only, and books
+/// its vouchers under the unit's department.
 pub async fn run(
     store: &Store,
     source: &dyn SettlementSource,
@@ -118,18 +154,39 @@ pub async fn run(
     };
     let from = start_of_local_day(date);
     let to = start_of_local_day(date.next_day().unwrap_or(date));
-    let journal = store.read(|r| r.vipps_activity(from, to))?;
-    let rec = reconcile(&ledger_id, &date.to_string(), &currency, &journal, &entries);
+    let unit = source.unit();
+    let journal = store.read(|r| r.vipps_activity_of(from, to, unit.as_ref()))?;
+    let mut rec = reconcile(&ledger_id, &date.to_string(), &currency, &journal, &entries);
+    rec.msn = unit.as_ref().map(|u| u.msn.clone());
+    rec.department = source.department();
+    rec.bank_account = source.bank_account();
     let vouchers = rec.vouchers(&targets.accounts);
     let result = serde_json::to_value(&rec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let queued = store.write(|w| {
-        w.save_reconciliation(&ledger_id, &rec.ledger_date, rec.ok(), &result, now)?;
+        w.save_unit_reconciliation(
+            &ledger_id,
+            &rec.ledger_date,
+            rec.msn.as_deref(),
+            rec.ok(),
+            &result,
+            now,
+        )?;
         targets.queue_vouchers(w, &vouchers, now)
     })?;
-    tracing::info!(date = %rec.ledger_date, ok = rec.ok(), queued, "Vipps settlement reconciled");
+    tracing::info!(date = %rec.ledger_date, msn = ?rec.msn, ok = rec.ok(), queued, "Vipps settlement reconciled");
     Ok(Outcome {
         reconciliation: rec,
         vouchers,
         queued,
     })
+}
+
+/// Whether `date` has been reconciled for what `source` settles.
+pub fn reconciled(
+    store: &Store,
+    source: &dyn SettlementSource,
+    date: Date,
+) -> Result<bool, StoreError> {
+    let unit = source.unit();
+    store.read(|r| r.unit_reconciled(&date.to_string(), unit.as_ref()))
 }

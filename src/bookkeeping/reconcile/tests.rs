@@ -57,6 +57,7 @@ fn a_clean_day_matches_and_leaves_clearing_at_zero() {
             vat_code: None,
             amount: -4650,
             text: "Utbetaling fra Vipps 2026-11-30".into(),
+            department: None,
         }
     );
 }
@@ -112,4 +113,56 @@ fn several_captures_of_one_reference_compare_as_their_sum() {
     let r = reconcile("1", "d", "NOK", &j, &entries);
     assert_eq!(r.matched_captures, 1);
     assert!(r.amount_differences.is_empty());
+}
+
+/// A sales unit's date: its MSN in the voucher numbers and texts, its
+/// department on every line, the ledger in the reference.
+#[test]
+fn a_units_vouchers_carry_its_msn_and_department() {
+    let entries = vec![
+        row("capture", Some("a"), 10_000, 1),
+        row("fees-retained", None, -175, 2),
+        row("scheduled-for-payout", None, -9_825, 3),
+    ];
+    let j = JournalSide {
+        captures: vec![booked("a", 10_000)],
+        refunds: vec![],
+    };
+    let mut r = reconcile("ledger-2", "2026-11-30", "NOK", &j, &entries);
+    r.msn = Some("234567".into());
+    r.department = Some("20".into());
+    assert!(r.ok());
+    let v = r.vouchers(&Accounts::default());
+    let heads: Vec<_> = v
+        .iter()
+        .map(|v| (v.number.as_str(), v.external_ref.as_str(), v.debit_total()))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            (
+                "VIPPS-234567-2026-11-30-FEES",
+                "luka-vipps-ledger-2-2026-11-30-fees",
+                175
+            ),
+            (
+                "VIPPS-234567-2026-11-30-PAYOUT",
+                "luka-vipps-ledger-2-2026-11-30-payout",
+                9_825
+            ),
+        ]
+    );
+    assert!(
+        v.iter()
+            .flat_map(|v| &v.lines)
+            .all(|l| l.department.as_deref() == Some("20"))
+    );
+    assert_eq!(v[0].lines[0].text, "Vipps-gebyrer 2026-11-30 (MSN 234567)");
+    assert!(r.summary().contains("(ledger ledger-2, MSN 234567)"));
+    // Stored before units, a reconciliation reads with neither.
+    let mut old = serde_json::to_value(&r).unwrap();
+    old.as_object_mut().unwrap().remove("msn");
+    old.as_object_mut().unwrap().remove("department");
+    let back: Reconciliation = serde_json::from_value(old).unwrap();
+    assert_eq!((back.msn, back.department), (None, None));
 }

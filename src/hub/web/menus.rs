@@ -20,11 +20,24 @@ pub(super) fn routes() -> Router<Shared> {
 /// The *Menyer* page: every menu with a checkbox per product on sale (in
 /// the catalogue's sections), and the refusal of the last change, if any.
 async fn menus_view(app: &App, s: &Session, status: StatusCode, error: Option<&str>) -> Response {
-    let (menus, (_, products), groups) =
-        match tokio::try_join!(app.hub.menus(), app.hub.products(), app.hub.groups()) {
-            Ok(x) => x,
-            Err(e) => return page_error(e),
-        };
+    let (menus, (_, products), groups, tills) = match tokio::try_join!(
+        app.hub.menus(),
+        app.hub.products(),
+        app.hub.groups(),
+        app.hub.tills()
+    ) {
+        Ok(x) => x,
+        Err(e) => return page_error(e),
+    };
+    // The sales units the tills say they have keys for: the names a menu
+    // may give (offered as suggestions; the keys stay on the tills).
+    let mut units: Vec<String> = tills
+        .iter()
+        .filter_map(|t| t.status.as_ref())
+        .flat_map(|s| s.sales_units.iter().cloned())
+        .collect();
+    units.sort();
+    units.dedup();
     let on_sale: Vec<_> = products
         .iter()
         .filter(|p| !p.archived && !p.group_archived)
@@ -45,6 +58,7 @@ async fn menus_view(app: &App, s: &Session, status: StatusCode, error: Option<&s
             minijinja::context! {
                 id => m.id, name => m.name, archived => m.archived, products => m.products,
                 tills => m.tills, hidden => hidden, count => count,
+                sales_unit => m.sales_unit,
             }
         })
         .collect();
@@ -53,7 +67,7 @@ async fn menus_view(app: &App, s: &Session, status: StatusCode, error: Option<&s
         "menus.html",
         minijinja::context! {
             user => s.user, csrf => s.csrf, role => s.role, menus => menus,
-            sections => sections, error => error,
+            sections => sections, error => error, units => units,
         },
     );
     *resp.status_mut() = status;
@@ -91,6 +105,17 @@ pub(super) async fn tills_view(
         .into_iter()
         .filter_map(|(till, menu)| Some((till, menu?)))
         .collect();
+    // A till whose menu names a sales unit it has no keys for sells under
+    // its own instead (it says which it has in its status): say so.
+    let unit_missing: BTreeMap<String, String> = tills
+        .iter()
+        .filter_map(|t| {
+            let menu = menus.iter().find(|m| Some(&m.id) == menu_of.get(&t.id))?;
+            let unit = menu.sales_unit.as_ref()?;
+            let has = &t.status.as_ref()?.sales_units;
+            (!has.is_empty() && !has.contains(unit)).then(|| (t.id.clone(), unit.clone()))
+        })
+        .collect();
     let menus: Vec<_> = menus
         .iter()
         .filter(|m| !m.archived)
@@ -101,7 +126,7 @@ pub(super) async fn tills_view(
         "tills.html",
         minijinja::context! {
             user => s.user, csrf => s.csrf, role => s.role, tills => tills, menus => menus,
-            menu_of => menu_of, empty => empty, error => error,
+            menu_of => menu_of, empty => empty, error => error, unit_missing => unit_missing,
         },
     );
     *resp.status_mut() = status;
@@ -195,7 +220,11 @@ async fn save_menu(
         .map(|(_, v)| v.clone())
         .collect();
     let done = match parse_id(field("id")) {
-        Ok(id) => app.hub.save_menu(id, field("name"), &products).await,
+        Ok(id) => {
+            app.hub
+                .save_menu(id, field("name"), &products, field("sales_unit"))
+                .await
+        }
         Err(e) => Err(e),
     };
     answer(&app, &s, done, "/menyer").await

@@ -15,7 +15,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::{Shared, api_error, bearer, body_error, device_till, hub_error, no_credential};
 use crate::hub::vipps_hooks::Taken;
@@ -65,14 +65,18 @@ pub(super) async fn webhook(
     }
 }
 
-/// The hints of one till's stream, as server-sent events.
-struct Hints(mpsc::Receiver<String>);
+/// The hints of one till's stream, as server-sent events. Dropping it
+/// (the connection ended) ends its credential check too.
+struct Hints {
+    rx: mpsc::Receiver<String>,
+    _alive: oneshot::Sender<()>,
+}
 
 impl futures_core::Stream for Hints {
     type Item = Result<Event, Infallible>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0
+        self.rx
             .poll_recv(cx)
             .map(|r| r.map(|reference| Ok(Event::default().event("payment").data(reference))))
     }
@@ -88,7 +92,9 @@ pub(super) async fn events(State(app): State<Shared>, headers: HeaderMap) -> Res
     };
     let rx = app.hub.open_event_stream(&till);
     tracing::info!(till = %till, "a till opened its event stream");
-    let mut resp = Sse::new(Hints(rx))
+    let (alive, ended) = oneshot::channel();
+    tokio::spawn(recheck(app.clone(), credential.to_string(), till, ended));
+    let mut resp = Sse::new(Hints { rx, _alive: alive })
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response();
     // nginx would otherwise hold the events back in its buffer.
@@ -97,4 +103,30 @@ pub(super) async fn events(State(app): State<Shared>, headers: HeaderMap) -> Res
         axum::http::HeaderValue::from_static("no"),
     );
     resp
+}
+
+/// Checks an open stream's credential again every `Hub::stream_recheck`:
+/// a till unpaired while its stream is open (from another process, such as
+/// `luka hub remove-till`, whose unpairing cannot reach this one's streams)
+/// loses the stream. A database that does not answer keeps the stream and
+/// is asked again. Ends with the stream.
+async fn recheck(app: Shared, credential: String, till: String, mut ended: oneshot::Receiver<()>) {
+    let every = app.hub.stream_recheck();
+    loop {
+        tokio::select! {
+            _ = &mut ended => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        match app.hub.till_of_credential(&credential).await {
+            Ok(Some(t)) if t == till => {}
+            Ok(_) => {
+                tracing::info!(till = %till, "the till was unpaired: its event stream ends");
+                app.hub.close_event_stream(&till);
+                return;
+            }
+            Err(e) => {
+                tracing::debug!(till = %till, "cannot check the stream's credential now: {e}")
+            }
+        }
+    }
 }

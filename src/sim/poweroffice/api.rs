@@ -21,7 +21,9 @@ use super::ledger::{voucher_dto, voucher_type};
 use super::reply::{self, bad_request, problem};
 use super::{Shared, lock, parse};
 use crate::bookkeeping::poweroffice::amount::{format_decimal, raw_number};
-use crate::bookkeeping::poweroffice::dto::{GeneralLedgerAccountDto, TokenResponse, VatCodeDto};
+use crate::bookkeeping::poweroffice::dto::{
+    DepartmentDto, GeneralLedgerAccountDto, TokenResponse, VatCodeDto,
+};
 use crate::bookkeeping::poweroffice::map::Journal;
 
 type Params = Query<HashMap<String, String>>;
@@ -217,6 +219,51 @@ pub(crate) async fn vat_codes(
             rate: Some(raw_number(format_decimal(v.rate_bp, 4))),
             valid_from: Some("2000-01-01".into()),
             valid_to: None,
+        })
+        .collect();
+    reply::list(&found)
+}
+
+/// `GET /Departments?codes=…&isActive=…&name=…`: `codes` is the spec's
+/// comma list ("1, ABC, 10B"), matched exactly after trimming; other
+/// filters are ignored.
+pub(crate) async fn departments(
+    State(sh): State<Arc<Shared>>,
+    headers: HeaderMap,
+    q: Params,
+) -> Response {
+    if let Some(r) = refusal(&sh, &headers, &q) {
+        return r;
+    }
+    let codes: Option<Vec<&str>> = param(&q, "codes").map(|c| {
+        c.split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect()
+    });
+    let active = match param(&q, "isActive")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => return bad_request(&format!("isActive: '{other}' is not a boolean")),
+    };
+    let name = param(&q, "name");
+    let found: Vec<DepartmentDto> = lock(&sh.ledger)
+        .departments
+        .iter()
+        .filter(|d| codes.as_ref().is_none_or(|c| c.contains(&d.code.as_str())))
+        .filter(|d| active.is_none_or(|a| a == d.active))
+        .filter(|d| name.is_none_or(|n| n == d.name))
+        .map(|d| DepartmentDto {
+            id: d.id,
+            code: Some(d.code.clone()),
+            name: Some(d.name.clone()),
+            is_active: Some(d.active),
+            created_date_time_offset: Some("2026-01-01T00:00:00Z".into()),
+            last_changed_date_time_offset: Some("2026-01-01T00:00:00Z".into()),
         })
         .collect();
     reply::list(&found)

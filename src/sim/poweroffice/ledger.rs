@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::parse::VoucherIn;
-use super::seed::{SimAccount, SimVatCode};
+use super::seed::{SimAccount, SimDepartment, SimVatCode};
 use crate::bookkeeping::poweroffice::amount::{Nok, format_decimal};
 use crate::bookkeeping::poweroffice::dto::{AccountTransactionDto, VoucherDto, VoucherLineDto};
 use crate::bookkeeping::poweroffice::map::Journal;
@@ -42,6 +42,9 @@ pub struct PostedLine {
     /// The SAF-T code of the line's VatId, if any.
     pub vat_code: Option<String>,
     pub vat_id: Option<i64>,
+    /// The code of the line's DepartmentId, if any.
+    pub department: Option<String>,
+    pub department_id: Option<i64>,
     /// Øre, debit positive.
     pub amount: i64,
     pub description: Option<String>,
@@ -66,6 +69,7 @@ pub(crate) struct Ledger {
     pub currency: String,
     pub accounts: Vec<SimAccount>,
     pub vat_codes: Vec<SimVatCode>,
+    pub departments: Vec<SimDepartment>,
     pub vouchers: Vec<PostedVoucherRecord>,
     by_ref: HashMap<String, usize>,
     balances: BTreeMap<u32, i64>,
@@ -73,11 +77,17 @@ pub(crate) struct Ledger {
 }
 
 impl Ledger {
-    pub fn new(currency: String, accounts: Vec<SimAccount>, vat_codes: Vec<SimVatCode>) -> Ledger {
+    pub fn new(
+        currency: String,
+        accounts: Vec<SimAccount>,
+        vat_codes: Vec<SimVatCode>,
+        departments: Vec<SimDepartment>,
+    ) -> Ledger {
         Ledger {
             currency,
             accounts,
             vat_codes,
+            departments,
             vouchers: Vec::new(),
             by_ref: HashMap::new(),
             balances: BTreeMap::new(),
@@ -147,6 +157,27 @@ impl Ledger {
                     }
                 },
             };
+            // As Go answers a line whose department it does not have
+            // (the spec's example: "Department with code = 'Avdeling10'
+            // not found.").
+            let department = match l.department_id {
+                None => None,
+                Some(did) => match self.departments.iter().find(|d| d.id == did) {
+                    Some(d) if d.active => Some(d.code.clone()),
+                    Some(d) => {
+                        return Err(refuse(
+                            INVALID,
+                            format!("Department {} is not active.", d.code),
+                        ));
+                    }
+                    None => {
+                        return Err(refuse(
+                            NOT_FOUND,
+                            format!("Department with id = {did} not found."),
+                        ));
+                    }
+                },
+            };
             if l.amount == 0 {
                 return Err(refuse(
                     INVALID,
@@ -170,6 +201,8 @@ impl Ledger {
                 account_id: account.id,
                 vat_code: vat,
                 vat_id: l.vat_id,
+                department,
+                department_id: l.department_id,
                 amount: l.amount,
                 description: l.description.clone(),
                 posting_date: l.posting_date.clone(),
@@ -259,6 +292,8 @@ impl Ledger {
                     voucher_type: voucher_type(v.journal).to_string(),
                     vat_code: l.vat_code.clone(),
                     vat_id: l.vat_id,
+                    department_id: l.department_id,
+                    department_code: l.department.clone(),
                     created_date_time_offset: v.created.clone(),
                 });
             }
@@ -297,6 +332,7 @@ pub(crate) fn voucher_dto(v: &PostedVoucherRecord) -> VoucherDto {
                     description: l.description.clone(),
                     posting_date: l.posting_date.clone(),
                     vat_id: l.vat_id,
+                    department_id: l.department_id,
                     created_date_time_offset: v.created.clone(),
                 })
                 .collect(),
@@ -311,7 +347,12 @@ mod tests {
     use super::*;
 
     fn ledger() -> Ledger {
-        Ledger::new("NOK".into(), seed::chart_of_accounts(), seed::vat_codes())
+        Ledger::new(
+            "NOK".into(),
+            seed::chart_of_accounts(),
+            seed::vat_codes(),
+            vec![SimDepartment::new("10", "Fotball")],
+        )
     }
 
     fn id_of(l: &Ledger, no: u32) -> i64 {
@@ -333,6 +374,7 @@ mod tests {
                     description: None,
                     posting_date: "2026-11-30".into(),
                     vat_id: None,
+                    department_id: None,
                 })
                 .collect(),
         }
@@ -375,6 +417,17 @@ mod tests {
         unknown.lines[1].account_id = 3000;
         let e = l.post(Journal::Cash, unknown, "x".into(), now).unwrap_err();
         assert_eq!(e.title, NOT_FOUND);
+        let mut unknown = voucher(&l, "r5", &[(1903, 100), (3000, -100)]);
+        unknown.lines[1].department_id = Some(10);
+        let e = l.post(Journal::Cash, unknown, "x".into(), now).unwrap_err();
+        assert_eq!(e.detail, "Department with id = 10 not found.");
+        let mut known = voucher(&l, "r6", &[(1903, 100), (3000, -100)]);
+        known.lines[1].department_id = Some(l.departments[0].id);
+        let booked = l.post(Journal::Cash, known, "y".into(), now).unwrap();
+        assert_eq!(booked.lines[1].department.as_deref(), Some("10"));
+        l.vouchers.clear();
+        l.balances.clear();
+        l.by_ref.clear();
         let zero = voucher(&l, "r4", &[(1903, 0), (3000, 0)]);
         assert!(l.post(Journal::Cash, zero, "x".into(), now).is_err());
         assert!(l.vouchers.is_empty() && l.balance(1903) == 0);

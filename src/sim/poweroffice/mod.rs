@@ -1,6 +1,7 @@
 //! A contract-faithful simulator of PowerOffice Go v2 for the parts the till
-//! uses: the OAuth token endpoint, general ledger accounts, VAT codes, cash and
-//! bank voucher posting, vouchers by id and account transactions. The spec
+//! uses: the OAuth token endpoint, general ledger accounts, VAT codes,
+//! departments, cash and bank voucher posting, vouchers by id and account
+//! transactions. The spec
 //! files in `specs/bookkeeping/poweroffice-go-v2.*` are the contract;
 //! where they are silent it behaves as the real API does and the code says so.
 //!
@@ -46,7 +47,7 @@ pub use endpoint::Endpoint;
 #[cfg(feature = "testing")]
 pub use faults::PowerOfficeFaults;
 pub use ledger::{PostedLine, PostedVoucherRecord};
-pub use seed::{SimAccount, SimVatCode};
+pub use seed::{SimAccount, SimDepartment, SimVatCode};
 
 use super::record::Recorder;
 use super::server::Listening;
@@ -67,6 +68,8 @@ pub struct PowerOfficeSimConfig {
     pub currency: String,
     pub accounts: Vec<SimAccount>,
     pub vat_codes: Vec<SimVatCode>,
+    /// The client's departments (avdelinger); a fresh client has none.
+    pub departments: Vec<SimDepartment>,
 }
 
 impl PowerOfficeSimConfig {
@@ -80,7 +83,19 @@ impl PowerOfficeSimConfig {
             currency: "NOK".into(),
             accounts: seed::chart_of_accounts(),
             vat_codes: seed::vat_codes(),
+            departments: Vec::new(),
         }
+    }
+
+    /// The same client with these departments (code, name), as if the
+    /// treasurer had created them.
+    pub fn with_departments(mut self, departments: &[(&str, &str)]) -> PowerOfficeSimConfig {
+        for (code, name) in departments {
+            if !self.departments.iter().any(|d| d.code == *code) {
+                self.departments.push(SimDepartment::new(code, name));
+            }
+        }
+        self
     }
 
     /// The same client without account `no`, as if nobody had created it.
@@ -104,6 +119,7 @@ impl fmt::Debug for PowerOfficeSimConfig {
             .field("currency", &self.currency)
             .field("accounts", &self.accounts.len())
             .field("vat_codes", &self.vat_codes.len())
+            .field("departments", &self.departments.len())
             .finish()
     }
 }
@@ -131,6 +147,7 @@ fn router(sh: Arc<Shared>) -> Router {
         .route("/OAuth/Token", post(api::token))
         .route("/v2/GeneralLedgerAccounts", get(api::accounts))
         .route("/v2/VatCodes", get(api::vat_codes))
+        .route("/v2/Departments", get(api::departments))
         .route("/v2/Vouchers/CashJournals", post(api::post_cash))
         .route("/v2/Vouchers/BankJournals", post(api::post_bank))
         .route("/v2/Vouchers/CashJournals/{id}", get(api::get_cash))
@@ -156,6 +173,7 @@ pub async fn start(
             cfg.currency.clone(),
             cfg.accounts.clone(),
             cfg.vat_codes.clone(),
+            cfg.departments.clone(),
         )),
         tokens: Mutex::new(HashMap::new()),
         #[cfg(feature = "testing")]
@@ -262,6 +280,24 @@ impl PowerOfficeSimHandle {
         lock(&self.inner.shared.ledger)
             .accounts
             .retain(|a| a.no != no);
+    }
+
+    /// Marks department `code` inactive (or active again).
+    pub fn set_department_active(&self, code: &str, active: bool) {
+        for d in lock(&self.inner.shared.ledger).departments.iter_mut() {
+            if d.code == code {
+                d.active = active;
+            }
+        }
+    }
+
+    /// The department id of `code`, for assertions.
+    pub fn department_id(&self, code: &str) -> Option<i64> {
+        lock(&self.inner.shared.ledger)
+            .departments
+            .iter()
+            .find(|d| d.code == code)
+            .map(|d| d.id)
     }
 
     /// Stops accepting, lets open connections finish (up to 2 s), then

@@ -69,6 +69,7 @@ pub(crate) struct LineIn {
     pub description: Option<String>,
     pub posting_date: String,
     pub vat_id: Option<i64>,
+    pub department_id: Option<i64>,
 }
 
 type Members = BTreeMap<String, Box<RawValue>>;
@@ -130,6 +131,7 @@ fn line(l: &Members) -> Result<LineIn, String> {
         description: optional(l, "Description")?,
         posting_date: date(required(l, "PostingDate")?, "PostingDate")?,
         vat_id: optional(l, "VatId")?,
+        department_id: optional(l, "DepartmentId")?,
     })
 }
 

@@ -31,12 +31,38 @@ pub struct SimVatCode {
     pub active: bool,
 }
 
-const ACCOUNTS: [(u32, &str, Option<&str>, &str); 19] = [
+/// A department (avdeling) of the simulated client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimDepartment {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub active: bool,
+}
+
+impl SimDepartment {
+    /// An active department; its id is unlike its code (`16_100 + n` for a
+    /// numeric code), so a client that sends the code is caught.
+    pub fn new(code: &str, name: &str) -> SimDepartment {
+        let n: i64 = code.bytes().fold(0, |a, b| a * 31 + i64::from(b)) % 100_000;
+        SimDepartment {
+            id: 1_600_000 + n,
+            code: code.to_string(),
+            name: name.to_string(),
+            active: true,
+        }
+    }
+}
+
+const ACCOUNTS: [(u32, &str, Option<&str>, &str); 20] = [
     (1500, "Kundefordringer", None, "Asset"),
     (1580, "Mellomregning kortterminal", None, "Asset"),
     (1900, "Kontanter", None, "Asset"),
     (1903, "Mellomregning Vipps", None, "Asset"),
     (1920, "Bankinnskudd", None, "Asset"),
+    // A second bank account: a club whose groups each have their own Vipps
+    // number is paid out to one bank account per group.
+    (1921, "Bankinnskudd 2", None, "Asset"),
     (2050, "Annen egenkapital", None, "Equity"),
     (2400, "Leverandørgjeld", None, "Liability"),
     (

@@ -71,6 +71,8 @@ fn make() -> Journal {
                     cash_given: (method == PaymentMethod::Cash).then_some(total),
                     terminal_ref: None,
                     reference_random: 7,
+                    msn: None,
+                    department: None,
                     now: at(m),
                 })?;
                 if method == PaymentMethod::Vipps {

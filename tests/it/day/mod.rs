@@ -65,6 +65,8 @@ pub fn sell(
                 cash_given: (method == PaymentMethod::Cash).then_some(total),
                 terminal_ref: None,
                 reference_random: 7,
+                msn: None,
+                department: None,
                 now,
             })?;
             if method == PaymentMethod::Vipps {

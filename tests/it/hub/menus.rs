@@ -800,7 +800,7 @@ async fn a_hub_with_text_groups_upgrades_to_group_records_in_the_order_it_sold()
              DROP TABLE menu_products, menus; \
              ALTER TABLE products DROP COLUMN group_id; \
              DROP TABLE groups; \
-             DELETE FROM hub_migrations WHERE version = 5;",
+             DELETE FROM hub_migrations WHERE version IN (5, 6);",
         )
         .await
         .unwrap();
@@ -813,7 +813,9 @@ async fn a_hub_with_text_groups_upgrades_to_group_records_in_the_order_it_sold()
             "002_catalogue",
             "003_backoffice",
             "004_webhooks",
-            "005_menus"
+            "005_menus",
+            "006_sales_units",
+            "007_department_day"
         ]
     );
     // One group per text, any case, spelt as its first product had it; in
@@ -930,4 +932,240 @@ async fn in_a_real_browser_the_treasurer_orders_groups_makes_a_menu_and_gives_it
     );
     save_screenshot("hub-kasser-meny-phone.png", &browser.screenshot().await);
     browser.quit().await;
+}
+
+/// Issue 16, part 4: a menu names the Vipps sales unit its tills take
+/// payment to; a till that has that unit's keys sells and books under it
+/// (its MSN and department on every sale, the switch journaled); bad names
+/// are refused; *Kasser* says when a till lacks the unit its menu names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_menus_sales_unit_reaches_the_till_which_sells_and_books_under_it() {
+    let (rig, cookie) = rig_with_catalogue().await;
+    let url = rig.url();
+    let sim = luka::sim::start(([127, 0, 0, 1], 0).into(), SimConfig::training())
+        .await
+        .unwrap();
+    let h = crate::sales_units::handball_sim_config();
+    let handball = luka::sim::start(([127, 0, 0, 1], 0).into(), h.clone())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // `[vipps]`'s own unit is football's (department 10); handball's has
+    // its own MSN, keys and department.
+    let extra = format!(
+        "name = \"Fotball\"\ndepartment = \"10\"\n\n\
+         [[vipps.units]]\nname = \"Håndball\"\nmerchant_serial_number = \"234567\"\n\
+         base_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n\
+         subscription_key = \"{}\"\ndepartment = \"20\"\n",
+        handball.base_url(),
+        h.client_id,
+        h.client_secret,
+        h.subscription_key
+    );
+    let config = support::write_till_config(dir.path(), &sim, "kiosk-1", "Hub IL", &extra);
+    let till = Till {
+        _sim: sim,
+        dir,
+        config,
+    };
+    let (c, out, err) = till.pair(&url, &rig.add_till("kiosk-1"));
+    assert_eq!(c, 0, "{out}{err}");
+    till.sync();
+
+    let (s, page) = post(&rig, &cookie, "/menyer/ny", &[("name", "Håndballkamp")]).await;
+    assert_eq!(s, 303, "{page}");
+    let id = menu_id(&rig, "Håndballkamp").await;
+    let save = |unit: String| {
+        let id = id.clone();
+        let rig = &rig;
+        let cookie = &cookie;
+        async move {
+            post(
+                rig,
+                cookie,
+                "/menyer/endre",
+                &[
+                    ("id", id.as_str()),
+                    ("name", "Håndballkamp"),
+                    ("product", "kaffe"),
+                    ("product", "vaffel"),
+                    ("sales_unit", unit.as_str()),
+                ],
+            )
+            .await
+        }
+    };
+    let (s, page) = save("Håndball".into()).await;
+    assert_eq!(s, 303, "{page}");
+    // Bad names change nothing.
+    let version = rig.hub.catalogue_version().await.unwrap();
+    for bad in ["x".repeat(61), "Hånd\u{7}ball".to_string()] {
+        let (s, page) = save(bad).await;
+        assert_eq!(s, 400, "{page}");
+        assert!(page.contains("Salgsenheten"), "{page}");
+    }
+    assert_eq!(rig.hub.catalogue_version().await.unwrap(), version);
+    let (s, page) = post(
+        &rig,
+        &cookie,
+        "/kasser/meny",
+        &[("till", "kiosk-1"), ("menu", &id)],
+    )
+    .await;
+    assert_eq!(s, 303, "{page}");
+
+    // The API gives the till its menu's unit.
+    let (status, _, body) = get_catalogue(&url, Some(&till.credential()), None).await;
+    assert_eq!(status, 200, "{body}");
+    let snap: luka::hub::catalogue::Snapshot = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (snap.menu.as_deref(), snap.sales_unit.as_deref()),
+        (Some("Håndballkamp"), Some("Håndball"))
+    );
+
+    // The till takes it and sells under handball: cash booked under 20 …
+    till.sync();
+    let (c, out, err) = till.charge(&["--product", "kaffe", "--cash"]);
+    assert_eq!(c, 0, "{out}{err}");
+    let journal = till.journal();
+    let unit: serde_json::Value = serde_json::from_str(
+        &journal
+            .iter()
+            .rev()
+            .find(|r| r.kind == "sales.unit")
+            .expect("the switch is journaled")
+            .data,
+    )
+    .unwrap();
+    assert_eq!(
+        (&unit["unit"], &unit["msn"], &unit["department"]),
+        (&"Håndball".into(), &"234567".into(), &"20".into())
+    );
+    let paid: serde_json::Value = serde_json::from_str(
+        journal
+            .iter()
+            .rev()
+            .find(|r| r.kind == "sale.paid")
+            .and_then(|r| r.trans.as_deref())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(paid["department"], "20", "the signed transaction: {paid}");
+
+    // … and Vipps paid to handball's MSN with its keys.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_luka"))
+        .arg("--config")
+        .arg(&till.config)
+        .args(["charge", "--product", "vaffel", "--timeout", "30"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        support::eventually(std::time::Duration::from_secs(20), || !handball
+            .payments()
+            .is_empty())
+        .await,
+        "the payment reached handball's MSN"
+    );
+    let reference = handball.payments()[0].reference.clone();
+    handball.approve(&reference).unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        till._sim.payments().is_empty(),
+        "nothing went to football's MSN"
+    );
+    till.sync();
+
+    // The takings: both sales under department 20 (30 kr cash, 40 kr Vipps).
+    let per_department = |page: &str| {
+        page.split("id=\"per-department\"")
+            .nth(1)
+            .and_then(|t| t.split("</table>").next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let page = get_page(&url, "/omsetning", &cookie).await;
+    let table = per_department(&page);
+    assert!(
+        table.contains("Avdeling 20") && table.contains("70,00"),
+        "{page}"
+    );
+    assert!(
+        table.contains("Kontant") && table.contains("Vipps"),
+        "{table}"
+    );
+    // A hub that held these sales before it had department sums derives
+    // them once, when it is upgraded.
+    rig.hub
+        .client()
+        .await
+        .unwrap()
+        .batch_execute("DROP TABLE department_day; DELETE FROM hub_migrations WHERE version = 7;")
+        .await
+        .unwrap();
+    let upgraded = Hub::connect(&rig._pg.url()).await.unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    let t = upgraded
+        .takings(
+            today - time::Duration::days(1),
+            today + time::Duration::days(1),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    let d: Vec<_> = t
+        .by_department
+        .iter()
+        .map(|d| (d.department.as_str(), d.net))
+        .collect();
+    assert_eq!(d, [("20", 7_000)]);
+    assert_eq!(
+        per_department(&get_page(&url, "/omsetning", &cookie).await),
+        table
+    );
+
+    // Menyer shows the unit and offers the names the tills have; Kasser
+    // warns when a till lacks the unit its menu names.
+    let page = get_page(&url, "/menyer", &cookie).await;
+    assert!(
+        page.contains("name=\"sales_unit\" value=\"Håndball\""),
+        "{page}"
+    );
+    let status = luka::hub::status::TillStatus {
+        sales_unit: Some("Fotball".into()),
+        sales_units: vec!["Fotball".into()],
+        ..Default::default()
+    };
+    rig.hub.set_status("kiosk-1", &status).await.unwrap();
+    let page = get_page(&url, "/kasser", &cookie).await;
+    assert!(
+        page.contains("men kassen har ikke nøkler for den"),
+        "{page}"
+    );
+    let status = luka::hub::status::TillStatus {
+        sales_unit: Some("Håndball".into()),
+        department: Some("20".into()),
+        sales_units: vec!["Fotball".into(), "Håndball".into()],
+        ..Default::default()
+    };
+    rig.hub.set_status("kiosk-1", &status).await.unwrap();
+    let page = get_page(&url, "/kasser", &cookie).await;
+    assert!(
+        !page.contains("men kassen har ikke nøkler for den"),
+        "{page}"
+    );
+    assert!(page.contains("Håndball, avdeling 20"), "{page}");
+    let page = get_page(&url, "/menyer", &cookie).await;
+    assert!(page.contains("<option value=\"Fotball\">"), "{page}");
+    handball.shutdown().await;
 }

@@ -154,6 +154,18 @@ impl Browser {
         }
     }
 
+    /// Runs `script` in the page (WebDriver "execute script") and gives
+    /// back what it returns, for state the page source does not show (an
+    /// input's value set by script).
+    pub async fn script(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .await
+    }
+
     pub async fn source(&self) -> String {
         self.call(reqwest::Method::GET, "/source", None)
             .await
