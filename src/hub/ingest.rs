@@ -725,13 +725,16 @@ async fn add_day_sums(tx: &Transaction<'_>, till: &str, sums: &DaySums) -> Resul
             returns.push(*r);
         }
         tx.execute(
-            "INSERT INTO department_day (till_id, business_date, training, department, method, \
-                 sales, returns) \
-             SELECT $1, * FROM unnest($2::DATE[], $3::BOOLEAN[], $4::TEXT[], $5::TEXT[], \
-                 $6::BIGINT[], $7::BIGINT[]) \
-             ON CONFLICT (business_date, till_id, training, department, method) DO UPDATE SET \
-                 sales = department_day.sales + excluded.sales, \
-                 returns = department_day.returns + excluded.returns",
+            &tx.prepare_cached(
+                "INSERT INTO department_day (till_id, business_date, training, department, \
+                     method, sales, returns) \
+                 SELECT $1, * FROM unnest($2::DATE[], $3::BOOLEAN[], $4::TEXT[], $5::TEXT[], \
+                     $6::BIGINT[], $7::BIGINT[]) \
+                 ON CONFLICT (business_date, till_id, training, department, method) DO UPDATE SET \
+                     sales = department_day.sales + excluded.sales, \
+                     returns = department_day.returns + excluded.returns",
+            )
+            .await?,
             &[
                 &till,
                 &date,
