@@ -1118,8 +1118,8 @@ async fn a_crash_between_an_upload_and_its_done_still_puts_each_entry_on_the_hub
 }
 
 /// Not a timed test: prints how fast a till's offline backlog drains into
-/// the hub through `luka sync` (one entry per request, as the lane sends
-/// them). `cargo test --test it hub::backlog -- --ignored --nocapture`.
+/// the hub through `luka sync` (in uploads of up to `UPLOAD_BATCH` entries, as the lane
+/// sends them). `cargo test --test it hub::backlog -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn backlog_drain_numbers() {
