@@ -318,6 +318,11 @@ enum Attempt {
         /// The drawer of a held cash sale opened with the real-time pulse.
         drawer_opened: bool,
     },
+    /// Not tried: the printer failed a moment ago (`recent_failure`). Its
+    /// failure is not new, so it does not restart that moment: otherwise
+    /// retries closer together than `FAIL_FAST` would never ask the
+    /// printer again, even after paper was loaded.
+    Recently(Failed),
 }
 
 /// Talks to the printer; runs on the blocking pool, one job at a time.
@@ -325,10 +330,7 @@ fn attempt(k: &Kiosk, connection: &Connection, bytes: &[u8], kick: bool) -> Atte
     let cell = &k.inner.printer;
     let _job = cell.job.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(failed) = cell.recent_failure() {
-        return Attempt::Failed {
-            failed,
-            drawer_opened: false,
-        };
+        return Attempt::Recently(failed);
     }
     let mut driver = connect(connection);
     match print(driver.as_mut(), bytes) {
@@ -381,6 +383,15 @@ pub(super) async fn handle(k: &Kiosk, item: &OutboxItem) -> std::result::Result<
         });
     match outcome {
         Attempt::Printed => printed(k, item, prepared),
+        Attempt::Recently(failed) => {
+            if !failed.retry_can_help {
+                return stop(k, item, &failed);
+            }
+            Err(Failure {
+                class: RetryClass::Transient,
+                message: failed.message,
+            })
+        }
         Attempt::Failed {
             failed,
             drawer_opened,
@@ -460,7 +471,7 @@ pub(super) async fn kick_drawer(
         .map_err(|e| format!("the printer job stopped: {e}"))?;
     match outcome {
         Attempt::Printed => Ok(()),
-        Attempt::Failed { failed, .. } => Err(failed.message),
+        Attempt::Failed { failed, .. } | Attempt::Recently(failed) => Err(failed.message),
     }
 }
 

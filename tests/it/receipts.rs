@@ -205,6 +205,33 @@ async fn paper_out_holds_the_receipt_not_the_sale_and_it_prints_after_paper_is_l
     rig.stop().await;
 }
 
+/// The receipts held for paper come out once paper is loaded, even when
+/// nobody presses Retry: the till's own retries, closer together than the
+/// printer's "failed a moment ago" window, must not keep that window open
+/// for ever (it did: each retry that skipped the printer restarted it, and
+/// a Retry pressed while one was in flight was undone the same way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_receipts_print_by_themselves_once_paper_is_loaded() {
+    let printer = PrinterSim::start().unwrap();
+    printer.set_paper_out(true);
+    let rig = rig_with(SimConfig::training(), settings(network(&printer), false)).await;
+    let k = rig.kiosk.clone();
+    let db = rig.store.clone();
+    let first = paid_vipps_sale(&rig, &tickets(1, 0)).await;
+    let second = paid_vipps_sale(&rig, &tickets(0, 1)).await;
+    until("both receipts are held", || k.printer_status().held == 2).await;
+    // Retries keep coming (fast_settings: at most 800 ms apart).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    printer.load_paper();
+    until("both receipts came out without Retry", || {
+        has(&db, first, "receipt.printed") && has(&db, second, "receipt.printed")
+    })
+    .await;
+    let numbers: Vec<_> = paper(&printer).iter().map(|r| receipt_no(r)).collect();
+    assert_eq!(numbers, [Some(1), Some(2)], "in order, once each");
+    rig.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cash_sale_opens_the_drawer_once_and_the_one_copy_says_kopi() {
     let printer = PrinterSim::start().unwrap();
