@@ -203,7 +203,7 @@ struct DepartmentAcc {
     sales: (i64, i64),
     returns: (i64, i64),
     payments: BTreeMap<&'static str, (i64, i64)>,
-    vat: BTreeMap<u16, (i64, i64, i64, i64)>,
+    vat: VatSums,
 }
 
 /// Folds a period in one transaction or event at a time, so a year of
@@ -217,7 +217,7 @@ pub struct ReportBuilder {
     training: (i64, i64),
     products: BTreeMap<String, (String, i64, i64)>,
     groups: BTreeMap<String, (i64, i64)>,
-    vat: BTreeMap<u16, (i64, i64, i64, i64)>,
+    vat: VatSums,
     payments: BTreeMap<&'static str, (i64, i64)>,
     operators: BTreeMap<String, (i64, i64)>,
     operator_payments: BTreeMap<(String, &'static str), (i64, i64)>,
@@ -296,15 +296,7 @@ impl ReportBuilder {
             g.0 += l.quantity.unwrap_or(0);
             g.1 += l.amount_in;
         }
-        for v in &t.vat {
-            let e = self
-                .vat
-                .entry(v.vat.code())
-                .or_insert((v.vat.rate_bp(), 0, 0, 0));
-            e.1 += v.gross;
-            e.2 += v.vat_amount;
-            e.3 += v.net;
-        }
+        add_vat(&mut self.vat, &t.vat);
         for p in &t.payments {
             let e = self.payments.entry(p.method.as_str()).or_default();
             e.0 += 1;
@@ -335,15 +327,7 @@ impl ReportBuilder {
                 u.1 += p.amount;
             }
         }
-        for v in &t.vat {
-            let e = d
-                .vat
-                .entry(v.vat.code())
-                .or_insert((v.vat.rate_bp(), 0, 0, 0));
-            e.1 += v.gross;
-            e.2 += v.vat_amount;
-            e.3 += v.net;
-        }
+        add_vat(&mut d.vat, &t.vat);
         let op = t.operator.clone().unwrap_or_else(|| NO_OPERATOR.into());
         for p in &t.payments {
             let e = self
@@ -422,17 +406,7 @@ impl ReportBuilder {
                 .into_iter()
                 .map(|(k, v)| row(k.clone(), k, v))
                 .collect(),
-            per_vat: self
-                .vat
-                .into_iter()
-                .map(|(code, (rate_bp, g, v, n))| VatRow {
-                    code,
-                    rate_bp,
-                    gross: m(g),
-                    vat: m(v),
-                    net: m(n),
-                })
-                .collect(),
+            per_vat: vat_rows(self.vat, m),
             per_payment: self
                 .payments
                 .into_iter()
@@ -467,17 +441,7 @@ impl ReportBuilder {
                             .into_iter()
                             .map(|(k, v)| row(k.to_string(), method_label(k).to_string(), v))
                             .collect(),
-                        per_vat: d
-                            .vat
-                            .into_iter()
-                            .map(|(code, (rate_bp, g, v, n))| VatRow {
-                                code,
-                                rate_bp,
-                                gross: m(g),
-                                vat: m(v),
-                                net: m(n),
-                            })
-                            .collect(),
+                        per_vat: vat_rows(d.vat, m),
                     })
                     .collect()
             } else {
@@ -513,6 +477,32 @@ impl ReportBuilder {
             header,
         }
     }
+}
+
+/// VAT code → (rate, gross, VAT, net), as a period or a department sums it.
+type VatSums = BTreeMap<u16, (i64, i64, i64, i64)>;
+
+fn add_vat(sums: &mut VatSums, vat: &[super::journal::TransVat]) {
+    for v in vat {
+        let e = sums
+            .entry(v.vat.code())
+            .or_insert((v.vat.rate_bp(), 0, 0, 0));
+        e.1 += v.gross;
+        e.2 += v.vat_amount;
+        e.3 += v.net;
+    }
+}
+
+fn vat_rows(sums: VatSums, m: impl Fn(i64) -> Money) -> Vec<VatRow> {
+    sums.into_iter()
+        .map(|(code, (rate_bp, g, v, n))| VatRow {
+            code,
+            rate_bp,
+            gross: m(g),
+            vat: m(v),
+            net: m(n),
+        })
+        .collect()
 }
 
 fn method_label(method: &str) -> &'static str {
